@@ -1,0 +1,275 @@
+package bpf
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/cilium/ebpf"
+)
+
+// Action is an XDP action code as a program returns it.
+type Action uint32
+
+// The XDP actions, in the kernel's numbering.
+const (
+	Aborted  Action = 0
+	Drop     Action = 1
+	Pass     Action = 2
+	TX       Action = 3
+	Redirect Action = 4
+)
+
+// NumActions is the number of entries in the shared stats map.
+const NumActions = 5
+
+var actionNames = [NumActions]string{"aborted", "drop", "pass", "tx", "redirect"}
+
+func (a Action) String() string {
+	if int(a) < len(actionNames) {
+		return actionNames[a]
+	}
+	return fmt.Sprintf("action(%d)", uint32(a))
+}
+
+// Work is the per-packet work a built-in program does before it returns its
+// action, in the manner of xdp-bench's packet operations.
+type Work uint32
+
+// The work levels, cheapest first.
+const (
+	NoTouch  Work = 0 // do not read the frame
+	ReadData Work = 1 // read the Ethernet header
+	ParseIP  Work = 2 // parse the Ethernet and IPv4/IPv6 headers
+	SwapMACs Work = 3 // parse, then swap source and destination MAC
+)
+
+var workNames = []string{"no-touch", "read-data", "parse-ip", "swap-macs"}
+
+func (w Work) String() string {
+	if int(w) < len(workNames) {
+		return workNames[w]
+	}
+	return fmt.Sprintf("work(%d)", uint32(w))
+}
+
+// ParseWork reads a work level by name.
+func ParseWork(s string) (Work, error) {
+	for i, n := range workNames {
+		if s == n {
+			return Work(i), nil
+		}
+	}
+	return 0, fmt.Errorf("unknown packet work %q: use one of %s", s, strings.Join(workNames, ", "))
+}
+
+// Builtin describes one of xdplab's device-under-test programs.
+type Builtin struct {
+	Name    string // the name users give to --prog
+	Section string // the program's name in the object
+	Action  Action // the action it returns for a well-formed frame
+	Doc     string
+	// NeedsSink tells that the program sends frames on (tx, redirect), so a
+	// topology must give them somewhere to arrive and be counted.
+	NeedsSink bool
+}
+
+var builtins = []Builtin{
+	{Name: "drop", Section: "xdp_drop", Action: Drop, Doc: "count, then drop"},
+	{Name: "pass", Section: "xdp_pass", Action: Pass, Doc: "count, then pass to the network stack"},
+	{Name: "tx", Section: "xdp_tx", Action: TX, Doc: "count, swap MACs, transmit back out of the receiving interface", NeedsSink: true},
+	{Name: "redirect", Section: "xdp_redirect", Action: Redirect, Doc: "count, redirect through a devmap to another interface", NeedsSink: true},
+}
+
+// Builtins lists the built-in programs.
+func Builtins() []Builtin { return append([]Builtin(nil), builtins...) }
+
+// BuiltinNames lists the names of the built-in programs.
+func BuiltinNames() []string {
+	var names []string
+	for _, b := range builtins {
+		names = append(names, b.Name)
+	}
+	return names
+}
+
+// ErrUnknownProgram is returned for a program name that is not built in.
+var ErrUnknownProgram = errors.New("unknown program")
+
+// LookupBuiltin finds a built-in program by name.
+func LookupBuiltin(name string) (Builtin, error) {
+	for _, b := range builtins {
+		if b.Name == name {
+			return b, nil
+		}
+	}
+	return Builtin{}, fmt.Errorf("%w %q: built-in programs are %s (or load your own with --object FILE.o --program NAME)",
+		ErrUnknownProgram, name, strings.Join(BuiltinNames(), ", "))
+}
+
+// DUTObjectSHA256 is the SHA-256 of the committed object holding the
+// built-in programs: the same bytes are loaded in every mode.
+func DUTObjectSHA256() string {
+	sum := sha256.Sum256(_DutBytes)
+	return hex.EncodeToString(sum[:])
+}
+
+// DUTOptions says how to load a built-in program.
+type DUTOptions struct {
+	Program string // a built-in name, see Builtins
+	Work    Work
+	// Ifindex, when non-zero, binds the program to a device for hardware
+	// offload (netdevsim, nfp). It is resolved in the calling thread's
+	// network namespace.
+	Ifindex uint32
+}
+
+// Program is a loaded XDP program ready to attach, with what xdplab knows
+// about how to count its work.
+type Program struct {
+	Name    string        // built-in name, or the user's program name
+	Program *ebpf.Program // the loaded program
+	// Stats is the shared per-CPU stats map, nil for a user's object.
+	Stats *ebpf.Map
+	// TxPort is the devmap of the redirect program (key 0: egress ifindex).
+	TxPort *ebpf.Map
+	// Expected is the action the program returns for well-formed frames;
+	// unknown (nil) for a user's object.
+	Expected *Action
+	// Object is the path of the object file, or "builtin".
+	Object string
+	SHA256 string // of the object file's bytes
+	// Counted tells whether Stats counts the program's frames by action.
+	Counted bool
+
+	coll *ebpf.Collection
+}
+
+// Close unloads the program and its maps.
+func (p *Program) Close() error {
+	if p == nil || p.coll == nil {
+		return nil
+	}
+	p.coll.Close()
+	p.coll = nil
+	return nil
+}
+
+// LoadDUT loads one built-in program and its maps.
+func LoadDUT(opts DUTOptions) (*Program, error) {
+	b, err := LookupBuiltin(opts.Program)
+	if err != nil {
+		return nil, err
+	}
+	if opts.Work > SwapMACs {
+		return nil, fmt.Errorf("load %s: unknown packet work %d", b.Name, opts.Work)
+	}
+	spec, err := loadDut()
+	if err != nil {
+		return nil, fmt.Errorf("load %s: parse embedded object: %w", b.Name, err)
+	}
+	if err := spec.Variables["work"].Set(uint32(opts.Work)); err != nil {
+		return nil, fmt.Errorf("load %s: set work: %w", b.Name, err)
+	}
+	// Load only the program asked for; the others would be dead weight.
+	for name := range spec.Programs {
+		if name != b.Section {
+			delete(spec.Programs, name)
+		}
+	}
+	if opts.Ifindex != 0 {
+		spec.Programs[b.Section].Ifindex = opts.Ifindex
+	}
+	coll, err := ebpf.NewCollection(spec)
+	if err != nil {
+		return nil, fmt.Errorf("load %s: %w", b.Name, loadHint(err))
+	}
+	act := b.Action
+	return &Program{
+		Name:     b.Name,
+		Program:  coll.Programs[b.Section],
+		Stats:    coll.Maps["xdp_stats"],
+		TxPort:   coll.Maps["tx_port"],
+		Expected: &act,
+		Object:   "builtin",
+		SHA256:   DUTObjectSHA256(),
+		Counted:  true,
+		coll:     coll,
+	}, nil
+}
+
+// ObjectOptions says how to load a user's XDP object.
+type ObjectOptions struct {
+	Path    string // an ELF object file
+	Program string // the program's name in it; may be empty when it has one XDP program
+	Ifindex uint32 // see DUTOptions.Ifindex
+}
+
+// LoadObject loads an XDP program from a user's ELF object. Its frames are not
+// counted by xdplab's stats map (it has none): figures come from interface
+// counters instead.
+func LoadObject(opts ObjectOptions) (*Program, error) {
+	raw, err := os.ReadFile(opts.Path)
+	if err != nil {
+		return nil, fmt.Errorf("load object: %w", err)
+	}
+	spec, err := ebpf.LoadCollectionSpecFromReader(bytes.NewReader(raw))
+	if err != nil {
+		return nil, fmt.Errorf("load object %s: not a BPF ELF object xdplab can read: %w", opts.Path, err)
+	}
+	var xdp []string
+	for name, p := range spec.Programs {
+		if p.Type == ebpf.XDP {
+			xdp = append(xdp, name)
+		}
+	}
+	sort.Strings(xdp)
+	name := opts.Program
+	switch {
+	case name == "" && len(xdp) == 1:
+		name = xdp[0]
+	case name == "":
+		return nil, fmt.Errorf("load object %s: it holds %d XDP programs (%s): choose one with --program",
+			opts.Path, len(xdp), strings.Join(xdp, ", "))
+	}
+	ps, ok := spec.Programs[name]
+	if !ok {
+		return nil, fmt.Errorf("load object %s: no program %q: its XDP programs are %s", opts.Path, name, strings.Join(xdp, ", "))
+	}
+	if ps.Type != ebpf.XDP {
+		return nil, fmt.Errorf("load object %s: program %q is of type %s, not XDP", opts.Path, name, ps.Type)
+	}
+	for n := range spec.Programs {
+		if n != name {
+			delete(spec.Programs, n)
+		}
+	}
+	if opts.Ifindex != 0 {
+		ps.Ifindex = opts.Ifindex
+	}
+	coll, err := ebpf.NewCollection(spec)
+	if err != nil {
+		return nil, fmt.Errorf("load object %s program %s: %w", opts.Path, name, loadHint(err))
+	}
+	sum := sha256.Sum256(raw)
+	return &Program{
+		Name:    name,
+		Program: coll.Programs[name],
+		Object:  opts.Path,
+		SHA256:  hex.EncodeToString(sum[:]),
+		coll:    coll,
+	}, nil
+}
+
+// loadHint adds what to do to a permission error.
+func loadHint(err error) error {
+	if errors.Is(err, os.ErrPermission) {
+		return fmt.Errorf("%w (run as root or grant CAP_BPF and CAP_NET_ADMIN)", err)
+	}
+	return err
+}

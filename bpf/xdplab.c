@@ -1,0 +1,129 @@
+//go:build ignore
+
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+//
+// The device-under-test programs of xdplab. Every program counts each frame
+// in the shared per-CPU stats map (keyed by the XDP action it returns), does
+// the amount of per-packet work the `work` knob asks for, and returns its
+// action. The same object is loaded in every mode, so a mode comparison
+// compares the mode, not the program.
+
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/in.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+
+#include "stats.h"
+
+// Per-packet work, like xdp-bench's --packet-operation.
+#define WORK_NO_TOUCH 0 // do not read the frame at all
+#define WORK_READ_DATA 1 // read the Ethernet header
+#define WORK_PARSE_IP 2 // parse Ethernet and the IPv4/IPv6 header
+#define WORK_SWAP_MACS 3 // parse, then swap source and destination MAC
+
+volatile const __u32 work = WORK_NO_TOUCH;
+
+// Sink for reads the compiler must not drop.
+volatile __u32 parsed_sink;
+
+// tx_port holds the egress interface for xdp_redirect at key 0.
+struct {
+	__uint(type, BPF_MAP_TYPE_DEVMAP);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} tx_port SEC(".maps");
+
+static __always_inline void swap_macs(struct ethhdr *eth)
+{
+	__u8 tmp[ETH_ALEN];
+
+	__builtin_memcpy(tmp, eth->h_source, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, eth->h_dest, ETH_ALEN);
+	__builtin_memcpy(eth->h_dest, tmp, ETH_ALEN);
+}
+
+// do_work performs the configured per-packet work. force_swap makes it swap
+// MACs whatever the knob says (XDP_TX needs that to send the frame back).
+// It returns XDP_ABORTED when the frame is too short for the work asked.
+static __always_inline int do_work(struct xdp_md *ctx, int force_swap)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct ethhdr *eth = data;
+	__u32 w = work;
+
+	if (force_swap && w < WORK_SWAP_MACS)
+		w = WORK_SWAP_MACS;
+	if (w == WORK_NO_TOUCH)
+		return XDP_PASS;
+	if ((void *)(eth + 1) > data_end)
+		return XDP_ABORTED;
+	if (w == WORK_READ_DATA) {
+		parsed_sink = eth->h_proto;
+		return XDP_PASS;
+	}
+	if (eth->h_proto == bpf_htons(ETH_P_IP)) {
+		struct iphdr *ip = (void *)(eth + 1);
+
+		if ((void *)(ip + 1) > data_end)
+			return XDP_ABORTED;
+		parsed_sink = ip->protocol;
+	} else if (eth->h_proto == bpf_htons(ETH_P_IPV6)) {
+		struct ipv6hdr *ip6 = (void *)(eth + 1);
+
+		if ((void *)(ip6 + 1) > data_end)
+			return XDP_ABORTED;
+		parsed_sink = ip6->nexthdr;
+	}
+	if (w >= WORK_SWAP_MACS)
+		swap_macs(eth);
+	return XDP_PASS;
+}
+
+static __always_inline int finish(struct xdp_md *ctx, int action)
+{
+	count(ctx, action);
+	return action;
+}
+
+SEC("xdp")
+int xdp_drop(struct xdp_md *ctx)
+{
+	if (do_work(ctx, 0) == XDP_ABORTED)
+		return finish(ctx, XDP_ABORTED);
+	return finish(ctx, XDP_DROP);
+}
+
+SEC("xdp")
+int xdp_pass(struct xdp_md *ctx)
+{
+	if (do_work(ctx, 0) == XDP_ABORTED)
+		return finish(ctx, XDP_ABORTED);
+	return finish(ctx, XDP_PASS);
+}
+
+SEC("xdp")
+int xdp_tx(struct xdp_md *ctx)
+{
+	if (do_work(ctx, 1) == XDP_ABORTED)
+		return finish(ctx, XDP_ABORTED);
+	return finish(ctx, XDP_TX);
+}
+
+SEC("xdp")
+int xdp_redirect(struct xdp_md *ctx)
+{
+	int action;
+
+	if (do_work(ctx, 0) == XDP_ABORTED)
+		return finish(ctx, XDP_ABORTED);
+	// The fallback action XDP_ABORTED makes an empty devmap visible.
+	action = bpf_redirect_map(&tx_port, 0, XDP_ABORTED);
+	return finish(ctx, action);
+}
+
+char _license[] SEC("license") = "Dual BSD/GPL";

@@ -1,0 +1,97 @@
+// Package testenv holds what xdplab's tests share: skipping tests that need
+// root, and a TestMain check that fails a package whose tests left a
+// namespace, link or loaded xdplab program behind.
+package testenv
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/cilium/ebpf"
+
+	"github.com/xdplab/xdplab/topology"
+)
+
+// RequireRoot skips a test unless it runs as root. In CI (CI=true) it fails
+// instead, so that integration tests never pass by being skipped.
+func RequireRoot(tb testing.TB) {
+	tb.Helper()
+	if os.Geteuid() == 0 {
+		return
+	}
+	if os.Getenv("CI") == "true" {
+		tb.Fatal("integration tests need root; CI runs them as root")
+	}
+	tb.Skip("needs root (CAP_BPF, CAP_NET_ADMIN, CAP_SYS_ADMIN)")
+}
+
+// ourPrograms are the kernel names (at most 15 characters) of xdplab's programs.
+var ourPrograms = []string{"xdp_drop", "xdp_pass", "xdp_tx", "xdp_redirect", "xdp_gen", "xdplab_probe"}
+
+// Leaks lists namespaces, links and xdplab programs that exist now.
+func Leaks() ([]string, error) {
+	var out []string
+	nss, links, err := topology.Leftovers()
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range nss {
+		out = append(out, "namespace "+n)
+	}
+	for _, l := range links {
+		out = append(out, "link "+l)
+	}
+	var id ebpf.ProgramID
+	for {
+		next, err := ebpf.ProgramGetNextID(id)
+		if err != nil {
+			break
+		}
+		id = next
+		p, err := ebpf.NewProgramFromID(id)
+		if err != nil {
+			continue
+		}
+		info, err := p.Info()
+		p.Close()
+		if err != nil {
+			continue
+		}
+		for _, n := range ourPrograms {
+			if info.Name == n || strings.HasPrefix(n, info.Name) && len(info.Name) == 15 {
+				out = append(out, fmt.Sprintf("program %s (id %d)", info.Name, id))
+			}
+		}
+	}
+	return out, nil
+}
+
+// Main runs the tests and fails when they left anything behind. Use it as
+// TestMain in packages with integration tests.
+func Main(m *testing.M) {
+	var before []string
+	if os.Geteuid() == 0 {
+		before, _ = Leaks()
+	}
+	code := m.Run()
+	if os.Geteuid() == 0 {
+		after, err := Leaks()
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "leak check:", err)
+			code = 1
+		}
+		old := map[string]bool{}
+		for _, b := range before {
+			old[b] = true
+		}
+		for _, a := range after {
+			if !old[a] {
+				fmt.Fprintln(os.Stderr, "left behind by the tests:", a)
+				code = 1
+			}
+		}
+	}
+	os.Exit(code)
+}

@@ -1,0 +1,277 @@
+package traffic
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+
+	"github.com/cilium/ebpf"
+	"github.com/vishvananda/netns"
+	"golang.org/x/sys/unix"
+
+	"github.com/xdplab/xdplab/bpf"
+	"github.com/xdplab/xdplab/internal/nsthread"
+)
+
+// Kind names a generator implementation.
+type Kind string
+
+// The generators.
+const (
+	LiveFrames Kind = "live-frames" // BPF_PROG_RUN with BPF_F_TEST_XDP_LIVE_FRAMES
+	AFPacket   Kind = "af-packet"   // raw AF_PACKET socket, qdisc bypass
+)
+
+// ParseKind reads a generator name; "auto" gives "".
+func ParseKind(s string) (Kind, error) {
+	switch Kind(s) {
+	case LiveFrames, AFPacket:
+		return Kind(s), nil
+	case "auto", "":
+		return "", nil
+	}
+	return "", fmt.Errorf("unknown generator %q: use auto, %s or %s", s, LiveFrames, AFPacket)
+}
+
+// Options configures a generator.
+type Options struct {
+	Kind    Kind
+	NS      netns.NsHandle // the generator's namespace; never the host's
+	Ifindex int            // the interface to send on, in NS
+	Frame   FrameSpec
+	Flows   int
+	// CPUs pins thread i to CPUs[i]; one thread per entry.
+	CPUs []int
+	// BatchSize is the live-frames batch (default 64).
+	BatchSize uint32
+}
+
+// Generator sends frames until stopped.
+type Generator struct {
+	opts  Options
+	frame []byte
+	flows Flows
+	prog  *bpf.Generator
+
+	mu      sync.Mutex
+	stop    atomic.Bool
+	running []<-chan error
+	sent    []atomic.Uint64 // AFPacket: frames per thread
+	bytes   []atomic.Uint64
+}
+
+// New checks the options, builds the frame and, for live frames, loads the
+// generator program. Close releases it.
+func New(o Options) (*Generator, error) {
+	if o.Kind != LiveFrames && o.Kind != AFPacket {
+		return nil, fmt.Errorf("generator: unknown kind %q", o.Kind)
+	}
+	if !o.NS.IsOpen() {
+		return nil, errors.New("generator: no namespace: xdplab only sends from a namespace it made")
+	}
+	if o.Ifindex <= 0 {
+		return nil, errors.New("generator: no interface")
+	}
+	if len(o.CPUs) == 0 {
+		return nil, errors.New("generator: no threads")
+	}
+	if o.BatchSize == 0 {
+		o.BatchSize = 64
+	}
+	frame, err := BuildUDP(o.Frame)
+	if err != nil {
+		return nil, err
+	}
+	flows, err := NewFlows(o.Flows, o.Frame)
+	if err != nil {
+		return nil, err
+	}
+	g := &Generator{opts: o, frame: frame, flows: flows,
+		sent: make([]atomic.Uint64, len(o.CPUs)), bytes: make([]atomic.Uint64, len(o.CPUs))}
+	if o.Kind == LiveFrames {
+		g.prog, err = bpf.LoadGenerator(bpf.GenOptions{
+			TargetIfindex: uint32(o.Ifindex), IPv6: o.Frame.IPv6(),
+			Flows: flows.N, PortsPerAddr: flows.PortsPerAddr,
+			SportBase: flows.SportBase, SaddrLoBase: flows.SaddrLoBase,
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return g, nil
+}
+
+// Kind names the generator.
+func (g *Generator) Kind() Kind { return g.opts.Kind }
+
+// Frame returns the template frame (flow 0), without FCS.
+func (g *Generator) Frame() []byte { return append([]byte(nil), g.frame...) }
+
+// Program returns the live-frames generator program, nil for AFPacket.
+func (g *Generator) Program() *ebpf.Program {
+	if g.prog == nil {
+		return nil
+	}
+	return g.prog.Program
+}
+
+// Start starts one thread per CPU. It returns once every thread runs or one
+// failed to start.
+func (g *Generator) Start() error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.running != nil {
+		return errors.New("generator: already running")
+	}
+	g.stop.Store(false)
+	started := make(chan error, len(g.opts.CPUs))
+	for i, cpu := range g.opts.CPUs {
+		g.running = append(g.running, nsthread.Go(g.opts.NS, func() error {
+			var set unix.CPUSet
+			set.Set(cpu)
+			if err := unix.SchedSetaffinity(0, &set); err != nil {
+				err = fmt.Errorf("generator thread %d: pin to cpu %d: %w", i, cpu, err)
+				started <- err
+				return err
+			}
+			if g.opts.Kind == LiveFrames {
+				return g.runLive(i, started)
+			}
+			return g.runAFPacket(i, started)
+		}))
+	}
+	var errs []error
+	for range g.opts.CPUs {
+		if err := <-started; err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) > 0 {
+		_ = g.stopLocked()
+		return errors.Join(errs...)
+	}
+	return nil
+}
+
+// Stop stops all threads and waits for them; it returns the first error a
+// thread hit while running.
+func (g *Generator) Stop() error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.stopLocked()
+}
+
+func (g *Generator) stopLocked() error {
+	g.stop.Store(true)
+	var errs []error
+	for _, c := range g.running {
+		if err := <-c; err != nil {
+			errs = append(errs, err)
+		}
+	}
+	g.running = nil
+	return errors.Join(errs...)
+}
+
+// Close stops the generator and unloads its program.
+func (g *Generator) Close() error {
+	err := g.Stop()
+	return errors.Join(err, g.prog.Close())
+}
+
+// Sent returns what the generator has sent so far, summed over threads:
+// for LiveFrames the frames its program redirected to the interface, for
+// AFPacket the frames the socket accepted.
+func (g *Generator) Sent() (bpf.Counter, error) {
+	if g.prog != nil {
+		s, err := bpf.ReadStats(g.prog.Stats)
+		if err != nil {
+			return bpf.Counter{}, fmt.Errorf("generator: %w", err)
+		}
+		return s[bpf.Redirect], nil
+	}
+	var c bpf.Counter
+	for i := range g.sent {
+		c.Packets += g.sent[i].Load()
+		c.Bytes += g.bytes[i].Load()
+	}
+	return c, nil
+}
+
+// liveChunk is the number of frames one BPF_PROG_RUN call sends: about 10 to
+// 100 ms of work, the latency of Stop.
+const liveChunk = 1 << 18
+
+func (g *Generator) runLive(i int, started chan<- error) error {
+	opts := &ebpf.RunOptions{
+		Data:      g.frame,
+		Repeat:    liveChunk,
+		Flags:     unix.BPF_F_TEST_XDP_LIVE_FRAMES,
+		BatchSize: g.opts.BatchSize,
+	}
+	// A first short run shows at once whether live frames work here.
+	first := *opts
+	first.Repeat = 1
+	if _, err := g.prog.Program.Run(&first); err != nil {
+		err = fmt.Errorf("generator thread %d: live frames: %w", i, err)
+		started <- err
+		return err
+	}
+	started <- nil
+	for !g.stop.Load() {
+		if _, err := g.prog.Program.Run(opts); err != nil {
+			return fmt.Errorf("generator thread %d: live frames: %w", i, err)
+		}
+	}
+	return nil
+}
+
+func htons(v uint16) uint16 { return v<<8 | v>>8 }
+
+func (g *Generator) runAFPacket(i int, started chan<- error) error {
+	fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		err = fmt.Errorf("generator thread %d: af_packet socket: %w", i, err)
+		started <- err
+		return err
+	}
+	defer unix.Close(fd)
+	if err := unix.SetsockoptInt(fd, unix.SOL_PACKET, unix.PACKET_QDISC_BYPASS, 1); err != nil {
+		err = fmt.Errorf("generator thread %d: af_packet qdisc bypass: %w", i, err)
+		started <- err
+		return err
+	}
+	sa := &unix.SockaddrLinklayer{Protocol: htons(unix.ETH_P_ALL), Ifindex: g.opts.Ifindex}
+	if err := unix.Bind(fd, sa); err != nil {
+		err = fmt.Errorf("generator thread %d: af_packet bind ifindex %d: %w", i, g.opts.Ifindex, err)
+		started <- err
+		return err
+	}
+	started <- nil
+	frame := append([]byte(nil), g.frame...)
+	ipv6 := g.opts.Frame.IPv6()
+	n := uint64(len(frame))
+	// Threads share the flows: thread i of T sends flows i, i+T, ...
+	flow := uint32(i) % g.flows.N
+	step := uint32(len(g.opts.CPUs))
+	var sent uint64
+	for !g.stop.Load() {
+		for range 256 {
+			if g.flows.N > 1 {
+				g.flows.Stamp(frame, ipv6, flow)
+				flow = (flow + step) % g.flows.N
+			}
+			if _, err := unix.Write(fd, frame); err != nil {
+				if errors.Is(err, unix.ENOBUFS) || errors.Is(err, unix.EAGAIN) {
+					continue // not sent, not counted
+				}
+				return fmt.Errorf("generator thread %d: af_packet send: %w", i, err)
+			}
+			sent++
+		}
+		g.sent[i].Store(sent)
+		g.bytes[i].Store(sent * n)
+	}
+	return nil
+}

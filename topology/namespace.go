@@ -1,0 +1,129 @@
+package topology
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+
+	"github.com/safchain/ethtool"
+	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netns"
+
+	"github.com/xdplab/xdplab/internal/nsthread"
+)
+
+// NamespacePrefix starts the name of every namespace xdplab makes.
+const NamespacePrefix = "xdplab-"
+
+// LinkPrefix starts the name of every link xdplab makes.
+const LinkPrefix = "xl"
+
+// netnsDir is where iproute2 and vishvananda/netns keep named namespaces.
+const netnsDir = "/var/run/netns"
+
+// Namespace is a named network namespace xdplab made.
+type Namespace struct {
+	Name   string
+	Handle netns.NsHandle
+	nl     *netlink.Handle
+	eth    *ethtool.Ethtool
+}
+
+// newNamespace makes a named namespace and opens handles into it.
+func newNamespace(name string) (*Namespace, error) {
+	if !strings.HasPrefix(name, NamespacePrefix) {
+		return nil, fmt.Errorf("namespace %q: xdplab names its namespaces %s...", name, NamespacePrefix)
+	}
+	if _, err := os.Stat(filepath.Join(netnsDir, name)); err == nil {
+		return nil, fmt.Errorf("create namespace %s: it exists already (run `xdplab clean`)", name)
+	}
+	h, err := createNamed(name)
+	if err != nil {
+		return nil, fmt.Errorf("create namespace %s: %w", name, permHint(err))
+	}
+	ns := &Namespace{Name: name, Handle: h}
+	if ns.nl, err = netlink.NewHandleAt(h); err != nil {
+		return nil, errors.Join(fmt.Errorf("netlink in namespace %s: %w", name, err), ns.Close())
+	}
+	// The ethtool socket takes the namespace of the thread that opens it.
+	err = nsthread.Do(h, func() error {
+		var err error
+		ns.eth, err = ethtool.NewEthtool()
+		return err
+	})
+	if err != nil {
+		return nil, errors.Join(fmt.Errorf("ethtool in namespace %s: %w", name, err), ns.Close())
+	}
+	lo, err := ns.nl.LinkByName("lo")
+	if err == nil {
+		err = ns.nl.LinkSetUp(lo)
+	}
+	if err != nil {
+		return nil, errors.Join(fmt.Errorf("namespace %s: bring up lo: %w", name, err), ns.Close())
+	}
+	return ns, nil
+}
+
+// createNamed makes the namespace on a throw-away thread, so the caller's
+// thread never changes namespace.
+func createNamed(name string) (netns.NsHandle, error) {
+	type res struct {
+		h   netns.NsHandle
+		err error
+	}
+	c := make(chan res, 1)
+	go func() {
+		runtime.LockOSThread()
+		// Never unlocked: this thread ends in the new namespace and dies.
+		h, err := netns.NewNamed(name)
+		c <- res{h, err}
+	}()
+	r := <-c
+	return r.h, r.err
+}
+
+// Netlink returns a netlink handle in the namespace.
+func (n *Namespace) Netlink() *netlink.Handle { return n.nl }
+
+// Ethtool returns an ethtool handle in the namespace.
+func (n *Namespace) Ethtool() *ethtool.Ethtool { return n.eth }
+
+// Close closes the handles and deletes the namespace, and with it every
+// link in it.
+func (n *Namespace) Close() error {
+	if n == nil {
+		return nil
+	}
+	if n.eth != nil {
+		n.eth.Close()
+		n.eth = nil
+	}
+	if n.nl != nil {
+		n.nl.Close()
+		n.nl = nil
+	}
+	var errs []error
+	if n.Handle.IsOpen() {
+		if err := n.Handle.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("close namespace %s: %w", n.Name, err))
+		}
+		n.Handle = netns.None()
+	}
+	if n.Name != "" {
+		if err := netns.DeleteNamed(n.Name); err != nil && !errors.Is(err, os.ErrNotExist) {
+			errs = append(errs, fmt.Errorf("delete namespace %s: %w", n.Name, err))
+		}
+		n.Name = ""
+	}
+	return errors.Join(errs...)
+}
+
+func permHint(err error) error {
+	if errors.Is(err, os.ErrPermission) {
+		return fmt.Errorf("%w (run as root, or grant CAP_SYS_ADMIN, CAP_NET_ADMIN and CAP_BPF)", err)
+	}
+	return err
+}

@@ -1,0 +1,42 @@
+package topology
+
+import (
+	"fmt"
+)
+
+// SetGRO turns rx-gro on or off. A generic-mode program on a veth sees
+// redirected frames only with rx-gro on, and a veth accepts redirected
+// frames (ndo_xdp_xmit) only while its peer has a native XDP program or GRO.
+func (e *Endpoint) SetGRO(on bool) error {
+	if err := e.NS.eth.Change(e.Name, map[string]bool{"rx-gro": on}); err != nil {
+		return fmt.Errorf("set rx-gro %v on %s: %w", on, e.Name, err)
+	}
+	return nil
+}
+
+// GRO reads whether rx-gro is on.
+func (e *Endpoint) GRO() (bool, error) {
+	f, err := e.NS.eth.Features(e.Name)
+	if err != nil {
+		return false, fmt.Errorf("read features of %s: %w", e.Name, err)
+	}
+	return f["rx-gro"], nil
+}
+
+// Queues reads the number of rx and tx queues of the endpoint.
+func (e *Endpoint) Queues() (rx, tx int, err error) {
+	l, err := e.NS.nl.LinkByName(e.Name)
+	if err != nil {
+		return 0, 0, fmt.Errorf("read queues of %s: %w", e.Name, err)
+	}
+	return l.Attrs().NumRxQueues, l.Attrs().NumTxQueues, nil
+}
+
+// Driver names the endpoint's driver (ethtool).
+func (e *Endpoint) Driver() (string, error) {
+	d, err := e.NS.eth.DriverName(e.Name)
+	if err != nil {
+		return "", fmt.Errorf("driver of %s: %w", e.Name, err)
+	}
+	return d, nil
+}

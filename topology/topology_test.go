@@ -1,0 +1,106 @@
+package topology_test
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"github.com/vishvananda/netlink"
+
+	"github.com/xdplab/xdplab/internal/testenv"
+	"github.com/xdplab/xdplab/topology"
+)
+
+func TestMain(m *testing.M) { testenv.Main(m) }
+
+func TestPairOptionsRejected(t *testing.T) {
+	_, err := topology.NewPair(topology.PairOptions{RunID: "Bad/ID"})
+	assert.ErrorContains(t, err, "run id")
+	_, err = topology.NewPair(topology.PairOptions{RunID: "abc", Queues: -1})
+	assert.ErrorContains(t, err, "queues -1 out of range")
+}
+
+func TestCountersSumQueues(t *testing.T) {
+	c := topology.Counters{Ethtool: map[string]uint64{
+		"rx_queue_0_xdp_packets": 5, "rx_queue_1_xdp_packets": 7,
+		"rx_queue_0_xdp_bytes": 100, "tx_queue_0_xdp_xmit": 3, "peer_ifindex": 9,
+	}}
+	n, ok := c.SumQueues("rx", "xdp_packets")
+	assert.True(t, ok)
+	assert.Equal(t, uint64(12), n)
+	_, ok = c.SumQueues("rx", "xdp_redirect")
+	assert.False(t, ok)
+	d := c.Sub(topology.Counters{Ethtool: map[string]uint64{"rx_queue_0_xdp_packets": 2}})
+	assert.Equal(t, map[string]uint64{"rx_queue_0_xdp_packets": 3}, d.Ethtool)
+}
+
+func TestIntegrationPair(t *testing.T) {
+	testenv.RequireRoot(t)
+	p, err := topology.NewPair(topology.PairOptions{Queues: 2, Sink: true})
+	require.NoError(t, err)
+	defer p.Close()
+
+	for _, n := range p.Namespaces() {
+		assert.FileExists(t, filepath.Join("/var/run/netns", n.Name))
+		assert.Regexp(t, `^xdplab-[0-9a-f]{6}-(gen|dut|sink)$`, n.Name)
+	}
+	for _, e := range p.Endpoints() {
+		assert.Regexp(t, `^xl[0-9a-f]{6}[gdos]$`, e.Name)
+		assert.NotZero(t, e.Ifindex)
+		assert.Len(t, e.MAC, 6)
+		rx, tx, err := e.Queues()
+		require.NoError(t, err)
+		assert.Equal(t, 2, rx)
+		assert.Equal(t, 2, tx)
+		d, err := e.Driver()
+		require.NoError(t, err)
+		assert.Equal(t, "veth", d)
+	}
+	// The links live in the namespaces, not in the host's.
+	_, err = netlink.LinkByName(p.DUT.Name)
+	assert.Error(t, err)
+
+	require.NoError(t, p.DUT.SetGRO(true))
+	on, err := p.DUT.GRO()
+	require.NoError(t, err)
+	assert.True(t, on)
+
+	c, err := p.DUT.Counters()
+	require.NoError(t, err)
+	_, ok := c.SumQueues("rx", "xdp_packets")
+	assert.True(t, ok, "veth reports per-queue XDP counters")
+
+	names := []string{}
+	for _, n := range p.Namespaces() {
+		names = append(names, n.Name)
+	}
+	require.NoError(t, p.Close())
+	require.NoError(t, p.Close(), "Close twice")
+	for _, n := range names {
+		_, err := os.Stat(filepath.Join("/var/run/netns", n))
+		assert.True(t, os.IsNotExist(err), "namespace %s removed", n)
+	}
+}
+
+func TestIntegrationClean(t *testing.T) {
+	testenv.RequireRoot(t)
+	p, err := topology.NewPair(topology.PairOptions{})
+	require.NoError(t, err)
+	// A killed run: nobody calls p.Close. A stray host link too.
+	la := netlink.NewLinkAttrs()
+	la.Name = "xl" + p.RunID + "x"
+	require.NoError(t, netlink.LinkAdd(&netlink.Veth{LinkAttrs: la, PeerName: "xl" + p.RunID + "y"}))
+
+	removed, err := topology.Clean()
+	require.NoError(t, err)
+	assert.Contains(t, removed, "namespace "+p.GenNS.Name)
+	assert.Contains(t, removed, "namespace "+p.DUTNS.Name)
+	assert.Contains(t, removed, "link xl"+p.RunID+"x")
+	nss, links, err := topology.Leftovers()
+	require.NoError(t, err)
+	assert.Empty(t, nss)
+	assert.Empty(t, links)
+	p.Close() // closes the handles; the namespaces are gone already
+}
