@@ -2,7 +2,11 @@ package topology
 
 import (
 	"fmt"
+	"os"
+	"strconv"
 	"strings"
+
+	"github.com/xdplab/xdplab/internal/nsthread"
 )
 
 // Counters are an interface's counters at one moment: netlink's link
@@ -73,4 +77,58 @@ func (e *Endpoint) Counters() (Counters, error) {
 		c.Ethtool = st
 	}
 	return c, nil
+}
+
+// IPInReceives reads the namespace's count of IP packets received
+// (Ip InReceives from snmp, or Ip6InReceives from snmp6): what XDP_PASS
+// delivered to the stack.
+func (n *Namespace) IPInReceives(ipv6 bool) (uint64, error) {
+	var v uint64
+	err := nsthread.Do(n.Handle, func() error {
+		var err error
+		if ipv6 {
+			v, err = readSNMP6("/proc/thread-self/net/snmp6", "Ip6InReceives")
+		} else {
+			v, err = readSNMP("/proc/thread-self/net/snmp", "Ip", "InReceives")
+		}
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("namespace %s: %w", n.Name, err)
+	}
+	return v, nil
+}
+
+func readSNMP(path, proto, field string) (uint64, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0, err
+	}
+	lines := strings.Split(string(b), "\n")
+	for i := 0; i+1 < len(lines); i++ {
+		h, v := strings.Fields(lines[i]), strings.Fields(lines[i+1])
+		if len(h) == 0 || h[0] != proto+":" || len(v) != len(h) || v[0] != h[0] {
+			continue
+		}
+		for j := range h {
+			if h[j] == field {
+				return strconv.ParseUint(v[j], 10, 64)
+			}
+		}
+	}
+	return 0, fmt.Errorf("%s: no %s %s", path, proto, field)
+}
+
+func readSNMP6(path, field string) (uint64, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0, err
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		f := strings.Fields(l)
+		if len(f) == 2 && f[0] == field {
+			return strconv.ParseUint(f[1], 10, 64)
+		}
+	}
+	return 0, fmt.Errorf("%s: no %s", path, field)
 }

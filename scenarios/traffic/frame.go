@@ -96,8 +96,12 @@ func BuildUDP(s FrameSpec) ([]byte, error) {
 		hdr += ipv6Len
 	} else {
 		eth.EthernetType = layers.EthernetTypeIPv4
-		net = &layers.IPv4{Version: 4, IHL: 5, TTL: 64, Protocol: layers.IPProtocolUDP,
+		ip := &layers.IPv4{Version: 4, IHL: 5, TTL: 64, Protocol: layers.IPProtocolUDP,
 			SrcIP: s.Src.AsSlice(), DstIP: s.Dst.AsSlice()}
+		if err := udp.SetNetworkLayerForChecksum(ip); err != nil {
+			return nil, fmt.Errorf("frame: %w", err)
+		}
+		net = ip
 		hdr += ipv4Len
 	}
 	payload := make([]byte, s.Size-FCSLen-hdr)

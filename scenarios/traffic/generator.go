@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/xdplab/xdplab/bpf"
+	"github.com/xdplab/xdplab/internal/liverun"
 	"github.com/xdplab/xdplab/internal/nsthread"
 )
 
@@ -57,8 +58,10 @@ type Generator struct {
 	mu      sync.Mutex
 	stop    atomic.Bool
 	running []<-chan error
+	live    []*liverun.Runner
 	sent    []atomic.Uint64 // AFPacket: frames per thread
 	bytes   []atomic.Uint64
+	tries   []atomic.Uint64
 }
 
 // New checks the options, builds the frame and, for live frames, loads the
@@ -88,7 +91,8 @@ func New(o Options) (*Generator, error) {
 		return nil, err
 	}
 	g := &Generator{opts: o, frame: frame, flows: flows,
-		sent: make([]atomic.Uint64, len(o.CPUs)), bytes: make([]atomic.Uint64, len(o.CPUs))}
+		sent: make([]atomic.Uint64, len(o.CPUs)), bytes: make([]atomic.Uint64, len(o.CPUs)),
+		tries: make([]atomic.Uint64, len(o.CPUs))}
 	if o.Kind == LiveFrames {
 		g.prog, err = bpf.LoadGenerator(bpf.GenOptions{
 			TargetIfindex: uint32(o.Ifindex), IPv6: o.Frame.IPv6(),
@@ -126,6 +130,10 @@ func (g *Generator) Start() error {
 	}
 	g.stop.Store(false)
 	started := make(chan error, len(g.opts.CPUs))
+	g.live = make([]*liverun.Runner, len(g.opts.CPUs))
+	for i := range g.live {
+		g.live[i] = liverun.New()
+	}
 	for i, cpu := range g.opts.CPUs {
 		g.running = append(g.running, nsthread.Go(g.opts.NS, func() error {
 			var set unix.CPUSet
@@ -165,6 +173,11 @@ func (g *Generator) Stop() error {
 func (g *Generator) stopLocked() error {
 	g.stop.Store(true)
 	var errs []error
+	if g.opts.Kind == LiveFrames && g.running != nil {
+		for _, l := range g.live {
+			errs = append(errs, l.Stop())
+		}
+	}
 	for _, c := range g.running {
 		if err := <-c; err != nil {
 			errs = append(errs, err)
@@ -199,30 +212,38 @@ func (g *Generator) Sent() (bpf.Counter, error) {
 	return c, nil
 }
 
-// liveChunk is the number of frames one BPF_PROG_RUN call sends: about 10 to
-// 100 ms of work, the latency of Stop.
-const liveChunk = 1 << 18
+// Attempted returns how many frames the generator tried to send: for
+// LiveFrames the frames its program saw (sent or aborted), for AFPacket the
+// writes tried, including those the socket refused (ENOBUFS).
+func (g *Generator) Attempted() (uint64, error) {
+	if g.prog != nil {
+		s, err := bpf.ReadStats(g.prog.Stats)
+		if err != nil {
+			return 0, fmt.Errorf("generator: %w", err)
+		}
+		return s.Total().Packets, nil
+	}
+	var n uint64
+	for i := range g.tries {
+		n += g.tries[i].Load()
+	}
+	return n, nil
+}
 
 func (g *Generator) runLive(i int, started chan<- error) error {
-	opts := &ebpf.RunOptions{
-		Data:      g.frame,
-		Repeat:    liveChunk,
-		Flags:     unix.BPF_F_TEST_XDP_LIVE_FRAMES,
-		BatchSize: g.opts.BatchSize,
-	}
-	// A first short run shows at once whether live frames work here.
-	first := *opts
-	first.Repeat = 1
-	if _, err := g.prog.Program.Run(&first); err != nil {
+	// A first single run shows at once whether live frames work here.
+	_, err := g.prog.Program.Run(&ebpf.RunOptions{
+		Data: g.frame, Repeat: 1, Flags: unix.BPF_F_TEST_XDP_LIVE_FRAMES, BatchSize: g.opts.BatchSize,
+	})
+	if err != nil {
 		err = fmt.Errorf("generator thread %d: live frames: %w", i, err)
 		started <- err
+		g.live[i].Abandon()
 		return err
 	}
-	started <- nil
-	for !g.stop.Load() {
-		if _, err := g.prog.Program.Run(opts); err != nil {
-			return fmt.Errorf("generator thread %d: live frames: %w", i, err)
-		}
+	err = g.live[i].Run(g.prog.Program.FD(), g.frame, g.opts.BatchSize, func() { started <- nil })
+	if err != nil {
+		return fmt.Errorf("generator thread %d: %w", i, err)
 	}
 	return nil
 }
@@ -255,9 +276,10 @@ func (g *Generator) runAFPacket(i int, started chan<- error) error {
 	// Threads share the flows: thread i of T sends flows i, i+T, ...
 	flow := uint32(i) % g.flows.N
 	step := uint32(len(g.opts.CPUs))
-	var sent uint64
+	var sent, tries uint64
 	for !g.stop.Load() {
 		for range 256 {
+			tries++
 			if g.flows.N > 1 {
 				g.flows.Stamp(frame, ipv6, flow)
 				flow = (flow + step) % g.flows.N
@@ -270,6 +292,7 @@ func (g *Generator) runAFPacket(i int, started chan<- error) error {
 			}
 			sent++
 		}
+		g.tries[i].Store(tries)
 		g.sent[i].Store(sent)
 		g.bytes[i].Store(sent * n)
 	}

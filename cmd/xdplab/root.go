@@ -1,0 +1,95 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"runtime/debug"
+
+	"github.com/spf13/cobra"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = ""
+
+func toolVersion() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "dev"
+}
+
+// usageError is a mistake in how xdplab was called: exit status 2.
+type usageError struct{ err error }
+
+func (e *usageError) Error() string { return e.err.Error() }
+func (e *usageError) Unwrap() error { return e.err }
+
+func usagef(format string, args ...any) error {
+	return &usageError{fmt.Errorf(format, args...)}
+}
+
+// Run runs xdplab with args, writing data to stdout and progress to stderr.
+func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	root := newRoot(stdout, stderr)
+	root.SetArgs(args)
+	_, err := root.ExecuteContextC(ctx)
+	if err != nil {
+		var ue *usageError
+		if !errors.As(err, &ue) && isCobraUsage(err) {
+			return &usageError{err}
+		}
+	}
+	return err
+}
+
+// isCobraUsage tells cobra's own argument and flag errors apart.
+func isCobraUsage(err error) bool {
+	var fe *flagError
+	return errors.As(err, &fe)
+}
+
+type flagError struct{ err error }
+
+func (e *flagError) Error() string { return e.err.Error() }
+func (e *flagError) Unwrap() error { return e.err }
+
+func newRoot(stdout, stderr io.Writer) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "xdplab",
+		Short: "Measure XDP programs in generic, native and offload mode",
+		Long: `xdplab measures how an XDP program performs in generic, native and
+hardware-offload mode, on veth pairs it builds itself or on NICs you name,
+and stores the figures as versioned JSON.
+
+Most commands need root (or CAP_SYS_ADMIN, CAP_NET_ADMIN and CAP_BPF).`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return &flagError{fmt.Errorf("%w (see xdplab %s --help)", err, c.Name())}
+	})
+	root.AddCommand(newRunCmd(stdout, stderr), newCleanCmd(stdout, stderr), newVersionCmd(stdout))
+	for _, c := range root.Commands() {
+		c.Args = wrapArgs(c.Args)
+	}
+	return root
+}
+
+func wrapArgs(a cobra.PositionalArgs) cobra.PositionalArgs {
+	if a == nil {
+		return nil
+	}
+	return func(c *cobra.Command, args []string) error {
+		if err := a(c, args); err != nil {
+			return &usageError{fmt.Errorf("%w (see xdplab %s --help)", err, c.Name())}
+		}
+		return nil
+	}
+}

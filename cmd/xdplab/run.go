@@ -1,0 +1,204 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/sys/unix"
+
+	"github.com/xdplab/xdplab/bpf"
+	"github.com/xdplab/xdplab/internal/runner"
+	"github.com/xdplab/xdplab/offload"
+	"github.com/xdplab/xdplab/results"
+	"github.com/xdplab/xdplab/scenarios/traffic"
+)
+
+// DefaultResultsDir is where run writes results files unless --output says.
+const DefaultResultsDir = "xdplab-results"
+
+type runFlags struct {
+	progs       []string
+	object      string
+	program     string
+	modes       string
+	work        string
+	size        int
+	ipv6        bool
+	flows       int
+	threads     int
+	generator   string
+	duration    time.Duration
+	warmup      time.Duration
+	trials      int
+	progStats   time.Duration
+	noCalibrate bool
+	output      string
+	format      string
+	json        bool
+	quiet       bool
+	runID       string
+}
+
+func newRunCmd(stdout, stderr io.Writer) *cobra.Command {
+	d := runner.Defaults()
+	f := &runFlags{}
+	c := &cobra.Command{
+		Use:   "run",
+		Short: "Measure XDP programs in each mode on a veth pair",
+		Long: `run builds a veth pair between two namespaces it makes (xdplab-<id>-gen and
+xdplab-<id>-dut), loads the identical program in each XDP mode the DUT veth
+supports, floods it from the generator namespace, and reports throughput,
+loss and CPU cost per program and mode. Everything it made is removed when
+it ends, also on error and on SIGINT or SIGTERM.
+
+Built-in programs: ` + strings.Join(bpf.BuiltinNames(), ", ") + `. A user's program: --object FILE.o
+[--program NAME]; its figures then come from interface counters.
+
+The results file (versioned JSON) goes to --output, by default
+` + DefaultResultsDir + `/<programs>-<kernel>-<time>.json. Needs root.`,
+		Example: `  sudo xdplab run --prog drop,pass,tx --duration 3s
+  sudo xdplab run --prog drop --modes native --threads 2 --size 64
+  sudo xdplab run --object my_prog.o --program xdp_main --json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runRun(cmd, f, stdout, stderr)
+		},
+	}
+	fl := c.Flags()
+	fl.StringSliceVar(&f.progs, "prog", d.Programs, "built-in programs to measure, comma-separated: "+strings.Join(bpf.BuiltinNames(), ", "))
+	fl.StringVar(&f.object, "object", "", "a BPF ELF object file holding your XDP program (instead of --prog)")
+	fl.StringVar(&f.program, "program", "", "the program's name in --object (needed when it holds several)")
+	fl.StringVar(&f.modes, "modes", "auto", "XDP modes, comma-separated: generic, native, offload, or auto (every mode the DUT supports)")
+	fl.StringVar(&f.work, "work", "no-touch", "per-packet work of built-in programs: no-touch, read-data, parse-ip, swap-macs")
+	fl.IntVar(&f.size, "size", d.FrameSize, "frame size in bytes with FCS (RFC 2544: 64, 128, 256, 512, 1024, 1280, 1518)")
+	fl.BoolVar(&f.ipv6, "ipv6", false, "send UDP over IPv6 instead of IPv4")
+	fl.IntVar(&f.flows, "flows", d.Flows, "number of flows (source address and port vary)")
+	fl.IntVar(&f.threads, "threads", d.Threads, "generator threads, one per CPU and veth queue")
+	fl.StringVar(&f.generator, "generator", "auto", "traffic generator: auto, live-frames, af-packet")
+	fl.DurationVar(&f.duration, "duration", d.Duration, "length of each timed trial")
+	fl.DurationVar(&f.warmup, "warmup", d.Warmup, "traffic before each trial's timed window")
+	fl.IntVar(&f.trials, "trials", d.Trials, "trials per program and mode")
+	fl.DurationVar(&f.progStats, "prog-stats", d.ProgStats, "length of the separate pass that measures program ns/pkt (0 skips it)")
+	fl.BoolVar(&f.noCalibrate, "no-calibrate", false, "skip the calibration of the generator's own CPU cost")
+	fl.StringVarP(&f.output, "output", "o", "", "results file (default "+DefaultResultsDir+"/<programs>-<kernel>-<time>.json)")
+	fl.StringVar(&f.format, "format", "text", "output on stdout: text or json")
+	fl.BoolVar(&f.json, "json", false, "shorthand for --format json")
+	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no live line per second on stderr")
+	fl.StringVar(&f.runID, "run-id", "", "name the run's namespaces xdplab-<id>-* (default: random)")
+	return c
+}
+
+func (f *runFlags) config(cmd *cobra.Command, stderr io.Writer) (runner.Config, error) {
+	cfg := runner.Defaults()
+	cfg.Programs = f.progs
+	if f.object != "" {
+		if cmd.Flags().Changed("prog") {
+			return cfg, usagef("--prog and --object exclude each other")
+		}
+		if _, err := os.Stat(f.object); err != nil {
+			return cfg, usagef("--object: %v", err)
+		}
+		cfg.Object, cfg.ObjectProgram = f.object, f.program
+		cfg.Programs = nil
+	} else if f.program != "" {
+		return cfg, usagef("--program names a program in --object: give --object too")
+	}
+	if f.modes != "auto" {
+		m, err := offload.ParseModes(f.modes)
+		if err != nil {
+			return cfg, usagef("--modes: %v", err)
+		}
+		cfg.Modes = m
+	}
+	w, err := bpf.ParseWork(f.work)
+	if err != nil {
+		return cfg, usagef("--work: %v", err)
+	}
+	cfg.Work = w
+	k, err := traffic.ParseKind(f.generator)
+	if err != nil {
+		return cfg, usagef("--generator: %v", err)
+	}
+	cfg.Generator = k
+	cfg.FrameSize, cfg.IPv6, cfg.Flows, cfg.Threads = f.size, f.ipv6, f.flows, f.threads
+	cfg.Duration, cfg.Warmup, cfg.Trials, cfg.ProgStats = f.duration, f.warmup, f.trials, f.progStats
+	cfg.Calibrate = !f.noCalibrate
+	cfg.RunID = f.runID
+	if !f.quiet {
+		cfg.Live = stderr
+	}
+	cfg.Command = append([]string{"xdplab"}, os.Args[1:]...)
+	cfg.Version = toolVersion()
+	if err := cfg.Validate(); err != nil {
+		return cfg, &usageError{err}
+	}
+	return cfg, nil
+}
+
+func outputFormat(format string, asJSON bool, changed bool) (string, error) {
+	if asJSON {
+		if changed && format != "json" {
+			return "", usagef("--json and --format %s disagree", format)
+		}
+		return "json", nil
+	}
+	switch format {
+	case "text", "json":
+		return format, nil
+	}
+	return "", usagef("--format %q: use text or json", format)
+}
+
+func runRun(cmd *cobra.Command, f *runFlags, stdout, stderr io.Writer) error {
+	format, err := outputFormat(f.format, f.json, cmd.Flags().Changed("format"))
+	if err != nil {
+		return err
+	}
+	cfg, err := f.config(cmd, stderr)
+	if err != nil {
+		return err
+	}
+	out := f.output
+	if out == "" {
+		out = defaultOutput(cfg)
+	}
+	if dir := filepath.Dir(out); dir != "." {
+		if st, err := os.Stat(dir); err == nil && !st.IsDir() {
+			return usagef("--output %s: %s is not a directory", out, dir)
+		}
+	}
+	run, err := runner.Run(cmd.Context(), cfg)
+	if err != nil {
+		if cmd.Context().Err() != nil {
+			return fmt.Errorf("interrupted: everything xdplab made was removed, no results written")
+		}
+		return err
+	}
+	if err := results.WriteFile(out, run); err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "results written to %s\n", out)
+	if format == "json" {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(run)
+	}
+	return results.WriteTable(stdout, run)
+}
+
+func defaultOutput(cfg runner.Config) string {
+	var uts unix.Utsname
+	_ = unix.Uname(&uts)
+	name := strings.Join(cfg.Programs, "-")
+	if cfg.Object != "" {
+		name = strings.TrimSuffix(filepath.Base(cfg.Object), filepath.Ext(cfg.Object))
+	}
+	return filepath.Join(DefaultResultsDir, fmt.Sprintf("%s-%s-%s.json", name,
+		unix.ByteSliceToString(uts.Release[:]), time.Now().UTC().Format("20060102T150405Z")))
+}

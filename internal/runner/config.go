@@ -1,0 +1,151 @@
+package runner
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/xdplab/xdplab/bpf"
+	"github.com/xdplab/xdplab/offload"
+	"github.com/xdplab/xdplab/scenarios/traffic"
+	"github.com/xdplab/xdplab/topology"
+)
+
+// Config is what to measure.
+type Config struct {
+	// Programs are built-in program names; ignored when Object is set.
+	Programs []string
+	// Object and ObjectProgram name a user's XDP object and program.
+	Object        string
+	ObjectProgram string
+	// Modes to run; empty runs every mode the DUT supports.
+	Modes []offload.Mode
+	Work  bpf.Work
+
+	FrameSize int // bytes with FCS
+	IPv6      bool
+	Flows     int
+	Threads   int
+	// Generator is LiveFrames, AFPacket, or "" to pick live frames where
+	// the kernel has them.
+	Generator traffic.Kind
+
+	Warmup    time.Duration
+	Duration  time.Duration
+	Trials    int
+	ProgStats time.Duration // the program run-time pass; 0 skips it
+	// Calibrate measures the generator's own cost against a minimal sink.
+	Calibrate bool
+
+	RunID   string
+	Live    io.Writer // one line per second; nil for none
+	Command []string  // recorded in the results
+	Version string    // xdplab's version, recorded in the results
+}
+
+// Defaults are the values `xdplab run` starts from.
+func Defaults() Config {
+	return Config{
+		Programs:  []string{"drop"},
+		FrameSize: 64,
+		Flows:     1,
+		Threads:   1,
+		Warmup:    time.Second,
+		Duration:  5 * time.Second,
+		Trials:    3,
+		ProgStats: time.Second,
+		Calibrate: true,
+	}
+}
+
+// Limits on durations: sampling is once a second.
+const (
+	MinDuration = time.Second
+	MaxDuration = time.Hour
+	MaxTrials   = 1000
+)
+
+// Validate checks the configuration before anything touches the kernel.
+func (c *Config) Validate() error {
+	if c.Object == "" {
+		if len(c.Programs) == 0 {
+			return errors.New("no program: name one with --prog or --object")
+		}
+		seen := map[string]bool{}
+		for _, p := range c.Programs {
+			if _, err := bpf.LookupBuiltin(p); err != nil {
+				return err
+			}
+			if seen[p] {
+				return fmt.Errorf("program %q named twice", p)
+			}
+			seen[p] = true
+		}
+	} else if c.ObjectProgram == "" {
+		// LoadObject picks the only XDP program or says which exist.
+	}
+	if c.Work > bpf.SwapMACs {
+		return fmt.Errorf("unknown packet work %d", c.Work)
+	}
+	if min := traffic.MinFrameSize(c.IPv6); c.FrameSize < min || c.FrameSize > traffic.MaxFrameSize {
+		v := 4
+		if c.IPv6 {
+			v = 6
+		}
+		return fmt.Errorf("--size %d out of range: UDP over IPv%d needs %d to %d bytes (frame size with FCS, as in RFC 2544)",
+			c.FrameSize, v, min, traffic.MaxFrameSize)
+	}
+	if c.Flows < 1 || c.Flows > traffic.MaxFlows {
+		return fmt.Errorf("--flows %d out of range: use 1 to %d", c.Flows, traffic.MaxFlows)
+	}
+	if n := usableCPUs(); c.Threads < 1 || c.Threads > len(n) {
+		return fmt.Errorf("--threads %d out of range: this machine lets xdplab use %d CPUs (one generator thread per CPU and queue)", c.Threads, len(n))
+	}
+	if c.Duration < MinDuration || c.Duration > MaxDuration {
+		return fmt.Errorf("--duration %s out of range: use %s to %s (counters are sampled once a second)", c.Duration, MinDuration, MaxDuration)
+	}
+	if c.Warmup < 0 || c.Warmup > MaxDuration {
+		return fmt.Errorf("--warmup %s out of range: use 0 to %s", c.Warmup, MaxDuration)
+	}
+	if c.Trials < 1 || c.Trials > MaxTrials {
+		return fmt.Errorf("--trials %d out of range: use 1 to %d", c.Trials, MaxTrials)
+	}
+	if c.ProgStats < 0 || c.ProgStats > MaxDuration {
+		return fmt.Errorf("--prog-stats %s out of range: use 0 (skip) to %s", c.ProgStats, MaxDuration)
+	}
+	if c.RunID != "" && len(c.RunID) > 8 {
+		return fmt.Errorf("run id %q: use at most 8 characters", c.RunID)
+	}
+	for _, m := range c.Modes {
+		if m < offload.Generic || m > offload.Offload {
+			return fmt.Errorf("unknown mode %d", int(m))
+		}
+	}
+	if c.Threads > topology.MaxQueues {
+		return fmt.Errorf("--threads %d: at most %d", c.Threads, topology.MaxQueues)
+	}
+	return nil
+}
+
+// usableCPUs lists the CPUs this process may run on.
+func usableCPUs() []int {
+	var set unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &set); err != nil {
+		var out []int
+		for i := range runtime.NumCPU() {
+			out = append(out, i)
+		}
+		return out
+	}
+	var out []int
+	for i := range 1024 {
+		if set.IsSet(i) {
+			out = append(out, i)
+		}
+	}
+	return out
+}

@@ -1,0 +1,598 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/cilium/ebpf"
+	"golang.org/x/sys/unix"
+
+	"github.com/xdplab/xdplab/bpf"
+	"github.com/xdplab/xdplab/internal/nsthread"
+	"github.com/xdplab/xdplab/internal/procstat"
+	"github.com/xdplab/xdplab/offload"
+	"github.com/xdplab/xdplab/results"
+	"github.com/xdplab/xdplab/scenarios/traffic"
+	"github.com/xdplab/xdplab/topology"
+)
+
+var ebpfNotSupported = ebpf.ErrNotSupported
+
+// Agreement is how far two counters of the same frames may differ before a
+// trial is flagged.
+const Agreement = 0.01
+
+// setup is one program attached in one mode, with its far side.
+type setup struct {
+	name    string // program name for output
+	mode    offload.Mode
+	prog    *bpf.Program
+	att     *offload.Attachment
+	sink    *bpf.Program // counts frames out of the DUT (tx, redirect)
+	sinkAtt *offload.Attachment
+	gen     *traffic.Generator
+	stack   bool // count what the stack received (pass)
+}
+
+func (s *setup) Close() error {
+	var errs []error
+	if s.gen != nil {
+		errs = append(errs, s.gen.Close())
+	}
+	errs = append(errs, s.att.Close(), s.sinkAtt.Close(), s.prog.Close(), s.sink.Close())
+	return errors.Join(errs...)
+}
+
+// prepare loads and attaches program name (a built-in, or "" for the
+// user's object) in mode, with what the mode needs.
+func (r *runner) prepare(name string, work bpf.Work, mode offload.Mode) (_ *setup, err error) {
+	p := r.pair
+	s := &setup{name: name, mode: mode}
+	defer func() {
+		if err != nil {
+			err = errors.Join(err, s.Close())
+		}
+	}()
+	if name == "" {
+		if s.prog, err = bpf.LoadObject(bpf.ObjectOptions{Path: r.cfg.Object, Program: r.cfg.ObjectProgram}); err != nil {
+			return nil, err
+		}
+		s.name = s.prog.Name
+	} else if s.prog, err = bpf.LoadDUT(bpf.DUTOptions{Program: name, Work: work}); err != nil {
+		return nil, err
+	}
+	// A generic-mode program on a veth sees redirected frames only with
+	// rx-gro on; a native one needs no GRO.
+	if err = p.DUT.SetGRO(mode == offload.Generic); err != nil {
+		return nil, err
+	}
+	switch name {
+	case "tx":
+		// Frames come back to the generator's veth: a native sink there
+		// counts them (and lets the veth accept them at all).
+		if s.sink, s.sinkAtt, err = r.attachSink(&p.Gen); err != nil {
+			return nil, err
+		}
+	case "redirect":
+		// A devmap resolves the ifindex in the namespace of the thread
+		// that updates it: update it from the DUT's namespace.
+		err = nsthread.Do(p.DUTNS.Handle, func() error {
+			return s.prog.TxPort.Put(uint32(0), uint32(p.Out.Ifindex))
+		})
+		if err != nil {
+			return nil, fmt.Errorf("redirect: set egress %s: %w", p.Out.Name, err)
+		}
+		if s.sink, s.sinkAtt, err = r.attachSink(&p.Sink); err != nil {
+			return nil, err
+		}
+	case "pass":
+		s.stack = true
+	}
+	if s.att, err = offload.Attach(offload.AttachOptions{NS: p.DUTNS.Handle, Iface: p.DUT.Name, Program: s.prog.Program, Mode: mode}); err != nil {
+		return nil, err
+	}
+	// Before traffic flows: the generator's veth must accept redirected
+	// frames, which the netdev family's ndo-xmit bit tells.
+	if r.kind == traffic.LiveFrames {
+		if err = requireNdoXmit(&p.Gen, "the generator's frames"); err != nil {
+			return nil, err
+		}
+	}
+	if name == "redirect" && mode == offload.Native {
+		if err = requireNdoXmit(&p.Out, "redirected frames"); err != nil {
+			return nil, err
+		}
+	}
+	if s.gen, err = r.newGenerator(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func requireNdoXmit(e *topology.Endpoint, what string) error {
+	f, err := offload.Features(e.NS.Handle, e.Ifindex)
+	if errors.Is(err, offload.ErrNotReported) {
+		return nil // older kernel: the DUT-saw-nothing flag will tell
+	}
+	if err != nil {
+		return err
+	}
+	if f.XDP&offload.FeatureNdoXmit == 0 {
+		return fmt.Errorf("%s would be lost: %s does not accept redirected frames (xdp-features %s lacks ndo-xmit; its peer needs a native XDP program or GRO)", what, e.Name, f.XDP)
+	}
+	return nil
+}
+
+// attachSink attaches a counting native drop program on e.
+func (r *runner) attachSink(e *topology.Endpoint) (*bpf.Program, *offload.Attachment, error) {
+	sink, err := bpf.LoadDUT(bpf.DUTOptions{Program: "drop", Work: bpf.NoTouch})
+	if err != nil {
+		return nil, nil, fmt.Errorf("sink on %s: %w", e.Name, err)
+	}
+	att, err := offload.Attach(offload.AttachOptions{NS: e.NS.Handle, Iface: e.Name, Program: sink.Program, Mode: offload.Native})
+	if err != nil {
+		sink.Close()
+		return nil, nil, fmt.Errorf("sink on %s: %w", e.Name, err)
+	}
+	return sink, att, nil
+}
+
+// snapshot is every counter at one moment.
+type snapshot struct {
+	at     time.Time
+	gen    bpf.Counter
+	tries  uint64
+	prog   bpf.Stats
+	sink   bpf.Counter
+	stack  uint64
+	ifaces map[string]topology.Counters
+	cpu    procstat.Snapshot
+}
+
+func (r *runner) snap(s *setup, full bool) (snapshot, error) {
+	var sn snapshot
+	var err error
+	sn.at = time.Now()
+	if sn.gen, err = s.gen.Sent(); err != nil {
+		return sn, err
+	}
+	if s.prog.Counted {
+		if sn.prog, err = bpf.ReadStats(s.prog.Stats); err != nil {
+			return sn, err
+		}
+	}
+	if s.sink != nil {
+		st, err := bpf.ReadStats(s.sink.Stats)
+		if err != nil {
+			return sn, err
+		}
+		sn.sink = st.Total()
+	}
+	if sn.cpu, err = procstat.Read(); err != nil {
+		return sn, err
+	}
+	if !full {
+		if !s.prog.Counted {
+			c, err := r.pair.DUT.Counters()
+			if err != nil {
+				return sn, err
+			}
+			sn.ifaces = map[string]topology.Counters{"dut": c}
+		}
+		return sn, nil
+	}
+	if sn.tries, err = s.gen.Attempted(); err != nil {
+		return sn, err
+	}
+	if s.stack {
+		if sn.stack, err = r.pair.DUTNS.IPInReceives(r.cfg.IPv6); err != nil {
+			return sn, err
+		}
+	}
+	sn.ifaces = map[string]topology.Counters{}
+	p := r.pair
+	for role, e := range map[string]*topology.Endpoint{"gen": &p.Gen, "dut": &p.DUT, "out": &p.Out, "sink": &p.Sink} {
+		if e.NS == nil {
+			continue
+		}
+		c, err := e.Counters()
+		if err != nil {
+			return sn, err
+		}
+		sn.ifaces[role] = c
+	}
+	return sn, nil
+}
+
+// seen is what the DUT processed: the program's own count, or for a user's
+// object the DUT veth's per-queue XDP counter.
+func (s *setup) seen(sn snapshot) uint64 {
+	if s.prog.Counted {
+		return sn.prog.Total().Packets
+	}
+	n, _ := sn.ifaces["dut"].SumQueues("rx", "xdp_packets")
+	return n
+}
+
+func (s *setup) sources() map[string]string {
+	thr := "xdplab stats map of the DUT program (all actions)"
+	if !s.prog.Counted {
+		thr = "ethtool rx_queue_*_xdp_packets of the DUT veth (frames the interface handed to XDP; the program has no xdplab counters)"
+	}
+	return map[string]string{
+		"offered":    "generator",
+		"throughput": thr,
+		"loss":       "1 - throughput counter / generator counter",
+		"cpu":        "/proc/stat busy time on the generator CPUs per offered frame",
+		"dut":        "CPU ns/pkt minus the calibrated generator share",
+	}
+}
+
+// trial runs one warm-up and timed window.
+func (r *runner) trial(ctx context.Context, s *setup, index int, label string) (t results.Trial, err error) {
+	if err := s.gen.Start(); err != nil {
+		return t, err
+	}
+	running := true
+	defer func() {
+		if running {
+			err = errors.Join(err, s.gen.Stop())
+		}
+	}()
+	if err := sleep(ctx, r.cfg.Warmup); err != nil {
+		return t, err
+	}
+	start, err := r.snap(s, true)
+	if err != nil {
+		return t, err
+	}
+	prev := start
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	deadline := start.at.Add(r.cfg.Duration)
+	var end snapshot
+	for {
+		left := time.Until(deadline)
+		if left <= 0 {
+			break
+		}
+		wait := time.Second
+		if left < wait {
+			wait = left
+		}
+		if err := sleep(ctx, wait); err != nil {
+			return t, err
+		}
+		cur, err := r.snap(s, false)
+		if err != nil {
+			return t, err
+		}
+		dt := cur.at.Sub(prev.at).Seconds()
+		sm := results.Sample{
+			T:             cur.at.Sub(start.at).Seconds(),
+			OfferedPPS:    float64(cur.gen.Packets-prev.gen.Packets) / dt,
+			ThroughputPPS: float64(s.seen(cur)-s.seen(prev)) / dt,
+		}
+		t.Samples = append(t.Samples, sm)
+		r.liveLine(label, sm, cur, prev, s)
+		prev = cur
+		end = cur
+	}
+	// The timed window ends at the last sample; then the generator stops
+	// and every counter settles before the final reading.
+	running = false
+	if err := s.gen.Stop(); err != nil {
+		return t, err
+	}
+	final, err := r.snap(s, true)
+	if err != nil {
+		return t, err
+	}
+	t = r.figures(s, index, start, end, final, t.Samples)
+	return t, nil
+}
+
+func (r *runner) liveLine(label string, sm results.Sample, cur, prev snapshot, s *setup) {
+	if r.cfg.Live == nil {
+		return
+	}
+	busy, total := cpuBusy(cur.cpu.Sub(prev.cpu), r.cpus)
+	pct := 0.0
+	if total > 0 {
+		pct = 100 * float64(busy) / float64(total)
+	}
+	extra := ""
+	if s.prog.Counted {
+		d := cur.prog.Sub(prev.prog)
+		if tot := d.Total().Packets; tot > 0 {
+			var parts []string
+			for a, c := range d {
+				if c.Packets > 0 {
+					parts = append(parts, fmt.Sprintf("%s %.1f%%", bpf.Action(a), 100*float64(c.Packets)/float64(tot)))
+				}
+			}
+			extra = "  " + strings.Join(parts, " ")
+		}
+	}
+	fmt.Fprintf(r.cfg.Live, "%-22s %4.0fs  offered %7.2f Mpps  xdp %7.2f Mpps%s  cpu %3.0f%%\n",
+		label, sm.T, sm.OfferedPPS/1e6, sm.ThroughputPPS/1e6, extra, pct)
+}
+
+func cpuBusy(d procstat.Snapshot, cpus []int) (busy, total uint64) {
+	for _, c := range cpus {
+		busy += d[c].Busy()
+		total += d[c].Total()
+	}
+	return busy, total
+}
+
+func ratio(a, b uint64) float64 {
+	if b == 0 {
+		return 0
+	}
+	return float64(a) / float64(b)
+}
+
+// disagree tells whether two counts of the same frames differ by more than
+// Agreement.
+func disagree(a, b uint64) bool {
+	m := max(a, b)
+	if m == 0 {
+		return false
+	}
+	return math.Abs(float64(a)-float64(b))/float64(m) > Agreement
+}
+
+// figures derives a trial's figures and flags. start..end is the timed
+// window (rates, CPU), start..final the settled counts (loss, agreement).
+func (r *runner) figures(s *setup, index int, start, end, final snapshot, samples []results.Sample) results.Trial {
+	t := results.Trial{Index: index, Start: start.at.UTC(), Samples: samples}
+	dt := end.at.Sub(start.at).Seconds()
+	t.DurationS = dt
+	size := float64(r.cfg.FrameSize)
+
+	offeredWin := end.gen.Packets - start.gen.Packets
+	seenWin := s.seen(end) - s.seen(start)
+	gen := final.gen.Sub(start.gen)
+	seen := s.seen(final) - s.seen(start)
+	tries := final.tries - start.tries
+
+	raw := results.Raw{
+		Generator:  results.Counter(gen),
+		Interfaces: map[string]results.IfCounters{},
+		CPU:        map[int]results.CPUTime{},
+	}
+	if s.prog.Counted {
+		raw.Program = map[string]results.Counter{}
+		for a, c := range final.prog.Sub(start.prog) {
+			raw.Program[bpf.Action(a).String()] = results.Counter(c)
+		}
+	}
+	if s.sink != nil {
+		c := results.Counter(final.sink.Sub(start.sink))
+		raw.Sink = &c
+	}
+	if s.stack {
+		v := final.stack - start.stack
+		raw.StackDelivered = &v
+	}
+	ifd := map[string]topology.Counters{}
+	for role, c := range final.ifaces {
+		d := c.Sub(start.ifaces[role])
+		ifd[role] = d
+		raw.Interfaces[role] = results.IfCounters{
+			RxPackets: d.RxPackets, RxBytes: d.RxBytes, RxDropped: d.RxDropped,
+			TxPackets: d.TxPackets, TxBytes: d.TxBytes, TxDropped: d.TxDropped, Ethtool: d.Ethtool,
+		}
+	}
+	cpuD := end.cpu.Sub(start.cpu)
+	for n, c := range cpuD {
+		raw.CPU[n] = results.CPUTime{User: c.User, System: c.System, SoftIRQ: c.SoftIRQ, IRQ: c.IRQ, Idle: c.Idle,
+			Other: c.Nice + c.IOWait + c.Steal}
+	}
+	t.Raw = raw
+
+	f := results.Figures{}
+	if dt > 0 {
+		f.OfferedPPS = float64(offeredWin) / dt
+		f.ThroughputPPS = float64(seenWin) / dt
+	}
+	f.L2BitsPerSec = f.ThroughputPPS * size * 8
+	f.L1BitsPerSec = f.ThroughputPPS * (size + 20) * 8
+	if gen.Packets > 0 {
+		f.Loss = math.Max(0, 1-ratio(seen, gen.Packets))
+	}
+	if s.prog.Counted && seen > 0 {
+		f.Actions = map[string]float64{}
+		for a, c := range final.prog.Sub(start.prog) {
+			if c.Packets > 0 {
+				f.Actions[bpf.Action(a).String()] = ratio(c.Packets, seen)
+			}
+		}
+	}
+	if dt > 0 && raw.Sink != nil {
+		v := float64(raw.Sink.Packets) / dt
+		f.DeliveredPPS = &v
+	}
+	if dt > 0 && raw.StackDelivered != nil {
+		v := float64(*raw.StackDelivered) / dt
+		f.DeliveredPPS = &v
+	}
+	busy, total := cpuBusy(cpuD, r.cpus)
+	if offeredWin > 0 {
+		f.CPUNsPerPkt = float64(busy) / float64(offeredWin)
+	}
+	if total > 0 {
+		f.CPUPercent = 100 * float64(busy) / float64(total)
+	}
+	if r.calNs != nil && offeredWin > 0 {
+		v := f.CPUNsPerPkt - *r.calNs
+		f.DUTNsPerPkt = &v
+	}
+	t.Figures = f
+
+	flag := func(code, format string, args ...any) {
+		t.Flags = append(t.Flags, results.Flag{Code: code, Message: fmt.Sprintf(format, args...)})
+	}
+	if gen.Packets > 0 && seen == 0 {
+		flag(results.FlagDUTSawNothing, "the DUT counted 0 of %d offered frames", gen.Packets)
+	}
+	if tries > 0 && disagree(gen.Packets, tries) {
+		flag(results.FlagGeneratorShort, "the generator sent %d of the %d frames it tried (%.2f%%)", gen.Packets, tries, 100*ratio(gen.Packets, tries))
+	}
+	g := ifd["gen"]
+	if r.kind == traffic.LiveFrames {
+		xmit, ok1 := g.SumQueues("tx", "xdp_xmit")
+		xerr, _ := g.SumQueues("tx", "xdp_xmit_errors")
+		if ok1 && disagree(gen.Packets, xmit+xerr) {
+			flag(results.FlagCountersDisagree, "generator counted %d frames, the generator veth's ndo_xdp_xmit %d (+%d errors)", gen.Packets, xmit, xerr)
+		}
+		if gen.Packets > 0 && ratio(xerr, gen.Packets) > 0.001 {
+			flag(results.FlagRingOverflow, "%d frames (%.2f%%) found the DUT's rx ring full (tx_queue_*_xdp_xmit_errors): counted as loss", xerr, 100*ratio(xerr, gen.Packets))
+		}
+	} else if disagree(gen.Packets, g.TxPackets) {
+		flag(results.FlagCountersDisagree, "generator counted %d frames, the generator veth's tx_packets %d", gen.Packets, g.TxPackets)
+	}
+	if s.prog.Counted {
+		if rx, ok := ifd["dut"].SumQueues("rx", "xdp_packets"); ok && disagree(seen, rx) {
+			flag(results.FlagCountersDisagree, "the DUT program counted %d frames, the DUT veth's rx_queue_*_xdp_packets %d", seen, rx)
+		}
+		if s.prog.Expected != nil && seen > 0 {
+			exp := raw.Program[s.prog.Expected.String()].Packets
+			if ratio(exp, seen) < 1-Agreement {
+				flag(results.FlagUnexpectedAction, "only %.2f%% of the frames the program saw got %s", 100*ratio(exp, seen), s.prog.Expected)
+			}
+		}
+		if raw.Sink != nil {
+			out := raw.Program["tx"].Packets + raw.Program["redirect"].Packets
+			errs, _ := ifd["dut"].SumQueues("rx", "xdp_tx_errors")
+			if disagree(out, raw.Sink.Packets+errs) {
+				flag(results.FlagCountersDisagree, "the DUT program sent on %d frames, the sink counted %d (+%d tx errors)", out, raw.Sink.Packets, errs)
+			}
+		}
+	}
+	if f.DUTNsPerPkt != nil && f.CPUNsPerPkt > 0 && *f.DUTNsPerPkt < 0.1*f.CPUNsPerPkt {
+		flag(results.FlagGeneratorBound, "the DUT's share is %.1f of %.1f ns/pkt: the generator, not the DUT, set this rate", *f.DUTNsPerPkt, f.CPUNsPerPkt)
+	}
+	return t
+}
+
+// progStats measures the program's own run time per frame with the kernel's
+// BPF run-time stats, in a short pass of its own.
+func (r *runner) progStats(ctx context.Context, s *setup) (*results.Figure, error) {
+	if r.cfg.ProgStats == 0 {
+		return nil, nil
+	}
+	closer, err := ebpf.EnableStats(unix.BPF_STATS_RUN_TIME)
+	if err != nil {
+		if errors.Is(err, ebpf.ErrNotSupported) || errors.Is(err, unix.EINVAL) {
+			return nil, nil // before 5.8: no figure
+		}
+		return nil, fmt.Errorf("enable bpf stats: %w", err)
+	}
+	defer closer.Close()
+	before, err := s.prog.Program.Stats()
+	if err != nil {
+		return nil, fmt.Errorf("program stats: %w", err)
+	}
+	if err := s.gen.Start(); err != nil {
+		return nil, err
+	}
+	serr := sleep(ctx, r.cfg.ProgStats)
+	if err := errors.Join(serr, s.gen.Stop()); err != nil {
+		return nil, err
+	}
+	after, err := s.prog.Program.Stats()
+	if err != nil {
+		return nil, fmt.Errorf("program stats: %w", err)
+	}
+	runs := after.RunCount - before.RunCount
+	if runs == 0 {
+		return nil, nil
+	}
+	return &results.Figure{
+		Value:  float64(after.Runtime-before.Runtime) / float64(runs),
+		Unit:   "ns/packet",
+		Source: "BPF run-time stats (bpf_prog_info run_time_ns / run_cnt), separate pass",
+	}, nil
+}
+
+// measure runs the trials of one program in one mode.
+func (r *runner) measure(ctx context.Context, name string, mode offload.Mode) (_ *results.Result, err error) {
+	s, err := r.prepare(name, r.cfg.Work, mode)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { err = errors.Join(err, s.Close()) }()
+	res := &results.Result{
+		Program: results.Program{Name: s.name, Object: s.prog.Object, SHA256: s.prog.SHA256, Counted: s.prog.Counted},
+		Mode:    mode.String(), AttachMethod: s.att.Method, AttachedMode: s.att.Mode.String(),
+	}
+	if s.prog.Counted {
+		res.Program.Work = r.cfg.Work.String()
+		if name == "tx" && r.cfg.Work < bpf.SwapMACs {
+			res.Program.Work = bpf.SwapMACs.String() + " (tx always swaps)"
+		}
+	}
+	if s.prog.Expected != nil {
+		res.Program.Expected = s.prog.Expected.String()
+	}
+	for i := 1; i <= r.cfg.Trials; i++ {
+		label := fmt.Sprintf("%s %s %d/%d", mode, s.name, i, r.cfg.Trials)
+		t, err := r.trial(ctx, s, i, label)
+		if err != nil {
+			return nil, fmt.Errorf("%s %s trial %d: %w", s.name, mode, i, err)
+		}
+		res.Trials = append(res.Trials, t)
+	}
+	if res.ProgNsPerPkt, err = r.progStats(ctx, s); err != nil {
+		return nil, fmt.Errorf("%s %s: %w", s.name, mode, err)
+	}
+	res.Summarize(s.sources())
+	return res, nil
+}
+
+// calibrate measures the generator's own CPU cost per frame against a
+// minimal native sink (count and drop, no packet access).
+func (r *runner) calibrate(ctx context.Context) error {
+	mode := offload.Native
+	if !r.support.Supports(mode) {
+		mode = offload.Generic
+	}
+	s, err := r.prepare("drop", bpf.NoTouch, mode)
+	if err != nil {
+		return fmt.Errorf("calibration: %w", err)
+	}
+	defer s.Close()
+	cal := &results.Calibration{}
+	var ns []float64
+	n := min(r.cfg.Trials, 3)
+	for i := 1; i <= n; i++ {
+		t, err := r.trial(ctx, s, i, fmt.Sprintf("calibrate %d/%d", i, n))
+		if err != nil {
+			return fmt.Errorf("calibration trial %d: %w", i, err)
+		}
+		cal.Trials = append(cal.Trials, t)
+		if t.Figures.CPUNsPerPkt > 0 {
+			ns = append(ns, t.Figures.CPUNsPerPkt)
+		}
+	}
+	if len(ns) == 0 {
+		return errors.New("calibration: the generator sent nothing")
+	}
+	sort.Float64s(ns)
+	med := results.Summarize(ns, "", "").Median
+	cal.GeneratorNsPerPkt = results.Figure{Value: med, Unit: "ns/packet",
+		Source: fmt.Sprintf("median CPU ns per offered frame, generator into a minimal %s sink (count and drop)", mode)}
+	r.calNs = &med
+	r.run.Calibration = cal
+	return s.Close()
+}
+
+var _ io.Writer

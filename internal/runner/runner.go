@@ -1,0 +1,258 @@
+package runner
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/xdplab/xdplab/bpf"
+	"github.com/xdplab/xdplab/offload"
+	"github.com/xdplab/xdplab/results"
+	"github.com/xdplab/xdplab/scenarios/traffic"
+	"github.com/xdplab/xdplab/topology"
+)
+
+// Ports of the test frames.
+const (
+	srcPort = 10000
+	dstPort = 9 // discard: nothing listens in the DUT namespace
+)
+
+// runner holds a run's state.
+type runner struct {
+	cfg     Config
+	kind    traffic.Kind
+	cpus    []int
+	pair    *topology.Pair
+	support *offload.Support
+	calNs   *float64
+	run     *results.Run
+}
+
+// Run measures what cfg asks for. On error (cancellation included) nothing
+// is left behind and no results are returned.
+func Run(ctx context.Context, cfg Config) (_ *results.Run, err error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if err := CheckPrivileges(); err != nil {
+		return nil, err
+	}
+	r := &runner{cfg: cfg, cpus: usableCPUs()[:cfg.Threads]}
+	defer func() {
+		// Teardown runs on return, error and panic alike.
+		if p := recover(); p != nil {
+			err = fmt.Errorf("internal error: %v\n%s", p, debug.Stack())
+		}
+		if r.pair != nil {
+			if cerr := r.pair.Close(); cerr != nil {
+				err = errors.Join(err, fmt.Errorf("teardown: %w", cerr))
+			}
+		}
+	}()
+	if err := r.pickGenerator(); err != nil {
+		return nil, err
+	}
+	r.run = r.newRun()
+
+	needSink := false
+	for _, p := range r.programs() {
+		if b, err := bpf.LookupBuiltin(p); err == nil && b.Name == "redirect" {
+			needSink = true
+		}
+	}
+	if r.pair, err = topology.NewPair(topology.PairOptions{RunID: cfg.RunID, Queues: cfg.Threads, Sink: needSink}); err != nil {
+		return nil, err
+	}
+	r.describeTopology()
+
+	driver, _ := r.pair.DUT.Driver()
+	if r.support, err = offload.ProbeModes(r.pair.DUTNS.Handle, r.pair.DUT.Name, r.pair.DUT.Ifindex, driver); err != nil {
+		return nil, err
+	}
+	modes := cfg.Modes
+	if len(modes) == 0 {
+		modes = r.support.Modes
+		r.run.Config.ModesAuto = true
+	}
+	for _, m := range modes {
+		if err := r.support.Check(m); err != nil {
+			return nil, err
+		}
+		r.run.Config.Modes = append(r.run.Config.Modes, m.String())
+	}
+	if cfg.Calibrate {
+		if err := r.calibrate(ctx); err != nil {
+			return nil, err
+		}
+	}
+	for _, p := range r.programs() {
+		for _, m := range modes {
+			res, err := r.measure(ctx, p, m)
+			if err != nil {
+				return nil, err
+			}
+			r.run.Results = append(r.run.Results, *res)
+		}
+	}
+	r.run.Finished = time.Now().UTC()
+	return r.run, nil
+}
+
+func (r *runner) programs() []string {
+	if r.cfg.Object != "" {
+		return []string{""}
+	}
+	return r.cfg.Programs
+}
+
+func (r *runner) pickGenerator() error {
+	err := offload.HaveLiveFrames()
+	switch r.cfg.Generator {
+	case traffic.LiveFrames:
+		if err != nil {
+			return fmt.Errorf("generator live-frames: %w: use --generator af-packet", err)
+		}
+		r.kind = traffic.LiveFrames
+	case traffic.AFPacket:
+		r.kind = traffic.AFPacket
+	default:
+		if err == nil {
+			r.kind = traffic.LiveFrames
+		} else if errors.Is(err, ebpfNotSupported) {
+			r.kind = traffic.AFPacket
+		} else {
+			return fmt.Errorf("probe live frames: %w", err)
+		}
+	}
+	return nil
+}
+
+func (r *runner) newRun() *results.Run {
+	c := r.cfg
+	var uts unix.Utsname
+	_ = unix.Uname(&uts)
+	host, _ := os.Hostname()
+	ipv := 4
+	if c.IPv6 {
+		ipv = 6
+	}
+	progs := c.Programs
+	if c.Object != "" {
+		progs = []string{c.Object + ":" + c.ObjectProgram}
+	}
+	stats, _ := os.ReadFile("/proc/sys/kernel/bpf_stats_enabled")
+	run := &results.Run{
+		Schema: results.SchemaName, SchemaVersion: results.SchemaVersion,
+		Tool: results.Tool{Name: "xdplab", Version: c.Version, GoVersion: runtime.Version()},
+		Host: results.Host{
+			Hostname: host, Kernel: unix.ByteSliceToString(uts.Release[:]), Machine: unix.ByteSliceToString(uts.Machine[:]),
+			CPUModel: cpuModel(), Cores: runtime.NumCPU(), BPFStatsEnabled: strings.TrimSpace(string(stats)) == "1",
+		},
+		Started: time.Now().UTC(),
+		Config: results.Config{
+			Command: c.Command, Programs: progs, FrameSize: c.FrameSize, IPVersion: ipv, Flows: c.Flows,
+			Threads: c.Threads, CPUs: r.cpus, Work: c.Work.String(), Generator: string(r.kind),
+			WarmupS: c.Warmup.Seconds(), DurationS: c.Duration.Seconds(), Trials: c.Trials, ProgStatsS: c.ProgStats.Seconds(),
+		},
+	}
+	run.Notes = append(run.Notes,
+		"offered: frames the generator sent ("+generatorSource(r.kind)+"); throughput: frames the DUT program counted (xdplab stats map), per second of the timed window",
+		"loss = 1 - seen/offered over the trial, after every counter settled; bit rates use the frame size with FCS (L2) and add 20 bytes of preamble and gap (L1)",
+		"CPU: busy time (user+system+irq+softirq) from /proc/stat on the generator's CPUs, per offered frame; on a veth pair the generator, the veth NAPI and the DUT program run in softirq on the same CPU, so the DUT's share is CPU ns/pkt minus the calibrated generator share",
+		"program ns/pkt: the kernel's BPF run-time stats (kernel.bpf_stats_enabled) in a separate pass after the trials, never during them (they slow every run)",
+	)
+	if r.kind == traffic.AFPacket {
+		run.Notes = append(run.Notes, "generator: AF_PACKET (this kernel has no BPF_PROG_RUN live frames, or it was asked for): its ceiling is far below live frames, so the DUT is rarely the bottleneck")
+	}
+	if run.Host.BPFStatsEnabled {
+		run.Notes = append(run.Notes, "kernel.bpf_stats_enabled was 1 during the trials: every program run paid for clock reads, throughput is lower than it would be")
+	}
+	return run
+}
+
+func generatorSource(k traffic.Kind) string {
+	if k == traffic.LiveFrames {
+		return "the live-frames generator program's per-CPU counter of redirected frames"
+	}
+	return "AF_PACKET writes the socket accepted"
+}
+
+func cpuModel() string {
+	f, err := os.Open("/proc/cpuinfo")
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if k, v, ok := strings.Cut(sc.Text(), ":"); ok && strings.TrimSpace(k) == "model name" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return ""
+}
+
+func (r *runner) describeTopology() {
+	p := r.pair
+	t := results.Topology{Kind: "pair", RunID: p.RunID}
+	for _, n := range p.Namespaces() {
+		t.Namespaces = append(t.Namespaces, n.Name)
+	}
+	roles := map[*topology.Endpoint]string{&p.Gen: "gen", &p.DUT: "dut", &p.Out: "out", &p.Sink: "sink"}
+	for _, e := range p.Endpoints() {
+		d, _ := e.Driver()
+		rx, _, _ := e.Queues()
+		feat := "not reported"
+		if f, err := offload.Features(e.NS.Handle, e.Ifindex); err == nil {
+			feat = fmt.Sprintf("%#x (%s)", uint64(f.XDP), f.XDP)
+		}
+		t.Interfaces = append(t.Interfaces, results.Interface{
+			Role: roles[e], Name: e.Name, Namespace: e.NS.Name, Driver: d, Queues: rx, XDPFeatures: feat,
+		})
+	}
+	r.run.Topology = t
+}
+
+// frameSpec is the template frame from the generator to the DUT.
+func (r *runner) frameSpec() traffic.FrameSpec {
+	p := r.pair
+	src, dst := p.Gen.IPv4.Addr(), p.DUT.IPv4.Addr()
+	if r.cfg.IPv6 {
+		src, dst = p.Gen.IPv6.Addr(), p.DUT.IPv6.Addr()
+	}
+	return traffic.FrameSpec{
+		Size: r.cfg.FrameSize, SrcMAC: p.Gen.MAC, DstMAC: p.DUT.MAC,
+		Src: src, Dst: dst, SrcPort: srcPort, DstPort: dstPort,
+	}
+}
+
+var _ = netip.Addr{}
+
+func (r *runner) newGenerator() (*traffic.Generator, error) {
+	return traffic.New(traffic.Options{
+		Kind: r.kind, NS: r.pair.GenNS.Handle, Ifindex: r.pair.Gen.Ifindex,
+		Frame: r.frameSpec(), Flows: r.cfg.Flows, CPUs: r.cpus,
+	})
+}
+
+// sleep waits d or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

@@ -1,0 +1,88 @@
+package offload
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/vishvananda/netns"
+)
+
+// Support says which modes an interface supports and why others are not.
+type Support struct {
+	Iface  string
+	Driver string
+	// Features is the netdev family's report; FeaturesErr is ErrNotReported
+	// on kernels before 6.3.
+	Features    DevFeatures
+	FeaturesErr error
+	Modes       []Mode          // supported, in AllModes order
+	Reasons     map[Mode]string // why a mode is not supported
+}
+
+// Supports tells whether m is supported.
+func (s *Support) Supports(m Mode) bool {
+	for _, x := range s.Modes {
+		if x == m {
+			return true
+		}
+	}
+	return false
+}
+
+// Check returns nil when m is supported, else an error saying why and which
+// modes are.
+func (s *Support) Check(m Mode) error {
+	if s.Supports(m) {
+		return nil
+	}
+	return &UnsupportedModeError{Iface: s.Iface, Mode: m, Reason: s.Reasons[m], Available: s.Modes}
+}
+
+// UnsupportedModeError says a mode cannot run on an interface.
+type UnsupportedModeError struct {
+	Iface     string
+	Mode      Mode
+	Reason    string
+	Available []Mode
+}
+
+func (e *UnsupportedModeError) Error() string {
+	return fmt.Sprintf("%s mode on %s: %s; modes available here: %s", e.Mode, e.Iface, e.Reason, ModesString(e.Available))
+}
+
+// ProbeModes finds the modes an interface supports: generic and native by a
+// real attach of a minimal program (then detached), offload from the
+// netdev family's hw-offload bit (a real offload probe needs a program bound
+// to the device; see the capability probe).
+func ProbeModes(ns netns.NsHandle, iface string, ifindex int, driver string) (*Support, error) {
+	s := &Support{Iface: iface, Driver: driver, Reasons: map[Mode]string{}}
+	s.Features, s.FeaturesErr = Features(ns, ifindex)
+	if s.FeaturesErr != nil && !errors.Is(s.FeaturesErr, ErrNotReported) {
+		return nil, fmt.Errorf("probe modes of %s: %w", iface, s.FeaturesErr)
+	}
+	prog, err := dropProgram()
+	if err != nil {
+		return nil, fmt.Errorf("probe modes of %s: load probe program: %w", iface, err)
+	}
+	defer prog.Close()
+	for _, m := range []Mode{Generic, Native} {
+		a, err := Attach(AttachOptions{NS: ns, Iface: iface, Program: prog, Mode: m})
+		if err != nil {
+			s.Reasons[m] = err.Error()
+			continue
+		}
+		if err := a.Close(); err != nil {
+			return nil, err
+		}
+		s.Modes = append(s.Modes, m)
+	}
+	switch {
+	case s.FeaturesErr != nil:
+		s.Reasons[Offload] = "the kernel does not report xdp-features (6.3+), so hardware offload cannot be told; name --modes offload only for an offload-capable NIC"
+	case s.Features.XDP&FeatureHWOffload != 0:
+		s.Modes = append(s.Modes, Offload)
+	default:
+		s.Reasons[Offload] = fmt.Sprintf("%s has no hardware offload (xdp-features: %s)", driver, s.Features.XDP)
+	}
+	return s, nil
+}

@@ -1,0 +1,104 @@
+package results
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+)
+
+// Marshal encodes a run as indented JSON.
+func Marshal(r *Run) ([]byte, error) {
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("encode results: %w", err)
+	}
+	return append(b, '\n'), nil
+}
+
+// WriteFile writes the run to path atomically: a temporary file in the same
+// directory, synced, then renamed over path. A reader never sees half a
+// file, and on error nothing is left.
+func WriteFile(path string, r *Run) (err error) {
+	b, err := Marshal(r)
+	if err != nil {
+		return err
+	}
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("write results %s: %w", path, err)
+	}
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return fmt.Errorf("write results %s: %w", path, err)
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	if _, err = f.Write(b); err != nil {
+		return fmt.Errorf("write results %s: %w", path, err)
+	}
+	if err = f.Chmod(0o644); err != nil {
+		return fmt.Errorf("write results %s: %w", path, err)
+	}
+	if err = f.Sync(); err != nil {
+		return fmt.Errorf("write results %s: %w", path, err)
+	}
+	if err = f.Close(); err != nil {
+		return fmt.Errorf("write results %s: %w", path, err)
+	}
+	if err = os.Rename(f.Name(), path); err != nil {
+		return fmt.Errorf("write results %s: %w", path, err)
+	}
+	return nil
+}
+
+// Read decodes a results file, rejecting other schemas and versions.
+func Read(rd io.Reader) (*Run, error) {
+	b, err := io.ReadAll(rd)
+	if err != nil {
+		return nil, err
+	}
+	var head struct {
+		Schema        string `json:"schema"`
+		SchemaVersion int    `json:"schema_version"`
+	}
+	if err := json.Unmarshal(b, &head); err != nil {
+		return nil, fmt.Errorf("not an xdplab results file: %w", err)
+	}
+	if head.Schema != SchemaName {
+		return nil, fmt.Errorf("not an xdplab results file: schema %q, want %q", head.Schema, SchemaName)
+	}
+	if head.SchemaVersion != SchemaVersion {
+		return nil, fmt.Errorf("results schema version %d is not supported by this xdplab (reads version %d): use the xdplab that wrote it", head.SchemaVersion, SchemaVersion)
+	}
+	var r Run
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if err := dec.Decode(&r); err != nil {
+		return nil, fmt.Errorf("decode results: %w", err)
+	}
+	return &r, nil
+}
+
+// ReadFile reads a results file.
+func ReadFile(path string) (*Run, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("read results: %w", err)
+	}
+	defer f.Close()
+	r, err := Read(f)
+	if err != nil {
+		return nil, fmt.Errorf("read results %s: %w", path, err)
+	}
+	return r, nil
+}
+
+// ErrNoResults is returned when a run produced nothing to write.
+var ErrNoResults = errors.New("no results")

@@ -1,0 +1,247 @@
+package results
+
+import (
+	"time"
+)
+
+// SchemaName and SchemaVersion identify the results format. A reader
+// rejects other names and versions it does not know.
+const (
+	SchemaName    = "xdplab.results"
+	SchemaVersion = 1
+)
+
+// Run is one `xdplab run`: its environment, configuration and results.
+type Run struct {
+	Schema        string       `json:"schema"`
+	SchemaVersion int          `json:"schema_version"`
+	Tool          Tool         `json:"tool"`
+	Host          Host         `json:"host"`
+	Started       time.Time    `json:"started"`
+	Finished      time.Time    `json:"finished"`
+	Config        Config       `json:"config"`
+	Topology      Topology     `json:"topology"`
+	Calibration   *Calibration `json:"calibration,omitempty"`
+	Results       []Result     `json:"results"`
+	// Notes say what a reader must know to read the figures right.
+	Notes []string `json:"notes,omitempty"`
+}
+
+// Tool names the xdplab that made the file.
+type Tool struct {
+	Name      string `json:"name"`
+	Version   string `json:"version"`
+	GoVersion string `json:"go_version"`
+}
+
+// Host describes the machine.
+type Host struct {
+	Hostname string `json:"hostname"`
+	Kernel   string `json:"kernel"`  // uname release
+	Machine  string `json:"machine"` // uname machine
+	CPUModel string `json:"cpu_model"`
+	Cores    int    `json:"cores"`
+	// BPFStatsEnabled is the kernel.bpf_stats_enabled sysctl at the start:
+	// when on, every program run pays for clock reads.
+	BPFStatsEnabled bool `json:"bpf_stats_enabled"`
+}
+
+// Config is what the run was asked to do.
+type Config struct {
+	Command    []string `json:"command,omitempty"`
+	Programs   []string `json:"programs"`
+	Modes      []string `json:"modes"`
+	ModesAuto  bool     `json:"modes_auto"`
+	FrameSize  int      `json:"frame_size"` // bytes, with FCS (RFC 2544)
+	IPVersion  int      `json:"ip_version"`
+	Flows      int      `json:"flows"`
+	Threads    int      `json:"threads"`
+	CPUs       []int    `json:"cpus"`
+	Work       string   `json:"work"`
+	Generator  string   `json:"generator"` // the generator that ran
+	WarmupS    float64  `json:"warmup_s"`
+	DurationS  float64  `json:"duration_s"`
+	Trials     int      `json:"trials"`
+	ProgStatsS float64  `json:"prog_stats_s"`
+}
+
+// Topology describes what the run measured on.
+type Topology struct {
+	Kind       string      `json:"kind"` // "pair"
+	RunID      string      `json:"run_id"`
+	Namespaces []string    `json:"namespaces"`
+	Interfaces []Interface `json:"interfaces"`
+}
+
+// Interface is one interface of the topology.
+type Interface struct {
+	Role      string `json:"role"` // gen, dut, out, sink
+	Name      string `json:"name"`
+	Namespace string `json:"namespace"`
+	Driver    string `json:"driver"`
+	Queues    int    `json:"queues"`
+	// XDPFeatures is the netdev family's xdp-features when the DUT program
+	// was first attached, or "not reported".
+	XDPFeatures string `json:"xdp_features"`
+}
+
+// Calibration measures the generator's own CPU cost against a minimal sink
+// (a native XDP program that only counts and drops).
+type Calibration struct {
+	Trials []Trial `json:"trials"`
+	// GeneratorNsPerPkt is the median CPU time per offered frame with the
+	// minimal sink: the share of every trial's CPU cost that is not the DUT's.
+	GeneratorNsPerPkt Figure `json:"generator_ns_per_pkt"`
+}
+
+// Figure is one number with its unit and its source.
+type Figure struct {
+	Value  float64 `json:"value"`
+	Unit   string  `json:"unit"`
+	Source string  `json:"source"`
+}
+
+// Stat summarises a figure over trials.
+type Stat struct {
+	Min    float64 `json:"min"`
+	Median float64 `json:"median"`
+	Max    float64 `json:"max"`
+	N      int     `json:"n"`
+	Unit   string  `json:"unit"`
+	Source string  `json:"source"`
+}
+
+// Program names what was measured.
+type Program struct {
+	Name    string `json:"name"`
+	Object  string `json:"object"` // "builtin" or the user's file
+	SHA256  string `json:"sha256"`
+	Work    string `json:"work,omitempty"`
+	Counted bool   `json:"counted"` // counts its frames in xdplab's stats map
+	// Expected is the action a built-in returns for well-formed frames.
+	Expected string `json:"expected_action,omitempty"`
+}
+
+// Result is one program in one mode.
+type Result struct {
+	Program Program `json:"program"`
+	Mode    string  `json:"mode"`
+	// AttachMethod is bpf_link or netlink; AttachedMode is the mode the
+	// kernel reported after attaching (always equal to Mode: a mismatch
+	// fails the run).
+	AttachMethod string  `json:"attach_method"`
+	AttachedMode string  `json:"attached_mode"`
+	Trials       []Trial `json:"trials"`
+	Summary      Summary `json:"summary"`
+	// ProgNsPerPkt is the program's own run time per frame from the
+	// kernel's BPF run-time stats, in a separate pass after the trials.
+	ProgNsPerPkt *Figure `json:"prog_ns_per_pkt,omitempty"`
+	Error        string  `json:"error,omitempty"`
+}
+
+// Summary gives min, median and max over the trials.
+type Summary struct {
+	OfferedPPS    Stat  `json:"offered_pps"`
+	ThroughputPPS Stat  `json:"throughput_pps"`
+	L2BitsPerSec  Stat  `json:"l2_bits_per_sec"`
+	L1BitsPerSec  Stat  `json:"l1_bits_per_sec"`
+	Loss          Stat  `json:"loss"`
+	CPUNsPerPkt   Stat  `json:"cpu_ns_per_pkt"`
+	DUTNsPerPkt   *Stat `json:"dut_ns_per_pkt,omitempty"`
+	Flagged       int   `json:"flagged_trials"`
+}
+
+// Trial is one measured interval.
+type Trial struct {
+	Index     int       `json:"index"`
+	Start     time.Time `json:"start"`
+	DurationS float64   `json:"duration_s"`
+	Raw       Raw       `json:"raw"`
+	Figures   Figures   `json:"figures"`
+	Samples   []Sample  `json:"samples,omitempty"`
+	Flags     []Flag    `json:"flags,omitempty"`
+}
+
+// Counter is frames and bytes (L2, without FCS).
+type Counter struct {
+	Packets uint64 `json:"packets"`
+	Bytes   uint64 `json:"bytes"`
+}
+
+// IfCounters are an interface's counter deltas over the trial.
+type IfCounters struct {
+	RxPackets uint64            `json:"rx_packets"`
+	RxBytes   uint64            `json:"rx_bytes"`
+	RxDropped uint64            `json:"rx_dropped"`
+	TxPackets uint64            `json:"tx_packets"`
+	TxBytes   uint64            `json:"tx_bytes"`
+	TxDropped uint64            `json:"tx_dropped"`
+	Ethtool   map[string]uint64 `json:"ethtool,omitempty"`
+}
+
+// CPUTime is one CPU's time over the trial in nanoseconds.
+type CPUTime struct {
+	User    uint64 `json:"user_ns"`
+	System  uint64 `json:"system_ns"`
+	SoftIRQ uint64 `json:"softirq_ns"`
+	IRQ     uint64 `json:"irq_ns"`
+	Idle    uint64 `json:"idle_ns"`
+	Other   uint64 `json:"other_ns"` // nice, iowait, steal
+}
+
+// Raw are the counter deltas a trial's figures come from.
+type Raw struct {
+	// Generator is what the generator sent (its program's count, or the
+	// AF_PACKET writes that succeeded).
+	Generator Counter `json:"generator"`
+	// Program is the DUT program's count by action (built-ins only).
+	Program map[string]Counter `json:"program,omitempty"`
+	// Sink counts frames that came out of the DUT (tx, redirect).
+	Sink *Counter `json:"sink,omitempty"`
+	// StackDelivered counts IP packets the DUT namespace's stack received
+	// (Ip InReceives or Ip6InReceives).
+	StackDelivered *uint64               `json:"stack_delivered,omitempty"`
+	Interfaces     map[string]IfCounters `json:"interfaces"`
+	CPU            map[int]CPUTime       `json:"cpu"`
+}
+
+// Figures are a trial's derived numbers. Units are in the names; the
+// sources are in the run's notes and in Summary's Stat.Source.
+type Figures struct {
+	OfferedPPS    float64 `json:"offered_pps"`
+	ThroughputPPS float64 `json:"throughput_pps"`
+	L2BitsPerSec  float64 `json:"l2_bits_per_sec"`
+	L1BitsPerSec  float64 `json:"l1_bits_per_sec"`
+	Loss          float64 `json:"loss"` // 1 - seen/offered
+	// Actions is each action's share of the frames the program saw.
+	Actions map[string]float64 `json:"actions,omitempty"`
+	// DeliveredPPS is the rate out of the DUT: sink (tx, redirect) or
+	// stack (pass).
+	DeliveredPPS *float64 `json:"delivered_pps,omitempty"`
+	CPUNsPerPkt  float64  `json:"cpu_ns_per_pkt"`
+	CPUPercent   float64  `json:"cpu_percent"` // of the generator's CPUs
+	DUTNsPerPkt  *float64 `json:"dut_ns_per_pkt,omitempty"`
+}
+
+// Sample is one second of a trial.
+type Sample struct {
+	T             float64 `json:"t"`
+	OfferedPPS    float64 `json:"offered_pps"`
+	ThroughputPPS float64 `json:"throughput_pps"`
+}
+
+// Flag marks a trial whose figures deserve a second look.
+type Flag struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// The flag codes.
+const (
+	FlagCountersDisagree = "counters-disagree"
+	FlagDUTSawNothing    = "dut-saw-nothing"
+	FlagGeneratorShort   = "generator-short"
+	FlagGeneratorBound   = "generator-bound"
+	FlagRingOverflow     = "ring-overflow"
+	FlagUnexpectedAction = "unexpected-action"
+)

@@ -1,0 +1,83 @@
+package results
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+)
+
+// WriteTable writes the run as a text table for terminals: one row per
+// program and mode, each figure as median with min and max over trials.
+func WriteTable(w io.Writer, r *Run) error {
+	c := r.Config
+	ipv := "IPv4"
+	if c.IPVersion == 6 {
+		ipv = "IPv6"
+	}
+	fmt.Fprintf(w, "xdplab %s  kernel %s  %s  %d cores\n", r.Tool.Version, r.Host.Kernel, r.Host.CPUModel, r.Host.Cores)
+	fmt.Fprintf(w, "%d-byte frames, UDP/%s, %d flow(s), %d thread(s), generator %s, %d trial(s) of %gs, work %s\n\n",
+		c.FrameSize, ipv, c.Flows, c.Threads, c.Generator, c.Trials, c.DurationS, c.Work)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "program\tmode\tMpps\tGbit/s L2\tloss %\tCPU ns/pkt\tDUT ns/pkt\tprog ns/pkt\tflags\t")
+	for _, res := range r.Results {
+		s := res.Summary
+		dut, prog := "-", "-"
+		if s.DUTNsPerPkt != nil {
+			dut = span(*s.DUTNsPerPkt, 1, "%.1f")
+		}
+		if res.ProgNsPerPkt != nil {
+			prog = fmt.Sprintf("%.1f", res.ProgNsPerPkt.Value)
+		}
+		flags := "-"
+		if s.Flagged > 0 {
+			flags = fmt.Sprintf("%d/%d", s.Flagged, len(res.Trials))
+		}
+		name := res.Program.Name
+		if !res.Program.Counted {
+			name += "*"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", name, res.Mode,
+			span(s.ThroughputPPS, 1e-6, "%.2f"), span(s.L2BitsPerSec, 1e-9, "%.2f"),
+			span(s.Loss, 100, "%.2f"), span(s.CPUNsPerPkt, 1, "%.1f"), dut, prog, flags)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintln(w, "\nmedian [min-max] over trials. Mpps: frames the DUT program counted; loss: 1 - counted/offered;")
+	fmt.Fprintln(w, "CPU ns/pkt: /proc/stat busy time of the generator CPUs per offered frame (generator + veth + DUT);")
+	if r.Calibration != nil {
+		fmt.Fprintf(w, "DUT ns/pkt: CPU ns/pkt minus the generator's %.1f ns/pkt (calibrated against a minimal sink);\n", r.Calibration.GeneratorNsPerPkt.Value)
+	}
+	fmt.Fprintln(w, "prog ns/pkt: BPF run-time stats in a separate pass.")
+	for _, res := range r.Results {
+		if !res.Program.Counted {
+			fmt.Fprintf(w, "* %s has no xdplab counters: its Mpps is the DUT veth's rx_queue_*_xdp_packets (frames handed to XDP).\n", res.Program.Name)
+			break
+		}
+	}
+	var flagged []string
+	for _, res := range r.Results {
+		for _, t := range res.Trials {
+			for _, f := range t.Flags {
+				flagged = append(flagged, fmt.Sprintf("  %s %s trial %d: %s: %s", res.Program.Name, res.Mode, t.Index, f.Code, f.Message))
+			}
+		}
+	}
+	if len(flagged) > 0 {
+		fmt.Fprintln(w, "\nflagged trials:")
+		fmt.Fprintln(w, strings.Join(flagged, "\n"))
+	}
+	return nil
+}
+
+// span writes a Stat as "median [min-max]" scaled by k.
+func span(s Stat, k float64, f string) string {
+	if s.N == 0 {
+		return "-"
+	}
+	if s.N == 1 {
+		return fmt.Sprintf(f, s.Median*k)
+	}
+	return fmt.Sprintf(f+" ["+f+"-"+f+"]", s.Median*k, s.Min*k, s.Max*k)
+}
