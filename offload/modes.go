@@ -17,6 +17,7 @@ type Support struct {
 	FeaturesErr error
 	Modes       []Mode          // supported, in AllModes order
 	Reasons     map[Mode]string // why a mode is not supported
+	details     map[Mode]string
 }
 
 // Supports tells whether m is supported.
@@ -35,7 +36,7 @@ func (s *Support) Check(m Mode) error {
 	if s.Supports(m) {
 		return nil
 	}
-	return &UnsupportedModeError{Iface: s.Iface, Mode: m, Reason: s.Reasons[m], Available: s.Modes}
+	return &UnsupportedModeError{Iface: s.Iface, Mode: m, Reason: s.Reasons[m], Available: s.Modes, Detail: s.details[m]}
 }
 
 // UnsupportedModeError says a mode cannot run on an interface.
@@ -44,10 +45,15 @@ type UnsupportedModeError struct {
 	Mode      Mode
 	Reason    string
 	Available []Mode
+	Detail    string // the evidence, such as the xdp-features read
 }
 
 func (e *UnsupportedModeError) Error() string {
-	return fmt.Sprintf("%s mode on %s: %s; modes available here: %s", e.Mode, e.Iface, e.Reason, ModesString(e.Available))
+	msg := fmt.Sprintf("%s mode on %s: %s; modes available here: %s", e.Mode, e.Iface, e.Reason, ModesString(e.Available))
+	if e.Detail != "" {
+		msg += " (" + e.Detail + ")"
+	}
+	return msg
 }
 
 // ProbeModes finds the modes an interface supports: generic and native by a
@@ -55,7 +61,7 @@ func (e *UnsupportedModeError) Error() string {
 // netdev family's hw-offload bit (a real offload probe needs a program bound
 // to the device; see the capability probe).
 func ProbeModes(ns netns.NsHandle, iface string, ifindex int, driver string) (*Support, error) {
-	s := &Support{Iface: iface, Driver: driver, Reasons: map[Mode]string{}}
+	s := &Support{Iface: iface, Driver: driver, Reasons: map[Mode]string{}, details: map[Mode]string{}}
 	s.Features, s.FeaturesErr = Features(ns, ifindex)
 	if s.FeaturesErr != nil && !errors.Is(s.FeaturesErr, ErrNotReported) {
 		return nil, fmt.Errorf("probe modes of %s: %w", iface, s.FeaturesErr)
@@ -82,7 +88,8 @@ func ProbeModes(ns netns.NsHandle, iface string, ifindex int, driver string) (*S
 	case s.Features.XDP&FeatureHWOffload != 0:
 		s.Modes = append(s.Modes, Offload)
 	default:
-		s.Reasons[Offload] = fmt.Sprintf("%s has no hardware offload (xdp-features: %s)", driver, s.Features.XDP)
+		s.Reasons[Offload] = fmt.Sprintf("%s has no hardware offload", driver)
+		s.details[Offload] = fmt.Sprintf("netdev xdp-features of %s: %s", iface, s.Features.XDP)
 	}
 	return s, nil
 }

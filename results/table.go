@@ -52,7 +52,7 @@ func WriteTable(w io.Writer, r *Run) error {
 	fmt.Fprintln(w, "prog ns/pkt: BPF run-time stats in a separate pass.")
 	for _, res := range r.Results {
 		if !res.Program.Counted {
-			fmt.Fprintf(w, "* %s has no xdplab counters: its Mpps is the DUT veth's rx_queue_*_xdp_packets (frames handed to XDP).\n", res.Program.Name)
+			fmt.Fprintf(w, "* %s has no xdplab counters: its Mpps is the DUT veth's rx_queue_*_xdp_packets (or netlink rx_packets where that stays 0).\n", res.Program.Name)
 			break
 		}
 	}

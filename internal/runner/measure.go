@@ -216,14 +216,25 @@ func (s *setup) seen(sn snapshot) uint64 {
 	if s.prog.Counted {
 		return sn.prog.Total().Packets
 	}
-	n, _ := sn.ifaces["dut"].SumQueues("rx", "xdp_packets")
+	n, _ := dutRx(sn.ifaces["dut"])
 	return n
+}
+
+// dutRx is the DUT interface's own count of frames received: the veth's
+// per-queue XDP counter where frames came through its XDP ring (native
+// mode, or generic with GRO), else netlink's rx_packets (frames that came
+// through the stack's receive path, as an AF_PACKET generator sends them).
+func dutRx(c topology.Counters) (uint64, string) {
+	if n, ok := c.SumQueues("rx", "xdp_packets"); ok && n > 0 {
+		return n, "rx_queue_*_xdp_packets"
+	}
+	return c.RxPackets, "rx_packets (netlink)"
 }
 
 func (s *setup) sources() map[string]string {
 	thr := "xdplab stats map of the DUT program (all actions)"
 	if !s.prog.Counted {
-		thr = "ethtool rx_queue_*_xdp_packets of the DUT veth (frames the interface handed to XDP; the program has no xdplab counters)"
+		thr = "the DUT veth's receive counter: ethtool rx_queue_*_xdp_packets, or netlink rx_packets where that stays 0 (frames the interface received; the program has no xdplab counters)"
 	}
 	return map[string]string{
 		"offered":    "generator",
@@ -460,8 +471,8 @@ func (r *runner) figures(s *setup, index int, start, end, final snapshot, sample
 		flag(results.FlagCountersDisagree, "generator counted %d frames, the generator veth's tx_packets %d", gen.Packets, g.TxPackets)
 	}
 	if s.prog.Counted {
-		if rx, ok := ifd["dut"].SumQueues("rx", "xdp_packets"); ok && disagree(seen, rx) {
-			flag(results.FlagCountersDisagree, "the DUT program counted %d frames, the DUT veth's rx_queue_*_xdp_packets %d", seen, rx)
+		if rx, src := dutRx(ifd["dut"]); disagree(seen, rx) {
+			flag(results.FlagCountersDisagree, "the DUT program counted %d frames, the DUT veth's %s %d", seen, src, rx)
 		}
 		if s.prog.Expected != nil && seen > 0 {
 			exp := raw.Program[s.prog.Expected.String()].Packets

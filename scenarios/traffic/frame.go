@@ -192,3 +192,54 @@ func (f Flows) Stamp(b []byte, ipv6 bool, i uint32) {
 	be.PutUint16(b[saddr:], addr)
 	be.PutUint16(b[udp:], port)
 }
+
+// CheckChecksums verifies the IPv4 header checksum and the UDP checksum
+// (when not 0 over IPv4) of a frame built by BuildUDP.
+func CheckChecksums(b []byte) error {
+	be := binary.BigEndian
+	if len(b) < ethLen+ipv4Len+udpLen {
+		return fmt.Errorf("frame of %d bytes is too short", len(b))
+	}
+	sum := func(acc uint32, p []byte) uint32 {
+		for i := 0; i+1 < len(p); i += 2 {
+			acc += uint32(be.Uint16(p[i:]))
+		}
+		if len(p)%2 == 1 {
+			acc += uint32(p[len(p)-1]) << 8
+		}
+		return acc
+	}
+	fold := func(acc uint32) uint16 {
+		for acc > 0xffff {
+			acc = acc&0xffff + acc>>16
+		}
+		return uint16(acc)
+	}
+	switch be.Uint16(b[12:]) {
+	case 0x0800:
+		ip := b[ethLen : ethLen+ipv4Len]
+		if fold(sum(0, ip)) != 0xffff {
+			return fmt.Errorf("bad IPv4 header checksum %#04x", be.Uint16(ip[10:]))
+		}
+		udp := b[ethLen+ipv4Len:]
+		if be.Uint16(udp[6:]) == 0 {
+			return nil
+		}
+		ulen := be.Uint16(udp[4:])
+		acc := sum(0, ip[12:20]) + 17 + uint32(ulen)
+		if fold(sum(acc, udp[:ulen])) != 0xffff {
+			return fmt.Errorf("bad UDP checksum %#04x", be.Uint16(udp[6:]))
+		}
+	case 0x86dd:
+		ip := b[ethLen : ethLen+ipv6Len]
+		udp := b[ethLen+ipv6Len:]
+		ulen := be.Uint16(udp[4:])
+		acc := sum(0, ip[8:40]) + 17 + uint32(ulen)
+		if fold(sum(acc, udp[:ulen])) != 0xffff {
+			return fmt.Errorf("bad UDP checksum %#04x", be.Uint16(udp[6:]))
+		}
+	default:
+		return fmt.Errorf("not IPv4 or IPv6: ethertype %#04x", be.Uint16(b[12:]))
+	}
+	return nil
+}

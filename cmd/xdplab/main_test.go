@@ -1,0 +1,312 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/xdplab/xdplab/internal/testenv"
+	"github.com/xdplab/xdplab/results"
+)
+
+func TestMain(m *testing.M) {
+	// Re-executed as the xdplab binary by tests that need a process of
+	// their own (dropped privileges, signals).
+	if os.Getenv("XDPLAB_TEST_AS_MAIN") == "1" {
+		main()
+		return
+	}
+	testenv.Main(m)
+}
+
+// xdplab runs the CLI in-process.
+func xdplab(t *testing.T, ctx context.Context, args ...string) (stdout, stderr string, err error) {
+	t.Helper()
+	var o, e bytes.Buffer
+	err = Run(ctx, args, &o, &e)
+	return o.String(), e.String(), err
+}
+
+// quick are the flags of a short run.
+func quick(out string) []string {
+	return []string{"run", "--duration", "1s", "--warmup", "500ms", "--trials", "1", "--prog-stats", "0", "--no-calibrate", "-q", "--output", out}
+}
+
+func runJSON(t *testing.T, args ...string) *results.Run {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "r.json")
+	stdout, stderr, err := xdplab(t, context.Background(), append(append(quick(out), "--json"), args...)...)
+	require.NoError(t, err, stderr)
+	var r results.Run
+	require.NoError(t, json.Unmarshal([]byte(stdout), &r))
+	fromFile, err := results.ReadFile(out)
+	require.NoError(t, err)
+	assert.Equal(t, len(r.Results), len(fromFile.Results), "the file holds what stdout showed")
+	return &r
+}
+
+func noFlag(t *testing.T, res results.Result, codes ...string) {
+	t.Helper()
+	for _, tr := range res.Trials {
+		for _, f := range tr.Flags {
+			for _, c := range codes {
+				assert.NotEqual(t, c, f.Code, "%s %s: %s", res.Program.Name, res.Mode, f.Message)
+			}
+		}
+	}
+}
+
+func TestIntegrationRunBuiltins(t *testing.T) {
+	testenv.RequireRoot(t)
+	r := runJSON(t, "--prog", "drop,pass,tx,redirect", "--modes", "generic,native")
+	require.Len(t, r.Results, 8)
+	assert.Equal(t, results.SchemaName, r.Schema)
+	assert.Equal(t, "live-frames", r.Config.Generator)
+	for _, res := range r.Results {
+		t.Run(res.Program.Name+"/"+res.Mode, func(t *testing.T) {
+			assert.Equal(t, res.Mode, res.AttachedMode, "mode read back")
+			require.Len(t, res.Trials, 1)
+			tr := res.Trials[0]
+			gen := tr.Raw.Generator.Packets
+			require.NotZero(t, gen, "the generator sent")
+			seen := uint64(0)
+			for _, c := range tr.Raw.Program {
+				seen += c.Packets
+			}
+			assert.InEpsilon(t, gen, seen, 0.01, "generator and DUT program agree within 1%")
+			// The generator's own count against the kernel's: frames the
+			// generator's veth took in ndo_xdp_xmit.
+			g := tr.Raw.Interfaces["gen"].Ethtool
+			assert.InEpsilon(t, gen, g["tx_queue_0_xdp_xmit"]+g["tx_queue_0_xdp_xmit_errors"], 0.01, "generator and its veth agree")
+			d := tr.Raw.Interfaces["dut"].Ethtool
+			assert.InEpsilon(t, seen, d["rx_queue_0_xdp_packets"], 0.01, "DUT program and DUT veth agree")
+			noFlag(t, res, results.FlagCountersDisagree, results.FlagDUTSawNothing, results.FlagUnexpectedAction)
+
+			switch res.Program.Name {
+			case "drop":
+				assert.GreaterOrEqual(t, float64(tr.Raw.Program["drop"].Packets), 0.99*float64(gen), "drops >= 99%% of offered")
+			case "pass":
+				require.NotNil(t, tr.Raw.StackDelivered)
+				assert.GreaterOrEqual(t, float64(*tr.Raw.StackDelivered), 0.99*float64(tr.Raw.Program["pass"].Packets), "the stack received what passed")
+			case "tx":
+				require.NotNil(t, tr.Raw.Sink)
+				assert.InEpsilon(t, tr.Raw.Program["tx"].Packets, tr.Raw.Sink.Packets, 0.01, "frames came back to the generator's side")
+			case "redirect":
+				require.NotNil(t, tr.Raw.Sink)
+				assert.InEpsilon(t, tr.Raw.Program["redirect"].Packets, tr.Raw.Sink.Packets, 0.01, "frames arrived at the sink")
+			}
+		})
+	}
+}
+
+func TestIntegrationRunIPv6FlowsTwoThreadsCalibrated(t *testing.T) {
+	testenv.RequireRoot(t)
+	if len(usable()) < 2 {
+		t.Skip("needs two CPUs")
+	}
+	out := filepath.Join(t.TempDir(), "r.json")
+	args := quick(out)
+	args = append(args[:len(args)-4], "--prog-stats", "500ms", "-q", "--output", out, "--json",
+		"--prog", "drop", "--modes", "native", "--ipv6", "--size", "128", "--flows", "1000", "--threads", "2")
+	// quick has --no-calibrate: drop it, calibrate here.
+	var kept []string
+	for _, a := range args {
+		if a != "--no-calibrate" {
+			kept = append(kept, a)
+		}
+	}
+	stdout, stderr, err := xdplab(t, context.Background(), kept...)
+	require.NoError(t, err, stderr)
+	var r results.Run
+	require.NoError(t, json.Unmarshal([]byte(stdout), &r))
+	require.NotNil(t, r.Calibration)
+	assert.Greater(t, r.Calibration.GeneratorNsPerPkt.Value, 0.0)
+	require.Len(t, r.Results, 1)
+	res := r.Results[0]
+	require.NotNil(t, res.ProgNsPerPkt, "program ns/pkt from the separate pass")
+	assert.Greater(t, res.ProgNsPerPkt.Value, 0.0)
+	tr := res.Trials[0]
+	d := tr.Raw.Interfaces["dut"].Ethtool
+	assert.NotZero(t, d["rx_queue_0_xdp_packets"], "queue 0 used")
+	assert.NotZero(t, d["rx_queue_1_xdp_packets"], "queue 1 used")
+	assert.Equal(t, 6, r.Config.IPVersion)
+	assert.Equal(t, uint64(124), tr.Raw.Generator.Bytes/tr.Raw.Generator.Packets, "128-byte frames without FCS")
+	noFlag(t, res, results.FlagCountersDisagree, results.FlagDUTSawNothing)
+}
+
+func TestIntegrationRunAFPacketGenerator(t *testing.T) {
+	testenv.RequireRoot(t)
+	r := runJSON(t, "--prog", "drop", "--modes", "native,generic", "--generator", "af-packet", "--flows", "16")
+	assert.Equal(t, "af-packet", r.Config.Generator)
+	for _, res := range r.Results {
+		tr := res.Trials[0]
+		require.NotZero(t, tr.Raw.Generator.Packets)
+		assert.InEpsilon(t, tr.Raw.Generator.Packets, tr.Raw.Program["drop"].Packets, 0.01, res.Mode)
+		assert.InEpsilon(t, tr.Raw.Generator.Packets, tr.Raw.Interfaces["gen"].TxPackets, 0.01, "writes and veth tx agree")
+		noFlag(t, res, results.FlagCountersDisagree, results.FlagDUTSawNothing)
+	}
+}
+
+func TestIntegrationRunUserObject(t *testing.T) {
+	testenv.RequireRoot(t)
+	r := runJSON(t, "--object", "../../bpf/dut_bpfel.o", "--program", "xdp_drop", "--modes", "native")
+	require.Len(t, r.Results, 1)
+	res := r.Results[0]
+	assert.False(t, res.Program.Counted)
+	assert.Contains(t, res.Summary.ThroughputPPS.Source, "rx_queue_*_xdp_packets")
+	tr := res.Trials[0]
+	assert.Nil(t, tr.Raw.Program)
+	assert.InEpsilon(t, tr.Raw.Generator.Packets, tr.Raw.Interfaces["dut"].Ethtool["rx_queue_0_xdp_drops"], 0.01, "the interface counted the drops")
+	assert.Greater(t, tr.Figures.ThroughputPPS, 0.0)
+}
+
+func TestRunTable(t *testing.T) {
+	testenv.RequireRoot(t)
+	out := filepath.Join(t.TempDir(), "r.json")
+	stdout, _, err := xdplab(t, context.Background(), append(quick(out), "--prog", "drop", "--modes", "native")...)
+	require.NoError(t, err)
+	assert.Contains(t, stdout, "program")
+	assert.Contains(t, stdout, "Mpps")
+	assert.Regexp(t, `drop\s+native\s+\d+\.\d\d`, stdout)
+	assert.FileExists(t, out)
+}
+
+// Negative tests: a clear error, no results file, nothing left behind
+// (TestMain checks the last).
+func TestRunRejects(t *testing.T) {
+	cases := []struct {
+		name  string
+		args  []string
+		usage bool
+		want  string
+		root  bool
+	}{
+		{"unknown program", []string{"--prog", "frobnicate"}, true, `unknown program "frobnicate"`, false},
+		{"bad size", []string{"--size", "10"}, true, "--size 10 out of range", false},
+		{"ipv6 too small", []string{"--ipv6", "--size", "64"}, true, "UDP over IPv6 needs 66", false},
+		{"bad mode", []string{"--modes", "turbo"}, true, `unknown XDP mode "turbo"`, false},
+		{"bad duration", []string{"--duration", "10ms"}, true, "--duration 10ms out of range", false},
+		{"not a number", []string{"--threads", "many"}, true, "invalid argument", false},
+		{"too many threads", []string{"--threads", "4096"}, true, "--threads 4096 out of range", false},
+		{"bad format", []string{"--format", "xml"}, true, `--format "xml"`, false},
+		{"object and prog", []string{"--object", "x.o", "--prog", "drop"}, true, "--object", false},
+		{"offload on veth", []string{"--modes", "offload"}, false, "veth has no hardware offload; modes available here: generic, native", true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if c.root {
+				testenv.RequireRoot(t)
+			}
+			out := filepath.Join(t.TempDir(), "r.json")
+			_, _, err := xdplab(t, context.Background(), append(quick(out), c.args...)...)
+			require.Error(t, err)
+			assert.ErrorContains(t, err, c.want)
+			var ue *usageError
+			assert.Equal(t, c.usage, errorsAs(err, &ue), "usage error (exit 2): %v", err)
+			assert.NoFileExists(t, out)
+		})
+	}
+}
+
+func errorsAs(err error, ue **usageError) bool {
+	for e := err; e != nil; {
+		if u, ok := e.(*usageError); ok {
+			*ue = u
+			return true
+		}
+		u, ok := e.(interface{ Unwrap() error })
+		if !ok {
+			return false
+		}
+		e = u.Unwrap()
+	}
+	return false
+}
+
+// selfBinary copies the test binary where an unprivileged user can run it.
+func selfBinary(t *testing.T) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "xdplab-bin")
+	require.NoError(t, err)
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	require.NoError(t, os.Chmod(dir, 0o755))
+	self, err := os.ReadFile("/proc/self/exe")
+	require.NoError(t, err)
+	bin := filepath.Join(dir, "xdplab")
+	require.NoError(t, os.WriteFile(bin, self, 0o755))
+	return bin
+}
+
+func TestIntegrationRunWithoutPrivileges(t *testing.T) {
+	testenv.RequireRoot(t)
+	bin := selfBinary(t)
+	dir := t.TempDir()
+	require.NoError(t, os.Chmod(dir, 0o777))
+	out := filepath.Join(dir, "r.json")
+	cmd := exec.Command(bin, quick(out)...)
+	cmd.Env = append(os.Environ(), "XDPLAB_TEST_AS_MAIN=1")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	b, err := cmd.CombinedOutput()
+	var ee *exec.ExitError
+	require.ErrorAs(t, err, &ee, string(b))
+	assert.Equal(t, 1, ee.ExitCode())
+	assert.Contains(t, string(b), "needs root")
+	assert.Contains(t, string(b), "CAP_BPF")
+	assert.NoFileExists(t, out)
+}
+
+func TestIntegrationRunInterrupted(t *testing.T) {
+	testenv.RequireRoot(t)
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
+		t.Run(sig.String(), func(t *testing.T) {
+			bin := selfBinary(t)
+			out := filepath.Join(t.TempDir(), "r.json")
+			cmd := exec.Command(bin, "run", "--duration", "30s", "--trials", "3", "--output", out, "--prog", "tx")
+			cmd.Env = append(os.Environ(), "XDPLAB_TEST_AS_MAIN=1")
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			require.NoError(t, cmd.Start())
+			// Wait until traffic flows (the first live line), then signal.
+			deadline := time.Now().Add(20 * time.Second)
+			for !strings.Contains(stderr.String(), "Mpps") && time.Now().Before(deadline) {
+				time.Sleep(100 * time.Millisecond)
+			}
+			require.NoError(t, cmd.Process.Signal(sig))
+			err := cmd.Wait()
+			var ee *exec.ExitError
+			require.ErrorAs(t, err, &ee, stderr.String())
+			assert.Equal(t, 1, ee.ExitCode())
+			assert.Contains(t, stderr.String(), "interrupted")
+			assert.NoFileExists(t, out)
+			leaks, err := testenv.Leaks()
+			require.NoError(t, err)
+			assert.Empty(t, leaks, "nothing left after %s", sig)
+		})
+	}
+}
+
+func TestHelpTexts(t *testing.T) {
+	root := newRoot(&bytes.Buffer{}, &bytes.Buffer{})
+	for _, c := range root.Commands() {
+		if c.Name() == "completion" || c.Name() == "help" {
+			continue
+		}
+		assert.NotEmpty(t, c.Short, c.Name())
+		assert.False(t, strings.HasSuffix(c.Short, "."), "%s: short help without a full stop", c.Name())
+		stdout, _, err := xdplab(t, context.Background(), c.Name(), "--help")
+		require.NoError(t, err)
+		assert.Contains(t, stdout, "Usage:", c.Name())
+	}
+	_, _, err := xdplab(t, context.Background(), "frob")
+	assert.Error(t, err)
+}

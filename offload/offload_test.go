@@ -1,0 +1,133 @@
+package offload_test
+
+import (
+	"os"
+	"testing"
+
+	"github.com/mdlayher/genetlink"
+	"github.com/mdlayher/genetlink/genltest"
+	"github.com/mdlayher/netlink"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/xdplab/xdplab/bpf"
+	"github.com/xdplab/xdplab/internal/testenv"
+	"github.com/xdplab/xdplab/offload"
+	"github.com/xdplab/xdplab/topology"
+)
+
+func TestMain(m *testing.M) { testenv.Main(m) }
+
+func TestParseModes(t *testing.T) {
+	ms, err := offload.ParseModes("generic,drv,native,hw")
+	require.NoError(t, err)
+	assert.Equal(t, []offload.Mode{offload.Generic, offload.Native, offload.Offload}, ms)
+	_, err = offload.ParseModes("generic,turbo")
+	assert.ErrorContains(t, err, `unknown XDP mode "turbo"`)
+}
+
+func TestFeatureNames(t *testing.T) {
+	assert.Equal(t, "basic,redirect,rx-sg", offload.XDPFeature(0x23).String())
+	assert.Equal(t, "basic,redirect,ndo-xmit,rx-sg,ndo-xmit-sg", offload.XDPFeature(0x67).String())
+	assert.Equal(t, "none", offload.XDPFeature(0).String())
+	assert.Contains(t, offload.XDPFeature(1<<9).String(), "unknown")
+}
+
+// The netdev family's reply is decoded from faked messages, so this runs
+// everywhere.
+func TestReadFeaturesFaked(t *testing.T) {
+	fam := genetlink.Family{ID: 30, Name: "netdev", Version: 1}
+	conn := genltest.Dial(genltest.ServeFamily(fam, func(greq genetlink.Message, _ netlink.Message) ([]genetlink.Message, error) {
+		assert.Equal(t, uint8(1), greq.Header.Command, "NETDEV_CMD_DEV_GET")
+		ad, err := netlink.NewAttributeDecoder(greq.Data)
+		require.NoError(t, err)
+		require.True(t, ad.Next())
+		assert.Equal(t, uint16(1), ad.Type())
+		assert.Equal(t, uint32(7), ad.Uint32())
+		ae := netlink.NewAttributeEncoder()
+		ae.Uint32(1, 7)
+		ae.Uint64(3, 0x67)
+		ae.Uint32(4, 1)
+		ae.Uint64(5, 0x7)
+		ae.Uint64(6, 0)
+		b, err := ae.Encode()
+		require.NoError(t, err)
+		return []genetlink.Message{{Data: b}}, nil
+	}))
+	defer conn.Close()
+	d, err := offload.ReadFeatures(conn, 7)
+	require.NoError(t, err)
+	assert.Equal(t, uint32(7), d.Ifindex)
+	assert.Equal(t, offload.XDPFeature(0x67), d.XDP)
+	assert.NotZero(t, d.XDP&offload.FeatureNdoXmit)
+	assert.Equal(t, uint64(7), d.RxMetadata)
+}
+
+func TestReadFeaturesOldKernel(t *testing.T) {
+	conn := genltest.Dial(func(genetlink.Message, netlink.Message) ([]genetlink.Message, error) {
+		return nil, genltest.Error(2) // ENOENT: no such family
+	})
+	defer conn.Close()
+	_, err := offload.ReadFeatures(conn, 1)
+	assert.ErrorIs(t, err, offload.ErrNotReported)
+}
+
+func TestIntegrationAttachReadsModeBack(t *testing.T) {
+	testenv.RequireRoot(t)
+	p, err := topology.NewPair(topology.PairOptions{})
+	require.NoError(t, err)
+	defer p.Close()
+	prog, err := bpf.LoadDUT(bpf.DUTOptions{Program: "drop"})
+	require.NoError(t, err)
+	defer prog.Close()
+	for _, netlinkPath := range []bool{false, true} {
+		for _, m := range []offload.Mode{offload.Generic, offload.Native} {
+			a, err := offload.Attach(offload.AttachOptions{NS: p.DUTNS.Handle, Iface: p.DUT.Name, Program: prog.Program, Mode: m, ForceNetlink: netlinkPath})
+			require.NoError(t, err, "%s netlink=%v", m, netlinkPath)
+			assert.Equal(t, m, a.Mode, "mode read back")
+			want := map[bool]string{false: "bpf_link", true: "netlink"}[netlinkPath]
+			assert.Equal(t, want, a.Method)
+			// A second program on the same interface is refused, not replaced.
+			_, err = offload.Attach(offload.AttachOptions{NS: p.DUTNS.Handle, Iface: p.DUT.Name, Program: prog.Program, Mode: m, ForceNetlink: true})
+			assert.Error(t, err)
+			require.NoError(t, a.Close())
+			require.NoError(t, a.Close(), "twice")
+			l, err := p.DUTNS.Netlink().LinkByName(p.DUT.Name)
+			require.NoError(t, err)
+			assert.False(t, l.Attrs().Xdp != nil && l.Attrs().Xdp.Attached, "detached")
+		}
+	}
+}
+
+func TestIntegrationProbeModesVeth(t *testing.T) {
+	testenv.RequireRoot(t)
+	p, err := topology.NewPair(topology.PairOptions{})
+	require.NoError(t, err)
+	defer p.Close()
+	s, err := offload.ProbeModes(p.DUTNS.Handle, p.DUT.Name, p.DUT.Ifindex, "veth")
+	require.NoError(t, err)
+	assert.Equal(t, []offload.Mode{offload.Generic, offload.Native}, s.Modes)
+	err = s.Check(offload.Offload)
+	var ue *offload.UnsupportedModeError
+	require.ErrorAs(t, err, &ue)
+	assert.ErrorContains(t, err, "veth has no hardware offload")
+	assert.ErrorContains(t, err, "modes available here: generic, native")
+
+	// The offload attach itself fails with a sentence, not a bare EINVAL.
+	prog, err := bpf.LoadDUT(bpf.DUTOptions{Program: "drop"})
+	require.NoError(t, err)
+	defer prog.Close()
+	_, err = offload.Attach(offload.AttachOptions{NS: p.DUTNS.Handle, Iface: p.DUT.Name, Program: prog.Program, Mode: offload.Offload})
+	assert.ErrorContains(t, err, "cannot offload")
+}
+
+func TestIntegrationKernelProbes(t *testing.T) {
+	testenv.RequireRoot(t)
+	assert.NoError(t, offload.HaveXDPLink(), "kernel %s", kernel())
+	assert.NoError(t, offload.HaveLiveFrames())
+}
+
+func kernel() string {
+	b, _ := os.ReadFile("/proc/sys/kernel/osrelease")
+	return string(b)
+}
