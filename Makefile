@@ -1,0 +1,42 @@
+# xdplab's Makefile. Most targets need root (sudo make test).
+# sudo drops /usr/local/go/bin from PATH on Debian: find go there too.
+GO      ?= $(shell command -v go 2>/dev/null || echo /usr/local/go/bin/go)
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X main.version=$(VERSION)
+
+.PHONY: all build generate check-generate test test-unit lint demo clean
+
+all: build
+
+build:
+	CGO_ENABLED=0 $(GO) build -ldflags "$(LDFLAGS)" -o xdplab ./cmd/xdplab
+
+# Rebuild the BPF objects with Debian's clang (apt-get install clang llvm libbpf-dev).
+generate:
+	cd bpf && $(GO) generate ./...
+
+# Fail when a committed BPF object or binding differs from a fresh build.
+check-generate: generate
+	@git diff --exit-code --stat -- bpf/ || { echo "bpf/: committed objects are stale: run make generate and commit"; exit 1; }
+
+# Every test, integration tests included (root: they build namespaces and
+# send traffic). Packages run one at a time so trials do not compete for CPUs.
+test:
+	$(GO) test -p 1 -count=1 -timeout 20m ./...
+
+# The tests that need no privileges.
+test-unit:
+	$(GO) test -count=1 -run 'Test[^I]|TestI[^n]' ./...
+
+lint:
+	@test -z "$$(gofmt -l .)" || { gofmt -l .; echo "gofmt: files above need formatting"; exit 1; }
+	$(GO) vet ./...
+
+# The README's main job: a quick comparison of modes on a veth pair.
+demo: build
+	./xdplab run --prog drop,pass,tx --duration 2s --trials 3
+
+# Remove the binary (results in xdplab-results/ are kept). To remove what a
+# killed run left in the kernel: sudo ./xdplab clean.
+clean:
+	rm -f xdplab
