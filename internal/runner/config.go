@@ -85,8 +85,6 @@ func (c *Config) Validate() error {
 			}
 			seen[p] = true
 		}
-	} else if c.ObjectProgram == "" {
-		// LoadObject picks the only XDP program or says which exist.
 	}
 	if c.Work > bpf.SwapMACs {
 		return fmt.Errorf("unknown packet work %d", c.Work)

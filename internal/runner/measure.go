@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"sort"
 	"strings"
@@ -69,8 +68,25 @@ func (r *runner) prepare(name string, work bpf.Work, mode offload.Mode) (_ *setu
 	}
 	// A generic-mode program on a veth sees redirected frames only with
 	// rx-gro on; a native one needs no GRO.
-	if err = p.DUT.SetGRO(mode == offload.Generic); err != nil {
+	wantGRO := mode == offload.Generic
+	if err = p.DUT.SetGRO(wantGRO); err != nil {
 		return nil, err
+	}
+	if gro, err := p.DUT.GRO(); err != nil {
+		return nil, err
+	} else if gro != wantGRO {
+		return nil, fmt.Errorf("%s: rx-gro is %v after setting it %v", p.DUT.Name, gro, wantGRO)
+	}
+	// Several generator threads need as many queues on both ends: a
+	// redirected frame lands in the rx queue of the sending CPU.
+	for _, e := range []*topology.Endpoint{&p.Gen, &p.DUT} {
+		rx, tx, err := e.Queues()
+		if err != nil {
+			return nil, err
+		}
+		if rx < r.cfg.Threads || tx < r.cfg.Threads {
+			return nil, fmt.Errorf("%s has %d rx and %d tx queues, fewer than %d generator threads", e.Name, rx, tx, r.cfg.Threads)
+		}
 	}
 	switch name {
 	case "tx":
@@ -605,5 +621,3 @@ func (r *runner) calibrate(ctx context.Context) error {
 	r.run.Calibration = cal
 	return s.Close()
 }
-
-var _ io.Writer

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/netip"
 	"os"
 	"runtime"
 	"runtime/debug"
@@ -235,8 +234,6 @@ func (r *runner) frameSpec() traffic.FrameSpec {
 		Src: src, Dst: dst, SrcPort: srcPort, DstPort: dstPort,
 	}
 }
-
-var _ = netip.Addr{}
 
 func (r *runner) newGenerator() (*traffic.Generator, error) {
 	return traffic.New(traffic.Options{
