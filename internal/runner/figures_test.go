@@ -1,0 +1,87 @@
+package runner
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+
+	"github.com/xdplab/xdplab/bpf"
+	"github.com/xdplab/xdplab/internal/procstat"
+	"github.com/xdplab/xdplab/results"
+	"github.com/xdplab/xdplab/scenarios/traffic"
+	"github.com/xdplab/xdplab/topology"
+)
+
+func snapAt(t0 time.Time, sec int, gen, tries uint64, prog bpf.Stats, dut, genIf topology.Counters, busy uint64) snapshot {
+	return snapshot{
+		at: t0.Add(time.Duration(sec) * time.Second), gen: bpf.Counter{Packets: gen, Bytes: gen * 60}, tries: tries,
+		prog: prog, ifaces: map[string]topology.Counters{"dut": dut, "gen": genIf},
+		cpu: procstat.Snapshot{0: {System: busy, Idle: uint64(sec)*1e9 - busy}},
+	}
+}
+
+func TestFiguresAndFlags(t *testing.T) {
+	r := &runner{cfg: Config{FrameSize: 64}, kind: traffic.LiveFrames, cpus: []int{0}}
+	drop := bpf.Action(bpf.Drop)
+	s := &setup{prog: &bpf.Program{Counted: true, Expected: &drop}}
+	t0 := time.Now()
+	q := func(rx, xmit, xerr uint64) topology.Counters {
+		return topology.Counters{Ethtool: map[string]uint64{"rx_queue_0_xdp_packets": rx, "tx_queue_0_xdp_xmit": xmit, "tx_queue_0_xdp_xmit_errors": xerr}}
+	}
+	var p0, p1 bpf.Stats
+	p1[bpf.Drop] = bpf.Counter{Packets: 1000}
+	start := snapAt(t0, 0, 0, 0, p0, q(0, 0, 0), q(0, 0, 0), 0)
+	end := snapAt(t0, 2, 1000, 1000, p1, q(1000, 0, 0), q(0, 1000, 0), 1e9)
+	tr := r.figures(s, 1, start, end, end, nil)
+	assert.Equal(t, 500.0, tr.Figures.ThroughputPPS)
+	assert.Equal(t, 500.0*64*8, tr.Figures.L2BitsPerSec)
+	assert.Equal(t, 500.0*84*8, tr.Figures.L1BitsPerSec)
+	assert.Zero(t, tr.Figures.Loss)
+	assert.Equal(t, 1e6, tr.Figures.CPUNsPerPkt, "1 s busy / 1000 frames")
+	assert.Equal(t, 50.0, tr.Figures.CPUPercent)
+	assert.Empty(t, tr.Flags)
+
+	// The DUT veth saw 2% more than the program counted; the generator's
+	// veth refused 5% of the frames; the DUT counted half of them as pass.
+	var p2 bpf.Stats
+	p2[bpf.Drop] = bpf.Counter{Packets: 500}
+	p2[bpf.Pass] = bpf.Counter{Packets: 500}
+	end = snapAt(t0, 2, 1000, 1100, p2, q(1020, 950, 50), q(0, 950, 50), 1e9)
+	tr = r.figures(s, 1, start, end, end, nil)
+	codes := map[string]bool{}
+	for _, f := range tr.Flags {
+		codes[f.Code] = true
+	}
+	assert.True(t, codes[results.FlagCountersDisagree], "program vs veth")
+	assert.True(t, codes[results.FlagRingOverflow])
+	assert.True(t, codes[results.FlagUnexpectedAction])
+	assert.True(t, codes[results.FlagGeneratorShort], "1000 of 1100 tried")
+
+	// Nothing seen.
+	end = snapAt(t0, 2, 1000, 1000, p0, q(0, 1000, 0), q(0, 1000, 0), 1e9)
+	tr = r.figures(s, 1, start, end, end, nil)
+	assert.Equal(t, 1.0, tr.Figures.Loss)
+	assert.Equal(t, results.FlagDUTSawNothing, tr.Flags[0].Code)
+
+	// Generator-bound: the DUT's share is below 10%.
+	cal := 0.95e6
+	r.calNs = &cal
+	end = snapAt(t0, 2, 1000, 1000, p1, q(1000, 1000, 0), q(0, 1000, 0), 1e9)
+	tr = r.figures(s, 1, start, end, end, nil)
+	assert.InDelta(t, 0.05e6, *tr.Figures.DUTNsPerPkt, 1)
+	assert.Equal(t, results.FlagGeneratorBound, tr.Flags[0].Code)
+}
+
+func TestValidate(t *testing.T) {
+	c := Defaults()
+	assert.NoError(t, c.Validate())
+	c.Programs = []string{"drop", "drop"}
+	assert.ErrorContains(t, c.Validate(), "named twice")
+	c = Defaults()
+	c.Trials = 0
+	assert.ErrorContains(t, c.Validate(), "--trials 0")
+	c = Defaults()
+	c.Flows = 0
+	assert.ErrorContains(t, c.Validate(), "--flows 0")
+}

@@ -1,0 +1,75 @@
+package results
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func sampleRun() *Run {
+	r := &Run{Schema: SchemaName, SchemaVersion: SchemaVersion,
+		Tool:   Tool{Name: "xdplab", Version: "test"},
+		Host:   Host{Kernel: "6.18.0", CPUModel: "cpu", Cores: 2},
+		Config: Config{FrameSize: 64, IPVersion: 4, Flows: 1, Threads: 1, Generator: "live-frames", Trials: 3, DurationS: 2, Work: "no-touch"},
+	}
+	res := Result{Program: Program{Name: "drop", Counted: true}, Mode: "native", AttachedMode: "native"}
+	for i, pps := range []float64{7e6, 6e6, 8e6} {
+		res.Trials = append(res.Trials, Trial{Index: i + 1, Figures: Figures{ThroughputPPS: pps, L2BitsPerSec: pps * 512, CPUNsPerPkt: 140}})
+	}
+	res.Trials[1].Flags = []Flag{{Code: FlagCountersDisagree, Message: "a vs b"}}
+	res.Summarize(map[string]string{"throughput": "xdplab stats map"})
+	r.Results = []Result{res}
+	return r
+}
+
+func TestSummarize(t *testing.T) {
+	s := Summarize([]float64{3, 1, 2, 10}, "u", "src")
+	assert.Equal(t, Stat{Min: 1, Median: 2.5, Max: 10, N: 4, Unit: "u", Source: "src"}, s)
+	assert.Equal(t, 0, Summarize(nil, "u", "").N)
+	r := sampleRun()
+	assert.Equal(t, 7e6, r.Results[0].Summary.ThroughputPPS.Median)
+	assert.Equal(t, "xdplab stats map", r.Results[0].Summary.ThroughputPPS.Source)
+	assert.Equal(t, 1, r.Results[0].Summary.Flagged)
+}
+
+func TestWriteReadRoundTrip(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sub", "r.json")
+	require.NoError(t, WriteFile(path, sampleRun()))
+	got, err := ReadFile(path)
+	require.NoError(t, err)
+	assert.Equal(t, sampleRun().Results[0].Summary, got.Results[0].Summary)
+	ents, err := os.ReadDir(filepath.Dir(path))
+	require.NoError(t, err)
+	assert.Len(t, ents, 1, "no temporary file left")
+}
+
+func TestWriteFailsCleanly(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "file"), nil, 0o644))
+	err := WriteFile(filepath.Join(dir, "file", "r.json"), sampleRun())
+	assert.ErrorContains(t, err, "write results")
+}
+
+func TestReadRejects(t *testing.T) {
+	_, err := Read(strings.NewReader(`{"schema":"other","schema_version":1}`))
+	assert.ErrorContains(t, err, `schema "other"`)
+	_, err = Read(strings.NewReader(`{"schema":"xdplab.results","schema_version":99}`))
+	assert.ErrorContains(t, err, "version 99 is not supported")
+	_, err = Read(strings.NewReader(`not json`))
+	assert.ErrorContains(t, err, "not an xdplab results file")
+}
+
+func TestWriteTable(t *testing.T) {
+	var b bytes.Buffer
+	require.NoError(t, WriteTable(&b, sampleRun()))
+	out := b.String()
+	assert.Regexp(t, `drop\s+native\s+7\.00 \[6\.00-8\.00\]`, out)
+	assert.Contains(t, out, "1/3", "flagged trials counted")
+	assert.Contains(t, out, "counters-disagree: a vs b")
+	assert.Contains(t, out, "64-byte frames, UDP/IPv4")
+}
