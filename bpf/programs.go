@@ -74,16 +74,13 @@ type Builtin struct {
 	Section string // the program's name in the object
 	Action  Action // the action it returns for a well-formed frame
 	Doc     string
-	// NeedsSink tells that the program sends frames on (tx, redirect), so a
-	// topology must give them somewhere to arrive and be counted.
-	NeedsSink bool
 }
 
 var builtins = []Builtin{
 	{Name: "drop", Section: "xdp_drop", Action: Drop, Doc: "count, then drop"},
 	{Name: "pass", Section: "xdp_pass", Action: Pass, Doc: "count, then pass to the network stack"},
-	{Name: "tx", Section: "xdp_tx", Action: TX, Doc: "count, swap MACs, transmit back out of the receiving interface", NeedsSink: true},
-	{Name: "redirect", Section: "xdp_redirect", Action: Redirect, Doc: "count, redirect through a devmap to another interface", NeedsSink: true},
+	{Name: "tx", Section: "xdp_tx", Action: TX, Doc: "count, swap MACs, transmit back out of the receiving interface"},
+	{Name: "redirect", Section: "xdp_redirect", Action: Redirect, Doc: "count, redirect through a devmap to another interface"},
 }
 
 // Builtins lists the built-in programs.

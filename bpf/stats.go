@@ -39,15 +39,6 @@ func (s Stats) Sub(o Stats) Stats {
 	return d
 }
 
-// ByName returns the counters keyed by action name.
-func (s Stats) ByName() map[string]Counter {
-	m := make(map[string]Counter, NumActions)
-	for i, c := range s {
-		m[Action(i).String()] = c
-	}
-	return m
-}
-
 // ReadStats reads and sums the per-CPU stats map of a program.
 func ReadStats(m *ebpf.Map) (Stats, error) {
 	var s Stats

@@ -88,11 +88,9 @@ func (m Mode) linkFlags() link.XDPAttachFlags {
 
 // The attach modes netlink reports (IFLA_XDP_ATTACHED).
 const (
-	attachedNone   = 0
 	attachedDriver = 1
 	attachedSKB    = 2
 	attachedHW     = 3
-	attachedMulti  = 4
 )
 
 // modeFromAttached maps netlink's IFLA_XDP_ATTACHED to a Mode.

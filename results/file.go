@@ -3,7 +3,6 @@ package results
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -99,6 +98,3 @@ func ReadFile(path string) (*Run, error) {
 	}
 	return r, nil
 }
-
-// ErrNoResults is returned when a run produced nothing to write.
-var ErrNoResults = errors.New("no results")

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"runtime/debug"
@@ -38,25 +37,8 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	root := newRoot(stdout, stderr)
 	root.SetArgs(args)
 	_, err := root.ExecuteContextC(ctx)
-	if err != nil {
-		var ue *usageError
-		if !errors.As(err, &ue) && isCobraUsage(err) {
-			return &usageError{err}
-		}
-	}
 	return err
 }
-
-// isCobraUsage tells cobra's own argument and flag errors apart.
-func isCobraUsage(err error) bool {
-	var fe *flagError
-	return errors.As(err, &fe)
-}
-
-type flagError struct{ err error }
-
-func (e *flagError) Error() string { return e.err.Error() }
-func (e *flagError) Unwrap() error { return e.err }
 
 func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	root := &cobra.Command{
@@ -73,7 +55,7 @@ Most commands need root (or CAP_SYS_ADMIN, CAP_NET_ADMIN and CAP_BPF).`,
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return &flagError{fmt.Errorf("%w (see xdplab %s --help)", err, c.Name())}
+		return &usageError{fmt.Errorf("%w (see xdplab %s --help)", err, c.Name())}
 	})
 	root.AddCommand(newRunCmd(stdout, stderr), newCleanCmd(stdout, stderr), newVersionCmd(stdout))
 	for _, c := range root.Commands() {

@@ -64,6 +64,12 @@ func TestFiguresAndFlags(t *testing.T) {
 	assert.Equal(t, 1.0, tr.Figures.Loss)
 	assert.Equal(t, results.FlagDUTSawNothing, tr.Flags[0].Code)
 
+	// A generator that sent nothing never passes silently.
+	end = snapAt(t0, 2, 0, 0, p0, q(0, 0, 0), q(0, 0, 0), 1e9)
+	tr = r.figures(s, 1, start, end, end, nil)
+	assert.Equal(t, results.FlagGeneratorShort, tr.Flags[0].Code)
+	assert.Contains(t, tr.Flags[0].Message, "sent nothing")
+
 	// Generator-bound: the DUT's share is below 10%.
 	cal := 0.95e6
 	r.calNs = &cal

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"sort"
 	"strings"
 	"time"
 
@@ -20,8 +19,6 @@ import (
 	"github.com/xdplab/xdplab/scenarios/traffic"
 	"github.com/xdplab/xdplab/topology"
 )
-
-var ebpfNotSupported = ebpf.ErrNotSupported
 
 // Agreement is how far two counters of the same frames may differ before a
 // trial is flagged.
@@ -467,6 +464,9 @@ func (r *runner) figures(s *setup, index int, start, end, final snapshot, sample
 	flag := func(code, format string, args ...any) {
 		t.Flags = append(t.Flags, results.Flag{Code: code, Message: fmt.Sprintf(format, args...)})
 	}
+	if gen.Packets == 0 {
+		flag(results.FlagGeneratorShort, "the generator sent nothing: this trial measured nothing")
+	}
 	if gen.Packets > 0 && seen == 0 {
 		flag(results.FlagDUTSawNothing, "the DUT counted 0 of %d offered frames", gen.Packets)
 	}
@@ -613,11 +613,10 @@ func (r *runner) calibrate(ctx context.Context) error {
 	if len(ns) == 0 {
 		return errors.New("calibration: the generator sent nothing")
 	}
-	sort.Float64s(ns)
 	med := results.Summarize(ns, "", "").Median
 	cal.GeneratorNsPerPkt = results.Figure{Value: med, Unit: "ns/packet",
 		Source: fmt.Sprintf("median CPU ns per offered frame, generator into a minimal %s sink (count and drop)", mode)}
 	r.calNs = &med
 	r.run.Calibration = cal
-	return s.Close()
+	return nil
 }

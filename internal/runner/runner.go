@@ -8,12 +8,13 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/cilium/ebpf"
 	"golang.org/x/sys/unix"
 
-	"github.com/xdplab/xdplab/bpf"
 	"github.com/xdplab/xdplab/offload"
 	"github.com/xdplab/xdplab/results"
 	"github.com/xdplab/xdplab/scenarios/traffic"
@@ -63,12 +64,8 @@ func Run(ctx context.Context, cfg Config) (_ *results.Run, err error) {
 	}
 	r.run = r.newRun()
 
-	needSink := false
-	for _, p := range r.programs() {
-		if b, err := bpf.LookupBuiltin(p); err == nil && b.Name == "redirect" {
-			needSink = true
-		}
-	}
+	// Only redirect needs the sink namespace; tx's sink is the generator's veth.
+	needSink := slices.Contains(r.programs(), "redirect")
 	if r.pair, err = topology.NewPair(topology.PairOptions{RunID: cfg.RunID, Queues: cfg.Threads, Sink: needSink}); err != nil {
 		return nil, err
 	}
@@ -127,7 +124,7 @@ func (r *runner) pickGenerator() error {
 	default:
 		if err == nil {
 			r.kind = traffic.LiveFrames
-		} else if errors.Is(err, ebpfNotSupported) {
+		} else if errors.Is(err, ebpf.ErrNotSupported) {
 			r.kind = traffic.AFPacket
 		} else {
 			return fmt.Errorf("probe live frames: %w", err)

@@ -6,7 +6,6 @@ package testenv
 import (
 	"fmt"
 	"os"
-	"strings"
 	"testing"
 
 	"github.com/cilium/ebpf"
@@ -60,7 +59,7 @@ func Leaks() ([]string, error) {
 			continue
 		}
 		for _, n := range ourPrograms {
-			if info.Name == n || strings.HasPrefix(n, info.Name) && len(info.Name) == 15 {
+			if info.Name == n {
 				out = append(out, fmt.Sprintf("program %s (id %d)", info.Name, id))
 			}
 		}

@@ -109,17 +109,6 @@ func New(o Options) (*Generator, error) {
 // Kind names the generator.
 func (g *Generator) Kind() Kind { return g.opts.Kind }
 
-// Frame returns the template frame (flow 0), without FCS.
-func (g *Generator) Frame() []byte { return append([]byte(nil), g.frame...) }
-
-// Program returns the live-frames generator program, nil for AFPacket.
-func (g *Generator) Program() *ebpf.Program {
-	if g.prog == nil {
-		return nil
-	}
-	return g.prog.Program
-}
-
 // Start starts one thread per CPU. It returns once every thread runs or one
 // failed to start.
 func (g *Generator) Start() error {
@@ -141,6 +130,9 @@ func (g *Generator) Start() error {
 			if err := unix.SchedSetaffinity(0, &set); err != nil {
 				err = fmt.Errorf("generator thread %d: pin to cpu %d: %w", i, cpu, err)
 				started <- err
+				if g.opts.Kind == LiveFrames {
+					g.live[i].Abandon() // so that Stop does not wait for it
+				}
 				return err
 			}
 			if g.opts.Kind == LiveFrames {
