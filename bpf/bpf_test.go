@@ -10,6 +10,7 @@ import (
 	"github.com/cilium/ebpf"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/unix"
 
 	"github.com/xdplab/xdplab/bpf"
 	"github.com/xdplab/xdplab/internal/testenv"
@@ -183,4 +184,19 @@ func boolInt(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+func TestStatsOverhead(t *testing.T) {
+	testenv.RequireRoot(t)
+	_, _, _, err := bpf.StatsOverhead()
+	require.ErrorContains(t, err, "run-time stats are off", "without stats enabled there is nothing to measure")
+
+	closer, err := ebpf.EnableStats(unix.BPF_STATS_RUN_TIME)
+	require.NoError(t, err)
+	defer closer.Close()
+	med, lo, hi, err := bpf.StatsOverhead()
+	require.NoError(t, err)
+	assert.Greater(t, lo, 0.0, "every run pays for the clock reads")
+	assert.LessOrEqual(t, lo, med)
+	assert.LessOrEqual(t, med, hi)
 }

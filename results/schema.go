@@ -136,7 +136,11 @@ type Result struct {
 	// ProgNsPerPkt is the program's own run time per frame from the
 	// kernel's BPF run-time stats, in a separate pass after the trials.
 	ProgNsPerPkt *Figure `json:"prog_ns_per_pkt,omitempty"`
-	Error        string  `json:"error,omitempty"`
+	// ProgStatsOverhead is what run-time stats add to each run (two clock
+	// reads), measured on an empty program in the same pass and already
+	// subtracted from ProgNsPerPkt.
+	ProgStatsOverhead *Figure `json:"prog_stats_overhead,omitempty"`
+	Error             string  `json:"error,omitempty"`
 }
 
 // Summary gives min, median and max over the trials.

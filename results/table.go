@@ -49,7 +49,7 @@ func WriteTable(w io.Writer, r *Run) error {
 	if r.Calibration != nil {
 		fmt.Fprintf(w, "DUT ns/pkt: CPU ns/pkt minus the generator's %.1f ns/pkt (calibrated against a minimal sink);\n", r.Calibration.GeneratorNsPerPkt.Value)
 	}
-	fmt.Fprintln(w, "prog ns/pkt: BPF run-time stats in a separate pass.")
+	fmt.Fprintln(w, "prog ns/pkt: BPF run-time stats in a separate pass, net of what the stats cost per run (an empty program, same pass).")
 	for _, res := range r.Results {
 		if !res.Program.Counted {
 			fmt.Fprintf(w, "* %s has no xdplab counters: its Mpps is the DUT veth's rx_queue_*_xdp_packets (or netlink rx_packets where that stays 0).\n", res.Program.Name)
