@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"github.com/vishvananda/netns"
+
+	"github.com/xdplab/xdplab/bpf"
 )
 
 // Support says which modes an interface supports and why others are not.
@@ -56,40 +58,36 @@ func (e *UnsupportedModeError) Error() string {
 	return msg
 }
 
-// ProbeModes finds the modes an interface supports: generic and native by a
-// real attach of a minimal program (then detached), offload from the
-// netdev family's hw-offload bit (a real offload probe needs a program bound
-// to the device; see the capability probe).
+// ProbeModes finds the modes an interface supports by real attaches of a
+// minimal XDP_PASS program, detached at once: generic and native as they
+// are, offload loaded bound to the device. The netdev family's xdp-features
+// explain a refusal.
 func ProbeModes(ns netns.NsHandle, iface string, ifindex int, driver string) (*Support, error) {
 	s := &Support{Iface: iface, Driver: driver, Reasons: map[Mode]string{}, details: map[Mode]string{}}
 	s.Features, s.FeaturesErr = Features(ns, ifindex)
 	if s.FeaturesErr != nil && !errors.Is(s.FeaturesErr, ErrNotReported) {
 		return nil, fmt.Errorf("probe modes of %s: %w", iface, s.FeaturesErr)
 	}
-	prog, err := dropProgram()
-	if err != nil {
-		return nil, fmt.Errorf("probe modes of %s: load probe program: %w", iface, err)
-	}
-	defer prog.Close()
-	for _, m := range []Mode{Generic, Native} {
-		a, err := Attach(AttachOptions{NS: ns, Iface: iface, Program: prog, Mode: m})
-		if err != nil {
-			s.Reasons[m] = err.Error()
+	for _, m := range AllModes {
+		c := attachCheckAt(ns, iface, ifindex, m, bpf.PassProgramOptions{})
+		if c.OK() {
+			s.Modes = append(s.Modes, m)
 			continue
 		}
-		if err := a.Close(); err != nil {
-			return nil, err
+		s.Reasons[m] = c.Error
+		if c.Explain != "" {
+			s.details[m] = c.Explain
 		}
-		s.Modes = append(s.Modes, m)
 	}
-	switch {
-	case s.FeaturesErr != nil:
-		s.Reasons[Offload] = "the kernel does not report xdp-features (6.3+), so hardware offload cannot be told; name --modes offload only for an offload-capable NIC"
-	case s.Features.XDP&FeatureHWOffload != 0:
-		s.Modes = append(s.Modes, Offload)
-	default:
-		s.Reasons[Offload] = fmt.Sprintf("%s has no hardware offload", driver)
-		s.details[Offload] = fmt.Sprintf("netdev xdp-features of %s: %s", iface, s.Features.XDP)
+	if !s.Supports(Offload) {
+		switch {
+		case s.FeaturesErr != nil:
+			s.Reasons[Offload] = "the offload attach failed and the kernel does not report xdp-features (6.3+): " + s.Reasons[Offload]
+		case s.Features.XDP&FeatureHWOffload == 0:
+			s.Reasons[Offload] = fmt.Sprintf("%s has no hardware offload", driver)
+			s.details[Offload] = fmt.Sprintf("netdev xdp-features of %s: %s; a program bound to it: %s",
+				iface, s.Features.XDP, s.details[Offload])
+		}
 	}
 	return s, nil
 }

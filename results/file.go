@@ -18,21 +18,39 @@ func Marshal(r *Run) ([]byte, error) {
 	return append(b, '\n'), nil
 }
 
-// WriteFile writes the run to path atomically: a temporary file in the same
-// directory, synced, then renamed over path. A reader never sees half a
-// file, and on error nothing is left.
-func WriteFile(path string, r *Run) (err error) {
+// WriteFile writes the run to path atomically (see WriteJSON).
+func WriteFile(path string, r *Run) error {
 	b, err := Marshal(r)
 	if err != nil {
 		return err
 	}
+	return writeAtomic(path, b)
+}
+
+// WriteJSON writes v as indented JSON to path atomically: a temporary file
+// in the same directory, synced, then renamed over path. A reader never sees
+// half a file, and on error nothing is left. A path that exists and is not a
+// regular file (/dev/stdout, a FIFO) is refused: renaming over it would
+// replace it.
+func WriteJSON(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return fmt.Errorf("write %s: encode: %w", path, err)
+	}
+	return writeAtomic(path, append(b, '\n'))
+}
+
+func writeAtomic(path string, b []byte) (err error) {
+	if st, err := os.Stat(path); err == nil && !st.Mode().IsRegular() {
+		return fmt.Errorf("write %s: not a regular file; name a file (or use --json to print to stdout)", path)
+	}
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("write results %s: %w", path, err)
+		return fmt.Errorf("write %s: %w", path, err)
 	}
 	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
 	if err != nil {
-		return fmt.Errorf("write results %s: %w", path, err)
+		return fmt.Errorf("write %s: %w", path, err)
 	}
 	defer func() {
 		if err != nil {
@@ -41,19 +59,19 @@ func WriteFile(path string, r *Run) (err error) {
 		}
 	}()
 	if _, err = f.Write(b); err != nil {
-		return fmt.Errorf("write results %s: %w", path, err)
+		return fmt.Errorf("write %s: %w", path, err)
 	}
 	if err = f.Chmod(0o644); err != nil {
-		return fmt.Errorf("write results %s: %w", path, err)
+		return fmt.Errorf("write %s: %w", path, err)
 	}
 	if err = f.Sync(); err != nil {
-		return fmt.Errorf("write results %s: %w", path, err)
+		return fmt.Errorf("write %s: %w", path, err)
 	}
 	if err = f.Close(); err != nil {
-		return fmt.Errorf("write results %s: %w", path, err)
+		return fmt.Errorf("write %s: %w", path, err)
 	}
 	if err = os.Rename(f.Name(), path); err != nil {
-		return fmt.Errorf("write results %s: %w", path, err)
+		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil
 }

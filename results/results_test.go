@@ -52,7 +52,14 @@ func TestWriteFailsCleanly(t *testing.T) {
 	dir := t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "file"), nil, 0o644))
 	err := WriteFile(filepath.Join(dir, "file", "r.json"), sampleRun())
-	assert.ErrorContains(t, err, "write results")
+	assert.ErrorContains(t, err, "not a directory")
+
+	// Renaming over /dev/null would replace it: refused.
+	err = WriteJSON(os.DevNull, sampleRun())
+	assert.ErrorContains(t, err, "not a regular file")
+	st, serr := os.Stat(os.DevNull)
+	require.NoError(t, serr)
+	assert.NotZero(t, st.Mode()&os.ModeDevice, "/dev/null is still a device")
 }
 
 func TestReadRejects(t *testing.T) {

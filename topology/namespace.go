@@ -30,6 +30,9 @@ type Namespace struct {
 	Handle netns.NsHandle
 	nl     *netlink.Handle
 	eth    *ethtool.Ethtool
+	// borrowed: a namespace xdplab did not make (the host's, for a NIC the
+	// user named); Close leaves it alone.
+	borrowed bool
 }
 
 // newNamespace makes a named namespace and opens handles into it.
@@ -112,7 +115,7 @@ func (n *Namespace) Close() error {
 		}
 		n.Handle = netns.None()
 	}
-	if n.Name != "" {
+	if n.Name != "" && !n.borrowed {
 		if err := netns.DeleteNamed(n.Name); err != nil && !errors.Is(err, os.ErrNotExist) {
 			errs = append(errs, fmt.Errorf("delete namespace %s: %w", n.Name, err))
 		}

@@ -104,3 +104,72 @@ func TestIntegrationClean(t *testing.T) {
 	assert.Empty(t, links)
 	p.Close() // closes the handles; the namespaces are gone already
 }
+
+// A NIC the user names is opened where it is; the one with the default
+// route is refused without Force.
+func TestIntegrationNICDefaultRoute(t *testing.T) {
+	testenv.RequireRoot(t)
+	p, err := topology.NewPair(topology.PairOptions{})
+	require.NoError(t, err)
+	defer p.Close()
+
+	n, err := topology.OpenNIC(topology.NICOptions{Name: p.DUT.Name, NS: &p.DUTNS.Handle, NSLabel: p.DUTNS.Name})
+	require.NoError(t, err, "no default route yet")
+	assert.False(t, n.DefaultRoute)
+	require.NoError(t, n.Close())
+
+	gw := topology.GenIPv4.Addr().AsSlice()
+	require.NoError(t, p.DUTNS.Netlink().RouteAdd(&netlink.Route{LinkIndex: p.DUT.Ifindex, Gw: gw}))
+	_, err = topology.OpenNIC(topology.NICOptions{Name: p.DUT.Name, NS: &p.DUTNS.Handle})
+	require.ErrorIs(t, err, topology.ErrDefaultRoute)
+	assert.ErrorContains(t, err, "--force")
+	assert.ErrorContains(t, err, p.DUT.Name)
+
+	n, err = topology.OpenNIC(topology.NICOptions{Name: p.DUT.Name, NS: &p.DUTNS.Handle, Force: true})
+	require.NoError(t, err)
+	assert.True(t, n.DefaultRoute)
+	require.NoError(t, n.Close())
+
+	_, err = topology.OpenNIC(topology.NICOptions{Name: "xlnosuch", NS: &p.DUTNS.Handle})
+	assert.ErrorContains(t, err, "ip link")
+	_, err = os.Stat(filepath.Join("/var/run/netns", p.DUTNS.Name))
+	assert.NoError(t, err, "closing a NIC leaves its namespace alone")
+}
+
+// Every setting changed through a NIC is restored by Close.
+func TestIntegrationNICRestore(t *testing.T) {
+	testenv.RequireRoot(t)
+	p, err := topology.NewPair(topology.PairOptions{Queues: 2})
+	require.NoError(t, err)
+	defer p.Close()
+
+	read := func() (mtu int, gro bool, rx uint32) {
+		l, err := p.DUTNS.Netlink().LinkByIndex(p.DUT.Ifindex)
+		require.NoError(t, err)
+		f, err := p.DUTNS.Ethtool().Features(p.DUT.Name)
+		require.NoError(t, err)
+		ch, err := p.DUTNS.Ethtool().GetChannels(p.DUT.Name)
+		require.NoError(t, err)
+		return l.Attrs().MTU, f["rx-gro"], ch.RxCount
+	}
+	mtu0, gro0, rx0 := read()
+	require.Equal(t, uint32(2), rx0)
+
+	n, err := topology.OpenNIC(topology.NICOptions{Name: p.DUT.Name, NS: &p.DUTNS.Handle})
+	require.NoError(t, err)
+	require.NoError(t, n.SetMTU(4000))
+	require.NoError(t, n.SetFeature("rx-gro", !gro0))
+	require.NoError(t, n.SetQueues(1))
+	assert.ErrorContains(t, n.SetFeature("no-such-feature", true), "no such feature")
+	mtu, gro, rx := read()
+	assert.Equal(t, 4000, mtu)
+	assert.Equal(t, !gro0, gro)
+	assert.Equal(t, uint32(1), rx)
+	assert.Len(t, n.Changes(), 3)
+
+	require.NoError(t, n.Close())
+	mtu, gro, rx = read()
+	assert.Equal(t, mtu0, mtu, "mtu restored")
+	assert.Equal(t, gro0, gro, "rx-gro restored")
+	assert.Equal(t, rx0, rx, "queues restored")
+}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"runtime/debug"
@@ -57,7 +58,7 @@ Most commands need root (or CAP_SYS_ADMIN, CAP_NET_ADMIN and CAP_BPF).`,
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &usageError{fmt.Errorf("%w (see xdplab %s --help)", err, c.Name())}
 	})
-	root.AddCommand(newRunCmd(stdout, stderr), newCleanCmd(stdout, stderr), newVersionCmd(stdout))
+	root.AddCommand(newRunCmd(stdout, stderr), newProbeCmd(stdout, stderr), newCleanCmd(stdout, stderr), newVersionCmd(stdout))
 	for _, c := range root.Commands() {
 		c.Args = wrapArgs(c.Args)
 	}
@@ -74,4 +75,14 @@ func wrapArgs(a cobra.PositionalArgs) cobra.PositionalArgs {
 		}
 		return nil
 	}
+}
+
+// writeOut prints v as indented JSON when asJSON, else calls text.
+func writeOut(w io.Writer, asJSON bool, v any, text func() error) error {
+	if !asJSON {
+		return text()
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -184,12 +183,7 @@ func runRun(cmd *cobra.Command, f *runFlags, stdout, stderr io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stderr, "results written to %s\n", out)
-	if format == "json" {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(run)
-	}
-	return results.WriteTable(stdout, run)
+	return writeOut(stdout, format == "json", run, func() error { return results.WriteTable(stdout, run) })
 }
 
 func defaultOutput(cfg runner.Config) string {

@@ -1,0 +1,72 @@
+package main
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/spf13/cobra"
+
+	"github.com/xdplab/xdplab/internal/probe"
+	"github.com/xdplab/xdplab/internal/runner"
+	"github.com/xdplab/xdplab/results"
+)
+
+func newProbeCmd(stdout, stderr io.Writer) *cobra.Command {
+	var (
+		o      probe.Options
+		format string
+		asJSON bool
+		output string
+	)
+	cmd := &cobra.Command{
+		Use:   "probe [--iface NAME ...]",
+		Short: "Report which XDP modes and features an interface advertises and which really work",
+		Long: `probe reports, per interface, what the kernel and driver advertise (ethtool
+driver info, features, channels, rings, XDP statistics; the netdev netlink
+family's xdp-features, rx metadata and xsk features) next to what xdplab
+detects by loading and attaching test programs: generic, native and offload
+mode, a frags-aware program at MTU 9000, the rx hash and timestamp kfuncs.
+A mismatch between the two is a finding.
+
+With no --iface it probes both ends of a veth pair it builds (and removes).
+With --iface it probes the named interfaces read-only; --attach also runs
+the detection (XDP_PASS programs only, the MTU changed and restored). The
+interface that carries the default route is refused without --force.`,
+		Example: `  sudo xdplab probe
+  sudo xdplab probe --iface enp3s0f0 --iface enp3s0f1 --attach --json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			f, err := outputFormat(format, asJSON, cmd.Flags().Changed("format"))
+			if err != nil {
+				return err
+			}
+			if err := runner.CheckPrivileges(); err != nil {
+				return err
+			}
+			o.Version = toolVersion()
+			rep, err := probe.Run(cmd.Context(), o)
+			if err != nil {
+				if cmd.Context().Err() != nil {
+					return fmt.Errorf("interrupted: everything xdplab made was removed and every setting restored")
+				}
+				return err
+			}
+			if output != "" {
+				if err := results.WriteJSON(output, rep); err != nil {
+					return err
+				}
+				fmt.Fprintf(stderr, "probe report written to %s\n", output)
+			}
+			return writeOut(stdout, f == "json", rep, func() error { return rep.WriteText(stdout) })
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringArrayVar(&o.Ifaces, "iface", nil, "interface to probe, in the host's namespace (repeat for several); none: a veth pair xdplab builds")
+	fl.BoolVar(&o.Attach, "attach", false, "with --iface: attach XDP_PASS test programs and change the MTU to detect what works (all undone)")
+	fl.BoolVar(&o.Force, "force", false, "accept the interface that carries the default route")
+	fl.StringVar(&o.RunID, "run-id", "", "names the veth pair (xl<id>g, xl<id>d); random by default")
+	fl.StringVar(&format, "format", "text", "output on stdout: text or json")
+	fl.BoolVar(&asJSON, "json", false, "shorthand for --format json")
+	fl.StringVarP(&output, "output", "o", "", "also write the JSON report to this file")
+	return cmd
+}

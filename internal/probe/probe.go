@@ -1,0 +1,171 @@
+// Package probe runs `xdplab probe`: it builds the capability report of a
+// veth pair it makes itself, or of interfaces the user names.
+package probe
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/xdplab/xdplab/bpf"
+	"github.com/xdplab/xdplab/offload"
+	"github.com/xdplab/xdplab/scenarios/traffic"
+	"github.com/xdplab/xdplab/topology"
+)
+
+// Options configures a probe.
+type Options struct {
+	// Ifaces names interfaces (in the host's namespace) to probe; none
+	// probes a veth pair xdplab builds.
+	Ifaces []string
+	// Attach allows attaching test programs and changing the MTU on named
+	// interfaces (always done on xdplab's own pair). Every change is
+	// undone.
+	Attach bool
+	// Force accepts the interface that carries the default route.
+	Force   bool
+	RunID   string
+	Version string
+}
+
+// Run probes and returns the report. It removes what it built and restores
+// what it changed, also when ctx is cancelled.
+func Run(ctx context.Context, o Options) (rep *offload.Report, err error) {
+	rep = &offload.Report{
+		Schema: offload.ReportSchema, SchemaVersion: offload.ReportSchemaVersion,
+		Tool: "xdplab " + o.Version, Created: time.Now().UTC(),
+	}
+	rep.Kernel = offload.ProbeKernel()
+	if len(o.Ifaces) == 0 {
+		if err := probePair(ctx, o, rep); err != nil {
+			return nil, err
+		}
+		return rep, nil
+	}
+	// Open every interface first, so a refused one stops the probe before
+	// anything is attached.
+	var nics []*topology.NIC
+	defer func() {
+		for _, n := range nics {
+			err = errors.Join(err, n.Close())
+		}
+	}()
+	for _, name := range o.Ifaces {
+		n, err := topology.OpenNIC(topology.NICOptions{Name: name, Force: o.Force})
+		if err != nil {
+			return nil, err
+		}
+		nics = append(nics, n)
+	}
+	for _, n := range nics {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		t := offload.Target{EP: &n.Endpoint, Attach: o.Attach}
+		if o.Attach {
+			n := n
+			t.SetMTU = func(mtu int) (func() error, error) {
+				if err := n.SetMTU(mtu); err != nil {
+					return nil, err
+				}
+				return n.Restore, nil
+			}
+		}
+		c, err := offload.ProbeInterface(t)
+		if err != nil {
+			return nil, err
+		}
+		if n.DefaultRoute {
+			rep.Notes = append(rep.Notes, fmt.Sprintf("%s carries the default route; probed because of --force", n.Name))
+		}
+		rep.Interfaces = append(rep.Interfaces, c)
+	}
+	if !o.Attach {
+		rep.Notes = append(rep.Notes, "read-only probe: nothing was attached; add --attach to detect what works (every change is undone)")
+	}
+	return rep, nil
+}
+
+// probePair probes both ends of a veth pair xdplab builds: they are its own,
+// so it attaches, changes the MTU and sends test frames freely.
+func probePair(ctx context.Context, o Options, rep *offload.Report) (err error) {
+	p, err := topology.NewPair(topology.PairOptions{RunID: o.RunID})
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, p.Close()) }()
+	ends := []struct {
+		ep, peer *topology.Endpoint
+	}{{&p.DUT, &p.Gen}, {&p.Gen, &p.DUT}}
+	for _, e := range ends {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		ep, peer := e.ep, e.peer
+		frame, err := traffic.BuildUDP(traffic.FrameSpec{Size: 64, SrcMAC: peer.MAC, DstMAC: ep.MAC,
+			Src: peer.IPv4.Addr(), Dst: ep.IPv4.Addr(), SrcPort: 9, DstPort: 9})
+		if err != nil {
+			return err
+		}
+		t := offload.Target{
+			EP: ep, MadeByXdplab: true, Attach: true,
+			SetMTU: func(mtu int) (func() error, error) {
+				// A veth checks its peer's MTU too: change both.
+				if err := setMTU(mtu, ep, peer); err != nil {
+					return nil, errors.Join(err, setMTU(1500, ep, peer))
+				}
+				return func() error { return setMTU(1500, ep, peer) }, nil
+			},
+			SendFrame: func() error { return traffic.SendFrames(peer.NS.Handle, peer.Ifindex, frame, 4) },
+		}
+		c, err := offload.ProbeInterface(t)
+		if err != nil {
+			return err
+		}
+		if c.AdvertisedWhilePeerNative, err = whilePeerNative(ep, peer); err != nil {
+			return err
+		}
+		rep.Interfaces = append(rep.Interfaces, c)
+	}
+	rep.Notes = append(rep.Notes,
+		"a veth pair built for the probe (removed after): test programs were attached, the MTU changed and test frames sent on it",
+		"a veth accepts redirected frames (ndo-xmit) only while its peer has a native XDP program or GRO on: see 'advertised while the peer has a native program'")
+	return nil
+}
+
+func setMTU(mtu int, eps ...*topology.Endpoint) error {
+	for _, ep := range eps {
+		l, err := ep.NS.Netlink().LinkByIndex(ep.Ifindex)
+		if err == nil {
+			err = ep.NS.Netlink().LinkSetMTU(l, mtu)
+		}
+		if err != nil {
+			return fmt.Errorf("set mtu %d on %s: %w", mtu, ep.Name, err)
+		}
+	}
+	return nil
+}
+
+// whilePeerNative reads what ep advertises while its peer has a native
+// XDP_PASS program.
+func whilePeerNative(ep, peer *topology.Endpoint) (*offload.Advertised, error) {
+	prog, err := bpf.LoadPassProgram(bpf.PassProgramOptions{})
+	if err != nil {
+		return nil, err
+	}
+	defer prog.Close()
+	a, err := offload.Attach(offload.AttachOptions{NS: peer.NS.Handle, Iface: peer.Name, Program: prog, Mode: offload.Native})
+	if err != nil {
+		return nil, err
+	}
+	df, ferr := offload.Features(ep.NS.Handle, ep.Ifindex)
+	if err := a.Close(); err != nil {
+		return nil, err
+	}
+	if ferr != nil && !errors.Is(ferr, offload.ErrNotReported) {
+		return nil, ferr
+	}
+	adv := offload.AdvertisedFrom(df, ferr)
+	return &adv, nil
+}
