@@ -67,8 +67,13 @@ type Config struct {
 
 // Topology describes what the run measured on.
 type Topology struct {
-	Kind       string      `json:"kind"` // "pair"
-	RunID      string      `json:"run_id"`
+	// Kind is "pair" (a veth pair xdplab made) or "nic-pair" (two of the
+	// host's interfaces cabled back to back, moved into xdplab's
+	// namespaces for the run).
+	Kind  string `json:"kind"`
+	RunID string `json:"run_id"`
+	// Borrowed names the user's interfaces of a nic-pair.
+	Borrowed   []string    `json:"borrowed,omitempty"`
 	Namespaces []string    `json:"namespaces"`
 	Interfaces []Interface `json:"interfaces"`
 }

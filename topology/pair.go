@@ -49,6 +49,11 @@ type Pair struct {
 	DUT  Endpoint // in DUTNS, the program under test runs here
 	Out  Endpoint // in DUTNS, redirect egress (with Sink)
 	Sink Endpoint // in SinkNS, where redirected frames arrive (with Sink)
+
+	// A NIC pair (NewNICPair): the host's namespace and the user's
+	// interfaces moved out of it, given back by Close.
+	host     *Namespace
+	borrowed []*borrowed
 }
 
 // The addresses of the pair, from the benchmarking ranges (RFC 2544, RFC 5180).
@@ -199,7 +204,13 @@ func (p *Pair) Close() error {
 		return nil
 	}
 	var errs []error
-	for _, n := range []**Namespace{&p.SinkNS, &p.DUTNS, &p.GenNS} {
+	// The user's interfaces go back first: deleting a namespace would
+	// destroy a virtual one and return a physical one unconfigured.
+	for _, b := range p.borrowed {
+		errs = append(errs, p.giveBack(b))
+	}
+	p.borrowed = nil
+	for _, n := range []**Namespace{&p.SinkNS, &p.DUTNS, &p.GenNS, &p.host} {
 		if *n != nil {
 			errs = append(errs, (*n).Close())
 			*n = nil

@@ -1,6 +1,7 @@
 package topology_test
 
 import (
+	"net"
 	"os"
 	"path/filepath"
 	"testing"
@@ -172,4 +173,60 @@ func TestIntegrationNICRestore(t *testing.T) {
 	assert.Equal(t, mtu0, mtu, "mtu restored")
 	assert.Equal(t, gro0, gro, "rx-gro restored")
 	assert.Equal(t, rx0, rx, "queues restored")
+}
+
+// A NIC pair moves the user's interfaces into xdplab's namespaces and gives
+// them back as they were.
+func TestIntegrationNICPair(t *testing.T) {
+	testenv.RequireRoot(t)
+	a, b := testenv.HostVeth(t, 1400)
+	la, err := netlink.LinkByName(a)
+	require.NoError(t, err)
+	addr, err := netlink.ParseAddr("198.18.5.1/24")
+	require.NoError(t, err)
+	require.NoError(t, netlink.AddrAdd(la, addr))
+	require.NoError(t, netlink.LinkSetUp(la))
+
+	_, err = topology.NewNICPair(topology.NICPairOptions{DUT: a, Peer: a})
+	assert.ErrorContains(t, err, "name two interfaces")
+	_, err = topology.NewNICPair(topology.NICPairOptions{DUT: a, Peer: "xlnosuch"})
+	assert.ErrorContains(t, err, "xlnosuch")
+	_, err = netlink.LinkByName(a)
+	require.NoError(t, err, "a refused pair leaves the interfaces where they were")
+
+	p, err := topology.NewNICPair(topology.NICPairOptions{DUT: a, Peer: b})
+	require.NoError(t, err)
+	assert.Equal(t, []string{b, a}, p.Borrowed())
+	_, err = netlink.LinkByName(a)
+	assert.Error(t, err, "moved out of the host's namespace")
+	assert.Equal(t, a, p.DUT.Name)
+	assert.Equal(t, b, p.Gen.Name)
+	l, err := p.DUTNS.Netlink().LinkByName(a)
+	require.NoError(t, err)
+	addrs, err := p.DUTNS.Netlink().AddrList(l, netlink.FAMILY_V4)
+	require.NoError(t, err)
+	require.Len(t, addrs, 1)
+	assert.Equal(t, topology.DUTIPv4.String(), addrs[0].IPNet.String())
+	gro0, err := p.DUT.GRO()
+	require.NoError(t, err)
+	require.NoError(t, p.DUT.SetGRO(!gro0))
+
+	require.NoError(t, p.Close())
+	la, err = netlink.LinkByName(a)
+	require.NoError(t, err, "given back")
+	assert.Equal(t, 1400, la.Attrs().MTU)
+	assert.NotZero(t, la.Attrs().Flags&net.FlagUp, "up again")
+	addrs, err = netlink.AddrList(la, netlink.FAMILY_V4)
+	require.NoError(t, err)
+	require.Len(t, addrs, 1)
+	assert.Equal(t, "198.18.5.1/24", addrs[0].IPNet.String(), "its address restored")
+	lb, err := netlink.LinkByName(b)
+	require.NoError(t, err)
+	assert.Zero(t, lb.Attrs().Flags&net.FlagUp, "the peer was down and stays down")
+	n, err := topology.OpenNIC(topology.NICOptions{Name: a})
+	require.NoError(t, err)
+	f, err := n.NS.Ethtool().Features(a)
+	require.NoError(t, err)
+	assert.Equal(t, gro0, f["rx-gro"], "GRO restored")
+	require.NoError(t, n.Close())
 }

@@ -42,6 +42,9 @@ type runFlags struct {
 	json        bool
 	quiet       bool
 	runID       string
+	iface       string
+	peer        string
+	force       bool
 }
 
 func newRunCmd(stdout, stderr io.Writer) *cobra.Command {
@@ -59,11 +62,19 @@ it ends, also on error and on SIGINT or SIGTERM.
 Built-in programs: ` + strings.Join(bpf.BuiltinNames(), ", ") + `. A user's program: --object FILE.o
 [--program NAME]; its figures then come from interface counters.
 
+With --iface DUT --peer GEN it measures on two interfaces of this host
+cabled back to back instead: it moves them into its namespaces for the run
+(the generator sends on GEN, the program runs on DUT) and gives them back
+afterwards with their addresses, MTU, GRO and channels as they were. Routes
+through them are not restored, so the interface with the default route is
+refused unless --force.
+
 The results file (versioned JSON) goes to --output, by default
 ` + DefaultResultsDir + `/<programs>-<kernel>-<time>.json. Needs root.`,
 		Example: `  sudo xdplab run --prog drop,pass,tx --duration 3s
   sudo xdplab run --prog drop --modes native --threads 2 --size 64
-  sudo xdplab run --object my_prog.o --program xdp_main --json`,
+  sudo xdplab run --object my_prog.o --program xdp_main --json
+  sudo xdplab run --iface enp3s0f0 --peer enp3s0f1 --prog drop,tx`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runRun(cmd, f, stdout, stderr)
@@ -89,6 +100,9 @@ The results file (versioned JSON) goes to --output, by default
 	fl.StringVar(&f.format, "format", "text", "output on stdout: text or json")
 	fl.BoolVar(&f.json, "json", false, "shorthand for --format json")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no live line per second on stderr")
+	fl.StringVar(&f.iface, "iface", "", "measure on this interface of the host (with --peer) instead of a veth pair")
+	fl.StringVar(&f.peer, "peer", "", "the host's interface cabled back to back to --iface; the generator sends on it")
+	fl.BoolVar(&f.force, "force", false, "accept an interface that carries the default route")
 	fl.StringVar(&f.runID, "run-id", "", "name the run's namespaces xdplab-<id>-* (default: random)")
 	return c
 }
@@ -129,6 +143,7 @@ func (f *runFlags) config(cmd *cobra.Command, stderr io.Writer) (runner.Config, 
 	cfg.Duration, cfg.Warmup, cfg.Trials, cfg.ProgStats = f.duration, f.warmup, f.trials, f.progStats
 	cfg.Calibrate = !f.noCalibrate
 	cfg.RunID = f.runID
+	cfg.DUTIface, cfg.PeerIface, cfg.Force = f.iface, f.peer, f.force
 	if !f.quiet {
 		cfg.Live = stderr
 	}

@@ -41,6 +41,13 @@ type Config struct {
 	// Calibrate measures the generator's own cost against a minimal sink.
 	Calibrate bool
 
+	// DUTIface and PeerIface name two interfaces of this host cabled back
+	// to back (--iface, --peer): xdplab moves them into its namespaces for
+	// the run and gives them back as they were. Empty: a veth pair.
+	DUTIface, PeerIface string
+	// Force accepts an interface that carries the default route.
+	Force bool
+
 	RunID   string
 	Live    io.Writer // one line per second; nil for none
 	Command []string  // recorded in the results
@@ -121,6 +128,16 @@ func (c *Config) Validate() error {
 	for _, m := range c.Modes {
 		if m < offload.Generic || m > offload.Offload {
 			return fmt.Errorf("unknown mode %d", int(m))
+		}
+	}
+	if (c.DUTIface == "") != (c.PeerIface == "") {
+		return errors.New("--iface and --peer go together: the generator sends on --peer, cabled back to back to --iface")
+	}
+	if c.DUTIface != "" && c.Object == "" {
+		for _, p := range c.Programs {
+			if p == "redirect" {
+				return errors.New("--prog redirect needs a second DUT port and a sink behind it: with --iface use drop, pass or tx")
+			}
 		}
 	}
 	if c.Threads > topology.MaxQueues {

@@ -66,7 +66,12 @@ func Run(ctx context.Context, cfg Config) (_ *results.Run, err error) {
 
 	// Only redirect needs the sink namespace; tx's sink is the generator's veth.
 	needSink := slices.Contains(r.programs(), "redirect")
-	if r.pair, err = topology.NewPair(topology.PairOptions{RunID: cfg.RunID, Queues: cfg.Threads, Sink: needSink}); err != nil {
+	if cfg.DUTIface != "" {
+		r.pair, err = topology.NewNICPair(topology.NICPairOptions{RunID: cfg.RunID, DUT: cfg.DUTIface, Peer: cfg.PeerIface, Force: cfg.Force})
+	} else {
+		r.pair, err = topology.NewPair(topology.PairOptions{RunID: cfg.RunID, Queues: cfg.Threads, Sink: needSink})
+	}
+	if err != nil {
 		return nil, err
 	}
 	r.describeTopology()
@@ -200,7 +205,10 @@ func cpuModel() string {
 
 func (r *runner) describeTopology() {
 	p := r.pair
-	t := results.Topology{Kind: "pair", RunID: p.RunID}
+	t := results.Topology{Kind: "pair", RunID: p.RunID, Borrowed: p.Borrowed()}
+	if len(t.Borrowed) > 0 {
+		t.Kind = "nic-pair"
+	}
 	for _, n := range p.Namespaces() {
 		t.Namespaces = append(t.Namespaces, n.Name)
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/cilium/ebpf"
+	"github.com/vishvananda/netlink"
 
 	"github.com/xdplab/xdplab/topology"
 )
@@ -94,4 +95,24 @@ func Main(m *testing.M) {
 		}
 	}
 	os.Exit(code)
+}
+
+// HostVeth makes a veth in the host's namespace, named xl<id>a and
+// xl<id>b, standing for two NICs of the host cabled back to back; the test
+// removes it when it ends.
+func HostVeth(tb testing.TB, mtu int) (a, b string) {
+	tb.Helper()
+	id := topology.NewRunID()
+	a, b = topology.LinkPrefix+id+"a", topology.LinkPrefix+id+"b"
+	la := netlink.NewLinkAttrs()
+	la.Name, la.MTU = a, mtu
+	if err := netlink.LinkAdd(&netlink.Veth{LinkAttrs: la, PeerName: b}); err != nil {
+		tb.Fatalf("host veth %s/%s: %v", a, b, err)
+	}
+	tb.Cleanup(func() {
+		if l, err := netlink.LinkByName(a); err == nil {
+			_ = netlink.LinkDel(l)
+		}
+	})
+	return a, b
 }
