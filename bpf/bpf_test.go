@@ -200,3 +200,33 @@ func TestStatsOverhead(t *testing.T) {
 	assert.LessOrEqual(t, lo, med)
 	assert.LessOrEqual(t, med, hi)
 }
+
+// The layout hardware offload needs (a plain array) counts like the per-CPU
+// one.
+func TestArrayStatsLayout(t *testing.T) {
+	testenv.RequireRoot(t)
+	p, err := bpf.LoadDUT(bpf.DUTOptions{Program: "drop", ArrayStats: true})
+	require.NoError(t, err)
+	defer p.Close()
+	assert.Equal(t, ebpf.Array, p.Stats.Type())
+	in := frame(t, false, 64)
+	ret, err := p.Program.Run(&ebpf.RunOptions{Data: in, Repeat: 10})
+	require.NoError(t, err)
+	assert.Equal(t, uint32(bpf.Drop), ret)
+	s, err := bpf.ReadStats(p.Stats)
+	require.NoError(t, err)
+	assert.Equal(t, uint64(10), s[bpf.Drop].Packets)
+	assert.Equal(t, uint64(10*len(in)), s[bpf.Drop].Bytes)
+}
+
+// Loading for offload binds the stats map to the device first; a device
+// without BPF offload refuses it with a sentence, and redirect is refused
+// before anything is loaded.
+func TestLoadForOffloadRefused(t *testing.T) {
+	testenv.RequireRoot(t)
+	_, err := bpf.LoadDUT(bpf.DUTOptions{Program: "redirect", Ifindex: 1})
+	assert.ErrorContains(t, err, "devmap, which stays on the host")
+	_, err = bpf.LoadDUT(bpf.DUTOptions{Program: "drop", Ifindex: 1}) // lo
+	require.Error(t, err)
+	assert.ErrorContains(t, err, "holds no offloaded maps")
+}

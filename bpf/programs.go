@@ -121,9 +121,13 @@ type DUTOptions struct {
 	Program string // a built-in name, see Builtins
 	Work    Work
 	// Ifindex, when non-zero, binds the program to a device for hardware
-	// offload (netdevsim, nfp). It is resolved in the calling thread's
-	// network namespace.
+	// offload (netdevsim, nfp), its stats map too. It is resolved in the
+	// calling thread's network namespace.
 	Ifindex uint32
+	// ArrayStats counts in a plain array (one record per action, updated
+	// from every CPU) instead of a per-CPU array: offload devices hold only
+	// array and hash maps. Implied by Ifindex.
+	ArrayStats bool
 }
 
 // Program is a loaded XDP program ready to attach, with what xdplab knows
@@ -179,10 +183,22 @@ func LoadDUT(opts DUTOptions) (*Program, error) {
 			delete(spec.Programs, name)
 		}
 	}
-	if opts.Ifindex != 0 {
-		spec.Programs[b.Section].Ifindex = opts.Ifindex
+	if opts.Ifindex != 0 || opts.ArrayStats {
+		spec.Maps["xdp_stats"].Type = ebpf.Array
 	}
-	coll, err := ebpf.NewCollection(spec)
+	var copts ebpf.CollectionOptions
+	if opts.Ifindex != 0 {
+		if b.Name == "redirect" {
+			return nil, fmt.Errorf("load %s for offload: it redirects through a devmap, which stays on the host: "+
+				"hardware offload holds only array and hash maps", b.Name)
+		}
+		closeMaps, err := bindToDevice(spec, b.Section, opts.Ifindex, &copts)
+		if err != nil {
+			return nil, fmt.Errorf("load %s for offload: %w", b.Name, err)
+		}
+		defer closeMaps() // the collection holds its own references
+	}
+	coll, err := ebpf.NewCollectionWithOptions(spec, copts)
 	if err != nil {
 		return nil, fmt.Errorf("load %s: %w", b.Name, loadHint(err))
 	}
@@ -246,10 +262,15 @@ func LoadObject(opts ObjectOptions) (*Program, error) {
 			delete(spec.Programs, n)
 		}
 	}
+	var copts ebpf.CollectionOptions
 	if opts.Ifindex != 0 {
-		ps.Ifindex = opts.Ifindex
+		closeMaps, err := bindToDevice(spec, name, opts.Ifindex, &copts)
+		if err != nil {
+			return nil, fmt.Errorf("load object %s program %s for offload: %w", opts.Path, name, err)
+		}
+		defer closeMaps()
 	}
-	coll, err := ebpf.NewCollection(spec)
+	coll, err := ebpf.NewCollectionWithOptions(spec, copts)
 	if err != nil {
 		return nil, fmt.Errorf("load object %s program %s: %w", opts.Path, name, loadHint(err))
 	}

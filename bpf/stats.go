@@ -42,13 +42,22 @@ func (s Stats) Sub(o Stats) Stats {
 	return d
 }
 
-// ReadStats reads and sums the per-CPU stats map of a program.
+// ReadStats reads the stats map of a program, summing per-CPU records.
 func ReadStats(m *ebpf.Map) (Stats, error) {
 	var s Stats
 	if m == nil {
 		return s, fmt.Errorf("read stats: program has no xdplab stats map")
 	}
 	for i := range uint32(NumActions) {
+		if m.Type() == ebpf.Array {
+			// The layout hardware offload needs: one record per action.
+			var r dutDatarec
+			if err := m.Lookup(i, &r); err != nil {
+				return s, fmt.Errorf("read stats %s: %w", Action(i), err)
+			}
+			s[i] = Counter{Packets: r.Packets, Bytes: r.Bytes}
+			continue
+		}
 		var perCPU []dutDatarec
 		if err := m.Lookup(i, &perCPU); err != nil {
 			return s, fmt.Errorf("read stats %s: %w", Action(i), err)

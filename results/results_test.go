@@ -80,3 +80,17 @@ func TestWriteTable(t *testing.T) {
 	assert.Contains(t, out, "counters-disagree: a vs b")
 	assert.Contains(t, out, "64-byte frames, UDP/IPv4")
 }
+
+// An offload device that runs no program on packets (netdevsim) shows what
+// was checked and no throughput.
+func TestWriteTableControlPlaneOnly(t *testing.T) {
+	r := sampleRun()
+	r.Results = append(r.Results, Result{
+		Program: Program{Name: "drop", Counted: true}, Mode: "offload", AttachedMode: "offload",
+		ControlPlaneOnly: true, ControlPlane: []string{"loaded and verified bound to eth1 (driver netdevsim)", "netdevsim runs no offloaded program on packets"},
+	})
+	var b bytes.Buffer
+	require.NoError(t, WriteTable(&b, r))
+	assert.Regexp(t, `drop\s+offload\s+control plane only`, b.String())
+	assert.Contains(t, b.String(), "drop offload: control plane only, no throughput: loaded and verified bound to eth1 (driver netdevsim)")
+}

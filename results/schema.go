@@ -145,7 +145,13 @@ type Result struct {
 	// reads), measured on an empty program in the same pass and already
 	// subtracted from ProgNsPerPkt.
 	ProgStatsOverhead *Figure `json:"prog_stats_overhead,omitempty"`
-	Error             string  `json:"error,omitempty"`
+	// ControlPlaneOnly: the program was loaded, verified, bound to the
+	// device and attached, its maps read back, but the device runs no
+	// offloaded program on packets (netdevsim): there are no trials and
+	// no throughput. ControlPlane says what was checked.
+	ControlPlaneOnly bool     `json:"control_plane_only,omitempty"`
+	ControlPlane     []string `json:"control_plane,omitempty"`
+	Error            string   `json:"error,omitempty"`
 }
 
 // Summary gives min, median and max over the trials.

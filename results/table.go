@@ -37,6 +37,10 @@ func WriteTable(w io.Writer, r *Run) error {
 		if !res.Program.Counted {
 			name += "*"
 		}
+		if res.ControlPlaneOnly {
+			fmt.Fprintf(tw, "%s\t%s\tcontrol plane only\t-\t-\t-\t-\t-\t-\t\n", name, res.Mode)
+			continue
+		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", name, res.Mode,
 			span(s.ThroughputPPS, 1e-6, "%.2f"), span(s.L2BitsPerSec, 1e-9, "%.2f"),
 			span(s.Loss, 100, "%.2f"), span(s.CPUNsPerPkt, 1, "%.1f"), dut, prog, flags)
@@ -54,6 +58,11 @@ func WriteTable(w io.Writer, r *Run) error {
 		if !res.Program.Counted {
 			fmt.Fprintf(w, "* %s has no xdplab counters: its Mpps is the DUT veth's rx_queue_*_xdp_packets (or netlink rx_packets where that stays 0).\n", res.Program.Name)
 			break
+		}
+	}
+	for _, res := range r.Results {
+		if res.ControlPlaneOnly {
+			fmt.Fprintf(w, "%s %s: control plane only, no throughput: %s.\n", res.Program.Name, res.Mode, strings.Join(res.ControlPlane, "; "))
 		}
 	}
 	var flagged []string

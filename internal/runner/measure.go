@@ -34,6 +34,9 @@ type setup struct {
 	sinkAtt *offload.Attachment
 	gen     *traffic.Generator
 	stack   bool // count what the stack received (pass)
+	// controlPlane, when set, is what an offload device that runs no
+	// program on packets showed: no trials follow.
+	controlPlane []string
 }
 
 func (s *setup) Close() error {
@@ -55,14 +58,25 @@ func (r *runner) prepare(name string, work bpf.Work, mode offload.Mode) (_ *setu
 			err = errors.Join(err, s.Close())
 		}
 	}()
-	if name == "" {
-		if s.prog, err = bpf.LoadObject(bpf.ObjectOptions{Path: r.cfg.Object, Program: r.cfg.ObjectProgram}); err != nil {
-			return nil, err
+	// Offload: the program and its maps are bound to the device, whose
+	// ifindex is resolved in the DUT's namespace.
+	var ifindex uint32
+	if mode == offload.Offload {
+		ifindex = uint32(p.DUT.Ifindex)
+	}
+	err = nsthread.Do(p.DUTNS.Handle, func() error {
+		var err error
+		if name == "" {
+			s.prog, err = bpf.LoadObject(bpf.ObjectOptions{Path: r.cfg.Object, Program: r.cfg.ObjectProgram, Ifindex: ifindex})
+		} else {
+			s.prog, err = bpf.LoadDUT(bpf.DUTOptions{Program: name, Work: work, Ifindex: ifindex})
 		}
-		s.name = s.prog.Name
-	} else if s.prog, err = bpf.LoadDUT(bpf.DUTOptions{Program: name, Work: work}); err != nil {
+		return err
+	})
+	if err != nil {
 		return nil, err
 	}
+	s.name = s.prog.Name
 	// A generic-mode program on a veth sees redirected frames only with
 	// rx-gro on; a native one needs no GRO.
 	wantGRO := mode == offload.Generic
@@ -109,6 +123,13 @@ func (r *runner) prepare(name string, work bpf.Work, mode offload.Mode) (_ *setu
 	}
 	if s.att, err = offload.Attach(offload.AttachOptions{NS: p.DUTNS.Handle, Iface: p.DUT.Name, Program: s.prog.Program, Mode: mode}); err != nil {
 		return nil, err
+	}
+	if mode == offload.Offload {
+		if d, _ := p.DUT.Driver(); d == "netdevsim" {
+			// netdevsim runs no offloaded program on packets: what can be
+			// proved is the control plane.
+			return s, r.controlPlane(s, d)
+		}
 	}
 	// Before traffic flows: the generator's veth must accept redirected
 	// frames, which the netdev family's ndo-xmit bit tells.
@@ -581,6 +602,10 @@ func (r *runner) measure(ctx context.Context, name string, mode offload.Mode) (_
 	if s.prog.Expected != nil {
 		res.Program.Expected = s.prog.Expected.String()
 	}
+	if s.controlPlane != nil {
+		res.ControlPlaneOnly, res.ControlPlane = true, s.controlPlane
+		return res, nil
+	}
 	for i := 1; i <= r.cfg.Trials; i++ {
 		label := fmt.Sprintf("%s %s %d/%d", mode, s.name, i, r.cfg.Trials)
 		t, err := r.trial(ctx, s, i, label)
@@ -594,6 +619,24 @@ func (r *runner) measure(ctx context.Context, name string, mode offload.Mode) (_
 	}
 	res.Summarize(s.sources())
 	return res, nil
+}
+
+// controlPlane checks what an offload device that runs no program on
+// packets can show: the program verified and bound, attached in offload
+// mode and read back so, and its maps readable on the device.
+func (r *runner) controlPlane(s *setup, driver string) error {
+	s.controlPlane = []string{
+		fmt.Sprintf("loaded and verified bound to %s (driver %s)", r.pair.DUT.Name, driver),
+		fmt.Sprintf("attached with %s, the kernel reports %s mode", s.att.Method, s.att.Mode),
+	}
+	if s.prog.Stats != nil {
+		if _, err := bpf.ReadStats(s.prog.Stats); err != nil {
+			return fmt.Errorf("offloaded stats map on %s: %w", r.pair.DUT.Name, err)
+		}
+		s.controlPlane = append(s.controlPlane, "its stats map lives on the device and reads back")
+	}
+	s.controlPlane = append(s.controlPlane, driver+" runs no offloaded program on packets, so there is no throughput to measure")
+	return nil
 }
 
 // calibrate measures the generator's own CPU cost per frame against a

@@ -1,0 +1,72 @@
+package bpf
+
+import (
+	"testing"
+
+	"github.com/cilium/ebpf"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/xdplab/xdplab/internal/testenv"
+)
+
+// With ifindex 0 the hand-made BPF_MAP_CREATE makes a host map: this checks
+// the attribute layout cilium/ebpf then accepts as a replacement.
+func TestNewOffloadedMapOnHost(t *testing.T) {
+	testenv.RequireRoot(t)
+	spec := &ebpf.MapSpec{Name: "xdp_stats", Type: ebpf.Array, KeySize: 4, ValueSize: 16, MaxEntries: 5}
+	m, err := newOffloadedMap(spec, 0)
+	require.NoError(t, err)
+	defer m.Close()
+	assert.Equal(t, ebpf.Array, m.Type())
+	assert.Equal(t, uint32(16), m.ValueSize())
+	assert.Equal(t, uint32(5), m.MaxEntries())
+	require.NoError(t, spec.Compatible(m))
+	info, err := m.Info()
+	require.NoError(t, err)
+	assert.Equal(t, "xdp_stats", info.Name)
+}
+
+// bindToDevice on ifindex 0 makes the same maps on the host: the program
+// loads with them, its constants (.rodata) arrive, and a map type offload
+// cannot hold is refused by name.
+func TestBindToDeviceOnHost(t *testing.T) {
+	testenv.RequireRoot(t)
+	spec, err := loadDut()
+	require.NoError(t, err)
+	require.NoError(t, spec.Variables["work"].Set(uint32(ParseIP)))
+	for name := range spec.Programs {
+		if name != "xdp_drop" {
+			delete(spec.Programs, name)
+		}
+	}
+	var copts ebpf.CollectionOptions
+	_, err = bindToDevice(spec.Copy(), "xdp_drop", 0, &copts)
+	assert.ErrorContains(t, err, "not offloadable: map xdp_stats is a PerCPUArray")
+
+	spec.Maps["xdp_stats"].Type = ebpf.Array
+	copts = ebpf.CollectionOptions{}
+	closeMaps, err := bindToDevice(spec, "xdp_drop", 0, &copts)
+	require.NoError(t, err)
+	defer closeMaps()
+	assert.NotContains(t, spec.Maps, "tx_port", "a map the program does not use is dropped")
+	coll, err := ebpf.NewCollectionWithOptions(spec, copts)
+	require.NoError(t, err)
+	defer coll.Close()
+
+	var ro []byte
+	for name, m := range copts.MapReplacements {
+		if name == ".rodata" {
+			require.NoError(t, m.Lookup(uint32(0), &ro))
+		}
+	}
+	require.NotEmpty(t, ro, ".rodata was made and filled")
+	assert.Contains(t, ro, byte(ParseIP), "the work constant arrived")
+
+	ret, err := coll.Programs["xdp_drop"].Run(&ebpf.RunOptions{Data: make([]byte, 64), Repeat: 3})
+	require.NoError(t, err)
+	assert.Equal(t, uint32(Drop), ret)
+	s, err := ReadStats(coll.Maps["xdp_stats"])
+	require.NoError(t, err)
+	assert.Equal(t, uint64(3), s[Drop].Packets)
+}
