@@ -92,13 +92,26 @@ func Read(rd io.Reader) (*Run, error) {
 	if head.Schema != SchemaName {
 		return nil, fmt.Errorf("not an xdplab results file: schema %q, want %q", head.Schema, SchemaName)
 	}
-	if head.SchemaVersion != SchemaVersion {
-		return nil, fmt.Errorf("results schema version %d is not supported by this xdplab (reads version %d): use the xdplab that wrote it", head.SchemaVersion, SchemaVersion)
+	switch {
+	case head.SchemaVersion > SchemaVersion:
+		return nil, fmt.Errorf("results schema version %d is newer than this xdplab reads (versions 1 to %d): upgrade xdplab", head.SchemaVersion, SchemaVersion)
+	case head.SchemaVersion < 1:
+		return nil, fmt.Errorf("results schema version %d is not one xdplab ever wrote (versions 1 to %d)", head.SchemaVersion, SchemaVersion)
 	}
 	var r Run
 	dec := json.NewDecoder(bytes.NewReader(b))
 	if err := dec.Decode(&r); err != nil {
 		return nil, fmt.Errorf("decode results: %w", err)
+	}
+	if r.SchemaVersion == 1 {
+		// Version 1 kept the sources in Notes only; they were the
+		// standard ones.
+		gen := "the live-frames generator program's per-CPU counter of redirected frames"
+		if r.Config.Generator == "af-packet" {
+			gen = "AF_PACKET writes the socket accepted"
+		}
+		r.Metrics = StandardMetrics(gen)
+		r.Notes = append(r.Notes, "read from schema version 1: the metric sources are xdplab's standard ones")
 	}
 	return &r, nil
 }

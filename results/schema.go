@@ -1,14 +1,20 @@
 package results
 
 import (
+	_ "embed"
 	"time"
 )
 
-// SchemaName and SchemaVersion identify the results format. A reader
-// rejects other names and versions it does not know.
+// SchemaName and SchemaVersion identify the results format. Read accepts
+// this version and every older one it lists in Upgrades; it rejects other
+// names and newer versions.
+//
+// Version 2 added Run.Metrics (unit, direction and source of every figure)
+// and Topology.Borrowed; version 1 files are read with the standard
+// metrics filled in.
 const (
 	SchemaName    = "xdplab.results"
-	SchemaVersion = 1
+	SchemaVersion = 2
 )
 
 // Run is one `xdplab run`: its environment, configuration and results.
@@ -23,6 +29,9 @@ type Run struct {
 	Topology      Topology     `json:"topology"`
 	Calibration   *Calibration `json:"calibration,omitempty"`
 	Results       []Result     `json:"results"`
+	// Metrics names the unit, better direction and source counter of
+	// every figure, keyed by its JSON name (throughput_pps, ...).
+	Metrics map[string]Metric `json:"metrics"`
 	// Notes say what a reader must know to read the figures right.
 	Notes []string `json:"notes,omitempty"`
 }
@@ -260,3 +269,8 @@ const (
 	FlagRingOverflow     = "ring-overflow"
 	FlagUnexpectedAction = "unexpected-action"
 )
+
+// JSONSchema is the JSON Schema (draft 2020-12) of the current version.
+//
+//go:embed results.schema.json
+var JSONSchema []byte

@@ -21,6 +21,10 @@ func main() {
 		if errors.As(err, &ue) {
 			os.Exit(2)
 		}
+		var ge *gateError
+		if errors.As(err, &ge) {
+			os.Exit(3)
+		}
 		os.Exit(1)
 	}
 }

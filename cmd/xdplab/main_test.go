@@ -52,6 +52,9 @@ func runJSON(t *testing.T, args ...string) *results.Run {
 	fromFile, err := results.ReadFile(out)
 	require.NoError(t, err)
 	assert.Equal(t, len(r.Results), len(fromFile.Results), "the file holds what stdout showed")
+	raw, err := os.ReadFile(out)
+	require.NoError(t, err)
+	testenv.ValidateJSON(t, results.JSONSchema, raw)
 	return &r
 }
 

@@ -166,6 +166,7 @@ func (r *runner) newRun() *results.Run {
 			WarmupS: c.Warmup.Seconds(), DurationS: c.Duration.Seconds(), Trials: c.Trials, ProgStatsS: c.ProgStats.Seconds(),
 		},
 	}
+	run.Metrics = results.StandardMetrics(generatorSource(r.kind))
 	run.Notes = append(run.Notes,
 		"offered: frames the generator sent ("+generatorSource(r.kind)+"); throughput: frames the DUT program counted (xdplab stats map), per second of the timed window",
 		"loss = 1 - seen/offered over the trial, after every counter settled; bit rates use the frame size with FCS (L2) and add 20 bytes of preamble and gap (L1)",

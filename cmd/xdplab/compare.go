@@ -1,0 +1,114 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/xdplab/xdplab/results/compare"
+)
+
+// gateError is a regression the release gate found: exit status 3.
+type gateError struct{ n int }
+
+func (e *gateError) Error() string {
+	return fmt.Sprintf("release gate: %d significant regression(s) beyond the threshold", e.n)
+}
+
+func parsePercent(s string) (float64, error) {
+	v, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(s), "%"), 64)
+	if err != nil || v < 0 || v > 1000 {
+		return 0, fmt.Errorf("--threshold %q: give a percentage such as 5%%", s)
+	}
+	return v, nil
+}
+
+func newCompareCmd(stdout, stderr io.Writer) *cobra.Command {
+	var (
+		by, format, threshold, output string
+		failOnRegression              bool
+	)
+	cmd := &cobra.Command{
+		Use:   "compare A.json B.json ...",
+		Short: "Compare results files with statistics, and gate on regressions",
+		Long: `compare pairs the trials of results files by program, mode, frame size, IP
+version, flows, threads and work (and kernel), and shows per metric (Mpps,
+loss, CPU ns/pkt, program ns/pkt) each side's median with its 95% confidence
+interval, the change against the first column, and the Mann-Whitney U
+test's p-value (golang.org/x/perf/benchmath). "~" marks a change the test
+does not find significant.
+
+--by pivots the columns: run (each file a column, the default), kernel (one
+column per kernel: files from the same kernel pool their trials) or mode.
+The first column is the baseline.
+
+--fail-on-regression is the release gate: it exits with status 3 when a
+significant change for the worse is at least --threshold (loss: in
+percentage points). Other errors exit 1, usage mistakes 2.
+
+--format benchfmt writes every trial in the Go benchmark format, for
+benchstat (try: benchstat -col run FILE).`,
+		Example: `  xdplab compare before.json after.json
+  xdplab compare --by kernel k6.1.json k6.12.json --format markdown
+  xdplab compare before.json after.json --threshold 5% --fail-on-regression
+  xdplab compare --format benchfmt a.json b.json > x.txt && benchstat -col run x.txt`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			th, err := parsePercent(threshold)
+			if err != nil {
+				return &usageError{err}
+			}
+			switch format {
+			case compare.FormatText, compare.FormatMarkdown, compare.FormatCSV, compare.FormatBenchfmt:
+			default:
+				return usagef("--format %q: use %s", format, strings.Join(compare.Formats, ", "))
+			}
+			in, err := compare.Load(args)
+			if err != nil {
+				return err
+			}
+			c, err := compare.Compare(in, compare.Options{By: by, Threshold: th})
+			if err != nil {
+				return &usageError{err}
+			}
+			var b bytes.Buffer
+			switch format {
+			case compare.FormatText:
+				err = c.WriteText(&b)
+			case compare.FormatMarkdown:
+				err = c.WriteMarkdown(&b)
+			case compare.FormatCSV:
+				err = c.WriteCSV(&b)
+			case compare.FormatBenchfmt:
+				err = compare.WriteBenchfmt(&b, in)
+			}
+			if err != nil {
+				return err
+			}
+			if output != "" {
+				if err := os.WriteFile(output, b.Bytes(), 0o644); err != nil {
+					return fmt.Errorf("write %s: %w", output, err)
+				}
+				fmt.Fprintf(stderr, "comparison written to %s\n", output)
+			} else if _, err := stdout.Write(b.Bytes()); err != nil {
+				return err
+			}
+			if regs := c.Regressions(); failOnRegression && len(regs) > 0 {
+				return &gateError{n: len(regs)}
+			}
+			return nil
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&by, "by", compare.ByRun, "one column per: run, kernel or mode")
+	fl.StringVar(&format, "format", compare.FormatText, "output: "+strings.Join(compare.Formats, ", "))
+	fl.StringVar(&threshold, "threshold", "5%", "smallest change for the worse that counts as a regression")
+	fl.BoolVar(&failOnRegression, "fail-on-regression", false, "exit with status 3 when there is a regression (the release gate)")
+	fl.StringVarP(&output, "output", "o", "", "write to this file instead of stdout")
+	return cmd
+}

@@ -1,0 +1,70 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/xdplab/xdplab/results"
+)
+
+const fixtureA, fixtureB = "../../results/testdata/run-a-k6.18.json", "../../results/testdata/run-b-k6.1.json"
+
+func TestCompareCommand(t *testing.T) {
+	stdout, _, err := xdplab(t, context.Background(), "compare", "--by", "kernel", fixtureA, fixtureB)
+	require.NoError(t, err)
+	assert.Contains(t, stdout, "Mpps (higher is better)")
+	assert.Contains(t, stdout, "no regressions")
+
+	stdout, _, err = xdplab(t, context.Background(), "compare", "--format", "markdown", fixtureA, fixtureB)
+	require.NoError(t, err)
+	assert.Contains(t, stdout, "| by run |")
+
+	out := filepath.Join(t.TempDir(), "x.csv")
+	_, _, err = xdplab(t, context.Background(), "compare", "--format", "csv", "-o", out, fixtureA)
+	require.NoError(t, err)
+	assert.FileExists(t, out)
+
+	// The gate: a 10% throughput drop fails it with exit status 3.
+	r, err := results.ReadFile(fixtureA)
+	require.NoError(t, err)
+	for i := range r.Results {
+		for j := range r.Results[i].Trials {
+			r.Results[i].Trials[j].Figures.ThroughputPPS *= 0.9
+		}
+	}
+	after := filepath.Join(t.TempDir(), "after.json")
+	require.NoError(t, results.WriteFile(after, r))
+	stdout, _, err = xdplab(t, context.Background(), "compare", "--threshold", "5%", "--fail-on-regression", fixtureA, after)
+	var ge *gateError
+	require.True(t, errors.As(err, &ge), "gate error: %v", err)
+	assert.Contains(t, stdout, "REGRESSION")
+	assert.Contains(t, stdout, "4 regression(s)")
+	// Without --fail-on-regression the same comparison succeeds.
+	_, _, err = xdplab(t, context.Background(), "compare", fixtureA, after)
+	assert.NoError(t, err)
+}
+
+func TestCompareRejects(t *testing.T) {
+	var ue *usageError
+	for _, args := range [][]string{
+		{"compare"},
+		{"compare", "--threshold", "lots", fixtureA},
+		{"compare", "--format", "xml", fixtureA},
+		{"compare", "--by", "cpu", fixtureA},
+	} {
+		_, _, err := xdplab(t, context.Background(), args...)
+		require.Error(t, err, "%v", args)
+		assert.True(t, errorsAs(err, &ue), "usage error for %v: %v", args, err)
+	}
+	bad := filepath.Join(t.TempDir(), "bad.json")
+	require.NoError(t, os.WriteFile(bad, []byte(`{"schema":"xdplab.results","schema_version":7}`), 0o644))
+	_, _, err := xdplab(t, context.Background(), "compare", fixtureA, bad)
+	assert.ErrorContains(t, err, "bad.json")
+	assert.ErrorContains(t, err, "upgrade xdplab")
+}

@@ -1,0 +1,291 @@
+package compare
+
+import (
+	"encoding/csv"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"golang.org/x/perf/benchfmt"
+
+	"github.com/xdplab/xdplab/results"
+)
+
+// The output formats.
+const (
+	FormatText     = "text"
+	FormatMarkdown = "markdown"
+	FormatCSV      = "csv"
+	FormatBenchfmt = "benchfmt"
+)
+
+// Formats lists them.
+var Formats = []string{FormatText, FormatMarkdown, FormatCSV, FormatBenchfmt}
+
+func num(v float64) string {
+	a := math.Abs(v)
+	switch {
+	case a == 0:
+		return "0"
+	case a >= 100:
+		return strconv.FormatFloat(v, 'f', 1, 64)
+	case a >= 1:
+		return strconv.FormatFloat(v, 'f', 2, 64)
+	}
+	return strconv.FormatFloat(v, 'g', 3, 64)
+}
+
+// centre writes "median ±ci%" (±∞ where the sample is too small for a
+// 95% interval).
+func centre(c *Cell) string {
+	return fmt.Sprintf("%s ±%s", num(c.Summary.Center), c.Summary.PctRangeString())
+}
+
+// delta writes the change against the baseline: "~" where the test finds
+// no significant difference, else the percentage (percentage points for
+// loss).
+func (c *Comparison) delta(m Metric, cell *Cell) string {
+	if !cell.Compared {
+		return ""
+	}
+	if !cell.Significant {
+		return "~"
+	}
+	s := fmt.Sprintf("%+.2f%%", cell.DeltaPct)
+	if cell.Regression {
+		s += " REGRESSION"
+	}
+	return s
+}
+
+func pval(cell *Cell) string {
+	if !cell.Compared {
+		return ""
+	}
+	return fmt.Sprintf("p=%.3f n=%d", cell.P, cell.N)
+}
+
+func (c *Comparison) header(t Table) string {
+	better := "lower is better"
+	if t.Metric.Better == results.BetterHigher {
+		better = "higher is better"
+	}
+	if t.Metric.Unit == t.Metric.Name {
+		return fmt.Sprintf("%s (%s)", t.Metric.Name, better)
+	}
+	return fmt.Sprintf("%s (%s, %s)", t.Metric.Name, t.Metric.Unit, better)
+}
+
+func (c *Comparison) notes() []string {
+	out := []string{
+		fmt.Sprintf("median ±95%% confidence interval over trials; change against %s, ~ where the Mann-Whitney U test finds no difference (p >= %.2f)", c.Columns[0], c.Alpha),
+		"loss is compared in percentage points; a regression is a significant change for the worse of at least the threshold (" + strconv.FormatFloat(c.Threshold, 'f', -1, 64) + "%)",
+	}
+	return out
+}
+
+// head is a table's header: the pivot, then per column its label and, past
+// the baseline, the change and the test (headed pHead).
+func (c *Comparison) head(pHead string) []string {
+	head := []string{"by " + c.By}
+	for i, col := range c.Columns {
+		head = append(head, col)
+		if i > 0 {
+			head = append(head, "vs "+c.Columns[0], pHead)
+		}
+	}
+	return head
+}
+
+// line is a row's cells under head; a regression's change is wrapped in
+// mark.
+func (c *Comparison) line(t Table, r Row, name, mark string) []string {
+	line := []string{name}
+	for i, cell := range r.Cells {
+		if cell == nil {
+			line = append(line, "-")
+			if i > 0 {
+				line = append(line, "", "")
+			}
+			continue
+		}
+		line = append(line, centre(cell))
+		if i > 0 {
+			d := c.delta(t.Metric, cell)
+			if cell.Regression {
+				d = mark + d + mark
+			}
+			line = append(line, d, pval(cell))
+		}
+	}
+	return line
+}
+
+// WriteText writes one table per metric for a terminal.
+func (c *Comparison) WriteText(w io.Writer) error {
+	for _, in := range c.Inputs {
+		fmt.Fprintln(w, in)
+	}
+	for _, t := range c.Tables {
+		if len(t.Rows) == 0 {
+			continue
+		}
+		fmt.Fprintf(w, "\n%s\n", c.header(t))
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, strings.Join(c.head(""), "\t")+"\t")
+		for _, r := range t.Rows {
+			line := c.line(t, r, r.Key.Name(), "")
+			fmt.Fprintln(tw, strings.Join(line, "\t")+"\t")
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintln(w)
+	for _, n := range c.notes() {
+		fmt.Fprintln(w, n)
+	}
+	return c.writeVerdict(w)
+}
+
+func (c *Comparison) writeVerdict(w io.Writer) error {
+	regs := c.Regressions()
+	if len(regs) == 0 {
+		_, err := fmt.Fprintln(w, "no regressions")
+		return err
+	}
+	fmt.Fprintf(w, "%d regression(s):\n", len(regs))
+	for _, r := range regs {
+		fmt.Fprintln(w, "  "+r)
+	}
+	return nil
+}
+
+// WriteMarkdown writes the tables for a pull-request comment.
+func (c *Comparison) WriteMarkdown(w io.Writer) error {
+	fmt.Fprintln(w, "### xdplab compare")
+	fmt.Fprintln(w)
+	for _, in := range c.Inputs {
+		fmt.Fprintf(w, "- %s\n", in)
+	}
+	for _, t := range c.Tables {
+		if len(t.Rows) == 0 {
+			continue
+		}
+		fmt.Fprintf(w, "\n**%s**\n\n", c.header(t))
+		head := c.head("p")
+		fmt.Fprintf(w, "| %s |\n|%s\n", strings.Join(head, " | "), strings.Repeat(" --- |", len(head)))
+		for _, r := range t.Rows {
+			line := c.line(t, r, "`"+r.Key.Name()+"`", "**")
+			fmt.Fprintf(w, "| %s |\n", strings.Join(line, " | "))
+		}
+	}
+	fmt.Fprintln(w)
+	for _, n := range c.notes() {
+		fmt.Fprintf(w, "_%s_\n\n", n)
+	}
+	return c.writeVerdict(w)
+}
+
+// WriteCSV writes one line per metric, row and column.
+func (c *Comparison) WriteCSV(w io.Writer) error {
+	cw := csv.NewWriter(w)
+	_ = cw.Write([]string{"metric", "unit", "better", "config", "program", "mode", "frame_size", "kernel", "run", c.By + "_column",
+		"n", "median", "ci_lo", "ci_hi", "ci_confidence", "delta_pct", "p", "significant", "regression"})
+	for _, t := range c.Tables {
+		for _, r := range t.Rows {
+			for _, cell := range r.Cells {
+				if cell == nil {
+					continue
+				}
+				f := func(v float64) string { return strconv.FormatFloat(v, 'g', 8, 64) }
+				delta, p, sig := "", "", ""
+				if cell.Compared {
+					delta, p, sig = f(cell.DeltaPct), f(cell.P), strconv.FormatBool(cell.Significant)
+				}
+				_ = cw.Write([]string{t.Metric.Name, t.Metric.Unit, t.Metric.Better, r.Key.Name(), r.Key.Program, r.Key.Mode,
+					strconv.Itoa(r.Key.FrameSize), r.Key.Kernel, r.Key.Run, cell.Column, strconv.Itoa(cell.N),
+					f(cell.Summary.Center), f(cell.Summary.Lo), f(cell.Summary.Hi), f(cell.Summary.Confidence),
+					delta, p, sig, strconv.FormatBool(cell.Regression)})
+			}
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// WriteBenchfmt writes every trial of the inputs in the Go benchmark format,
+// one line per trial, so that benchstat reads xdplab results: the name
+// carries the configuration (BenchmarkXDP/prog=drop/mode=native/size=64),
+// the file configuration the run, kernel and host, and units carry their
+// better direction. Compare two runs with `benchstat -col run`, or kernels
+// with `-col kernel`.
+func WriteBenchfmt(w io.Writer, in []Input) error {
+	bw := benchfmt.NewWriter(w)
+	for _, m := range Metrics {
+		better := "lower"
+		if m.Better == results.BetterHigher {
+			better = "higher"
+		}
+		u := &benchfmt.UnitMetadata{UnitMetadataKey: benchfmt.UnitMetadataKey{Unit: m.Name, Key: "better"}, OrigUnit: m.Name, Value: better}
+		if err := bw.Write(u); err != nil {
+			return err
+		}
+	}
+	for _, inp := range in {
+		r := inp.Run
+		for i := range r.Results {
+			res := &r.Results[i]
+			if res.ControlPlaneOnly {
+				continue
+			}
+			k := keyOf(r, res)
+			base := &benchfmt.Result{
+				Config: []benchfmt.Config{
+					{Key: "goos", Value: []byte("linux"), File: true},
+					{Key: "goarch", Value: []byte(r.Host.Machine), File: true},
+					{Key: "cpu", Value: []byte(r.Host.CPUModel), File: true},
+					{Key: "kernel", Value: []byte(r.Host.Kernel), File: true},
+					{Key: "run", Value: []byte(inp.Label), File: true},
+					{Key: "generator", Value: []byte(r.Config.Generator), File: true},
+					{Key: "xdplab", Value: []byte(r.Tool.Version), File: true},
+				},
+				Name:  benchfmt.Name("XDP/" + k.Name()),
+				Iters: 1,
+			}
+			var prog []float64
+			for _, m := range Metrics {
+				if m.JSON == "prog_ns_per_pkt" {
+					prog = m.get(res)
+				}
+			}
+			for ti := range res.Trials {
+				tr := &res.Trials[ti]
+				rec := base.Clone()
+				rec.Iters = int(tr.Raw.Generator.Packets)
+				if rec.Iters < 1 {
+					rec.Iters = 1
+				}
+				for _, m := range Metrics {
+					if m.JSON == "prog_ns_per_pkt" {
+						continue
+					}
+					v := m.get(&results.Result{Trials: []results.Trial{*tr}})
+					rec.Values = append(rec.Values, benchfmt.Value{Value: v[0] * m.Scale, Unit: m.Name})
+				}
+				// prog ns/pkt is measured once per result: it goes with
+				// the first trial only, so benchstat counts it once.
+				if ti == 0 && len(prog) == 1 {
+					rec.Values = append(rec.Values, benchfmt.Value{Value: prog[0], Unit: "prog-ns/pkt"})
+				}
+				if err := bw.Write(rec); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,38 @@
+package results
+
+// Metric says what one figure of a results file means: its unit, which
+// direction is better, and the counter it comes from.
+type Metric struct {
+	Unit   string `json:"unit"`
+	Better string `json:"better"` // higher, lower, or none
+	Source string `json:"source"`
+}
+
+// The directions.
+const (
+	BetterHigher = "higher"
+	BetterLower  = "lower"
+	BetterNone   = "none"
+)
+
+// StandardMetrics describes every figure of Figures, Summary and
+// Result.ProgNsPerPkt, keyed by its JSON name. generator names the
+// generator's own counter.
+func StandardMetrics(generator string) map[string]Metric {
+	return map[string]Metric{
+		"offered_pps": {"packets/s", BetterNone, "frames the generator sent (" + generator + "), per second of the timed window"},
+		"throughput_pps": {"packets/s", BetterHigher, "frames the DUT program counted in xdplab's per-CPU stats map per second of the timed window; " +
+			"for a user's program the DUT interface's rx_queue_*_xdp_packets, or netlink rx_packets where that stays 0"},
+		"l2_bits_per_sec": {"bit/s", BetterHigher, "throughput_pps x frame size with FCS x 8"},
+		"l1_bits_per_sec": {"bit/s", BetterHigher, "throughput_pps x (frame size with FCS + 20 bytes of preamble and gap) x 8"},
+		"loss":            {"ratio", BetterLower, "1 - frames the DUT saw / frames offered, over the trial after every counter settled"},
+		"delivered_pps": {"packets/s", BetterHigher, "frames out of the DUT per second: the sink program's count (tx, redirect) " +
+			"or Ip InReceives / Ip6InReceives of the DUT namespace (pass)"},
+		"cpu_ns_per_pkt": {"ns/packet", BetterLower, "/proc/stat busy time (user+system+irq+softirq) of the generator's CPUs per offered frame: " +
+			"generator, veth and DUT program share those CPUs"},
+		"cpu_percent":    {"percent", BetterNone, "busy share of the generator's CPUs (/proc/stat)"},
+		"dut_ns_per_pkt": {"ns/packet", BetterLower, "cpu_ns_per_pkt minus the generator's own cost, calibrated against a minimal native sink"},
+		"prog_ns_per_pkt": {"ns/packet", BetterLower, "BPF run-time stats (run_time_ns / run_cnt) in a separate pass after the trials, " +
+			"net of the stats' own cost per run measured on an empty program"},
+	}
+}
