@@ -4,7 +4,7 @@ GO      ?= $(shell command -v go 2>/dev/null || echo /usr/local/go/bin/go)
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 
-.PHONY: all build generate check-generate test test-unit lint demo clean
+.PHONY: all build generate check-generate test test-unit lint demo report-screenshot clean
 
 all: build
 
@@ -35,6 +35,16 @@ lint:
 # The README's main job: a quick comparison of modes on a veth pair.
 demo: build
 	./xdplab run --prog drop,pass,tx --duration 2s --trials 3
+
+# The HTML report of the committed fixtures (two runs, two kernels, a probe
+# report) and a PNG of it from headless Chromium (apt-get install chromium).
+report-screenshot: build
+	mkdir -p xdplab-results
+	./xdplab report results/testdata/run-a-k6.18.json results/testdata/run-b-k6.1.json \
+		offload/testdata/probe-virtio_net.json -o xdplab-results/report.html
+	chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1280,3400 \
+		--screenshot=xdplab-results/report.png file://$(CURDIR)/xdplab-results/report.html
+	@echo "xdplab-results/report.png"
 
 # Remove the binary (results in xdplab-results/ are kept). To remove what a
 # killed run left in the kernel: sudo ./xdplab clean.

@@ -68,3 +68,19 @@ func TestCompareRejects(t *testing.T) {
 	assert.ErrorContains(t, err, "bad.json")
 	assert.ErrorContains(t, err, "upgrade xdplab")
 }
+
+func TestReportCommand(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "r.html")
+	_, stderr, err := xdplab(t, context.Background(), "report", fixtureA, fixtureB, "../../offload/testdata/probe-virtio_net.json", "-o", out)
+	require.NoError(t, err)
+	assert.Contains(t, stderr, "5 charts")
+	b, err := os.ReadFile(out)
+	require.NoError(t, err)
+	assert.Contains(t, string(b), "<svg")
+
+	var ue *usageError
+	_, _, err = xdplab(t, context.Background(), "report", fixtureA)
+	assert.True(t, errorsAs(err, &ue), "no -o: %v", err)
+	_, _, err = xdplab(t, context.Background(), "report", "nosuch.json", "-o", out)
+	assert.ErrorContains(t, err, "nosuch.json")
+}

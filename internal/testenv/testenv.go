@@ -6,6 +6,7 @@ package testenv
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"testing"
 
 	"github.com/cilium/ebpf"
@@ -115,4 +116,19 @@ func HostVeth(tb testing.TB, mtu int) (a, b string) {
 		}
 	})
 	return a, b
+}
+
+// RequireTool skips a test when a command is missing, or fails it in CI,
+// which installs every tool the tests use.
+func RequireTool(tb testing.TB, name string) string {
+	tb.Helper()
+	p, err := exec.LookPath(name)
+	if err == nil {
+		return p
+	}
+	if os.Getenv("CI") == "true" {
+		tb.Fatalf("%s is missing: .ci/run installs it", name)
+	}
+	tb.Skipf("needs %s (Debian: apt-get install %s)", name, name)
+	return ""
 }

@@ -1,0 +1,291 @@
+// Package report writes `xdplab report`: one self-contained HTML file (no
+// script, no network: inline CSS and inline SVG charts drawn with
+// gonum/plot) with the environment, throughput and CPU cost per program and
+// mode, throughput against frame size, latency histograms where results
+// have them, the capability table of probe reports, offload results and
+// flagged trials.
+package report
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html/template"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+
+	"gonum.org/v1/plot/plotter"
+
+	"github.com/xdplab/xdplab/offload"
+	"github.com/xdplab/xdplab/results"
+	"github.com/xdplab/xdplab/results/compare"
+)
+
+// Inputs are the files of a report.
+type Inputs struct {
+	Runs   []compare.Input
+	Probes []*offload.Report
+	Files  []string
+}
+
+// Load reads results files and probe reports, told apart by their schema.
+func Load(paths []string) (*Inputs, error) {
+	in := &Inputs{}
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return nil, fmt.Errorf("report: %w", err)
+		}
+		var head struct {
+			Schema string `json:"schema"`
+		}
+		if err := json.Unmarshal(b, &head); err != nil {
+			return nil, fmt.Errorf("report: %s is not JSON xdplab wrote: %w", p, err)
+		}
+		switch head.Schema {
+		case results.SchemaName:
+			r, err := results.ReadFile(p)
+			if err != nil {
+				return nil, err
+			}
+			in.Runs = append(in.Runs, compare.Input{Label: strings.TrimSuffix(filepath.Base(p), ".json"), Run: r})
+		case offload.ReportSchema:
+			var rep offload.Report
+			if err := json.Unmarshal(b, &rep); err != nil {
+				return nil, fmt.Errorf("report: probe report %s: %w", p, err)
+			}
+			if rep.SchemaVersion != offload.ReportSchemaVersion {
+				return nil, fmt.Errorf("report: probe report %s has schema version %d; this xdplab reads %d", p, rep.SchemaVersion, offload.ReportSchemaVersion)
+			}
+			in.Probes = append(in.Probes, &rep)
+		default:
+			return nil, fmt.Errorf("report: %s: schema %q is neither %s (xdplab run) nor %s (xdplab probe)", p, head.Schema, results.SchemaName, offload.ReportSchema)
+		}
+		in.Files = append(in.Files, p)
+	}
+	if len(in.Runs) == 0 && len(in.Probes) == 0 {
+		return nil, errors.New("report: no input: name results files or probe reports")
+	}
+	return in, nil
+}
+
+// Chart is one chart of the report.
+type Chart struct {
+	ID      string
+	Caption string
+	SVG     template.HTML
+}
+
+type envRow struct {
+	Label, Kernel, CPU, Tool, Generator, Frames, Trials, Topology, Started string
+	Cores                                                                  int
+}
+
+type resultRow struct {
+	Run, Program, Mode, Mpps, Gbps, Loss, CPU, DUT, Prog, Flags string
+}
+
+type flagRow struct {
+	Run, Program, Mode string
+	Trial              int
+	Code, Message      string
+}
+
+type offloadRow struct {
+	Run, Program, Checks string
+}
+
+type metricRow struct {
+	Name, Unit, Better, Source string
+}
+
+type page struct {
+	Title      string
+	Files      []string
+	Env        []envRow
+	Results    []resultRow
+	Throughput []Chart
+	CPU        []Chart
+	FrameSize  []Chart
+	Latency    []Chart
+	Offload    []offloadRow
+	Flags      []flagRow
+	Probes     []*offload.Report
+	Metrics    []metricRow
+	Notes      []string
+	Sections   []section
+}
+
+// section is a part of the page made of charts.
+type section struct {
+	ID, Title string
+	Charts    []Chart
+}
+
+// Charts lists every chart of a page, in order.
+func (p *page) charts() []Chart {
+	var out []Chart
+	for _, cs := range [][]Chart{p.Throughput, p.CPU, p.FrameSize, p.Latency} {
+		out = append(out, cs...)
+	}
+	return out
+}
+
+func span(s results.Stat, scale float64, format string) string {
+	if s.N == 0 {
+		return "-"
+	}
+	return fmt.Sprintf(format+" ["+format+"-"+format+"]", s.Median*scale, s.Min*scale, s.Max*scale)
+}
+
+// Write writes the report and returns the ids of the charts in it.
+func Write(w io.Writer, in *Inputs, title string) ([]string, error) {
+	if title == "" {
+		title = "xdplab report"
+	}
+	p := &page{Title: title, Files: in.Files, Probes: in.Probes}
+	metrics := map[string]results.Metric{}
+	// frame size lines: (program, mode, label) -> size -> median Mpps
+	type lineKey struct{ prog, mode, run string }
+	lines := map[lineKey]map[int]float64{}
+	for _, inp := range in.Runs {
+		r := inp.Run
+		c := r.Config
+		ipv := "IPv4"
+		if c.IPVersion == 6 {
+			ipv = "IPv6"
+		}
+		p.Env = append(p.Env, envRow{
+			Label: inp.Label, Kernel: r.Host.Kernel, CPU: r.Host.CPUModel, Cores: r.Host.Cores,
+			Tool: r.Tool.Name + " " + r.Tool.Version, Generator: c.Generator,
+			Frames:   fmt.Sprintf("%d bytes UDP/%s, %d flow(s), %d thread(s), work %s", c.FrameSize, ipv, c.Flows, c.Threads, c.Work),
+			Trials:   fmt.Sprintf("%d x %gs after %gs warm-up", c.Trials, c.DurationS, c.WarmupS),
+			Topology: r.Topology.Kind, Started: r.Started.Format("2006-01-02 15:04 MST"),
+		})
+		for k, m := range r.Metrics {
+			metrics[k] = m
+		}
+		var progs, modes []string
+		mpps := map[[2]string]float64{}
+		cpu := map[[2]string]float64{}
+		for _, res := range r.Results {
+			if res.ControlPlaneOnly {
+				p.Offload = append(p.Offload, offloadRow{Run: inp.Label, Program: res.Program.Name, Checks: strings.Join(res.ControlPlane, "; ")})
+				continue
+			}
+			if !slices.Contains(progs, res.Program.Name) {
+				progs = append(progs, res.Program.Name)
+			}
+			if !slices.Contains(modes, res.Mode) {
+				modes = append(modes, res.Mode)
+			}
+			s := res.Summary
+			mpps[[2]string{res.Program.Name, res.Mode}] = s.ThroughputPPS.Median / 1e6
+			cpu[[2]string{res.Program.Name, res.Mode}] = s.CPUNsPerPkt.Median
+			lk := lineKey{res.Program.Name, res.Mode, inp.Label}
+			if lines[lk] == nil {
+				lines[lk] = map[int]float64{}
+			}
+			lines[lk][c.FrameSize] = s.ThroughputPPS.Median / 1e6
+			row := resultRow{Run: inp.Label, Program: res.Program.Name, Mode: res.Mode,
+				Mpps: span(s.ThroughputPPS, 1e-6, "%.2f"), Gbps: span(s.L2BitsPerSec, 1e-9, "%.2f"),
+				Loss: span(s.Loss, 100, "%.3f"), CPU: span(s.CPUNsPerPkt, 1, "%.1f"), DUT: "-", Prog: "-", Flags: "-"}
+			if s.DUTNsPerPkt != nil {
+				row.DUT = span(*s.DUTNsPerPkt, 1, "%.1f")
+			}
+			if res.ProgNsPerPkt != nil {
+				row.Prog = fmt.Sprintf("%.1f", res.ProgNsPerPkt.Value)
+			}
+			if s.Flagged > 0 {
+				row.Flags = fmt.Sprintf("%d/%d", s.Flagged, len(res.Trials))
+			}
+			p.Results = append(p.Results, row)
+			for _, t := range res.Trials {
+				for _, f := range t.Flags {
+					p.Flags = append(p.Flags, flagRow{Run: inp.Label, Program: res.Program.Name, Mode: res.Mode, Trial: t.Index, Code: f.Code, Message: f.Message})
+				}
+			}
+		}
+		if len(progs) == 0 {
+			continue
+		}
+		var tput, cost []series
+		for _, m := range modes {
+			st, sc := series{Name: m}, series{Name: m}
+			for _, pr := range progs {
+				st.Values = append(st.Values, mpps[[2]string{pr, m}])
+				sc.Values = append(sc.Values, cpu[[2]string{pr, m}])
+			}
+			tput, cost = append(tput, st), append(cost, sc)
+		}
+		svg, err := barChart("Throughput: "+inp.Label, "Mpps (median)", progs, tput)
+		if err != nil {
+			return nil, err
+		}
+		p.Throughput = append(p.Throughput, Chart{ID: "throughput-" + inp.Label, SVG: svg,
+			Caption: fmt.Sprintf("%s, kernel %s: median Mpps per program and mode (%s)", inp.Label, r.Host.Kernel, metrics["throughput_pps"].Source)})
+		svg, err = barChart("CPU cost: "+inp.Label, "CPU ns/packet (median)", progs, cost)
+		if err != nil {
+			return nil, err
+		}
+		p.CPU = append(p.CPU, Chart{ID: "cpu-" + inp.Label, SVG: svg,
+			Caption: fmt.Sprintf("%s, kernel %s: median CPU ns per packet (%s)", inp.Label, r.Host.Kernel, metrics["cpu_ns_per_pkt"].Source)})
+	}
+	if len(lines) > 0 {
+		keys := make([]lineKey, 0, len(lines))
+		for k := range lines {
+			keys = append(keys, k)
+		}
+		sort.Slice(keys, func(i, j int) bool {
+			a, b := keys[i], keys[j]
+			return a.prog+a.mode+a.run < b.prog+b.mode+b.run
+		})
+		var ss []series
+		for _, k := range keys {
+			var sizes []int
+			for s := range lines[k] {
+				sizes = append(sizes, s)
+			}
+			sort.Ints(sizes)
+			s := series{Name: fmt.Sprintf("%s %s (%s)", k.prog, k.mode, k.run)}
+			for _, sz := range sizes {
+				s.Points = append(s.Points, plotter.XY{X: float64(sz), Y: lines[k][sz]})
+			}
+			ss = append(ss, s)
+		}
+		svg, err := lineChart("Throughput against frame size", "frame size, bytes with FCS", "Mpps (median)", ss)
+		if err != nil {
+			return nil, err
+		}
+		p.FrameSize = append(p.FrameSize, Chart{ID: "frame-size", SVG: svg,
+			Caption: "median Mpps per frame size; one point per size a run measured (each run measures one size)"})
+	}
+	p.Notes = append(p.Notes, "latency: these results hold no latency histograms (one-way latency arrives with the scenario issue); none is drawn")
+	for _, k := range slices.Sorted(func(yield func(string) bool) {
+		for k := range metrics {
+			if !yield(k) {
+				return
+			}
+		}
+	}) {
+		m := metrics[k]
+		p.Metrics = append(p.Metrics, metricRow{Name: k, Unit: m.Unit, Better: m.Better, Source: m.Source})
+	}
+	p.Sections = []section{
+		{"throughput", "Throughput per mode", p.Throughput},
+		{"cpu", "CPU cost per mode", p.CPU},
+		{"frame-size", "Throughput against frame size", p.FrameSize},
+	}
+	if err := pageTemplate.Execute(w, p); err != nil {
+		return nil, fmt.Errorf("report: %w", err)
+	}
+	var ids []string
+	for _, c := range p.charts() {
+		ids = append(ids, c.ID)
+	}
+	return ids, nil
+}
