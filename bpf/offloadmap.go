@@ -1,6 +1,7 @@
 package bpf
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -53,7 +54,8 @@ func newOffloadedMap(spec *ebpf.MapSpec, ifindex uint32) (*ebpf.Map, error) {
 // the program does not use are dropped. Offload devices hold array and hash
 // maps only; any other map the program uses is refused by name. The caller
 // closes the maps with the returned function once the collection is loaded.
-func bindToDevice(spec *ebpf.CollectionSpec, prog string, ifindex uint32, copts *ebpf.CollectionOptions) (func(), error) {
+func bindToDevice(spec *ebpf.CollectionSpec, prog string, ifindex uint32, copts *ebpf.CollectionOptions) (func(), []string, error) {
+	var notes []string
 	ps := spec.Programs[prog]
 	ps.Ifindex = ifindex
 	used := map[string]bool{}
@@ -72,41 +74,63 @@ func bindToDevice(spec *ebpf.CollectionSpec, prog string, ifindex uint32, copts 
 	for name, ms := range spec.Maps {
 		if !used[name] {
 			delete(spec.Maps, name)
+			for vn, v := range spec.Variables {
+				if v.SectionName == name {
+					delete(spec.Variables, vn)
+				}
+			}
 			continue
 		}
 		if ms.Type != ebpf.Array && ms.Type != ebpf.Hash {
 			closeAll()
-			return nil, fmt.Errorf("not offloadable: map %s is a %s; offload devices hold only array and hash maps", name, ms.Type)
+			return nil, nil, fmt.Errorf("not offloadable: map %s is a %s; offload devices hold only array and hash maps", name, ms.Type)
 		}
-		// A device's map cannot be mmapped, but cilium/ebpf asks that of
-		// every map named like a data section (.rodata, .data, .bss) where
-		// the kernel can: such maps get a name of their own (the
-		// collection still knows them by the section).
+		// Devices take maps without flags (netdevsim refuses any): no
+		// BPF_F_RDONLY_PROG for .rodata, and no BPF_F_MMAPABLE, which
+		// cilium/ebpf asks of every map named like a data section
+		// (.rodata, .data, .bss) where the kernel can: such maps get a
+		// name of their own (the collection still knows them by the
+		// section).
+		if ifindex != 0 {
+			ms.Flags = 0
+		}
 		ms.Flags &^= unix.BPF_F_MMAPABLE
 		if strings.HasPrefix(ms.Name, ".") {
 			ms.Name = "xl" + strings.TrimPrefix(ms.Name, ".")
 		}
 		m, err := newOffloadedMap(ms, ifindex)
+		if errors.Is(err, unix.ENOMEM) && ms.MaxEntries > deviceMaxEntries {
+			// netdevsim holds at most two entries per map: keys past
+			// that find nothing, so only the first actions count.
+			notes = append(notes, fmt.Sprintf("map %s: the device holds %d entries, not %d: keys from %d on are not counted",
+				name, deviceMaxEntries, ms.MaxEntries, deviceMaxEntries))
+			ms.MaxEntries = deviceMaxEntries
+			m, err = newOffloadedMap(ms, ifindex)
+		}
 		if err != nil {
 			closeAll()
-			return nil, err
+			return nil, nil, err
 		}
 		made = append(made, m)
 		contents, err := withVariables(spec, name, ms.Contents)
 		if err != nil {
 			closeAll()
-			return nil, err
+			return nil, nil, err
 		}
 		for _, kv := range contents {
 			if err := m.Put(kv.Key, kv.Value); err != nil {
 				closeAll()
-				return nil, fmt.Errorf("map %s on ifindex %d: initial contents: %w", name, ifindex, err)
+				return nil, nil, fmt.Errorf("map %s on ifindex %d: initial contents: %w", name, ifindex, err)
 			}
 		}
 		copts.MapReplacements[name] = m
 	}
-	return closeAll, nil
+	return closeAll, notes, nil
 }
+
+// deviceMaxEntries is the fewest map entries an offload device is known to
+// hold (netdevsim: 2).
+const deviceMaxEntries = 2
 
 // withVariables returns a data section's contents with the values of its
 // variables written in, as cilium/ebpf does for the maps it creates itself.

@@ -41,14 +41,15 @@ func TestBindToDeviceOnHost(t *testing.T) {
 		}
 	}
 	var copts ebpf.CollectionOptions
-	_, err = bindToDevice(spec.Copy(), "xdp_drop", 0, &copts)
+	_, _, err = bindToDevice(spec.Copy(), "xdp_drop", 0, &copts)
 	assert.ErrorContains(t, err, "not offloadable: map xdp_stats is a PerCPUArray")
 
 	spec.Maps["xdp_stats"].Type = ebpf.Array
 	copts = ebpf.CollectionOptions{}
-	closeMaps, err := bindToDevice(spec, "xdp_drop", 0, &copts)
+	closeMaps, notes, err := bindToDevice(spec, "xdp_drop", 0, &copts)
 	require.NoError(t, err)
 	defer closeMaps()
+	assert.Empty(t, notes, "the host holds every entry")
 	assert.NotContains(t, spec.Maps, "tx_port", "a map the program does not use is dropped")
 	coll, err := ebpf.NewCollectionWithOptions(spec, copts)
 	require.NoError(t, err)

@@ -111,8 +111,10 @@ func LookupBuiltin(name string) (Builtin, error) {
 
 // DUTObjectSHA256 is the SHA-256 of the committed object holding the
 // built-in programs: the same bytes are loaded in every mode.
-func DUTObjectSHA256() string {
-	sum := sha256.Sum256(_DutBytes)
+func DUTObjectSHA256() string { return sha256Hex(_DutBytes) }
+
+func sha256Hex(b []byte) string {
+	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
 }
 
@@ -147,6 +149,8 @@ type Program struct {
 	SHA256 string // of the object file's bytes
 	// Counted tells whether Stats counts the program's frames by action.
 	Counted bool
+	// Notes say what loading had to adapt (offload device limits).
+	Notes []string
 
 	coll *ebpf.Collection
 }
@@ -170,12 +174,28 @@ func LoadDUT(opts DUTOptions) (*Program, error) {
 	if opts.Work > SwapMACs {
 		return nil, fmt.Errorf("load %s: unknown packet work %d", b.Name, opts.Work)
 	}
-	spec, err := loadDut()
+	load, object, objectBytes := loadDut, "builtin", _DutBytes
+	if opts.Ifindex != 0 {
+		// The offload build: no global data, no redirect.
+		if b.Name == "redirect" {
+			return nil, fmt.Errorf("load %s for offload: it redirects through a devmap, which stays on the host: "+
+				"hardware offload holds only array and hash maps", b.Name)
+		}
+		if opts.Work != NoTouch {
+			return nil, fmt.Errorf("load %s for offload: --work %s: offloaded programs cannot read the work setting "+
+				"(device maps have no direct value access): offload runs no-touch only", b.Name, opts.Work)
+		}
+		load = loadDuthw
+		object, objectBytes = "builtin (offload build)", _DuthwBytes
+	}
+	spec, err := load()
 	if err != nil {
 		return nil, fmt.Errorf("load %s: parse embedded object: %w", b.Name, err)
 	}
-	if err := spec.Variables["work"].Set(uint32(opts.Work)); err != nil {
-		return nil, fmt.Errorf("load %s: set work: %w", b.Name, err)
+	if v := spec.Variables["work"]; v != nil {
+		if err := v.Set(uint32(opts.Work)); err != nil {
+			return nil, fmt.Errorf("load %s: set work: %w", b.Name, err)
+		}
 	}
 	// Load only the program asked for; the others would be dead weight.
 	for name := range spec.Programs {
@@ -187,16 +207,14 @@ func LoadDUT(opts DUTOptions) (*Program, error) {
 		spec.Maps["xdp_stats"].Type = ebpf.Array
 	}
 	var copts ebpf.CollectionOptions
+	var notes []string
 	if opts.Ifindex != 0 {
-		if b.Name == "redirect" {
-			return nil, fmt.Errorf("load %s for offload: it redirects through a devmap, which stays on the host: "+
-				"hardware offload holds only array and hash maps", b.Name)
-		}
-		closeMaps, err := bindToDevice(spec, b.Section, opts.Ifindex, &copts)
+		closeMaps, n, err := bindToDevice(spec, b.Section, opts.Ifindex, &copts)
 		if err != nil {
 			return nil, fmt.Errorf("load %s for offload: %w", b.Name, err)
 		}
 		defer closeMaps() // the collection holds its own references
+		notes = n
 	}
 	coll, err := ebpf.NewCollectionWithOptions(spec, copts)
 	if err != nil {
@@ -209,9 +227,10 @@ func LoadDUT(opts DUTOptions) (*Program, error) {
 		Stats:    coll.Maps["xdp_stats"],
 		TxPort:   coll.Maps["tx_port"],
 		Expected: &act,
-		Object:   "builtin",
-		SHA256:   DUTObjectSHA256(),
+		Object:   object,
+		SHA256:   sha256Hex(objectBytes),
 		Counted:  true,
+		Notes:    notes,
 		coll:     coll,
 	}, nil
 }
@@ -263,12 +282,14 @@ func LoadObject(opts ObjectOptions) (*Program, error) {
 		}
 	}
 	var copts ebpf.CollectionOptions
+	var notes []string
 	if opts.Ifindex != 0 {
-		closeMaps, err := bindToDevice(spec, name, opts.Ifindex, &copts)
+		closeMaps, n, err := bindToDevice(spec, name, opts.Ifindex, &copts)
 		if err != nil {
 			return nil, fmt.Errorf("load object %s program %s for offload: %w", opts.Path, name, err)
 		}
 		defer closeMaps()
+		notes = n
 	}
 	coll, err := ebpf.NewCollectionWithOptions(spec, copts)
 	if err != nil {
@@ -280,6 +301,7 @@ func LoadObject(opts ObjectOptions) (*Program, error) {
 		Program: coll.Programs[name],
 		Object:  opts.Path,
 		SHA256:  hex.EncodeToString(sum[:]),
+		Notes:   notes,
 		coll:    coll,
 	}, nil
 }

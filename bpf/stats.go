@@ -50,7 +50,12 @@ func ReadStats(m *ebpf.Map) (Stats, error) {
 	}
 	for i := range uint32(NumActions) {
 		if m.Type() == ebpf.Array {
-			// The layout hardware offload needs: one record per action.
+			// The layout hardware offload needs: one record per action;
+			// a device may hold fewer entries than actions (netdevsim:
+			// 2), and the program counts nothing past them.
+			if i >= m.MaxEntries() {
+				continue
+			}
 			var r dutDatarec
 			if err := m.Lookup(i, &r); err != nil {
 				return s, fmt.Errorf("read stats %s: %w", Action(i), err)

@@ -24,11 +24,19 @@
 #define WORK_PARSE_IP 2 // parse Ethernet and the IPv4/IPv6 header
 #define WORK_SWAP_MACS 3 // parse, then swap source and destination MAC
 
+#ifdef XDPLAB_OFFLOAD
+// The hardware-offload build (object duthw): offloaded programs cannot read
+// global data (device maps have no direct value access), so the work is
+// fixed and there is no redirect (devmaps stay on the host).
+#define work WORK_NO_TOUCH
+#else
 volatile const __u32 work = WORK_NO_TOUCH;
+#endif
 
 // Sink for reads the compiler must not drop.
 volatile __u32 parsed_sink;
 
+#ifndef XDPLAB_OFFLOAD
 // tx_port holds the egress interface for xdp_redirect at key 0.
 struct {
 	__uint(type, BPF_MAP_TYPE_DEVMAP);
@@ -36,6 +44,7 @@ struct {
 	__type(key, __u32);
 	__type(value, __u32);
 } tx_port SEC(".maps");
+#endif
 
 static __always_inline void swap_macs(struct ethhdr *eth)
 {
@@ -114,6 +123,7 @@ int xdp_tx(struct xdp_md *ctx)
 	return finish(ctx, XDP_TX);
 }
 
+#ifndef XDPLAB_OFFLOAD
 SEC("xdp")
 int xdp_redirect(struct xdp_md *ctx)
 {
@@ -125,5 +135,6 @@ int xdp_redirect(struct xdp_md *ctx)
 	action = bpf_redirect_map(&tx_port, 0, XDP_ABORTED);
 	return finish(ctx, action);
 }
+#endif
 
 char _license[] SEC("license") = "Dual BSD/GPL";

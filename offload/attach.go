@@ -108,7 +108,7 @@ func Attach(o AttachOptions) (*Attachment, error) {
 
 // readBack asks netlink which mode the program runs in.
 func (a *Attachment) readBack(prog *ebpf.Program) (Mode, uint32, error) {
-	h, err := netlink.NewHandleAt(a.ns)
+	h, err := netlink.NewHandleAt(a.ns, unix.NETLINK_ROUTE)
 	if err != nil {
 		return 0, 0, fmt.Errorf("read back xdp mode of %s: %w", a.Iface, err)
 	}

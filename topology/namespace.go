@@ -11,6 +11,7 @@ import (
 	"github.com/safchain/ethtool"
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
+	"golang.org/x/sys/unix"
 
 	"github.com/xdplab/xdplab/internal/nsthread"
 )
@@ -48,7 +49,9 @@ func newNamespace(name string) (*Namespace, error) {
 		return nil, fmt.Errorf("create namespace %s: %w", name, permHint(err))
 	}
 	ns := &Namespace{Name: name, Handle: h}
-	if ns.nl, err = netlink.NewHandleAt(h); err != nil {
+	// Only the route family: others (xfrm, netfilter) may be modules a
+	// minimal kernel has not loaded.
+	if ns.nl, err = netlink.NewHandleAt(h, unix.NETLINK_ROUTE); err != nil {
 		return nil, errors.Join(fmt.Errorf("netlink in namespace %s: %w", name, err), ns.Close())
 	}
 	// The ethtool socket takes the namespace of the thread that opens it.

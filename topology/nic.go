@@ -8,6 +8,7 @@ import (
 	"github.com/safchain/ethtool"
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
+	"golang.org/x/sys/unix"
 
 	"github.com/xdplab/xdplab/internal/nsthread"
 )
@@ -69,7 +70,9 @@ func OpenNIC(o NICOptions) (_ *NIC, err error) {
 			err = errors.Join(err, ns.Close())
 		}
 	}()
-	if ns.nl, err = netlink.NewHandleAt(h); err != nil {
+	// Only the route family: others (xfrm, netfilter) may be modules a
+	// minimal kernel has not loaded.
+	if ns.nl, err = netlink.NewHandleAt(h, unix.NETLINK_ROUTE); err != nil {
 		return nil, fmt.Errorf("open interface %s: netlink: %w", o.Name, err)
 	}
 	if err = nsthread.Do(h, func() error {

@@ -635,6 +635,7 @@ func (r *runner) controlPlane(s *setup, driver string) error {
 		}
 		s.controlPlane = append(s.controlPlane, "its stats map lives on the device and reads back")
 	}
+	s.controlPlane = append(s.controlPlane, s.prog.Notes...)
 	s.controlPlane = append(s.controlPlane, driver+" runs no offloaded program on packets, so there is no throughput to measure")
 	return nil
 }

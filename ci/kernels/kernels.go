@@ -1,0 +1,502 @@
+// Package kernels prepares Debian kernels for the kernel matrix: it fetches
+// a kernel's packages through a private apt configuration, extracts vmlinuz
+// and the modules xdplab needs (veth, netdevsim and what they depend on),
+// and builds netdevsim out of tree (Debian builds none of its kernels with
+// it) from the matching linux-source package against linux-headers. Each
+// kernel is cached under a directory keyed by its package version and the
+// build recipe.
+package kernels
+
+import (
+	"context"
+	"crypto/sha256"
+	"debug/elf"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Suites maps the matrix's kernel names to Debian suites.
+var Suites = []struct{ Name, Suite string }{
+	{"5.10", "bullseye"}, {"6.1", "bookworm"}, {"6.12", "trixie"}, {"sid", "sid"},
+}
+
+// Spec names one kernel of the matrix.
+type Spec struct {
+	Name  string // as the user wrote it: 5.10, 6.1, 6.12, sid, or a package
+	Suite string
+	// Image is a linux-image-* package; empty takes the suite's current
+	// kernel (the one linux-image-amd64 depends on).
+	Image string
+}
+
+// ParseList reads "5.10,6.1,6.12,sid" or package names
+// (linux-image-6.1.0-50-amd64; its suite is found by searching).
+func ParseList(s string) ([]Spec, error) {
+	var out []Spec
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		found := false
+		for _, su := range Suites {
+			if f == su.Name || f == su.Suite {
+				out = append(out, Spec{Name: su.Name, Suite: su.Suite})
+				found = true
+			}
+		}
+		if found {
+			continue
+		}
+		if strings.HasPrefix(f, "linux-image-") {
+			out = append(out, Spec{Name: f, Image: f})
+			continue
+		}
+		return nil, fmt.Errorf("kernel %q: use 5.10, 6.1, 6.12, sid (or bullseye, bookworm, trixie) or a linux-image-* package name", f)
+	}
+	if len(out) == 0 {
+		return nil, errors.New("no kernel named")
+	}
+	return out, nil
+}
+
+// Kernel is a prepared kernel.
+type Kernel struct {
+	Name    string `json:"name"`
+	Suite   string `json:"suite"`
+	Package string `json:"package"`
+	Version string `json:"version"` // the package version
+	Release string `json:"release"` // uname -r
+	Recipe  string `json:"recipe"`
+	Vmlinuz string `json:"vmlinuz"`
+	// Modules are the .ko files to load, in order (dependencies first),
+	// uncompressed.
+	Modules []string `json:"modules"`
+	Dir     string   `json:"dir"`
+}
+
+// RecipeVersion changes whenever the way a kernel is prepared changes, so
+// that cached kernels built the old way are rebuilt.
+const RecipeVersion = "1"
+
+// Wanted are the modules the matrix loads, in order, before their
+// dependencies are added.
+var Wanted = []string{"veth", "netdevsim"}
+
+// Preparer prepares kernels into a cache directory.
+type Preparer struct {
+	Cache string
+	Log   io.Writer // progress lines; nil for none
+	apts  map[string]*Apt
+}
+
+func (p *Preparer) logf(format string, args ...any) {
+	if p.Log != nil {
+		fmt.Fprintf(p.Log, format+"\n", args...)
+	}
+}
+
+func (p *Preparer) apt(ctx context.Context, suite string) (*Apt, error) {
+	if a := p.apts[suite]; a != nil {
+		return a, nil
+	}
+	a := &Apt{Suite: suite, Dir: filepath.Join(p.Cache, "apt", suite)}
+	if err := a.Init(); err != nil {
+		return nil, err
+	}
+	// Lists younger than six hours are fresh enough to resolve versions.
+	lists, _ := filepath.Glob(filepath.Join(a.Dir, "state", "lists", "*Packages*"))
+	fresh := false
+	for _, l := range lists {
+		if st, err := os.Stat(l); err == nil && time.Since(st.ModTime()) < 6*time.Hour {
+			fresh = true
+		}
+	}
+	if !fresh {
+		p.logf("apt: updating %s lists", suite)
+		if err := a.Update(ctx); err != nil {
+			return nil, err
+		}
+	}
+	if p.apts == nil {
+		p.apts = map[string]*Apt{}
+	}
+	p.apts[suite] = a
+	return a, nil
+}
+
+// resolve finds the image package and its version.
+func (p *Preparer) resolve(ctx context.Context, s *Spec) (*Apt, string, string, error) {
+	suites := []string{s.Suite}
+	if s.Suite == "" { // a package name: newest suite first
+		suites = nil
+		for i := len(Suites) - 1; i >= 0; i-- {
+			suites = append(suites, Suites[i].Suite)
+		}
+	}
+	for _, suite := range suites {
+		a, err := p.apt(ctx, suite)
+		if err != nil {
+			return nil, "", "", err
+		}
+		img := s.Image
+		if img == "" {
+			deps, err := a.Field(ctx, "linux-image-amd64", "Depends")
+			if err != nil {
+				return nil, "", "", err
+			}
+			for _, d := range Depends(deps) {
+				if strings.HasPrefix(d, "linux-image-") {
+					img = d
+				}
+			}
+			if img == "" {
+				return nil, "", "", fmt.Errorf("kernel %s: linux-image-amd64 in %s names no linux-image package (%s)", s.Name, suite, deps)
+			}
+		}
+		v, err := a.Field(ctx, img, "Version")
+		if err != nil || v == "" {
+			continue
+		}
+		s.Suite = suite
+		return a, img, v, nil
+	}
+	return nil, "", "", fmt.Errorf("kernel %s: package %s is in none of bullseye, bookworm, trixie, sid (old versions leave the mirror: name a current one)", s.Name, s.Image)
+}
+
+// Prepare returns the kernel, from the cache when it is there.
+func (p *Preparer) Prepare(ctx context.Context, s Spec) (*Kernel, error) {
+	a, img, version, err := p.resolve(ctx, &s)
+	if err != nil {
+		return nil, err
+	}
+	release := strings.TrimPrefix(img, "linux-image-")
+	recipe := recipeHash()
+	dir := filepath.Join(p.Cache, "kernels", fmt.Sprintf("%s_%s_%s", release, version, recipe))
+	manifest := filepath.Join(dir, "kernel.json")
+	if b, err := os.ReadFile(manifest); err == nil {
+		var k Kernel
+		if err := json.Unmarshal(b, &k); err == nil {
+			p.logf("kernel %s: %s %s from the cache", s.Name, img, version)
+			return &k, nil
+		}
+	}
+	p.logf("kernel %s: preparing %s %s (suite %s)", s.Name, img, version, s.Suite)
+	if err := os.RemoveAll(dir); err != nil {
+		return nil, err
+	}
+	k := &Kernel{Name: s.Name, Suite: s.Suite, Package: img, Version: version, Release: release, Recipe: recipe, Dir: dir}
+	if err := p.build(ctx, a, k); err != nil {
+		return nil, fmt.Errorf("kernel %s (%s %s): %w", s.Name, img, version, err)
+	}
+	b, _ := json.MarshalIndent(k, "", "  ")
+	if err := os.WriteFile(manifest, b, 0o644); err != nil {
+		return nil, err
+	}
+	// Only the manifest, vmlinuz and the modules are kept.
+	for _, d := range []string{"debs", "root", "build"} {
+		_ = os.RemoveAll(filepath.Join(dir, d))
+	}
+	return k, nil
+}
+
+func recipeHash() string {
+	h := sha256.Sum256([]byte(RecipeVersion + strings.Join(Wanted, ",")))
+	return hex.EncodeToString(h[:4])
+}
+
+func run(ctx context.Context, dir string, name string, args ...string) error {
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		tail := string(out)
+		if len(tail) > 3000 {
+			tail = "..." + tail[len(tail)-3000:]
+		}
+		return fmt.Errorf("%s %s: %w\n%s", name, strings.Join(args, " "), err, tail)
+	}
+	return nil
+}
+
+func (p *Preparer) build(ctx context.Context, a *Apt, k *Kernel) error {
+	debs := filepath.Join(k.Dir, "debs")
+	root := filepath.Join(k.Dir, "root")
+	if err := os.MkdirAll(root, 0o755); err != nil {
+		return err
+	}
+	// The image; from 7.x on it is split into linux-binary-* and
+	// linux-modules-* packages.
+	pkgs := []string{k.Package + "=" + k.Version}
+	deps, err := a.Field(ctx, k.Package, "Depends")
+	if err != nil {
+		return err
+	}
+	for _, d := range Depends(deps) {
+		if strings.HasPrefix(d, "linux-binary-") || strings.HasPrefix(d, "linux-modules-") {
+			pkgs = append(pkgs, d+"="+k.Version)
+		}
+	}
+	// netdevsim's build: headers (and what they pull in) and the source.
+	hdr := "linux-headers-" + k.Release
+	pkgs = append(pkgs, hdr+"="+k.Version)
+	hdeps, err := a.Field(ctx, hdr, "Depends")
+	if err != nil {
+		return err
+	}
+	for _, d := range Depends(hdeps) {
+		if strings.HasPrefix(d, "linux-headers-") || strings.HasPrefix(d, "linux-kbuild-") {
+			pkgs = append(pkgs, d)
+		}
+	}
+	series := regexp.MustCompile(`^\d+\.\d+`).FindString(k.Release)
+	src := "linux-source-" + series
+	pkgs = append(pkgs, src)
+	p.logf("kernel %s: downloading %s", k.Name, strings.Join(pkgs, " "))
+	files, err := a.Download(ctx, debs, pkgs...)
+	if err != nil {
+		return err
+	}
+	for _, f := range files {
+		if strings.Contains(filepath.Base(f), "linux-source-") {
+			continue
+		}
+		if err := run(ctx, root, "dpkg-deb", "-x", f, root); err != nil {
+			return err
+		}
+	}
+	if k.Vmlinuz, err = p.vmlinuz(root, k); err != nil {
+		return err
+	}
+	modDir, err := firstDir(filepath.Join(root, "lib", "modules", k.Release), filepath.Join(root, "usr", "lib", "modules", k.Release))
+	if err != nil {
+		return fmt.Errorf("no modules directory for %s in the image", k.Release)
+	}
+	nsim, err := p.netdevsim(ctx, k, root, files, series)
+	if err != nil {
+		return fmt.Errorf("build netdevsim: %w", err)
+	}
+	return p.modules(k, modDir, nsim)
+}
+
+func firstDir(paths ...string) (string, error) {
+	for _, p := range paths {
+		if st, err := os.Stat(p); err == nil && st.IsDir() {
+			return p, nil
+		}
+	}
+	return "", os.ErrNotExist
+}
+
+func (p *Preparer) vmlinuz(root string, k *Kernel) (string, error) {
+	for _, c := range []string{
+		filepath.Join(root, "boot", "vmlinuz-"+k.Release),
+		filepath.Join(root, "usr", "lib", "modules", k.Release, "vmlinuz"),
+		filepath.Join(root, "lib", "modules", k.Release, "vmlinuz"),
+	} {
+		if _, err := os.Stat(c); err == nil {
+			dst := filepath.Join(k.Dir, "vmlinuz")
+			if err := os.Rename(c, dst); err != nil {
+				return "", err
+			}
+			return dst, nil
+		}
+	}
+	return "", fmt.Errorf("no vmlinuz for %s in the image packages", k.Release)
+}
+
+// netdevsim builds netdevsim.ko against the kernel's headers.
+func (p *Preparer) netdevsim(ctx context.Context, k *Kernel, root string, files []string, series string) (string, error) {
+	build := filepath.Join(k.Dir, "build")
+	var srcDeb string
+	for _, f := range files {
+		if strings.HasPrefix(filepath.Base(f), "linux-source-") {
+			srcDeb = f
+		}
+	}
+	if srcDeb == "" {
+		return "", errors.New("no linux-source package")
+	}
+	if err := os.MkdirAll(build, 0o755); err != nil {
+		return "", err
+	}
+	tarball := "linux-source-" + series + ".tar.xz"
+	// The source package holds one tarball: take netdevsim's directory.
+	err := run(ctx, build, "sh", "-c", fmt.Sprintf(
+		"dpkg-deb --fsys-tarfile %q | tar -xO ./usr/src/%s | tar -xJ --wildcards 'linux-source-%s/drivers/net/netdevsim/*'",
+		srcDeb, tarball, series))
+	if err != nil {
+		return "", err
+	}
+	nsimDir := filepath.Join(build, "linux-source-"+series, "drivers", "net", "netdevsim")
+	hdrDir := filepath.Join(root, "usr", "src", "linux-headers-"+k.Release)
+	// The headers' Makefile includes the common headers by absolute path.
+	mk := filepath.Join(hdrDir, "Makefile")
+	b, err := os.ReadFile(mk)
+	if err != nil {
+		return "", err
+	}
+	b = []byte(strings.ReplaceAll(string(b), " /usr/src/", " "+filepath.Join(root, "usr", "src")+"/"))
+	if err := os.WriteFile(mk, b, 0o644); err != nil {
+		return "", err
+	}
+	args := []string{"-C", hdrDir, "M=" + nsimDir, "CONFIG_NETDEVSIM=m",
+		// No pahole here: no BTF for the module.
+		"CONFIG_DEBUG_INFO_BTF_MODULES=",
+		// 6.12+ kernels are built with a newer gcc than Debian 12's.
+		"CONFIG_CC_HAS_MIN_FUNCTION_ALIGNMENT=",
+		"CC=" + hostGCC(), "HOSTCC=" + hostGCC(), "-j" + fmt.Sprint(runtime.NumCPU()), "modules"}
+	p.logf("kernel %s: building netdevsim against %s", k.Name, filepath.Base(hdrDir))
+	if err := run(ctx, build, "make", args...); err != nil {
+		return "", err
+	}
+	ko := filepath.Join(nsimDir, "netdevsim.ko")
+	if _, err := os.Stat(ko); err != nil {
+		return "", fmt.Errorf("make built no netdevsim.ko: %w", err)
+	}
+	return ko, nil
+}
+
+func hostGCC() string {
+	if p, err := exec.LookPath("gcc"); err == nil {
+		return p
+	}
+	return "gcc"
+}
+
+// modules collects veth, netdevsim and their dependencies in load order,
+// uncompressed, into k.Dir/modules. The dependencies come from each
+// module's own .modinfo (depends=): the packages ship no modules.dep, which
+// depmod writes at install time.
+func (p *Preparer) modules(k *Kernel, modDir, nsim string) error {
+	index := map[string]string{"netdevsim": nsim}
+	err := filepath.WalkDir(modDir, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() && strings.Contains(d.Name(), ".ko") {
+			if _, ok := index[modName(path)]; !ok {
+				index[modName(path)] = path
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	out := filepath.Join(k.Dir, "modules")
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return err
+	}
+	var order []string
+	var add func(name string) error
+	add = func(name string) error {
+		if slices.Contains(order, name) {
+			return nil
+		}
+		src, ok := index[name]
+		if !ok {
+			return nil // built into the kernel
+		}
+		dst := filepath.Join(out, name+".ko")
+		if err := uncompressTo(src, dst); err != nil {
+			return fmt.Errorf("module %s: %w", name, err)
+		}
+		deps, err := modinfoDepends(dst)
+		if err != nil {
+			return err
+		}
+		for _, d := range deps {
+			if err := add(d); err != nil {
+				return err
+			}
+		}
+		order = append(order, name)
+		k.Modules = append(k.Modules, dst)
+		return nil
+	}
+	for _, w := range Wanted {
+		if err := add(w); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func modName(path string) string {
+	b := filepath.Base(path)
+	for _, ext := range []string{".xz", ".zst", ".gz"} {
+		b = strings.TrimSuffix(b, ext)
+	}
+	return strings.ReplaceAll(strings.TrimSuffix(b, ".ko"), "-", "_")
+}
+
+// modinfoDepends reads the depends= line of a module's .modinfo section.
+func modinfoDepends(ko string) ([]string, error) {
+	f, err := elf.Open(ko)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	sec := f.Section(".modinfo")
+	if sec == nil {
+		return nil, fmt.Errorf("%s: no .modinfo", ko)
+	}
+	b, err := sec.Data()
+	if err != nil {
+		return nil, err
+	}
+	for _, kv := range strings.Split(string(b), "\x00") {
+		if v, ok := strings.CutPrefix(kv, "depends="); ok {
+			var out []string
+			for _, d := range strings.Split(v, ",") {
+				if d != "" {
+					out = append(out, strings.ReplaceAll(d, "-", "_"))
+				}
+			}
+			return out, nil
+		}
+	}
+	return nil, nil
+}
+
+// uncompressTo copies a module, uncompressing .xz and .zst (busybox's
+// insmod reads plain .ko).
+func uncompressTo(src, dst string) error {
+	var cmd *exec.Cmd
+	switch {
+	case strings.HasSuffix(src, ".xz"):
+		cmd = exec.Command("xz", "-dc", src)
+	case strings.HasSuffix(src, ".zst"):
+		cmd = exec.Command("zstd", "-dc", src)
+	case strings.HasSuffix(src, ".gz"):
+		cmd = exec.Command("gzip", "-dc", src)
+	default:
+		b, err := os.ReadFile(src)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(dst, b, 0o644)
+	}
+	out, err := os.Create(dst)
+	if err != nil {
+		return err
+	}
+	defer out.Close()
+	cmd.Stdout = out
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("uncompress %s: %w", src, err)
+	}
+	return nil
+}

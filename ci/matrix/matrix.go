@@ -1,0 +1,179 @@
+// Package matrix runs xdplab on several Debian kernels, one QEMU VM each:
+// in every VM it probes a veth pair and a netdevsim device, runs the chosen
+// programs in every mode the veth supports, and offload mode on netdevsim
+// (control plane only), then hands the files back. A kernel that fails is
+// reported with its console log and the others go on.
+package matrix
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/xdplab/xdplab/ci/kernels"
+	"github.com/xdplab/xdplab/ci/vm"
+)
+
+// Options configure a matrix run.
+type Options struct {
+	Kernels []kernels.Spec
+	Cache   string // kernels and apt lists
+	Out     string // results, probe reports and console logs, per kernel
+	Xdplab  string // the static xdplab binary to put in the VMs
+	// Programs, Duration and Trials shape the veth run in each VM.
+	Programs []string
+	Duration time.Duration
+	Trials   int
+	Timeout  time.Duration // per VM
+	Log      io.Writer
+}
+
+// KernelRun is one kernel's outcome.
+type KernelRun struct {
+	Spec    kernels.Spec
+	Kernel  *kernels.Kernel
+	Dir     string            // where its files and console log are
+	Files   map[string]string // name -> path
+	Status  map[string]int
+	Accel   string
+	Elapsed time.Duration
+	Err     error
+	Console string // path of the console log
+}
+
+// The steps of the script, in order, and the files they write.
+var steps = []struct{ name, file string }{
+	{"probe-veth", "probe-veth.json"},
+	{"probe-netdevsim", "probe-netdevsim.json"},
+	{"run-veth", "run-veth.json"},
+	{"run-netdevsim", "run-netdevsim.json"},
+}
+
+// script is the VM's /init.
+func script(o Options, modules []string) string {
+	var b strings.Builder
+	b.WriteString(`#!/bin/busybox sh
+/bin/busybox --install -s /bin
+export PATH=/bin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev 2>/dev/null
+mount -t tmpfs run /run
+mount -t tmpfs tmp /tmp
+mount -t bpf bpf /sys/fs/bpf
+mount -t debugfs debugfs /sys/kernel/debug
+echo "@@XDPLAB-KERNEL $(uname -r)"
+`)
+	for _, m := range modules {
+		name := strings.TrimSuffix(filepath.Base(m), ".ko")
+		b.WriteString(vm.Step("insmod-"+name, "insmod /lib/modules/"+filepath.Base(m)))
+	}
+	b.WriteString(`echo "1 2" > /sys/bus/netdevsim/new_device
+sleep 1
+set -- $(ls /sys/bus/netdevsim/devices/netdevsim1/net/ 2>/dev/null | sort)
+P0=$1; P1=$2
+echo "@@XDPLAB-NETDEVSIM $P0 $P1"
+cd /tmp
+`)
+	dur := fmt.Sprintf("%ds", int(o.Duration.Seconds()))
+	b.WriteString(vm.Step("probe-veth", "/xdplab probe -o /out/probe-veth.json > /out/probe-veth.txt 2>&1"))
+	b.WriteString(vm.Step("probe-netdevsim", "/xdplab probe --iface \"$P0\" --attach -o /out/probe-netdevsim.json > /out/probe-netdevsim.txt 2>&1"))
+	b.WriteString(vm.Step("run-veth", fmt.Sprintf("/xdplab run --prog %s --duration %s --warmup 1s --trials %d --prog-stats 1s --no-calibrate -q -o /out/run-veth.json > /out/run-veth.txt 2>&1",
+		strings.Join(o.Programs, ","), dur, o.Trials)))
+	b.WriteString(vm.Step("run-netdevsim", "/xdplab run --iface \"$P0\" --peer \"$P1\" --prog drop --modes offload --no-calibrate --trials 1 --duration 1s --prog-stats 0 -q -o /out/run-netdevsim.json > /out/run-netdevsim.txt 2>&1"))
+	b.WriteString("dmesg > /out/dmesg.txt\n")
+	b.WriteString(vm.SendFiles("/out"))
+	b.WriteString("poweroff -f\n")
+	return b.String()
+}
+
+// Run runs every kernel, one after another; a kernel's failure is in its
+// KernelRun, not in the error, which is for what stops the whole matrix.
+func Run(ctx context.Context, o Options) ([]*KernelRun, error) {
+	if o.Timeout == 0 {
+		o.Timeout = 10 * time.Minute
+	}
+	if o.Duration == 0 {
+		o.Duration = 2 * time.Second
+	}
+	if o.Trials == 0 {
+		o.Trials = 2
+	}
+	if len(o.Programs) == 0 {
+		o.Programs = []string{"drop"}
+	}
+	if _, err := os.Stat(o.Xdplab); err != nil {
+		return nil, fmt.Errorf("matrix: the xdplab binary for the VMs: %w", err)
+	}
+	p := &kernels.Preparer{Cache: o.Cache, Log: o.Log}
+	var out []*KernelRun
+	for _, s := range o.Kernels {
+		if err := ctx.Err(); err != nil {
+			return out, err
+		}
+		kr := &KernelRun{Spec: s, Dir: filepath.Join(o.Out, s.Name), Files: map[string]string{}}
+		out = append(out, kr)
+		kr.Err = runOne(ctx, o, p, kr)
+		if kr.Err != nil && o.Log != nil {
+			fmt.Fprintf(o.Log, "kernel %s: FAILED: %v\n", s.Name, kr.Err)
+		}
+	}
+	return out, nil
+}
+
+func runOne(ctx context.Context, o Options, p *kernels.Preparer, kr *KernelRun) error {
+	if err := os.MkdirAll(kr.Dir, 0o755); err != nil {
+		return err
+	}
+	k, err := p.Prepare(ctx, kr.Spec)
+	if err != nil {
+		return err
+	}
+	kr.Kernel = k
+	files := map[string]string{"xdplab": o.Xdplab}
+	for _, m := range k.Modules {
+		files["lib/modules/"+filepath.Base(m)] = m
+	}
+	initrd := filepath.Join(kr.Dir, "initramfs.cpio.gz")
+	if err := (vm.Image{Files: files, Init: script(o, k.Modules)}).Build(initrd); err != nil {
+		return err
+	}
+	defer os.Remove(initrd)
+	if o.Log != nil {
+		fmt.Fprintf(o.Log, "kernel %s: booting %s in QEMU (%s)\n", kr.Spec.Name, k.Release, vm.Accel())
+	}
+	res, verr := vm.Run(ctx, vm.Options{Kernel: k.Vmlinuz, Initrd: initrd, Timeout: o.Timeout})
+	if res != nil {
+		kr.Console = filepath.Join(kr.Dir, "console.log")
+		_ = os.WriteFile(kr.Console, res.Console, 0o644)
+		kr.Status, kr.Accel, kr.Elapsed = res.Status, res.Accel, res.Elapsed
+		for name, b := range res.Files {
+			path := filepath.Join(kr.Dir, name)
+			if err := os.WriteFile(path, b, 0o644); err != nil {
+				return err
+			}
+			kr.Files[name] = path
+		}
+	}
+	if verr != nil {
+		return fmt.Errorf("kernel %s (%s): %w; console log: %s", kr.Spec.Name, k.Release, verr, kr.Console)
+	}
+	var failed []string
+	for name, st := range kr.Status {
+		if st != 0 && strings.HasPrefix(name, "insmod-") {
+			failed = append(failed, fmt.Sprintf("%s exited %d", name, st))
+		}
+	}
+	if len(failed) > 0 {
+		return fmt.Errorf("kernel %s (%s): %s; console log: %s", kr.Spec.Name, k.Release, strings.Join(failed, ", "), kr.Console)
+	}
+	return nil
+}
+
+// ErrFailed says some kernel or expected mode failed.
+var ErrFailed = errors.New("matrix: a kernel or a mode that should work failed")

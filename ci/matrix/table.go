@@ -1,0 +1,181 @@
+package matrix
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/xdplab/xdplab/offload"
+	"github.com/xdplab/xdplab/results"
+	"github.com/xdplab/xdplab/results/compare"
+)
+
+// Row is one kernel and mode of the matrix table.
+type Row struct {
+	Kernel, Release, Mode, Device string
+	Attach                        string // ok, or why not
+	Expected                      bool   // this mode must work here
+	Programs                      []string
+	Mpps                          []string // per program: median (emulated)
+	Drop                          string   // drop's share of offered, for the drop program
+	Generator                     string
+	Note                          string
+}
+
+func readProbe(path string) (*offload.Report, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var r offload.Report
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return &r, nil
+}
+
+// Rows builds the table: per kernel, generic and native on veth, offload on
+// netdevsim.
+func Rows(krs []*KernelRun) []Row {
+	var rows []Row
+	for _, kr := range krs {
+		rel := ""
+		if kr.Kernel != nil {
+			rel = kr.Kernel.Release
+		}
+		if kr.Err != nil && len(kr.Files) == 0 {
+			for _, m := range []string{"generic", "native", "offload"} {
+				rows = append(rows, Row{Kernel: kr.Spec.Name, Release: rel, Mode: m, Expected: true, Attach: "kernel failed"})
+			}
+			continue
+		}
+		var run *results.Run
+		if p, ok := kr.Files["run-veth.json"]; ok {
+			run, _ = results.ReadFile(p)
+		}
+		veth, _ := readProbe(kr.Files["probe-veth.json"])
+		nsim, _ := readProbe(kr.Files["probe-netdevsim.json"])
+		for _, m := range []string{"generic", "native"} {
+			r := Row{Kernel: kr.Spec.Name, Release: rel, Mode: m, Device: "veth", Expected: true, Attach: "no probe report"}
+			if veth != nil && len(veth.Interfaces) > 0 {
+				r.Attach = veth.Interfaces[0].Detected.Modes[m].String()
+			}
+			if run != nil {
+				r.Generator = run.Config.Generator
+				for _, res := range run.Results {
+					if res.Mode != m {
+						continue
+					}
+					r.Programs = append(r.Programs, res.Program.Name)
+					r.Mpps = append(r.Mpps, fmt.Sprintf("%.3f", res.Summary.ThroughputPPS.Median/1e6))
+					if res.Program.Name == "drop" && len(res.Trials) > 0 {
+						var off, drop uint64
+						for _, t := range res.Trials {
+							off += t.Raw.Generator.Packets
+							drop += t.Raw.Program["drop"].Packets
+						}
+						if off > 0 {
+							r.Drop = fmt.Sprintf("%.2f%%", 100*float64(drop)/float64(off))
+						}
+					}
+				}
+			} else {
+				r.Note = "no run results (" + statusOf(kr, "run-veth") + ")"
+			}
+			rows = append(rows, r)
+		}
+		r := Row{Kernel: kr.Spec.Name, Release: rel, Mode: "offload", Device: "netdevsim", Expected: true, Attach: "no probe report"}
+		if nsim != nil && len(nsim.Interfaces) > 0 {
+			r.Attach = nsim.Interfaces[0].Detected.Modes["offload"].String()
+			r.Device = nsim.Interfaces[0].Driver.Driver
+		}
+		if p, ok := kr.Files["run-netdevsim.json"]; ok {
+			if nr, err := results.ReadFile(p); err == nil {
+				for _, res := range nr.Results {
+					if res.ControlPlaneOnly {
+						r.Programs, r.Mpps = append(r.Programs, res.Program.Name), append(r.Mpps, "-")
+						r.Note = "control plane only: netdevsim runs no offloaded program on packets"
+					}
+				}
+			}
+		} else {
+			r.Note = "no offload run (" + statusOf(kr, "run-netdevsim") + ")"
+		}
+		rows = append(rows, r)
+	}
+	return rows
+}
+
+func statusOf(kr *KernelRun, step string) string {
+	st, ok := kr.Status[step]
+	if !ok {
+		return step + " did not run"
+	}
+	return fmt.Sprintf("%s exited %d", step, st)
+}
+
+// Failures lists expected modes that did not attach, and failed kernels.
+func Failures(krs []*KernelRun, rows []Row) []string {
+	var out []string
+	for _, kr := range krs {
+		if kr.Err != nil {
+			out = append(out, kr.Err.Error())
+		}
+	}
+	for _, r := range rows {
+		if r.Expected && !strings.HasPrefix(r.Attach, "ok") && r.Attach != "kernel failed" {
+			out = append(out, fmt.Sprintf("kernel %s: %s on %s: %s", r.Kernel, r.Mode, r.Device, r.Attach))
+		} else if r.Expected && strings.HasPrefix(r.Note, "no ") {
+			out = append(out, fmt.Sprintf("kernel %s: %s on %s: %s", r.Kernel, r.Mode, r.Device, r.Note))
+		}
+	}
+	return out
+}
+
+// WriteTable writes the kernel x mode table.
+func WriteTable(w io.Writer, krs []*KernelRun) error {
+	rows := Rows(krs)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "kernel\trelease\tmode\tdevice\tattach\tprograms\tMpps (emulated)\tdrop\tgenerator\tnote\t")
+	for _, r := range rows {
+		attach := r.Attach
+		if i := strings.Index(attach, " ("); i > 0 && strings.HasPrefix(attach, "ok") {
+			attach = "ok"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", r.Kernel, r.Release, r.Mode, dash(r.Device), attach,
+			dash(strings.Join(r.Programs, ",")), dash(strings.Join(r.Mpps, ",")), dash(r.Drop), dash(r.Generator), r.Note)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintln(w, "\nMpps: median over trials inside a QEMU VM (emulated CPU): compare kernels and modes with each other, never with bare metal.")
+	for _, kr := range krs {
+		if kr.Kernel != nil {
+			fmt.Fprintf(w, "%s: %s %s, %s, VM %.0fs; files in %s\n", kr.Spec.Name, kr.Kernel.Package, kr.Kernel.Version, kr.Accel, kr.Elapsed.Seconds(), kr.Dir)
+		}
+	}
+	return nil
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// Inputs are the veth runs of every kernel, for results/compare.
+func Inputs(krs []*KernelRun) []compare.Input {
+	var in []compare.Input
+	for _, kr := range krs {
+		if p, ok := kr.Files["run-veth.json"]; ok {
+			if r, err := results.ReadFile(p); err == nil {
+				in = append(in, compare.Input{Label: kr.Spec.Name, Run: r})
+			}
+		}
+	}
+	return in
+}

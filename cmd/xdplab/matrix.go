@@ -1,0 +1,109 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/xdplab/xdplab/bpf"
+	"github.com/xdplab/xdplab/ci/kernels"
+	"github.com/xdplab/xdplab/ci/matrix"
+	"github.com/xdplab/xdplab/results/compare"
+)
+
+func defaultCache() string {
+	if d := os.Getenv("XDPLAB_CACHE"); d != "" {
+		return d
+	}
+	return "/var/cache/xdplab"
+}
+
+func newMatrixCmd(stdout, stderr io.Writer) *cobra.Command {
+	var (
+		kernelList, cache, out, binary string
+		progs                          []string
+		duration, timeout              time.Duration
+		trials                         int
+	)
+	cmd := &cobra.Command{
+		Use:   "matrix [--kernels 5.10,6.1,6.12,sid]",
+		Short: "Run xdplab on several Debian kernels, one QEMU VM each, and compare them",
+		Long: `matrix fetches each Debian kernel (bullseye 5.10, bookworm 6.1, trixie 6.12,
+sid, or a linux-image-* package you name) through a private apt
+configuration, builds netdevsim for it out of tree, and boots it in QEMU
+(KVM where /dev/kvm exists, TCG otherwise) with an initramfs holding busybox,
+this xdplab and the modules. In each VM: xdplab probe on a veth pair and on
+netdevsim, xdplab run of the programs in every mode the veth supports, and
+offload mode on netdevsim (control plane only). Kernels are cached under
+--cache, keyed by package version and build recipe.
+
+It prints one table, kernel x mode (attach result, Mpps inside the VM,
+marked emulated), then the comparison across kernels, and exits 1 when a
+kernel fails or a mode that should work does not. A failed kernel's console
+log is kept and the others go on.
+
+Needs root, apt-get (Debian or Ubuntu), dpkg-deb, make and gcc,
+qemu-system-x86 and busybox-static.`,
+		Example: `  sudo xdplab matrix --kernels 5.10,sid
+  sudo XDPLAB_CACHE=/srv/cache xdplab matrix --prog drop,tx --trials 3`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			specs, err := kernels.ParseList(kernelList)
+			if err != nil {
+				return &usageError{fmt.Errorf("--kernels: %w", err)}
+			}
+			for _, p := range progs {
+				if _, err := bpf.LookupBuiltin(p); err != nil {
+					return &usageError{err}
+				}
+			}
+			if binary == "" {
+				if binary, err = os.Executable(); err != nil {
+					return err
+				}
+			}
+			if out == "" {
+				out = filepath.Join(DefaultResultsDir, "matrix-"+time.Now().UTC().Format("20060102-150405"))
+			}
+			krs, err := matrix.Run(cmd.Context(), matrix.Options{
+				Kernels: specs, Cache: cache, Out: out, Xdplab: binary,
+				Programs: progs, Duration: duration, Trials: trials, Timeout: timeout, Log: stderr,
+			})
+			if err != nil {
+				return err
+			}
+			if err := matrix.WriteTable(stdout, krs); err != nil {
+				return err
+			}
+			if in := matrix.Inputs(krs); len(in) > 1 {
+				c, err := compare.Compare(in, compare.Options{By: compare.ByKernel, Threshold: 5})
+				if err == nil {
+					fmt.Fprintln(stdout)
+					err = c.WriteText(stdout)
+				}
+				if err != nil {
+					return err
+				}
+			}
+			if f := matrix.Failures(krs, matrix.Rows(krs)); len(f) > 0 {
+				return fmt.Errorf("%w:\n  %s", matrix.ErrFailed, strings.Join(f, "\n  "))
+			}
+			return nil
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&kernelList, "kernels", "5.10,6.1,6.12,sid", "kernels: 5.10, 6.1, 6.12, sid (or suite names) or linux-image-* packages")
+	fl.StringVar(&cache, "cache", defaultCache(), "cache of kernels and apt lists (also $XDPLAB_CACHE)")
+	fl.StringVarP(&out, "output", "o", "", "directory for each kernel's files (default "+DefaultResultsDir+"/matrix-<time>)")
+	fl.StringVar(&binary, "binary", "", "the static xdplab to put in the VMs (default: this one)")
+	fl.StringSliceVar(&progs, "prog", []string{"drop"}, "built-in programs to run on veth in each VM")
+	fl.DurationVar(&duration, "duration", 2*time.Second, "trial length in the VMs")
+	fl.IntVar(&trials, "trials", 2, "trials per program and mode in the VMs")
+	fl.DurationVar(&timeout, "timeout", 10*time.Minute, "how long one VM may run")
+	return cmd
+}
