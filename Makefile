@@ -4,7 +4,7 @@ GO      ?= $(shell command -v go 2>/dev/null || echo /usr/local/go/bin/go)
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 
-.PHONY: all build generate check-generate test test-unit lint demo report-screenshot clean
+.PHONY: all build generate check-generate test test-unit lint demo report-screenshot matrix clean
 
 all: build
 
@@ -35,6 +35,13 @@ lint:
 # The README's main job: a quick comparison of modes on a veth pair.
 demo: build
 	./xdplab run --prog drop,pass,tx --duration 2s --trials 3
+
+# The kernel matrix in QEMU (root; apt-get install qemu-system-x86
+# busybox-static). Kernels are cached in $(XDPLAB_CACHE).
+KERNELS      ?= 5.10,6.1,6.12,sid
+XDPLAB_CACHE ?= /var/cache/xdplab
+matrix: build
+	XDPLAB_CACHE=$(XDPLAB_CACHE) ./xdplab matrix --kernels $(KERNELS)
 
 # The HTML report of the committed fixtures (two runs, two kernels, a probe
 # report) and a PNG of it from headless Chromium (apt-get install chromium).

@@ -54,15 +54,19 @@ var liveFrames = probe{fn: func() error {
 		return fmt.Errorf("probe live frames: %w", err)
 	}
 	defer prog.Close()
+	// Kernels before 5.18 ignore the flag and run an ordinary test run;
+	// batch_size, added with live frames, is past the end of their
+	// attribute, which they refuse (E2BIG) when it is not zero.
 	_, err = prog.Run(&ebpf.RunOptions{
-		Data:   make([]byte, 64),
-		Repeat: 1,
-		Flags:  unix.BPF_F_TEST_XDP_LIVE_FRAMES,
+		Data:      make([]byte, 64),
+		Repeat:    1,
+		Flags:     unix.BPF_F_TEST_XDP_LIVE_FRAMES,
+		BatchSize: 1,
 	})
 	switch {
 	case err == nil:
 		return nil
-	case errors.Is(err, unix.EINVAL), errors.Is(err, unix.EOPNOTSUPP), errors.Is(err, ebpf.ErrNotSupported):
+	case errors.Is(err, unix.EINVAL), errors.Is(err, unix.E2BIG), errors.Is(err, unix.EOPNOTSUPP), errors.Is(err, ebpf.ErrNotSupported):
 		return fmt.Errorf("BPF_PROG_RUN live frames (kernel 5.18+): %w", ebpf.ErrNotSupported)
 	}
 	return fmt.Errorf("probe live frames: %w", err)

@@ -341,13 +341,20 @@ func (p *Preparer) netdevsim(ctx context.Context, k *Kernel, root string, files 
 	}
 	nsimDir := filepath.Join(build, "linux-source-"+series, "drivers", "net", "netdevsim")
 	hdrDir := filepath.Join(root, "usr", "src", "linux-headers-"+k.Release)
-	// The headers' Makefile includes the common headers by absolute path.
+	if err := p.hostObjtool(ctx, k, root, build, srcDeb, tarball, series); err != nil {
+		return "", err
+	}
+	if err := p.suiteGlibc(ctx, k, root, build); err != nil {
+		return "", err
+	}
+	// The headers' Makefile names the common headers (and, from 7.x, its
+	// own directory) by absolute path.
 	mk := filepath.Join(hdrDir, "Makefile")
 	b, err := os.ReadFile(mk)
 	if err != nil {
 		return "", err
 	}
-	b = []byte(strings.ReplaceAll(string(b), " /usr/src/", " "+filepath.Join(root, "usr", "src")+"/"))
+	b = []byte(strings.ReplaceAll(string(b), "/usr/src/", filepath.Join(root, "usr", "src")+"/"))
 	if err := os.WriteFile(mk, b, 0o644); err != nil {
 		return "", err
 	}
@@ -366,6 +373,112 @@ func (p *Preparer) netdevsim(ctx context.Context, k *Kernel, root string, files 
 		return "", fmt.Errorf("make built no netdevsim.ko: %w", err)
 	}
 	return ko, nil
+}
+
+// hostObjtool makes sure the kbuild package's objtool runs here: Debian
+// builds it against its suite's glibc, and trixie's and sid's need a newer
+// one than bookworm has. Where it does not run, objtool is built from the
+// kernel's own source with the host's compiler and put in its place.
+func (p *Preparer) hostObjtool(ctx context.Context, k *Kernel, root, build, srcDeb, tarball, series string) error {
+	// From 6.12 on, objtool is a wrapper that runs objtool.real-$SRCARCH.
+	tools, _ := filepath.Glob(filepath.Join(root, "usr", "lib", "linux-kbuild-*", "tools", "objtool", "objtool.real-x86"))
+	if len(tools) == 0 {
+		tools, _ = filepath.Glob(filepath.Join(root, "usr", "lib", "linux-kbuild-*", "tools", "objtool", "objtool"))
+	}
+	if len(tools) == 0 {
+		return nil // this kernel's kbuild has no objtool
+	}
+	if out, err := exec.CommandContext(ctx, tools[0], "--help").CombinedOutput(); err == nil || !strings.Contains(string(out), "GLIBC") {
+		return nil
+	}
+	p.logf("kernel %s: the packaged objtool needs a newer glibc: building it from linux-source-%s", k.Name, series)
+	err := run(ctx, build, "sh", "-c", fmt.Sprintf(
+		"dpkg-deb --fsys-tarfile %q | tar -xO ./usr/src/%s | tar -xJ --wildcards 'linux-source-%[3]s/tools/*' 'linux-source-%[3]s/include/*' 'linux-source-%[3]s/arch/x86/*' 'linux-source-%[3]s/scripts/*'",
+		srcDeb, tarball, series))
+	if err != nil {
+		return err
+	}
+	src := filepath.Join(build, "linux-source-"+series, "tools", "objtool")
+	if err := run(ctx, src, "make", "-j"+fmt.Sprint(runtime.NumCPU()), "CC="+hostGCC(), "HOSTCC="+hostGCC()); err != nil {
+		return fmt.Errorf("build objtool (apt-get install libelf-dev): %w", err)
+	}
+	b, err := os.ReadFile(filepath.Join(src, "objtool"))
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(tools[0], b, 0o755)
+}
+
+// suiteGlibc makes the kbuild package's other host programs (modpost,
+// fixdep, ...) run where they need a newer glibc than the host's: each such
+// program is wrapped to start through the dynamic loader of its own suite's
+// libc6, fetched with the same private apt configuration.
+func (p *Preparer) suiteGlibc(ctx context.Context, k *Kernel, root, build string) error {
+	var broken []string
+	kbuild, _ := filepath.Glob(filepath.Join(root, "usr", "lib", "linux-kbuild-*"))
+	for _, dir := range kbuild {
+		_ = filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+			if err != nil || d.IsDir() || d.Type()&os.ModeSymlink != 0 {
+				return nil
+			}
+			if info, err := d.Info(); err != nil || info.Mode()&0o111 == 0 {
+				return nil
+			}
+			f, err := elf.Open(path)
+			if err != nil {
+				return nil // a script
+			}
+			f.Close()
+			cmd := exec.CommandContext(ctx, path)
+			cmd.Env = append(os.Environ(), "LD_TRACE_LOADED_OBJECTS=1")
+			out, _ := cmd.CombinedOutput()
+			if strings.Contains(string(out), "GLIBC_") && strings.Contains(string(out), "not found") {
+				broken = append(broken, path)
+			}
+			return nil
+		})
+	}
+	if len(broken) == 0 {
+		return nil
+	}
+	a, err := p.apt(ctx, k.Suite)
+	if err != nil {
+		return err
+	}
+	debs, err := a.Download(ctx, filepath.Join(build, "glibc-debs"), "libc6")
+	if err != nil {
+		return err
+	}
+	glibc := filepath.Join(build, "glibc")
+	if err := run(ctx, build, "dpkg-deb", "-x", debs[0], glibc); err != nil {
+		return err
+	}
+	loader, err := firstFile(filepath.Join(glibc, "usr", "lib64", "ld-linux-x86-64.so.2"), filepath.Join(glibc, "lib64", "ld-linux-x86-64.so.2"),
+		filepath.Join(glibc, "usr", "lib", "x86_64-linux-gnu", "ld-linux-x86-64.so.2"), filepath.Join(glibc, "lib", "x86_64-linux-gnu", "ld-linux-x86-64.so.2"))
+	if err != nil {
+		return fmt.Errorf("libc6 of %s has no dynamic loader", k.Suite)
+	}
+	libs := filepath.Join(glibc, "usr", "lib", "x86_64-linux-gnu") + ":" + filepath.Join(glibc, "lib", "x86_64-linux-gnu")
+	for _, b := range broken {
+		p.logf("kernel %s: %s needs %s's glibc: wrapping it", k.Name, filepath.Base(b), k.Suite)
+		if err := os.Rename(b, b+".suite"); err != nil {
+			return err
+		}
+		wrapper := fmt.Sprintf("#!/bin/sh\nexec %q --library-path %q %q \"$@\"\n", loader, libs, b+".suite")
+		if err := os.WriteFile(b, []byte(wrapper), 0o755); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func firstFile(paths ...string) (string, error) {
+	for _, p := range paths {
+		if st, err := os.Stat(p); err == nil && !st.IsDir() {
+			return p, nil
+		}
+	}
+	return "", os.ErrNotExist
 }
 
 func hostGCC() string {
@@ -499,4 +612,12 @@ func uncompressTo(src, dst string) error {
 		return fmt.Errorf("uncompress %s: %w", src, err)
 	}
 	return nil
+}
+
+// DefaultCache is $XDPLAB_CACHE, or /var/cache/xdplab.
+func DefaultCache() string {
+	if d := os.Getenv("XDPLAB_CACHE"); d != "" {
+		return d
+	}
+	return "/var/cache/xdplab"
 }

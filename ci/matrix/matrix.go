@@ -31,6 +31,10 @@ type Options struct {
 	Trials   int
 	Timeout  time.Duration // per VM
 	Log      io.Writer
+	// BeforeSteps adds shell lines to a kernel's VM script (by the
+	// kernel's name), run after the modules load and before xdplab: to
+	// set up, or to inject a fault in tests.
+	BeforeSteps map[string]string
 }
 
 // KernelRun is one kernel's outcome.
@@ -55,7 +59,7 @@ var steps = []struct{ name, file string }{
 }
 
 // script is the VM's /init.
-func script(o Options, modules []string) string {
+func script(o Options, name string, modules []string) string {
 	var b strings.Builder
 	b.WriteString(`#!/bin/busybox sh
 /bin/busybox --install -s /bin
@@ -80,6 +84,9 @@ P0=$1; P1=$2
 echo "@@XDPLAB-NETDEVSIM $P0 $P1"
 cd /tmp
 `)
+	if extra := o.BeforeSteps[name]; extra != "" {
+		b.WriteString(extra + "\n")
+	}
 	dur := fmt.Sprintf("%ds", int(o.Duration.Seconds()))
 	b.WriteString(vm.Step("probe-veth", "/xdplab probe -o /out/probe-veth.json > /out/probe-veth.txt 2>&1"))
 	b.WriteString(vm.Step("probe-netdevsim", "/xdplab probe --iface \"$P0\" --attach -o /out/probe-netdevsim.json > /out/probe-netdevsim.txt 2>&1"))
@@ -140,14 +147,17 @@ func runOne(ctx context.Context, o Options, p *kernels.Preparer, kr *KernelRun) 
 		files["lib/modules/"+filepath.Base(m)] = m
 	}
 	initrd := filepath.Join(kr.Dir, "initramfs.cpio.gz")
-	if err := (vm.Image{Files: files, Init: script(o, k.Modules)}).Build(initrd); err != nil {
+	if err := (vm.Image{Files: files, Init: script(o, kr.Spec.Name, k.Modules)}).Build(initrd); err != nil {
 		return err
 	}
 	defer os.Remove(initrd)
 	if o.Log != nil {
-		fmt.Fprintf(o.Log, "kernel %s: booting %s in QEMU (%s)\n", kr.Spec.Name, k.Release, vm.Accel())
+		fmt.Fprintf(o.Log, "kernel %s: booting %s in QEMU\n", kr.Spec.Name, k.Release)
 	}
 	res, verr := vm.Run(ctx, vm.Options{Kernel: k.Vmlinuz, Initrd: initrd, Timeout: o.Timeout})
+	if res != nil && o.Log != nil {
+		fmt.Fprintf(o.Log, "kernel %s: VM ran %.0fs (%s)\n", kr.Spec.Name, res.Elapsed.Seconds(), res.Accel)
+	}
 	if res != nil {
 		kr.Console = filepath.Join(kr.Dir, "console.log")
 		_ = os.WriteFile(kr.Console, res.Console, 0o644)

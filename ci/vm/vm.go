@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"debug/elf"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -84,13 +85,18 @@ func (im Image) Build(out string) error {
 	return f.Close()
 }
 
+// checkStatic refuses anything but a static ELF executable (no program
+// interpreter): the initramfs has no dynamic loader.
 func checkStatic(path string) error {
-	b, err := os.ReadFile(path)
+	f, err := elf.Open(path)
 	if err != nil {
-		return fmt.Errorf("busybox: %w (Debian: apt-get install busybox-static)", err)
+		return fmt.Errorf("busybox %s: %w (Debian: apt-get install busybox-static)", path, err)
 	}
-	if bytes.Contains(b, []byte("/lib64/ld-linux")) {
-		return fmt.Errorf("%s is dynamically linked: the initramfs needs busybox-static", path)
+	defer f.Close()
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_INTERP {
+			return fmt.Errorf("%s is dynamically linked: the initramfs needs busybox-static", path)
+		}
 	}
 	return nil
 }

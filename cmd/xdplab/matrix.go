@@ -16,13 +16,6 @@ import (
 	"github.com/xdplab/xdplab/results/compare"
 )
 
-func defaultCache() string {
-	if d := os.Getenv("XDPLAB_CACHE"); d != "" {
-		return d
-	}
-	return "/var/cache/xdplab"
-}
-
 func newMatrixCmd(stdout, stderr io.Writer) *cobra.Command {
 	var (
 		kernelList, cache, out, binary string
@@ -98,7 +91,7 @@ qemu-system-x86 and busybox-static.`,
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&kernelList, "kernels", "5.10,6.1,6.12,sid", "kernels: 5.10, 6.1, 6.12, sid (or suite names) or linux-image-* packages")
-	fl.StringVar(&cache, "cache", defaultCache(), "cache of kernels and apt lists (also $XDPLAB_CACHE)")
+	fl.StringVar(&cache, "cache", kernels.DefaultCache(), "cache of kernels and apt lists (also $XDPLAB_CACHE)")
 	fl.StringVarP(&out, "output", "o", "", "directory for each kernel's files (default "+DefaultResultsDir+"/matrix-<time>)")
 	fl.StringVar(&binary, "binary", "", "the static xdplab to put in the VMs (default: this one)")
 	fl.StringSliceVar(&progs, "prog", []string{"drop"}, "built-in programs to run on veth in each VM")
