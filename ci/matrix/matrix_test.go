@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"testing"
 	"time"
 
@@ -29,7 +30,11 @@ func TestIntegrationMatrixGoesOnAfterFailures(t *testing.T) {
 		testenv.RequireTool(t, "busybox-static")
 	}
 	bin := filepath.Join(t.TempDir(), "xdplab")
-	build := exec.Command("go", "build", "-o", bin, "github.com/xdplab/xdplab/cmd/xdplab")
+	gocmd, err := exec.LookPath("go")
+	if err != nil {
+		gocmd = filepath.Join(runtime.GOROOT(), "bin", "go")
+	}
+	build := exec.Command(gocmd, "build", "-o", bin, "github.com/xdplab/xdplab/cmd/xdplab")
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	out, err := build.CombinedOutput()
 	require.NoError(t, err, string(out))
