@@ -4,7 +4,7 @@ GO      ?= $(shell command -v go 2>/dev/null || echo /usr/local/go/bin/go)
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 
-.PHONY: all build generate check-generate test test-unit lint demo report-screenshot matrix clean
+.PHONY: all build generate check-generate test test-unit fuzz lint demo report-screenshot matrix clean
 
 all: build
 
@@ -27,6 +27,11 @@ test:
 # The tests that need no privileges.
 test-unit:
 	$(GO) test -count=1 -run 'Test[^I]|TestI[^n]' ./...
+
+# The fuzz targets, briefly (CI runs this).
+FUZZTIME ?= 15s
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./scenarios
 
 lint:
 	@test -z "$$(gofmt -l .)" || { gofmt -l .; echo "gofmt: files above need formatting"; exit 1; }

@@ -25,6 +25,10 @@ func main() {
 		if errors.As(err, &ge) {
 			os.Exit(3)
 		}
+		var ee *expectError
+		if errors.As(err, &ee) {
+			os.Exit(4)
+		}
 		os.Exit(1)
 	}
 }

@@ -45,6 +45,7 @@ type runFlags struct {
 	iface       string
 	peer        string
 	force       bool
+	scenario    string
 }
 
 func newRunCmd(stdout, stderr io.Writer) *cobra.Command {
@@ -100,6 +101,7 @@ The results file (versioned JSON) goes to --output, by default
 	fl.StringVar(&f.format, "format", "text", "output on stdout: text or json")
 	fl.BoolVar(&f.json, "json", false, "shorthand for --format json")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no live line per second on stderr")
+	fl.StringVar(&f.scenario, "scenario", "", "run a scenario file (see scenarios/library); it replaces the measurement flags, --output names a directory")
 	fl.StringVar(&f.iface, "iface", "", "measure on this interface of the host (with --peer) instead of a veth pair")
 	fl.StringVar(&f.peer, "peer", "", "the host's interface cabled back to back to --iface; the generator sends on it")
 	fl.BoolVar(&f.force, "force", false, "accept an interface that carries the default route")
@@ -173,6 +175,9 @@ func runRun(cmd *cobra.Command, f *runFlags, stdout, stderr io.Writer) error {
 	format, err := outputFormat(f.format, f.json, cmd.Flags().Changed("format"))
 	if err != nil {
 		return err
+	}
+	if f.scenario != "" {
+		return runScenario(cmd, f, format, stdout, stderr)
 	}
 	cfg, err := f.config(cmd, stderr)
 	if err != nil {

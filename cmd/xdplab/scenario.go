@@ -1,0 +1,138 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/sys/unix"
+
+	"github.com/xdplab/xdplab/internal/runner"
+	"github.com/xdplab/xdplab/results"
+	"github.com/xdplab/xdplab/scenarios"
+)
+
+// expectError is a scenario expectation that did not hold: exit status 4.
+type expectError struct{ n int }
+
+func (e *expectError) Error() string {
+	return fmt.Sprintf("%d expectation(s) of the scenario did not hold", e.n)
+}
+
+func newScenarioCmd(stdout io.Writer) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "scenario",
+		Short: "Work with scenario files",
+	}
+	cmd.AddCommand(&cobra.Command{
+		Use:   "validate FILE...",
+		Short: "Check scenario files without running them",
+		Long: `validate parses each scenario file strictly (an unknown key, a wrong type or
+an out-of-range value is an error naming the file, the line and the key)
+and checks every expectation. It needs no root.`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(_ *cobra.Command, args []string) error {
+			var errs []error
+			for _, p := range args {
+				s, err := scenarios.Load(p)
+				if err != nil {
+					errs = append(errs, err)
+					continue
+				}
+				fmt.Fprintf(stdout, "%s: ok: %s, %d run(s), %d expectation(s)\n", p, s.File.Name, len(s.Configs), len(s.Expect))
+			}
+			if len(errs) > 0 {
+				return &usageError{errors.Join(errs...)}
+			}
+			return nil
+		},
+	})
+	return cmd
+}
+
+// scenarioFlagsOK lists run flags that a scenario file replaces.
+var scenarioReplaces = []string{"prog", "object", "program", "modes", "work", "size", "ipv6", "flows", "threads",
+	"generator", "duration", "warmup", "trials", "prog-stats", "no-calibrate", "iface", "peer", "force"}
+
+// runScenario runs every configuration of a scenario (one per frame size
+// and flow count), writes one results file each, and checks the
+// expectations.
+func runScenario(cmd *cobra.Command, f *runFlags, format string, stdout, stderr io.Writer) error {
+	for _, name := range scenarioReplaces {
+		if cmd.Flags().Changed(name) {
+			return usagef("--%s: the scenario file %s says that; change the file (or leave --scenario out)", name, f.scenario)
+		}
+	}
+	s, err := scenarios.Load(f.scenario)
+	if err != nil {
+		return &usageError{err}
+	}
+	if err := runner.CheckPrivileges(); err != nil {
+		return err
+	}
+	var uts unix.Utsname
+	_ = unix.Uname(&uts)
+	stamp := time.Now().UTC().Format("20060102T150405Z")
+	var runs []*results.Run
+	for i, cfg := range s.Configs {
+		cfg.RunID, cfg.Version = f.runID, toolVersion()
+		if !f.quiet {
+			cfg.Live = stderr
+		}
+		name := fmt.Sprintf("%s-%s-%s", s.File.Name, unix.ByteSliceToString(uts.Release[:]), stamp)
+		if len(s.Configs) > 1 {
+			name += fmt.Sprintf("-%dB-%dflows", cfg.FrameSize, cfg.Flows)
+		}
+		out := filepath.Join(DefaultResultsDir, name+".json")
+		if f.output != "" {
+			out = filepath.Join(f.output, name+".json")
+		}
+		fmt.Fprintf(stderr, "scenario %s: run %d of %d: %d-byte frames, %d flow(s)\n", s.File.Name, i+1, len(s.Configs), cfg.FrameSize, cfg.Flows)
+		run, err := runner.Run(cmd.Context(), cfg)
+		if err != nil {
+			if cmd.Context().Err() != nil {
+				return fmt.Errorf("interrupted: everything xdplab made was removed; results of finished runs were kept")
+			}
+			return err
+		}
+		run.Notes = append(run.Notes, fmt.Sprintf("scenario %s (%s)", s.File.Name, f.scenario))
+		if err := results.WriteFile(out, run); err != nil {
+			return err
+		}
+		fmt.Fprintf(stderr, "results written to %s\n", out)
+		runs = append(runs, run)
+		if format != "json" {
+			if err := results.WriteTable(stdout, run); err != nil {
+				return err
+			}
+			fmt.Fprintln(stdout)
+		}
+	}
+	verdicts := scenarios.Check(s.Expect, runs)
+	if format == "json" {
+		if err := writeOut(stdout, true, struct {
+			Scenario string              `json:"scenario"`
+			Runs     []*results.Run      `json:"runs"`
+			Verdicts []scenarios.Verdict `json:"verdicts"`
+		}{s.File.Name, runs, verdicts}, nil); err != nil {
+			return err
+		}
+	}
+	failed := 0
+	for _, v := range verdicts {
+		mark := "ok  "
+		if !v.Pass {
+			mark, failed = "FAIL", failed+1
+		}
+		where := strings.TrimSpace(fmt.Sprintf("%s %s %dB %d flow(s)", v.Program, v.Mode, v.FrameSize, v.Flows))
+		fmt.Fprintf(stderr, "%s %-28s %-34s %s\n", mark, v.Expectation, where, v.Got)
+	}
+	if failed > 0 {
+		return &expectError{n: failed}
+	}
+	return nil
+}

@@ -1,0 +1,174 @@
+package scenarios
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/xdplab/xdplab/results"
+)
+
+// Expectation is one line of a scenario's expect list, such as
+// "drop >= 99.9%", "loss <= 0.1%", "mpps[native] >= 1" or
+// "native[drop] >= 2x generic". The scope in brackets is a mode or a
+// program.
+type Expectation struct {
+	Text    string
+	Subject string // an action (drop, pass, tx, redirect, aborted), loss, mpps, or a mode
+	Mode    string // [mode] scope; empty: every mode
+	Program string // [program] scope; empty: every program
+	Op      string
+	Value   float64
+	Percent bool
+	// Against: the subject's throughput as a multiple of this mode's, for
+	// the same program, frame size and flows.
+	Against string
+}
+
+var (
+	exprRe  = regexp.MustCompile(`^\s*([a-z]+)(?:\[([a-z]+)\])?\s*(>=|<=|>|<)\s*([0-9]*\.?[0-9]+)\s*(%|x\s*([a-z]+))?\s*$`)
+	actions = []string{"aborted", "drop", "pass", "tx", "redirect"}
+	modes   = []string{"generic", "native", "offload"}
+)
+
+func in(s string, list []string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// ParseExpectation reads one expectation.
+func ParseExpectation(s string) (Expectation, error) {
+	m := exprRe.FindStringSubmatch(strings.ToLower(s))
+	if m == nil {
+		return Expectation{}, fmt.Errorf("%q: write SUBJECT[SCOPE] OP VALUE (SCOPE: a mode or a program), such as \"drop >= 99.9%%\", \"loss <= 0.1%%\", \"mpps[native] >= 1\" or \"native[drop] >= 2x generic\"", s)
+	}
+	v, _ := strconv.ParseFloat(m[4], 64)
+	e := Expectation{Text: s, Subject: m[1], Op: m[3], Value: v, Percent: m[5] == "%", Against: m[6]}
+	switch scope := m[2]; {
+	case scope == "":
+	case in(scope, modes):
+		e.Mode = scope
+	default:
+		e.Program = scope // a program's name, checked against the results
+	}
+	switch {
+	case e.Mode != "" && in(e.Subject, modes):
+		return e, fmt.Errorf("%q: a mode compared with another takes a program scope: \"native[drop] >= 2x generic\"", s)
+	case in(e.Subject, modes):
+		if e.Against == "" || !in(e.Against, modes) {
+			return e, fmt.Errorf("%q: a mode is compared with another: \"native >= 2x generic\"", s)
+		}
+	case in(e.Subject, actions) || e.Subject == "loss":
+		if !e.Percent {
+			return e, fmt.Errorf("%q: %s is a share: give it in percent (%s >= 99.9%%)", s, e.Subject, e.Subject)
+		}
+		if v > 100 {
+			return e, fmt.Errorf("%q: %g%% is more than all frames", s, v)
+		}
+	case e.Subject == "mpps":
+		if e.Percent || e.Against != "" {
+			return e, fmt.Errorf("%q: mpps is a rate: give a number (mpps >= 1)", s)
+		}
+	default:
+		return e, fmt.Errorf("%q: unknown subject %q: use an action (%s), loss, mpps, or a mode", s, e.Subject, strings.Join(actions, ", "))
+	}
+	return e, nil
+}
+
+// Verdict is one expectation checked against one result.
+type Verdict struct {
+	Expectation string
+	Program     string
+	Mode        string
+	FrameSize   int
+	Flows       int
+	Got         string
+	Pass        bool
+}
+
+func compareOp(op string, got, want float64) bool {
+	switch op {
+	case ">=":
+		return got >= want
+	case "<=":
+		return got <= want
+	case ">":
+		return got > want
+	}
+	return got < want
+}
+
+// Check evaluates the expectations on a scenario's runs.
+func Check(exp []Expectation, runs []*results.Run) []Verdict {
+	var out []Verdict
+	for _, e := range exp {
+		before := len(out)
+		for _, r := range runs {
+			byMode := map[string]map[string]*results.Result{} // program -> mode -> result
+			for i := range r.Results {
+				res := &r.Results[i]
+				if byMode[res.Program.Name] == nil {
+					byMode[res.Program.Name] = map[string]*results.Result{}
+				}
+				byMode[res.Program.Name][res.Mode] = res
+			}
+			for i := range r.Results {
+				res := &r.Results[i]
+				if res.ControlPlaneOnly || (e.Mode != "" && res.Mode != e.Mode) || (e.Program != "" && res.Program.Name != e.Program) {
+					continue
+				}
+				v := Verdict{Expectation: e.Text, Program: res.Program.Name, Mode: res.Mode, FrameSize: r.Config.FrameSize, Flows: r.Config.Flows}
+				switch {
+				case in(e.Subject, modes):
+					if res.Mode != e.Subject {
+						continue
+					}
+					other := byMode[res.Program.Name][e.Against]
+					if other == nil || other.Summary.ThroughputPPS.Median == 0 {
+						v.Got = fmt.Sprintf("no %s result to compare with", e.Against)
+						break
+					}
+					ratio := res.Summary.ThroughputPPS.Median / other.Summary.ThroughputPPS.Median
+					v.Got = fmt.Sprintf("%.2fx (%.3f vs %.3f Mpps)", ratio, res.Summary.ThroughputPPS.Median/1e6, other.Summary.ThroughputPPS.Median/1e6)
+					v.Pass = compareOp(e.Op, ratio, e.Value)
+				case e.Subject == "loss":
+					got := res.Summary.Loss.Median * 100
+					v.Got, v.Pass = fmt.Sprintf("%.4f%%", got), compareOp(e.Op, got, e.Value)
+				case e.Subject == "mpps":
+					got := res.Summary.ThroughputPPS.Median / 1e6
+					v.Got, v.Pass = fmt.Sprintf("%.3f Mpps", got), compareOp(e.Op, got, e.Value)
+				default: // an action's share of the frames offered
+					// to the built-in whose action it is
+					if res.Program.Counted && res.Program.Expected != e.Subject {
+						continue
+					}
+					if !res.Program.Counted {
+						v.Got = "a user's program has no xdplab counters to tell actions apart"
+						break
+					}
+					var act, offered uint64
+					for _, t := range res.Trials {
+						act += t.Raw.Program[e.Subject].Packets
+						offered += t.Raw.Generator.Packets
+					}
+					if offered == 0 {
+						v.Got = "nothing offered"
+						break
+					}
+					got := 100 * float64(act) / float64(offered)
+					v.Got, v.Pass = fmt.Sprintf("%.3f%% of offered", got), compareOp(e.Op, got, e.Value)
+				}
+				out = append(out, v)
+			}
+		}
+		if len(out) == before {
+			out = append(out, Verdict{Expectation: e.Text, Got: "applies to no result of this scenario (check its programs and modes)"})
+		}
+	}
+	return out
+}

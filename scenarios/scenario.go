@@ -1,0 +1,389 @@
+// Package scenarios reads scenario files: YAML that says what to measure
+// (programs, modes, topology, traffic, trial settings) and what must hold
+// (expectations), so that the same test runs by hand and in CI. Parsing is
+// strict: an unknown key, a wrong type or an out-of-range value is an error
+// naming the file, the line and the key. The library/ directory holds the
+// scenarios xdplab ships. Its subpackage traffic builds and sends frames.
+package scenarios
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/goccy/go-yaml"
+
+	"github.com/xdplab/xdplab/bpf"
+	"github.com/xdplab/xdplab/internal/runner"
+	"github.com/xdplab/xdplab/offload"
+	"github.com/xdplab/xdplab/scenarios/traffic"
+)
+
+// Format is the scenario format's version; a file says `format: 1`.
+const Format = 1
+
+// File is a scenario file as written.
+type File struct {
+	Format      int      `yaml:"format"`
+	Name        string   `yaml:"name"`
+	Description string   `yaml:"description"`
+	Programs    []string `yaml:"programs"`
+	Object      *Object  `yaml:"object"`
+	// Modes lists XDP modes, or is [auto] / empty: every mode detected.
+	Modes    []string  `yaml:"modes"`
+	Topology *Topology `yaml:"topology"`
+	Traffic  Traffic   `yaml:"traffic"`
+	Trials   Trials    `yaml:"trials"`
+	Expect   []string  `yaml:"expect"`
+}
+
+// Object names a user's XDP object, relative to the scenario file.
+type Object struct {
+	Path    string `yaml:"path"`
+	Program string `yaml:"program"`
+}
+
+// Topology says where to measure.
+type Topology struct {
+	Kind  string `yaml:"kind"` // pair (default) or nic-pair
+	DUT   string `yaml:"dut"`  // nic-pair: the interface under test
+	Peer  string `yaml:"peer"` // nic-pair: the generator's interface
+	Force bool   `yaml:"force"`
+}
+
+// Traffic says what the generator sends.
+type Traffic struct {
+	Protocol  string `yaml:"protocol"` // udp
+	IP        int    `yaml:"ip"`       // 4 or 6
+	Sizes     any    `yaml:"sizes"`    // a list of frame sizes, or "rfc2544"
+	Flows     any    `yaml:"flows"`    // a number or a list of numbers
+	Threads   int    `yaml:"threads"`
+	Generator string `yaml:"generator"` // auto, live-frames, af-packet
+	Work      string `yaml:"work"`      // built-ins' per-packet work
+}
+
+// Trials says how long to measure.
+type Trials struct {
+	Warmup    string `yaml:"warmup"`
+	Duration  string `yaml:"duration"`
+	Count     int    `yaml:"count"`
+	ProgStats string `yaml:"prog_stats"`
+	Calibrate *bool  `yaml:"calibrate"`
+}
+
+// RFC2544Sizes are RFC 2544's Ethernet frame sizes (with FCS).
+var RFC2544Sizes = []int{64, 128, 256, 512, 1024, 1280, 1518}
+
+// Scenario is a checked scenario: one runner configuration per frame size
+// and flow count, and the expectations.
+type Scenario struct {
+	Path    string
+	File    File
+	Configs []runner.Config
+	Expect  []Expectation
+}
+
+// Error is a mistake in a scenario file, with where it is.
+type Error struct {
+	Path string
+	Line int
+	Key  string // the YAML path, such as traffic.sizes
+	Msg  string
+}
+
+func (e *Error) Error() string {
+	loc := e.Path
+	if e.Line > 0 {
+		loc += ":" + strconv.Itoa(e.Line)
+	}
+	if e.Key != "" {
+		return fmt.Sprintf("%s: %s: %s", loc, e.Key, e.Msg)
+	}
+	return fmt.Sprintf("%s: %s", loc, e.Msg)
+}
+
+// Load reads and checks a scenario file.
+func Load(path string) (*Scenario, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("scenario %s: %w", path, err)
+	}
+	return Parse(path, data)
+}
+
+// Parse checks a scenario file's contents; path names it in errors and
+// anchors relative object paths.
+func Parse(path string, data []byte) (*Scenario, error) {
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil, &Error{Path: path, Msg: "empty file: a scenario needs at least format, name and programs (see scenarios/library)"}
+	}
+	var f File
+	if err := unmarshal(data, &f); err != nil {
+		return nil, yamlError(path, err)
+	}
+	c := &checker{path: path, data: data}
+	s := &Scenario{Path: path, File: f}
+	c.check(&f, s)
+	if len(c.errs) > 0 {
+		return nil, errors.Join(c.errs...)
+	}
+	return s, nil
+}
+
+// unmarshal decodes strictly. goccy/go-yaml v1.19.2 panics on some inputs
+// (a tagged scalar where a list belongs, found by FuzzParse); such input is
+// reported as an error, never a crash.
+func unmarshal(data []byte, f *File) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("the YAML could not be decoded (%v): check the file's structure against scenarios/library", p)
+		}
+	}()
+	return yaml.UnmarshalWithOptions(data, f, yaml.Strict())
+}
+
+// yamlError turns the YAML library's error ("[4:3] unknown field ...") into
+// file:line: message.
+func yamlError(path string, err error) error {
+	msg := yaml.FormatError(err, false, false)
+	line := 0
+	if strings.HasPrefix(msg, "[") {
+		if end := strings.Index(msg, "]"); end > 0 {
+			pos := strings.SplitN(msg[1:end], ":", 2)
+			line, _ = strconv.Atoi(pos[0])
+			msg = strings.TrimSpace(msg[end+1:])
+		}
+	}
+	msg = strings.ReplaceAll(msg, "Go struct field ", "")
+	return &Error{Path: path, Line: line, Msg: msg}
+}
+
+type checker struct {
+	path string
+	data []byte
+	errs []error
+}
+
+// line finds the line of a YAML path such as $.traffic.sizes.
+func (c *checker) line(key string) int {
+	p, err := yaml.PathString("$." + key)
+	if err != nil {
+		return 0
+	}
+	n, err := p.ReadNode(bytes.NewReader(c.data))
+	if err != nil || n == nil || n.GetToken() == nil {
+		if i := strings.LastIndex(key, "."); i > 0 {
+			return c.line(key[:i])
+		}
+		return 0
+	}
+	return n.GetToken().Position.Line
+}
+
+func (c *checker) errorf(key, format string, args ...any) {
+	c.errs = append(c.errs, &Error{Path: c.path, Line: c.line(key), Key: key, Msg: fmt.Sprintf(format, args...)})
+}
+
+func (c *checker) duration(key, v string, def time.Duration, lo, hi time.Duration) time.Duration {
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		c.errorf(key, "%q is not a duration: write it like 2s, 500ms or 1m", v)
+		return def
+	}
+	if d < lo || d > hi {
+		c.errorf(key, "%s out of range: use %s to %s", d, lo, hi)
+		return def
+	}
+	return d
+}
+
+func (c *checker) ints(key string, v any, def []int) []int {
+	switch x := v.(type) {
+	case nil:
+		return def
+	case uint64:
+		return []int{int(x)}
+	case int64:
+		return []int{int(x)}
+	case int:
+		return []int{x}
+	case string:
+		if key == "traffic.sizes" && strings.EqualFold(x, "rfc2544") {
+			return RFC2544Sizes
+		}
+	case []any:
+		var out []int
+		for _, e := range x {
+			n := c.ints(key, e, nil)
+			if len(n) != 1 {
+				return def
+			}
+			out = append(out, n[0])
+		}
+		if len(out) == 0 {
+			c.errorf(key, "an empty list: give at least one value")
+			return def
+		}
+		return out
+	}
+	if key == "traffic.sizes" {
+		c.errorf(key, "%v: give a list of frame sizes ([64, 512, 1518]) or rfc2544", v)
+	} else {
+		c.errorf(key, "%v: give a number or a list of numbers", v)
+	}
+	return def
+}
+
+func (c *checker) check(f *File, s *Scenario) {
+	if f.Format != Format {
+		c.errorf("format", "format %d: this xdplab reads scenario format %d (write `format: %d`)", f.Format, Format, Format)
+	}
+	if strings.TrimSpace(f.Name) == "" {
+		c.errorf("name", "missing: every scenario has a name (it names the results files)")
+	} else if strings.ContainsAny(f.Name, "/ \t") {
+		c.errorf("name", "%q: use letters, digits, - and _ (it names the results files)", f.Name)
+	}
+	base := runner.Defaults()
+	base.Command = []string{"xdplab", "run", "--scenario", s.Path}
+	switch {
+	case f.Object != nil && len(f.Programs) > 0:
+		c.errorf("object", "programs and object exclude each other: a scenario measures built-ins or one object")
+	case f.Object != nil:
+		p := f.Object.Path
+		if p == "" {
+			c.errorf("object.path", "missing: name the BPF ELF object")
+		} else {
+			if !filepath.IsAbs(p) {
+				p = filepath.Join(filepath.Dir(s.Path), p)
+			}
+			if _, err := os.Stat(p); err != nil {
+				c.errorf("object.path", "%s: %v", p, errors.Unwrap(err))
+			}
+		}
+		base.Object, base.ObjectProgram, base.Programs = p, f.Object.Program, nil
+	case len(f.Programs) == 0:
+		c.errorf("programs", "missing: name built-in programs (%s) or an object", strings.Join(bpf.BuiltinNames(), ", "))
+	default:
+		for i, p := range f.Programs {
+			if _, err := bpf.LookupBuiltin(p); err != nil {
+				c.errorf(fmt.Sprintf("programs[%d]", i), "%v", err)
+			}
+		}
+		base.Programs = f.Programs
+	}
+	if !(len(f.Modes) == 0 || len(f.Modes) == 1 && f.Modes[0] == "auto") {
+		for i, m := range f.Modes {
+			mode, err := offload.ParseMode(m)
+			if err != nil {
+				c.errorf(fmt.Sprintf("modes[%d]", i), "%v (or auto)", err)
+				continue
+			}
+			if slices.Contains(base.Modes, mode) {
+				c.errorf(fmt.Sprintf("modes[%d]", i), "%s named twice", mode)
+			}
+			base.Modes = append(base.Modes, mode)
+		}
+	}
+	if t := f.Topology; t != nil {
+		switch t.Kind {
+		case "", "pair":
+			if t.DUT != "" || t.Peer != "" {
+				c.errorf("topology", "dut and peer name a nic-pair's interfaces: set kind: nic-pair")
+			}
+		case "nic-pair":
+			if t.DUT == "" || t.Peer == "" {
+				c.errorf("topology", "a nic-pair needs dut and peer: two interfaces of this host cabled back to back")
+			}
+			base.DUTIface, base.PeerIface, base.Force = t.DUT, t.Peer, t.Force
+		default:
+			c.errorf("topology.kind", "%q: use pair or nic-pair", t.Kind)
+		}
+	}
+	tr := f.Traffic
+	switch strings.ToLower(tr.Protocol) {
+	case "", "udp":
+	case "tcp-syn", "icmp":
+		c.errorf("traffic.protocol", "%s streams are not supported yet: use udp", tr.Protocol)
+	default:
+		c.errorf("traffic.protocol", "%q: use udp", tr.Protocol)
+	}
+	switch tr.IP {
+	case 0, 4:
+	case 6:
+		base.IPv6 = true
+	default:
+		c.errorf("traffic.ip", "%d: use 4 or 6", tr.IP)
+	}
+	if tr.Threads != 0 {
+		base.Threads = tr.Threads
+	}
+	if tr.Generator != "" {
+		k, err := traffic.ParseKind(tr.Generator)
+		if err != nil {
+			c.errorf("traffic.generator", "%v", err)
+		}
+		base.Generator = k
+	}
+	if tr.Work != "" {
+		w, err := bpf.ParseWork(tr.Work)
+		if err != nil {
+			c.errorf("traffic.work", "%v", err)
+		}
+		base.Work = w
+	}
+	sizes := c.ints("traffic.sizes", tr.Sizes, []int{base.FrameSize})
+	flows := c.ints("traffic.flows", tr.Flows, []int{base.Flows})
+	t := f.Trials
+	base.Warmup = c.duration("trials.warmup", t.Warmup, base.Warmup, 0, runner.MaxDuration)
+	base.Duration = c.duration("trials.duration", t.Duration, base.Duration, runner.MinDuration, runner.MaxDuration)
+	base.ProgStats = c.duration("trials.prog_stats", t.ProgStats, base.ProgStats, 0, runner.MaxDuration)
+	if t.Count != 0 {
+		base.Trials = t.Count
+	}
+	if t.Calibrate != nil {
+		base.Calibrate = *t.Calibrate
+	}
+	for i, e := range f.Expect {
+		x, err := ParseExpectation(e)
+		if err != nil {
+			c.errorf(fmt.Sprintf("expect[%d]", i), "%v", err)
+			continue
+		}
+		s.Expect = append(s.Expect, x)
+	}
+	for _, size := range sizes {
+		for _, fl := range flows {
+			cfg := base
+			cfg.FrameSize, cfg.Flows = size, fl
+			if err := cfg.Validate(); err != nil {
+				c.errorf(configKey(err), "%v", err)
+				return
+			}
+			s.Configs = append(s.Configs, cfg)
+		}
+	}
+}
+
+// configKey points a runner validation error at the scenario key it came
+// from.
+func configKey(err error) string {
+	m := err.Error()
+	for flag, key := range map[string]string{
+		"--size": "traffic.sizes", "--flows": "traffic.flows", "--threads": "traffic.threads",
+		"--trials": "trials.count", "--duration": "trials.duration", "--iface": "topology",
+	} {
+		if strings.Contains(m, flag) {
+			return key
+		}
+	}
+	return "programs"
+}

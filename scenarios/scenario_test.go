@@ -1,0 +1,144 @@
+package scenarios
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/xdplab/xdplab/internal/runner"
+	"github.com/xdplab/xdplab/internal/testenv"
+	"github.com/xdplab/xdplab/results"
+)
+
+func TestMain(m *testing.M) { testenv.Main(m) }
+
+const good = `format: 1
+name: t
+programs: [drop]
+traffic:
+  sizes: [64, 128]
+  flows: [1, 16]
+trials:
+  duration: 2s
+  count: 2
+expect:
+  - drop >= 99%
+`
+
+func TestParseGood(t *testing.T) {
+	s, err := Parse("t.yaml", []byte(good))
+	require.NoError(t, err)
+	require.Len(t, s.Configs, 4, "two sizes times two flow counts")
+	assert.Equal(t, 64, s.Configs[0].FrameSize)
+	assert.Equal(t, 16, s.Configs[1].Flows)
+	assert.Equal(t, 2*time.Second, s.Configs[0].Duration)
+	assert.Equal(t, 2, s.Configs[0].Trials)
+	require.Len(t, s.Expect, 1)
+	assert.Equal(t, "drop", s.Expect[0].Subject)
+}
+
+// Broken inputs: each gets an error that names the file, the line where
+// it can, the key, and what to do; never a panic, never a scenario.
+func TestParseBroken(t *testing.T) {
+	dir := t.TempDir()
+	cases := []struct{ name, in, want string }{
+		{"empty", "", "empty file"},
+		{"yaml syntax", "format: 1\nname: [x\n", "t.yaml:2"},
+		{"tab indentation", "format: 1\nname: x\ntrials:\n\tcount: 2\n", "t.yaml"},
+		{"unknown top key", "format: 1\nname: x\nprograms: [drop]\nprogram: drop\n", `t.yaml:4: unknown field "program"`},
+		{"unknown nested key", "format: 1\nname: x\nprograms: [drop]\ntrials:\n  cont: 3\n", `t.yaml:5: unknown field "cont"`},
+		{"duplicate key", "format: 1\nname: x\nname: y\nprograms: [drop]\n", "already defined"},
+		{"wrong type", "format: 1\nname: x\nprograms: [drop]\ntrials:\n  count: three\n", "t.yaml:5"},
+		{"no format", "name: x\nprograms: [drop]\n", "t.yaml: format: format 0"},
+		{"future format", "format: 2\nname: x\nprograms: [drop]\n", "format 2: this xdplab reads scenario format 1"},
+		{"no name", "format: 1\nprograms: [drop]\n", "name: missing"},
+		{"bad name", "format: 1\nname: a b\nprograms: [drop]\n", `name: "a b"`},
+		{"no program", "format: 1\nname: x\n", "programs: missing"},
+		{"unknown program", "format: 1\nname: x\nprograms: [frob]\n", `t.yaml:3: programs[0]: unknown program "frob"`},
+		{"programs and object", "format: 1\nname: x\nprograms: [drop]\nobject:\n  path: x.o\n", "exclude each other"},
+		{"missing object file", "format: 1\nname: x\nobject:\n  path: nosuch.o\n", "object.path: " + filepath.Join(dir, "nosuch.o")},
+		{"bad mode", "format: 1\nname: x\nprograms: [drop]\nmodes: [turbo]\n", `t.yaml:4: modes[0]: unknown XDP mode "turbo"`},
+		{"mode twice", "format: 1\nname: x\nprograms: [drop]\nmodes: [native, drv]\n", "native named twice"},
+		{"bad topology", "format: 1\nname: x\nprograms: [drop]\ntopology:\n  kind: ring\n", `topology.kind: "ring"`},
+		{"nic-pair without peer", "format: 1\nname: x\nprograms: [drop]\ntopology:\n  kind: nic-pair\n  dut: eth1\n", "needs dut and peer"},
+		{"unsupported protocol", "format: 1\nname: x\nprograms: [drop]\ntraffic:\n  protocol: tcp-syn\n", "not supported yet"},
+		{"bad ip", "format: 1\nname: x\nprograms: [drop]\ntraffic:\n  ip: 5\n", "traffic.ip: 5: use 4 or 6"},
+		{"size too small", "format: 1\nname: x\nprograms: [drop]\ntraffic:\n  sizes: [32]\n", "traffic.sizes: --size 32 out of range"},
+		{"ipv6 size", "format: 1\nname: x\nprograms: [drop]\ntraffic:\n  ip: 6\n  sizes: [64]\n", "UDP over IPv6 needs 66"},
+		{"sizes word", "format: 1\nname: x\nprograms: [drop]\ntraffic:\n  sizes: imix\n", `traffic.sizes: imix: give a list of frame sizes`},
+		{"empty sizes", "format: 1\nname: x\nprograms: [drop]\ntraffic:\n  sizes: []\n", "an empty list"},
+		{"too many flows", "format: 1\nname: x\nprograms: [drop]\ntraffic:\n  flows: 100000000\n", "traffic.flows: --flows 100000000 out of range"},
+		{"bad duration", "format: 1\nname: x\nprograms: [drop]\ntrials:\n  duration: 2 weeks\n", `t.yaml:5: trials.duration: "2 weeks" is not a duration`},
+		{"short duration", "format: 1\nname: x\nprograms: [drop]\ntrials:\n  duration: 10ms\n", "trials.duration: 10ms out of range"},
+		{"bad expectation", "format: 1\nname: x\nprograms: [drop]\nexpect:\n  - drop is fine\n", `t.yaml:5: expect[0]: "drop is fine": write SUBJECT`},
+		{"share without percent", "format: 1\nname: x\nprograms: [drop]\nexpect:\n  - drop >= 99\n", "give it in percent"},
+		{"ratio without mode", "format: 1\nname: x\nprograms: [drop]\nexpect:\n  - native >= 2\n", "a mode is compared with another"},
+		{"bad generator", "format: 1\nname: x\nprograms: [drop]\ntraffic:\n  generator: pktgen\n", `unknown generator "pktgen"`},
+	}
+	require.GreaterOrEqual(t, len(cases), 20)
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			s, err := Parse(filepath.Join(dir, "t.yaml"), []byte(c.in))
+			require.Error(t, err)
+			assert.Nil(t, s)
+			assert.Contains(t, err.Error(), c.want)
+		})
+	}
+}
+
+// Every scenario of the library validates.
+func TestLibraryValidates(t *testing.T) {
+	files, err := filepath.Glob("library/*.yaml")
+	require.NoError(t, err)
+	require.GreaterOrEqual(t, len(files), 4)
+	for _, f := range files {
+		s, err := Load(f)
+		require.NoError(t, err, f)
+		assert.NotEmpty(t, s.Expect, "%s has expectations", f)
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	f.Add([]byte(good))
+	files, _ := filepath.Glob("library/*.yaml")
+	for _, p := range files {
+		if b, err := os.ReadFile(p); err == nil {
+			f.Add(b)
+		}
+	}
+	f.Add([]byte("format: 1\nname: [x\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		s, err := Parse("fuzz.yaml", data)
+		if err == nil && s == nil {
+			t.Fatal("no error and no scenario")
+		}
+	})
+}
+
+// Every library scenario runs here, shortened, and its expectations hold.
+func TestIntegrationLibrary(t *testing.T) {
+	testenv.RequireRoot(t)
+	files, err := filepath.Glob("library/*.yaml")
+	require.NoError(t, err)
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			s, err := Load(f)
+			require.NoError(t, err)
+			var runs []*results.Run
+			for _, cfg := range s.Configs {
+				cfg.Duration, cfg.Warmup, cfg.Trials, cfg.ProgStats, cfg.Calibrate = runner.MinDuration, 500*time.Millisecond, 1, 0, false
+				r, err := runner.Run(context.Background(), cfg)
+				require.NoError(t, err, "%s %dB %d flows", f, cfg.FrameSize, cfg.Flows)
+				runs = append(runs, r)
+			}
+			for _, v := range Check(s.Expect, runs) {
+				assert.True(t, v.Pass, "%s: %s on %s %s %dB %d flow(s): %s", f, v.Expectation, v.Program, v.Mode, v.FrameSize, v.Flows, v.Got)
+			}
+		})
+	}
+}
