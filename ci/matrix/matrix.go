@@ -17,6 +17,7 @@ import (
 
 	"github.com/xdplab/xdplab/ci/kernels"
 	"github.com/xdplab/xdplab/ci/vm"
+	"github.com/xdplab/xdplab/scenarios"
 )
 
 // Options configure a matrix run.
@@ -31,6 +32,10 @@ type Options struct {
 	Trials   int
 	Timeout  time.Duration // per VM
 	Log      io.Writer
+	// Scenario, when set, is a scenario file each VM runs on veth instead
+	// of Programs, Duration and Trials (its results files are named
+	// run-veth-<its name>...json).
+	Scenario string
 	// BeforeSteps adds shell lines to a kernel's VM script (by the
 	// kernel's name), run after the modules load and before xdplab: to
 	// set up, or to inject a fault in tests.
@@ -48,14 +53,6 @@ type KernelRun struct {
 	Elapsed time.Duration
 	Err     error
 	Console string // path of the console log
-}
-
-// The steps of the script, in order, and the files they write.
-var steps = []struct{ name, file string }{
-	{"probe-veth", "probe-veth.json"},
-	{"probe-netdevsim", "probe-netdevsim.json"},
-	{"run-veth", "run-veth.json"},
-	{"run-netdevsim", "run-netdevsim.json"},
 }
 
 // script is the VM's /init.
@@ -90,8 +87,13 @@ cd /tmp
 	dur := fmt.Sprintf("%ds", int(o.Duration.Seconds()))
 	b.WriteString(vm.Step("probe-veth", "/xdplab probe -o /out/probe-veth.json > /out/probe-veth.txt 2>&1"))
 	b.WriteString(vm.Step("probe-netdevsim", "/xdplab probe --iface \"$P0\" --attach -o /out/probe-netdevsim.json > /out/probe-netdevsim.txt 2>&1"))
-	b.WriteString(vm.Step("run-veth", fmt.Sprintf("/xdplab run --prog %s --duration %s --warmup 1s --trials %d --prog-stats 1s --no-calibrate -q -o /out/run-veth.json > /out/run-veth.txt 2>&1",
-		strings.Join(o.Programs, ","), dur, o.Trials)))
+	if o.Scenario != "" {
+		b.WriteString(vm.Step("run-veth", "/xdplab run --scenario /scenario.yaml -q -o /out/scenario > /out/run-veth.txt 2>&1"))
+		b.WriteString("for f in /out/scenario/*.json; do [ -f \"$f\" ] && mv \"$f\" \"/out/run-veth-$(basename $f)\"; done\n")
+	} else {
+		b.WriteString(vm.Step("run-veth", fmt.Sprintf("/xdplab run --prog %s --duration %s --warmup 1s --trials %d --prog-stats 1s --no-calibrate -q -o /out/run-veth.json > /out/run-veth.txt 2>&1",
+			strings.Join(o.Programs, ","), dur, o.Trials)))
+	}
 	b.WriteString(vm.Step("run-netdevsim", "/xdplab run --iface \"$P0\" --peer \"$P1\" --prog drop --modes offload --no-calibrate --trials 1 --duration 1s --prog-stats 0 -q -o /out/run-netdevsim.json > /out/run-netdevsim.txt 2>&1"))
 	b.WriteString("dmesg > /out/dmesg.txt\n")
 	b.WriteString(vm.SendFiles("/out"))
@@ -116,6 +118,15 @@ func Run(ctx context.Context, o Options) ([]*KernelRun, error) {
 	}
 	if _, err := os.Stat(o.Xdplab); err != nil {
 		return nil, fmt.Errorf("matrix: the xdplab binary for the VMs: %w", err)
+	}
+	if o.Scenario != "" {
+		sc, err := scenarios.Load(o.Scenario)
+		if err != nil {
+			return nil, fmt.Errorf("matrix: %w", err)
+		}
+		if sc.File.Object != nil || (sc.File.Topology != nil && sc.File.Topology.Kind == "nic-pair") {
+			return nil, fmt.Errorf("matrix: scenario %s: the VMs run built-in programs on veth: leave out object and nic-pair", o.Scenario)
+		}
 	}
 	p := &kernels.Preparer{Cache: o.Cache, Log: o.Log}
 	var out []*KernelRun
@@ -143,6 +154,9 @@ func runOne(ctx context.Context, o Options, p *kernels.Preparer, kr *KernelRun) 
 	}
 	kr.Kernel = k
 	files := map[string]string{"xdplab": o.Xdplab}
+	if o.Scenario != "" {
+		files["scenario.yaml"] = o.Scenario
+	}
 	for _, m := range k.Modules {
 		files["lib/modules/"+filepath.Base(m)] = m
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sort"
 	"strings"
 	"text/tabwriter"
 
@@ -52,10 +53,7 @@ func Rows(krs []*KernelRun) []Row {
 			}
 			continue
 		}
-		var run *results.Run
-		if p, ok := kr.Files["run-veth.json"]; ok {
-			run, _ = results.ReadFile(p)
-		}
+		runs := vethRuns(kr)
 		veth, _ := readProbe(kr.Files["probe-veth.json"])
 		nsim, _ := readProbe(kr.Files["probe-netdevsim.json"])
 		for _, m := range []string{"generic", "native"} {
@@ -63,13 +61,17 @@ func Rows(krs []*KernelRun) []Row {
 			if veth != nil && len(veth.Interfaces) > 0 {
 				r.Attach = veth.Interfaces[0].Detected.Modes[m].String()
 			}
-			if run != nil {
+			for _, run := range runs {
 				r.Generator = run.Config.Generator
 				for _, res := range run.Results {
 					if res.Mode != m {
 						continue
 					}
-					r.Programs = append(r.Programs, res.Program.Name)
+					name := res.Program.Name
+					if len(runs) > 1 {
+						name = fmt.Sprintf("%s@%dB/%df", name, run.Config.FrameSize, run.Config.Flows)
+					}
+					r.Programs = append(r.Programs, name)
 					r.Mpps = append(r.Mpps, fmt.Sprintf("%.3f", res.Summary.ThroughputPPS.Median/1e6))
 					if res.Program.Name == "drop" && len(res.Trials) > 0 {
 						var off, drop uint64
@@ -82,8 +84,12 @@ func Rows(krs []*KernelRun) []Row {
 						}
 					}
 				}
-			} else {
+			}
+			switch st := kr.Status["run-veth"]; {
+			case len(runs) == 0:
 				r.Note = "no run results (" + statusOf(kr, "run-veth") + ")"
+			case st == 4:
+				r.Note = "the scenario's expectations did not all hold (run-veth.txt)"
 			}
 			rows = append(rows, r)
 		}
@@ -167,14 +173,31 @@ func dash(s string) string {
 	return s
 }
 
+// vethRuns reads a kernel's veth results: run-veth.json, or a scenario's
+// run-veth-*.json, in name order.
+func vethRuns(kr *KernelRun) []*results.Run {
+	var names []string
+	for name := range kr.Files {
+		if strings.HasPrefix(name, "run-veth") && strings.HasSuffix(name, ".json") {
+			names = append(names, name)
+		}
+	}
+	sort.Strings(names)
+	var out []*results.Run
+	for _, n := range names {
+		if r, err := results.ReadFile(kr.Files[n]); err == nil {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
 // Inputs are the veth runs of every kernel, for results/compare.
 func Inputs(krs []*KernelRun) []compare.Input {
 	var in []compare.Input
 	for _, kr := range krs {
-		if p, ok := kr.Files["run-veth.json"]; ok {
-			if r, err := results.ReadFile(p); err == nil {
-				in = append(in, compare.Input{Label: kr.Spec.Name, Run: r})
-			}
+		for _, r := range vethRuns(kr) {
+			in = append(in, compare.Input{Label: kr.Spec.Name, Run: r})
 		}
 	}
 	return in

@@ -18,13 +18,13 @@ import (
 
 func newMatrixCmd(stdout, stderr io.Writer) *cobra.Command {
 	var (
-		kernelList, cache, out, binary string
-		progs                          []string
-		duration, timeout              time.Duration
-		trials                         int
+		kernelList, cache, out, binary, scenario string
+		progs                                    []string
+		duration, timeout                        time.Duration
+		trials                                   int
 	)
 	cmd := &cobra.Command{
-		Use:   "matrix [--kernels 5.10,6.1,6.12,sid]",
+		Use:   "matrix [--kernels 5.10,6.1,6.12,sid] [--scenario FILE]",
 		Short: "Run xdplab on several Debian kernels, one QEMU VM each, and compare them",
 		Long: `matrix fetches each Debian kernel (bullseye 5.10, bookworm 6.1, trixie 6.12,
 sid, or a linux-image-* package you name) through a private apt
@@ -50,6 +50,13 @@ qemu-system-x86 and busybox-static.`,
 			if err != nil {
 				return &usageError{fmt.Errorf("--kernels: %w", err)}
 			}
+			if scenario != "" {
+				for _, name := range []string{"prog", "duration", "trials"} {
+					if cmd.Flags().Changed(name) {
+						return usagef("--%s: the scenario file %s says that", name, scenario)
+					}
+				}
+			}
 			for _, p := range progs {
 				if _, err := bpf.LookupBuiltin(p); err != nil {
 					return &usageError{err}
@@ -65,7 +72,7 @@ qemu-system-x86 and busybox-static.`,
 			}
 			krs, err := matrix.Run(cmd.Context(), matrix.Options{
 				Kernels: specs, Cache: cache, Out: out, Xdplab: binary,
-				Programs: progs, Duration: duration, Trials: trials, Timeout: timeout, Log: stderr,
+				Programs: progs, Duration: duration, Trials: trials, Timeout: timeout, Log: stderr, Scenario: scenario,
 			})
 			if err != nil {
 				return err
@@ -95,6 +102,7 @@ qemu-system-x86 and busybox-static.`,
 	fl.StringVarP(&out, "output", "o", "", "directory for each kernel's files (default "+DefaultResultsDir+"/matrix-<time>)")
 	fl.StringVar(&binary, "binary", "", "the static xdplab to put in the VMs (default: this one)")
 	fl.StringSliceVar(&progs, "prog", []string{"drop"}, "built-in programs to run on veth in each VM")
+	fl.StringVar(&scenario, "scenario", "", "a scenario file each VM runs on veth (instead of --prog, --duration, --trials)")
 	fl.DurationVar(&duration, "duration", 2*time.Second, "trial length in the VMs")
 	fl.IntVar(&trials, "trials", 2, "trials per program and mode in the VMs")
 	fl.DurationVar(&timeout, "timeout", 10*time.Minute, "how long one VM may run")
