@@ -25,6 +25,49 @@ volatile const __u32 nflows = 1;     // number of flows to cycle through
 volatile const __u32 nports = 1;     // flows per source address (<= 65535)
 volatile const __u16 sport_base = 0; // host order
 volatile const __u16 saddr_lo_base = 0; // host order: low 16 bits of the source address
+// Pacing: frames per second per generator CPU; 0 sends as fast as it can.
+// A frame that would go out ahead of the rate is held back: the program
+// returns XDP_DROP (the kernel recycles the frame) and counts it under
+// XDP_DROP, which is "held back", not "sent".
+volatile const __u64 rate_pps = 0;
+
+#define NSEC_PER_SEC 1000000000ULL
+#define PACE_BURST 32 // frames of credit at most
+
+struct pace {
+	__u64 last_ns;
+	__u64 credit; // in frame-nanoseconds: one frame is NSEC_PER_SEC
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pace);
+} pace SEC(".maps");
+
+// paced tells whether the frame may go now, under rate_pps.
+static __always_inline int paced(void)
+{
+	__u32 key = 0;
+	struct pace *p = bpf_map_lookup_elem(&pace, &key);
+	__u64 now, elapsed;
+
+	if (!p)
+		return 1;
+	now = bpf_ktime_get_ns();
+	elapsed = now - p->last_ns;
+	p->last_ns = now;
+	if (elapsed > NSEC_PER_SEC)
+		elapsed = NSEC_PER_SEC;
+	p->credit += elapsed * rate_pps;
+	if (p->credit > PACE_BURST * NSEC_PER_SEC)
+		p->credit = PACE_BURST * NSEC_PER_SEC;
+	if (p->credit < NSEC_PER_SEC)
+		return 0;
+	p->credit -= NSEC_PER_SEC;
+	return 1;
+}
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -100,6 +143,10 @@ static __always_inline int stamp_flow(struct xdp_md *ctx)
 SEC("xdp")
 int xdp_gen(struct xdp_md *ctx)
 {
+	if (rate_pps && !paced()) {
+		count(ctx, XDP_DROP);
+		return XDP_DROP;
+	}
 	if (nflows > 1 && stamp_flow(ctx) < 0) {
 		count(ctx, XDP_ABORTED);
 		return XDP_ABORTED;

@@ -19,16 +19,24 @@ type genDatarec struct {
 	Bytes   uint64
 }
 
+type genPace struct {
+	_      structs.HostLayout
+	LastNs uint64
+	Credit uint64
+}
+
 // Names of all BPF objects in the ELF.
 //
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
 	genMapFlowCursor    = "flow_cursor"
+	genMapPace          = "pace"
 	genMapXdpStats      = "xdp_stats"
 	genProgXdpGen       = "xdp_gen"
 	genVarIpv6          = "ipv6"
 	genVarNflows        = "nflows"
 	genVarNports        = "nports"
+	genVarRatePps       = "rate_pps"
 	genVarSaddrLoBase   = "saddr_lo_base"
 	genVarSportBase     = "sport_base"
 	genVarTargetIfindex = "target_ifindex"
@@ -84,6 +92,7 @@ type genProgramSpecs struct {
 // It can be passed ebpf.CollectionSpec.Assign.
 type genMapSpecs struct {
 	FlowCursor *ebpf.MapSpec `ebpf:"flow_cursor"`
+	Pace       *ebpf.MapSpec `ebpf:"pace"`
 	XdpStats   *ebpf.MapSpec `ebpf:"xdp_stats"`
 }
 
@@ -94,6 +103,7 @@ type genVariableSpecs struct {
 	Ipv6          *ebpf.VariableSpec `ebpf:"ipv6"`
 	Nflows        *ebpf.VariableSpec `ebpf:"nflows"`
 	Nports        *ebpf.VariableSpec `ebpf:"nports"`
+	RatePps       *ebpf.VariableSpec `ebpf:"rate_pps"`
 	SaddrLoBase   *ebpf.VariableSpec `ebpf:"saddr_lo_base"`
 	SportBase     *ebpf.VariableSpec `ebpf:"sport_base"`
 	TargetIfindex *ebpf.VariableSpec `ebpf:"target_ifindex"`
@@ -120,12 +130,14 @@ func (o *genObjects) Close() error {
 // It can be passed to loadGenObjects or ebpf.CollectionSpec.LoadAndAssign.
 type genMaps struct {
 	FlowCursor *ebpf.Map `ebpf:"flow_cursor"`
+	Pace       *ebpf.Map `ebpf:"pace"`
 	XdpStats   *ebpf.Map `ebpf:"xdp_stats"`
 }
 
 func (m *genMaps) Close() error {
 	return _GenClose(
 		m.FlowCursor,
+		m.Pace,
 		m.XdpStats,
 	)
 }
@@ -137,6 +149,7 @@ type genVariables struct {
 	Ipv6          *ebpf.Variable `ebpf:"ipv6"`
 	Nflows        *ebpf.Variable `ebpf:"nflows"`
 	Nports        *ebpf.Variable `ebpf:"nports"`
+	RatePps       *ebpf.Variable `ebpf:"rate_pps"`
 	SaddrLoBase   *ebpf.Variable `ebpf:"saddr_lo_base"`
 	SportBase     *ebpf.Variable `ebpf:"sport_base"`
 	TargetIfindex *ebpf.Variable `ebpf:"target_ifindex"`

@@ -19,6 +19,9 @@ type GenOptions struct {
 	PortsPerAddr uint32
 	SportBase    uint16
 	SaddrLoBase  uint16
+	// RatePPS paces each generator CPU to this many frames per second;
+	// 0 sends as fast as it can. Frames held back count under Drop.
+	RatePPS uint64
 }
 
 // Generator is the loaded generator program and its counter.
@@ -64,6 +67,7 @@ func LoadGenerator(o GenOptions) (*Generator, error) {
 		"nports":         o.PortsPerAddr,
 		"sport_base":     o.SportBase,
 		"saddr_lo_base":  o.SaddrLoBase,
+		"rate_pps":       o.RatePPS,
 	} {
 		if err := spec.Variables[name].Set(val); err != nil {
 			return nil, fmt.Errorf("load generator: set %s: %w", name, err)

@@ -67,7 +67,8 @@ type Config struct {
 	Threads    int      `json:"threads"`
 	CPUs       []int    `json:"cpus"`
 	Work       string   `json:"work"`
-	Generator  string   `json:"generator"` // the generator that ran
+	Generator  string   `json:"generator"`          // the generator that ran
+	RatePPS    uint64   `json:"rate_pps,omitempty"` // the offered rate asked for; absent: as fast as possible
 	WarmupS    float64  `json:"warmup_s"`
 	DurationS  float64  `json:"duration_s"`
 	Trials     int      `json:"trials"`
@@ -265,6 +266,7 @@ const (
 	FlagCountersDisagree = "counters-disagree"
 	FlagDUTSawNothing    = "dut-saw-nothing"
 	FlagGeneratorShort   = "generator-short"
+	FlagRateShort        = "rate-short"
 	FlagGeneratorBound   = "generator-bound"
 	FlagRingOverflow     = "ring-overflow"
 	FlagUnexpectedAction = "unexpected-action"

@@ -65,6 +65,7 @@ type Traffic struct {
 	Flows     any    `yaml:"flows"`    // a number or a list of numbers
 	Threads   int    `yaml:"threads"`
 	Generator string `yaml:"generator"` // auto, live-frames, af-packet
+	Rate      any    `yaml:"rate"`      // frames/s: 250000, "250k", "1.5M"; absent: as fast as it can
 	Work      string `yaml:"work"`      // built-ins' per-packet work
 }
 
@@ -340,6 +341,13 @@ func (c *checker) check(f *File, s *Scenario) {
 		}
 		base.Work = w
 	}
+	if tr.Rate != nil {
+		r, err := traffic.ParseRate(fmt.Sprint(tr.Rate))
+		if err != nil {
+			c.errorf("traffic.rate", "%v", err)
+		}
+		base.RatePPS = r
+	}
 	sizes := c.ints("traffic.sizes", tr.Sizes, []int{base.FrameSize})
 	flows := c.ints("traffic.flows", tr.Flows, []int{base.Flows})
 	t := f.Trials
@@ -379,7 +387,7 @@ func configKey(err error) string {
 	m := err.Error()
 	for flag, key := range map[string]string{
 		"--size": "traffic.sizes", "--flows": "traffic.flows", "--threads": "traffic.threads",
-		"--trials": "trials.count", "--duration": "trials.duration", "--iface": "topology",
+		"--trials": "trials.count", "--duration": "trials.duration", "--iface": "topology", "--rate": "traffic.rate",
 	} {
 		if strings.Contains(m, flag) {
 			return key

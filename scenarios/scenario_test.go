@@ -78,6 +78,8 @@ func TestParseBroken(t *testing.T) {
 		{"bad expectation", "format: 1\nname: x\nprograms: [drop]\nexpect:\n  - drop is fine\n", `t.yaml:5: expect[0]: "drop is fine": write SUBJECT`},
 		{"share without percent", "format: 1\nname: x\nprograms: [drop]\nexpect:\n  - drop >= 99\n", "give it in percent"},
 		{"ratio without mode", "format: 1\nname: x\nprograms: [drop]\nexpect:\n  - native >= 2\n", "a mode is compared with another"},
+		{"bad rate", "format: 1\nname: x\nprograms: [drop]\ntraffic:\n  rate: fast\n", `t.yaml:5: traffic.rate: rate "fast": give frames per second`},
+		{"rate with af-packet", "format: 1\nname: x\nprograms: [drop]\ntraffic:\n  rate: 1M\n  generator: af-packet\n", "traffic.rate: --rate needs the live-frames generator"},
 		{"bad generator", "format: 1\nname: x\nprograms: [drop]\ntraffic:\n  generator: pktgen\n", `unknown generator "pktgen"`},
 	}
 	require.GreaterOrEqual(t, len(cases), 20)

@@ -316,3 +316,23 @@ func TestHelpTexts(t *testing.T) {
 	_, _, err := xdplab(t, context.Background(), "frob")
 	assert.Error(t, err)
 }
+
+// A paced run offers what was asked within 2%; a rate beyond the
+// generator's reach is flagged rate-short.
+func TestIntegrationRunRate(t *testing.T) {
+	testenv.RequireRoot(t)
+	r := runJSON(t, "--prog", "drop", "--modes", "native", "--rate", "300k")
+	require.Len(t, r.Results, 1)
+	assert.Equal(t, uint64(300000), r.Config.RatePPS)
+	tr := r.Results[0].Trials[0]
+	assert.InEpsilon(t, 300000, tr.Figures.OfferedPPS, 0.02, "offered within 2%% of the rate")
+	assert.InEpsilon(t, tr.Figures.OfferedPPS, tr.Figures.ThroughputPPS, 0.01)
+	noFlag(t, r.Results[0], results.FlagRateShort, results.FlagGeneratorShort)
+
+	r = runJSON(t, "--prog", "drop", "--modes", "native", "--rate", "1G")
+	var codes []string
+	for _, f := range r.Results[0].Trials[0].Flags {
+		codes = append(codes, f.Code)
+	}
+	assert.Contains(t, codes, results.FlagRateShort)
+}

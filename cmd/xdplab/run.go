@@ -46,6 +46,7 @@ type runFlags struct {
 	peer        string
 	force       bool
 	scenario    string
+	rate        string
 }
 
 func newRunCmd(stdout, stderr io.Writer) *cobra.Command {
@@ -101,6 +102,7 @@ The results file (versioned JSON) goes to --output, by default
 	fl.StringVar(&f.format, "format", "text", "output on stdout: text or json")
 	fl.BoolVar(&f.json, "json", false, "shorthand for --format json")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no live line per second on stderr")
+	fl.StringVar(&f.rate, "rate", "", "offered rate in frames/s (250k, 1.5M; live-frames generator); default: as fast as it can")
 	fl.StringVar(&f.scenario, "scenario", "", "run a scenario file (see scenarios/library); it replaces the measurement flags, --output names a directory")
 	fl.StringVar(&f.iface, "iface", "", "measure on this interface of the host (with --peer) instead of a veth pair")
 	fl.StringVar(&f.peer, "peer", "", "the host's interface cabled back to back to --iface; the generator sends on it")
@@ -146,6 +148,13 @@ func (f *runFlags) config(cmd *cobra.Command, stderr io.Writer) (runner.Config, 
 	cfg.Calibrate = !f.noCalibrate
 	cfg.RunID = f.runID
 	cfg.DUTIface, cfg.PeerIface, cfg.Force = f.iface, f.peer, f.force
+	if f.rate != "" {
+		r, err := traffic.ParseRate(f.rate)
+		if err != nil {
+			return cfg, usagef("--rate: %v", err)
+		}
+		cfg.RatePPS = r
+	}
 	if !f.quiet {
 		cfg.Live = stderr
 	}

@@ -33,6 +33,9 @@ type Config struct {
 	// Generator is LiveFrames, AFPacket, or "" to pick live frames where
 	// the kernel has them.
 	Generator traffic.Kind
+	// RatePPS is the offered rate (live frames); 0: as fast as it can. A
+	// trial whose offered rate falls more than 2% short is flagged.
+	RatePPS uint64
 
 	Warmup    time.Duration
 	Duration  time.Duration
@@ -74,6 +77,7 @@ const (
 	MinDuration = time.Second
 	MaxDuration = time.Hour
 	MaxTrials   = 1000
+	MaxRatePPS  = 1e9
 )
 
 // Validate checks the configuration before anything touches the kernel.
@@ -139,6 +143,12 @@ func (c *Config) Validate() error {
 				return errors.New("--prog redirect needs a second DUT port and a sink behind it: with --iface use drop, pass or tx")
 			}
 		}
+	}
+	if c.RatePPS > 0 && c.Generator == traffic.AFPacket {
+		return errors.New("--rate needs the live-frames generator: af-packet sends as fast as it can")
+	}
+	if c.RatePPS > MaxRatePPS {
+		return fmt.Errorf("--rate %d out of range: at most %d frames/s", c.RatePPS, uint64(MaxRatePPS))
 	}
 	if c.Threads > topology.MaxQueues {
 		return fmt.Errorf("--threads %d: at most %d", c.Threads, topology.MaxQueues)

@@ -491,6 +491,10 @@ func (r *runner) figures(s *setup, index int, start, end, final snapshot, sample
 	if gen.Packets > 0 && seen == 0 {
 		flag(results.FlagDUTSawNothing, "the DUT counted 0 of %d offered frames", gen.Packets)
 	}
+	if r.cfg.RatePPS > 0 && f.OfferedPPS < 0.98*float64(r.cfg.RatePPS) {
+		flag(results.FlagRateShort, "offered %.0f frames/s, %.1f%% short of the %d asked for: the generator cannot reach that rate here",
+			f.OfferedPPS, 100*(1-f.OfferedPPS/float64(r.cfg.RatePPS)), r.cfg.RatePPS)
+	}
 	if tries > 0 && disagree(gen.Packets, tries) {
 		flag(results.FlagGeneratorShort, "the generator sent %d of the %d frames it tried (%.2f%%)", gen.Packets, tries, 100*ratio(gen.Packets, tries))
 	}

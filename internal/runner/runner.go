@@ -164,9 +164,14 @@ func (r *runner) newRun() *results.Run {
 			Command: c.Command, Programs: progs, FrameSize: c.FrameSize, IPVersion: ipv, Flows: c.Flows,
 			Threads: c.Threads, CPUs: r.cpus, Work: c.Work.String(), Generator: string(r.kind),
 			WarmupS: c.Warmup.Seconds(), DurationS: c.Duration.Seconds(), Trials: c.Trials, ProgStatsS: c.ProgStats.Seconds(),
+			RatePPS: c.RatePPS,
 		},
 	}
 	run.Metrics = results.StandardMetrics(generatorSource(r.kind))
+	if c.RatePPS > 0 {
+		run.Notes = append(run.Notes, fmt.Sprintf("offered rate paced to %d frames/s by the generator program (a token bucket per CPU): "+
+			"the generator's CPUs spin between frames, so CPU ns/pkt counts that spinning and says nothing about the DUT", c.RatePPS))
+	}
 	run.Notes = append(run.Notes,
 		"offered: frames the generator sent ("+generatorSource(r.kind)+"); throughput: frames the DUT program counted (xdplab stats map), per second of the timed window",
 		"loss = 1 - seen/offered over the trial, after every counter settled; bit rates use the frame size with FCS (L2) and add 20 bytes of preamble and gap (L1)",
@@ -244,7 +249,7 @@ func (r *runner) frameSpec() traffic.FrameSpec {
 func (r *runner) newGenerator() (*traffic.Generator, error) {
 	return traffic.New(traffic.Options{
 		Kind: r.kind, NS: r.pair.GenNS.Handle, Ifindex: r.pair.Gen.Ifindex,
-		Frame: r.frameSpec(), Flows: r.cfg.Flows, CPUs: r.cpus,
+		Frame: r.frameSpec(), Flows: r.cfg.Flows, CPUs: r.cpus, RatePPS: r.cfg.RatePPS,
 	})
 }
 

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"strconv"
+	"strings"
 
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
@@ -242,4 +244,24 @@ func CheckChecksums(b []byte) error {
 		return fmt.Errorf("not IPv4 or IPv6: ethertype %#04x", be.Uint16(b[12:]))
 	}
 	return nil
+}
+
+// ParseRate reads a rate in frames per second: 250000, 250k, 1.5M or 2G
+// (k, M, G: thousands, millions, billions).
+func ParseRate(s string) (uint64, error) {
+	t := strings.TrimSpace(s)
+	mult := 1.0
+	switch {
+	case strings.HasSuffix(t, "k"), strings.HasSuffix(t, "K"):
+		mult, t = 1e3, t[:len(t)-1]
+	case strings.HasSuffix(t, "M"):
+		mult, t = 1e6, t[:len(t)-1]
+	case strings.HasSuffix(t, "G"):
+		mult, t = 1e9, t[:len(t)-1]
+	}
+	v, err := strconv.ParseFloat(t, 64)
+	if err != nil || v <= 0 || v*mult < 1 {
+		return 0, fmt.Errorf("rate %q: give frames per second, such as 250000, 250k or 1.5M", s)
+	}
+	return uint64(v*mult + 0.5), nil
 }

@@ -91,3 +91,15 @@ func TestCsumReplaceMatchesRecompute(t *testing.T) {
 	hc := csumReplace2(0xdd2f, 0x5555, 0x3285)
 	assert.Equal(t, uint16(0x0000), hc)
 }
+
+func TestParseRate(t *testing.T) {
+	for in, want := range map[string]uint64{"250000": 250000, "250k": 250000, "1.5M": 1500000, "2G": 2000000000, " 10K ": 10000} {
+		got, err := ParseRate(in)
+		require.NoError(t, err, in)
+		assert.Equal(t, want, got, in)
+	}
+	for _, in := range []string{"", "fast", "-1", "0", "0.1", "1T"} {
+		_, err := ParseRate(in)
+		assert.ErrorContains(t, err, "give frames per second", in)
+	}
+}

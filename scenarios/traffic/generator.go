@@ -46,6 +46,9 @@ type Options struct {
 	CPUs []int
 	// BatchSize is the live-frames batch (default 64).
 	BatchSize uint32
+	// RatePPS is the offered rate over all threads; 0: as fast as it can.
+	// Live frames only: the generator program paces each CPU to its share.
+	RatePPS uint64
 }
 
 // Generator sends frames until stopped.
@@ -82,6 +85,9 @@ func New(o Options) (*Generator, error) {
 	if o.BatchSize == 0 {
 		o.BatchSize = 64
 	}
+	if o.RatePPS > 0 && o.Kind != LiveFrames {
+		return nil, fmt.Errorf("generator: a rate needs the live-frames generator (%s sends as fast as it can)", o.Kind)
+	}
 	frame, err := BuildUDP(o.Frame)
 	if err != nil {
 		return nil, err
@@ -98,6 +104,7 @@ func New(o Options) (*Generator, error) {
 			TargetIfindex: uint32(o.Ifindex), IPv6: o.Frame.IPv6(),
 			Flows: flows.N, PortsPerAddr: flows.PortsPerAddr,
 			SportBase: flows.SportBase, SaddrLoBase: flows.SaddrLoBase,
+			RatePPS: o.RatePPS / uint64(len(o.CPUs)),
 		})
 		if err != nil {
 			return nil, err
@@ -205,15 +212,16 @@ func (g *Generator) Sent() (bpf.Counter, error) {
 }
 
 // Attempted returns how many frames the generator tried to send: for
-// LiveFrames the frames its program saw (sent or aborted), for AFPacket the
-// writes tried, including those the socket refused (ENOBUFS).
+// LiveFrames the frames its program sent or aborted (not those pacing held
+// back), for AFPacket the writes tried, including those the socket refused
+// (ENOBUFS).
 func (g *Generator) Attempted() (uint64, error) {
 	if g.prog != nil {
 		s, err := bpf.ReadStats(g.prog.Stats)
 		if err != nil {
 			return 0, fmt.Errorf("generator: %w", err)
 		}
-		return s.Total().Packets, nil
+		return s[bpf.Redirect].Packets + s[bpf.Aborted].Packets, nil
 	}
 	var n uint64
 	for i := range g.tries {
