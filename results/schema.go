@@ -159,9 +159,26 @@ type Result struct {
 	// device and attached, its maps read back, but the device runs no
 	// offloaded program on packets (netdevsim): there are no trials and
 	// no throughput. ControlPlane says what was checked.
-	ControlPlaneOnly bool     `json:"control_plane_only,omitempty"`
-	ControlPlane     []string `json:"control_plane,omitempty"`
-	Error            string   `json:"error,omitempty"`
+	// NDR and PDR are the throughput search's answers (--search).
+	NDR              *Throughput `json:"ndr,omitempty"`
+	PDR              *Throughput `json:"pdr,omitempty"`
+	ControlPlaneOnly bool        `json:"control_plane_only,omitempty"`
+	ControlPlane     []string    `json:"control_plane,omitempty"`
+	Error            string      `json:"error,omitempty"`
+}
+
+// Throughput is a rate the RFC 2544 throughput search found: the highest
+// offered rate whose loss stayed within MaxLoss.
+type Throughput struct {
+	Goal      string  `json:"goal"` // ndr or pdr
+	MaxLoss   float64 `json:"max_loss"`
+	RatePPS   float64 `json:"rate_pps"`
+	Loss      float64 `json:"loss"` // of the confirming trial
+	Unit      string  `json:"unit"`
+	Trials    int     `json:"trials"` // search and confirming trials
+	Confirmed bool    `json:"confirmed"`
+	Source    string  `json:"source"`
+	Note      string  `json:"note,omitempty"`
 }
 
 // Summary gives min, median and max over the trials.

@@ -61,6 +61,23 @@ func WriteTable(w io.Writer, r *Run) error {
 		}
 	}
 	for _, res := range r.Results {
+		for _, t := range []*Throughput{res.NDR, res.PDR} {
+			if t == nil {
+				continue
+			}
+			state := "confirmed"
+			if !t.Confirmed {
+				state = "NOT confirmed"
+			}
+			note := ""
+			if t.Note != "" {
+				note = "; " + t.Note
+			}
+			fmt.Fprintf(w, "%s %s %s (loss <= %g%%): %.3f Mpps, %s, %d trials%s\n", res.Program.Name, res.Mode,
+				strings.ToUpper(t.Goal), t.MaxLoss*100, t.RatePPS/1e6, state, t.Trials, note)
+		}
+	}
+	for _, res := range r.Results {
 		if res.ControlPlaneOnly {
 			fmt.Fprintf(w, "%s %s: control plane only, no throughput: %s.\n", res.Program.Name, res.Mode, strings.Join(res.ControlPlane, "; "))
 		}

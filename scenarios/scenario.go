@@ -76,6 +76,8 @@ type Trials struct {
 	Count     int    `yaml:"count"`
 	ProgStats string `yaml:"prog_stats"`
 	Calibrate *bool  `yaml:"calibrate"`
+	// Search runs the NDR/PDR search after the trials.
+	Search bool `yaml:"search"`
 }
 
 // RFC2544Sizes are RFC 2544's Ethernet frame sizes (with FCS).
@@ -360,6 +362,10 @@ func (c *checker) check(f *File, s *Scenario) {
 	if t.Calibrate != nil {
 		base.Calibrate = *t.Calibrate
 	}
+	if t.Search {
+		sc := runner.DefaultSearch()
+		base.Search = &sc
+	}
 	for i, e := range f.Expect {
 		x, err := ParseExpectation(e)
 		if err != nil {
@@ -387,7 +393,7 @@ func configKey(err error) string {
 	m := err.Error()
 	for flag, key := range map[string]string{
 		"--size": "traffic.sizes", "--flows": "traffic.flows", "--threads": "traffic.threads",
-		"--trials": "trials.count", "--duration": "trials.duration", "--iface": "topology", "--rate": "traffic.rate",
+		"--trials": "trials.count", "--duration": "trials.duration", "--iface": "topology", "--rate": "traffic.rate", "--search": "trials.search",
 	} {
 		if strings.Contains(m, flag) {
 			return key

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/xdplab/xdplab/internal/runner"
 	"github.com/xdplab/xdplab/internal/testenv"
 	"github.com/xdplab/xdplab/results"
 )
@@ -335,4 +336,27 @@ func TestIntegrationRunRate(t *testing.T) {
 		codes = append(codes, f.Code)
 	}
 	assert.Contains(t, codes, results.FlagRateShort)
+}
+
+// The throughput search finds NDR and PDR in a bounded number of trials,
+// confirms them, and records the count; PDR (loss allowed) is never below
+// NDR.
+func TestIntegrationRunSearch(t *testing.T) {
+	testenv.RequireRoot(t)
+	r := runJSON(t, "--prog", "drop", "--modes", "native", "--search")
+	require.Len(t, r.Results, 1)
+	res := r.Results[0]
+	require.NotNil(t, res.NDR)
+	require.NotNil(t, res.PDR)
+	for _, tp := range []*results.Throughput{res.NDR, res.PDR} {
+		assert.True(t, tp.Confirmed, "%s confirmed", tp.Goal)
+		assert.Positive(t, tp.RatePPS)
+		assert.LessOrEqual(t, tp.Loss, tp.MaxLoss)
+		assert.GreaterOrEqual(t, tp.Trials, 2, "a search trial and a confirming one at least")
+		assert.LessOrEqual(t, tp.Trials, runner.DefaultSearch().MaxTrials, "bounded")
+	}
+	assert.GreaterOrEqual(t, res.PDR.RatePPS, res.NDR.RatePPS*0.98)
+
+	_, _, err := xdplab(t, context.Background(), append(quick(filepath.Join(t.TempDir(), "r.json")), "--search", "--rate", "1M")...)
+	assert.ErrorContains(t, err, "--search paces the live-frames generator itself")
 }

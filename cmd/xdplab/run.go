@@ -47,6 +47,7 @@ type runFlags struct {
 	force       bool
 	scenario    string
 	rate        string
+	search      bool
 }
 
 func newRunCmd(stdout, stderr io.Writer) *cobra.Command {
@@ -103,6 +104,7 @@ The results file (versioned JSON) goes to --output, by default
 	fl.BoolVar(&f.json, "json", false, "shorthand for --format json")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no live line per second on stderr")
 	fl.StringVar(&f.rate, "rate", "", "offered rate in frames/s (250k, 1.5M; live-frames generator); default: as fast as it can")
+	fl.BoolVar(&f.search, "search", false, "after the trials, search the NDR (no loss) and PDR (loss <= 0.5%) rates: short paced trials, then a confirming one")
 	fl.StringVar(&f.scenario, "scenario", "", "run a scenario file (see scenarios/library); it replaces the measurement flags, --output names a directory")
 	fl.StringVar(&f.iface, "iface", "", "measure on this interface of the host (with --peer) instead of a veth pair")
 	fl.StringVar(&f.peer, "peer", "", "the host's interface cabled back to back to --iface; the generator sends on it")
@@ -148,6 +150,10 @@ func (f *runFlags) config(cmd *cobra.Command, stderr io.Writer) (runner.Config, 
 	cfg.Calibrate = !f.noCalibrate
 	cfg.RunID = f.runID
 	cfg.DUTIface, cfg.PeerIface, cfg.Force = f.iface, f.peer, f.force
+	if f.search {
+		sc := runner.DefaultSearch()
+		cfg.Search = &sc
+	}
 	if f.rate != "" {
 		r, err := traffic.ParseRate(f.rate)
 		if err != nil {

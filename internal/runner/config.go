@@ -36,6 +36,8 @@ type Config struct {
 	// RatePPS is the offered rate (live frames); 0: as fast as it can. A
 	// trial whose offered rate falls more than 2% short is flagged.
 	RatePPS uint64
+	// Search, when set, runs the NDR/PDR search after the trials.
+	Search *Search
 
 	Warmup    time.Duration
 	Duration  time.Duration
@@ -143,6 +145,9 @@ func (c *Config) Validate() error {
 				return errors.New("--prog redirect needs a second DUT port and a sink behind it: with --iface use drop, pass or tx")
 			}
 		}
+	}
+	if c.Search != nil && (c.RatePPS > 0 || c.Generator == traffic.AFPacket) {
+		return errors.New("--search paces the live-frames generator itself: leave out --rate and --generator af-packet")
 	}
 	if c.RatePPS > 0 && c.Generator == traffic.AFPacket {
 		return errors.New("--rate needs the live-frames generator: af-packet sends as fast as it can")

@@ -622,6 +622,11 @@ func (r *runner) measure(ctx context.Context, name string, mode offload.Mode) (_
 		return nil, fmt.Errorf("%s %s: %w", s.name, mode, err)
 	}
 	res.Summarize(s.sources())
+	if r.cfg.Search != nil {
+		if res.NDR, res.PDR, err = r.search(ctx, s, res.Summary.OfferedPPS.Max); err != nil {
+			return nil, fmt.Errorf("%s %s: throughput search: %w", s.name, mode, err)
+		}
+	}
 	return res, nil
 }
 

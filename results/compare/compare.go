@@ -52,6 +52,8 @@ type Metric struct {
 	Unit   string
 	Better string  // results.BetterHigher or BetterLower
 	Scale  float64 // shown value = stored value x Scale
+	// PerResult: one value per result (measured once, not per trial).
+	PerResult bool
 	// get returns the values of one result: one per trial, or one for the
 	// result (prog ns/pkt, measured once).
 	get func(r *results.Result) []float64
@@ -67,8 +69,9 @@ func perTrial(f func(t *results.Trial) float64) func(r *results.Result) []float6
 	}
 }
 
-// Metrics are the figures compare sets side by side. NDR/PDR and latency
-// join them once results carry them.
+// Metrics are the figures compare sets side by side. NDR and PDR come
+// from the throughput search (one value per result); latency joins them
+// once results carry it.
 var Metrics = []Metric{
 	{Name: "Mpps", JSON: "throughput_pps", Unit: "Mpps", Better: results.BetterHigher, Scale: 1e-6,
 		get: perTrial(func(t *results.Trial) float64 { return t.Figures.ThroughputPPS })},
@@ -76,13 +79,26 @@ var Metrics = []Metric{
 		get: perTrial(func(t *results.Trial) float64 { return t.Figures.Loss })},
 	{Name: "cpu-ns/pkt", JSON: "cpu_ns_per_pkt", Unit: "ns/packet", Better: results.BetterLower, Scale: 1,
 		get: perTrial(func(t *results.Trial) float64 { return t.Figures.CPUNsPerPkt })},
-	{Name: "prog-ns/pkt", JSON: "prog_ns_per_pkt", Unit: "ns/packet", Better: results.BetterLower, Scale: 1,
+	{Name: "prog-ns/pkt", JSON: "prog_ns_per_pkt", Unit: "ns/packet", Better: results.BetterLower, Scale: 1, PerResult: true,
 		get: func(r *results.Result) []float64 {
 			if r.ProgNsPerPkt == nil {
 				return nil
 			}
 			return []float64{r.ProgNsPerPkt.Value}
 		}},
+	{Name: "NDR-Mpps", JSON: "ndr", Unit: "Mpps", Better: results.BetterHigher, Scale: 1e-6, PerResult: true,
+		get: throughput(func(r *results.Result) *results.Throughput { return r.NDR })},
+	{Name: "PDR-Mpps", JSON: "pdr", Unit: "Mpps", Better: results.BetterHigher, Scale: 1e-6, PerResult: true,
+		get: throughput(func(r *results.Result) *results.Throughput { return r.PDR })},
+}
+
+func throughput(pick func(r *results.Result) *results.Throughput) func(r *results.Result) []float64 {
+	return func(r *results.Result) []float64 {
+		if t := pick(r); t != nil && t.Confirmed {
+			return []float64{t.RatePPS}
+		}
+		return nil
+	}
 }
 
 // Key identifies a configuration: what a row of the table is about, less

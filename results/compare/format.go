@@ -256,12 +256,6 @@ func WriteBenchfmt(w io.Writer, in []Input) error {
 				Name:  benchfmt.Name("XDP/" + k.Name()),
 				Iters: 1,
 			}
-			var prog []float64
-			for _, m := range Metrics {
-				if m.JSON == "prog_ns_per_pkt" {
-					prog = m.get(res)
-				}
-			}
 			for ti := range res.Trials {
 				tr := &res.Trials[ti]
 				rec := base.Clone()
@@ -270,16 +264,18 @@ func WriteBenchfmt(w io.Writer, in []Input) error {
 					rec.Iters = 1
 				}
 				for _, m := range Metrics {
-					if m.JSON == "prog_ns_per_pkt" {
-						continue
+					var v []float64
+					switch {
+					case !m.PerResult:
+						v = m.get(&results.Result{Trials: []results.Trial{*tr}})
+					case ti == 0:
+						// Measured once per result: it goes with the
+						// first trial only, so benchstat counts it once.
+						v = m.get(res)
 					}
-					v := m.get(&results.Result{Trials: []results.Trial{*tr}})
-					rec.Values = append(rec.Values, benchfmt.Value{Value: v[0] * m.Scale, Unit: m.Name})
-				}
-				// prog ns/pkt is measured once per result: it goes with
-				// the first trial only, so benchstat counts it once.
-				if ti == 0 && len(prog) == 1 {
-					rec.Values = append(rec.Values, benchfmt.Value{Value: prog[0], Unit: "prog-ns/pkt"})
+					if len(v) == 1 {
+						rec.Values = append(rec.Values, benchfmt.Value{Value: v[0] * m.Scale, Unit: m.Name})
+					}
 				}
 				if err := bw.Write(rec); err != nil {
 					return err

@@ -86,7 +86,7 @@ type envRow struct {
 }
 
 type resultRow struct {
-	Run, Program, Mode, Mpps, Gbps, Loss, CPU, DUT, Prog, Flags string
+	Run, Program, Mode, Mpps, Gbps, Loss, CPU, DUT, Prog, Search, Flags string
 }
 
 type flagRow struct {
@@ -193,7 +193,10 @@ func Write(w io.Writer, in *Inputs, title string) ([]string, error) {
 			lines[lk][c.FrameSize] = s.ThroughputPPS.Median / 1e6
 			row := resultRow{Run: inp.Label, Program: res.Program.Name, Mode: res.Mode,
 				Mpps: span(s.ThroughputPPS, 1e-6, "%.2f"), Gbps: span(s.L2BitsPerSec, 1e-9, "%.2f"),
-				Loss: span(s.Loss, 100, "%.3f"), CPU: span(s.CPUNsPerPkt, 1, "%.1f"), DUT: "-", Prog: "-", Flags: "-"}
+				Loss: span(s.Loss, 100, "%.3f"), CPU: span(s.CPUNsPerPkt, 1, "%.1f"), DUT: "-", Prog: "-", Search: "-", Flags: "-"}
+			if res.NDR != nil && res.PDR != nil {
+				row.Search = fmt.Sprintf("%.3f / %.3f", res.NDR.RatePPS/1e6, res.PDR.RatePPS/1e6)
+			}
 			if s.DUTNsPerPkt != nil {
 				row.DUT = span(*s.DUTNsPerPkt, 1, "%.1f")
 			}

@@ -40,8 +40,8 @@ code { font-size: 12px; }
 <h2>Results</h2>
 <p class="note">median [min-max] over trials.</p>
 <table>
-<tr><th>run</th><th>program</th><th>mode</th><th>Mpps</th><th>Gbit/s L2</th><th>loss %</th><th>CPU ns/pkt</th><th>DUT ns/pkt</th><th>prog ns/pkt</th><th>flagged</th></tr>
-{{range .Results}}<tr><td>{{.Run}}</td><td>{{.Program}}</td><td>{{.Mode}}</td><td class="num">{{.Mpps}}</td><td class="num">{{.Gbps}}</td><td class="num">{{.Loss}}</td><td class="num">{{.CPU}}</td><td class="num">{{.DUT}}</td><td class="num">{{.Prog}}</td><td class="num">{{.Flags}}</td></tr>
+<tr><th>run</th><th>program</th><th>mode</th><th>Mpps</th><th>Gbit/s L2</th><th>loss %</th><th>CPU ns/pkt</th><th>DUT ns/pkt</th><th>prog ns/pkt</th><th>NDR / PDR Mpps</th><th>flagged</th></tr>
+{{range .Results}}<tr><td>{{.Run}}</td><td>{{.Program}}</td><td>{{.Mode}}</td><td class="num">{{.Mpps}}</td><td class="num">{{.Gbps}}</td><td class="num">{{.Loss}}</td><td class="num">{{.CPU}}</td><td class="num">{{.DUT}}</td><td class="num">{{.Prog}}</td><td class="num">{{.Search}}</td><td class="num">{{.Flags}}</td></tr>
 {{end}}</table>
 </section>
 {{end}}
