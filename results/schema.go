@@ -69,6 +69,8 @@ type Config struct {
 	Work       string   `json:"work"`
 	Generator  string   `json:"generator"`          // the generator that ran
 	RatePPS    uint64   `json:"rate_pps,omitempty"` // the offered rate asked for; absent: as fast as possible
+	Pcap       string   `json:"pcap,omitempty"`     // a replayed capture
+	Loops      int      `json:"loops,omitempty"`
 	WarmupS    float64  `json:"warmup_s"`
 	DurationS  float64  `json:"duration_s"`
 	Trials     int      `json:"trials"`

@@ -66,7 +66,14 @@ type Traffic struct {
 	Threads   int    `yaml:"threads"`
 	Generator string `yaml:"generator"` // auto, live-frames, af-packet
 	Rate      any    `yaml:"rate"`      // frames/s: 250000, "250k", "1.5M"; absent: as fast as it can
+	Pcap      *Pcap  `yaml:"pcap"`      // replay a capture instead of synthetic frames
 	Work      string `yaml:"work"`      // built-ins' per-packet work
+}
+
+// Pcap names a capture to replay, relative to the scenario file.
+type Pcap struct {
+	Path  string `yaml:"path"`
+	Loops int    `yaml:"loops"`
 }
 
 // Trials says how long to measure.
@@ -350,6 +357,23 @@ func (c *checker) check(f *File, s *Scenario) {
 		}
 		base.RatePPS = r
 	}
+	if p := tr.Pcap; p != nil {
+		path := p.Path
+		if path != "" && !filepath.IsAbs(path) {
+			path = filepath.Join(filepath.Dir(s.Path), path)
+		}
+		switch {
+		case p.Path == "":
+			c.errorf("traffic.pcap.path", "missing: name the capture file")
+		case tr.Sizes != nil:
+			c.errorf("traffic.pcap", "a replay sends the capture's frames: leave out traffic.sizes")
+		default:
+			if _, err := traffic.ReadCapture(path, 1514); err != nil {
+				c.errorf("traffic.pcap.path", "%v", err)
+			}
+		}
+		base.Pcap, base.Loops, base.Generator = path, max(p.Loops, 1), traffic.AFPacket
+	}
 	sizes := c.ints("traffic.sizes", tr.Sizes, []int{base.FrameSize})
 	flows := c.ints("traffic.flows", tr.Flows, []int{base.Flows})
 	t := f.Trials
@@ -394,6 +418,7 @@ func configKey(err error) string {
 	for flag, key := range map[string]string{
 		"--size": "traffic.sizes", "--flows": "traffic.flows", "--threads": "traffic.threads",
 		"--trials": "trials.count", "--duration": "trials.duration", "--iface": "topology", "--rate": "traffic.rate", "--search": "trials.search",
+		"--pcap": "traffic.pcap", "--loops": "traffic.pcap.loops",
 	} {
 		if strings.Contains(m, flag) {
 			return key

@@ -46,6 +46,8 @@ func TestParseGood(t *testing.T) {
 // it can, the key, and what to do; never a panic, never a scenario.
 func TestParseBroken(t *testing.T) {
 	dir := t.TempDir()
+	notPcap, err := filepath.Abs("library/quick.yaml")
+	require.NoError(t, err)
 	cases := []struct{ name, in, want string }{
 		{"empty", "", "empty file"},
 		{"yaml syntax", "format: 1\nname: [x\n", "t.yaml:2"},
@@ -80,6 +82,9 @@ func TestParseBroken(t *testing.T) {
 		{"ratio without mode", "format: 1\nname: x\nprograms: [drop]\nexpect:\n  - native >= 2\n", "a mode is compared with another"},
 		{"bad rate", "format: 1\nname: x\nprograms: [drop]\ntraffic:\n  rate: fast\n", `t.yaml:5: traffic.rate: rate "fast": give frames per second`},
 		{"rate with af-packet", "format: 1\nname: x\nprograms: [drop]\ntraffic:\n  rate: 1M\n  generator: af-packet\n", "traffic.rate: --rate needs the live-frames generator"},
+		{"pcap missing", "format: 1\nname: x\nprograms: [drop]\ntraffic:\n  pcap:\n    path: nosuch.pcap\n", "traffic.pcap.path: capture"},
+		{"pcap not a capture", "format: 1\nname: x\nprograms: [drop]\ntraffic:\n  pcap:\n    path: " + notPcap + "\n", "not a pcap or pcapng capture"},
+		{"pcap with sizes", "format: 1\nname: x\nprograms: [drop]\ntraffic:\n  sizes: [64]\n  pcap:\n    path: x.pcap\n", "leave out traffic.sizes"},
 		{"bad generator", "format: 1\nname: x\nprograms: [drop]\ntraffic:\n  generator: pktgen\n", `unknown generator "pktgen"`},
 	}
 	require.GreaterOrEqual(t, len(cases), 20)

@@ -360,3 +360,25 @@ func TestIntegrationRunSearch(t *testing.T) {
 	_, _, err := xdplab(t, context.Background(), append(quick(filepath.Join(t.TempDir(), "r.json")), "--search", "--rate", "1M")...)
 	assert.ErrorContains(t, err, "--search paces the live-frames generator itself")
 }
+
+// A replay delivers exactly the capture's frames times the loops to the
+// DUT, in every trial.
+func TestIntegrationRunPcapReplay(t *testing.T) {
+	testenv.RequireRoot(t)
+	r := runJSON(t, "--pcap", "../../scenarios/library/pcap/udp-100.pcap", "--loops", "3", "--prog", "drop", "--modes", "generic,native", "--trials", "2")
+	assert.Equal(t, "af-packet", r.Config.Generator)
+	assert.Equal(t, 3, r.Config.Loops)
+	assert.Equal(t, 128, r.Config.FrameSize, "the capture's mean frame size")
+	for _, res := range r.Results {
+		for _, tr := range res.Trials {
+			assert.Equal(t, uint64(300), tr.Raw.Generator.Packets, "%s trial %d sent", res.Mode, tr.Index)
+			assert.Equal(t, uint64(300), tr.Raw.Program["drop"].Packets, "%s trial %d: the DUT got exactly 100 x 3", res.Mode, tr.Index)
+		}
+	}
+	out := filepath.Join(t.TempDir(), "r.json")
+	_, _, err := xdplab(t, context.Background(), append(quick(out), "--pcap", "../../scenarios/library/quick.yaml")...)
+	assert.ErrorContains(t, err, "not a pcap or pcapng capture")
+	_, _, err = xdplab(t, context.Background(), append(quick(out), "--loops", "3")...)
+	assert.ErrorContains(t, err, "give --pcap too")
+	assert.NoFileExists(t, out)
+}

@@ -48,6 +48,8 @@ type runFlags struct {
 	scenario    string
 	rate        string
 	search      bool
+	pcap        string
+	loops       int
 }
 
 func newRunCmd(stdout, stderr io.Writer) *cobra.Command {
@@ -105,6 +107,8 @@ The results file (versioned JSON) goes to --output, by default
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no live line per second on stderr")
 	fl.StringVar(&f.rate, "rate", "", "offered rate in frames/s (250k, 1.5M; live-frames generator); default: as fast as it can")
 	fl.BoolVar(&f.search, "search", false, "after the trials, search the NDR (no loss) and PDR (loss <= 0.5%) rates: short paced trials, then a confirming one")
+	fl.StringVar(&f.pcap, "pcap", "", "replay this capture (pcap or pcapng, Ethernet) instead of synthetic frames: AF_PACKET, one thread, top speed")
+	fl.IntVar(&f.loops, "loops", 1, "with --pcap: times the capture is replayed in each trial")
 	fl.StringVar(&f.scenario, "scenario", "", "run a scenario file (see scenarios/library); it replaces the measurement flags, --output names a directory")
 	fl.StringVar(&f.iface, "iface", "", "measure on this interface of the host (with --peer) instead of a veth pair")
 	fl.StringVar(&f.peer, "peer", "", "the host's interface cabled back to back to --iface; the generator sends on it")
@@ -150,6 +154,17 @@ func (f *runFlags) config(cmd *cobra.Command, stderr io.Writer) (runner.Config, 
 	cfg.Calibrate = !f.noCalibrate
 	cfg.RunID = f.runID
 	cfg.DUTIface, cfg.PeerIface, cfg.Force = f.iface, f.peer, f.force
+	if f.pcap != "" {
+		if _, err := os.Stat(f.pcap); err != nil {
+			return cfg, usagef("--pcap: %v", err)
+		}
+		cfg.Pcap, cfg.Loops = f.pcap, f.loops
+		if !cmd.Flags().Changed("generator") {
+			cfg.Generator = traffic.AFPacket
+		}
+	} else if cmd.Flags().Changed("loops") {
+		return cfg, usagef("--loops counts replays of --pcap: give --pcap too")
+	}
 	if f.search {
 		sc := runner.DefaultSearch()
 		cfg.Search = &sc

@@ -56,7 +56,7 @@ and checks every expectation. It needs no root.`,
 
 // scenarioFlagsOK lists run flags that a scenario file replaces.
 var scenarioReplaces = []string{"prog", "object", "program", "modes", "work", "size", "ipv6", "flows", "threads",
-	"generator", "rate", "search", "duration", "warmup", "trials", "prog-stats", "no-calibrate", "iface", "peer", "force"}
+	"generator", "rate", "search", "pcap", "loops", "duration", "warmup", "trials", "prog-stats", "no-calibrate", "iface", "peer", "force"}
 
 // runScenario runs every configuration of a scenario (one per frame size
 // and flow count), writes one results file each, and checks the

@@ -38,6 +38,11 @@ type Config struct {
 	RatePPS uint64
 	// Search, when set, runs the NDR/PDR search after the trials.
 	Search *Search
+	// Pcap replays a capture (pcap or pcapng of Ethernet frames) instead
+	// of synthetic frames, Loops times a trial, through AF_PACKET from one
+	// thread, with the frames' MACs set to the topology's. No warm-up.
+	Pcap  string
+	Loops int
 
 	Warmup    time.Duration
 	Duration  time.Duration
@@ -71,6 +76,7 @@ func Defaults() Config {
 		Trials:    3,
 		ProgStats: time.Second,
 		Calibrate: true,
+		Loops:     1,
 	}
 }
 
@@ -144,6 +150,14 @@ func (c *Config) Validate() error {
 			if p == "redirect" {
 				return errors.New("--prog redirect needs a second DUT port and a sink behind it: with --iface use drop, pass or tx")
 			}
+		}
+	}
+	if c.Pcap != "" {
+		if c.Generator == traffic.LiveFrames || c.Threads != 1 || c.RatePPS > 0 || c.Search != nil || c.Flows != 1 {
+			return errors.New("--pcap replays through AF_PACKET from one thread at top speed: leave out --generator live-frames, --threads, --rate, --search and --flows")
+		}
+		if c.Loops < 1 || c.Loops > 1e6 {
+			return fmt.Errorf("--loops %d out of range: use 1 to 1000000", c.Loops)
 		}
 	}
 	if c.Search != nil && (c.RatePPS > 0 || c.Generator == traffic.AFPacket) {

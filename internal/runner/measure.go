@@ -281,6 +281,16 @@ func (s *setup) sources() map[string]string {
 
 // trial runs one warm-up and timed window.
 func (r *runner) trial(ctx context.Context, s *setup, index int, label string) (t results.Trial, err error) {
+	// A replay sends a fixed number of frames at once: count from before
+	// it starts.
+	var pre *snapshot
+	if r.capture != nil {
+		p, err := r.snap(s, true)
+		if err != nil {
+			return t, err
+		}
+		pre = &p
+	}
 	if err := s.gen.Start(); err != nil {
 		return t, err
 	}
@@ -293,8 +303,10 @@ func (r *runner) trial(ctx context.Context, s *setup, index int, label string) (
 	if err := sleep(ctx, r.cfg.Warmup); err != nil {
 		return t, err
 	}
-	start, err := r.snap(s, true)
-	if err != nil {
+	var start snapshot
+	if pre != nil {
+		start = *pre
+	} else if start, err = r.snap(s, true); err != nil {
 		return t, err
 	}
 	prev := start

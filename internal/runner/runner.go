@@ -13,8 +13,10 @@ import (
 	"time"
 
 	"github.com/cilium/ebpf"
+	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 
+	"github.com/xdplab/xdplab/internal/nsthread"
 	"github.com/xdplab/xdplab/offload"
 	"github.com/xdplab/xdplab/results"
 	"github.com/xdplab/xdplab/scenarios/traffic"
@@ -36,6 +38,7 @@ type runner struct {
 	support *offload.Support
 	calNs   *float64
 	run     *results.Run
+	capture *traffic.Capture // --pcap
 }
 
 // Run measures what cfg asks for. On error (cancellation included) nothing
@@ -48,6 +51,16 @@ func Run(ctx context.Context, cfg Config) (_ *results.Run, err error) {
 		return nil, err
 	}
 	r := &runner{cfg: cfg, cpus: usableCPUs()[:cfg.Threads]}
+	if cfg.Pcap != "" {
+		// Frames up to the veth's MTU (1500) plus the Ethernet header.
+		c, err := traffic.ReadCapture(cfg.Pcap, 1514)
+		if err != nil {
+			return nil, err
+		}
+		r.capture = c
+		r.cfg.Generator, r.cfg.Warmup = traffic.AFPacket, 0
+		r.cfg.FrameSize = min(max(c.MeanSize(), traffic.MinFrameSize(false)), traffic.MaxFrameSize)
+	}
 	defer func() {
 		// Teardown runs on return, error and panic alike.
 		if p := recover(); p != nil {
@@ -75,6 +88,15 @@ func Run(ctx context.Context, cfg Config) (_ *results.Run, err error) {
 		return nil, err
 	}
 	r.describeTopology()
+	if r.capture != nil {
+		r.capture.Rewrite(r.pair.Gen.MAC, r.pair.DUT.MAC)
+		// A replay delivers exactly the capture's frames: the generator's
+		// side must add none of its own (IPv6 sends MLD reports and router
+		// solicitations on its own; the replay needs no addresses).
+		if err := quietIPv6(r.pair.GenNS.Handle, r.pair.Gen.Name); err != nil {
+			return nil, err
+		}
+	}
 
 	driver, _ := r.pair.DUT.Driver()
 	if r.support, err = offload.ProbeModes(r.pair.DUTNS.Handle, r.pair.DUT.Name, r.pair.DUT.Ifindex, driver); err != nil {
@@ -168,6 +190,12 @@ func (r *runner) newRun() *results.Run {
 		},
 	}
 	run.Metrics = results.StandardMetrics(generatorSource(r.kind))
+	if r.capture != nil {
+		run.Config.Pcap, run.Config.Loops = r.cfg.Pcap, r.cfg.Loops
+		run.Notes = append(run.Notes, fmt.Sprintf("replay of %s: %d frames a loop, %d loop(s) a trial, no warm-up; "+
+			"%d frame(s) larger than 1514 bytes skipped; frame_size is the capture's mean frame size with FCS",
+			r.cfg.Pcap, len(r.capture.Frames), r.cfg.Loops, r.capture.Skipped))
+	}
 	if c.RatePPS > 0 {
 		run.Notes = append(run.Notes, fmt.Sprintf("offered rate paced to %d frames/s by the generator program (a token bucket per CPU): "+
 			"the generator's CPUs spin between frames, so CPU ns/pkt counts that spinning and says nothing about the DUT", c.RatePPS))
@@ -250,6 +278,7 @@ func (r *runner) newGenerator() (*traffic.Generator, error) {
 	return traffic.New(traffic.Options{
 		Kind: r.kind, NS: r.pair.GenNS.Handle, Ifindex: r.pair.Gen.Ifindex,
 		Frame: r.frameSpec(), Flows: r.cfg.Flows, CPUs: r.cpus, RatePPS: r.cfg.RatePPS,
+		Replay: r.capture, Loops: r.cfg.Loops,
 	})
 }
 
@@ -263,4 +292,16 @@ func sleep(ctx context.Context, d time.Duration) error {
 	case <-t.C:
 		return nil
 	}
+}
+
+// quietIPv6 turns IPv6 off on an interface, so that the kernel sends no
+// frames of its own from it.
+func quietIPv6(ns netns.NsHandle, iface string) error {
+	return nsthread.Do(ns, func() error {
+		p := "/proc/sys/net/ipv6/conf/" + iface + "/disable_ipv6"
+		if err := os.WriteFile(p, []byte("1"), 0o644); err != nil {
+			return fmt.Errorf("quiet %s for the replay: %w", iface, err)
+		}
+		return nil
+	})
 }

@@ -3,8 +3,10 @@ package traffic
 import (
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/cilium/ebpf"
 	"github.com/vishvananda/netns"
@@ -46,6 +48,11 @@ type Options struct {
 	CPUs []int
 	// BatchSize is the live-frames batch (default 64).
 	BatchSize uint32
+	// Replay, when set, sends these frames in order, Loops times, then
+	// stops sending: AF_PACKET and one thread, so every frame is sent
+	// exactly once a loop (a full socket buffer is waited out, not skipped).
+	Replay *Capture
+	Loops  int
 	// RatePPS is the offered rate over all threads; 0: as fast as it can.
 	// Live frames only: the generator program paces each CPU to its share.
 	RatePPS uint64
@@ -85,16 +92,27 @@ func New(o Options) (*Generator, error) {
 	if o.BatchSize == 0 {
 		o.BatchSize = 64
 	}
+	if o.Replay != nil && (o.Kind != AFPacket || len(o.CPUs) != 1) {
+		return nil, errors.New("generator: a capture replays through AF_PACKET from one thread")
+	}
+	if o.Replay != nil && o.Loops < 1 {
+		o.Loops = 1
+	}
 	if o.RatePPS > 0 && o.Kind != LiveFrames {
 		return nil, fmt.Errorf("generator: a rate needs the live-frames generator (%s sends as fast as it can)", o.Kind)
 	}
-	frame, err := BuildUDP(o.Frame)
-	if err != nil {
-		return nil, err
+	var frame []byte
+	var err error
+	if o.Replay == nil {
+		if frame, err = BuildUDP(o.Frame); err != nil {
+			return nil, err
+		}
 	}
-	flows, err := NewFlows(o.Flows, o.Frame)
-	if err != nil {
-		return nil, err
+	var flows Flows
+	if o.Replay == nil {
+		if flows, err = NewFlows(o.Flows, o.Frame); err != nil {
+			return nil, err
+		}
 	}
 	g := &Generator{opts: o, frame: frame, flows: flows,
 		sent: make([]atomic.Uint64, len(o.CPUs)), bytes: make([]atomic.Uint64, len(o.CPUs)),
@@ -270,13 +288,18 @@ func (g *Generator) runAFPacket(i int, started chan<- error) error {
 		return err
 	}
 	started <- nil
+	if g.opts.Replay != nil {
+		return g.replay(i, fd)
+	}
 	frame := append([]byte(nil), g.frame...)
 	ipv6 := g.opts.Frame.IPv6()
 	n := uint64(len(frame))
 	// Threads share the flows: thread i of T sends flows i, i+T, ...
 	flow := uint32(i) % g.flows.N
 	step := uint32(len(g.opts.CPUs))
-	var sent, tries uint64
+	// Counts go on across Starts, like the live-frames program's: readers
+	// take deltas.
+	sent, tries := g.sent[i].Load(), g.tries[i].Load()
 	for !g.stop.Load() {
 		for range 256 {
 			tries++
@@ -295,6 +318,43 @@ func (g *Generator) runAFPacket(i int, started chan<- error) error {
 		g.tries[i].Store(tries)
 		g.sent[i].Store(sent)
 		g.bytes[i].Store(sent * n)
+	}
+	return nil
+}
+
+// replay sends the capture's frames in order, Loops times, waiting out a
+// full socket buffer rather than skipping a frame, then idles until Stop.
+func (g *Generator) replay(i, fd int) error {
+	sent, bytes := g.sent[i].Load(), g.bytes[i].Load()
+	for loop := 0; loop < g.opts.Loops && !g.stop.Load(); loop++ {
+		for _, f := range g.opts.Replay.Frames {
+			for {
+				_, err := unix.Write(fd, f)
+				if err == nil {
+					break
+				}
+				if !errors.Is(err, unix.ENOBUFS) && !errors.Is(err, unix.EAGAIN) {
+					return fmt.Errorf("generator thread %d: replay: %w", i, err)
+				}
+				if g.stop.Load() {
+					return nil
+				}
+				runtime.Gosched()
+			}
+			sent++
+			bytes += uint64(len(f))
+			if sent%256 == 0 {
+				g.sent[i].Store(sent)
+				g.bytes[i].Store(bytes)
+				g.tries[i].Store(sent)
+			}
+		}
+	}
+	g.sent[i].Store(sent)
+	g.bytes[i].Store(bytes)
+	g.tries[i].Store(sent)
+	for !g.stop.Load() {
+		time.Sleep(10 * time.Millisecond)
 	}
 	return nil
 }
