@@ -3,6 +3,7 @@ package bpf
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/asm"
@@ -91,9 +92,11 @@ func (m *MetaProbe) Close() error {
 	return nil
 }
 
-// PassProgramOptions shapes a minimal XDP_PASS program for attach probes:
-// on a user's interface a probe must not drop traffic.
-type PassProgramOptions struct {
+// MinimalOptions shapes a program that does nothing but return an action:
+// attach probes (XDP_PASS, so that a probe on a user's interface drops no
+// traffic), feature probes and the stats-overhead measure (XDP_DROP).
+type MinimalOptions struct {
+	Action Action
 	// Ifindex, when non-zero, binds the program to the device for hardware
 	// offload; resolved in the calling thread's network namespace.
 	Ifindex uint32
@@ -102,21 +105,21 @@ type PassProgramOptions struct {
 	Frags bool
 }
 
-// LoadPassProgram loads a program that returns XDP_PASS.
-func LoadPassProgram(o PassProgramOptions) (*ebpf.Program, error) {
+// LoadMinimal loads a program that returns o.Action, named xdplab_<action>.
+func LoadMinimal(o MinimalOptions) (*ebpf.Program, error) {
 	spec := &ebpf.ProgramSpec{
-		Name:         "xdplab_pass",
+		Name:         "xdplab_" + o.Action.String(),
 		Type:         ebpf.XDP,
 		License:      "Dual BSD/GPL",
 		Ifindex:      o.Ifindex,
-		Instructions: asm.Instructions{asm.Mov.Imm(asm.R0, int32(Pass)), asm.Return()},
+		Instructions: asm.Instructions{asm.Mov.Imm(asm.R0, int32(o.Action)), asm.Return()},
 	}
 	if o.Frags {
 		spec.Flags |= unix.BPF_F_XDP_HAS_FRAGS
 	}
 	prog, err := ebpf.NewProgram(spec)
 	if err != nil {
-		return nil, fmt.Errorf("load XDP_PASS probe program: %w", err)
+		return nil, fmt.Errorf("load a minimal XDP_%s program: %w", strings.ToUpper(o.Action.String()), err)
 	}
 	return prog, nil
 }

@@ -6,7 +6,6 @@ import (
 	"slices"
 
 	"github.com/cilium/ebpf"
-	"github.com/cilium/ebpf/asm"
 )
 
 // Counter is a number of frames and their bytes (L2, without FCS).
@@ -83,14 +82,9 @@ func ReadStats(m *ebpf.Map) (Stats, error) {
 // per run dominate it; on a VM they cost tens of ns, far more than a small
 // XDP program, so a program's stats figure is only honest net of this.
 func StatsOverhead() (median, lo, hi float64, err error) {
-	prog, err := ebpf.NewProgram(&ebpf.ProgramSpec{
-		Name:         "xdplab_empty",
-		Type:         ebpf.XDP,
-		License:      "Dual BSD/GPL",
-		Instructions: asm.Instructions{asm.Mov.Imm(asm.R0, int32(Drop)), asm.Return()},
-	})
+	prog, err := LoadMinimal(MinimalOptions{Action: Drop})
 	if err != nil {
-		return 0, 0, 0, fmt.Errorf("stats overhead: load empty program: %w", err)
+		return 0, 0, 0, fmt.Errorf("stats overhead: %w", err)
 	}
 	defer prog.Close()
 	frame := make([]byte, 64)

@@ -238,7 +238,7 @@ func detect(t Target) Detected {
 	nl.EnableErrorMessageReporting = true
 	ep := t.EP
 	for _, m := range AllModes {
-		d.Modes[m.String()] = attachCheck(ep, m, bpf.PassProgramOptions{})
+		d.Modes[m.String()] = attachCheck(ep, m, bpf.MinimalOptions{Action: bpf.Pass})
 	}
 	d.MultiBuffer, d.NonFragsAtJumbo = multiBuffer(t)
 	for _, k := range bpf.MetaKfuncs {
@@ -249,18 +249,18 @@ func detect(t Target) Detected {
 
 // attachCheck loads an XDP_PASS program (bound to the device for offload)
 // and attaches it in mode m, reads the mode back and detaches.
-func attachCheck(ep *topology.Endpoint, m Mode, o bpf.PassProgramOptions) Check {
+func attachCheck(ep *topology.Endpoint, m Mode, o bpf.MinimalOptions) Check {
 	return attachCheckAt(ep.NS.Handle, ep.Name, ep.Ifindex, m, o)
 }
 
-func attachCheckAt(ns netns.NsHandle, iface string, ifindex int, m Mode, o bpf.PassProgramOptions) Check {
+func attachCheckAt(ns netns.NsHandle, iface string, ifindex int, m Mode, o bpf.MinimalOptions) Check {
 	var prog *ebpf.Program
 	err := nsthread.Do(ns, func() error {
 		if m == Offload {
 			o.Ifindex = uint32(ifindex)
 		}
 		var err error
-		prog, err = bpf.LoadPassProgram(o)
+		prog, err = bpf.LoadMinimal(o)
 		return err
 	})
 	if err != nil {
@@ -316,8 +316,8 @@ func multiBuffer(t Target) (frags, plain Check) {
 		s := Check{Result: CheckSkipped, Explain: fmt.Sprintf("MTU %d not accepted: %v", JumboMTU, err)}
 		return s, s
 	}
-	plain = attachCheck(t.EP, Native, bpf.PassProgramOptions{})
-	frags = attachCheck(t.EP, Native, bpf.PassProgramOptions{Frags: true})
+	plain = attachCheck(t.EP, Native, bpf.MinimalOptions{Action: bpf.Pass})
+	frags = attachCheck(t.EP, Native, bpf.MinimalOptions{Action: bpf.Pass, Frags: true})
 	if err := undo(); err != nil {
 		frags = failCheck(fmt.Errorf("restore MTU after the multi-buffer check: %w", err))
 	}

@@ -7,10 +7,11 @@ import (
 	"sync"
 
 	"github.com/cilium/ebpf"
-	"github.com/cilium/ebpf/asm"
 	"github.com/cilium/ebpf/link"
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
+
+	"github.com/xdplab/xdplab/bpf"
 )
 
 // A feature probe answers nil (supported), an error wrapping
@@ -36,20 +37,8 @@ func (p *probe) result() error {
 	return err
 }
 
-func dropProgram() (*ebpf.Program, error) {
-	return ebpf.NewProgram(&ebpf.ProgramSpec{
-		Name: "xdplab_probe",
-		Type: ebpf.XDP,
-		Instructions: asm.Instructions{
-			asm.Mov.Imm(asm.R0, 1), // XDP_DROP
-			asm.Return(),
-		},
-		License: "Dual BSD/GPL",
-	})
-}
-
 var liveFrames = probe{fn: func() error {
-	prog, err := dropProgram()
+	prog, err := bpf.LoadMinimal(bpf.MinimalOptions{Action: bpf.Drop})
 	if err != nil {
 		return fmt.Errorf("probe live frames: %w", err)
 	}
@@ -77,7 +66,7 @@ var liveFrames = probe{fn: func() error {
 func HaveLiveFrames() error { return liveFrames.result() }
 
 var xdpLink = probe{fn: func() error {
-	prog, err := dropProgram()
+	prog, err := bpf.LoadMinimal(bpf.MinimalOptions{Action: bpf.Drop})
 	if err != nil {
 		return fmt.Errorf("probe xdp bpf_link: %w", err)
 	}

@@ -152,7 +152,7 @@ func ProbeKernel() KernelCaps {
 	}
 	k.XDPLink = checkOf(HaveXDPLink())
 	k.LiveFrames = checkOf(HaveLiveFrames())
-	prog, err := bpf.LoadPassProgram(bpf.PassProgramOptions{Frags: true})
+	prog, err := bpf.LoadMinimal(bpf.MinimalOptions{Action: bpf.Pass, Frags: true})
 	k.XDPFrags = checkOf(err)
 	if err == nil {
 		prog.Close()

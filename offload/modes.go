@@ -69,7 +69,7 @@ func ProbeModes(ns netns.NsHandle, iface string, ifindex int, driver string) (*S
 		return nil, fmt.Errorf("probe modes of %s: %w", iface, s.FeaturesErr)
 	}
 	for _, m := range AllModes {
-		c := attachCheckAt(ns, iface, ifindex, m, bpf.PassProgramOptions{})
+		c := attachCheckAt(ns, iface, ifindex, m, bpf.MinimalOptions{Action: bpf.Pass})
 		if c.OK() {
 			s.Modes = append(s.Modes, m)
 			continue

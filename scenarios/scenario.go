@@ -367,6 +367,8 @@ func (c *checker) check(f *File, s *Scenario) {
 			c.errorf("traffic.pcap.path", "missing: name the capture file")
 		case tr.Sizes != nil:
 			c.errorf("traffic.pcap", "a replay sends the capture's frames: leave out traffic.sizes")
+		case f.Trials.Warmup != "":
+			c.errorf("trials.warmup", "a replay sends the capture once a loop and has no warm-up: leave trials.warmup out")
 		default:
 			if _, err := traffic.ReadCapture(path, 1514); err != nil {
 				c.errorf("traffic.pcap.path", "%v", err)

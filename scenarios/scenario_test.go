@@ -85,6 +85,7 @@ func TestParseBroken(t *testing.T) {
 		{"pcap missing", "format: 1\nname: x\nprograms: [drop]\ntraffic:\n  pcap:\n    path: nosuch.pcap\n", "traffic.pcap.path: capture"},
 		{"pcap not a capture", "format: 1\nname: x\nprograms: [drop]\ntraffic:\n  pcap:\n    path: " + notPcap + "\n", "not a pcap or pcapng capture"},
 		{"pcap with sizes", "format: 1\nname: x\nprograms: [drop]\ntraffic:\n  sizes: [64]\n  pcap:\n    path: x.pcap\n", "leave out traffic.sizes"},
+		{"pcap with warmup", "format: 1\nname: x\nprograms: [drop]\ntraffic:\n  pcap:\n    path: library/pcap/udp-100.pcap\ntrials:\n  warmup: 1s\n", "trials.warmup: a replay sends the capture once a loop"},
 		{"bad generator", "format: 1\nname: x\nprograms: [drop]\ntraffic:\n  generator: pktgen\n", `unknown generator "pktgen"`},
 	}
 	require.GreaterOrEqual(t, len(cases), 20)

@@ -157,7 +157,9 @@ func WriteTable(w io.Writer, krs []*KernelRun) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	fmt.Fprintln(w, "\nMpps: median over trials inside a QEMU VM (emulated CPU): compare kernels and modes with each other, never with bare metal.")
+	fmt.Fprintln(w, "\nMpps: frames the DUT program counted (xdplab stats map), median over trials inside a QEMU VM (emulated CPU):")
+	fmt.Fprintln(w, "compare kernels and modes with each other, never with bare metal. drop: the drop program's drops per frame the generator sent.")
+	fmt.Fprintln(w, "attach: a minimal program attached in that mode and read back (xdplab probe).")
 	for _, kr := range krs {
 		if kr.Kernel != nil {
 			fmt.Fprintf(w, "%s: %s %s, %s, VM %.0fs; files in %s\n", kr.Spec.Name, kr.Kernel.Package, kr.Kernel.Version, kr.Accel, kr.Elapsed.Seconds(), kr.Dir)

@@ -43,10 +43,26 @@ func quick(out string) []string {
 	return []string{"run", "--duration", "1s", "--warmup", "500ms", "--trials", "1", "--prog-stats", "0", "--no-calibrate", "-q", "--output", out}
 }
 
+// replayQuick are quick's flags without --warmup, which a replay refuses.
+func replayQuick(out string) []string {
+	q := quick(out)
+	for i := range q {
+		if q[i] == "--warmup" {
+			return append(q[:i:i], q[i+2:]...)
+		}
+	}
+	return q
+}
+
 func runJSON(t *testing.T, args ...string) *results.Run {
 	t.Helper()
+	return runJSONWith(t, quick, args...)
+}
+
+func runJSONWith(t *testing.T, base func(out string) []string, args ...string) *results.Run {
+	t.Helper()
 	out := filepath.Join(t.TempDir(), "r.json")
-	stdout, stderr, err := xdplab(t, context.Background(), append(append(quick(out), "--json"), args...)...)
+	stdout, stderr, err := xdplab(t, context.Background(), append(append(base(out), "--json"), args...)...)
 	require.NoError(t, err, stderr)
 	var r results.Run
 	require.NoError(t, json.Unmarshal([]byte(stdout), &r))
@@ -365,7 +381,7 @@ func TestIntegrationRunSearch(t *testing.T) {
 // DUT, in every trial.
 func TestIntegrationRunPcapReplay(t *testing.T) {
 	testenv.RequireRoot(t)
-	r := runJSON(t, "--pcap", "../../scenarios/library/pcap/udp-100.pcap", "--loops", "3", "--prog", "drop", "--modes", "generic,native", "--trials", "2")
+	r := runJSONWith(t, replayQuick, "--pcap", "../../scenarios/library/pcap/udp-100.pcap", "--loops", "3", "--prog", "drop", "--modes", "generic,native", "--trials", "2")
 	assert.Equal(t, "af-packet", r.Config.Generator)
 	assert.Equal(t, 3, r.Config.Loops)
 	assert.Equal(t, 128, r.Config.FrameSize, "the capture's mean frame size")
@@ -376,9 +392,11 @@ func TestIntegrationRunPcapReplay(t *testing.T) {
 		}
 	}
 	out := filepath.Join(t.TempDir(), "r.json")
-	_, _, err := xdplab(t, context.Background(), append(quick(out), "--pcap", "../../scenarios/library/quick.yaml")...)
+	_, _, err := xdplab(t, context.Background(), append(replayQuick(out), "--pcap", "../../scenarios/library/quick.yaml")...)
 	assert.ErrorContains(t, err, "not a pcap or pcapng capture")
 	_, _, err = xdplab(t, context.Background(), append(quick(out), "--loops", "3")...)
 	assert.ErrorContains(t, err, "give --pcap too")
+	_, _, err = xdplab(t, context.Background(), append(quick(out), "--pcap", "../../scenarios/library/pcap/udp-100.pcap")...)
+	assert.ErrorContains(t, err, "--warmup: a replay", "quick() sets --warmup, which a replay refuses")
 	assert.NoFileExists(t, out)
 }

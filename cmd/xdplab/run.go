@@ -155,6 +155,9 @@ func (f *runFlags) config(cmd *cobra.Command, stderr io.Writer) (runner.Config, 
 	cfg.RunID = f.runID
 	cfg.DUTIface, cfg.PeerIface, cfg.Force = f.iface, f.peer, f.force
 	if f.pcap != "" {
+		if cmd.Flags().Changed("warmup") {
+			return cfg, usagef("--warmup: a replay sends the capture once a loop and has no warm-up; leave --warmup out")
+		}
 		if _, err := os.Stat(f.pcap); err != nil {
 			return cfg, usagef("--pcap: %v", err)
 		}

@@ -54,7 +54,7 @@ and checks every expectation. It needs no root.`,
 	return cmd
 }
 
-// scenarioFlagsOK lists run flags that a scenario file replaces.
+// scenarioReplaces lists the run flags a scenario file replaces.
 var scenarioReplaces = []string{"prog", "object", "program", "modes", "work", "size", "ipv6", "flows", "threads",
 	"generator", "rate", "search", "pcap", "loops", "duration", "warmup", "trials", "prog-stats", "no-calibrate", "iface", "peer", "force"}
 

@@ -150,7 +150,7 @@ func setMTU(mtu int, eps ...*topology.Endpoint) error {
 // whilePeerNative reads what ep advertises while its peer has a native
 // XDP_PASS program.
 func whilePeerNative(ep, peer *topology.Endpoint) (*offload.Advertised, error) {
-	prog, err := bpf.LoadPassProgram(bpf.PassProgramOptions{})
+	prog, err := bpf.LoadMinimal(bpf.MinimalOptions{Action: bpf.Pass})
 	if err != nil {
 		return nil, err
 	}

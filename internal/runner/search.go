@@ -24,69 +24,108 @@ func DefaultSearch() Search {
 	return Search{PDRLoss: 0.005, Short: time.Second, Precision: 0.01, MaxTrials: 16}
 }
 
-// lossAt runs one paced trial of length d at rate and returns its loss.
-func (r *runner) lossAt(ctx context.Context, s *setup, rate uint64, d time.Duration, label string) (float64, results.Trial, error) {
+// probe is what one paced trial showed.
+type probe struct {
+	loss    float64
+	offered float64 // frames/s the generator really offered
+	short   bool    // it offered more than 2% below the rate asked for
+}
+
+// lossAt runs one paced trial of length d at rate. A trial that offered
+// nothing, or whose frames the DUT never saw, is an error: it measured
+// nothing, and its loss must not count as a pass.
+func (r *runner) lossAt(ctx context.Context, s *setup, rate uint64, d time.Duration, label string) (probe, error) {
 	saved := r.cfg
 	defer func() { r.cfg = saved }()
 	r.cfg.RatePPS, r.cfg.Duration = rate, d
 	if s.gen != nil {
 		if err := s.gen.Close(); err != nil {
-			return 0, results.Trial{}, err
+			return probe{}, err
 		}
 	}
 	var err error
 	if s.gen, err = r.newGenerator(); err != nil {
-		return 0, results.Trial{}, err
+		return probe{}, err
 	}
 	t, err := r.trial(ctx, s, 0, label)
 	if err != nil {
-		return 0, t, err
+		return probe{}, err
 	}
-	return t.Figures.Loss, t, nil
+	p := probe{loss: t.Figures.Loss, offered: t.Figures.OfferedPPS}
+	for _, f := range t.Flags {
+		switch f.Code {
+		case results.FlagDUTSawNothing:
+			return p, fmt.Errorf("%s: %s", label, f.Message)
+		case results.FlagRateShort:
+			p.short = true
+		}
+	}
+	if t.Raw.Generator.Packets == 0 {
+		return p, fmt.Errorf("%s: the generator sent nothing", label)
+	}
+	return p, nil
 }
 
 // search finds NDR and PDR for a prepared setup. max is the highest rate
-// the generator offered unpaced in the trials.
+// the generator offered unpaced in the trials. Every bound is the rate the
+// generator really offered, never more than was asked: where pacing cannot
+// reach a rate, the search stops at what it reached and says the
+// generator bounds the answer.
 func (r *runner) search(ctx context.Context, s *setup, max float64) (ndr, pdr *results.Throughput, err error) {
 	sc := *r.cfg.Search
 	find := func(goal string, limit float64) (*results.Throughput, error) {
 		tp := &results.Throughput{Goal: goal, MaxLoss: limit, Unit: "frames/s",
 			Source: fmt.Sprintf("binary search over paced trials of %s between 0 and the unpaced maximum %.0f frames/s, "+
-				"confirmed by a trial of %s", sc.Short, max, r.cfg.Duration)}
+				"on the rates the generator offered, confirmed by a trial of %s", sc.Short, max, r.cfg.Duration)}
 		lo, hi := 0.0, max
 		rate := max
+		bound := false // the generator could not offer a rate asked for
+		step := 2 * sc.Precision
 		for tp.Trials < sc.MaxTrials {
 			if hi-lo <= sc.Precision*hi && lo > 0 {
 				// Confirm lo with a full-length trial.
-				loss, _, err := r.lossAt(ctx, s, uint64(lo), r.cfg.Duration, fmt.Sprintf("%s %s %s confirm %.0f/s", s.mode, s.name, goal, lo))
+				p, err := r.lossAt(ctx, s, uint64(lo), r.cfg.Duration, fmt.Sprintf("%s %s %s confirm %.0f/s", s.mode, s.name, goal, lo))
 				tp.Trials++
 				if err != nil {
 					return nil, err
 				}
-				if loss <= limit {
-					tp.RatePPS, tp.Loss, tp.Confirmed = lo, loss, true
-					return tp, nil
+				if p.loss <= limit {
+					tp.RatePPS, tp.Loss, tp.Confirmed = min(lo, p.offered), p.loss, true
+					if p.short {
+						bound = true
+					}
+					break
 				}
-				hi, lo = lo, lo*(1-2*sc.Precision) // the short trials were too kind: step down
+				// The short trials were too kind: step down, twice as far
+				// each time, so that sporadic loss near the top cannot
+				// use up the trials.
+				hi, lo = lo, lo*(1-step)
+				step = min(2*step, 0.5)
 				continue
 			}
-			loss, _, err := r.lossAt(ctx, s, uint64(rate), sc.Short, fmt.Sprintf("%s %s %s at %.0f/s", s.mode, s.name, goal, rate))
+			p, err := r.lossAt(ctx, s, uint64(rate), sc.Short, fmt.Sprintf("%s %s %s at %.0f/s", s.mode, s.name, goal, rate))
 			tp.Trials++
 			if err != nil {
 				return nil, err
 			}
-			if loss <= limit {
-				lo = rate
-				if rate >= max {
-					hi = max // the generator's maximum passes: nothing above to find
-				}
+			tested := min(rate, p.offered)
+			if p.short {
+				// Nothing above what the generator reached can be tested.
+				bound, hi = true, min(hi, tested)
+			}
+			if p.loss <= limit {
+				lo = tested
 			} else {
-				hi = rate
+				hi = tested
 			}
 			rate = (lo + hi) / 2
 		}
-		tp.RatePPS = lo
-		tp.Note = fmt.Sprintf("not confirmed within %d trials", sc.MaxTrials)
+		if !tp.Confirmed {
+			tp.RatePPS = lo
+			tp.Note = fmt.Sprintf("not confirmed within %d trials", sc.MaxTrials)
+		} else if bound || tp.RatePPS >= 0.98*max {
+			tp.Note = "at the highest rate the generator offered: the generator, not the DUT, bounds it"
+		}
 		return tp, nil
 	}
 	if ndr, err = find("ndr", 0); err != nil {
@@ -94,11 +133,6 @@ func (r *runner) search(ctx context.Context, s *setup, max float64) (ndr, pdr *r
 	}
 	if pdr, err = find("pdr", sc.PDRLoss); err != nil {
 		return nil, nil, err
-	}
-	for _, t := range []*results.Throughput{ndr, pdr} {
-		if t.Confirmed && t.RatePPS >= 0.98*max {
-			t.Note = "at the generator's unpaced maximum: the generator, not the DUT, bounds it"
-		}
 	}
 	return ndr, pdr, nil
 }

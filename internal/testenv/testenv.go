@@ -29,8 +29,8 @@ func RequireRoot(tb testing.TB) {
 }
 
 // ourPrograms are the kernel names (at most 15 characters) of xdplab's programs.
-var ourPrograms = []string{"xdp_drop", "xdp_pass", "xdp_tx", "xdp_redirect", "xdp_gen", "xdplab_probe",
-	"xdplab_pass", "xdplab_empty", "xdp_meta_hash", "xdp_meta_timest"}
+var ourPrograms = []string{"xdp_drop", "xdp_pass", "xdp_tx", "xdp_redirect", "xdp_gen",
+	"xdplab_drop", "xdplab_pass", "xdp_meta_hash", "xdp_meta_timest"}
 
 // Leaks lists namespaces, links and xdplab programs that exist now.
 func Leaks() ([]string, error) {
