@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/xdplab/xdplab/results"
@@ -133,6 +134,13 @@ func (r *runner) search(ctx context.Context, s *setup, max float64) (ndr, pdr *r
 	}
 	if pdr, err = find("pdr", sc.PDRLoss); err != nil {
 		return nil, nil, err
+	}
+	// No loss meets any loss limit: a confirmed NDR is a confirmed PDR too,
+	// so the PDR is never below it (each search's own trials vary with
+	// how fast the paced generator runs).
+	if ndr.Confirmed && (!pdr.Confirmed || ndr.RatePPS > pdr.RatePPS) {
+		pdr.RatePPS, pdr.Loss, pdr.Confirmed = ndr.RatePPS, ndr.Loss, true
+		pdr.Note = strings.TrimPrefix(pdr.Note+"; the NDR's confirming trial, with no loss, meets the PDR too", "; ")
 	}
 	return ndr, pdr, nil
 }
