@@ -68,10 +68,10 @@ func (r *runner) lossAt(ctx context.Context, s *setup, rate uint64, d time.Durat
 }
 
 // search finds NDR and PDR for a prepared setup. max is the highest rate
-// the generator offered unpaced in the trials. Every bound is the rate the
-// generator really offered, never more than was asked: where pacing cannot
-// reach a rate, the search stops at what it reached and says the
-// generator bounds the answer.
+// the generator offered unpaced in the trials. It bisects on the rates
+// asked for; the answer is the rate the confirming trial really offered,
+// never more: where pacing cannot reach the rate asked, the answer says the
+// generator bounds it.
 func (r *runner) search(ctx context.Context, s *setup, max float64) (ndr, pdr *results.Throughput, err error) {
 	sc := *r.cfg.Search
 	find := func(goal string, limit float64) (*results.Throughput, error) {
@@ -109,15 +109,10 @@ func (r *runner) search(ctx context.Context, s *setup, max float64) (ndr, pdr *r
 			if err != nil {
 				return nil, err
 			}
-			tested := min(rate, p.offered)
-			if p.short {
-				// Nothing above what the generator reached can be tested.
-				bound, hi = true, min(hi, tested)
-			}
 			if p.loss <= limit {
-				lo = tested
+				lo = rate
 			} else {
-				hi = tested
+				hi = rate
 			}
 			rate = (lo + hi) / 2
 		}
