@@ -2,10 +2,14 @@ package bpf_test
 
 import (
 	"bytes"
+	"fmt"
+	"math"
 	"net"
 	"net/netip"
 	"os"
+	"runtime"
 	"testing"
+	"time"
 
 	"github.com/cilium/ebpf"
 	"github.com/stretchr/testify/assert"
@@ -115,40 +119,153 @@ func TestRedirectWithEmptyDevmapAborts(t *testing.T) {
 	assert.Equal(t, uint32(bpf.Aborted), ret, "an empty devmap is visible, not a silent drop")
 }
 
-// The generator program stamps flow i exactly as traffic.Flows.Stamp does,
-// with valid checksums, cycling through the flows.
-func TestGeneratorStampsFlows(t *testing.T) {
+// The generator program shapes every frame exactly as traffic.Shaper does:
+// flows, sizes of a mix, protocols, VLAN tags and malformed frames, each
+// frame made from the template whatever the frame held before.
+func TestGeneratorMatchesShaper(t *testing.T) {
 	testenv.RequireRoot(t)
-	for _, v6 := range []bool{false, true} {
-		name := map[bool]string{false: "ipv4", true: "ipv6"}[v6]
+	type tc struct {
+		proto traffic.Protocol
+		v6    bool
+		vlan  uint16
+		mix   bool
+		bad   uint32
+	}
+	var cases []tc
+	for _, proto := range []traffic.Protocol{traffic.UDP, traffic.TCPSYN, traffic.ICMP} {
+		for _, v6 := range []bool{false, true} {
+			cases = append(cases, tc{proto, v6, 0, false, 0}, tc{proto, v6, 42, true, 200_000})
+		}
+	}
+	cases = append(cases, tc{traffic.UDP, false, 0, true, 0}, tc{traffic.UDP, true, 0, false, 1_000_000})
+	for _, c := range cases {
+		name := fmt.Sprintf("%s/v6=%v/vlan=%d/mix=%v/bad=%d", c.proto, c.v6, c.vlan, c.mix, c.bad)
 		t.Run(name, func(t *testing.T) {
-			in := frame(t, v6, 64+boolInt(v6)*4)
-			spec := traffic.FrameSpec{Src: netip.MustParseAddr("198.18.0.1"), SrcPort: 10000}
-			if v6 {
-				spec.Src = netip.MustParseAddr("2001:2::1")
+			onOneCPU(t)
+			s := traffic.FrameSpec{Size: 128, Proto: c.proto, VLAN: c.vlan, SrcMAC: macA, DstMAC: macB,
+				Src: netip.MustParseAddr("198.18.0.1"), Dst: netip.MustParseAddr("198.18.0.2"), SrcPort: 10000, DstPort: 9}
+			if c.v6 {
+				s.Src, s.Dst = netip.MustParseAddr("2001:2::1"), netip.MustParseAddr("2001:2::2")
 			}
-			// 7 flows, 3 ports per address: exercises both address and port.
-			flows, err := traffic.NewFlows(3, spec)
+			o := traffic.ShapeOptions{Frame: s, Flows: 7, MalformedPPM: c.bad}
+			if c.mix {
+				o.Mix = traffic.Mix{{Size: s.MinSize(), Weight: 3}, {Size: 700, Weight: 2}, {Size: s.MaxSize(), Weight: 1}}
+			}
+			want, err := traffic.NewShaper(o)
 			require.NoError(t, err)
-			flows.N, flows.PortsPerAddr = 7, 3
-			g, err := bpf.LoadGenerator(bpf.GenOptions{TargetIfindex: 1, IPv6: v6, Flows: flows.N,
-				PortsPerAddr: flows.PortsPerAddr, SportBase: flows.SportBase, SaddrLoBase: flows.SaddrLoBase})
+			g, err := bpf.LoadGenerator(want.GenOptions(1, 0))
 			require.NoError(t, err)
 			defer g.Close()
-			for i := uint32(0); i < 9; i++ {
-				out := make([]byte, len(in)+256)
-				ret, err := g.Program.Run(&ebpf.RunOptions{Data: in, DataOut: out})
+			in := want.Template()
+			for i := range 20 {
+				ro := &ebpf.RunOptions{Data: in, DataOut: make([]byte, len(in)+256)}
+				ret, err := g.Program.Run(ro)
 				require.NoError(t, err)
-				assert.Equal(t, uint32(bpf.Redirect), ret)
-				want := append([]byte(nil), in...)
-				flows.Stamp(want, v6, i%7)
-				assert.True(t, bytes.Equal(want, out[:len(in)]), "flow %d", i%7)
-				assert.NoError(t, traffic.CheckChecksums(out[:len(in)]), "flow %d", i%7)
+				out := ro.DataOut
+				require.Equal(t, uint32(bpf.Redirect), ret, "frame %d", i)
+				w := want.NextAt(0)
+				require.Equal(t, len(w), len(out), "frame %d length", i)
+				assert.True(t, bytes.Equal(w, out), "frame %d:\n got %x\nwant %x", i, out, w)
 			}
 			st, err := bpf.ReadStats(g.Stats)
 			require.NoError(t, err)
-			assert.Equal(t, uint64(9), st[bpf.Redirect].Packets)
+			assert.Equal(t, uint64(20), st[bpf.Redirect].Packets)
+			n, err := g.Malformed()
+			require.NoError(t, err)
+			assert.Equal(t, want.Malformed(), n)
 		})
+	}
+}
+
+// onOneCPU keeps the test on one thread pinned to one CPU: the generator's
+// state is per CPU, as it is for each generator thread.
+func onOneCPU(t *testing.T) {
+	t.Helper()
+	runtime.LockOSThread()
+	var old, one unix.CPUSet
+	require.NoError(t, unix.SchedGetaffinity(0, &old))
+	for i := range 1024 {
+		if old.IsSet(i) {
+			one.Set(i)
+			break
+		}
+	}
+	require.NoError(t, unix.SchedSetaffinity(0, &one))
+	t.Cleanup(func() {
+		_ = unix.SchedSetaffinity(0, &old)
+		runtime.UnlockOSThread()
+	})
+}
+
+// A stamped frame carries the send time with valid checksums, and the
+// latency sink files it in the right bucket.
+func TestLatencyStampAndSink(t *testing.T) {
+	testenv.RequireRoot(t)
+	for _, proto := range []traffic.Protocol{traffic.UDP, traffic.TCPSYN, traffic.ICMP} {
+		for _, v6 := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/v6=%v", proto, v6), func(t *testing.T) {
+				s := traffic.FrameSpec{Size: 128, Proto: proto, VLAN: 9, SrcMAC: macA, DstMAC: macB, Stamp: true,
+					Src: netip.MustParseAddr("198.18.0.1"), Dst: netip.MustParseAddr("198.18.0.2"), SrcPort: 10000, DstPort: 9}
+				if v6 {
+					s.Src, s.Dst = netip.MustParseAddr("2001:2::1"), netip.MustParseAddr("2001:2::2")
+				}
+				sh, err := traffic.NewShaper(traffic.ShapeOptions{Frame: s, Flows: 3})
+				require.NoError(t, err)
+				g, err := bpf.LoadGenerator(sh.GenOptions(1, 0))
+				require.NoError(t, err)
+				defer g.Close()
+				ro := &ebpf.RunOptions{Data: sh.Template(), DataOut: make([]byte, 512)}
+				ret, err := g.Program.Run(ro)
+				require.NoError(t, err)
+				out := ro.DataOut
+				require.Equal(t, uint32(bpf.Redirect), ret)
+				require.NoError(t, traffic.CheckChecksums(out), "the stamp is in the checksum")
+
+				l := sh.Layout()
+				sink, err := bpf.LoadLatencySink(bpf.LatencyOptions{L3Offset: uint32(l.L3), IPv6: v6, L4Hdr: uint32(l.L4Hdr)})
+				require.NoError(t, err)
+				defer sink.Close()
+				require.NoError(t, sink.ResetExtremes())
+				ret, err = sink.Program.Run(&ebpf.RunOptions{Data: out})
+				require.NoError(t, err)
+				assert.Equal(t, uint32(bpf.Drop), ret)
+				ret, err = sink.Program.Run(&ebpf.RunOptions{Data: sh.Template()}) // no stamp
+				require.NoError(t, err)
+				assert.Equal(t, uint32(bpf.Drop), ret)
+				snap, err := sink.Read()
+				require.NoError(t, err)
+				assert.Equal(t, uint64(1), snap.Count)
+				assert.Equal(t, uint64(1), snap.Unstamped)
+				assert.Positive(t, snap.MinNs)
+				assert.Equal(t, snap.MinNs, snap.MaxNs)
+				assert.Less(t, snap.MinNs, uint64(time.Second), "stamped and read within a second")
+				assert.Equal(t, uint64(1), snap.Buckets[bpf.LatencyBucket(snap.MinNs)])
+				p50, err := snap.Quantile(0.5)
+				require.NoError(t, err)
+				assert.InDelta(t, float64(snap.MinNs), p50, 0.001, "clamped to the exact extremes")
+				st, err := bpf.ReadStats(sink.Stats)
+				require.NoError(t, err)
+				assert.Equal(t, uint64(2), st[bpf.Drop].Packets)
+			})
+		}
+	}
+}
+
+func TestLatencyBuckets(t *testing.T) {
+	prevHi := uint64(0)
+	last := bpf.LatencyBucket(math.MaxUint64)
+	require.Less(t, last, bpf.LatencyBuckets)
+	for i := 0; i <= last; i++ {
+		lo, hi := bpf.LatencyBucketBounds(i)
+		if i > 0 {
+			assert.Equal(t, prevHi+1, lo, "bucket %d follows on", i)
+		}
+		assert.Equal(t, i, bpf.LatencyBucket(lo))
+		assert.Equal(t, i, bpf.LatencyBucket(hi))
+		if lo >= 8 {
+			assert.LessOrEqual(t, float64(hi-lo+1)/float64(lo), 0.125, "bucket %d at most 12.5%% wide", i)
+		}
+		prevHi = hi
 	}
 }
 

@@ -19,27 +19,41 @@ type genDatarec struct {
 	Bytes   uint64
 }
 
-type genPace struct {
-	_      structs.HostLayout
-	LastNs uint64
-	Credit uint64
+type genGenState struct {
+	_         structs.HostLayout
+	LastNs    uint64
+	Credit    uint64
+	Flow      uint32
+	Slot      uint32
+	MalAcc    uint32
+	MalKind   uint32
+	Malformed uint64
 }
 
 // Names of all BPF objects in the ELF.
 //
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
-	genMapFlowCursor    = "flow_cursor"
-	genMapPace          = "pace"
+	genMapGenState      = "gen_state"
+	genMapSizes         = "sizes"
 	genMapXdpStats      = "xdp_stats"
 	genProgXdpGen       = "xdp_gen"
 	genVarIpv6          = "ipv6"
+	genVarL3Off         = "l3_off"
+	genVarL4Csum        = "l4_csum"
+	genVarMalformedPpm  = "malformed_ppm"
 	genVarNflows        = "nflows"
 	genVarNports        = "nports"
+	genVarNsizes        = "nsizes"
+	genVarProto         = "proto"
 	genVarRatePps       = "rate_pps"
 	genVarSaddrLoBase   = "saddr_lo_base"
 	genVarSportBase     = "sport_base"
+	genVarStamp         = "stamp"
 	genVarTargetIfindex = "target_ifindex"
+	genVarTmplIpCheck   = "tmpl_ip_check"
+	genVarTmplL4Check   = "tmpl_l4_check"
+	genVarTmplLen       = "tmpl_len"
 )
 
 // loadGen returns the embedded CollectionSpec for gen.
@@ -91,9 +105,9 @@ type genProgramSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type genMapSpecs struct {
-	FlowCursor *ebpf.MapSpec `ebpf:"flow_cursor"`
-	Pace       *ebpf.MapSpec `ebpf:"pace"`
-	XdpStats   *ebpf.MapSpec `ebpf:"xdp_stats"`
+	GenState *ebpf.MapSpec `ebpf:"gen_state"`
+	Sizes    *ebpf.MapSpec `ebpf:"sizes"`
+	XdpStats *ebpf.MapSpec `ebpf:"xdp_stats"`
 }
 
 // genVariableSpecs contains global variables before they are loaded into the kernel.
@@ -101,12 +115,21 @@ type genMapSpecs struct {
 // It can be passed ebpf.CollectionSpec.Assign.
 type genVariableSpecs struct {
 	Ipv6          *ebpf.VariableSpec `ebpf:"ipv6"`
+	L3Off         *ebpf.VariableSpec `ebpf:"l3_off"`
+	L4Csum        *ebpf.VariableSpec `ebpf:"l4_csum"`
+	MalformedPpm  *ebpf.VariableSpec `ebpf:"malformed_ppm"`
 	Nflows        *ebpf.VariableSpec `ebpf:"nflows"`
 	Nports        *ebpf.VariableSpec `ebpf:"nports"`
+	Nsizes        *ebpf.VariableSpec `ebpf:"nsizes"`
+	Proto         *ebpf.VariableSpec `ebpf:"proto"`
 	RatePps       *ebpf.VariableSpec `ebpf:"rate_pps"`
 	SaddrLoBase   *ebpf.VariableSpec `ebpf:"saddr_lo_base"`
 	SportBase     *ebpf.VariableSpec `ebpf:"sport_base"`
+	Stamp         *ebpf.VariableSpec `ebpf:"stamp"`
 	TargetIfindex *ebpf.VariableSpec `ebpf:"target_ifindex"`
+	TmplIpCheck   *ebpf.VariableSpec `ebpf:"tmpl_ip_check"`
+	TmplL4Check   *ebpf.VariableSpec `ebpf:"tmpl_l4_check"`
+	TmplLen       *ebpf.VariableSpec `ebpf:"tmpl_len"`
 }
 
 // genObjects contains all objects after they have been loaded into the kernel.
@@ -129,15 +152,15 @@ func (o *genObjects) Close() error {
 //
 // It can be passed to loadGenObjects or ebpf.CollectionSpec.LoadAndAssign.
 type genMaps struct {
-	FlowCursor *ebpf.Map `ebpf:"flow_cursor"`
-	Pace       *ebpf.Map `ebpf:"pace"`
-	XdpStats   *ebpf.Map `ebpf:"xdp_stats"`
+	GenState *ebpf.Map `ebpf:"gen_state"`
+	Sizes    *ebpf.Map `ebpf:"sizes"`
+	XdpStats *ebpf.Map `ebpf:"xdp_stats"`
 }
 
 func (m *genMaps) Close() error {
 	return _GenClose(
-		m.FlowCursor,
-		m.Pace,
+		m.GenState,
+		m.Sizes,
 		m.XdpStats,
 	)
 }
@@ -147,12 +170,21 @@ func (m *genMaps) Close() error {
 // It can be passed to loadGenObjects or ebpf.CollectionSpec.LoadAndAssign.
 type genVariables struct {
 	Ipv6          *ebpf.Variable `ebpf:"ipv6"`
+	L3Off         *ebpf.Variable `ebpf:"l3_off"`
+	L4Csum        *ebpf.Variable `ebpf:"l4_csum"`
+	MalformedPpm  *ebpf.Variable `ebpf:"malformed_ppm"`
 	Nflows        *ebpf.Variable `ebpf:"nflows"`
 	Nports        *ebpf.Variable `ebpf:"nports"`
+	Nsizes        *ebpf.Variable `ebpf:"nsizes"`
+	Proto         *ebpf.Variable `ebpf:"proto"`
 	RatePps       *ebpf.Variable `ebpf:"rate_pps"`
 	SaddrLoBase   *ebpf.Variable `ebpf:"saddr_lo_base"`
 	SportBase     *ebpf.Variable `ebpf:"sport_base"`
+	Stamp         *ebpf.Variable `ebpf:"stamp"`
 	TargetIfindex *ebpf.Variable `ebpf:"target_ifindex"`
+	TmplIpCheck   *ebpf.Variable `ebpf:"tmpl_ip_check"`
+	TmplL4Check   *ebpf.Variable `ebpf:"tmpl_l4_check"`
+	TmplLen       *ebpf.Variable `ebpf:"tmpl_len"`
 }
 
 // genPrograms contains all programs after they have been loaded into the kernel.

@@ -6,15 +6,19 @@ import (
 	"github.com/cilium/ebpf"
 )
 
-// GenOptions configures the live-frames generator program.
+// GenOptions configures the live-frames generator program. The traffic
+// package's Shaper fills it from a stream's template and mirrors what the
+// program does to each frame.
 type GenOptions struct {
 	// TargetIfindex is the interface the generator redirects frames to,
 	// resolved in the network namespace of the thread that runs the program.
 	TargetIfindex uint32
-	IPv6          bool // the template frame is IPv6/UDP, else IPv4/UDP
-	// Flows is the number of distinct flows (>= 1). Flow i has UDP source
-	// port SportBase + i%PortsPerAddr and the low 16 bits of the source
-	// address SaddrLoBase + i/PortsPerAddr.
+	IPv6          bool   // the template is IPv6, else IPv4
+	L3Offset      uint32 // 14, or 18 behind a VLAN tag (0: 14)
+	Proto         uint8  // IP protocol: 17 UDP (0: UDP), 6 TCP, 1 ICMP, 58 ICMPv6
+	// Flows is the number of distinct flows (>= 1). Flow i has source port
+	// (or ICMP echo identifier) SportBase + i%PortsPerAddr and the low 16
+	// bits of the source address SaddrLoBase + i/PortsPerAddr.
 	Flows        uint32
 	PortsPerAddr uint32
 	SportBase    uint16
@@ -22,12 +26,29 @@ type GenOptions struct {
 	// RatePPS paces each generator CPU to this many frames per second;
 	// 0 sends as fast as it can. Frames held back count under Drop.
 	RatePPS uint64
+	// TemplateLen is the template's length in bytes (no FCS); Sizes, when
+	// set, are the frame lengths (no FCS, at most TemplateLen) sent in turn.
+	TemplateLen uint32
+	Sizes       []uint32
+	// MalformedPPM malformed frames a million; Stamp writes the send time
+	// at payload offset 8 for the latency sink.
+	MalformedPPM uint32
+	Stamp        bool
+	// The template's IPv4 header and transport checksums as they sit in
+	// the frame read little-endian; L4Checksum says the latter is kept.
+	TemplateIPCheck uint16
+	TemplateL4Check uint16
+	L4Checksum      bool
 }
+
+// MaxGenSizes is how many sizes the generator program cycles through.
+const MaxGenSizes = 64
 
 // Generator is the loaded generator program and its counter.
 type Generator struct {
 	Program *ebpf.Program
 	Stats   *ebpf.Map // shared layout; key Redirect counts frames sent on
+	state   *ebpf.Map
 	coll    *ebpf.Collection
 }
 
@@ -41,6 +62,26 @@ func (g *Generator) Close() error {
 	return nil
 }
 
+// Malformed counts the malformed frames the program sent, over all CPUs.
+func (g *Generator) Malformed() (uint64, error) {
+	var st []genGenState
+	if err := g.state.Lookup(uint32(0), &st); err != nil {
+		return 0, fmt.Errorf("read generator state: %w", err)
+	}
+	var n uint64
+	for _, s := range st {
+		n += s.Malformed
+	}
+	return n, nil
+}
+
+func b2u(b bool) uint32 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
 // LoadGenerator loads the generator program.
 func LoadGenerator(o GenOptions) (*Generator, error) {
 	if o.Flows == 0 {
@@ -49,25 +90,47 @@ func LoadGenerator(o GenOptions) (*Generator, error) {
 	if o.PortsPerAddr == 0 {
 		o.PortsPerAddr = 1
 	}
+	if o.L3Offset == 0 {
+		o.L3Offset = 14
+	}
+	if o.Proto == 0 {
+		o.Proto = 17
+	}
 	if o.TargetIfindex == 0 {
 		return nil, fmt.Errorf("load generator: no target interface")
+	}
+	if len(o.Sizes) > MaxGenSizes {
+		return nil, fmt.Errorf("load generator: %d sizes, at most %d", len(o.Sizes), MaxGenSizes)
+	}
+	for _, n := range o.Sizes {
+		if n > o.TemplateLen {
+			return nil, fmt.Errorf("load generator: size %d exceeds the %d-byte template", n, o.TemplateLen)
+		}
+	}
+	if (len(o.Sizes) > 0 || o.MalformedPPM > 0 || o.Stamp || o.Flows > 1) && o.TemplateLen == 0 {
+		return nil, fmt.Errorf("load generator: shaping frames needs the template's length")
 	}
 	spec, err := loadGen()
 	if err != nil {
 		return nil, fmt.Errorf("load generator: parse embedded object: %w", err)
 	}
-	v6 := uint32(0)
-	if o.IPv6 {
-		v6 = 1
-	}
 	for name, val := range map[string]any{
 		"target_ifindex": o.TargetIfindex,
-		"ipv6":           v6,
+		"l3_off":         o.L3Offset,
+		"ipv6":           b2u(o.IPv6),
+		"proto":          uint32(o.Proto),
 		"nflows":         o.Flows,
 		"nports":         o.PortsPerAddr,
 		"sport_base":     o.SportBase,
 		"saddr_lo_base":  o.SaddrLoBase,
 		"rate_pps":       o.RatePPS,
+		"tmpl_len":       o.TemplateLen,
+		"nsizes":         uint32(len(o.Sizes)),
+		"malformed_ppm":  o.MalformedPPM,
+		"stamp":          b2u(o.Stamp),
+		"tmpl_ip_check":  o.TemplateIPCheck,
+		"tmpl_l4_check":  o.TemplateL4Check,
+		"l4_csum":        b2u(o.L4Checksum),
 	} {
 		if err := spec.Variables[name].Set(val); err != nil {
 			return nil, fmt.Errorf("load generator: set %s: %w", name, err)
@@ -77,5 +140,11 @@ func LoadGenerator(o GenOptions) (*Generator, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load generator: %w", loadHint(err))
 	}
-	return &Generator{Program: coll.Programs["xdp_gen"], Stats: coll.Maps["xdp_stats"], coll: coll}, nil
+	for i, n := range o.Sizes {
+		if err := coll.Maps["sizes"].Put(uint32(i), n); err != nil {
+			coll.Close()
+			return nil, fmt.Errorf("load generator: sizes: %w", err)
+		}
+	}
+	return &Generator{Program: coll.Programs["xdp_gen"], Stats: coll.Maps["xdp_stats"], state: coll.Maps["gen_state"], coll: coll}, nil
 }

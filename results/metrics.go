@@ -15,6 +15,9 @@ const (
 	BetterNone   = "none"
 )
 
+const latencySource = "one-way latency: the generator program's bpf_ktime_get_ns at send, in the payload, against the sink program's on arrival (the same host clock); " +
+	"percentile of a log-linear histogram map (buckets at most 12.5% wide, midpoint), only in runs with --latency"
+
 // StandardMetrics describes every figure of Figures, Summary and
 // Result.ProgNsPerPkt, keyed by its JSON name. generator names the
 // generator's own counter.
@@ -34,5 +37,7 @@ func StandardMetrics(generator string) map[string]Metric {
 		"dut_ns_per_pkt": {"ns/packet", BetterLower, "cpu_ns_per_pkt minus the generator's own cost, calibrated against a minimal native sink"},
 		"prog_ns_per_pkt": {"ns/packet", BetterLower, "BPF run-time stats (run_time_ns / run_cnt) in a separate pass after the trials, " +
 			"net of the stats' own cost per run measured on an empty program"},
+		"latency_p50_ns": {"ns", BetterLower, latencySource},
+		"latency_p99_ns": {"ns", BetterLower, latencySource},
 	}
 }

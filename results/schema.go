@@ -11,10 +11,12 @@ import (
 //
 // Version 2 added Run.Metrics (unit, direction and source of every figure)
 // and Topology.Borrowed; version 1 files are read with the standard
-// metrics filled in.
+// metrics filled in. Version 3 added the stream (protocol, VLAN, IMIX,
+// malformed share), latency, rate targets and replay timing; a version 2
+// file is a valid version 3 file without them.
 const (
 	SchemaName    = "xdplab.results"
-	SchemaVersion = 2
+	SchemaVersion = 3
 )
 
 // Run is one `xdplab run`: its environment, configuration and results.
@@ -57,24 +59,40 @@ type Host struct {
 
 // Config is what the run was asked to do.
 type Config struct {
-	Command    []string `json:"command,omitempty"`
-	Programs   []string `json:"programs"`
-	Modes      []string `json:"modes"`
-	ModesAuto  bool     `json:"modes_auto"`
-	FrameSize  int      `json:"frame_size"` // bytes, with FCS (RFC 2544)
-	IPVersion  int      `json:"ip_version"`
-	Flows      int      `json:"flows"`
-	Threads    int      `json:"threads"`
-	CPUs       []int    `json:"cpus"`
-	Work       string   `json:"work"`
-	Generator  string   `json:"generator"`          // the generator that ran
-	RatePPS    uint64   `json:"rate_pps,omitempty"` // the offered rate asked for; absent: as fast as possible
-	Pcap       string   `json:"pcap,omitempty"`     // a replayed capture
-	Loops      int      `json:"loops,omitempty"`
-	WarmupS    float64  `json:"warmup_s"`
-	DurationS  float64  `json:"duration_s"`
-	Trials     int      `json:"trials"`
-	ProgStatsS float64  `json:"prog_stats_s"`
+	Command   []string `json:"command,omitempty"`
+	Programs  []string `json:"programs"`
+	Modes     []string `json:"modes"`
+	ModesAuto bool     `json:"modes_auto"`
+	FrameSize int      `json:"frame_size"` // bytes, with FCS (RFC 2544)
+	IPVersion int      `json:"ip_version"`
+	Flows     int      `json:"flows"`
+	Threads   int      `json:"threads"`
+	CPUs      []int    `json:"cpus"`
+	Work      string   `json:"work"`
+	Generator string   `json:"generator"`          // the generator that ran
+	RatePPS   uint64   `json:"rate_pps,omitempty"` // the offered rate asked for; absent: as fast as possible
+	Pcap      string   `json:"pcap,omitempty"`     // a replayed capture
+	Loops     int      `json:"loops,omitempty"`
+	// ReplayTiming is how a capture was paced: top-speed, capture (its own
+	// timestamps, sped up by ReplaySpeed) or a rate (RatePPS).
+	ReplayTiming string  `json:"replay_timing,omitempty"`
+	ReplaySpeed  float64 `json:"replay_speed,omitempty"`
+	// The stream: transport (udp, tcp-syn, icmp), an 802.1Q VLAN id, an
+	// IMIX (size:weight pairs; FrameSize is then its mean, rounded) and the
+	// share of malformed frames per million.
+	Protocol     string `json:"protocol,omitempty"`
+	VLAN         int    `json:"vlan,omitempty"`
+	IMIX         string `json:"imix,omitempty"`
+	MalformedPPM uint32 `json:"malformed_ppm,omitempty"`
+	// Latency: the generator stamped its frames and a sink measured them.
+	Latency bool `json:"latency,omitempty"`
+	// RatePercent: each result was paced to this share of the maximum it
+	// measured first (Result.RateTarget).
+	RatePercent float64 `json:"rate_percent,omitempty"`
+	WarmupS     float64 `json:"warmup_s"`
+	DurationS   float64 `json:"duration_s"`
+	Trials      int     `json:"trials"`
+	ProgStatsS  float64 `json:"prog_stats_s"`
 }
 
 // Topology describes what the run measured on.
@@ -162,8 +180,11 @@ type Result struct {
 	// offloaded program on packets (netdevsim): there are no trials and
 	// no throughput. ControlPlane says what was checked.
 	// NDR and PDR are the throughput search's answers (--search).
-	NDR              *Throughput `json:"ndr,omitempty"`
-	PDR              *Throughput `json:"pdr,omitempty"`
+	NDR *Throughput `json:"ndr,omitempty"`
+	PDR *Throughput `json:"pdr,omitempty"`
+	// RateTarget is the rate this result was paced to, when the rate was
+	// asked as a share of the measured maximum.
+	RateTarget       *RateTarget `json:"rate_target,omitempty"`
 	ControlPlaneOnly bool        `json:"control_plane_only,omitempty"`
 	ControlPlane     []string    `json:"control_plane,omitempty"`
 	Error            string      `json:"error,omitempty"`
@@ -183,6 +204,39 @@ type Throughput struct {
 	Note      string  `json:"note,omitempty"`
 }
 
+// RateTarget is a rate asked as a share of the maximum: an unpaced trial
+// measured MaxPPS, the trials were paced to RatePPS = Percent% of it.
+type RateTarget struct {
+	Percent float64 `json:"percent"`
+	MaxPPS  float64 `json:"max_pps"`
+	RatePPS uint64  `json:"rate_pps"`
+	Source  string  `json:"source"`
+}
+
+// Latency is one trial's one-way latency: the generator stamped each frame
+// with the host clock as it sent it, a sink program read the same clock on
+// arrival. Percentiles come from a log-linear histogram (buckets at most
+// 12.5% wide, reported at their midpoint); min and max are exact.
+type Latency struct {
+	Count     uint64          `json:"count"`
+	Unstamped uint64          `json:"unstamped"` // frames that arrived without a stamp
+	MinNs     float64         `json:"min_ns"`
+	P50Ns     float64         `json:"p50_ns"`
+	P90Ns     float64         `json:"p90_ns"`
+	P99Ns     float64         `json:"p99_ns"`
+	MaxNs     float64         `json:"max_ns"`
+	MeanNs    float64         `json:"mean_ns"`
+	Buckets   []LatencyBucket `json:"buckets"` // the non-empty ones
+	Source    string          `json:"source"`
+}
+
+// LatencyBucket is one histogram bucket: Count frames took LoNs to HiNs.
+type LatencyBucket struct {
+	LoNs  uint64 `json:"lo_ns"`
+	HiNs  uint64 `json:"hi_ns"`
+	Count uint64 `json:"count"`
+}
+
 // Summary gives min, median and max over the trials.
 type Summary struct {
 	OfferedPPS    Stat  `json:"offered_pps"`
@@ -192,7 +246,10 @@ type Summary struct {
 	Loss          Stat  `json:"loss"`
 	CPUNsPerPkt   Stat  `json:"cpu_ns_per_pkt"`
 	DUTNsPerPkt   *Stat `json:"dut_ns_per_pkt,omitempty"`
-	Flagged       int   `json:"flagged_trials"`
+	// LatencyP50Ns and LatencyP99Ns summarise the trials' percentiles.
+	LatencyP50Ns *Stat `json:"latency_p50_ns,omitempty"`
+	LatencyP99Ns *Stat `json:"latency_p99_ns,omitempty"`
+	Flagged      int   `json:"flagged_trials"`
 }
 
 // Trial is one measured interval.
@@ -203,6 +260,7 @@ type Trial struct {
 	Raw       Raw       `json:"raw"`
 	Figures   Figures   `json:"figures"`
 	Samples   []Sample  `json:"samples,omitempty"`
+	Latency   *Latency  `json:"latency,omitempty"`
 	Flags     []Flag    `json:"flags,omitempty"`
 }
 
@@ -244,9 +302,12 @@ type Raw struct {
 	Sink *Counter `json:"sink,omitempty"`
 	// StackDelivered counts IP packets the DUT namespace's stack received
 	// (Ip InReceives or Ip6InReceives).
-	StackDelivered *uint64               `json:"stack_delivered,omitempty"`
-	Interfaces     map[string]IfCounters `json:"interfaces"`
-	CPU            map[int]CPUTime       `json:"cpu"`
+	StackDelivered *uint64 `json:"stack_delivered,omitempty"`
+	// Malformed counts the frames the generator made malformed on purpose
+	// (they are in Generator too).
+	Malformed  uint64                `json:"malformed,omitempty"`
+	Interfaces map[string]IfCounters `json:"interfaces"`
+	CPU        map[int]CPUTime       `json:"cpu"`
 }
 
 // Figures are a trial's derived numbers. Units are in the names; the
@@ -289,6 +350,7 @@ const (
 	FlagGeneratorBound   = "generator-bound"
 	FlagRingOverflow     = "ring-overflow"
 	FlagUnexpectedAction = "unexpected-action"
+	FlagLatencyUnstamped = "latency-unstamped"
 )
 
 // JSONSchema is the JSON Schema (draft 2020-12) of the current version.

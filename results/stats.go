@@ -51,4 +51,15 @@ func (r *Result) Summarize(sources map[string]string) {
 		s := Summarize(dut, "ns/packet", sources["dut"])
 		r.Summary.DUTNsPerPkt = &s
 	}
+	var p50, p99 []float64
+	for _, t := range r.Trials {
+		if t.Latency != nil && t.Latency.Count > 0 {
+			p50 = append(p50, t.Latency.P50Ns)
+			p99 = append(p99, t.Latency.P99Ns)
+		}
+	}
+	if len(p50) > 0 {
+		a, b := Summarize(p50, "ns", sources["latency"]), Summarize(p99, "ns", sources["latency"])
+		r.Summary.LatencyP50Ns, r.Summary.LatencyP99Ns = &a, &b
+	}
 }

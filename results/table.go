@@ -16,8 +16,28 @@ func WriteTable(w io.Writer, r *Run) error {
 		ipv = "IPv6"
 	}
 	fmt.Fprintf(w, "xdplab %s  kernel %s  %s  %d cores\n", r.Tool.Version, r.Host.Kernel, r.Host.CPUModel, r.Host.Cores)
-	fmt.Fprintf(w, "%d-byte frames, UDP/%s, %d flow(s), %d thread(s), generator %s, %d trial(s) of %gs, work %s\n\n",
-		c.FrameSize, ipv, c.Flows, c.Threads, c.Generator, c.Trials, c.DurationS, c.Work)
+	frames := fmt.Sprintf("%d-byte frames", c.FrameSize)
+	if c.IMIX != "" {
+		frames = "IMIX " + c.IMIX + fmt.Sprintf(" (mean %d bytes)", c.FrameSize)
+	}
+	proto := "UDP"
+	if c.Protocol != "" {
+		proto = strings.ToUpper(c.Protocol)
+	}
+	extra := ""
+	if c.VLAN != 0 {
+		extra += fmt.Sprintf(", VLAN %d", c.VLAN)
+	}
+	if c.MalformedPPM != 0 {
+		extra += fmt.Sprintf(", %g%% malformed", float64(c.MalformedPPM)/1e4)
+	}
+	if c.RatePercent != 0 {
+		extra += fmt.Sprintf(", paced to %g%% of the measured maximum", c.RatePercent)
+	} else if c.RatePPS != 0 {
+		extra += fmt.Sprintf(", paced to %d frames/s", c.RatePPS)
+	}
+	fmt.Fprintf(w, "%s, %s/%s%s, %d flow(s), %d thread(s), generator %s, %d trial(s) of %gs, work %s\n\n",
+		frames, proto, ipv, extra, c.Flows, c.Threads, c.Generator, c.Trials, c.DurationS, c.Work)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "program\tmode\tMpps\tGbit/s L2\tloss %\tCPU ns/pkt\tDUT ns/pkt\tprog ns/pkt\tflags\t")
 	for _, res := range r.Results {
@@ -80,6 +100,34 @@ func WriteTable(w io.Writer, r *Run) error {
 	for _, res := range r.Results {
 		if res.ControlPlaneOnly {
 			fmt.Fprintf(w, "%s %s: control plane only, no throughput: %s.\n", res.Program.Name, res.Mode, strings.Join(res.ControlPlane, "; "))
+		}
+	}
+	lat := false
+	for _, res := range r.Results {
+		if res.Summary.LatencyP50Ns != nil {
+			if !lat {
+				fmt.Fprintln(w, "\none-way latency (generator stamp to sink, same host clock), median [min-max] over trials:")
+				lat = true
+			}
+			var lo, hi float64
+			for i, t := range res.Trials {
+				if t.Latency == nil || t.Latency.Count == 0 {
+					continue
+				}
+				if i == 0 || t.Latency.MinNs < lo {
+					lo = t.Latency.MinNs
+				}
+				hi = max(hi, t.Latency.MaxNs)
+			}
+			at := ""
+			if res.RateTarget != nil {
+				at = fmt.Sprintf(" at %.3f Mpps (%g%% of %.3f)", float64(res.RateTarget.RatePPS)/1e6, res.RateTarget.Percent, res.RateTarget.MaxPPS/1e6)
+			}
+			fmt.Fprintf(w, "  %s %s%s: p50 %s us, p99 %s us, min %.1f us, max %.1f us\n", res.Program.Name, res.Mode, at,
+				span(*res.Summary.LatencyP50Ns, 1e-3, "%.1f"), span(*res.Summary.LatencyP99Ns, 1e-3, "%.1f"), lo/1e3, hi/1e3)
+		} else if res.RateTarget != nil {
+			fmt.Fprintf(w, "%s %s paced to %.3f Mpps: %g%% of the %.3f Mpps an unpaced trial measured\n", res.Program.Name, res.Mode,
+				float64(res.RateTarget.RatePPS)/1e6, res.RateTarget.Percent, res.RateTarget.MaxPPS/1e6)
 		}
 	}
 	var flagged []string

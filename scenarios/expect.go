@@ -11,8 +11,9 @@ import (
 
 // Expectation is one line of a scenario's expect list, such as
 // "drop >= 99.9%", "loss <= 0.1%", "mpps[native] >= 1" or
-// "native[drop] >= 2x generic". The scope in brackets is a mode or a
-// program.
+// "native[drop] >= 2x generic", or a latency percentile of runs with
+// latency: "p99[native] <= 200us" (p50, p90, p99; ns, us or ms). The scope
+// in brackets is a mode or a program.
 type Expectation struct {
 	Text    string
 	Subject string // an action (drop, pass, tx, redirect, aborted), loss, mpps, or a mode
@@ -21,13 +22,17 @@ type Expectation struct {
 	Op      string
 	Value   float64
 	Percent bool
+	// Unit is a latency's unit (ns, us, ms); Value is then in ns.
+	Unit string
 	// Against: the subject's throughput as a multiple of this mode's, for
 	// the same program, frame size and flows.
 	Against string
 }
 
 var (
-	exprRe  = regexp.MustCompile(`^\s*([a-z]+)(?:\[([a-z]+)\])?\s*(>=|<=|>|<)\s*([0-9]*\.?[0-9]+)\s*(%|x\s*([a-z]+))?\s*$`)
+	exprRe  = regexp.MustCompile(`^\s*([a-z][a-z0-9]*)(?:\[([a-z][a-z0-9_-]*)\])?\s*(>=|<=|>|<)\s*([0-9]*\.?[0-9]+)\s*(%|ns|us|ms|x\s*([a-z]+))?\s*$`)
+	pcts    = map[string]float64{"p50": 0.5, "p90": 0.9, "p99": 0.99}
+	units   = map[string]float64{"ns": 1, "us": 1e3, "ms": 1e6}
 	actions = []string{"aborted", "drop", "pass", "tx", "redirect"}
 	modes   = []string{"generic", "native", "offload"}
 )
@@ -49,6 +54,9 @@ func ParseExpectation(s string) (Expectation, error) {
 	}
 	v, _ := strconv.ParseFloat(m[4], 64)
 	e := Expectation{Text: s, Subject: m[1], Op: m[3], Value: v, Percent: m[5] == "%", Against: m[6]}
+	if k, ok := units[m[5]]; ok {
+		e.Unit, e.Value = m[5], v*k
+	}
 	switch scope := m[2]; {
 	case scope == "":
 	case in(scope, modes):
@@ -71,11 +79,18 @@ func ParseExpectation(s string) (Expectation, error) {
 			return e, fmt.Errorf("%q: %g%% is more than all frames", s, v)
 		}
 	case e.Subject == "mpps":
-		if e.Percent || e.Against != "" {
+		if e.Percent || e.Against != "" || e.Unit != "" {
 			return e, fmt.Errorf("%q: mpps is a rate: give a number (mpps >= 1)", s)
 		}
+	case pcts[e.Subject] > 0:
+		if e.Unit == "" {
+			return e, fmt.Errorf("%q: %s is a latency: give it with ns, us or ms (%s <= 200us)", s, e.Subject, e.Subject)
+		}
 	default:
-		return e, fmt.Errorf("%q: unknown subject %q: use an action (%s), loss, mpps, or a mode", s, e.Subject, strings.Join(actions, ", "))
+		return e, fmt.Errorf("%q: unknown subject %q: use an action (%s), loss, mpps, p50, p90, p99, or a mode", s, e.Subject, strings.Join(actions, ", "))
+	}
+	if e.Unit != "" && pcts[e.Subject] == 0 {
+		return e, fmt.Errorf("%q: only a latency (p50, p90, p99) takes ns, us or ms", s)
 	}
 	return e, nil
 }
@@ -142,6 +157,20 @@ func Check(exp []Expectation, runs []*results.Run) []Verdict {
 				case e.Subject == "mpps":
 					got := res.Summary.ThroughputPPS.Median / 1e6
 					v.Got, v.Pass = fmt.Sprintf("%.3f Mpps", got), compareOp(e.Op, got, e.Value)
+				case pcts[e.Subject] > 0:
+					// The median over trials of each trial's percentile.
+					var vals []float64
+					for _, t := range res.Trials {
+						if l := t.Latency; l != nil && l.Count > 0 {
+							vals = append(vals, map[string]float64{"p50": l.P50Ns, "p90": l.P90Ns, "p99": l.P99Ns}[e.Subject])
+						}
+					}
+					if len(vals) == 0 {
+						v.Got = "no latency measured: set traffic.latency and use tx or redirect"
+						break
+					}
+					got := results.Summarize(vals, "ns", "").Median
+					v.Got, v.Pass = fmt.Sprintf("%.1f us", got/1e3), compareOp(e.Op, got, e.Value)
 				default: // an action's share of the frames offered
 					// to the built-in whose action it is
 					if res.Program.Counted && res.Program.Expected != e.Subject {

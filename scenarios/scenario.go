@@ -59,13 +59,21 @@ type Topology struct {
 
 // Traffic says what the generator sends.
 type Traffic struct {
-	Protocol  string `yaml:"protocol"` // udp
-	IP        int    `yaml:"ip"`       // 4 or 6
-	Sizes     any    `yaml:"sizes"`    // a list of frame sizes, or "rfc2544"
-	Flows     any    `yaml:"flows"`    // a number or a list of numbers
+	Protocol string `yaml:"protocol"` // udp, tcp-syn, icmp
+	IP       int    `yaml:"ip"`       // 4 or 6
+	VLAN     int    `yaml:"vlan"`     // an 802.1Q VLAN id
+	// IMIX sends a mix of sizes instead of sizes: "imix" (7:4:1 of 64,
+	// 570, 1518) or a list of {size, weight}.
+	IMIX any `yaml:"imix"`
+	// Malformed is the share of malformed frames: "1%".
+	Malformed string `yaml:"malformed"`
+	// Latency stamps frames and measures one-way latency (tx, redirect).
+	Latency   bool   `yaml:"latency"`
+	Sizes     any    `yaml:"sizes"` // a list of frame sizes, or "rfc2544"
+	Flows     any    `yaml:"flows"` // a number or a list of numbers
 	Threads   int    `yaml:"threads"`
 	Generator string `yaml:"generator"` // auto, live-frames, af-packet
-	Rate      any    `yaml:"rate"`      // frames/s: 250000, "250k", "1.5M"; absent: as fast as it can
+	Rate      any    `yaml:"rate"`      // frames/s: 250000, "250k", "1.5M", or "50%" of the maximum; absent: as fast as it can
 	Pcap      *Pcap  `yaml:"pcap"`      // replay a capture instead of synthetic frames
 	Work      string `yaml:"work"`      // built-ins' per-packet work
 }
@@ -74,6 +82,10 @@ type Traffic struct {
 type Pcap struct {
 	Path  string `yaml:"path"`
 	Loops int    `yaml:"loops"`
+	// Timing: top-speed (default), capture (its own timestamps, sped up by
+	// speed) or rate (traffic.rate frames/s).
+	Timing string  `yaml:"timing"`
+	Speed  float64 `yaml:"speed"`
 }
 
 // Trials says how long to measure.
@@ -319,13 +331,30 @@ func (c *checker) check(f *File, s *Scenario) {
 		}
 	}
 	tr := f.Traffic
-	switch strings.ToLower(tr.Protocol) {
-	case "", "udp":
-	case "tcp-syn", "icmp":
-		c.errorf("traffic.protocol", "%s streams are not supported yet: use udp", tr.Protocol)
-	default:
-		c.errorf("traffic.protocol", "%q: use udp", tr.Protocol)
+	if p, err := traffic.ParseProtocol(tr.Protocol); err != nil {
+		c.errorf("traffic.protocol", "%q: use udp, tcp-syn or icmp", tr.Protocol)
+	} else {
+		base.Proto = p
 	}
+	if tr.VLAN < 0 || tr.VLAN > 4094 {
+		c.errorf("traffic.vlan", "%d out of range: use a VLAN id from 1 to 4094", tr.VLAN)
+	} else {
+		base.VLAN = uint16(tr.VLAN)
+	}
+	if tr.IMIX != nil {
+		if tr.Sizes != nil {
+			c.errorf("traffic.imix", "imix and sizes exclude each other: the mix names its sizes")
+		}
+		base.Mix = c.mix(tr.IMIX)
+	}
+	if tr.Malformed != "" {
+		ppm, err := traffic.ParseShare(tr.Malformed)
+		if err != nil {
+			c.errorf("traffic.malformed", "%v", err)
+		}
+		base.MalformedPPM = ppm
+	}
+	base.Latency = tr.Latency
 	switch tr.IP {
 	case 0, 4:
 	case 6:
@@ -351,11 +380,11 @@ func (c *checker) check(f *File, s *Scenario) {
 		base.Work = w
 	}
 	if tr.Rate != nil {
-		r, err := traffic.ParseRate(fmt.Sprint(tr.Rate))
+		r, pct, err := traffic.ParseRateOrShare(fmt.Sprint(tr.Rate))
 		if err != nil {
 			c.errorf("traffic.rate", "%v", err)
 		}
-		base.RatePPS = r
+		base.RatePPS, base.RatePercent = r, pct
 	}
 	if p := tr.Pcap; p != nil {
 		path := p.Path
@@ -375,6 +404,10 @@ func (c *checker) check(f *File, s *Scenario) {
 			}
 		}
 		base.Pcap, base.Loops, base.Generator = path, max(p.Loops, 1), traffic.AFPacket
+		base.ReplayTiming, base.ReplaySpeed = p.Timing, p.Speed
+		if p.Timing == "capture" && p.Speed == 0 {
+			base.ReplaySpeed = 1
+		}
 	}
 	sizes := c.ints("traffic.sizes", tr.Sizes, []int{base.FrameSize})
 	flows := c.ints("traffic.flows", tr.Flows, []int{base.Flows})
@@ -413,17 +446,81 @@ func (c *checker) check(f *File, s *Scenario) {
 	}
 }
 
+// mix reads traffic.imix: "imix", "64:7,570:4,1518:1", or a list of
+// {size, weight}.
+func (c *checker) mix(v any) traffic.Mix {
+	const key = "traffic.imix"
+	var m traffic.Mix
+	switch x := v.(type) {
+	case string:
+		var err error
+		if m, err = traffic.ParseMix(x); err != nil {
+			c.errorf(key, "%v", err)
+			return nil
+		}
+	case []any:
+		for i, e := range x {
+			em, ok := e.(map[string]any)
+			k := fmt.Sprintf("%s[%d]", key, i)
+			if !ok {
+				c.errorf(k, "%v: give {size: 64, weight: 7}", e)
+				return nil
+			}
+			var me traffic.MixEntry
+			for name, val := range em {
+				n, ok := asInt(val)
+				switch {
+				case name != "size" && name != "weight":
+					c.errorf(k, "unknown key %q: an entry has size and weight", name)
+					return nil
+				case !ok:
+					c.errorf(k+"."+name, "%v: give a whole number", val)
+					return nil
+				case name == "size":
+					me.Size = n
+				default:
+					me.Weight = n
+				}
+			}
+			if me.Size == 0 || me.Weight == 0 {
+				c.errorf(k, "give both size and weight (weights from 1)")
+				return nil
+			}
+			m = append(m, me)
+		}
+	default:
+		c.errorf(key, "%v: give imix, or a list of {size, weight}", v)
+		return nil
+	}
+	return m
+}
+
+func asInt(v any) (int, bool) {
+	switch x := v.(type) {
+	case uint64:
+		return int(x), x < 1<<31
+	case int64:
+		return int(x), x > -1<<31 && x < 1<<31
+	case int:
+		return x, true
+	}
+	return 0, false
+}
+
 // configKey points a runner validation error at the scenario key it came
 // from.
 func configKey(err error) string {
 	m := err.Error()
-	for flag, key := range map[string]string{
-		"--size": "traffic.sizes", "--flows": "traffic.flows", "--threads": "traffic.threads",
-		"--trials": "trials.count", "--duration": "trials.duration", "--iface": "topology", "--rate": "traffic.rate", "--search": "trials.search",
-		"--pcap": "traffic.pcap", "--loops": "traffic.pcap.loops",
+	// The more specific flags first: a message may name several.
+	for _, fk := range [][2]string{
+		{"--replay-timing", "traffic.pcap.timing"}, {"--replay-speed", "traffic.pcap.speed"}, {"--loops", "traffic.pcap.loops"},
+		{"--pcap", "traffic.pcap"}, {"--imix", "traffic.imix"}, {"--size", "traffic.sizes"}, {"--flows", "traffic.flows"},
+		{"--threads", "traffic.threads"}, {"--proto", "traffic.protocol"}, {"--vlan", "traffic.vlan"},
+		{"--malformed", "traffic.malformed"}, {"--latency", "traffic.latency"}, {"--search", "trials.search"},
+		{"--rate", "traffic.rate"}, {"--trials", "trials.count"}, {"--duration", "trials.duration"}, {"--iface", "topology"},
 	} {
-		if strings.Contains(m, flag) {
-			return key
+		if strings.Contains(m, fk[0]) {
+			return fk[1]
 		}
 	}
 	return "programs"

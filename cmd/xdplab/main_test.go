@@ -18,6 +18,7 @@ import (
 	"github.com/xdplab/xdplab/internal/runner"
 	"github.com/xdplab/xdplab/internal/testenv"
 	"github.com/xdplab/xdplab/results"
+	"github.com/xdplab/xdplab/scenarios/traffic"
 )
 
 func TestMain(m *testing.M) {
@@ -399,4 +400,119 @@ func TestIntegrationRunPcapReplay(t *testing.T) {
 	_, _, err = xdplab(t, context.Background(), append(quick(out), "--pcap", "../../scenarios/library/pcap/udp-100.pcap")...)
 	assert.ErrorContains(t, err, "--warmup: a replay", "quick() sets --warmup, which a replay refuses")
 	assert.NoFileExists(t, out)
+}
+
+// A replay at the capture's own timing sends each frame at its time, sped
+// up by --replay-speed; at a fixed rate, one frame each 1/rate. A 1 s trial
+// of a capture spanning 2 s sends about half of it; four times faster, all.
+func TestIntegrationRunPcapTiming(t *testing.T) {
+	testenv.RequireRoot(t)
+	c, err := traffic.ReadCapture("../../scenarios/library/pcap/udp-100.pcap", 1514)
+	require.NoError(t, err)
+	path := filepath.Join(t.TempDir(), "slow.pcap")
+	f, err := os.Create(path)
+	require.NoError(t, err)
+	require.NoError(t, traffic.WriteCaptureTimed(f, c.Frames, 20*time.Millisecond))
+	require.NoError(t, f.Close())
+
+	sent := func(r *results.Run) uint64 { return r.Results[0].Trials[0].Raw.Generator.Packets }
+	r := runJSONWith(t, replayQuick, "--pcap", path, "--replay-timing", "capture", "--prog", "drop", "--modes", "native")
+	assert.Equal(t, "capture", r.Config.ReplayTiming)
+	assert.Equal(t, 1.0, r.Config.ReplaySpeed)
+	assert.GreaterOrEqual(t, sent(r), uint64(40), "about the first second of the capture")
+	assert.LessOrEqual(t, sent(r), uint64(75), "not sent ahead of the capture's timing")
+
+	r = runJSONWith(t, replayQuick, "--pcap", path, "--replay-timing", "capture", "--replay-speed", "4", "--prog", "drop", "--modes", "native")
+	assert.Equal(t, uint64(100), sent(r), "four times faster: all of it within the second")
+	assert.Equal(t, uint64(100), r.Results[0].Trials[0].Raw.Program["drop"].Packets)
+
+	r = runJSONWith(t, replayQuick, "--pcap", path, "--replay-timing", "rate", "--rate", "50", "--prog", "drop", "--modes", "native")
+	assert.Equal(t, "rate", r.Config.ReplayTiming)
+	assert.GreaterOrEqual(t, sent(r), uint64(40))
+	assert.LessOrEqual(t, sent(r), uint64(75), "50 frames/s for a second")
+
+	out := filepath.Join(t.TempDir(), "r.json")
+	_, _, err = xdplab(t, context.Background(), append(replayQuick(out), "--pcap", path, "--replay-timing", "rate")...)
+	assert.ErrorContains(t, err, "--replay-timing rate needs --rate")
+	_, _, err = xdplab(t, context.Background(), append(replayQuick(out), "--replay-timing", "capture")...)
+	assert.ErrorContains(t, err, "give --pcap too")
+	assert.NoFileExists(t, out)
+}
+
+// Streams: TCP SYN and ICMP, IPv4 and IPv6, a VLAN tag, an IMIX and
+// malformed frames reach the DUT as sent, and the results say so.
+func TestIntegrationRunStreams(t *testing.T) {
+	testenv.RequireRoot(t)
+	r := runJSON(t, "--prog", "drop", "--modes", "native", "--proto", "tcp-syn", "--imix", "imix", "--vlan", "7", "--malformed", "1%", "--flows", "64")
+	assert.Equal(t, "tcp-syn", r.Config.Protocol)
+	assert.Equal(t, 7, r.Config.VLAN)
+	assert.Equal(t, "64:7,570:4,1518:1", r.Config.IMIX)
+	assert.Equal(t, 354, r.Config.FrameSize, "the mix's mean, rounded")
+	tr := r.Results[0].Trials[0]
+	gen := tr.Raw.Generator
+	require.NotZero(t, gen.Packets)
+	assert.InEpsilon(t, 0.01, float64(tr.Raw.Malformed)/float64(gen.Packets), 0.01, "1% malformed")
+	mean := float64(gen.Bytes) / float64(gen.Packets)
+	assert.InDelta(t, 353.83-4, mean, 6, "bytes per frame follow the mix (without FCS; malformed frames are shorter)")
+	assert.InEpsilon(t, gen.Packets, tr.Raw.Program["drop"].Packets, 0.01)
+
+	r = runJSON(t, "--prog", "drop", "--modes", "generic", "--proto", "icmp", "--ipv6", "--size", "128")
+	assert.Equal(t, "icmp", r.Config.Protocol)
+	assert.Equal(t, 6, r.Config.IPVersion)
+	tr = r.Results[0].Trials[0]
+	assert.InEpsilon(t, tr.Raw.Generator.Packets, tr.Raw.Program["drop"].Packets, 0.01)
+	assert.InDelta(t, 124, float64(tr.Raw.Program["drop"].Bytes)/float64(tr.Raw.Program["drop"].Packets), 0.5,
+		"124 bytes a frame (the kernel's own IPv6 frames from the generator's veth are shorter)")
+
+	out := filepath.Join(t.TempDir(), "r.json")
+	for args, want := range map[string]string{
+		"--proto sctp":                         `--proto: protocol "sctp"`,
+		"--vlan 5000":                          "--vlan 5000 out of range",
+		"--imix 64:0":                          "weight 0",
+		"--imix imix --size 128":               "--imix and --size exclude each other",
+		"--malformed 200%":                     "--malformed: share",
+		"--latency --prog drop":                "--latency measures frames that come back out of the DUT: --prog drop keeps them",
+		"--rate 50% --search":                  "--rate as a share paces the live-frames generator",
+		"--rate 0%":                            "above 0% and at most 100%",
+		"--ipv6 --latency --prog tx --size 66": "UDP over IPv6 with a latency stamp needs 82",
+	} {
+		_, _, err := xdplab(t, context.Background(), append(quick(out), strings.Fields(args)...)...)
+		var ue *usageError
+		assert.ErrorAs(t, err, &ue, args)
+		assert.ErrorContains(t, err, want, args)
+	}
+	assert.NoFileExists(t, out)
+}
+
+// Latency at a share of the maximum: tx's frames come back stamped, the
+// sink files them all, and the percentiles are ordered.
+func TestIntegrationRunLatency(t *testing.T) {
+	testenv.RequireRoot(t)
+	r := runJSON(t, "--prog", "tx", "--modes", "native", "--latency", "--rate", "50%")
+	assert.True(t, r.Config.Latency)
+	assert.Equal(t, 50.0, r.Config.RatePercent)
+	res := r.Results[0]
+	require.NotNil(t, res.RateTarget)
+	assert.InEpsilon(t, res.RateTarget.MaxPPS/2, float64(res.RateTarget.RatePPS), 0.001)
+	tr := res.Trials[0]
+	assert.InEpsilon(t, float64(res.RateTarget.RatePPS), tr.Figures.OfferedPPS, 0.05, "paced to half the maximum")
+	l := tr.Latency
+	require.NotNil(t, l)
+	require.NotNil(t, tr.Raw.Sink)
+	// The sink's counters and its histogram are read a moment apart while
+	// traffic flows at the window's start.
+	assert.InEpsilon(t, tr.Raw.Sink.Packets, l.Count+l.Unstamped, 0.01, "the sink filed every frame it counted")
+	assert.LessOrEqual(t, l.Unstamped, l.Count/1000, "nearly all stamped")
+	assert.Positive(t, l.MinNs)
+	assert.LessOrEqual(t, l.MinNs, l.P50Ns)
+	assert.LessOrEqual(t, l.P50Ns, l.P90Ns)
+	assert.LessOrEqual(t, l.P90Ns, l.P99Ns)
+	assert.LessOrEqual(t, l.P99Ns, l.MaxNs)
+	var n uint64
+	for _, b := range l.Buckets {
+		n += b.Count
+	}
+	assert.Equal(t, l.Count, n)
+	require.NotNil(t, res.Summary.LatencyP99Ns)
+	noFlag(t, res, results.FlagLatencyUnstamped)
 }

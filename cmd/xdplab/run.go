@@ -50,6 +50,13 @@ type runFlags struct {
 	search      bool
 	pcap        string
 	loops       int
+	replayTime  string
+	replaySpeed float64
+	proto       string
+	vlan        int
+	imix        string
+	malformed   string
+	latency     bool
 }
 
 func newRunCmd(stdout, stderr io.Writer) *cobra.Command {
@@ -79,6 +86,9 @@ The results file (versioned JSON) goes to --output, by default
 		Example: `  sudo xdplab run --prog drop,pass,tx --duration 3s
   sudo xdplab run --prog drop --modes native --threads 2 --size 64
   sudo xdplab run --object my_prog.o --program xdp_main --json
+  sudo xdplab run --prog drop --proto tcp-syn --flows 1000 --imix imix
+  sudo xdplab run --prog tx --latency --rate 50%
+  sudo xdplab run --pcap trace.pcapng --replay-timing capture --replay-speed 10
   sudo xdplab run --iface enp3s0f0 --peer enp3s0f1 --prog drop,tx`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -105,10 +115,17 @@ The results file (versioned JSON) goes to --output, by default
 	fl.StringVar(&f.format, "format", "text", "output on stdout: text or json")
 	fl.BoolVar(&f.json, "json", false, "shorthand for --format json")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no live line per second on stderr")
-	fl.StringVar(&f.rate, "rate", "", "offered rate in frames/s (250k, 1.5M; live-frames generator); default: as fast as it can")
+	fl.StringVar(&f.rate, "rate", "", "offered rate in frames/s (250k, 1.5M) or a share of the measured maximum (50%); default: as fast as it can")
+	fl.StringVar(&f.proto, "proto", "udp", "transport of the frames: udp, tcp-syn (SYN segments) or icmp (echo requests)")
+	fl.IntVar(&f.vlan, "vlan", 0, "tag the frames with this 802.1Q VLAN id (1-4094)")
+	fl.StringVar(&f.imix, "imix", "", "send a mix of sizes instead of --size: imix (64:7,570:4,1518:1) or size:weight pairs")
+	fl.StringVar(&f.malformed, "malformed", "", "make this share of the frames malformed (truncated headers, wrong IP length), such as 1%")
+	fl.BoolVar(&f.latency, "latency", false, "stamp frames with the send time and measure one-way latency where they leave the DUT (tx, redirect)")
 	fl.BoolVar(&f.search, "search", false, "after the trials, search the NDR (no loss) and PDR (loss <= 0.5%) rates: short paced trials, then a confirming one")
 	fl.StringVar(&f.pcap, "pcap", "", "replay this capture (pcap or pcapng, Ethernet) instead of synthetic frames: AF_PACKET, one thread, top speed")
 	fl.IntVar(&f.loops, "loops", 1, "with --pcap: times the capture is replayed in each trial")
+	fl.StringVar(&f.replayTime, "replay-timing", "top-speed", "with --pcap: top-speed, capture (the capture's own timestamps) or rate (--rate frames/s)")
+	fl.Float64Var(&f.replaySpeed, "replay-speed", 1, "with --replay-timing capture: multiplier of the capture's speed (2: twice as fast)")
 	fl.StringVar(&f.scenario, "scenario", "", "run a scenario file (see scenarios/library); it replaces the measurement flags, --output names a directory")
 	fl.StringVar(&f.iface, "iface", "", "measure on this interface of the host (with --peer) instead of a veth pair")
 	fl.StringVar(&f.peer, "peer", "", "the host's interface cabled back to back to --iface; the generator sends on it")
@@ -154,6 +171,27 @@ func (f *runFlags) config(cmd *cobra.Command, stderr io.Writer) (runner.Config, 
 	cfg.Calibrate = !f.noCalibrate
 	cfg.RunID = f.runID
 	cfg.DUTIface, cfg.PeerIface, cfg.Force = f.iface, f.peer, f.force
+	if cfg.Proto, err = traffic.ParseProtocol(f.proto); err != nil {
+		return cfg, usagef("--proto: %v", err)
+	}
+	if f.vlan < 0 || f.vlan > 4094 {
+		return cfg, usagef("--vlan %d out of range: use 1 to 4094", f.vlan)
+	}
+	cfg.VLAN = uint16(f.vlan)
+	if f.imix != "" {
+		if cmd.Flags().Changed("size") {
+			return cfg, usagef("--imix and --size exclude each other: the mix names its sizes")
+		}
+		if cfg.Mix, err = traffic.ParseMix(f.imix); err != nil {
+			return cfg, usagef("--imix: %v", err)
+		}
+	}
+	if f.malformed != "" {
+		if cfg.MalformedPPM, err = traffic.ParseShare(f.malformed); err != nil {
+			return cfg, usagef("--malformed: %v", err)
+		}
+	}
+	cfg.Latency = f.latency
 	if f.pcap != "" {
 		if cmd.Flags().Changed("warmup") {
 			return cfg, usagef("--warmup: a replay sends the capture once a loop and has no warm-up; leave --warmup out")
@@ -162,22 +200,23 @@ func (f *runFlags) config(cmd *cobra.Command, stderr io.Writer) (runner.Config, 
 			return cfg, usagef("--pcap: %v", err)
 		}
 		cfg.Pcap, cfg.Loops = f.pcap, f.loops
+		cfg.ReplayTiming, cfg.ReplaySpeed = f.replayTime, f.replaySpeed
 		if !cmd.Flags().Changed("generator") {
 			cfg.Generator = traffic.AFPacket
 		}
-	} else if cmd.Flags().Changed("loops") {
-		return cfg, usagef("--loops counts replays of --pcap: give --pcap too")
+	} else if cmd.Flags().Changed("loops") || cmd.Flags().Changed("replay-timing") || cmd.Flags().Changed("replay-speed") {
+		return cfg, usagef("--loops, --replay-timing and --replay-speed replay --pcap: give --pcap too")
 	}
 	if f.search {
 		sc := runner.DefaultSearch()
 		cfg.Search = &sc
 	}
 	if f.rate != "" {
-		r, err := traffic.ParseRate(f.rate)
+		r, pct, err := traffic.ParseRateOrShare(f.rate)
 		if err != nil {
 			return cfg, usagef("--rate: %v", err)
 		}
-		cfg.RatePPS = r
+		cfg.RatePPS, cfg.RatePercent = r, pct
 	}
 	if !f.quiet {
 		cfg.Live = stderr

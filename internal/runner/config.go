@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 	"runtime"
 	"time"
 
@@ -26,16 +27,28 @@ type Config struct {
 	Modes []offload.Mode
 	Work  bpf.Work
 
-	FrameSize int // bytes with FCS
+	FrameSize int // bytes with FCS; with a Mix, set to its mean (rounded) by Run
 	IPv6      bool
 	Flows     int
-	Threads   int
+	// The stream: transport, an 802.1Q tag (0: none), an IMIX instead of
+	// one frame size, a share of malformed frames per million, and send
+	// times in the payload for latency (tx and redirect only: a sink on
+	// the far side reads them).
+	Proto        traffic.Protocol
+	VLAN         uint16
+	Mix          traffic.Mix
+	MalformedPPM uint32
+	Latency      bool
+	Threads      int
 	// Generator is LiveFrames, AFPacket, or "" to pick live frames where
 	// the kernel has them.
 	Generator traffic.Kind
 	// RatePPS is the offered rate (live frames); 0: as fast as it can. A
 	// trial whose offered rate falls more than 2% short is flagged.
 	RatePPS uint64
+	// RatePercent paces each program and mode to this share (0-100] of
+	// the DUT throughput an unpaced trial measured just before.
+	RatePercent float64
 	// Search, when set, runs the NDR/PDR search after the trials.
 	Search *Search
 	// Pcap replays a capture (pcap or pcapng of Ethernet frames) instead
@@ -43,6 +56,10 @@ type Config struct {
 	// thread, with the frames' MACs set to the topology's. No warm-up.
 	Pcap  string
 	Loops int
+	// ReplayTiming paces a replay: "" or top-speed, capture (the capture's
+	// own timestamps, divided by ReplaySpeed), or rate (RatePPS).
+	ReplayTiming string
+	ReplaySpeed  float64
 
 	Warmup    time.Duration
 	Duration  time.Duration
@@ -108,13 +125,41 @@ func (c *Config) Validate() error {
 	if c.Work > bpf.SwapMACs {
 		return fmt.Errorf("unknown packet work %d", c.Work)
 	}
-	if min := traffic.MinFrameSize(c.IPv6); c.FrameSize < min || c.FrameSize > traffic.MaxFrameSize {
-		v := 4
-		if c.IPv6 {
-			v = 6
+	if _, err := traffic.ParseProtocol(string(c.Proto)); err != nil {
+		return fmt.Errorf("--proto: %w", err)
+	}
+	if c.VLAN > 4094 {
+		return fmt.Errorf("--vlan %d out of range: use 1 to 4094 (0: untagged)", c.VLAN)
+	}
+	spec := c.streamSpec()
+	if len(c.Mix) > 0 {
+		if err := c.Mix.Validate(spec); err != nil {
+			return fmt.Errorf("--imix: %w", err)
 		}
-		return fmt.Errorf("--size %d out of range: UDP over IPv%d needs %d to %d bytes (frame size with FCS, as in RFC 2544)",
-			c.FrameSize, v, min, traffic.MaxFrameSize)
+	} else if lo, hi := spec.MinSize(), spec.MaxSize(); c.FrameSize < lo || c.FrameSize > hi {
+		return fmt.Errorf("--size %d out of range: %s needs %d to %d bytes (frame size with FCS, as in RFC 2544)",
+			c.FrameSize, spec.Describe(), lo, hi)
+	}
+	if c.MalformedPPM > traffic.MaxMalformedPPM {
+		return fmt.Errorf("--malformed %d ppm out of range: at most 100%%", c.MalformedPPM)
+	}
+	if c.Latency {
+		if c.Object != "" {
+			return errors.New("--latency needs to know where frames leave the DUT: use the built-in tx or redirect, not --object")
+		}
+		for _, p := range c.Programs {
+			if p != "tx" && p != "redirect" {
+				return fmt.Errorf("--latency measures frames that come back out of the DUT: --prog %s keeps them; use tx or redirect", p)
+			}
+		}
+	}
+	if c.RatePercent != 0 {
+		if c.RatePercent < 0 || c.RatePercent > 100 {
+			return fmt.Errorf("--rate %g%% out of range: give a share from above 0 to 100%% of the measured maximum", c.RatePercent)
+		}
+		if c.RatePPS > 0 || c.Search != nil || c.Generator == traffic.AFPacket {
+			return errors.New("--rate as a share paces the live-frames generator: leave out --search and --generator af-packet")
+		}
 	}
 	if c.Flows < 1 || c.Flows > traffic.MaxFlows {
 		return fmt.Errorf("--flows %d out of range: use 1 to %d", c.Flows, traffic.MaxFlows)
@@ -153,8 +198,33 @@ func (c *Config) Validate() error {
 		}
 	}
 	if c.Pcap != "" {
-		if c.Generator == traffic.LiveFrames || c.Threads != 1 || c.RatePPS > 0 || c.Search != nil || c.Flows != 1 {
-			return errors.New("--pcap replays through AF_PACKET from one thread at top speed: leave out --generator live-frames, --threads, --rate, --search and --flows")
+		if c.Generator == traffic.LiveFrames {
+			return errors.New("--pcap replays through AF_PACKET: leave out --generator live-frames")
+		}
+		if c.Threads != 1 || c.Search != nil || c.Flows != 1 || c.RatePercent != 0 {
+			return errors.New("--pcap replays the capture's frames in order from one thread: leave out --threads, --search, --flows and a --rate in percent")
+		}
+		if c.Proto != "" && c.Proto != traffic.UDP || c.VLAN != 0 || len(c.Mix) > 0 || c.MalformedPPM > 0 || c.Latency {
+			return errors.New("--pcap sends the capture's own frames: leave out --proto, --vlan, --imix, --malformed and --latency")
+		}
+		switch c.ReplayTiming {
+		case "", "top-speed":
+			if c.RatePPS > 0 {
+				return errors.New("--rate with --pcap needs --replay-timing rate")
+			}
+		case "capture":
+			if c.ReplaySpeed < 0 || c.ReplaySpeed > 1e6 {
+				return fmt.Errorf("--replay-speed %g out of range: use a multiplier above 0 (1: the capture's own timing)", c.ReplaySpeed)
+			}
+			if c.RatePPS > 0 {
+				return errors.New("--replay-timing capture follows the capture's timestamps: leave out --rate")
+			}
+		case "rate":
+			if c.RatePPS == 0 {
+				return errors.New("--replay-timing rate needs --rate (frames per second)")
+			}
+		default:
+			return fmt.Errorf("--replay-timing %q: use top-speed, capture or rate", c.ReplayTiming)
 		}
 		if c.Loops < 1 || c.Loops > 1e6 {
 			return fmt.Errorf("--loops %d out of range: use 1 to 1000000", c.Loops)
@@ -163,7 +233,7 @@ func (c *Config) Validate() error {
 	if c.Search != nil && (c.RatePPS > 0 || c.Generator == traffic.AFPacket) {
 		return errors.New("--search paces the live-frames generator itself: leave out --rate and --generator af-packet")
 	}
-	if c.RatePPS > 0 && c.Generator == traffic.AFPacket {
+	if c.RatePPS > 0 && c.Generator == traffic.AFPacket && c.Pcap == "" {
 		return errors.New("--rate needs the live-frames generator: af-packet sends as fast as it can")
 	}
 	if c.RatePPS > MaxRatePPS {
@@ -173,6 +243,16 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("--threads %d: at most %d", c.Threads, topology.MaxQueues)
 	}
 	return nil
+}
+
+// streamSpec is the stream's frame without addresses: what sizes depend on.
+func (c *Config) streamSpec() traffic.FrameSpec {
+	s := traffic.FrameSpec{Size: c.FrameSize, Proto: c.Proto, VLAN: c.VLAN, Stamp: c.Latency,
+		Src: netip.IPv4Unspecified(), Dst: netip.IPv4Unspecified()}
+	if c.IPv6 {
+		s.Src, s.Dst = netip.IPv6Unspecified(), netip.IPv6Unspecified()
+	}
+	return s
 }
 
 // usableCPUs lists the CPUs this process may run on.

@@ -32,6 +32,7 @@ type setup struct {
 	att     *offload.Attachment
 	sink    *bpf.Program // counts frames out of the DUT (tx, redirect)
 	sinkAtt *offload.Attachment
+	lat     *bpf.LatencySink // the sink, when it measures latency
 	gen     *traffic.Generator
 	stack   bool // count what the stack received (pass)
 	// controlPlane, when set, is what an offload device that runs no
@@ -44,7 +45,7 @@ func (s *setup) Close() error {
 	if s.gen != nil {
 		errs = append(errs, s.gen.Close())
 	}
-	errs = append(errs, s.att.Close(), s.sinkAtt.Close(), s.prog.Close(), s.sink.Close())
+	errs = append(errs, s.att.Close(), s.sinkAtt.Close(), s.prog.Close(), s.sink.Close(), s.lat.Close())
 	return errors.Join(errs...)
 }
 
@@ -103,7 +104,7 @@ func (r *runner) prepare(name string, work bpf.Work, mode offload.Mode) (_ *setu
 	case "tx":
 		// Frames come back to the generator's veth: a native sink there
 		// counts them (and lets the veth accept them at all).
-		if s.sink, s.sinkAtt, err = r.attachSink(&p.Gen); err != nil {
+		if err = r.attachSinkTo(s, &p.Gen); err != nil {
 			return nil, err
 		}
 	case "redirect":
@@ -115,7 +116,7 @@ func (r *runner) prepare(name string, work bpf.Work, mode offload.Mode) (_ *setu
 		if err != nil {
 			return nil, fmt.Errorf("redirect: set egress %s: %w", p.Out.Name, err)
 		}
-		if s.sink, s.sinkAtt, err = r.attachSink(&p.Sink); err != nil {
+		if err = r.attachSinkTo(s, &p.Sink); err != nil {
 			return nil, err
 		}
 	case "pass":
@@ -163,6 +164,28 @@ func requireNdoXmit(e *topology.Endpoint, what string) error {
 	return nil
 }
 
+// attachSinkTo attaches the sink of s on e: the latency sink when the run
+// measures latency, else the plain counting one.
+func (r *runner) attachSinkTo(s *setup, e *topology.Endpoint) error {
+	if !r.cfg.Latency {
+		var err error
+		s.sink, s.sinkAtt, err = r.attachSink(e)
+		return err
+	}
+	l := r.frameSpec().Layout()
+	lat, err := bpf.LoadLatencySink(bpf.LatencyOptions{L3Offset: uint32(l.L3), IPv6: l.IPv6, L4Hdr: uint32(l.L4Hdr)})
+	if err != nil {
+		return fmt.Errorf("latency sink on %s: %w", e.Name, err)
+	}
+	s.lat = lat
+	s.sink = &bpf.Program{Name: "latency-sink", Program: lat.Program, Stats: lat.Stats}
+	s.sinkAtt, err = offload.Attach(offload.AttachOptions{NS: e.NS.Handle, Iface: e.Name, Program: lat.Program, Mode: offload.Native})
+	if err != nil {
+		return fmt.Errorf("latency sink on %s: %w", e.Name, err)
+	}
+	return nil
+}
+
 // attachSink attaches a counting native drop program on e.
 func (r *runner) attachSink(e *topology.Endpoint) (*bpf.Program, *offload.Attachment, error) {
 	sink, err := bpf.LoadDUT(bpf.DUTOptions{Program: "drop", Work: bpf.NoTouch})
@@ -179,14 +202,16 @@ func (r *runner) attachSink(e *topology.Endpoint) (*bpf.Program, *offload.Attach
 
 // snapshot is every counter at one moment.
 type snapshot struct {
-	at     time.Time
-	gen    bpf.Counter
-	tries  uint64
-	prog   bpf.Stats
-	sink   bpf.Counter
-	stack  uint64
-	ifaces map[string]topology.Counters
-	cpu    procstat.Snapshot
+	at        time.Time
+	gen       bpf.Counter
+	tries     uint64
+	prog      bpf.Stats
+	sink      bpf.Counter
+	lat       *bpf.LatencySnapshot
+	malformed uint64
+	stack     uint64
+	ifaces    map[string]topology.Counters
+	cpu       procstat.Snapshot
 }
 
 func (r *runner) snap(s *setup, full bool) (snapshot, error) {
@@ -223,6 +248,16 @@ func (r *runner) snap(s *setup, full bool) (snapshot, error) {
 	}
 	if sn.tries, err = s.gen.Attempted(); err != nil {
 		return sn, err
+	}
+	if sn.malformed, err = s.gen.Malformed(); err != nil {
+		return sn, err
+	}
+	if s.lat != nil {
+		l, err := s.lat.Read()
+		if err != nil {
+			return sn, err
+		}
+		sn.lat = &l
 	}
 	if s.stack {
 		if sn.stack, err = r.pair.DUTNS.IPInReceives(r.cfg.IPv6); err != nil {
@@ -276,6 +311,7 @@ func (s *setup) sources() map[string]string {
 		"loss":       "1 - throughput counter / generator counter",
 		"cpu":        "/proc/stat busy time on the generator CPUs per offered frame",
 		"dut":        "CPU ns/pkt minus the calibrated generator share",
+		"latency":    "median over trials of each trial's percentile; the latency sink's histogram map",
 	}
 }
 
@@ -302,6 +338,11 @@ func (r *runner) trial(ctx context.Context, s *setup, index int, label string) (
 	}()
 	if err := sleep(ctx, r.cfg.Warmup); err != nil {
 		return t, err
+	}
+	if s.lat != nil {
+		if err := s.lat.ResetExtremes(); err != nil {
+			return t, err
+		}
 	}
 	var start snapshot
 	if pre != nil {
@@ -412,7 +453,7 @@ func (r *runner) figures(s *setup, index int, start, end, final snapshot, sample
 	t := results.Trial{Index: index, Start: start.at.UTC(), Samples: samples}
 	dt := end.at.Sub(start.at).Seconds()
 	t.DurationS = dt
-	size := float64(r.cfg.FrameSize)
+	size := r.frameBytes()
 
 	offeredWin := end.gen.Packets - start.gen.Packets
 	seenWin := s.seen(end) - s.seen(start)
@@ -439,6 +480,7 @@ func (r *runner) figures(s *setup, index int, start, end, final snapshot, sample
 		v := final.stack - start.stack
 		raw.StackDelivered = &v
 	}
+	raw.Malformed = final.malformed - start.malformed
 	ifd := map[string]topology.Counters{}
 	for role, c := range final.ifaces {
 		d := c.Sub(start.ifaces[role])
@@ -497,6 +539,16 @@ func (r *runner) figures(s *setup, index int, start, end, final snapshot, sample
 	flag := func(code, format string, args ...any) {
 		t.Flags = append(t.Flags, results.Flag{Code: code, Message: fmt.Sprintf(format, args...)})
 	}
+	if final.lat != nil && start.lat != nil {
+		t.Latency = latencyFigures(final.lat.Sub(*start.lat))
+		// Frames cut short on purpose carry no stamp; any others do.
+		if l := t.Latency; l.Unstamped > raw.Malformed+l.Count/1000 {
+			flag(results.FlagLatencyUnstamped, "%d frames reached the latency sink without a stamp (%d stamped): latency covers only the stamped ones", l.Unstamped, l.Count)
+		}
+		if t.Latency.Count == 0 && raw.Sink != nil && raw.Sink.Packets > 0 {
+			flag(results.FlagLatencyUnstamped, "no stamped frame reached the latency sink")
+		}
+	}
 	if gen.Packets == 0 {
 		flag(results.FlagGeneratorShort, "the generator sent nothing: this trial measured nothing")
 	}
@@ -529,7 +581,8 @@ func (r *runner) figures(s *setup, index int, start, end, final snapshot, sample
 		}
 		if s.prog.Expected != nil && seen > 0 {
 			exp := raw.Program[s.prog.Expected.String()].Packets
-			if ratio(exp, seen) < 1-Agreement {
+			// Frames malformed on purpose may rightly get another action.
+			if ratio(exp, seen) < 1-Agreement-ratio(raw.Malformed, gen.Packets) {
 				flag(results.FlagUnexpectedAction, "only %.2f%% of the frames the program saw got %s", 100*ratio(exp, seen), s.prog.Expected)
 			}
 		}
@@ -545,6 +598,35 @@ func (r *runner) figures(s *setup, index int, start, end, final snapshot, sample
 		flag(results.FlagGeneratorBound, "the DUT's share is %.1f of %.1f ns/pkt: the generator, not the DUT, set this rate", *f.DUTNsPerPkt, f.CPUNsPerPkt)
 	}
 	return t
+}
+
+// latencyFigures turns a histogram delta into a trial's latency.
+func latencyFigures(d bpf.LatencySnapshot) *results.Latency {
+	l := &results.Latency{Count: d.Count, Unstamped: d.Unstamped, MinNs: float64(d.MinNs), MaxNs: float64(d.MaxNs),
+		Source: "latency sink program: log-linear histogram map (delta over the trial, the drain included), exact per-CPU min and max reset at the window's start"}
+	if d.Count == 0 {
+		return l
+	}
+	l.MeanNs = float64(d.SumNs) / float64(d.Count)
+	// The histogram is read a moment before the counts: at a window's
+	// start, with traffic flowing, the two differ by the frames filed in
+	// between. The count is the histogram's, so that its percentiles and
+	// buckets agree with it.
+	var n uint64
+	for _, b := range d.Buckets {
+		n += b
+	}
+	l.Count = n
+	l.P50Ns, _ = d.Quantile(0.5)
+	l.P90Ns, _ = d.Quantile(0.9)
+	l.P99Ns, _ = d.Quantile(0.99)
+	for i, n := range d.Buckets {
+		if n > 0 {
+			lo, hi := bpf.LatencyBucketBounds(i)
+			l.Buckets = append(l.Buckets, results.LatencyBucket{LoNs: lo, HiNs: hi, Count: n})
+		}
+	}
+	return l
 }
 
 // progStats measures the program's own run time per frame with the kernel's
@@ -622,6 +704,17 @@ func (r *runner) measure(ctx context.Context, name string, mode offload.Mode) (_
 		res.ControlPlaneOnly, res.ControlPlane = true, s.controlPlane
 		return res, nil
 	}
+	if r.cfg.RatePercent > 0 {
+		saved := r.cfg.RatePPS
+		defer func() { r.cfg.RatePPS = saved }()
+		if res.RateTarget, err = r.rateTarget(ctx, s); err != nil {
+			return nil, fmt.Errorf("%s %s: %w", s.name, mode, err)
+		}
+		r.cfg.RatePPS = res.RateTarget.RatePPS
+		if err := r.regenerate(s); err != nil {
+			return nil, err
+		}
+	}
 	for i := 1; i <= r.cfg.Trials; i++ {
 		label := fmt.Sprintf("%s %s %d/%d", mode, s.name, i, r.cfg.Trials)
 		t, err := r.trial(ctx, s, i, label)
@@ -640,6 +733,46 @@ func (r *runner) measure(ctx context.Context, name string, mode offload.Mode) (_
 		}
 	}
 	return res, nil
+}
+
+// rateProbe is the length of the unpaced trial a rate in percent is a
+// share of.
+const rateProbe = 2 * time.Second
+
+// rateTarget measures the DUT's unpaced throughput and takes the share of
+// it that --rate asked for.
+func (r *runner) rateTarget(ctx context.Context, s *setup) (*results.RateTarget, error) {
+	saved := r.cfg
+	defer func() { r.cfg = saved }()
+	r.cfg.RatePPS, r.cfg.Duration = 0, rateProbe
+	if err := r.regenerate(s); err != nil {
+		return nil, err
+	}
+	t, err := r.trial(ctx, s, 0, fmt.Sprintf("%s %s maximum", s.mode, s.name))
+	if err != nil {
+		return nil, fmt.Errorf("measure the maximum: %w", err)
+	}
+	max := t.Figures.ThroughputPPS
+	rate := uint64(math.Round(max * saved.RatePercent / 100))
+	if rate < 1 {
+		return nil, fmt.Errorf("measure the maximum: the DUT processed %.0f frames/s unpaced, too few to take %g%% of", max, saved.RatePercent)
+	}
+	return &results.RateTarget{Percent: saved.RatePercent, MaxPPS: max, RatePPS: rate,
+		Source: fmt.Sprintf("throughput_pps of one unpaced trial of %s (after a %s warm-up) just before this result's trials", rateProbe, saved.Warmup)}, nil
+}
+
+// regenerate replaces the setup's generator with one made for the current
+// configuration (a new rate).
+func (r *runner) regenerate(s *setup) error {
+	if s.gen != nil {
+		if err := s.gen.Close(); err != nil {
+			return err
+		}
+		s.gen = nil
+	}
+	var err error
+	s.gen, err = r.newGenerator()
+	return err
 }
 
 // controlPlane checks what an offload device that runs no program on

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"runtime"
 	"runtime/debug"
@@ -51,6 +52,9 @@ func Run(ctx context.Context, cfg Config) (_ *results.Run, err error) {
 		return nil, err
 	}
 	r := &runner{cfg: cfg, cpus: usableCPUs()[:cfg.Threads]}
+	if len(cfg.Mix) > 0 {
+		r.cfg.FrameSize = int(math.Round(cfg.Mix.MeanSize()))
+	}
 	if cfg.Pcap != "" {
 		// Frames up to the veth's MTU (1500) plus the Ethernet header.
 		c, err := traffic.ReadCapture(cfg.Pcap, 1514)
@@ -186,17 +190,51 @@ func (r *runner) newRun() *results.Run {
 			Command: c.Command, Programs: progs, FrameSize: c.FrameSize, IPVersion: ipv, Flows: c.Flows,
 			Threads: c.Threads, CPUs: r.cpus, Work: c.Work.String(), Generator: string(r.kind),
 			WarmupS: c.Warmup.Seconds(), DurationS: c.Duration.Seconds(), Trials: c.Trials, ProgStatsS: c.ProgStats.Seconds(),
-			RatePPS: c.RatePPS,
+			RatePPS: c.RatePPS, RatePercent: c.RatePercent,
+			Protocol: string(c.Proto), VLAN: int(c.VLAN), MalformedPPM: c.MalformedPPM, Latency: c.Latency,
 		},
+	}
+	if run.Config.Protocol == "" {
+		run.Config.Protocol = string(traffic.UDP)
+	}
+	if len(c.Mix) > 0 {
+		run.Config.IMIX = c.Mix.String()
+		run.Notes = append(run.Notes, fmt.Sprintf("IMIX %s (size:weight, sizes with FCS), sent in a fixed interleaved order: frame_size is its mean %.2f bytes, rounded; bit rates use the exact mean",
+			c.Mix, c.Mix.MeanSize()))
+	}
+	if c.MalformedPPM > 0 {
+		run.Notes = append(run.Notes, fmt.Sprintf("%.4f%% of the frames are malformed on purpose, in turn: %s; raw.malformed counts them (they are in the generator's count)",
+			float64(c.MalformedPPM)/1e4, strings.Join(traffic.MalformedKinds, "; ")))
+	}
+	if c.Latency {
+		run.Notes = append(run.Notes, "latency: the generator writes bpf_ktime_get_ns() into each frame's payload as its program sends it; "+
+			"a native sink program where frames leave the DUT (the generator's veth for tx, the sink's for redirect) reads the same clock on arrival. "+
+			"It includes the generator's redirect batching (up to 64 frames) and both veth hops; percentiles come from a log-linear histogram (buckets at most 12.5% wide)")
+	}
+	if c.RatePercent > 0 {
+		run.Notes = append(run.Notes, fmt.Sprintf("rate: each program and mode was paced to %g%% of the DUT throughput an unpaced trial of %s measured just before (results[].rate_target)",
+			c.RatePercent, rateProbe))
 	}
 	run.Metrics = results.StandardMetrics(generatorSource(r.kind))
 	if r.capture != nil {
 		run.Config.Pcap, run.Config.Loops = r.cfg.Pcap, r.cfg.Loops
+		run.Config.ReplayTiming = r.cfg.ReplayTiming
+		if run.Config.ReplayTiming == "" {
+			run.Config.ReplayTiming = "top-speed"
+		}
+		if r.cfg.ReplayTiming == "capture" {
+			run.Config.ReplaySpeed = max(r.cfg.ReplaySpeed, 0)
+			if run.Config.ReplaySpeed == 0 {
+				run.Config.ReplaySpeed = 1
+			}
+		}
 		run.Notes = append(run.Notes, fmt.Sprintf("replay of %s: %d frames a loop, %d loop(s) a trial, no warm-up; "+
 			"%d frame(s) larger than 1514 bytes skipped; frame_size is the capture's mean frame size with FCS",
 			r.cfg.Pcap, len(r.capture.Frames), r.cfg.Loops, r.capture.Skipped))
 	}
-	if c.RatePPS > 0 {
+	if c.RatePPS > 0 && r.capture != nil {
+		run.Notes = append(run.Notes, fmt.Sprintf("replay paced to %d frames/s by the AF_PACKET sender (sleep, then spin, to each frame's time)", c.RatePPS))
+	} else if c.RatePPS > 0 {
 		run.Notes = append(run.Notes, fmt.Sprintf("offered rate paced to %d frames/s by the generator program (a token bucket per CPU): "+
 			"the generator's CPUs spin between frames, so CPU ns/pkt counts that spinning and says nothing about the DUT", c.RatePPS))
 	}
@@ -269,8 +307,8 @@ func (r *runner) frameSpec() traffic.FrameSpec {
 		src, dst = p.Gen.IPv6.Addr(), p.DUT.IPv6.Addr()
 	}
 	return traffic.FrameSpec{
-		Size: r.cfg.FrameSize, SrcMAC: p.Gen.MAC, DstMAC: p.DUT.MAC,
-		Src: src, Dst: dst, SrcPort: srcPort, DstPort: dstPort,
+		Size: r.cfg.FrameSize, Proto: r.cfg.Proto, VLAN: r.cfg.VLAN, Stamp: r.cfg.Latency,
+		SrcMAC: p.Gen.MAC, DstMAC: p.DUT.MAC, Src: src, Dst: dst, SrcPort: srcPort, DstPort: dstPort,
 	}
 }
 
@@ -278,8 +316,17 @@ func (r *runner) newGenerator() (*traffic.Generator, error) {
 	return traffic.New(traffic.Options{
 		Kind: r.kind, NS: r.pair.GenNS.Handle, Ifindex: r.pair.Gen.Ifindex,
 		Frame: r.frameSpec(), Flows: r.cfg.Flows, CPUs: r.cpus, RatePPS: r.cfg.RatePPS,
-		Replay: r.capture, Loops: r.cfg.Loops,
+		Mix: r.cfg.Mix, MalformedPPM: r.cfg.MalformedPPM,
+		Replay: r.capture, Loops: r.cfg.Loops, ReplayTiming: r.cfg.ReplayTiming, ReplaySpeed: r.cfg.ReplaySpeed,
 	})
+}
+
+// frameBytes is the mean frame size with FCS, exact for an IMIX.
+func (r *runner) frameBytes() float64 {
+	if len(r.cfg.Mix) > 0 {
+		return r.cfg.Mix.MeanSize()
+	}
+	return float64(r.cfg.FrameSize)
 }
 
 // sleep waits d or until ctx ends.

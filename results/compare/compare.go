@@ -70,8 +70,8 @@ func perTrial(f func(t *results.Trial) float64) func(r *results.Result) []float6
 }
 
 // Metrics are the figures compare sets side by side. NDR and PDR come
-// from the throughput search (one value per result); latency joins them
-// once results carry it.
+// from the throughput search (one value per result); latency percentiles
+// from runs with --latency (one value per trial that measured it).
 var Metrics = []Metric{
 	{Name: "Mpps", JSON: "throughput_pps", Unit: "Mpps", Better: results.BetterHigher, Scale: 1e-6,
 		get: perTrial(func(t *results.Trial) float64 { return t.Figures.ThroughputPPS })},
@@ -86,10 +86,26 @@ var Metrics = []Metric{
 			}
 			return []float64{r.ProgNsPerPkt.Value}
 		}},
+	{Name: "lat-p50-us", JSON: "latency_p50_ns", Unit: "us", Better: results.BetterLower, Scale: 1e-3,
+		get: latency(func(l *results.Latency) float64 { return l.P50Ns })},
+	{Name: "lat-p99-us", JSON: "latency_p99_ns", Unit: "us", Better: results.BetterLower, Scale: 1e-3,
+		get: latency(func(l *results.Latency) float64 { return l.P99Ns })},
 	{Name: "NDR-Mpps", JSON: "ndr", Unit: "Mpps", Better: results.BetterHigher, Scale: 1e-6, PerResult: true,
 		get: throughput(func(r *results.Result) *results.Throughput { return r.NDR })},
 	{Name: "PDR-Mpps", JSON: "pdr", Unit: "Mpps", Better: results.BetterHigher, Scale: 1e-6, PerResult: true,
 		get: throughput(func(r *results.Result) *results.Throughput { return r.PDR })},
+}
+
+func latency(pick func(l *results.Latency) float64) func(r *results.Result) []float64 {
+	return func(r *results.Result) []float64 {
+		var out []float64
+		for _, t := range r.Trials {
+			if t.Latency != nil && t.Latency.Count > 0 {
+				out = append(out, pick(t.Latency))
+			}
+		}
+		return out
+	}
 }
 
 func throughput(pick func(r *results.Result) *results.Throughput) func(r *results.Result) []float64 {
@@ -111,8 +127,11 @@ type Key struct {
 	Flows     int
 	Threads   int
 	Work      string
-	Kernel    string
-	Run       string
+	// Stream names what else shapes the frames: proto=tcp-syn, vlan=7,
+	// imix=..., malformed=..., rate=50%, pcap=... (empty: plain UDP).
+	Stream string
+	Kernel string
+	Run    string
 }
 
 func (k Key) dim(by string) string {
@@ -165,6 +184,9 @@ func (k Key) Name() string {
 	if k.Work != "" && k.Work != "no-touch" {
 		add("work", k.Work)
 	}
+	if k.Stream != "" {
+		parts = append(parts, k.Stream)
+	}
 	add("kernel", k.Kernel)
 	add("run", k.Run)
 	return strings.Join(parts, "/")
@@ -177,7 +199,34 @@ func keyOf(r *results.Run, res *results.Result) Key {
 		work = f[0] // "swap-macs (tx always swaps)" -> "swap-macs"
 	}
 	return Key{Program: res.Program.Name, Mode: res.Mode, FrameSize: r.Config.FrameSize, IPVersion: r.Config.IPVersion,
-		Flows: r.Config.Flows, Threads: r.Config.Threads, Work: work}
+		Flows: r.Config.Flows, Threads: r.Config.Threads, Work: work, Stream: streamOf(r.Config)}
+}
+
+// streamOf names a run's stream where it is more than plain UDP frames of
+// one size at top speed (benchmark-name style, no spaces).
+func streamOf(c results.Config) string {
+	var parts []string
+	if c.Protocol != "" && c.Protocol != "udp" {
+		parts = append(parts, "proto="+c.Protocol)
+	}
+	if c.VLAN != 0 {
+		parts = append(parts, "vlan="+strconv.Itoa(c.VLAN))
+	}
+	if c.IMIX != "" {
+		parts = append(parts, "imix="+strings.ReplaceAll(c.IMIX, ",", "+"))
+	}
+	if c.MalformedPPM != 0 {
+		parts = append(parts, "malformed-ppm="+strconv.FormatUint(uint64(c.MalformedPPM), 10))
+	}
+	if c.RatePercent != 0 {
+		parts = append(parts, "rate="+strconv.FormatFloat(c.RatePercent, 'f', -1, 64)+"%")
+	} else if c.RatePPS != 0 {
+		parts = append(parts, "rate="+strconv.FormatUint(c.RatePPS, 10))
+	}
+	if c.Pcap != "" {
+		parts = append(parts, "pcap="+filepath.Base(c.Pcap))
+	}
+	return strings.Join(parts, "/")
 }
 
 // Cell is one side of one row for one metric.

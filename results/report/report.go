@@ -237,6 +237,24 @@ func Write(w io.Writer, in *Inputs, title string) ([]string, error) {
 		}
 		p.CPU = append(p.CPU, Chart{ID: "cpu-" + inp.Label, SVG: svg,
 			Caption: fmt.Sprintf("%s, kernel %s: median CPU ns per packet (%s)", inp.Label, r.Host.Kernel, metrics["cpu_ns_per_pkt"].Source)})
+		var cats []string
+		p50, p99 := series{Name: "p50"}, series{Name: "p99"}
+		for _, res := range r.Results {
+			if res.Summary.LatencyP50Ns == nil {
+				continue
+			}
+			cats = append(cats, res.Program.Name+" "+res.Mode)
+			p50.Values = append(p50.Values, res.Summary.LatencyP50Ns.Median/1e3)
+			p99.Values = append(p99.Values, res.Summary.LatencyP99Ns.Median/1e3)
+		}
+		if len(cats) > 0 {
+			svg, err := barChart("One-way latency: "+inp.Label, "microseconds (median over trials)", cats, []series{p50, p99})
+			if err != nil {
+				return nil, err
+			}
+			p.Latency = append(p.Latency, Chart{ID: "latency-" + inp.Label, SVG: svg,
+				Caption: fmt.Sprintf("%s, kernel %s: latency percentiles per program and mode (%s)", inp.Label, r.Host.Kernel, metrics["latency_p99_ns"].Source)})
+		}
 	}
 	if len(lines) > 0 {
 		keys := make([]lineKey, 0, len(lines))

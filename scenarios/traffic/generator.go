@@ -42,8 +42,12 @@ type Options struct {
 	Kind    Kind
 	NS      netns.NsHandle // the generator's namespace; never the host's
 	Ifindex int            // the interface to send on, in NS
-	Frame   FrameSpec
+	Frame   FrameSpec      // the stream's frame: protocol, VLAN, stamp
 	Flows   int
+	// Mix sends the sizes of an IMIX in turn (Frame.Size is ignored).
+	Mix Mix
+	// MalformedPPM makes this share (per million) of the frames malformed.
+	MalformedPPM uint32
 	// CPUs pins thread i to CPUs[i]; one thread per entry.
 	CPUs []int
 	// BatchSize is the live-frames batch (default 64).
@@ -53,6 +57,11 @@ type Options struct {
 	// exactly once a loop (a full socket buffer is waited out, not skipped).
 	Replay *Capture
 	Loops  int
+	// ReplayTiming paces a replay: "" or "top-speed" as fast as the socket
+	// takes frames, "capture" at the capture's own timestamps divided by
+	// ReplaySpeed, "rate" at RatePPS.
+	ReplayTiming string
+	ReplaySpeed  float64
 	// RatePPS is the offered rate over all threads; 0: as fast as it can.
 	// Live frames only: the generator program paces each CPU to its share.
 	RatePPS uint64
@@ -60,10 +69,10 @@ type Options struct {
 
 // Generator sends frames until stopped.
 type Generator struct {
-	opts  Options
-	frame []byte
-	flows Flows
-	prog  *bpf.Generator
+	opts    Options
+	frame   []byte
+	shapers []*Shaper // one per thread (AF_PACKET)
+	prog    *bpf.Generator
 
 	mu      sync.Mutex
 	stop    atomic.Bool
@@ -98,33 +107,32 @@ func New(o Options) (*Generator, error) {
 	if o.Replay != nil && o.Loops < 1 {
 		o.Loops = 1
 	}
-	if o.RatePPS > 0 && o.Kind != LiveFrames {
+	if o.RatePPS > 0 && o.Kind != LiveFrames && !(o.Replay != nil && o.ReplayTiming == "rate") {
 		return nil, fmt.Errorf("generator: a rate needs the live-frames generator (%s sends as fast as it can)", o.Kind)
 	}
-	var frame []byte
-	var err error
-	if o.Replay == nil {
-		if frame, err = BuildUDP(o.Frame); err != nil {
-			return nil, err
-		}
+	if o.Replay != nil && o.ReplayTiming == "capture" && o.ReplaySpeed == 0 {
+		o.ReplaySpeed = 1
 	}
-	var flows Flows
-	if o.Replay == nil {
-		if flows, err = NewFlows(o.Flows, o.Frame); err != nil {
-			return nil, err
-		}
-	}
-	g := &Generator{opts: o, frame: frame, flows: flows,
+	g := &Generator{opts: o,
 		sent: make([]atomic.Uint64, len(o.CPUs)), bytes: make([]atomic.Uint64, len(o.CPUs)),
 		tries: make([]atomic.Uint64, len(o.CPUs))}
-	if o.Kind == LiveFrames {
-		g.prog, err = bpf.LoadGenerator(bpf.GenOptions{
-			TargetIfindex: uint32(o.Ifindex), IPv6: o.Frame.IPv6(),
-			Flows: flows.N, PortsPerAddr: flows.PortsPerAddr,
-			SportBase: flows.SportBase, SaddrLoBase: flows.SaddrLoBase,
-			RatePPS: o.RatePPS / uint64(len(o.CPUs)),
-		})
+	if o.Replay != nil {
+		return g, nil
+	}
+	so := ShapeOptions{Frame: o.Frame, Mix: o.Mix, Flows: o.Flows, MalformedPPM: o.MalformedPPM}
+	for i := range o.CPUs {
+		sh, err := NewShaper(so)
 		if err != nil {
+			return nil, err
+		}
+		// Threads share the flows: thread i of T sends flows i, i+T, ...
+		sh.Share(uint32(i), uint32(len(o.CPUs)))
+		g.shapers = append(g.shapers, sh)
+	}
+	g.frame = g.shapers[0].Template()
+	if o.Kind == LiveFrames {
+		var err error
+		if g.prog, err = bpf.LoadGenerator(g.shapers[0].GenOptions(uint32(o.Ifindex), o.RatePPS/uint64(len(o.CPUs)))); err != nil {
 			return nil, err
 		}
 	}
@@ -229,6 +237,19 @@ func (g *Generator) Sent() (bpf.Counter, error) {
 	return c, nil
 }
 
+// Malformed counts the malformed frames made so far (for AF_PACKET, also
+// those the socket refused).
+func (g *Generator) Malformed() (uint64, error) {
+	if g.prog != nil {
+		return g.prog.Malformed()
+	}
+	var n uint64
+	for _, s := range g.shapers {
+		n += s.Malformed()
+	}
+	return n, nil
+}
+
 // Attempted returns how many frames the generator tried to send: for
 // LiveFrames the frames its program sent or aborted (not those pacing held
 // back), for AFPacket the writes tried, including those the socket refused
@@ -291,22 +312,14 @@ func (g *Generator) runAFPacket(i int, started chan<- error) error {
 	if g.opts.Replay != nil {
 		return g.replay(i, fd)
 	}
-	frame := append([]byte(nil), g.frame...)
-	ipv6 := g.opts.Frame.IPv6()
-	n := uint64(len(frame))
-	// Threads share the flows: thread i of T sends flows i, i+T, ...
-	flow := uint32(i) % g.flows.N
-	step := uint32(len(g.opts.CPUs))
+	sh := g.shapers[i]
 	// Counts go on across Starts, like the live-frames program's: readers
 	// take deltas.
-	sent, tries := g.sent[i].Load(), g.tries[i].Load()
+	sent, tries, bytes := g.sent[i].Load(), g.tries[i].Load(), g.bytes[i].Load()
 	for !g.stop.Load() {
 		for range 256 {
 			tries++
-			if g.flows.N > 1 {
-				g.flows.Stamp(frame, ipv6, flow)
-				flow = (flow + step) % g.flows.N
-			}
+			frame := sh.Next()
 			if _, err := unix.Write(fd, frame); err != nil {
 				if errors.Is(err, unix.ENOBUFS) || errors.Is(err, unix.EAGAIN) {
 					continue // not sent, not counted
@@ -314,20 +327,64 @@ func (g *Generator) runAFPacket(i int, started chan<- error) error {
 				return fmt.Errorf("generator thread %d: af_packet send: %w", i, err)
 			}
 			sent++
+			bytes += uint64(len(frame))
 		}
 		g.tries[i].Store(tries)
 		g.sent[i].Store(sent)
-		g.bytes[i].Store(sent * n)
+		g.bytes[i].Store(bytes)
 	}
 	return nil
 }
 
-// replay sends the capture's frames in order, Loops times, waiting out a
-// full socket buffer rather than skipping a frame, then idles until Stop.
+// due says when frame k of loop goes out, from the replay's start; ok is
+// false at top speed.
+func (g *Generator) due(loop, k int) (time.Duration, bool) {
+	c := g.opts.Replay
+	n := len(c.Frames)
+	switch g.opts.ReplayTiming {
+	case "capture":
+		// A loop lasts the capture's span plus one mean gap, so that the
+		// next loop's first frame does not land on this loop's last.
+		span := c.Span()
+		if n > 1 {
+			span += span / time.Duration(n-1)
+		}
+		at := time.Duration(loop)*span + c.Times[k]
+		return time.Duration(float64(at) / g.opts.ReplaySpeed), true
+	case "rate":
+		idx := float64(loop*n + k)
+		return time.Duration(idx / float64(g.opts.RatePPS) * float64(time.Second)), true
+	}
+	return 0, false
+}
+
+// waitUntil sleeps, then spins, until t (or Stop).
+func (g *Generator) waitUntil(t time.Time) {
+	for {
+		left := time.Until(t)
+		if left <= 0 || g.stop.Load() {
+			return
+		}
+		if left > 200*time.Microsecond {
+			time.Sleep(left - 100*time.Microsecond)
+		}
+	}
+}
+
+// replay sends the capture's frames in order, Loops times, paced as asked,
+// waiting out a full socket buffer rather than skipping a frame, then
+// idles until Stop.
 func (g *Generator) replay(i, fd int) error {
 	sent, bytes := g.sent[i].Load(), g.bytes[i].Load()
+	start := time.Now()
 	for loop := 0; loop < g.opts.Loops && !g.stop.Load(); loop++ {
-		for _, f := range g.opts.Replay.Frames {
+		for k, f := range g.opts.Replay.Frames {
+			if at, ok := g.due(loop, k); ok {
+				g.waitUntil(start.Add(at))
+				if g.stop.Load() {
+					break
+				}
+			}
 			for {
 				_, err := unix.Write(fd, f)
 				if err == nil {

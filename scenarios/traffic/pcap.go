@@ -17,10 +17,21 @@ import (
 
 // Capture is the frames of a pcap or pcapng file, ready to replay.
 type Capture struct {
-	Path    string
-	Frames  [][]byte
+	Path   string
+	Frames [][]byte
+	// Times is each frame's capture time from the first frame's; a
+	// timestamp earlier than the one before it counts as the same time.
+	Times   []time.Duration
 	Skipped int // frames larger than the largest frame the topology takes
 	Bytes   uint64
+}
+
+// Span is the capture time from the first frame to the last.
+func (c *Capture) Span() time.Duration {
+	if len(c.Times) == 0 {
+		return 0
+	}
+	return c.Times[len(c.Times)-1]
 }
 
 // ReadCapture reads a capture file; frames longer than maxFrame bytes
@@ -50,7 +61,7 @@ func ParseCapture(r io.Reader, maxFrame int) (*Capture, error) {
 		}
 		return nil, errors.New("too short for a pcap or pcapng header")
 	}
-	var read func() ([]byte, error)
+	var read func() ([]byte, gopacket.CaptureInfo, error)
 	var link layers.LinkType
 	switch m := binary.LittleEndian.Uint32(magic); m {
 	case 0x0a0d0d0a:
@@ -59,14 +70,14 @@ func ParseCapture(r io.Reader, maxFrame int) (*Capture, error) {
 			return nil, fmt.Errorf("pcapng header: %w", err)
 		}
 		link = ng.LinkType()
-		read = func() ([]byte, error) { d, _, err := ng.ReadPacketData(); return d, err }
+		read = ng.ReadPacketData
 	case 0xa1b2c3d4, 0xd4c3b2a1, 0xa1b23c4d, 0x4d3cb2a1:
 		pr, err := pcapgo.NewReader(br)
 		if err != nil {
 			return nil, fmt.Errorf("pcap header: %w", err)
 		}
 		link = pr.LinkType()
-		read = func() ([]byte, error) { d, _, err := pr.ReadPacketData(); return d, err }
+		read = pr.ReadPacketData
 	default:
 		return nil, fmt.Errorf("not a pcap or pcapng capture (magic %#08x): save the capture as pcap or pcapng", m)
 	}
@@ -74,8 +85,10 @@ func ParseCapture(r io.Reader, maxFrame int) (*Capture, error) {
 		return nil, fmt.Errorf("link type %s: xdplab replays Ethernet captures", link)
 	}
 	c := &Capture{}
+	var first time.Time
+	var last time.Duration
 	for n := 1; ; n++ {
-		d, err := read()
+		d, ci, err := read()
 		if errors.Is(err, io.EOF) {
 			break
 		}
@@ -92,6 +105,11 @@ func ParseCapture(r io.Reader, maxFrame int) (*Capture, error) {
 			c.Skipped++
 			continue
 		}
+		if len(c.Frames) == 0 {
+			first = ci.Timestamp
+		}
+		last = max(last, ci.Timestamp.Sub(first))
+		c.Times = append(c.Times, last)
 		c.Frames = append(c.Frames, append([]byte(nil), d...))
 		c.Bytes += uint64(len(d))
 	}
@@ -118,14 +136,25 @@ func (c *Capture) MeanSize() int {
 	return int((c.Bytes+uint64(len(c.Frames))/2)/uint64(len(c.Frames))) + 4
 }
 
-// WriteCapture writes frames as a pcap file (for tests and the library).
+// WriteCapture writes frames as a pcap file (for tests and the library),
+// all with the same timestamp.
 func WriteCapture(w io.Writer, frames [][]byte) error {
+	return WriteCaptureTimed(w, frames, 0)
+}
+
+// WriteCaptureTimed writes frames as a pcap file with gap between frames.
+func WriteCaptureTimed(w io.Writer, frames [][]byte, gap time.Duration) error {
 	pw := pcapgo.NewWriter(w)
+	if gap != 0 {
+		pw = pcapgo.NewWriterNanos(w)
+	}
 	if err := pw.WriteFileHeader(65535, layers.LinkTypeEthernet); err != nil {
 		return err
 	}
-	for _, f := range frames {
-		if err := pw.WritePacket(captureInfo(len(f)), f); err != nil {
+	for i, f := range frames {
+		ci := captureInfo(len(f))
+		ci.Timestamp = ci.Timestamp.Add(time.Duration(i) * gap)
+		if err := pw.WritePacket(ci, f); err != nil {
 			return err
 		}
 	}
