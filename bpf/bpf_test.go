@@ -41,7 +41,7 @@ func frame(t *testing.T, ipv6 bool, size int) []byte {
 }
 
 func TestCatalogue(t *testing.T) {
-	assert.Equal(t, []string{"drop", "pass", "tx", "redirect"}, bpf.BuiltinNames())
+	assert.Equal(t, []string{"drop", "pass", "tx", "redirect", "filter", "ratelimit", "flowstats", "l4lb"}, bpf.BuiltinNames())
 	_, err := bpf.LookupBuiltin("frobnicate")
 	assert.ErrorIs(t, err, bpf.ErrUnknownProgram)
 	assert.ErrorContains(t, err, "drop, pass, tx, redirect")
@@ -56,6 +56,9 @@ func TestCatalogue(t *testing.T) {
 func TestProgramsActionsAndCounters(t *testing.T) {
 	testenv.RequireRoot(t)
 	for _, b := range bpf.Builtins() {
+		if b.Workload {
+			continue // workloads_test.go, with their settings
+		}
 		for _, w := range []bpf.Work{bpf.NoTouch, bpf.ReadData, bpf.ParseIP, bpf.SwapMACs} {
 			for _, v6 := range []bool{false, true} {
 				t.Run(b.Name+"/"+w.String(), func(t *testing.T) {
@@ -153,7 +156,7 @@ func TestGeneratorMatchesShaper(t *testing.T) {
 			}
 			want, err := traffic.NewShaper(o)
 			require.NoError(t, err)
-			g, err := bpf.LoadGenerator(want.GenOptions(1, 0))
+			g, err := bpf.LoadGenerator(want.GenOptions(1, 0, false))
 			require.NoError(t, err)
 			defer g.Close()
 			in := want.Template()
@@ -211,7 +214,7 @@ func TestLatencyStampAndSink(t *testing.T) {
 				}
 				sh, err := traffic.NewShaper(traffic.ShapeOptions{Frame: s, Flows: 3})
 				require.NoError(t, err)
-				g, err := bpf.LoadGenerator(sh.GenOptions(1, 0))
+				g, err := bpf.LoadGenerator(sh.GenOptions(1, 0, false))
 				require.NoError(t, err)
 				defer g.Close()
 				ro := &ebpf.RunOptions{Data: sh.Template(), DataOut: make([]byte, 512)}
@@ -346,4 +349,31 @@ func TestLoadForOffloadRefused(t *testing.T) {
 	_, err = bpf.LoadDUT(bpf.DUTOptions{Program: "drop", Ifindex: 1}) // lo
 	require.Error(t, err)
 	assert.ErrorContains(t, err, "holds no offloaded maps")
+}
+
+// With Restore, the generator writes the template's head back into a frame
+// that the DUT program wrote into (its writes come back in the generator's
+// pages): the frame leaves as the template, whatever it held.
+func TestGeneratorRestores(t *testing.T) {
+	testenv.RequireRoot(t)
+	onOneCPU(t)
+	s := traffic.FrameSpec{Size: 64, SrcMAC: macA, DstMAC: macB,
+		Src: netip.MustParseAddr("198.18.0.1"), Dst: netip.MustParseAddr("198.18.0.2"), SrcPort: 10000, DstPort: 9}
+	sh, err := traffic.NewShaper(traffic.ShapeOptions{Frame: s})
+	require.NoError(t, err)
+	tmpl := sh.Template()
+	dirty := append([]byte(nil), tmpl...)
+	for i := range 40 {
+		dirty[i] ^= 0xff // an outer header written over the Ethernet and IP headers
+	}
+	for _, restore := range []bool{false, true} {
+		g, err := bpf.LoadGenerator(sh.GenOptions(1, 0, restore))
+		require.NoError(t, err)
+		ro := &ebpf.RunOptions{Data: dirty, DataOut: make([]byte, len(dirty)+64)}
+		ret, err := g.Program.Run(ro)
+		g.Close()
+		require.NoError(t, err)
+		require.Equal(t, uint32(bpf.Redirect), ret)
+		assert.Equal(t, restore, bytes.Equal(tmpl, ro.DataOut), "restore %v", restore)
+	}
 }

@@ -56,6 +56,24 @@ volatile const __u32 stamp = 0;        // 1: send time at payload offset 8
 volatile const __u16 tmpl_ip_check = 0;
 volatile const __u16 tmpl_l4_check = 0;
 volatile const __u32 l4_csum = 0;
+// restore_len > 0: write the template's first restore_len bytes back into
+// every frame first. A DUT program that writes into the frame (tx swaps
+// MACs, l4lb writes an outer header over the Ethernet header) writes into
+// the generator's page, which comes back to it as it was left.
+volatile const __u32 restore_len = 0;
+
+#define RESTORE_MAX 128
+
+struct restore_buf {
+	__u8 b[RESTORE_MAX];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct restore_buf);
+} restore SEC(".maps");
 
 #define NSEC_PER_SEC 1000000000ULL
 #define PACE_BURST 32 // frames of credit at most
@@ -271,12 +289,125 @@ int xdp_gen(struct xdp_md *ctx)
 		count(ctx, XDP_DROP);
 		return XDP_DROP;
 	}
+	if (restore_len) {
+		struct restore_buf *rb = bpf_map_lookup_elem(&restore, &key);
+
+		if (!rb || restore_len > RESTORE_MAX || bpf_xdp_store_bytes(ctx, 0, rb->b, restore_len)) {
+			count(ctx, XDP_ABORTED);
+			return XDP_ABORTED;
+		}
+	}
 	if ((nflows > 1 || nsizes || malformed_ppm || stamp) && shape(ctx, st) < 0) {
 		count(ctx, XDP_ABORTED);
 		return XDP_ABORTED;
 	}
 	count(ctx, XDP_REDIRECT);
 	return bpf_redirect(target_ifindex, 0);
+}
+
+// Replay: xdp_replay sends the frames of a capture held in replay_frames,
+// in order, replay_total frames in all (the capture times the loops), then
+// holds every further frame back (XDP_DROP, counted apart) until the run
+// is stopped. Each frame is written whole into the live frame (cut to its
+// length first), so the run sends many distinct frames, not one template.
+// At the capture's timing a frame is held back until its time (start +
+// loop x replay_loop_ns + its due_ns); at a rate the token bucket paces it.
+#define REPLAY_MAX_FRAME 1514
+#define REPLAY_MAX_FRAMES 16384
+
+volatile const __u32 replay_n = 0;
+volatile const __u64 replay_total = 0;
+volatile const __u64 replay_loop_ns = 0;
+volatile const __u32 replay_timed = 0;
+
+struct replay_frame {
+	__u32 len;
+	__u32 pad;
+	__u64 due_ns; // from the start of its loop, speed applied
+	__u8 data[REPLAY_MAX_FRAME];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, REPLAY_MAX_FRAMES);
+	__type(key, __u32);
+	__type(value, struct replay_frame);
+} replay_frames SEC(".maps");
+
+struct replay_state {
+	__u64 sent;
+	__u64 start_ns;
+	__u32 idx;
+	__u32 loop;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct replay_state);
+} replay_state SEC(".maps");
+
+SEC("xdp")
+int xdp_replay(struct xdp_md *ctx)
+{
+	__u32 key = 0, idx, len;
+	struct gen_state *gs = bpf_map_lookup_elem(&gen_state, &key);
+	struct replay_state *st = bpf_map_lookup_elem(&replay_state, &key);
+	struct replay_frame *f;
+
+	if (!gs || !st)
+		goto abort;
+	if (st->sent >= replay_total) {
+		count(ctx, XDP_DROP); // done: held back until the run stops
+		return XDP_DROP;
+	}
+	idx = st->idx;
+	f = bpf_map_lookup_elem(&replay_frames, &idx);
+	if (!f)
+		goto abort;
+	if (replay_timed || rate_pps) {
+		__u64 now = bpf_ktime_get_ns();
+
+		if (st->start_ns == 0) {
+			// The first frame starts the clock, and the token bucket
+			// with one frame of credit: no burst at the start.
+			st->start_ns = now;
+			gs->last_ns = now;
+			gs->credit = NSEC_PER_SEC;
+		}
+	}
+	if (replay_timed) {
+		__u64 now = bpf_ktime_get_ns();
+
+		if (now < st->start_ns + st->loop * replay_loop_ns + f->due_ns) {
+			count(ctx, XDP_DROP); // not its time yet
+			return XDP_DROP;
+		}
+	}
+	if (rate_pps && !paced(gs)) {
+		count(ctx, XDP_DROP);
+		return XDP_DROP;
+	}
+	len = f->len;
+	if (len < 14 || len > REPLAY_MAX_FRAME || len > tmpl_len)
+		goto abort;
+	if (len < tmpl_len && bpf_xdp_adjust_tail(ctx, (int)len - (int)tmpl_len))
+		goto abort;
+	if (bpf_xdp_store_bytes(ctx, 0, f->data, len))
+		goto abort;
+	st->sent++;
+	if (idx + 1 >= replay_n) {
+		st->idx = 0;
+		st->loop++;
+	} else {
+		st->idx = idx + 1;
+	}
+	count(ctx, XDP_REDIRECT);
+	return bpf_redirect(target_ifindex, 0);
+abort:
+	count(ctx, XDP_ABORTED);
+	return XDP_ABORTED;
 }
 
 char _license[] SEC("license") = "Dual BSD/GPL";

@@ -30,14 +30,40 @@ type genGenState struct {
 	Malformed uint64
 }
 
+type genReplayFrame struct {
+	_     structs.HostLayout
+	Len   uint32
+	Pad   uint32
+	DueNs uint64
+	Data  [1514]uint8
+	_     [6]byte
+}
+
+type genReplayState struct {
+	_       structs.HostLayout
+	Sent    uint64
+	StartNs uint64
+	Idx     uint32
+	Loop    uint32
+}
+
+type genRestoreBuf struct {
+	_ structs.HostLayout
+	B [128]uint8
+}
+
 // Names of all BPF objects in the ELF.
 //
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
 	genMapGenState      = "gen_state"
+	genMapReplayFrames  = "replay_frames"
+	genMapReplayState   = "replay_state"
+	genMapRestore       = "restore"
 	genMapSizes         = "sizes"
 	genMapXdpStats      = "xdp_stats"
 	genProgXdpGen       = "xdp_gen"
+	genProgXdpReplay    = "xdp_replay"
 	genVarIpv6          = "ipv6"
 	genVarL3Off         = "l3_off"
 	genVarL4Csum        = "l4_csum"
@@ -47,6 +73,11 @@ const (
 	genVarNsizes        = "nsizes"
 	genVarProto         = "proto"
 	genVarRatePps       = "rate_pps"
+	genVarReplayLoopNs  = "replay_loop_ns"
+	genVarReplayN       = "replay_n"
+	genVarReplayTimed   = "replay_timed"
+	genVarReplayTotal   = "replay_total"
+	genVarRestoreLen    = "restore_len"
 	genVarSaddrLoBase   = "saddr_lo_base"
 	genVarSportBase     = "sport_base"
 	genVarStamp         = "stamp"
@@ -98,16 +129,20 @@ type genSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type genProgramSpecs struct {
-	XdpGen *ebpf.ProgramSpec `ebpf:"xdp_gen"`
+	XdpGen    *ebpf.ProgramSpec `ebpf:"xdp_gen"`
+	XdpReplay *ebpf.ProgramSpec `ebpf:"xdp_replay"`
 }
 
 // genMapSpecs contains maps before they are loaded into the kernel.
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type genMapSpecs struct {
-	GenState *ebpf.MapSpec `ebpf:"gen_state"`
-	Sizes    *ebpf.MapSpec `ebpf:"sizes"`
-	XdpStats *ebpf.MapSpec `ebpf:"xdp_stats"`
+	GenState     *ebpf.MapSpec `ebpf:"gen_state"`
+	ReplayFrames *ebpf.MapSpec `ebpf:"replay_frames"`
+	ReplayState  *ebpf.MapSpec `ebpf:"replay_state"`
+	Restore      *ebpf.MapSpec `ebpf:"restore"`
+	Sizes        *ebpf.MapSpec `ebpf:"sizes"`
+	XdpStats     *ebpf.MapSpec `ebpf:"xdp_stats"`
 }
 
 // genVariableSpecs contains global variables before they are loaded into the kernel.
@@ -123,6 +158,11 @@ type genVariableSpecs struct {
 	Nsizes        *ebpf.VariableSpec `ebpf:"nsizes"`
 	Proto         *ebpf.VariableSpec `ebpf:"proto"`
 	RatePps       *ebpf.VariableSpec `ebpf:"rate_pps"`
+	ReplayLoopNs  *ebpf.VariableSpec `ebpf:"replay_loop_ns"`
+	ReplayN       *ebpf.VariableSpec `ebpf:"replay_n"`
+	ReplayTimed   *ebpf.VariableSpec `ebpf:"replay_timed"`
+	ReplayTotal   *ebpf.VariableSpec `ebpf:"replay_total"`
+	RestoreLen    *ebpf.VariableSpec `ebpf:"restore_len"`
 	SaddrLoBase   *ebpf.VariableSpec `ebpf:"saddr_lo_base"`
 	SportBase     *ebpf.VariableSpec `ebpf:"sport_base"`
 	Stamp         *ebpf.VariableSpec `ebpf:"stamp"`
@@ -152,14 +192,20 @@ func (o *genObjects) Close() error {
 //
 // It can be passed to loadGenObjects or ebpf.CollectionSpec.LoadAndAssign.
 type genMaps struct {
-	GenState *ebpf.Map `ebpf:"gen_state"`
-	Sizes    *ebpf.Map `ebpf:"sizes"`
-	XdpStats *ebpf.Map `ebpf:"xdp_stats"`
+	GenState     *ebpf.Map `ebpf:"gen_state"`
+	ReplayFrames *ebpf.Map `ebpf:"replay_frames"`
+	ReplayState  *ebpf.Map `ebpf:"replay_state"`
+	Restore      *ebpf.Map `ebpf:"restore"`
+	Sizes        *ebpf.Map `ebpf:"sizes"`
+	XdpStats     *ebpf.Map `ebpf:"xdp_stats"`
 }
 
 func (m *genMaps) Close() error {
 	return _GenClose(
 		m.GenState,
+		m.ReplayFrames,
+		m.ReplayState,
+		m.Restore,
 		m.Sizes,
 		m.XdpStats,
 	)
@@ -178,6 +224,11 @@ type genVariables struct {
 	Nsizes        *ebpf.Variable `ebpf:"nsizes"`
 	Proto         *ebpf.Variable `ebpf:"proto"`
 	RatePps       *ebpf.Variable `ebpf:"rate_pps"`
+	ReplayLoopNs  *ebpf.Variable `ebpf:"replay_loop_ns"`
+	ReplayN       *ebpf.Variable `ebpf:"replay_n"`
+	ReplayTimed   *ebpf.Variable `ebpf:"replay_timed"`
+	ReplayTotal   *ebpf.Variable `ebpf:"replay_total"`
+	RestoreLen    *ebpf.Variable `ebpf:"restore_len"`
 	SaddrLoBase   *ebpf.Variable `ebpf:"saddr_lo_base"`
 	SportBase     *ebpf.Variable `ebpf:"sport_base"`
 	Stamp         *ebpf.Variable `ebpf:"stamp"`
@@ -191,12 +242,14 @@ type genVariables struct {
 //
 // It can be passed to loadGenObjects or ebpf.CollectionSpec.LoadAndAssign.
 type genPrograms struct {
-	XdpGen *ebpf.Program `ebpf:"xdp_gen"`
+	XdpGen    *ebpf.Program `ebpf:"xdp_gen"`
+	XdpReplay *ebpf.Program `ebpf:"xdp_replay"`
 }
 
 func (p *genPrograms) Close() error {
 	return _GenClose(
 		p.XdpGen,
+		p.XdpReplay,
 	)
 }
 

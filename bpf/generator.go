@@ -1,7 +1,9 @@
 package bpf
 
 import (
+	"errors"
 	"fmt"
+	"time"
 
 	"github.com/cilium/ebpf"
 )
@@ -39,17 +41,25 @@ type GenOptions struct {
 	TemplateIPCheck uint16
 	TemplateL4Check uint16
 	L4Checksum      bool
+	// Restore is the template's head, written back into every frame
+	// first (at most MaxRestore bytes): for DUT programs that write into
+	// frames, whose writes come back in the generator's pages.
+	Restore []byte
 }
+
+// MaxRestore is how much of the template the generator can restore.
+const MaxRestore = 128
 
 // MaxGenSizes is how many sizes the generator program cycles through.
 const MaxGenSizes = 64
 
 // Generator is the loaded generator program and its counter.
 type Generator struct {
-	Program *ebpf.Program
-	Stats   *ebpf.Map // shared layout; key Redirect counts frames sent on
-	state   *ebpf.Map
-	coll    *ebpf.Collection
+	Program  *ebpf.Program
+	Stats    *ebpf.Map // shared layout; key Redirect counts frames sent on
+	state    *ebpf.Map
+	coll     *ebpf.Collection
+	template []byte
 }
 
 // Close unloads the generator.
@@ -107,6 +117,9 @@ func LoadGenerator(o GenOptions) (*Generator, error) {
 			return nil, fmt.Errorf("load generator: size %d exceeds the %d-byte template", n, o.TemplateLen)
 		}
 	}
+	if len(o.Restore) > MaxRestore {
+		return nil, fmt.Errorf("load generator: restore %d bytes, at most %d", len(o.Restore), MaxRestore)
+	}
 	if (len(o.Sizes) > 0 || o.MalformedPPM > 0 || o.Stamp || o.Flows > 1) && o.TemplateLen == 0 {
 		return nil, fmt.Errorf("load generator: shaping frames needs the template's length")
 	}
@@ -114,6 +127,9 @@ func LoadGenerator(o GenOptions) (*Generator, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load generator: parse embedded object: %w", err)
 	}
+	// The replay program and its frames are ReplayOptions' business.
+	delete(spec.Programs, "xdp_replay")
+	spec.Maps["replay_frames"].MaxEntries = 1
 	for name, val := range map[string]any{
 		"target_ifindex": o.TargetIfindex,
 		"l3_off":         o.L3Offset,
@@ -131,6 +147,7 @@ func LoadGenerator(o GenOptions) (*Generator, error) {
 		"tmpl_ip_check":  o.TemplateIPCheck,
 		"tmpl_l4_check":  o.TemplateL4Check,
 		"l4_csum":        b2u(o.L4Checksum),
+		"restore_len":    uint32(len(o.Restore)),
 	} {
 		if err := spec.Variables[name].Set(val); err != nil {
 			return nil, fmt.Errorf("load generator: set %s: %w", name, err)
@@ -140,6 +157,14 @@ func LoadGenerator(o GenOptions) (*Generator, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load generator: %w", loadHint(err))
 	}
+	if len(o.Restore) > 0 {
+		var rb genRestoreBuf
+		copy(rb.B[:], o.Restore)
+		if err := coll.Maps["restore"].Put(uint32(0), rb); err != nil {
+			coll.Close()
+			return nil, fmt.Errorf("load generator: restore: %w", err)
+		}
+	}
 	for i, n := range o.Sizes {
 		if err := coll.Maps["sizes"].Put(uint32(i), n); err != nil {
 			coll.Close()
@@ -148,3 +173,100 @@ func LoadGenerator(o GenOptions) (*Generator, error) {
 	}
 	return &Generator{Program: coll.Programs["xdp_gen"], Stats: coll.Maps["xdp_stats"], state: coll.Maps["gen_state"], coll: coll}, nil
 }
+
+// ReplayOptions configures the live-frames replay program.
+type ReplayOptions struct {
+	TargetIfindex uint32
+	Frames        [][]byte // Ethernet frames, at most MaxReplayFrame bytes each
+	// Due is each frame's time from the start of its loop (speed
+	// applied), and LoopTime a loop's length: the capture's own timing.
+	// Nil: no timing.
+	Due      []time.Duration
+	LoopTime time.Duration
+	Loops    int
+	RatePPS  uint64 // a fixed rate; 0: as fast as it can (or at Due)
+}
+
+// The replay program's limits.
+const (
+	MaxReplayFrame  = 1514
+	MaxReplayFrames = 16384
+)
+
+// LoadReplay loads the replay program with the capture's frames. Its
+// template (the data to run it with) is the longest frame's length: see
+// Generator.Template.
+func LoadReplay(o ReplayOptions) (*Generator, error) {
+	n := len(o.Frames)
+	switch {
+	case o.TargetIfindex == 0:
+		return nil, errors.New("load replay: no target interface")
+	case n == 0 || n > MaxReplayFrames:
+		return nil, fmt.Errorf("load replay: %d frames: live frames replay 1 to %d (AF_PACKET takes more)", n, MaxReplayFrames)
+	case o.Loops < 1:
+		return nil, fmt.Errorf("load replay: %d loops", o.Loops)
+	case o.Due != nil && len(o.Due) != n:
+		return nil, errors.New("load replay: a due time for every frame")
+	}
+	longest := 0
+	for i, f := range o.Frames {
+		if len(f) < 14 || len(f) > MaxReplayFrame {
+			return nil, fmt.Errorf("load replay: frame %d has %d bytes: 14 to %d", i+1, len(f), MaxReplayFrame)
+		}
+		longest = max(longest, len(f))
+	}
+	spec, err := loadGen()
+	if err != nil {
+		return nil, fmt.Errorf("load replay: parse embedded object: %w", err)
+	}
+	delete(spec.Programs, "xdp_gen")
+	spec.Maps["replay_frames"].MaxEntries = uint32(n)
+	for name, val := range map[string]any{
+		"target_ifindex": o.TargetIfindex,
+		"tmpl_len":       uint32(longest),
+		"rate_pps":       o.RatePPS,
+		"replay_n":       uint32(n),
+		"replay_total":   uint64(n) * uint64(o.Loops),
+		"replay_loop_ns": uint64(o.LoopTime.Nanoseconds()),
+		"replay_timed":   b2u(o.Due != nil),
+	} {
+		if err := spec.Variables[name].Set(val); err != nil {
+			return nil, fmt.Errorf("load replay: set %s: %w", name, err)
+		}
+	}
+	coll, err := ebpf.NewCollection(spec)
+	if err != nil {
+		return nil, fmt.Errorf("load replay: %w", loadHint(err))
+	}
+	for i, f := range o.Frames {
+		v := genReplayFrame{Len: uint32(len(f))}
+		copy(v.Data[:], f)
+		if o.Due != nil {
+			v.DueNs = uint64(o.Due[i].Nanoseconds())
+		}
+		if err := coll.Maps["replay_frames"].Put(uint32(i), &v); err != nil {
+			coll.Close()
+			return nil, fmt.Errorf("load replay: frame %d: %w", i+1, err)
+		}
+	}
+	return &Generator{Program: coll.Programs["xdp_replay"], Stats: coll.Maps["xdp_stats"], state: coll.Maps["gen_state"],
+		coll: coll, template: make([]byte, longest)}, nil
+}
+
+// ResetReplay starts the replay over: every CPU's position, count and start
+// time back to zero.
+func (g *Generator) ResetReplay() error {
+	m := g.coll.Maps["replay_state"]
+	n, err := ebpf.PossibleCPU()
+	if err != nil {
+		return fmt.Errorf("reset replay: %w", err)
+	}
+	if err := m.Put(uint32(0), make([]genReplayState, n)); err != nil {
+		return fmt.Errorf("reset replay: %w", err)
+	}
+	return nil
+}
+
+// Template is the data a replay program runs with: as long as the longest
+// frame, its bytes overwritten frame by frame.
+func (g *Generator) Template() []byte { return g.template }

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/netip"
 	"os"
 	"sort"
 	"strings"
@@ -68,12 +69,19 @@ func ParseWork(s string) (Work, error) {
 	return 0, fmt.Errorf("unknown packet work %q: use one of %s", s, strings.Join(workNames, ", "))
 }
 
-// Builtin describes one of xdplab's device-under-test programs.
+// Builtin describes one of xdplab's device-under-test programs: the
+// trivial ones that show a platform's ceiling, and the reference workloads
+// (filter, ...) that do what deployed programs do.
 type Builtin struct {
 	Name    string // the name users give to --prog
 	Section string // the program's name in the object
 	Action  Action // the action it returns for a well-formed frame
-	Doc     string
+	// Mixed: the action depends on the frame (a workload): there is no
+	// one expected action.
+	Mixed bool
+	// Workload: a reference workload with its own object and settings.
+	Workload bool
+	Doc      string
 }
 
 var builtins = []Builtin{
@@ -81,6 +89,14 @@ var builtins = []Builtin{
 	{Name: "pass", Section: "xdp_pass", Action: Pass, Doc: "count, then pass to the network stack"},
 	{Name: "tx", Section: "xdp_tx", Action: TX, Doc: "count, swap MACs, transmit back out of the receiving interface"},
 	{Name: "redirect", Section: "xdp_redirect", Action: Redirect, Doc: "count, redirect through a devmap to another interface"},
+	{Name: "filter", Section: "xdp_filter", Mixed: true, Workload: true,
+		Doc: "DDoS filter: drop by source/destination prefix (LPM tries) or protocol and port, rules in maps, hits per rule"},
+	{Name: "ratelimit", Section: "xdp_ratelimit", Mixed: true, Workload: true,
+		Doc: "per-source token bucket in an LRU hash: pass up to the limit (and burst), drop the rest"},
+	{Name: "flowstats", Section: "xdp_flowstats", Action: Pass, Workload: true,
+		Doc: "per-flow packets and bytes (VLAN, IPv4/IPv6, TCP/UDP) in an LRU hash, then pass"},
+	{Name: "l4lb", Section: "xdp_l4lb", Action: TX, Workload: true,
+		Doc: "Katran-style L4 balancer: VIP lookup, Maglev ring, LRU connection table, IP-in-IP encapsulation, XDP_TX"},
 }
 
 // Builtins lists the built-in programs.
@@ -130,6 +146,18 @@ type DUTOptions struct {
 	// from every CPU) instead of a per-CPU array: offload devices hold only
 	// array and hash maps. Implied by Ifindex.
 	ArrayStats bool
+	// Rules are the filter workload's rules.
+	Rules []FilterRule
+	// Limit is the ratelimit workload's setting.
+	Limit RateLimit
+	// LB sets up the l4lb workload.
+	LB *LBConfig
+}
+
+// RateLimit is the ratelimit workload's per-source limit.
+type RateLimit struct {
+	PPS   uint64 // frames a second a source may send
+	Burst uint64 // frames it may send at once
 }
 
 // Program is a loaded XDP program ready to attach, with what xdplab knows
@@ -151,6 +179,8 @@ type Program struct {
 	Counted bool
 	// Notes say what loading had to adapt (offload device limits).
 	Notes []string
+	// lbIndex is the l4lb workload's backend indices.
+	lbIndex map[netip.Addr]uint32
 
 	coll *ebpf.Collection
 }
@@ -173,6 +203,9 @@ func LoadDUT(opts DUTOptions) (*Program, error) {
 	}
 	if opts.Work > SwapMACs {
 		return nil, fmt.Errorf("load %s: unknown packet work %d", b.Name, opts.Work)
+	}
+	if b.Workload {
+		return loadWorkload(b, opts)
 	}
 	load, object, objectBytes := loadDut, "builtin", _DutBytes
 	if opts.Ifindex != 0 {
@@ -284,6 +317,10 @@ func LoadObject(opts ObjectOptions) (*Program, error) {
 	var copts ebpf.CollectionOptions
 	var notes []string
 	if opts.Ifindex != 0 {
+		// Say what stands in the way before the device says EINVAL.
+		if why := Offloadability(spec, name); len(why) > 0 {
+			return nil, fmt.Errorf("load object %s for offload: %w", opts.Path, &NotOffloadableError{Program: name, Reasons: why})
+		}
 		closeMaps, n, err := bindToDevice(spec, name, opts.Ifindex, &copts)
 		if err != nil {
 			return nil, fmt.Errorf("load object %s program %s for offload: %w", opts.Path, name, err)

@@ -111,3 +111,36 @@ func StatsOverhead() (median, lo, hi float64, err error) {
 	slices.Sort(per)
 	return per[rounds/2], per[0], per[rounds-1], nil
 }
+
+// perCPUCounters reads entries 0..n-1 of a per-CPU array of the shared
+// datarec layout (frames and bytes), each summed over CPUs.
+func perCPUCounters(m *ebpf.Map, n int, what string) ([]Counter, error) {
+	out := make([]Counter, n)
+	for i := range out {
+		var per []dutDatarec
+		if err := m.Lookup(uint32(i), &per); err != nil {
+			return nil, fmt.Errorf("%s %d: %w", what, i, err)
+		}
+		for _, c := range per {
+			out[i].Packets += c.Packets
+			out[i].Bytes += c.Bytes
+		}
+	}
+	return out, nil
+}
+
+// perCPUSums reads entries 0..n-1 of a per-CPU array of counters, each
+// summed over CPUs.
+func perCPUSums(m *ebpf.Map, n int, what string) ([]uint64, error) {
+	out := make([]uint64, n)
+	for i := range out {
+		var per []uint64
+		if err := m.Lookup(uint32(i), &per); err != nil {
+			return nil, fmt.Errorf("%s %d: %w", what, i, err)
+		}
+		for _, v := range per {
+			out[i] += v
+		}
+	}
+	return out, nil
+}

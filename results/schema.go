@@ -66,17 +66,29 @@ type Config struct {
 	FrameSize int      `json:"frame_size"` // bytes, with FCS (RFC 2544)
 	IPVersion int      `json:"ip_version"`
 	Flows     int      `json:"flows"`
-	Threads   int      `json:"threads"`
-	CPUs      []int    `json:"cpus"`
-	Work      string   `json:"work"`
-	Generator string   `json:"generator"`          // the generator that ran
-	RatePPS   uint64   `json:"rate_pps,omitempty"` // the offered rate asked for; absent: as fast as possible
-	Pcap      string   `json:"pcap,omitempty"`     // a replayed capture
-	Loops     int      `json:"loops,omitempty"`
+	// Sources is the number of source addresses the flows spread over
+	// (absent: as few as the ports allow).
+	Sources int `json:"sources,omitempty"`
+	// Rules names the filter workload's rules file.
+	Rules string `json:"rules,omitempty"`
+	// Backends is the l4lb workload's number of backends.
+	Backends int `json:"backends,omitempty"`
+	// LimitPPS and Burst are the ratelimit workload's settings.
+	LimitPPS  uint64 `json:"limit_pps,omitempty"`
+	Burst     uint64 `json:"burst,omitempty"`
+	Threads   int    `json:"threads"`
+	CPUs      []int  `json:"cpus"`
+	Work      string `json:"work"`
+	Generator string `json:"generator"`          // the generator that ran
+	RatePPS   uint64 `json:"rate_pps,omitempty"` // the offered rate asked for; absent: as fast as possible
+	Pcap      string `json:"pcap,omitempty"`     // a replayed capture
+	Loops     int    `json:"loops,omitempty"`
 	// ReplayTiming is how a capture was paced: top-speed, capture (its own
 	// timestamps, sped up by ReplaySpeed) or a rate (RatePPS).
 	ReplayTiming string  `json:"replay_timing,omitempty"`
 	ReplaySpeed  float64 `json:"replay_speed,omitempty"`
+	// ReplayRewriteIPs: the frames' IP addresses were set to the topology's.
+	ReplayRewriteIPs bool `json:"replay_rewrite_ips,omitempty"`
 	// The stream: transport (udp, tcp-syn, icmp), an 802.1Q VLAN id, an
 	// IMIX (size:weight pairs; FrameSize is then its mean, rounded) and the
 	// share of malformed frames per million.
@@ -182,6 +194,8 @@ type Result struct {
 	// NDR and PDR are the throughput search's answers (--search).
 	NDR *Throughput `json:"ndr,omitempty"`
 	PDR *Throughput `json:"pdr,omitempty"`
+	// Workload holds what a reference workload counted beyond actions.
+	Workload *Workload `json:"workload,omitempty"`
 	// RateTarget is the rate this result was paced to, when the rate was
 	// asked as a share of the measured maximum.
 	RateTarget       *RateTarget `json:"rate_target,omitempty"`
@@ -202,6 +216,108 @@ type Throughput struct {
 	Confirmed bool    `json:"confirmed"`
 	Source    string  `json:"source"`
 	Note      string  `json:"note,omitempty"`
+}
+
+// Workload is what a reference workload counted over a result's trials.
+type Workload struct {
+	Kind string `json:"kind"`
+	// Rules are the filter's hits per rule over the trials; the first
+	// entry is malformed frames (dropped, judged by no rule).
+	Rules []RuleHits `json:"rules,omitempty"`
+	// RuleUpdates is the cost of changing rules while traffic runs.
+	RuleUpdates *RuleUpdates `json:"rule_updates,omitempty"`
+	// RateLimit is what the ratelimit workload let through.
+	RateLimit *RateLimitFigures `json:"ratelimit,omitempty"`
+	// Flows is what the flowstats workload's flow table held after the
+	// trials.
+	Flows *FlowFigures `json:"flows,omitempty"`
+	// LB is what the l4lb workload and its sink counted.
+	LB    *LBFigures `json:"l4lb,omitempty"`
+	Notes []string   `json:"notes,omitempty"`
+}
+
+// RateLimitFigures compare the ratelimit workload's passed rate with its
+// limit: Share = PassedPPS / (LimitPPS x Sources).
+type RateLimitFigures struct {
+	LimitPPS   uint64  `json:"limit_pps"` // per source
+	Burst      uint64  `json:"burst"`
+	Sources    int     `json:"sources"` // source addresses the generator used
+	OfferedPPS float64 `json:"offered_pps"`
+	PassedPPS  float64 `json:"passed_pps"`
+	Share      float64 `json:"share"`
+	Over       uint64  `json:"over"`      // frames dropped over the limit
+	Contended  uint64  `json:"contended"` // frames dropped for losing the bucket's race
+	Malformed  uint64  `json:"malformed"`
+	Source     string  `json:"source"`
+}
+
+// FlowFigures are the flowstats workload's flow table after the trials.
+type FlowFigures struct {
+	Count     int       `json:"count"` // distinct flows
+	Packets   uint64    `json:"packets"`
+	Malformed uint64    `json:"malformed"` // frames passed without a flow
+	Top       []FlowRow `json:"top"`
+	Source    string    `json:"source"`
+}
+
+// LBFigures are the l4lb workload's counts and its sink's checks.
+type LBFigures struct {
+	VIP      string         `json:"vip"`
+	Backends []BackendCount `json:"backends"`
+	// Spread is the largest deviation of a backend's share from an even
+	// share, relative to it (0.05: within 5% of even).
+	Spread     float64 `json:"spread"`
+	NewFlows   uint64  `json:"new_flows"`   // frames that took the Maglev ring
+	KnownFlows uint64  `json:"known_flows"` // frames the connection table sent on
+	NoVIP      uint64  `json:"no_vip"`
+	Malformed  uint64  `json:"malformed"`
+	NoBackend  uint64  `json:"no_backend"`
+	// The sink's checks: encapsulated towards a backend with a sound
+	// inner packet, not encapsulated, inner packet bad; Verified is the
+	// first as a share of all three.
+	Encapsulated    uint64  `json:"encapsulated"`
+	NotEncapsulated uint64  `json:"not_encapsulated"`
+	InnerBad        uint64  `json:"inner_bad"`
+	Verified        float64 `json:"verified"`
+	Source          string  `json:"source"`
+}
+
+// BackendCount is the frames the sink saw for one backend.
+type BackendCount struct {
+	Addr    string `json:"addr"`
+	Packets uint64 `json:"packets"`
+}
+
+// FlowRow is one flow of the table.
+type FlowRow struct {
+	Src     string `json:"src"`
+	Dst     string `json:"dst"`
+	Sport   uint16 `json:"sport"`
+	Dport   uint16 `json:"dport"`
+	Proto   uint8  `json:"proto"`
+	VLAN    uint16 `json:"vlan,omitempty"`
+	Packets uint64 `json:"packets"`
+	Bytes   uint64 `json:"bytes"`
+}
+
+// RuleHits is one filter rule's count.
+type RuleHits struct {
+	Rule    string `json:"rule"`
+	Packets uint64 `json:"packets"`
+	Bytes   uint64 `json:"bytes"`
+}
+
+// RuleUpdates is a trial during which a rule that matches nothing was added
+// and deleted again and again: what each map update took, and the trial's
+// throughput against the median of the plain trials.
+type RuleUpdates struct {
+	Updates       int     `json:"updates"`
+	P50Us         float64 `json:"p50_us"`
+	P99Us         float64 `json:"p99_us"`
+	MaxUs         float64 `json:"max_us"`
+	ThroughputPPS float64 `json:"throughput_pps"`
+	BaselinePPS   float64 `json:"baseline_pps"`
+	Source        string  `json:"source"`
 }
 
 // RateTarget is a rate asked as a share of the maximum: an unpaced trial

@@ -130,6 +130,43 @@ func WriteTable(w io.Writer, r *Run) error {
 				float64(res.RateTarget.RatePPS)/1e6, res.RateTarget.Percent, res.RateTarget.MaxPPS/1e6)
 		}
 	}
+	for _, res := range r.Results {
+		wl := res.Workload
+		if wl == nil {
+			continue
+		}
+		if len(wl.Rules) > 0 {
+			fmt.Fprintf(w, "\n%s %s: frames dropped per rule over the trials (the program's rule_hits map):\n", res.Program.Name, res.Mode)
+			for _, h := range wl.Rules {
+				fmt.Fprintf(w, "  %12d  %s\n", h.Packets, h.Rule)
+			}
+		}
+		if l := wl.RateLimit; l != nil {
+			fmt.Fprintf(w, "%s %s: passed %.0f frames/s of %.0f offered: %.2f%% of the limit %d/s x %d source(s) (burst %d); %d over the limit, %d lost the bucket's race, %d malformed\n",
+				res.Program.Name, res.Mode, l.PassedPPS, l.OfferedPPS, 100*l.Share, l.LimitPPS, l.Sources, l.Burst, l.Over, l.Contended, l.Malformed)
+		}
+		if f := wl.Flows; f != nil {
+			fmt.Fprintf(w, "\n%s %s: %d flows, %d packets in the flow table (%d malformed frames passed unfiled); top flows:\n", res.Program.Name, res.Mode, f.Count, f.Packets, f.Malformed)
+			for _, fl := range f.Top {
+				fmt.Fprintf(w, "  %12d pkts %14d bytes  proto %d  %s:%d -> %s:%d", fl.Packets, fl.Bytes, fl.Proto, fl.Src, fl.Sport, fl.Dst, fl.Dport)
+				if fl.VLAN != 0 {
+					fmt.Fprintf(w, "  vlan %d", fl.VLAN)
+				}
+				fmt.Fprintln(w)
+			}
+		}
+		if lb := wl.LB; lb != nil {
+			fmt.Fprintf(w, "\n%s %s: VIP %s, frames per backend at the sink (spread %.2f%% from even; %.3f%% verified encapsulated; %d new-flow and %d connection-table lookups):\n",
+				res.Program.Name, res.Mode, lb.VIP, 100*lb.Spread, 100*lb.Verified, lb.NewFlows, lb.KnownFlows)
+			for _, b := range lb.Backends {
+				fmt.Fprintf(w, "  %12d  %s\n", b.Packets, b.Addr)
+			}
+		}
+		if u := wl.RuleUpdates; u != nil {
+			fmt.Fprintf(w, "%s %s rule updates under load: %d map updates, p50 %.1f us, p99 %.1f us, max %.1f us; %.3f Mpps during them against %.3f without\n",
+				res.Program.Name, res.Mode, u.Updates, u.P50Us, u.P99Us, u.MaxUs, u.ThroughputPPS/1e6, u.BaselinePPS/1e6)
+		}
+	}
 	var flagged []string
 	for _, res := range r.Results {
 		for _, t := range res.Trials {

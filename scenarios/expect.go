@@ -11,9 +11,14 @@ import (
 
 // Expectation is one line of a scenario's expect list, such as
 // "drop >= 99.9%", "loss <= 0.1%", "mpps[native] >= 1" or
-// "native[drop] >= 2x generic", or a latency percentile of runs with
-// latency: "p99[native] <= 200us" (p50, p90, p99; ns, us or ms). The scope
-// in brackets is a mode or a program.
+// "native[drop] >= 2x generic", a latency percentile of runs with
+// latency: "p99[native] <= 200us" (p50, p90, p99; ns, us or ms), or what a
+// workload counted: "flows == sent" (flowstats' distinct flows against the
+// flows the generator sent; or a number), "limit >=
+// 95%" (ratelimit's passed rate as a share of its limit), "spread <= 5%"
+// (l4lb's largest deviation from an even share of backends), "verified >=
+// 99.9%" (l4lb's frames the sink found encapsulated right). The scope in
+// brackets is a mode or a program.
 type Expectation struct {
 	Text    string
 	Subject string // an action (drop, pass, tx, redirect, aborted), loss, mpps, or a mode
@@ -24,13 +29,16 @@ type Expectation struct {
 	Percent bool
 	// Unit is a latency's unit (ns, us, ms); Value is then in ns.
 	Unit string
+	// Sent: the value is the number of flows the generator sent
+	// ("flows == sent").
+	Sent bool
 	// Against: the subject's throughput as a multiple of this mode's, for
 	// the same program, frame size and flows.
 	Against string
 }
 
 var (
-	exprRe  = regexp.MustCompile(`^\s*([a-z][a-z0-9]*)(?:\[([a-z][a-z0-9_-]*)\])?\s*(>=|<=|>|<)\s*([0-9]*\.?[0-9]+)\s*(%|ns|us|ms|x\s*([a-z]+))?\s*$`)
+	exprRe  = regexp.MustCompile(`^\s*([a-z][a-z0-9]*)(?:\[([a-z][a-z0-9_-]*)\])?\s*(>=|<=|==|>|<)\s*([0-9]*\.?[0-9]+|sent)\s*(%|ns|us|ms|x\s*([a-z]+))?\s*$`)
 	pcts    = map[string]float64{"p50": 0.5, "p90": 0.9, "p99": 0.99}
 	units   = map[string]float64{"ns": 1, "us": 1e3, "ms": 1e6}
 	actions = []string{"aborted", "drop", "pass", "tx", "redirect"}
@@ -53,7 +61,10 @@ func ParseExpectation(s string) (Expectation, error) {
 		return Expectation{}, fmt.Errorf("%q: write SUBJECT[SCOPE] OP VALUE (SCOPE: a mode or a program), such as \"drop >= 99.9%%\", \"loss <= 0.1%%\", \"mpps[native] >= 1\" or \"native[drop] >= 2x generic\"", s)
 	}
 	v, _ := strconv.ParseFloat(m[4], 64)
-	e := Expectation{Text: s, Subject: m[1], Op: m[3], Value: v, Percent: m[5] == "%", Against: m[6]}
+	e := Expectation{Text: s, Subject: m[1], Op: m[3], Value: v, Percent: m[5] == "%", Against: m[6], Sent: m[4] == "sent"}
+	if e.Sent && (e.Subject != "flows" || m[5] != "") {
+		return e, fmt.Errorf("%q: only flows compares with sent (flows == sent)", s)
+	}
 	if k, ok := units[m[5]]; ok {
 		e.Unit, e.Value = m[5], v*k
 	}
@@ -82,12 +93,24 @@ func ParseExpectation(s string) (Expectation, error) {
 		if e.Percent || e.Against != "" || e.Unit != "" {
 			return e, fmt.Errorf("%q: mpps is a rate: give a number (mpps >= 1)", s)
 		}
+	case e.Subject == "spread" || e.Subject == "verified":
+		if !e.Percent {
+			return e, fmt.Errorf("%q: %s is the l4lb workload's share: give it in percent (spread <= 5%%, verified >= 99.9%%)", s, e.Subject)
+		}
+	case e.Subject == "limit":
+		if !e.Percent {
+			return e, fmt.Errorf("%q: limit is the ratelimit workload's passed rate as a share of its limit: give it in percent (limit >= 95%%)", s)
+		}
+	case e.Subject == "flows":
+		if e.Percent || e.Against != "" || e.Unit != "" {
+			return e, fmt.Errorf("%q: flows counts the flowstats workload's flows: give a number (flows == 1024)", s)
+		}
 	case pcts[e.Subject] > 0:
 		if e.Unit == "" {
 			return e, fmt.Errorf("%q: %s is a latency: give it with ns, us or ms (%s <= 200us)", s, e.Subject, e.Subject)
 		}
 	default:
-		return e, fmt.Errorf("%q: unknown subject %q: use an action (%s), loss, mpps, p50, p90, p99, or a mode", s, e.Subject, strings.Join(actions, ", "))
+		return e, fmt.Errorf("%q: unknown subject %q: use an action (%s), loss, mpps, p50, p90, p99, flows, limit, spread, verified, or a mode", s, e.Subject, strings.Join(actions, ", "))
 	}
 	if e.Unit != "" && pcts[e.Subject] == 0 {
 		return e, fmt.Errorf("%q: only a latency (p50, p90, p99) takes ns, us or ms", s)
@@ -112,6 +135,8 @@ func compareOp(op string, got, want float64) bool {
 		return got >= want
 	case "<=":
 		return got <= want
+	case "==":
+		return got == want
 	case ">":
 		return got > want
 	}
@@ -157,6 +182,37 @@ func Check(exp []Expectation, runs []*results.Run) []Verdict {
 				case e.Subject == "mpps":
 					got := res.Summary.ThroughputPPS.Median / 1e6
 					v.Got, v.Pass = fmt.Sprintf("%.3f Mpps", got), compareOp(e.Op, got, e.Value)
+				case e.Subject == "flows":
+					w := res.Workload
+					if w == nil || w.Flows == nil {
+						v.Got = "no flow table: flows applies to the flowstats workload"
+						break
+					}
+					want := e.Value
+					if e.Sent {
+						want = float64(r.Config.Flows)
+					}
+					v.Got, v.Pass = fmt.Sprintf("%d flows (the generator sent %d)", w.Flows.Count, r.Config.Flows), compareOp(e.Op, float64(w.Flows.Count), want)
+				case e.Subject == "spread" || e.Subject == "verified":
+					w := res.Workload
+					if w == nil || w.LB == nil {
+						v.Got = "no balancer counts: " + e.Subject + " applies to the l4lb workload"
+						break
+					}
+					got := 100 * w.LB.Spread
+					if e.Subject == "verified" {
+						got = 100 * w.LB.Verified
+					}
+					v.Got, v.Pass = fmt.Sprintf("%.3f%%", got), compareOp(e.Op, got, e.Value)
+				case e.Subject == "limit":
+					w := res.Workload
+					if w == nil || w.RateLimit == nil {
+						v.Got = "no rate limit: limit applies to the ratelimit workload"
+						break
+					}
+					l := w.RateLimit
+					got := 100 * l.Share
+					v.Got, v.Pass = fmt.Sprintf("%.2f%% (%.0f of %d x %d frames/s)", got, l.PassedPPS, l.LimitPPS, l.Sources), compareOp(e.Op, got, e.Value)
 				case pcts[e.Subject] > 0:
 					// The median over trials of each trial's percentile.
 					var vals []float64
@@ -173,7 +229,9 @@ func Check(exp []Expectation, runs []*results.Run) []Verdict {
 					v.Got, v.Pass = fmt.Sprintf("%.1f us", got/1e3), compareOp(e.Op, got, e.Value)
 				default: // an action's share of the frames offered
 					// to the built-in whose action it is
-					if res.Program.Counted && res.Program.Expected != e.Subject {
+					// (or, for a workload whose action depends on the
+					// frame, any action)
+					if res.Program.Counted && res.Program.Expected != "" && res.Program.Expected != e.Subject {
 						continue
 					}
 					if !res.Program.Counted {

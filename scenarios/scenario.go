@@ -40,7 +40,21 @@ type File struct {
 	Topology *Topology `yaml:"topology"`
 	Traffic  Traffic   `yaml:"traffic"`
 	Trials   Trials    `yaml:"trials"`
+	// Workload holds the reference workloads' settings.
+	Workload *Workload `yaml:"workload"`
 	Expect   []string  `yaml:"expect"`
+}
+
+// Workload holds the settings of the reference workloads.
+type Workload struct {
+	// Rules names the filter's rules file, relative to the scenario file.
+	Rules string `yaml:"rules"`
+	// Limit (frames/s a source may send: 100000, "100k") and Burst
+	// (frames at once) set the ratelimit workload.
+	Limit any    `yaml:"limit"`
+	Burst uint64 `yaml:"burst"`
+	// Backends is the l4lb workload's number of backends.
+	Backends int `yaml:"backends"`
 }
 
 // Object names a user's XDP object, relative to the scenario file.
@@ -69,8 +83,9 @@ type Traffic struct {
 	Malformed string `yaml:"malformed"`
 	// Latency stamps frames and measures one-way latency (tx, redirect).
 	Latency   bool   `yaml:"latency"`
-	Sizes     any    `yaml:"sizes"` // a list of frame sizes, or "rfc2544"
-	Flows     any    `yaml:"flows"` // a number or a list of numbers
+	Sizes     any    `yaml:"sizes"`   // a list of frame sizes, or "rfc2544"
+	Flows     any    `yaml:"flows"`   // a number or a list of numbers
+	Sources   int    `yaml:"sources"` // source addresses the flows spread over
 	Threads   int    `yaml:"threads"`
 	Generator string `yaml:"generator"` // auto, live-frames, af-packet
 	Rate      any    `yaml:"rate"`      // frames/s: 250000, "250k", "1.5M", or "50%" of the maximum; absent: as fast as it can
@@ -86,6 +101,8 @@ type Pcap struct {
 	// speed) or rate (traffic.rate frames/s).
 	Timing string  `yaml:"timing"`
 	Speed  float64 `yaml:"speed"`
+	// RewriteIPs sets the frames' IP addresses to the topology's.
+	RewriteIPs bool `yaml:"rewrite_ips"`
 }
 
 // Trials says how long to measure.
@@ -355,6 +372,29 @@ func (c *checker) check(f *File, s *Scenario) {
 		base.MalformedPPM = ppm
 	}
 	base.Latency = tr.Latency
+	base.Sources = tr.Sources
+	if w := f.Workload; w != nil && w.Rules != "" {
+		path := w.Rules
+		if !filepath.IsAbs(path) {
+			path = filepath.Join(filepath.Dir(s.Path), path)
+		}
+		rules, err := bpf.ReadFilterRules(path)
+		if err != nil {
+			c.errorf("workload.rules", "%v", err)
+		}
+		base.Rules, base.RulesPath = rules, path
+	}
+	if w := f.Workload; w != nil {
+		if w.Limit != nil {
+			l, err := traffic.ParseRate(fmt.Sprint(w.Limit))
+			if err != nil {
+				c.errorf("workload.limit", "%v", err)
+			}
+			base.Limit.PPS = l
+		}
+		base.Limit.Burst = w.Burst
+		base.Backends = w.Backends
+	}
 	switch tr.IP {
 	case 0, 4:
 	case 6:
@@ -403,8 +443,8 @@ func (c *checker) check(f *File, s *Scenario) {
 				c.errorf("traffic.pcap.path", "%v", err)
 			}
 		}
-		base.Pcap, base.Loops, base.Generator = path, max(p.Loops, 1), traffic.AFPacket
-		base.ReplayTiming, base.ReplaySpeed = p.Timing, p.Speed
+		base.Pcap, base.Loops = path, max(p.Loops, 1)
+		base.ReplayTiming, base.ReplaySpeed, base.PcapRewriteIPs = p.Timing, p.Speed, p.RewriteIPs
 		if p.Timing == "capture" && p.Speed == 0 {
 			base.ReplaySpeed = 1
 		}
@@ -513,6 +553,8 @@ func configKey(err error) string {
 	m := err.Error()
 	// The more specific flags first: a message may name several.
 	for _, fk := range [][2]string{
+		{"--sources", "traffic.sources"}, {"--rules", "workload.rules"}, {"--prog filter", "workload.rules"},
+		{"--limit", "workload.limit"}, {"--prog ratelimit", "workload.limit"}, {"--backends", "workload.backends"},
 		{"--replay-timing", "traffic.pcap.timing"}, {"--replay-speed", "traffic.pcap.speed"}, {"--loops", "traffic.pcap.loops"},
 		{"--pcap", "traffic.pcap"}, {"--imix", "traffic.imix"}, {"--size", "traffic.sizes"}, {"--flows", "traffic.flows"},
 		{"--threads", "traffic.threads"}, {"--proto", "traffic.protocol"}, {"--vlan", "traffic.vlan"},

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -382,18 +384,36 @@ func TestIntegrationRunSearch(t *testing.T) {
 // DUT, in every trial.
 func TestIntegrationRunPcapReplay(t *testing.T) {
 	testenv.RequireRoot(t)
-	r := runJSONWith(t, replayQuick, "--pcap", "../../scenarios/library/pcap/udp-100.pcap", "--loops", "3", "--prog", "drop", "--modes", "generic,native", "--trials", "2")
-	assert.Equal(t, "af-packet", r.Config.Generator)
-	assert.Equal(t, 3, r.Config.Loops)
-	assert.Equal(t, 128, r.Config.FrameSize, "the capture's mean frame size")
-	for _, res := range r.Results {
-		for _, tr := range res.Trials {
-			assert.Equal(t, uint64(300), tr.Raw.Generator.Packets, "%s trial %d sent", res.Mode, tr.Index)
-			assert.Equal(t, uint64(300), tr.Raw.Program["drop"].Packets, "%s trial %d: the DUT got exactly 100 x 3", res.Mode, tr.Index)
+	for _, gen := range []string{"live-frames", "af-packet"} {
+		r := runJSONWith(t, replayQuick, "--pcap", "../../scenarios/library/pcap/udp-100.pcap", "--loops", "3", "--prog", "drop",
+			"--modes", "generic,native", "--trials", "2", "--generator", gen, "--pcap-rewrite-ips")
+		assert.Equal(t, gen, r.Config.Generator)
+		assert.Equal(t, 3, r.Config.Loops)
+		assert.True(t, r.Config.ReplayRewriteIPs)
+		assert.Equal(t, 128, r.Config.FrameSize, "the capture's mean frame size")
+		for _, res := range r.Results {
+			for _, tr := range res.Trials {
+				assert.Equal(t, uint64(300), tr.Raw.Generator.Packets, "%s %s trial %d sent", gen, res.Mode, tr.Index)
+				assert.Equal(t, uint64(300), tr.Raw.Program["drop"].Packets, "%s %s trial %d: the DUT got exactly 100 x 3", gen, res.Mode, tr.Index)
+				assert.Equal(t, uint64(300*124), tr.Raw.Program["drop"].Bytes, "%s: the capture's frames, not a template", gen)
+			}
 		}
 	}
+	// Distinct frames, not one template: flowstats finds every flow of
+	// the capture.
+	c, err := traffic.ReadCapture("../../scenarios/library/pcap/udp-100.pcap", 1514)
+	require.NoError(t, err)
+	tuples := map[string]bool{}
+	for _, f := range c.Frames {
+		p := gopacket.NewPacket(f, layers.LayerTypeEthernet, gopacket.Default)
+		tuples[p.NetworkLayer().NetworkFlow().String()+p.TransportLayer().TransportFlow().String()] = true
+	}
+	require.Greater(t, len(tuples), 1)
+	r := runJSONWith(t, replayQuick, "--pcap", "../../scenarios/library/pcap/udp-100.pcap", "--prog", "flowstats", "--modes", "native")
+	assert.Equal(t, "live-frames", r.Config.Generator)
+	assert.Equal(t, len(tuples), r.Results[0].Workload.Flows.Count, "the capture's distinct flows")
 	out := filepath.Join(t.TempDir(), "r.json")
-	_, _, err := xdplab(t, context.Background(), append(replayQuick(out), "--pcap", "../../scenarios/library/quick.yaml")...)
+	_, _, err = xdplab(t, context.Background(), append(replayQuick(out), "--pcap", "../../scenarios/library/quick.yaml")...)
 	assert.ErrorContains(t, err, "not a pcap or pcapng capture")
 	_, _, err = xdplab(t, context.Background(), append(quick(out), "--loops", "3")...)
 	assert.ErrorContains(t, err, "give --pcap too")
@@ -515,4 +535,58 @@ func TestIntegrationRunLatency(t *testing.T) {
 	assert.Equal(t, l.Count, n)
 	require.NotNil(t, res.Summary.LatencyP99Ns)
 	noFlag(t, res, results.FlagLatencyUnstamped)
+}
+
+// The reference workloads refuse missing or misplaced settings by name,
+// before anything is made.
+func TestRunWorkloadRejects(t *testing.T) {
+	testenv.RequireRoot(t)
+	out := filepath.Join(t.TempDir(), "r.json")
+	rules := filepath.Join(t.TempDir(), "bad.rules")
+	require.NoError(t, os.WriteFile(rules, []byte("drop src 198.18.0.0/24\ndrop everything\n"), 0o644))
+	for args, want := range map[string]string{
+		"--prog filter":                        "--prog filter drops by rules: give them with --rules FILE",
+		"--prog filter --rules " + rules:       "bad.rules:2: rule \"drop everything\"",
+		"--prog drop --rules " + rules:         "bad.rules:2",
+		"--prog ratelimit --limit 100k":        "--prog ratelimit needs --limit",
+		"--prog drop --limit 100k --burst 8":   "--limit and --burst are the ratelimit workload's: add --prog ratelimit",
+		"--prog drop --backends 4":             "--backends are the l4lb workload's",
+		"--prog l4lb --proto icmp":             "--prog l4lb balances UDP and TCP flows",
+		"--prog l4lb --size 1518":              "l4lb adds a 20-byte outer header",
+		"--prog filter --rules /nonexistent/r": "--rules: rules: open /nonexistent/r",
+		"--prog flowstats --work parse-ip":     "a workload does its own work",
+		"--prog drop --flows 10 --sources 20":  "--sources 20 out of range",
+	} {
+		_, _, err := xdplab(t, context.Background(), append(quick(out), strings.Fields(args)...)...)
+		assert.ErrorContains(t, err, want, args)
+	}
+	assert.NoFileExists(t, out)
+}
+
+// Each workload runs in generic and native mode and reports what it
+// counted; the filter's rule hits add up to the drops.
+func TestIntegrationRunWorkloads(t *testing.T) {
+	testenv.RequireRoot(t)
+	r := runJSON(t, "--prog", "filter,flowstats", "--modes", "generic,native", "--rules", "../../scenarios/library/rules/attack-sources.rules",
+		"--flows", "256", "--sources", "256")
+	require.Len(t, r.Results, 4)
+	for _, res := range r.Results {
+		require.NotNil(t, res.Workload, res.Program.Name)
+		tr := res.Trials[0]
+		switch res.Program.Name {
+		case "filter":
+			var hits uint64
+			for _, h := range res.Workload.Rules {
+				hits += h.Packets
+			}
+			assert.Equal(t, "drop src 198.18.0.128/25", res.Workload.Rules[1].Rule)
+			assert.InEpsilon(t, 0.5, float64(tr.Raw.Program["drop"].Packets)/float64(tr.Raw.Program["drop"].Packets+tr.Raw.Program["pass"].Packets), 0.002)
+			assert.GreaterOrEqual(t, hits, tr.Raw.Program["drop"].Packets, "the rules' hits cover the trial's drops (and the warm-up's)")
+			require.NotNil(t, res.Workload.RuleUpdates)
+			assert.Positive(t, res.Workload.RuleUpdates.Updates)
+		case "flowstats":
+			assert.Equal(t, 256, res.Workload.Flows.Count)
+			assert.InEpsilon(t, tr.Raw.Generator.Packets, tr.Raw.Program["pass"].Packets, 0.01, "telemetry passes every frame")
+		}
+	}
 }

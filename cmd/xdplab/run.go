@@ -52,11 +52,17 @@ type runFlags struct {
 	loops       int
 	replayTime  string
 	replaySpeed float64
+	rewriteIPs  bool
 	proto       string
 	vlan        int
 	imix        string
 	malformed   string
 	latency     bool
+	sources     int
+	rules       string
+	limit       string
+	burst       uint64
+	backends    int
 }
 
 func newRunCmd(stdout, stderr io.Writer) *cobra.Command {
@@ -71,7 +77,10 @@ supports, floods it from the generator namespace, and reports throughput,
 loss and CPU cost per program and mode. Everything it made is removed when
 it ends, also on error and on SIGINT or SIGTERM.
 
-Built-in programs: ` + strings.Join(bpf.BuiltinNames(), ", ") + `. A user's program: --object FILE.o
+Built-in programs: ` + strings.Join(bpf.BuiltinNames(), ", ") + `. filter is a reference
+workload: a DDoS filter whose rules come from --rules FILE; ratelimit a per-source token
+bucket (--limit, --burst); flowstats per-flow telemetry; l4lb a Katran-style balancer
+(--backends). A user's program: --object FILE.o
 [--program NAME]; its figures then come from interface counters.
 
 With --iface DUT --peer GEN it measures on two interfaces of this host
@@ -88,6 +97,8 @@ The results file (versioned JSON) goes to --output, by default
   sudo xdplab run --object my_prog.o --program xdp_main --json
   sudo xdplab run --prog drop --proto tcp-syn --flows 1000 --imix imix
   sudo xdplab run --prog tx --latency --rate 50%
+  sudo xdplab run --prog filter --rules attack.rules --flows 256 --sources 256
+  sudo xdplab run --prog ratelimit --limit 100k --burst 64 --rate 200k
   sudo xdplab run --pcap trace.pcapng --replay-timing capture --replay-speed 10
   sudo xdplab run --iface enp3s0f0 --peer enp3s0f1 --prog drop,tx`,
 		Args: cobra.NoArgs,
@@ -104,6 +115,11 @@ The results file (versioned JSON) goes to --output, by default
 	fl.IntVar(&f.size, "size", d.FrameSize, "frame size in bytes with FCS (RFC 2544: 64, 128, 256, 512, 1024, 1280, 1518)")
 	fl.BoolVar(&f.ipv6, "ipv6", false, "send UDP over IPv6 instead of IPv4")
 	fl.IntVar(&f.flows, "flows", d.Flows, "number of flows (source address and port vary)")
+	fl.IntVar(&f.sources, "sources", 0, "spread the flows over this many source addresses (default: up to 50000 flows an address)")
+	fl.StringVar(&f.limit, "limit", "", "the ratelimit workload's limit: frames a second each source may send (100k)")
+	fl.Uint64Var(&f.burst, "burst", 0, "the ratelimit workload's burst: frames a source may send at once")
+	fl.IntVar(&f.backends, "backends", 0, "the l4lb workload's number of backends (default 8)")
+	fl.StringVar(&f.rules, "rules", "", "the filter workload's rules file: one rule a line (drop src 198.18.0.128/25, drop proto tcp dport 80)")
 	fl.IntVar(&f.threads, "threads", d.Threads, "generator threads, one per CPU and veth queue")
 	fl.StringVar(&f.generator, "generator", "auto", "traffic generator: auto, live-frames, af-packet")
 	fl.DurationVar(&f.duration, "duration", d.Duration, "length of each timed trial")
@@ -122,9 +138,10 @@ The results file (versioned JSON) goes to --output, by default
 	fl.StringVar(&f.malformed, "malformed", "", "make this share of the frames malformed (truncated headers, wrong IP length), such as 1%")
 	fl.BoolVar(&f.latency, "latency", false, "stamp frames with the send time and measure one-way latency where they leave the DUT (tx, redirect)")
 	fl.BoolVar(&f.search, "search", false, "after the trials, search the NDR (no loss) and PDR (loss <= 0.5%) rates: short paced trials, then a confirming one")
-	fl.StringVar(&f.pcap, "pcap", "", "replay this capture (pcap or pcapng, Ethernet) instead of synthetic frames: AF_PACKET, one thread, top speed")
+	fl.StringVar(&f.pcap, "pcap", "", "replay this capture (pcap or pcapng, Ethernet) instead of synthetic frames, in order from one thread (live frames, or AF_PACKET)")
 	fl.IntVar(&f.loops, "loops", 1, "with --pcap: times the capture is replayed in each trial")
 	fl.StringVar(&f.replayTime, "replay-timing", "top-speed", "with --pcap: top-speed, capture (the capture's own timestamps) or rate (--rate frames/s)")
+	fl.BoolVar(&f.rewriteIPs, "pcap-rewrite-ips", false, "with --pcap: set the frames' IP addresses to the generator's and the DUT's (checksums updated)")
 	fl.Float64Var(&f.replaySpeed, "replay-speed", 1, "with --replay-timing capture: multiplier of the capture's speed (2: twice as fast)")
 	fl.StringVar(&f.scenario, "scenario", "", "run a scenario file (see scenarios/library); it replaces the measurement flags, --output names a directory")
 	fl.StringVar(&f.iface, "iface", "", "measure on this interface of the host (with --peer) instead of a veth pair")
@@ -192,6 +209,20 @@ func (f *runFlags) config(cmd *cobra.Command, stderr io.Writer) (runner.Config, 
 		}
 	}
 	cfg.Latency = f.latency
+	cfg.Sources = f.sources
+	if f.limit != "" {
+		if cfg.Limit.PPS, err = traffic.ParseRate(f.limit); err != nil {
+			return cfg, usagef("--limit: %v", err)
+		}
+	}
+	cfg.Limit.Burst = f.burst
+	cfg.Backends = f.backends
+	if f.rules != "" {
+		if cfg.Rules, err = bpf.ReadFilterRules(f.rules); err != nil {
+			return cfg, usagef("--rules: %v", err)
+		}
+		cfg.RulesPath = f.rules
+	}
 	if f.pcap != "" {
 		if cmd.Flags().Changed("warmup") {
 			return cfg, usagef("--warmup: a replay sends the capture once a loop and has no warm-up; leave --warmup out")
@@ -200,12 +231,9 @@ func (f *runFlags) config(cmd *cobra.Command, stderr io.Writer) (runner.Config, 
 			return cfg, usagef("--pcap: %v", err)
 		}
 		cfg.Pcap, cfg.Loops = f.pcap, f.loops
-		cfg.ReplayTiming, cfg.ReplaySpeed = f.replayTime, f.replaySpeed
-		if !cmd.Flags().Changed("generator") {
-			cfg.Generator = traffic.AFPacket
-		}
-	} else if cmd.Flags().Changed("loops") || cmd.Flags().Changed("replay-timing") || cmd.Flags().Changed("replay-speed") {
-		return cfg, usagef("--loops, --replay-timing and --replay-speed replay --pcap: give --pcap too")
+		cfg.ReplayTiming, cfg.ReplaySpeed, cfg.PcapRewriteIPs = f.replayTime, f.replaySpeed, f.rewriteIPs
+	} else if cmd.Flags().Changed("loops") || cmd.Flags().Changed("replay-timing") || cmd.Flags().Changed("replay-speed") || f.rewriteIPs {
+		return cfg, usagef("--loops, --replay-timing, --replay-speed and --pcap-rewrite-ips replay --pcap: give --pcap too")
 	}
 	if f.search {
 		sc := runner.DefaultSearch()

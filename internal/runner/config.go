@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/netip"
 	"runtime"
+	"slices"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -30,6 +31,16 @@ type Config struct {
 	FrameSize int // bytes with FCS; with a Mix, set to its mean (rounded) by Run
 	IPv6      bool
 	Flows     int
+	// Sources spreads the flows over this many source addresses (0: as
+	// few as the ports allow, 50000 flows an address).
+	Sources int
+	// Workload settings: the filter's rules (RulesPath names their file).
+	Rules     []bpf.FilterRule
+	RulesPath string
+	// Limit is the ratelimit workload's per-source limit.
+	Limit bpf.RateLimit
+	// Backends is the number of the l4lb workload's backends (0: 8).
+	Backends int
 	// The stream: transport, an 802.1Q tag (0: none), an IMIX instead of
 	// one frame size, a share of malformed frames per million, and send
 	// times in the payload for latency (tx and redirect only: a sink on
@@ -60,6 +71,9 @@ type Config struct {
 	// own timestamps, divided by ReplaySpeed), or rate (RatePPS).
 	ReplayTiming string
 	ReplaySpeed  float64
+	// PcapRewriteIPs sets the replayed frames' IP addresses to the
+	// topology's (generator to DUT), checksums updated.
+	PcapRewriteIPs bool
 
 	Warmup    time.Duration
 	Duration  time.Duration
@@ -164,6 +178,43 @@ func (c *Config) Validate() error {
 	if c.Flows < 1 || c.Flows > traffic.MaxFlows {
 		return fmt.Errorf("--flows %d out of range: use 1 to %d", c.Flows, traffic.MaxFlows)
 	}
+	if c.Sources < 0 || c.Sources > c.Flows {
+		return fmt.Errorf("--sources %d out of range: use 1 to the number of flows (%d)", c.Sources, c.Flows)
+	}
+	for _, p := range c.Programs {
+		if p == "filter" && len(c.Rules) == 0 {
+			return errors.New("--prog filter drops by rules: give them with --rules FILE (one a line, such as: drop src 198.18.0.128/25)")
+		}
+		if p == "ratelimit" && (c.Limit.PPS == 0 || c.Limit.Burst == 0) {
+			return errors.New("--prog ratelimit needs --limit (frames/s a source may send, such as 100k) and --burst (frames at once, such as 64)")
+		}
+	}
+	if slices.Contains(c.Programs, "l4lb") {
+		if c.Backends < 0 || c.Backends > 250 {
+			return fmt.Errorf("--backends %d out of range: use 1 to 250", c.Backends)
+		}
+		if c.Proto == traffic.ICMP {
+			return errors.New("--prog l4lb balances UDP and TCP flows to a VIP port: use --proto udp or tcp-syn")
+		}
+		outer := 20
+		if c.IPv6 {
+			outer = 40
+		}
+		if max := traffic.MaxFrameSize - outer; c.FrameSize > max || len(c.Mix) > 0 && c.Mix.Largest() > max {
+			return fmt.Errorf("--size: l4lb adds a %d-byte outer header and sends the frame back on a 1500-byte MTU: use frames of at most %d bytes", outer, max)
+		}
+	} else if c.Backends != 0 {
+		return errors.New("--backends are the l4lb workload's: add --prog l4lb")
+	}
+	if c.Limit.PPS > 1e9 || c.Limit.Burst > 1e6 {
+		return fmt.Errorf("--limit %d or --burst %d out of range: at most 1G frames/s and 1M frames", c.Limit.PPS, c.Limit.Burst)
+	}
+	if (c.Limit.PPS != 0 || c.Limit.Burst != 0) && !slices.Contains(c.Programs, "ratelimit") {
+		return errors.New("--limit and --burst are the ratelimit workload's: add --prog ratelimit")
+	}
+	if len(c.Rules) > 0 && !slices.Contains(c.Programs, "filter") {
+		return errors.New("--rules are the filter's: add --prog filter")
+	}
 	if n := usableCPUs(); c.Threads < 1 || c.Threads > len(n) {
 		return fmt.Errorf("--threads %d out of range: this machine lets xdplab use %d CPUs (one generator thread per CPU and queue)", c.Threads, len(n))
 	}
@@ -198,8 +249,8 @@ func (c *Config) Validate() error {
 		}
 	}
 	if c.Pcap != "" {
-		if c.Generator == traffic.LiveFrames {
-			return errors.New("--pcap replays through AF_PACKET: leave out --generator live-frames")
+		if c.PcapRewriteIPs && c.DUTIface != "" {
+			return errors.New("--pcap-rewrite-ips sets a veth pair's addresses: with --iface the interfaces keep theirs")
 		}
 		if c.Threads != 1 || c.Search != nil || c.Flows != 1 || c.RatePercent != 0 {
 			return errors.New("--pcap replays the capture's frames in order from one thread: leave out --threads, --search, --flows and a --rate in percent")

@@ -33,8 +33,16 @@ type setup struct {
 	sink    *bpf.Program // counts frames out of the DUT (tx, redirect)
 	sinkAtt *offload.Attachment
 	lat     *bpf.LatencySink // the sink, when it measures latency
-	gen     *traffic.Generator
-	stack   bool // count what the stack received (pass)
+	// ruleHits are the filter's rule counters before the trials, verdicts
+	// the ratelimit's.
+	ruleHits []bpf.Counter
+	verdicts [4]bpf.Counter
+	lbStats  [5]uint64
+	gen      *traffic.Generator
+	stack    bool // count what the stack received (pass)
+	// writes: the DUT program writes into frames (tx, l4lb, swap-macs
+	// work, a user's program): the generator restores each frame's head.
+	writes bool
 	// controlPlane, when set, is what an offload device that runs no
 	// program on packets showed: no trials follow.
 	controlPlane []string
@@ -70,7 +78,7 @@ func (r *runner) prepare(name string, work bpf.Work, mode offload.Mode) (_ *setu
 		if name == "" {
 			s.prog, err = bpf.LoadObject(bpf.ObjectOptions{Path: r.cfg.Object, Program: r.cfg.ObjectProgram, Ifindex: ifindex})
 		} else {
-			s.prog, err = bpf.LoadDUT(bpf.DUTOptions{Program: name, Work: work, Ifindex: ifindex})
+			s.prog, err = bpf.LoadDUT(bpf.DUTOptions{Program: name, Work: work, Ifindex: ifindex, Rules: r.cfg.Rules, Limit: r.cfg.Limit, LB: r.lbConfig(name)})
 		}
 		return err
 	})
@@ -78,6 +86,7 @@ func (r *runner) prepare(name string, work bpf.Work, mode offload.Mode) (_ *setu
 		return nil, err
 	}
 	s.name = s.prog.Name
+	s.writes = name == "" || name == "tx" || name == "l4lb" || work >= bpf.SwapMACs
 	// A generic-mode program on a veth sees redirected frames only with
 	// rx-gro on; a native one needs no GRO.
 	wantGRO := mode == offload.Generic
@@ -107,6 +116,15 @@ func (r *runner) prepare(name string, work bpf.Work, mode offload.Mode) (_ *setu
 		if err = r.attachSinkTo(s, &p.Gen); err != nil {
 			return nil, err
 		}
+	case "l4lb":
+		// Encapsulated frames go back out to the generator's veth, where
+		// the lb sink checks and counts them by backend.
+		if s.sink, err = bpf.LoadLBSink(r.lbConfig(name).Backends); err != nil {
+			return nil, err
+		}
+		if s.sinkAtt, err = offload.Attach(offload.AttachOptions{NS: p.GenNS.Handle, Iface: p.Gen.Name, Program: s.sink.Program, Mode: offload.Native}); err != nil {
+			return nil, fmt.Errorf("lb sink on %s: %w", p.Gen.Name, err)
+		}
 	case "redirect":
 		// A devmap resolves the ifindex in the namespace of the thread
 		// that updates it: update it from the DUT's namespace.
@@ -119,8 +137,8 @@ func (r *runner) prepare(name string, work bpf.Work, mode offload.Mode) (_ *setu
 		if err = r.attachSinkTo(s, &p.Sink); err != nil {
 			return nil, err
 		}
-	case "pass":
-		s.stack = true
+	case "pass", "filter", "ratelimit", "flowstats":
+		s.stack = true // what passes reaches the DUT namespace's stack
 	}
 	if s.att, err = offload.Attach(offload.AttachOptions{NS: p.DUTNS.Handle, Iface: p.DUT.Name, Program: s.prog.Program, Mode: mode}); err != nil {
 		return nil, err
@@ -144,7 +162,7 @@ func (r *runner) prepare(name string, work bpf.Work, mode offload.Mode) (_ *setu
 			return nil, err
 		}
 	}
-	if s.gen, err = r.newGenerator(); err != nil {
+	if s.gen, err = r.newGenerator(s); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -530,7 +548,9 @@ func (r *runner) figures(s *setup, index int, start, end, final snapshot, sample
 	if total > 0 {
 		f.CPUPercent = 100 * float64(busy) / float64(total)
 	}
-	if r.calNs != nil && offeredWin > 0 {
+	// A paced generator spins between frames: its CPU time says nothing
+	// about the DUT, so a paced trial has no DUT share.
+	if r.calNs != nil && offeredWin > 0 && r.cfg.RatePPS == 0 {
 		v := f.CPUNsPerPkt - *r.calNs
 		f.DUTNsPerPkt = &v
 	}
@@ -715,6 +735,9 @@ func (r *runner) measure(ctx context.Context, name string, mode offload.Mode) (_
 			return nil, err
 		}
 	}
+	if err := r.workloadStart(s); err != nil {
+		return nil, err
+	}
 	for i := 1; i <= r.cfg.Trials; i++ {
 		label := fmt.Sprintf("%s %s %d/%d", mode, s.name, i, r.cfg.Trials)
 		t, err := r.trial(ctx, s, i, label)
@@ -724,6 +747,9 @@ func (r *runner) measure(ctx context.Context, name string, mode offload.Mode) (_
 		res.Trials = append(res.Trials, t)
 	}
 	if res.ProgNsPerPkt, res.ProgStatsOverhead, err = r.progStats(ctx, s); err != nil {
+		return nil, fmt.Errorf("%s %s: %w", s.name, mode, err)
+	}
+	if res.Workload, err = r.workloadFigures(ctx, s, res); err != nil {
 		return nil, fmt.Errorf("%s %s: %w", s.name, mode, err)
 	}
 	res.Summarize(s.sources())
@@ -771,7 +797,7 @@ func (r *runner) regenerate(s *setup) error {
 		s.gen = nil
 	}
 	var err error
-	s.gen, err = r.newGenerator()
+	s.gen, err = r.newGenerator(s)
 	return err
 }
 

@@ -17,6 +17,7 @@ import (
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 
+	"github.com/xdplab/xdplab/bpf"
 	"github.com/xdplab/xdplab/internal/nsthread"
 	"github.com/xdplab/xdplab/offload"
 	"github.com/xdplab/xdplab/results"
@@ -62,7 +63,10 @@ func Run(ctx context.Context, cfg Config) (_ *results.Run, err error) {
 			return nil, err
 		}
 		r.capture = c
-		r.cfg.Generator, r.cfg.Warmup = traffic.AFPacket, 0
+		r.cfg.Warmup = 0
+		if len(c.Frames) > bpf.MaxReplayFrames && r.cfg.Generator == "" {
+			r.cfg.Generator = traffic.AFPacket // too many for the replay map
+		}
 		r.cfg.FrameSize = min(max(c.MeanSize(), traffic.MinFrameSize(false)), traffic.MaxFrameSize)
 	}
 	defer func() {
@@ -94,9 +98,20 @@ func Run(ctx context.Context, cfg Config) (_ *results.Run, err error) {
 	r.describeTopology()
 	if r.capture != nil {
 		r.capture.Rewrite(r.pair.Gen.MAC, r.pair.DUT.MAC)
+		if r.cfg.PcapRewriteIPs {
+			n := r.capture.RewriteIPs(r.pair.Gen.IPv4.Addr(), r.pair.DUT.IPv4.Addr(), r.pair.Gen.IPv6.Addr(), r.pair.DUT.IPv6.Addr())
+			r.run.Notes = append(r.run.Notes, fmt.Sprintf("replay: the IP addresses of %d of %d frames set to the generator's and the DUT's, checksums updated", n, len(r.capture.Frames)))
+		}
 		// A replay delivers exactly the capture's frames: the generator's
 		// side must add none of its own (IPv6 sends MLD reports and router
 		// solicitations on its own; the replay needs no addresses).
+		if err := quietIPv6(r.pair.GenNS.Handle, r.pair.Gen.Name); err != nil {
+			return nil, err
+		}
+	} else if !cfg.IPv6 && r.workloads() && cfg.DUTIface == "" {
+		// A workload counts what arrives (flows, sources, rule hits): the
+		// generator's veth must not add its own IPv6 frames to an IPv4
+		// stream.
 		if err := quietIPv6(r.pair.GenNS.Handle, r.pair.Gen.Name); err != nil {
 			return nil, err
 		}
@@ -133,6 +148,16 @@ func Run(ctx context.Context, cfg Config) (_ *results.Run, err error) {
 	}
 	r.run.Finished = time.Now().UTC()
 	return r.run, nil
+}
+
+// workloads tells whether a reference workload is among the programs.
+func (r *runner) workloads() bool {
+	for _, p := range r.programs() {
+		if b, err := bpf.LookupBuiltin(p); err == nil && b.Workload {
+			return true
+		}
+	}
+	return false
 }
 
 func (r *runner) programs() []string {
@@ -187,12 +212,18 @@ func (r *runner) newRun() *results.Run {
 		},
 		Started: time.Now().UTC(),
 		Config: results.Config{
-			Command: c.Command, Programs: progs, FrameSize: c.FrameSize, IPVersion: ipv, Flows: c.Flows,
+			Command: c.Command, Programs: progs, FrameSize: c.FrameSize, IPVersion: ipv, Flows: c.Flows, Sources: c.Sources, Rules: c.RulesPath, LimitPPS: c.Limit.PPS, Burst: c.Limit.Burst,
 			Threads: c.Threads, CPUs: r.cpus, Work: c.Work.String(), Generator: string(r.kind),
 			WarmupS: c.Warmup.Seconds(), DurationS: c.Duration.Seconds(), Trials: c.Trials, ProgStatsS: c.ProgStats.Seconds(),
 			RatePPS: c.RatePPS, RatePercent: c.RatePercent,
 			Protocol: string(c.Proto), VLAN: int(c.VLAN), MalformedPPM: c.MalformedPPM, Latency: c.Latency,
 		},
+	}
+	if slices.Contains(c.Programs, "l4lb") {
+		run.Config.Backends = c.Backends
+		if run.Config.Backends == 0 {
+			run.Config.Backends = DefaultBackends
+		}
 	}
 	if run.Config.Protocol == "" {
 		run.Config.Protocol = string(traffic.UDP)
@@ -218,7 +249,7 @@ func (r *runner) newRun() *results.Run {
 	run.Metrics = results.StandardMetrics(generatorSource(r.kind))
 	if r.capture != nil {
 		run.Config.Pcap, run.Config.Loops = r.cfg.Pcap, r.cfg.Loops
-		run.Config.ReplayTiming = r.cfg.ReplayTiming
+		run.Config.ReplayTiming, run.Config.ReplayRewriteIPs = r.cfg.ReplayTiming, r.cfg.PcapRewriteIPs
 		if run.Config.ReplayTiming == "" {
 			run.Config.ReplayTiming = "top-speed"
 		}
@@ -244,7 +275,15 @@ func (r *runner) newRun() *results.Run {
 		"CPU: busy time (user+system+irq+softirq) from /proc/stat on the generator's CPUs, per offered frame; on a veth pair the generator, the veth NAPI and the DUT program run in softirq on the same CPU, so the DUT's share is CPU ns/pkt minus the calibrated generator share",
 		"program ns/pkt: the kernel's BPF run-time stats (kernel.bpf_stats_enabled) in a separate pass after the trials, never during them (they slow every run)",
 	)
-	if r.kind == traffic.AFPacket {
+	if r.capture != nil {
+		how := "the live-frames replay program: each frame written whole into a live frame from a map of the capture, " +
+			"exactly frames x loops, then every further frame held back"
+		if r.kind == traffic.AFPacket {
+			how = "AF_PACKET from one thread, a full socket buffer waited out, never skipped"
+		}
+		run.Notes = append(run.Notes, "replay through "+how)
+	}
+	if r.kind == traffic.AFPacket && r.capture == nil {
 		run.Notes = append(run.Notes, "generator: AF_PACKET (this kernel has no BPF_PROG_RUN live frames, or it was asked for): its ceiling is far below live frames, so the DUT is rarely the bottleneck")
 	}
 	if run.Host.BPFStatsEnabled {
@@ -312,11 +351,11 @@ func (r *runner) frameSpec() traffic.FrameSpec {
 	}
 }
 
-func (r *runner) newGenerator() (*traffic.Generator, error) {
+func (r *runner) newGenerator(s *setup) (*traffic.Generator, error) {
 	return traffic.New(traffic.Options{
 		Kind: r.kind, NS: r.pair.GenNS.Handle, Ifindex: r.pair.Gen.Ifindex,
-		Frame: r.frameSpec(), Flows: r.cfg.Flows, CPUs: r.cpus, RatePPS: r.cfg.RatePPS,
-		Mix: r.cfg.Mix, MalformedPPM: r.cfg.MalformedPPM,
+		Frame: r.frameSpec(), Flows: r.cfg.Flows, Sources: r.cfg.Sources, CPUs: r.cpus, RatePPS: r.cfg.RatePPS,
+		Mix: r.cfg.Mix, MalformedPPM: r.cfg.MalformedPPM, Restore: s.writes,
 		Replay: r.capture, Loops: r.cfg.Loops, ReplayTiming: r.cfg.ReplayTiming, ReplaySpeed: r.cfg.ReplaySpeed,
 	})
 }

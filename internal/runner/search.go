@@ -45,7 +45,7 @@ func (r *runner) lossAt(ctx context.Context, s *setup, rate uint64, d time.Durat
 		}
 	}
 	var err error
-	if s.gen, err = r.newGenerator(); err != nil {
+	if s.gen, err = r.newGenerator(s); err != nil {
 		return probe{}, err
 	}
 	t, err := r.trial(ctx, s, 0, label)

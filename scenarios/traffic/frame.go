@@ -285,14 +285,32 @@ const MaxFlows = 1 << 24
 // maxPortsPerAddr keeps source ports within 10000..59999.
 const maxPortsPerAddr = 50000
 
-// NewFlows lays out n flows over the spec's source.
+// NewFlows lays out n flows over the spec's source: up to 50000 source
+// ports an address, then the next address.
 func NewFlows(n int, s FrameSpec) (Flows, error) {
+	return NewFlowsOver(n, 0, s)
+}
+
+// NewFlowsOver lays out n flows over sources source addresses (0: as few as
+// the ports allow), ceil(n/sources) ports each: sources 256 with 256 flows
+// gives one flow to each of 256 consecutive addresses.
+func NewFlowsOver(n, sources int, s FrameSpec) (Flows, error) {
 	if n < 1 || n > MaxFlows {
 		return Flows{}, fmt.Errorf("flows %d out of range: use 1 to %d", n, MaxFlows)
 	}
+	if sources < 0 || sources > n {
+		return Flows{}, fmt.Errorf("sources %d out of range: use 1 to the number of flows (%d)", sources, n)
+	}
 	a := s.Src.AsSlice()
 	lo := binary.BigEndian.Uint16(a[len(a)-2:])
-	f := Flows{N: uint32(n), PortsPerAddr: uint32(min(n, maxPortsPerAddr)), SportBase: s.SrcPort, SaddrLoBase: lo}
+	per := min(n, maxPortsPerAddr)
+	if sources > 0 {
+		per = (n + sources - 1) / sources
+		if per > maxPortsPerAddr {
+			return Flows{}, fmt.Errorf("flows %d over %d sources: %d ports an address, at most %d", n, sources, per, maxPortsPerAddr)
+		}
+	}
+	f := Flows{N: uint32(n), PortsPerAddr: uint32(per), SportBase: s.SrcPort, SaddrLoBase: lo}
 	if int(f.SportBase)+int(f.PortsPerAddr) > 65536 {
 		return Flows{}, fmt.Errorf("flows %d: source port %d leaves too few ports; use a source port of at most %d", n, s.SrcPort, 65536-f.PortsPerAddr)
 	}
@@ -302,6 +320,9 @@ func NewFlows(n int, s FrameSpec) (Flows, error) {
 	}
 	return f, nil
 }
+
+// Addresses is how many source addresses the flows use.
+func (f Flows) Addresses() uint32 { return (f.N + f.PortsPerAddr - 1) / f.PortsPerAddr }
 
 // csumReplace2 updates a ones'-complement checksum for a 16-bit word that
 // changed from old to new (RFC 1624, eqn. 3). Byte order does not matter

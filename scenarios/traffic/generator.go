@@ -44,10 +44,15 @@ type Options struct {
 	Ifindex int            // the interface to send on, in NS
 	Frame   FrameSpec      // the stream's frame: protocol, VLAN, stamp
 	Flows   int
+	Sources int // source addresses the flows spread over (0: as few as the ports allow)
 	// Mix sends the sizes of an IMIX in turn (Frame.Size is ignored).
 	Mix Mix
 	// MalformedPPM makes this share (per million) of the frames malformed.
 	MalformedPPM uint32
+	// Restore: the DUT program may write into frames, and its writes come
+	// back in the live-frames generator's pages: restore each frame's
+	// headers from the template first.
+	Restore bool
 	// CPUs pins thread i to CPUs[i]; one thread per entry.
 	CPUs []int
 	// BatchSize is the live-frames batch (default 64).
@@ -101,8 +106,8 @@ func New(o Options) (*Generator, error) {
 	if o.BatchSize == 0 {
 		o.BatchSize = 64
 	}
-	if o.Replay != nil && (o.Kind != AFPacket || len(o.CPUs) != 1) {
-		return nil, errors.New("generator: a capture replays through AF_PACKET from one thread")
+	if o.Replay != nil && len(o.CPUs) != 1 {
+		return nil, errors.New("generator: a capture replays from one thread, in order")
 	}
 	if o.Replay != nil && o.Loops < 1 {
 		o.Loops = 1
@@ -117,9 +122,28 @@ func New(o Options) (*Generator, error) {
 		sent: make([]atomic.Uint64, len(o.CPUs)), bytes: make([]atomic.Uint64, len(o.CPUs)),
 		tries: make([]atomic.Uint64, len(o.CPUs))}
 	if o.Replay != nil {
+		if o.Kind == LiveFrames {
+			ro := bpf.ReplayOptions{TargetIfindex: uint32(o.Ifindex), Frames: o.Replay.Frames, Loops: o.Loops}
+			switch o.ReplayTiming {
+			case "capture":
+				ro.Due = make([]time.Duration, len(o.Replay.Frames))
+				for k := range ro.Due {
+					ro.Due[k], _ = g.due(0, k)
+				}
+				one, _ := g.due(1, 0)
+				ro.LoopTime = one
+			case "rate":
+				ro.RatePPS = o.RatePPS
+			}
+			var err error
+			if g.prog, err = bpf.LoadReplay(ro); err != nil {
+				return nil, err
+			}
+			g.frame = g.prog.Template()
+		}
 		return g, nil
 	}
-	so := ShapeOptions{Frame: o.Frame, Mix: o.Mix, Flows: o.Flows, MalformedPPM: o.MalformedPPM}
+	so := ShapeOptions{Frame: o.Frame, Mix: o.Mix, Flows: o.Flows, Sources: o.Sources, MalformedPPM: o.MalformedPPM}
 	for i := range o.CPUs {
 		sh, err := NewShaper(so)
 		if err != nil {
@@ -132,11 +156,19 @@ func New(o Options) (*Generator, error) {
 	g.frame = g.shapers[0].Template()
 	if o.Kind == LiveFrames {
 		var err error
-		if g.prog, err = bpf.LoadGenerator(g.shapers[0].GenOptions(uint32(o.Ifindex), o.RatePPS/uint64(len(o.CPUs)))); err != nil {
+		if g.prog, err = bpf.LoadGenerator(g.shapers[0].GenOptions(uint32(o.Ifindex), o.RatePPS/uint64(len(o.CPUs)), o.Restore)); err != nil {
 			return nil, err
 		}
 	}
 	return g, nil
+}
+
+// Flows is the flow layout the generator sends.
+func (g *Generator) Flows() Flows {
+	if len(g.shapers) == 0 {
+		return Flows{N: 1, PortsPerAddr: 1}
+	}
+	return g.shapers[0].Flows()
 }
 
 // Kind names the generator.
@@ -151,6 +183,12 @@ func (g *Generator) Start() error {
 		return errors.New("generator: already running")
 	}
 	g.stop.Store(false)
+	if g.opts.Replay != nil && g.prog != nil {
+		// Every trial replays the capture from its first frame.
+		if err := g.prog.ResetReplay(); err != nil {
+			return err
+		}
+	}
 	started := make(chan error, len(g.opts.CPUs))
 	g.live = make([]*liverun.Runner, len(g.opts.CPUs))
 	for i := range g.live {

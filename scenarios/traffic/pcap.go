@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"os"
 	"time"
 
@@ -163,4 +164,85 @@ func WriteCaptureTimed(w io.Writer, frames [][]byte, gap time.Duration) error {
 
 func captureInfo(n int) gopacket.CaptureInfo {
 	return gopacket.CaptureInfo{Timestamp: time.Unix(1795600000, 0).UTC(), CaptureLength: n, Length: n}
+}
+
+// RewriteIPs sets every IPv4 frame's addresses to src4 and dst4 and every
+// IPv6 frame's to src6 and dst6 (an 802.1Q tag skipped), updating the IPv4
+// header checksum and the TCP, UDP or ICMPv6 checksum, so that a capture
+// from elsewhere is addressed to the topology. It returns how many frames
+// it rewrote; other frames are left as they are.
+func (c *Capture) RewriteIPs(src4, dst4, src6, dst6 netip.Addr) int {
+	n := 0
+	for _, f := range c.Frames {
+		if rewriteIPs(f, src4, dst4, src6, dst6) {
+			n++
+		}
+	}
+	return n
+}
+
+func rewriteIPs(f []byte, src4, dst4, src6, dst6 netip.Addr) bool {
+	be := binary.BigEndian
+	l3 := 14
+	if len(f) >= 18 && be.Uint16(f[12:]) == 0x8100 {
+		l3 = 18
+	}
+	if len(f) < l3 {
+		return false
+	}
+	// swap replaces the address at off with a, updating the checksums at
+	// the given offsets (-1: none) word by word.
+	swap := func(off int, a []byte, checks ...int) {
+		for i := 0; i < len(a); i += 2 {
+			old, nw := be.Uint16(f[off+i:]), be.Uint16(a[i:])
+			for _, c := range checks {
+				if c >= 0 {
+					be.PutUint16(f[c:], csumReplace2(be.Uint16(f[c:]), old, nw))
+				}
+			}
+			be.PutUint16(f[off+i:], nw)
+		}
+	}
+	l4check := func(proto byte, l4 int, pseudo bool) int {
+		switch {
+		case proto == 6 && len(f) >= l4+18:
+			return l4 + 16
+		case proto == 17 && len(f) >= l4+8 && be.Uint16(f[l4+6:]) != 0:
+			return l4 + 6
+		case proto == 58 && pseudo && len(f) >= l4+4:
+			return l4 + 2
+		}
+		return -1
+	}
+	switch be.Uint16(f[l3-2:]) {
+	case 0x0800:
+		if len(f) < l3+20 || f[l3]>>4 != 4 || !src4.Is4() {
+			return false
+		}
+		ihl := int(f[l3]&0x0f) * 4
+		ck := -1
+		if f[l3+6]&0x1f == 0 && f[l3+7] == 0 { // not a later fragment
+			ck = l4check(f[l3+9], l3+ihl, true)
+		}
+		s, d := src4.As4(), dst4.As4()
+		swap(l3+12, s[:], l3+10, ck)
+		swap(l3+16, d[:], l3+10, ck)
+		if ck == l3+ihl+6 && be.Uint16(f[ck:]) == 0 {
+			be.PutUint16(f[ck:], 0xffff)
+		}
+	case 0x86dd:
+		if len(f) < l3+40 || f[l3]>>4 != 6 || !src6.Is6() {
+			return false
+		}
+		ck := l4check(f[l3+6], l3+40, true)
+		s, d := src6.As16(), dst6.As16()
+		swap(l3+8, s[:], ck)
+		swap(l3+24, d[:], ck)
+		if ck == l3+40+6 && be.Uint16(f[ck:]) == 0 {
+			be.PutUint16(f[ck:], 0xffff)
+		}
+	default:
+		return false
+	}
+	return true
 }

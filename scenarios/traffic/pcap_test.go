@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
 	"github.com/gopacket/gopacket/pcapgo"
 	"github.com/stretchr/testify/assert"
@@ -121,4 +122,50 @@ func TestLibraryCapture(t *testing.T) {
 	got, err := os.ReadFile(path)
 	require.NoError(t, err, "XDPLAB_UPDATE_CAPTURE=1 go test ./scenarios/traffic -run TestLibraryCapture makes it")
 	assert.Equal(t, want, got)
+}
+
+// Rewriting a capture's addresses keeps every checksum right.
+func TestCaptureRewriteIPs(t *testing.T) {
+	var frames [][]byte
+	for _, proto := range []Protocol{UDP, TCPSYN, ICMP} {
+		for _, v6 := range []bool{false, true} {
+			for _, vlan := range []uint16{0, 9} {
+				s := spec(v6, 128)
+				s.Proto, s.VLAN, s.Src = proto, vlan, netip.MustParseAddr("198.19.7.7")
+				s.Dst = netip.MustParseAddr("198.19.8.8")
+				if v6 {
+					s.Src, s.Dst = netip.MustParseAddr("2001:2:0:77::7"), netip.MustParseAddr("2001:2:0:88::8")
+				}
+				b, err := Build(s)
+				require.NoError(t, err)
+				if proto == UDP && !v6 {
+					// a UDP checksum over IPv4 too, which Build leaves out
+					ip := &layers.IPv4{Version: 4, IHL: 5, TTL: 64, Protocol: layers.IPProtocolUDP, SrcIP: s.Src.AsSlice(), DstIP: s.Dst.AsSlice()}
+					u := &layers.UDP{SrcPort: 1, DstPort: 2}
+					require.NoError(t, u.SetNetworkLayerForChecksum(ip))
+					buf := gopacket.NewSerializeBuffer()
+					require.NoError(t, gopacket.SerializeLayers(buf, gopacket.SerializeOptions{FixLengths: true, ComputeChecksums: true},
+						&layers.Ethernet{SrcMAC: s.SrcMAC, DstMAC: s.DstMAC, EthernetType: layers.EthernetTypeIPv4}, ip, u, gopacket.Payload(make([]byte, 30))))
+					frames = append(frames, buf.Bytes())
+				}
+				frames = append(frames, b)
+			}
+		}
+	}
+	frames = append(frames, []byte("not an IP frame, just bytes"))
+	c := &Capture{Frames: frames}
+	n := c.RewriteIPs(netip.MustParseAddr("198.18.0.1"), netip.MustParseAddr("198.18.0.2"), netip.MustParseAddr("2001:2::1"), netip.MustParseAddr("2001:2::2"))
+	assert.Equal(t, len(frames)-1, n)
+	for i, f := range frames[:len(frames)-1] {
+		require.NoError(t, CheckChecksums(f), "frame %d", i)
+		p := gopacket.NewPacket(f, layers.LayerTypeEthernet, gopacket.Default)
+		if ip, ok := p.NetworkLayer().(*layers.IPv4); ok {
+			assert.Equal(t, "198.18.0.1", ip.SrcIP.String())
+			assert.Equal(t, "198.18.0.2", ip.DstIP.String())
+		} else {
+			ip6 := p.NetworkLayer().(*layers.IPv6)
+			assert.Equal(t, "2001:2::1", ip6.SrcIP.String())
+			assert.Equal(t, "2001:2::2", ip6.DstIP.String())
+		}
+	}
 }

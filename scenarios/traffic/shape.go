@@ -148,6 +148,9 @@ type ShapeOptions struct {
 	Frame FrameSpec
 	Mix   Mix
 	Flows int
+	// Sources spreads the flows over this many source addresses (0: as
+	// few as the ports allow).
+	Sources int
 	// MalformedPPM is the share of malformed frames, per million.
 	MalformedPPM uint32
 }
@@ -192,7 +195,7 @@ func NewShaper(o ShapeOptions) (*Shaper, error) {
 	if err != nil {
 		return nil, err
 	}
-	flows, err := NewFlows(max(o.Flows, 1), spec)
+	flows, err := NewFlowsOver(max(o.Flows, 1), o.Sources, spec)
 	if err != nil {
 		return nil, err
 	}
@@ -332,8 +335,9 @@ func (s *Shaper) next(now func() uint64) []byte {
 	return b
 }
 
-// GenOptions are the generator program's settings for this stream.
-func (s *Shaper) GenOptions(ifindex uint32, ratePPS uint64) bpf.GenOptions {
+// GenOptions are the generator program's settings for this stream; with
+// restore, the program writes the template's head back into every frame.
+func (s *Shaper) GenOptions(ifindex uint32, ratePPS uint64, restore bool) bpf.GenOptions {
 	l := s.lay
 	o := bpf.GenOptions{
 		TargetIfindex: ifindex, IPv6: l.IPv6, L3Offset: uint32(l.L3), Proto: l.IPProto,
@@ -346,6 +350,14 @@ func (s *Shaper) GenOptions(ifindex uint32, ratePPS uint64) bpf.GenOptions {
 	}
 	if l.IPv6 {
 		o.TemplateIPCheck = 0
+	}
+	if restore {
+		// The smallest frame of the stream bounds what can be written.
+		n := min(len(s.tmpl), bpf.MaxRestore)
+		for _, size := range s.sched {
+			n = min(n, size)
+		}
+		o.Restore = s.tmpl[:n]
 	}
 	for _, n := range s.sched {
 		o.Sizes = append(o.Sizes, uint32(n))

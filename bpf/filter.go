@@ -1,0 +1,191 @@
+package bpf
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/cilium/ebpf"
+)
+
+// FilterRule is one rule of the filter workload: drop frames from or to a
+// prefix, or of a protocol (and destination port).
+type FilterRule struct {
+	ID     uint32 // 1..MaxFilterRules-1; 0 counts malformed frames
+	Text   string // the rule as written
+	Field  string // "src", "dst" or "proto"
+	Prefix netip.Prefix
+	Proto  uint8  // IP protocol number
+	Port   uint16 // destination port; 0: every port
+}
+
+// MaxFilterRules is the size of the rule tables (rule 0 is malformed frames).
+const MaxFilterRules = 1024
+
+var protoNumbers = map[string]uint8{"tcp": 6, "udp": 17, "icmp": 1, "icmpv6": 58}
+
+// ParseFilterRule reads one rule:
+//
+//	drop src 198.18.0.128/25
+//	drop dst 2001:2::/64
+//	drop proto tcp dport 80
+//	drop proto icmp
+func ParseFilterRule(s string) (FilterRule, error) {
+	f := strings.Fields(s)
+	r := FilterRule{Text: strings.Join(f, " ")}
+	bad := func(why string) (FilterRule, error) {
+		return r, fmt.Errorf("rule %q: %s (write: drop src PREFIX | drop dst PREFIX | drop proto tcp|udp|icmp|icmpv6 [dport N])", r.Text, why)
+	}
+	if len(f) < 3 || f[0] != "drop" {
+		return bad("a rule starts with drop and names src, dst or proto")
+	}
+	switch r.Field = f[1]; r.Field {
+	case "src", "dst":
+		if len(f) != 3 {
+			return bad("one prefix per rule")
+		}
+		p, err := netip.ParsePrefix(f[2])
+		if err != nil {
+			a, aerr := netip.ParseAddr(f[2])
+			if aerr != nil {
+				return bad(fmt.Sprintf("%q is not an address or prefix", f[2]))
+			}
+			p = netip.PrefixFrom(a, a.BitLen())
+		}
+		r.Prefix = p.Masked()
+	case "proto":
+		n, ok := protoNumbers[f[2]]
+		if !ok {
+			return bad(fmt.Sprintf("unknown protocol %q", f[2]))
+		}
+		r.Proto = n
+		switch {
+		case len(f) == 3:
+		case len(f) == 5 && f[3] == "dport":
+			if n != 6 && n != 17 {
+				return bad("only tcp and udp have ports")
+			}
+			port, err := strconv.ParseUint(f[4], 10, 16)
+			if err != nil || port == 0 {
+				return bad(fmt.Sprintf("port %q: use 1 to 65535", f[4]))
+			}
+			r.Port = uint16(port)
+		default:
+			return bad("after the protocol only dport N may follow")
+		}
+	default:
+		return bad(fmt.Sprintf("unknown field %q", f[1]))
+	}
+	return r, nil
+}
+
+// ReadFilterRules reads a rules file: one rule a line, # starts a comment.
+// Errors name the file and line.
+func ReadFilterRules(path string) ([]FilterRule, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("rules: %w", err)
+	}
+	defer f.Close()
+	return ParseFilterRules(f, path)
+}
+
+// ParseFilterRules reads rules from r; name names it in errors.
+func ParseFilterRules(r io.Reader, name string) ([]FilterRule, error) {
+	var rules []FilterRule
+	sc := bufio.NewScanner(r)
+	seen := map[string]int{}
+	for n := 1; sc.Scan(); n++ {
+		line, _, _ := strings.Cut(sc.Text(), "#")
+		if strings.TrimSpace(line) == "" {
+			continue
+		}
+		rule, err := ParseFilterRule(line)
+		if err != nil {
+			return nil, fmt.Errorf("%s:%d: %w", name, n, err)
+		}
+		if prev, ok := seen[rule.key()]; ok {
+			return nil, fmt.Errorf("%s:%d: rule %q repeats line %d", name, n, rule.Text, prev)
+		}
+		seen[rule.key()] = n
+		rule.ID = uint32(len(rules) + 1)
+		if rule.ID >= MaxFilterRules {
+			return nil, fmt.Errorf("%s:%d: more than %d rules", name, n, MaxFilterRules-1)
+		}
+		rules = append(rules, rule)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	if len(rules) == 0 {
+		return nil, fmt.Errorf("%s: no rules: write one a line, such as: drop src 198.18.0.128/25", name)
+	}
+	return rules, nil
+}
+
+func (r FilterRule) key() string {
+	return fmt.Sprintf("%s %v %d %d", r.Field, r.Prefix, r.Proto, r.Port)
+}
+
+func htons(v uint16) uint16 { return v<<8 | v>>8 }
+
+// lpmKey is the map and key of an address rule.
+func (p *Program) lpmKey(r FilterRule) (*ebpf.Map, any, error) {
+	a := r.Prefix.Addr()
+	if a.Is4() {
+		b := a.As4()
+		return p.coll.Maps[r.Field+"4"], &filterLpm4Key{Prefixlen: uint32(r.Prefix.Bits()), Addr: binary.NativeEndian.Uint32(b[:])}, nil
+	}
+	return p.coll.Maps[r.Field+"6"], &filterLpm6Key{Prefixlen: uint32(r.Prefix.Bits()), Addr: a.As16()}, nil
+}
+
+func (p *Program) ruleEntry(r FilterRule) (*ebpf.Map, any, error) {
+	if p == nil || p.coll == nil || p.coll.Maps["src4"] == nil {
+		return nil, nil, errors.New("filter rules: the program is not the filter workload")
+	}
+	if r.Field == "proto" {
+		return p.coll.Maps["ports"], &filterPortKey{Proto: r.Proto, Port: htons(r.Port)}, nil
+	}
+	return p.lpmKey(r)
+}
+
+// AddRule puts a rule into the filter's maps; it takes effect on the next
+// frame.
+func (p *Program) AddRule(r FilterRule) error {
+	m, k, err := p.ruleEntry(r)
+	if err != nil {
+		return err
+	}
+	if err := m.Put(k, r.ID); err != nil {
+		return fmt.Errorf("add rule %q: %w", r.Text, err)
+	}
+	return nil
+}
+
+// DeleteRule takes a rule out of the filter's maps.
+func (p *Program) DeleteRule(r FilterRule) error {
+	m, k, err := p.ruleEntry(r)
+	if err != nil {
+		return err
+	}
+	if err := m.Delete(k); err != nil {
+		return fmt.Errorf("delete rule %q: %w", r.Text, err)
+	}
+	return nil
+}
+
+// RuleHits reads the frames each rule dropped, summed over CPUs; index 0 is
+// malformed frames.
+func (p *Program) RuleHits(n int) ([]Counter, error) {
+	m := p.coll.Maps["rule_hits"]
+	if m == nil {
+		return nil, errors.New("rule hits: the program is not the filter workload")
+	}
+	return perCPUCounters(m, n, "rule hits")
+}
