@@ -95,6 +95,8 @@ cd /tmp
 			strings.Join(o.Programs, ","), dur, o.Trials)))
 	}
 	b.WriteString(vm.Step("run-netdevsim", "/xdplab run --iface \"$P0\" --peer \"$P1\" --prog drop --modes offload --no-calibrate --trials 1 --duration 1s --prog-stats 0 -q -o /out/run-netdevsim.json > /out/run-netdevsim.txt 2>&1"))
+	b.WriteString(vm.Step("qualify-netdevsim", "/xdplab qualify --iface \"$P0\" --peer \"$P1\" --only capabilities,functional --frames 20 -o /out/qualify > /out/qualify-netdevsim.txt 2>&1"))
+	b.WriteString("[ -f /out/qualify/qualification.json ] && mv /out/qualify/qualification.json /out/qualify-netdevsim.json\n")
 	b.WriteString("dmesg > /out/dmesg.txt\n")
 	b.WriteString(vm.SendFiles("/out"))
 	b.WriteString("poweroff -f\n")

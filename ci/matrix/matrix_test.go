@@ -69,6 +69,19 @@ func TestIntegrationMatrixGoesOnAfterFailures(t *testing.T) {
 	require.NoError(t, good.Err, log.String())
 	assert.Contains(t, good.Files, "probe-veth.json")
 	assert.Contains(t, good.Files, "run-veth.json")
+	// The qualification suite on netdevsim: the offload control plane
+	// passes, the data path does not apply.
+	if assert.Contains(t, good.Files, "qualify-netdevsim.json") {
+		q := readQualification(good.Files["qualify-netdevsim.json"])
+		require.NotNil(t, q)
+		v := map[string]string{}
+		for _, c := range q.Checks {
+			v[c.Name+"/"+c.Mode] = c.Verdict
+		}
+		assert.Equal(t, "pass", v["offload control plane/offload"])
+		assert.Equal(t, "not-applicable", v["offload data path/offload"])
+		assert.Equal(t, "netdevsim", q.DUT.Driver)
+	}
 	rows := Rows(krs)
 	f := Failures(krs, rows)
 	assert.Len(t, f, 2, "the two broken kernels, nothing about 5.10: %v", f)

@@ -110,9 +110,46 @@ func Rows(krs []*KernelRun) []Row {
 		} else {
 			r.Note = "no offload run (" + statusOf(kr, "run-netdevsim") + ")"
 		}
+		if q := readQualification(kr.Files["qualify-netdevsim.json"]); q != nil {
+			r.Note += fmt.Sprintf("; qualify %s: %s", q.Verdict, qualifySummary(q))
+		} else {
+			r.Note += "; no qualification (" + statusOf(kr, "qualify-netdevsim") + ")"
+		}
 		rows = append(rows, r)
 	}
 	return rows
+}
+
+// readQualification reads a VM's qualification report; nil when absent.
+func readQualification(path string) *results.Qualification {
+	if path == "" {
+		return nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil
+	}
+	var q results.Qualification
+	if json.Unmarshal(b, &q) != nil {
+		return nil
+	}
+	return &q
+}
+
+// qualifySummary names the offload checks' verdicts and counts the rest.
+func qualifySummary(q *results.Qualification) string {
+	var parts []string
+	for _, c := range q.Checks {
+		if c.Mode == "offload" {
+			parts = append(parts, c.Name+" "+c.Verdict)
+		}
+	}
+	var counts []string
+	for v, n := range q.Counts {
+		counts = append(counts, fmt.Sprintf("%s %d", v, n))
+	}
+	sort.Strings(counts)
+	return strings.Join(parts, ", ") + " (checks: " + strings.Join(counts, ", ") + ")"
 }
 
 func statusOf(kr *KernelRun, step string) string {

@@ -29,6 +29,10 @@ func main() {
 		if errors.As(err, &ee) {
 			os.Exit(4)
 		}
+		var qe *qualifyError
+		if errors.As(err, &qe) {
+			os.Exit(5)
+		}
 		os.Exit(1)
 	}
 }

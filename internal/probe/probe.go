@@ -112,10 +112,10 @@ func probePair(ctx context.Context, o Options, rep *offload.Report) (err error) 
 			EP: ep, MadeByXdplab: true, Attach: true,
 			SetMTU: func(mtu int) (func() error, error) {
 				// A veth checks its peer's MTU too: change both.
-				if err := setMTU(mtu, ep, peer); err != nil {
-					return nil, errors.Join(err, setMTU(1500, ep, peer))
+				if err := SetMTU(mtu, ep, peer); err != nil {
+					return nil, errors.Join(err, SetMTU(1500, ep, peer))
 				}
-				return func() error { return setMTU(1500, ep, peer) }, nil
+				return func() error { return SetMTU(1500, ep, peer) }, nil
 			},
 			SendFrame: func() error { return traffic.SendFrames(peer.NS.Handle, peer.Ifindex, frame, 4) },
 		}
@@ -134,7 +134,8 @@ func probePair(ctx context.Context, o Options, rep *offload.Report) (err error) 
 	return nil
 }
 
-func setMTU(mtu int, eps ...*topology.Endpoint) error {
+// SetMTU sets the MTU of each endpoint.
+func SetMTU(mtu int, eps ...*topology.Endpoint) error {
 	for _, ep := range eps {
 		l, err := ep.NS.Netlink().LinkByIndex(ep.Ifindex)
 		if err == nil {

@@ -105,14 +105,14 @@ func Run(ctx context.Context, cfg Config) (_ *results.Run, err error) {
 		// A replay delivers exactly the capture's frames: the generator's
 		// side must add none of its own (IPv6 sends MLD reports and router
 		// solicitations on its own; the replay needs no addresses).
-		if err := quietIPv6(r.pair.GenNS.Handle, r.pair.Gen.Name); err != nil {
+		if err := QuietIPv6(r.pair.GenNS.Handle, r.pair.Gen.Name); err != nil {
 			return nil, err
 		}
 	} else if !cfg.IPv6 && r.workloads() && cfg.DUTIface == "" {
 		// A workload counts what arrives (flows, sources, rule hits): the
 		// generator's veth must not add its own IPv6 frames to an IPv4
 		// stream.
-		if err := quietIPv6(r.pair.GenNS.Handle, r.pair.Gen.Name); err != nil {
+		if err := QuietIPv6(r.pair.GenNS.Handle, r.pair.Gen.Name); err != nil {
 			return nil, err
 		}
 	}
@@ -380,9 +380,9 @@ func sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// quietIPv6 turns IPv6 off on an interface, so that the kernel sends no
+// QuietIPv6 turns IPv6 off on an interface, so that the kernel sends no
 // frames of its own from it.
-func quietIPv6(ns netns.NsHandle, iface string) error {
+func QuietIPv6(ns netns.NsHandle, iface string) error {
 	return nsthread.Do(ns, func() error {
 		p := "/proc/sys/net/ipv6/conf/" + iface + "/disable_ipv6"
 		if err := os.WriteFile(p, []byte("1"), 0o644); err != nil {

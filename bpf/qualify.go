@@ -1,0 +1,100 @@
+package bpf
+
+import (
+	"fmt"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/link"
+)
+
+// QualifyPrograms are the programs of `xdplab qualify`'s functional checks
+// (qualify.c): Action returns the action it was loaded with and counts it,
+// Adjust moves the head and the tail, Frags is xdp.frags-aware, and
+// Exception counts the xdp:xdp_exception tracepoint.
+type QualifyPrograms struct {
+	Action    *ebpf.Program
+	Adjust    *ebpf.Program
+	Frags     *ebpf.Program
+	exception *ebpf.Program
+	coll      *ebpf.Collection
+}
+
+// QualifyOther is the index of Counts and Exceptions for an action that is
+// none of the five.
+const QualifyOther = 5
+
+// LoadQualify loads the functional checks' programs; Action returns
+// action (any number: an unknown one makes a broken program).
+func LoadQualify(action uint32) (*QualifyPrograms, error) {
+	spec, err := loadQualify()
+	if err != nil {
+		return nil, fmt.Errorf("load qualify programs: parse embedded object: %w", err)
+	}
+	if err := spec.Variables["q_action"].Set(action); err != nil {
+		return nil, fmt.Errorf("load qualify programs: %w", err)
+	}
+	coll, err := ebpf.NewCollection(spec)
+	if err != nil {
+		return nil, fmt.Errorf("load qualify programs: %w", loadHint(err))
+	}
+	return &QualifyPrograms{Action: coll.Programs["xdp_q_action"], Adjust: coll.Programs["xdp_q_adjust"],
+		Frags: coll.Programs["xdp_q_frags"], exception: coll.Programs["tp_exception"], coll: coll}, nil
+}
+
+// Close unloads the programs.
+func (q *QualifyPrograms) Close() error {
+	if q == nil || q.coll == nil {
+		return nil
+	}
+	q.coll.Close()
+	q.coll = nil
+	return nil
+}
+
+// Counts reads the frames the programs returned each action for (index
+// QualifyOther: an unknown action), summed over CPUs.
+func (q *QualifyPrograms) Counts() ([QualifyOther + 1]uint64, error) {
+	var out [QualifyOther + 1]uint64
+	v, err := perCPUSums(q.coll.Maps["q_counts"], len(out), "qualify counts")
+	copy(out[:], v)
+	return out, err
+}
+
+// SetPort sets the redirect's egress interface, resolved in the calling
+// thread's namespace.
+func (q *QualifyPrograms) SetPort(ifindex int) error {
+	if err := q.coll.Maps["q_port"].Put(uint32(0), uint32(ifindex)); err != nil {
+		return fmt.Errorf("qualify redirect port %d: %w", ifindex, err)
+	}
+	return nil
+}
+
+// FragsSeen is what the frags-aware program saw: frames and the largest
+// length (all fragments).
+func (q *QualifyPrograms) FragsSeen() (frames, maxLen uint64, err error) {
+	var v qualifyFragsSeen
+	if err := q.coll.Maps["q_frags"].Lookup(uint32(0), &v); err != nil {
+		return 0, 0, fmt.Errorf("qualify frags: %w", err)
+	}
+	return v.Frames, v.MaxLen, nil
+}
+
+// TraceExceptions attaches the xdp:xdp_exception counter; Close detaches.
+func (q *QualifyPrograms) TraceExceptions() (link.Link, error) {
+	l, err := link.AttachRawTracepoint(link.RawTracepointOptions{Name: "xdp_exception", Program: q.exception})
+	if err != nil {
+		return nil, fmt.Errorf("trace xdp:xdp_exception: %w", err)
+	}
+	return l, nil
+}
+
+// Exceptions reads the xdp_exception counts by action.
+func (q *QualifyPrograms) Exceptions() ([QualifyOther + 1]uint64, error) {
+	var out [QualifyOther + 1]uint64
+	for i := range out {
+		if err := q.coll.Maps["q_exceptions"].Lookup(uint32(i), &out[i]); err != nil {
+			return out, fmt.Errorf("qualify exceptions: %w", err)
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,324 @@
+package qualify
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net/netip"
+	"time"
+
+	"github.com/cilium/ebpf"
+
+	"github.com/xdplab/xdplab/bpf"
+	"github.com/xdplab/xdplab/internal/nsthread"
+	"github.com/xdplab/xdplab/internal/probe"
+	"github.com/xdplab/xdplab/offload"
+	"github.com/xdplab/xdplab/results"
+	"github.com/xdplab/xdplab/scenarios/traffic"
+	"github.com/xdplab/xdplab/topology"
+)
+
+// quiet is how long a receiver waits for one more frame.
+const quiet = 300 * time.Millisecond
+
+// modeChecks runs the functional checks of one mode.
+func (r *run) modeChecks(m offload.Mode) error {
+	p := r.pair
+	// Frames sent back with XDP_TX reach the generator's veth only when it
+	// has an XDP program of its own (veth kicks the peer's NAPI only then):
+	// a native XDP_PASS program hands them on to the stack, where the
+	// receiver reads them. GRO on the sink's side takes redirected frames.
+	restore, err := gros(true, &p.Sink)
+	if err != nil {
+		return err
+	}
+	defer restore()
+	pass, err := bpf.LoadMinimal(bpf.MinimalOptions{Action: bpf.Pass, Frags: true}) // frags-aware: the MTU 9000 check follows
+	if err != nil {
+		return err
+	}
+	defer pass.Close()
+	att, err := offload.Attach(offload.AttachOptions{NS: p.GenNS.Handle, Iface: p.Gen.Name, Program: pass, Mode: offload.Native})
+	if err != nil {
+		return fmt.Errorf("XDP_PASS on the generator's side: %w", err)
+	}
+	defer att.Close()
+	for _, act := range []bpf.Action{bpf.Drop, bpf.Pass, bpf.TX, bpf.Redirect, bpf.Aborted} {
+		if err := r.actionCheck(m, act); err != nil {
+			return err
+		}
+	}
+	if err := r.adjustCheck(m); err != nil {
+		return err
+	}
+	return r.fragsCheck(m)
+}
+
+// gros sets GRO on the endpoints that exist and returns what restores it.
+func gros(on bool, eps ...*topology.Endpoint) (func(), error) {
+	var undo []func()
+	restore := func() {
+		for _, u := range undo {
+			u()
+		}
+	}
+	for _, e := range eps {
+		if e.NS == nil {
+			continue
+		}
+		was, err := e.GRO()
+		if err != nil {
+			restore()
+			return nil, err
+		}
+		if err := e.SetGRO(on); err != nil {
+			restore()
+			return nil, err
+		}
+		undo = append(undo, func() { _ = e.SetGRO(was) })
+	}
+	return restore, nil
+}
+
+// attach loads the qualify programs and attaches prog (picked from them)
+// on the DUT in mode m.
+func (r *run) attach(m offload.Mode, action uint32, pick func(*bpf.QualifyPrograms) *ebpf.Program) (*bpf.QualifyPrograms, *offload.Attachment, error) {
+	p := r.pair
+	var q *bpf.QualifyPrograms
+	err := nsthread.Do(p.DUTNS.Handle, func() error {
+		var err error
+		if q, err = bpf.LoadQualify(action); err != nil {
+			return err
+		}
+		if p.Out.NS != nil {
+			return q.SetPort(p.Out.Ifindex)
+		}
+		return nil
+	})
+	if err != nil {
+		q.Close()
+		return nil, nil, err
+	}
+	if err := p.DUT.SetGRO(m == offload.Generic); err != nil {
+		q.Close()
+		return nil, nil, err
+	}
+	att, err := offload.Attach(offload.AttachOptions{NS: p.DUTNS.Handle, Iface: p.DUT.Name, Program: pick(q), Mode: m})
+	if err != nil {
+		q.Close()
+		return nil, nil, err
+	}
+	return q, att, nil
+}
+
+func (r *run) send(f []byte) error {
+	return traffic.SendFrames(r.pair.GenNS.Handle, r.pair.Gen.Ifindex, f, r.o.Frames)
+}
+
+// actionCheck sends frames through a program returning act and verifies
+// what comes out where it should: nothing (drop), the DUT's UDP socket
+// (pass), the generator's side with MACs swapped (tx), the sink behind the
+// DUT's second port (redirect), the xdp_exception tracepoint (aborted).
+func (r *run) actionCheck(m offload.Mode, act bpf.Action) (err error) {
+	p, n := r.pair, uint64(r.o.Frames)
+	name := "XDP_" + map[bpf.Action]string{bpf.Drop: "DROP", bpf.Pass: "PASS", bpf.TX: "TX", bpf.Redirect: "REDIRECT", bpf.Aborted: "ABORTED"}[act]
+	if act == bpf.Redirect && p.Out.NS == nil {
+		r.check("functional", name, m.String(), results.VerdictNotApplicable, "redirect needs a second DUT port and a sink behind it; a nic-pair has one port")
+		return nil
+	}
+	code := uint32(act)
+	if r.o.BadAction != 0 {
+		code = r.o.BadAction
+	}
+	q, att, err := r.attach(m, code, func(q *bpf.QualifyPrograms) *ebpf.Program { return q.Action })
+	if err != nil {
+		r.check("functional", name, m.String(), results.VerdictFail, "load and attach: %v", err)
+		return nil
+	}
+	defer func() { err = errors.Join(err, att.Close(), q.Close()) }()
+	f, err := r.frame(name, 128)
+	if err != nil {
+		return err
+	}
+	var rx *traffic.Receiver
+	switch act {
+	case bpf.TX:
+		rx, err = traffic.Listen(p.GenNS.Handle, p.Gen.Ifindex)
+	case bpf.Redirect:
+		rx, err = traffic.Listen(p.SinkNS.Handle, p.Sink.Ifindex)
+	}
+	if err != nil {
+		return err
+	}
+	defer rx.Close()
+	udp, err := traffic.ListenUDP(p.DUTNS.Handle, netip.AddrPortFrom(p.DUT.IPv4.Addr(), 9))
+	if err != nil {
+		return err
+	}
+	defer udp.Close()
+	if act == bpf.Aborted {
+		l, err := q.TraceExceptions()
+		if err != nil {
+			r.check("functional", name, m.String(), results.VerdictNotRun, "%v", err)
+			return nil
+		}
+		defer l.Close()
+	}
+	if err := r.send(f); err != nil {
+		return err
+	}
+	var got [][]byte
+	switch act {
+	case bpf.TX:
+		want := append(append(append([]byte(nil), f[6:12]...), f[0:6]...), f[12:]...)
+		got, err = rx.Collect(int(n), quiet, func(b []byte) bool { return bytes.Equal(b, want) })
+	case bpf.Redirect:
+		got, err = rx.Collect(int(n), quiet, func(b []byte) bool { return bytes.Equal(b, f) })
+	}
+	if err != nil {
+		return err
+	}
+	delivered, err := udp.Collect(int(n), quiet)
+	if err != nil {
+		return err
+	}
+	counts, err := q.Counts()
+	if err != nil {
+		return err
+	}
+	returned := fmt.Sprintf("the program returned %s for %d of %d frames", name, countOf(counts, act), n)
+	if other := counts[bpf.QualifyOther]; other > 0 {
+		returned += fmt.Sprintf(", an unknown action (%d) for %d", code, other)
+	}
+	for a := bpf.Aborted; a <= bpf.Redirect; a++ {
+		if a != act && counts[a] > 0 {
+			returned += fmt.Sprintf(", %s for %d", a, counts[a])
+		}
+	}
+	ok := countOf(counts, act) == n
+	var where string
+	switch act {
+	case bpf.Drop:
+		where = fmt.Sprintf("%d reached the DUT's stack", len(delivered))
+		ok = ok && len(delivered) == 0
+	case bpf.Pass:
+		good := 0
+		for _, d := range delivered {
+			if bytes.Equal(d, f[14+20+8:]) {
+				good++
+			}
+		}
+		where = fmt.Sprintf("%d of %d reached a UDP socket in the DUT's namespace with their payload intact", good, n)
+		ok = ok && uint64(good) == n
+	case bpf.TX:
+		where = fmt.Sprintf("%d of %d came back to the generator's interface, MACs swapped, the rest intact", len(got), n)
+		ok = ok && uint64(len(got)) == n
+	case bpf.Redirect:
+		where = fmt.Sprintf("%d of %d arrived intact behind the DUT's second port", len(got), n)
+		ok = ok && uint64(len(got)) == n
+	case bpf.Aborted:
+		exc, err := q.Exceptions()
+		if err != nil {
+			return err
+		}
+		where = fmt.Sprintf("xdp:xdp_exception fired %d times for XDP_ABORTED", exc[bpf.Aborted])
+		ok = ok && exc[bpf.Aborted] >= n
+	}
+	v := results.VerdictPass
+	if !ok {
+		v = results.VerdictFail
+	}
+	r.check("functional", name, m.String(), v, "%s; %s", returned, where)
+	return nil
+}
+
+func countOf(c [bpf.QualifyOther + 1]uint64, a bpf.Action) uint64 {
+	if int(a) < len(c) {
+		return c[a]
+	}
+	return 0
+}
+
+// adjustCheck: a program that puts a new Ethernet header in front of the
+// frame and cuts 4 bytes off its end, then sends it back.
+func (r *run) adjustCheck(m offload.Mode) (err error) {
+	p, n := r.pair, r.o.Frames
+	const name = "head and tail adjustment"
+	q, att, err := r.attach(m, uint32(bpf.Pass), func(q *bpf.QualifyPrograms) *ebpf.Program { return q.Adjust })
+	if err != nil {
+		r.check("functional", name, m.String(), results.VerdictFail, "load and attach: %v", err)
+		return nil
+	}
+	defer func() { err = errors.Join(err, att.Close(), q.Close()) }()
+	f, err := r.frame("adjust", 128)
+	if err != nil {
+		return err
+	}
+	want := append(append(append([]byte(nil), f[6:12]...), f[0:6]...), 0x88, 0xb5)
+	want = append(want, f[:len(f)-4]...)
+	rx, err := traffic.Listen(p.GenNS.Handle, p.Gen.Ifindex)
+	if err != nil {
+		return err
+	}
+	defer rx.Close()
+	if err := r.send(f); err != nil {
+		return err
+	}
+	got, err := rx.Collect(n, quiet, func(b []byte) bool { return bytes.Equal(b, want) })
+	if err != nil {
+		return err
+	}
+	v := results.VerdictPass
+	if len(got) != n {
+		v = results.VerdictFail
+	}
+	r.check("functional", name, m.String(), v, "%d of %d came back %d bytes long: a new Ethernet header (0x88b5) in front, 4 bytes cut off the end", len(got), n, len(want))
+	return nil
+}
+
+// fragsCheck: at MTU 9000 both ends, an xdp.frags program sees 8000-byte
+// frames whole.
+func (r *run) fragsCheck(m offload.Mode) (err error) {
+	p, n := r.pair, uint64(r.o.Frames)
+	const name = "multi-buffer (MTU 9000, xdp.frags)"
+	advertised := r.rep != nil && len(r.rep.Interfaces) > 0 && r.rep.Interfaces[0].Advertised.Has(offload.FeatureRxSG)
+	if r.o.Iface != "" {
+		r.check("functional", name, m.String(), results.VerdictNotRun, "xdplab changes the MTU only on its own veth pair in this suite version")
+		return nil
+	}
+	if err := probe.SetMTU(9000, &p.Gen, &p.DUT); err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, probe.SetMTU(1500, &p.Gen, &p.DUT)) }()
+	q, att, err := r.attach(m, uint32(bpf.Drop), func(q *bpf.QualifyPrograms) *ebpf.Program { return q.Frags })
+	if err != nil {
+		v := results.VerdictNotSupported
+		if advertised {
+			v = results.VerdictAdvertisedFails
+		}
+		r.check("functional", name, m.String(), v, "attach a frags-aware program at MTU 9000: %v", err)
+		return nil
+	}
+	defer func() { err = errors.Join(err, att.Close(), q.Close()) }()
+	f, err := r.frame("frags", 8004)
+	if err != nil {
+		return err
+	}
+	if err := r.send(f); err != nil {
+		return err
+	}
+	time.Sleep(quiet)
+	frames, maxLen, err := q.FragsSeen()
+	if err != nil {
+		return err
+	}
+	v := results.VerdictPass
+	switch {
+	case frames == n && maxLen == uint64(len(f)) && !advertised && m == offload.Native:
+		v = results.VerdictWorksNotAdvertised
+	case frames != n || maxLen != uint64(len(f)):
+		v = results.VerdictFail
+	}
+	r.check("functional", name, m.String(), v, "%d of %d frames of %d bytes seen, the longest %d bytes (bpf_xdp_get_buff_len)", frames, n, len(f), maxLen)
+	return nil
+}

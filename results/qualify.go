@@ -1,0 +1,180 @@
+package results
+
+import (
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"io"
+	"strings"
+	"time"
+)
+
+// The qualification report's format.
+const (
+	QualificationSchema        = "xdplab.qualification"
+	QualificationSchemaVersion = 1
+)
+
+// The verdicts of a qualification check.
+const (
+	VerdictPass               = "pass"
+	VerdictFail               = "fail"
+	VerdictNotSupported       = "not-supported"        // neither advertised nor working
+	VerdictWorksNotAdvertised = "works-not-advertised" // a finding
+	VerdictAdvertisedFails    = "advertised-fails"     // a finding, and a failure
+	VerdictNotApplicable      = "not-applicable"       // the check cannot apply here (said why)
+	VerdictNotRun             = "not-run"              // the suite has no way to run it here (said why)
+)
+
+// Qualification is what `xdplab qualify` writes: the suite's verdicts on
+// one interface (or xdplab's veth pair), with what it measured.
+type Qualification struct {
+	Schema        string    `json:"schema"`
+	SchemaVersion int       `json:"schema_version"`
+	Suite         string    `json:"suite"` // the suite and its version: results of one suite version compare
+	Tool          Tool      `json:"tool"`
+	Host          Host      `json:"host"`
+	Created       time.Time `json:"created"`
+	DUT           Qualified `json:"dut"`
+	Peer          Qualified `json:"peer"`
+	// Settings are the suite's knobs as run (frames per check, trial
+	// lengths, soak length).
+	Settings map[string]string `json:"settings"`
+	Checks   []QualifyCheck    `json:"checks"`
+	// Verdict is pass when no check failed (fail, advertised-fails).
+	Verdict string         `json:"verdict"`
+	Counts  map[string]int `json:"counts"` // checks by verdict
+	// Reproduce is the exact commands that make this report again.
+	Reproduce []string `json:"reproduce"`
+	// Capabilities is the probe report (xdplab.probe) of the interfaces.
+	Capabilities json.RawMessage `json:"capabilities,omitempty"`
+	// Performance is the results of the performance section's runs.
+	Performance []*Run   `json:"performance,omitempty"`
+	Notes       []string `json:"notes,omitempty"`
+}
+
+// Qualified names an interface: name, driver, its version, firmware, bus.
+type Qualified struct {
+	Name     string `json:"name"`
+	Driver   string `json:"driver"`
+	Version  string `json:"driver_version"`
+	Firmware string `json:"firmware"`
+	Bus      string `json:"bus"`
+}
+
+// QualifyCheck is one check and its verdict.
+type QualifyCheck struct {
+	Section string `json:"section"` // capabilities, functional, performance, stability
+	Name    string `json:"name"`
+	Mode    string `json:"mode,omitempty"`
+	Verdict string `json:"verdict"`
+	Detail  string `json:"detail"`
+}
+
+// Finish sets the overall verdict and the counts.
+func (q *Qualification) Finish() {
+	q.Counts = map[string]int{}
+	q.Verdict = VerdictPass
+	for _, c := range q.Checks {
+		q.Counts[c.Verdict]++
+		if c.Verdict == VerdictFail || c.Verdict == VerdictAdvertisedFails {
+			q.Verdict = VerdictFail
+		}
+	}
+}
+
+// Failed lists the checks that failed.
+func (q *Qualification) Failed() []QualifyCheck {
+	var out []QualifyCheck
+	for _, c := range q.Checks {
+		if c.Verdict == VerdictFail || c.Verdict == VerdictAdvertisedFails {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func mdEscape(s string) string { return strings.ReplaceAll(s, "|", "\\|") }
+
+// WriteMarkdown writes the report as Markdown, for a qualification record.
+func (q *Qualification) WriteMarkdown(w io.Writer) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# XDP qualification: %s (%s %s): %s\n\n", q.DUT.Name, q.DUT.Driver, q.DUT.Version, strings.ToUpper(q.Verdict))
+	fmt.Fprintf(&b, "- Suite: %s; %s\n", q.Suite, q.Tool.Name+" "+q.Tool.Version)
+	fmt.Fprintf(&b, "- Kernel: %s (%s), %s, %d cores\n", q.Host.Kernel, q.Host.Machine, q.Host.CPUModel, q.Host.Cores)
+	fmt.Fprintf(&b, "- DUT: %s, driver %s %s, firmware %s, bus %s\n", q.DUT.Name, q.DUT.Driver, orNone(q.DUT.Version), orNone(q.DUT.Firmware), orNone(q.DUT.Bus))
+	fmt.Fprintf(&b, "- Peer: %s, driver %s\n", q.Peer.Name, q.Peer.Driver)
+	fmt.Fprintf(&b, "- Created: %s\n\n", q.Created.Format(time.RFC3339))
+	var keys []string
+	for k := range q.Counts {
+		keys = append(keys, fmt.Sprintf("%s %d", k, q.Counts[k]))
+	}
+	fmt.Fprintf(&b, "Checks by verdict: %s.\n\n", strings.Join(sortedStrings(keys), ", "))
+	fmt.Fprintln(&b, "| section | check | mode | verdict | detail |")
+	fmt.Fprintln(&b, "|---|---|---|---|---|")
+	for _, c := range q.Checks {
+		fmt.Fprintf(&b, "| %s | %s | %s | **%s** | %s |\n", c.Section, mdEscape(c.Name), orDash(c.Mode), c.Verdict, mdEscape(c.Detail))
+	}
+	fmt.Fprintln(&b, "\n## Reproduce\n\n```")
+	for _, c := range q.Reproduce {
+		fmt.Fprintln(&b, c)
+	}
+	fmt.Fprintln(&b, "```")
+	if len(q.Settings) > 0 {
+		var s []string
+		for k, v := range q.Settings {
+			s = append(s, k+"="+v)
+		}
+		fmt.Fprintf(&b, "\nSettings: %s.\n", strings.Join(sortedStrings(s), ", "))
+	}
+	for _, n := range q.Notes {
+		fmt.Fprintf(&b, "\n> %s\n", n)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+var qualifyHTML = template.Must(template.New("q").Parse(`<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
+<title>XDP qualification: {{.DUT.Name}} ({{.DUT.Driver}}): {{.Verdict}}</title>
+<style>body{font-family:sans-serif;margin:2em;max-width:70em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left}
+.pass{background:#e6f4e6}.fail,.advertised-fails{background:#fbe3e3}.works-not-advertised{background:#fff4d6}</style></head><body>
+<h1>XDP qualification: {{.DUT.Name}}: <span class="{{.Verdict}}">{{.Verdict}}</span></h1>
+<p>Suite {{.Suite}}, {{.Tool.Name}} {{.Tool.Version}}. Kernel {{.Host.Kernel}} ({{.Host.Machine}}), {{.Host.CPUModel}}, {{.Host.Cores}} cores.
+DUT {{.DUT.Name}}: driver {{.DUT.Driver}} {{.DUT.Version}}, firmware {{.DUT.Firmware}}, bus {{.DUT.Bus}}. Peer {{.Peer.Name}} ({{.Peer.Driver}}). Created {{.Created}}.</p>
+<table><tr><th>section</th><th>check</th><th>mode</th><th>verdict</th><th>detail</th></tr>
+{{range .Checks}}<tr class="{{.Verdict}}"><td>{{.Section}}</td><td>{{.Name}}</td><td>{{.Mode}}</td><td>{{.Verdict}}</td><td>{{.Detail}}</td></tr>
+{{end}}</table>
+<h2>Reproduce</h2><pre>{{range .Reproduce}}{{.}}
+{{end}}</pre>
+{{range .Notes}}<p>{{.}}</p>{{end}}
+</body></html>
+`))
+
+// WriteHTML writes the report as one self-contained HTML page.
+func (q *Qualification) WriteHTML(w io.Writer) error { return qualifyHTML.Execute(w, q) }
+
+func orNone(s string) string {
+	if s == "" {
+		return "(none reported)"
+	}
+	return s
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func sortedStrings(s []string) []string {
+	out := append([]string(nil), s...)
+	for i := 1; i < len(out); i++ {
+		for j := i; j > 0 && out[j] < out[j-1]; j-- {
+			out[j], out[j-1] = out[j-1], out[j]
+		}
+	}
+	return out
+}
