@@ -93,6 +93,20 @@ int xdp_q_adjust(struct xdp_md *ctx)
 	return counted(XDP_TX);
 }
 
+// AF_XDP: every frame to the socket of its rx queue, else to the stack.
+struct {
+	__uint(type, BPF_MAP_TYPE_XSKMAP);
+	__uint(max_entries, 64);
+	__type(key, __u32);
+	__type(value, __u32);
+} q_xsks SEC(".maps");
+
+SEC("xdp")
+int xdp_q_xsk(struct xdp_md *ctx)
+{
+	return counted(bpf_redirect_map(&q_xsks, ctx->rx_queue_index, XDP_PASS));
+}
+
 struct frags_seen {
 	__u64 frames;
 	__u64 max_len;

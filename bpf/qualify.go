@@ -15,6 +15,7 @@ type QualifyPrograms struct {
 	Action    *ebpf.Program
 	Adjust    *ebpf.Program
 	Frags     *ebpf.Program
+	XSK       *ebpf.Program // redirects to the AF_XDP socket of the rx queue
 	exception *ebpf.Program
 	coll      *ebpf.Collection
 }
@@ -38,7 +39,7 @@ func LoadQualify(action uint32) (*QualifyPrograms, error) {
 		return nil, fmt.Errorf("load qualify programs: %w", loadHint(err))
 	}
 	return &QualifyPrograms{Action: coll.Programs["xdp_q_action"], Adjust: coll.Programs["xdp_q_adjust"],
-		Frags: coll.Programs["xdp_q_frags"], exception: coll.Programs["tp_exception"], coll: coll}, nil
+		Frags: coll.Programs["xdp_q_frags"], XSK: coll.Programs["xdp_q_xsk"], exception: coll.Programs["tp_exception"], coll: coll}, nil
 }
 
 // Close unloads the programs.
@@ -65,6 +66,14 @@ func (q *QualifyPrograms) Counts() ([QualifyOther + 1]uint64, error) {
 func (q *QualifyPrograms) SetPort(ifindex int) error {
 	if err := q.coll.Maps["q_port"].Put(uint32(0), uint32(ifindex)); err != nil {
 		return fmt.Errorf("qualify redirect port %d: %w", ifindex, err)
+	}
+	return nil
+}
+
+// SetXSK puts an AF_XDP socket into the XSKMAP for an rx queue.
+func (q *QualifyPrograms) SetXSK(queue, fd int) error {
+	if err := q.coll.Maps["q_xsks"].Put(uint32(queue), uint32(fd)); err != nil {
+		return fmt.Errorf("qualify af_xdp socket for queue %d: %w", queue, err)
 	}
 	return nil
 }

@@ -27,10 +27,12 @@ const (
 	qualifyMapQ_exceptions = "q_exceptions"
 	qualifyMapQ_frags      = "q_frags"
 	qualifyMapQ_port       = "q_port"
+	qualifyMapQ_xsks       = "q_xsks"
 	qualifyProgTpException = "tp_exception"
 	qualifyProgXdpQ_action = "xdp_q_action"
 	qualifyProgXdpQ_adjust = "xdp_q_adjust"
 	qualifyProgXdpQ_frags  = "xdp_q_frags"
+	qualifyProgXdpQ_xsk    = "xdp_q_xsk"
 	qualifyVarQ_action     = "q_action"
 )
 
@@ -80,6 +82,7 @@ type qualifyProgramSpecs struct {
 	XdpQ_action *ebpf.ProgramSpec `ebpf:"xdp_q_action"`
 	XdpQ_adjust *ebpf.ProgramSpec `ebpf:"xdp_q_adjust"`
 	XdpQ_frags  *ebpf.ProgramSpec `ebpf:"xdp_q_frags"`
+	XdpQ_xsk    *ebpf.ProgramSpec `ebpf:"xdp_q_xsk"`
 }
 
 // qualifyMapSpecs contains maps before they are loaded into the kernel.
@@ -90,6 +93,7 @@ type qualifyMapSpecs struct {
 	Q_exceptions *ebpf.MapSpec `ebpf:"q_exceptions"`
 	Q_frags      *ebpf.MapSpec `ebpf:"q_frags"`
 	Q_port       *ebpf.MapSpec `ebpf:"q_port"`
+	Q_xsks       *ebpf.MapSpec `ebpf:"q_xsks"`
 }
 
 // qualifyVariableSpecs contains global variables before they are loaded into the kernel.
@@ -123,6 +127,7 @@ type qualifyMaps struct {
 	Q_exceptions *ebpf.Map `ebpf:"q_exceptions"`
 	Q_frags      *ebpf.Map `ebpf:"q_frags"`
 	Q_port       *ebpf.Map `ebpf:"q_port"`
+	Q_xsks       *ebpf.Map `ebpf:"q_xsks"`
 }
 
 func (m *qualifyMaps) Close() error {
@@ -131,6 +136,7 @@ func (m *qualifyMaps) Close() error {
 		m.Q_exceptions,
 		m.Q_frags,
 		m.Q_port,
+		m.Q_xsks,
 	)
 }
 
@@ -149,6 +155,7 @@ type qualifyPrograms struct {
 	XdpQ_action *ebpf.Program `ebpf:"xdp_q_action"`
 	XdpQ_adjust *ebpf.Program `ebpf:"xdp_q_adjust"`
 	XdpQ_frags  *ebpf.Program `ebpf:"xdp_q_frags"`
+	XdpQ_xsk    *ebpf.Program `ebpf:"xdp_q_xsk"`
 }
 
 func (p *qualifyPrograms) Close() error {
@@ -157,6 +164,7 @@ func (p *qualifyPrograms) Close() error {
 		p.XdpQ_action,
 		p.XdpQ_adjust,
 		p.XdpQ_frags,
+		p.XdpQ_xsk,
 	)
 }
 

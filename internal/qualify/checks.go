@@ -10,6 +10,7 @@ import (
 	"github.com/cilium/ebpf"
 
 	"github.com/xdplab/xdplab/bpf"
+	"github.com/xdplab/xdplab/internal/afxdp"
 	"github.com/xdplab/xdplab/internal/nsthread"
 	"github.com/xdplab/xdplab/internal/probe"
 	"github.com/xdplab/xdplab/offload"
@@ -51,7 +52,81 @@ func (r *run) modeChecks(m offload.Mode) error {
 	if err := r.adjustCheck(m); err != nil {
 		return err
 	}
+	for _, zc := range []bool{false, true} {
+		if err := r.xskCheck(m, zc); err != nil {
+			return err
+		}
+	}
 	return r.fragsCheck(m)
+}
+
+// xskCheck: frames redirected to an AF_XDP socket on the DUT's queue 0
+// arrive intact, in copy mode, and in zero-copy mode where the driver
+// advertises it.
+func (r *run) xskCheck(m offload.Mode, zeroCopy bool) (err error) {
+	p, n := r.pair, r.o.Frames
+	name := "AF_XDP receive (copy)"
+	if zeroCopy {
+		name = "AF_XDP receive (zero-copy)"
+	}
+	advertised := r.rep != nil && len(r.rep.Interfaces) > 0 && r.rep.Interfaces[0].Advertised.Has(offload.FeatureXSKZeroCopy)
+	if zeroCopy && m == offload.Generic {
+		r.check("functional", name, m.String(), results.VerdictNotApplicable, "zero-copy needs the driver: native mode only")
+		return nil
+	}
+	q, att, err := r.attach(m, uint32(bpf.Pass), func(q *bpf.QualifyPrograms) *ebpf.Program { return q.XSK })
+	if err != nil {
+		r.check("functional", name, m.String(), results.VerdictFail, "load and attach the XSKMAP program: %v", err)
+		return nil
+	}
+	defer func() { err = errors.Join(err, att.Close(), q.Close()) }()
+	var sock *afxdp.Socket
+	err = nsthread.Do(p.DUTNS.Handle, func() error {
+		var err error
+		sock, err = afxdp.Open(p.DUT.Ifindex, 0, zeroCopy)
+		return err
+	})
+	if err != nil {
+		v := results.VerdictFail
+		switch {
+		case zeroCopy && advertised:
+			v = results.VerdictAdvertisedFails
+		case zeroCopy:
+			v = results.VerdictNotSupported
+		}
+		r.check("functional", name, m.String(), v, "%v", err)
+		return nil
+	}
+	defer sock.Close()
+	if err := q.SetXSK(0, sock.FD()); err != nil {
+		return err
+	}
+	f, err := r.frame("afxdp", 128)
+	if err != nil {
+		return err
+	}
+	if err := r.send(f); err != nil {
+		return err
+	}
+	got, err := sock.Receive(n, quiet)
+	if err != nil {
+		return err
+	}
+	good := 0
+	for _, g := range got {
+		if bytes.Equal(g, f) {
+			good++
+		}
+	}
+	v := results.VerdictPass
+	switch {
+	case good != n:
+		v = results.VerdictFail
+	case zeroCopy && !advertised:
+		v = results.VerdictWorksNotAdvertised
+	}
+	r.check("functional", name, m.String(), v, "%d of %d frames arrived intact on an AF_XDP socket (%s, queue 0) through an XSKMAP", good, n, sock.Mode)
+	return nil
 }
 
 // gros sets GRO on the endpoints that exist and returns what restores it.
