@@ -367,7 +367,7 @@ int xdp_replay(struct xdp_md *ctx)
 	if (!f)
 		goto abort;
 	if (replay_timed || rate_pps) {
-		__u64 now = bpf_ktime_get_ns();
+		__u64 now = bpf_ktime_get_ns(); // one clock read a frame
 
 		if (st->start_ns == 0) {
 			// The first frame starts the clock, and the token bucket
@@ -376,11 +376,7 @@ int xdp_replay(struct xdp_md *ctx)
 			gs->last_ns = now;
 			gs->credit = NSEC_PER_SEC;
 		}
-	}
-	if (replay_timed) {
-		__u64 now = bpf_ktime_get_ns();
-
-		if (now < st->start_ns + st->loop * replay_loop_ns + f->due_ns) {
+		if (replay_timed && now < st->start_ns + st->loop * replay_loop_ns + f->due_ns) {
 			count(ctx, XDP_DROP); // not its time yet
 			return XDP_DROP;
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"slices"
 	"strings"
 	"time"
 )
@@ -109,7 +110,7 @@ func (q *Qualification) WriteMarkdown(w io.Writer) error {
 	for k := range q.Counts {
 		keys = append(keys, fmt.Sprintf("%s %d", k, q.Counts[k]))
 	}
-	fmt.Fprintf(&b, "Checks by verdict: %s.\n\n", strings.Join(sortedStrings(keys), ", "))
+	fmt.Fprintf(&b, "Checks by verdict: %s.\n\n", strings.Join(slices.Sorted(slices.Values(keys)), ", "))
 	fmt.Fprintln(&b, "| section | check | mode | verdict | detail |")
 	fmt.Fprintln(&b, "|---|---|---|---|---|")
 	for _, c := range q.Checks {
@@ -125,7 +126,7 @@ func (q *Qualification) WriteMarkdown(w io.Writer) error {
 		for k, v := range q.Settings {
 			s = append(s, k+"="+v)
 		}
-		fmt.Fprintf(&b, "\nSettings: %s.\n", strings.Join(sortedStrings(s), ", "))
+		fmt.Fprintf(&b, "\nSettings: %s.\n", strings.Join(slices.Sorted(slices.Values(s)), ", "))
 	}
 	for _, n := range q.Notes {
 		fmt.Fprintf(&b, "\n> %s\n", n)
@@ -167,14 +168,4 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
-}
-
-func sortedStrings(s []string) []string {
-	out := append([]string(nil), s...)
-	for i := 1; i < len(out); i++ {
-		for j := i; j > 0 && out[j] < out[j-1]; j-- {
-			out[j], out[j-1] = out[j-1], out[j]
-		}
-	}
-	return out
 }

@@ -178,7 +178,11 @@ func (r *run) stability(ctx context.Context, pdr float64, before []string) error
 	if bad > 0 {
 		v = results.VerdictFail
 	}
-	r.check("stability", "soak: counters consistent, no wrap", res.Mode, v, "%d per-second samples, %d out of line; flags: %s", n, bad, strings.Join(append(flags, "none")[:max(len(flags), 1)], ", "))
+	flagged := "none"
+	if len(flags) > 0 {
+		flagged = strings.Join(flags, ", ")
+	}
+	r.check("stability", "soak: counters consistent, no wrap", res.Mode, v, "%d per-second samples, %d out of line; flags: %s", n, bad, flagged)
 	after, err := kernelLog()
 	if err != nil {
 		r.check("stability", "kernel log: no new warnings", "", results.VerdictNotRun, "read the kernel log: %v", err)

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"runtime"
 	"slices"
 	"strings"
@@ -14,7 +13,6 @@ import (
 
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
-	"golang.org/x/sys/unix"
 
 	"github.com/xdplab/xdplab/bpf"
 	"github.com/xdplab/xdplab/internal/nsthread"
@@ -130,7 +128,7 @@ func Run(ctx context.Context, o Options) (*results.Qualification, error) {
 		return nil, err
 	}
 	r := &run{o: o, q: &results.Qualification{Schema: results.QualificationSchema, SchemaVersion: results.QualificationSchemaVersion,
-		Suite: Suite, Tool: results.Tool{Name: "xdplab", Version: o.Version, GoVersion: runtime.Version()}, Host: host(), Created: time.Now().UTC(),
+		Suite: Suite, Tool: results.Tool{Name: "xdplab", Version: o.Version, GoVersion: runtime.Version()}, Host: runner.HostInfo(), Created: time.Now().UTC(),
 		Settings: map[string]string{"frames_per_check": fmt.Sprint(o.Frames), "trial": o.Trial.String(), "trials": fmt.Sprint(o.Trials),
 			"soak": o.Soak.String(), "search_trials": fmt.Sprint(o.SearchTrials)}}}
 	r.q.Reproduce = []string{strings.Join(o.Command, " ")}
@@ -160,24 +158,6 @@ func Run(ctx context.Context, o Options) (*results.Qualification, error) {
 	}
 	r.q.Finish()
 	return r.q, nil
-}
-
-func host() results.Host {
-	var uts unix.Utsname
-	_ = unix.Uname(&uts)
-	h, _ := os.Hostname()
-	return results.Host{Hostname: h, Kernel: unix.ByteSliceToString(uts.Release[:]), Machine: unix.ByteSliceToString(uts.Machine[:]),
-		CPUModel: cpuModel(), Cores: runtime.NumCPU()}
-}
-
-func cpuModel() string {
-	b, _ := os.ReadFile("/proc/cpuinfo")
-	for _, l := range strings.Split(string(b), "\n") {
-		if k, v, ok := strings.Cut(l, ":"); ok && strings.TrimSpace(k) == "model name" {
-			return strings.TrimSpace(v)
-		}
-	}
-	return ""
 }
 
 // capabilities runs the probe and turns its advertised-against-detected

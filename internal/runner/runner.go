@@ -191,9 +191,6 @@ func (r *runner) pickGenerator() error {
 
 func (r *runner) newRun() *results.Run {
 	c := r.cfg
-	var uts unix.Utsname
-	_ = unix.Uname(&uts)
-	host, _ := os.Hostname()
 	ipv := 4
 	if c.IPv6 {
 		ipv = 6
@@ -202,14 +199,10 @@ func (r *runner) newRun() *results.Run {
 	if c.Object != "" {
 		progs = []string{c.Object + ":" + c.ObjectProgram}
 	}
-	stats, _ := os.ReadFile("/proc/sys/kernel/bpf_stats_enabled")
 	run := &results.Run{
 		Schema: results.SchemaName, SchemaVersion: results.SchemaVersion,
-		Tool: results.Tool{Name: "xdplab", Version: c.Version, GoVersion: runtime.Version()},
-		Host: results.Host{
-			Hostname: host, Kernel: unix.ByteSliceToString(uts.Release[:]), Machine: unix.ByteSliceToString(uts.Machine[:]),
-			CPUModel: cpuModel(), Cores: runtime.NumCPU(), BPFStatsEnabled: strings.TrimSpace(string(stats)) == "1",
-		},
+		Tool:    results.Tool{Name: "xdplab", Version: c.Version, GoVersion: runtime.Version()},
+		Host:    HostInfo(),
 		Started: time.Now().UTC(),
 		Config: results.Config{
 			Command: c.Command, Programs: progs, FrameSize: c.FrameSize, IPVersion: ipv, Flows: c.Flows, Sources: c.Sources, Rules: c.RulesPath, LimitPPS: c.Limit.PPS, Burst: c.Limit.Burst,
@@ -297,6 +290,19 @@ func generatorSource(k traffic.Kind) string {
 		return "the live-frames generator program's per-CPU counter of redirected frames"
 	}
 	return "AF_PACKET writes the socket accepted"
+}
+
+// HostInfo describes this machine: name, kernel, CPU, and whether BPF
+// run-time stats are on.
+func HostInfo() results.Host {
+	var uts unix.Utsname
+	_ = unix.Uname(&uts)
+	host, _ := os.Hostname()
+	stats, _ := os.ReadFile("/proc/sys/kernel/bpf_stats_enabled")
+	return results.Host{
+		Hostname: host, Kernel: unix.ByteSliceToString(uts.Release[:]), Machine: unix.ByteSliceToString(uts.Machine[:]),
+		CPUModel: cpuModel(), Cores: runtime.NumCPU(), BPFStatsEnabled: strings.TrimSpace(string(stats)) == "1",
+	}
 }
 
 func cpuModel() string {

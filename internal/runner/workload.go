@@ -74,9 +74,14 @@ func (r *runner) workloadFigures(ctx context.Context, s *setup, res *results.Res
 	case "l4lb":
 		return r.lbFigures(s)
 	case "filter":
-	default:
-		return nil, nil
+		return r.filterFigures(ctx, s, res)
 	}
+	return nil, nil
+}
+
+// filterFigures read the filter's hits per rule over the trials and
+// measure what changing rules under load costs.
+func (r *runner) filterFigures(ctx context.Context, s *setup, res *results.Result) (*results.Workload, error) {
 	w := &results.Workload{Kind: "filter"}
 	hits, err := s.prog.RuleHits(len(r.cfg.Rules) + 1)
 	if err != nil {
@@ -100,12 +105,11 @@ func (r *runner) workloadFigures(ctx context.Context, s *setup, res *results.Res
 // and deleted back to back, timing every map update.
 func (r *runner) ruleChurn(ctx context.Context, s *setup, res *results.Result) (*results.RuleUpdates, error) {
 	var (
-		wg    sync.WaitGroup
-		stop  = make(chan struct{})
-		took  []time.Duration
-		uerr  error
-		add   = true
-		start = time.Now()
+		wg   sync.WaitGroup
+		stop = make(chan struct{})
+		took []time.Duration
+		uerr error
+		add  = true
 	)
 	wg.Add(1)
 	go func() {
@@ -144,7 +148,6 @@ func (r *runner) ruleChurn(ctx context.Context, s *setup, res *results.Result) (
 	if uerr != nil {
 		return nil, uerr
 	}
-	_ = start
 	if len(took) == 0 {
 		return nil, fmt.Errorf("no rule update ran during the trial")
 	}
