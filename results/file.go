@@ -129,3 +129,73 @@ func ReadFile(path string) (*Run, error) {
 	}
 	return r, nil
 }
+
+// SchemaOf reads the schema name and version a JSON file of xdplab's
+// declares.
+func SchemaOf(b []byte) (name string, version int, err error) {
+	var head struct {
+		Schema        string `json:"schema"`
+		SchemaVersion int    `json:"schema_version"`
+	}
+	if err := json.Unmarshal(b, &head); err != nil {
+		return "", 0, fmt.Errorf("not JSON xdplab wrote: %w", err)
+	}
+	return head.Schema, head.SchemaVersion, nil
+}
+
+// MaxFileSize bounds the files ReadRuns reads: the largest results file
+// xdplab writes (a day's soak with per-second samples) is a few MiB.
+const MaxFileSize = 256 << 20
+
+// ReadRuns reads the runs a file holds: a results file's run, or a
+// qualification's performance runs. A file of xdplab's that holds no runs
+// (a probe report) gives no runs and says why; anything else is an error
+// naming the file.
+func ReadRuns(path string) (runs []*Run, skip string, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, "", fmt.Errorf("read results: %w", err)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err != nil {
+		return nil, "", fmt.Errorf("read results %s: %w", path, err)
+	}
+	if len(b) > MaxFileSize {
+		return nil, "", fmt.Errorf("read results %s: larger than %d MiB: not a file xdplab wrote", path, MaxFileSize>>20)
+	}
+	name, version, err := SchemaOf(b)
+	if err != nil {
+		return nil, "", fmt.Errorf("read results %s: %w", path, err)
+	}
+	switch name {
+	case SchemaName:
+		r, err := Read(bytes.NewReader(b))
+		if err != nil {
+			return nil, "", fmt.Errorf("read results %s: %w", path, err)
+		}
+		return []*Run{r}, "", nil
+	case QualificationSchema:
+		if version != QualificationSchemaVersion {
+			return nil, "", fmt.Errorf("read %s: qualification schema version %d; this xdplab reads %d", path, version, QualificationSchemaVersion)
+		}
+		var q Qualification
+		if err := json.Unmarshal(b, &q); err != nil {
+			return nil, "", fmt.Errorf("read qualification %s: %w", path, err)
+		}
+		for _, r := range q.Performance {
+			if r == nil || r.Schema != SchemaName || r.SchemaVersion < 1 || r.SchemaVersion > SchemaVersion {
+				return nil, "", fmt.Errorf("read qualification %s: a performance run that is not a results run of versions 1 to %d", path, SchemaVersion)
+			}
+		}
+		if len(q.Performance) == 0 {
+			return nil, "a qualification without a performance section (it holds no measurements)", nil
+		}
+		return q.Performance, "", nil
+	case "xdplab.probe":
+		return nil, "a probe report (xdplab.probe) holds no measurements", nil
+	case "":
+		return nil, "", fmt.Errorf("read results %s: no schema field: not a file xdplab wrote", path)
+	}
+	return nil, "", fmt.Errorf("read results %s: schema %q is not one xdplab reads (%s, %s)", path, name, SchemaName, QualificationSchema)
+}

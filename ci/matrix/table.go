@@ -236,7 +236,7 @@ func Inputs(krs []*KernelRun) []compare.Input {
 	var in []compare.Input
 	for _, kr := range krs {
 		for _, r := range vethRuns(kr) {
-			in = append(in, compare.Input{Label: kr.Spec.Name, Run: r})
+			in = append(in, compare.Input{Label: kr.Spec.Name, Runs: []*results.Run{r}})
 		}
 	}
 	return in

@@ -20,9 +20,21 @@ func (e *gateError) Error() string {
 	return fmt.Sprintf("release gate: %d significant regression(s) beyond the threshold", e.n)
 }
 
+// inconclusiveError is a verdict that could not be decided (the gate with
+// rows that did not pair or too few trials, an expectation no result
+// could answer, a qualification check that should have run and did not):
+// exit status 6.
+type inconclusiveError struct {
+	what, why string
+}
+
+func (e *inconclusiveError) Error() string {
+	return fmt.Sprintf("%s: inconclusive: %s", e.what, e.why)
+}
+
 func parsePercent(s string) (float64, error) {
 	v, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(s), "%"), 64)
-	if err != nil || v < 0 || v > 1000 {
+	if err != nil || !(v >= 0 && v <= 1000) {
 		return 0, fmt.Errorf("--threshold %q: give a percentage such as 5%%", s)
 	}
 	return v, nil
@@ -49,7 +61,19 @@ The first column is the baseline.
 
 --fail-on-regression is the release gate: it exits with status 3 when a
 significant change for the worse is at least --threshold (loss: in
-percentage points). Other errors exit 1, usage mistakes 2.
+percentage points), and with status 6 (inconclusive) when it cannot
+decide: a row of the baseline (the first column) has no partner in another
+column (missing there, or another configuration: the reason is listed),
+a file holds no measured results, or a side has too few trials for the
+Mann-Whitney U test to find any difference (at least 4 a side at
+p < 0.05). By run, rows pair across kernels, and the comparison notes the
+kernels that differ. Figures measured once per result (prog ns/pkt, NDR,
+PDR) are shown but not judged unless pooled runs give them enough values.
+Other errors exit 1, usage mistakes 2.
+
+compare reads results files, qualifications (their performance runs) and
+directories holding them (a kernel matrix's output); probe reports hold no
+measurements and are skipped with a note.
 
 --format benchfmt writes every trial in the Go benchmark format, for
 benchstat (try: benchstat -col run FILE).`,
@@ -68,7 +92,10 @@ benchstat (try: benchstat -col run FILE).`,
 			default:
 				return usagef("--format %q: use %s", format, strings.Join(compare.Formats, ", "))
 			}
-			in, err := compare.Load(args)
+			in, skipped, err := compare.Load(args)
+			for _, sk := range skipped {
+				fmt.Fprintf(stderr, "compare: skipped %s: %s\n", sk.Path, sk.Why)
+			}
 			if err != nil {
 				return err
 			}
@@ -98,8 +125,21 @@ benchstat (try: benchstat -col run FILE).`,
 			} else if _, err := stdout.Write(b.Bytes()); err != nil {
 				return err
 			}
-			if regs := c.Regressions(); failOnRegression && len(regs) > 0 {
-				return &gateError{n: len(regs)}
+			if output != "" || format == compare.FormatCSV || format == compare.FormatBenchfmt {
+				// The data went elsewhere or has no room for it: the
+				// verdict goes to stderr.
+				if err := c.WriteVerdict(stderr); err != nil {
+					return err
+				}
+			}
+			if !failOnRegression {
+				return nil
+			}
+			switch g := c.Gate(); g.Verdict {
+			case compare.GateRegression:
+				return &gateError{n: len(g.Regressions)}
+			case compare.GateInconclusive:
+				return &inconclusiveError{what: "release gate", why: g.Why}
 			}
 			return nil
 		},

@@ -19,7 +19,7 @@ func TestCompareCommand(t *testing.T) {
 	stdout, _, err := xdplab(t, context.Background(), "compare", "--by", "kernel", fixtureA, fixtureB)
 	require.NoError(t, err)
 	assert.Contains(t, stdout, "Mpps (higher is better)")
-	assert.Contains(t, stdout, "no regressions")
+	assert.Contains(t, stdout, "verdict: pass")
 
 	stdout, _, err = xdplab(t, context.Background(), "compare", "--format", "markdown", fixtureA, fixtureB)
 	require.NoError(t, err)
@@ -44,7 +44,7 @@ func TestCompareCommand(t *testing.T) {
 	var ge *gateError
 	require.True(t, errors.As(err, &ge), "gate error: %v", err)
 	assert.Contains(t, stdout, "REGRESSION")
-	assert.Contains(t, stdout, "4 regression(s)")
+	assert.Contains(t, stdout, "verdict: REGRESSION: 4 significant regression(s)")
 	// Without --fail-on-regression the same comparison succeeds.
 	_, _, err = xdplab(t, context.Background(), "compare", fixtureA, after)
 	assert.NoError(t, err)

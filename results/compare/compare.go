@@ -8,6 +8,9 @@ package compare
 import (
 	"errors"
 	"fmt"
+	"io/fs"
+	"math"
+	"os"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -19,23 +22,68 @@ import (
 	"github.com/xdplab/xdplab/results"
 )
 
-// Input is one results file.
+// Input is one results file: a run, or the performance runs of a
+// qualification.
 type Input struct {
 	Label string // the file's base name without .json, unless set
-	Run   *results.Run
+	Runs  []*results.Run
 }
 
-// Load reads results files; each is labelled by its base name.
-func Load(paths []string) ([]Input, error) {
+// Skipped is a file Load read but compare cannot use, and why.
+type Skipped struct {
+	Path, Why string
+}
+
+// Load reads results files and qualifications (their performance runs);
+// each is labelled by its base name. A directory (a kernel matrix's
+// output, a CI artefact) is searched for such files. Probe reports hold no
+// measurements: they are skipped, and said so. A file that is not JSON
+// xdplab wrote is an error naming it.
+func Load(paths []string) ([]Input, []Skipped, error) {
 	var in []Input
+	var skipped []Skipped
 	for _, p := range paths {
-		r, err := results.ReadFile(p)
-		if err != nil {
-			return nil, err
+		files := []string{p}
+		if st, err := os.Stat(p); err == nil && st.IsDir() {
+			files = nil
+			err := filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
+				if err != nil {
+					return err
+				}
+				if !d.IsDir() && strings.HasSuffix(path, ".json") {
+					files = append(files, path)
+				}
+				return nil
+			})
+			if err != nil {
+				return nil, nil, fmt.Errorf("read %s: %w", p, err)
+			}
+			if len(files) == 0 {
+				return nil, nil, fmt.Errorf("%s: a directory without .json files: name results files or a directory holding them", p)
+			}
 		}
-		in = append(in, Input{Label: strings.TrimSuffix(filepath.Base(p), ".json"), Run: r})
+		for _, f := range files {
+			label := strings.TrimSuffix(filepath.Base(f), ".json")
+			if f != p {
+				if rel, err := filepath.Rel(p, f); err == nil {
+					label = strings.TrimSuffix(rel, ".json")
+				}
+			}
+			runs, why, err := results.ReadRuns(f)
+			if err != nil {
+				return nil, nil, err
+			}
+			if why != "" {
+				skipped = append(skipped, Skipped{Path: f, Why: why})
+				continue
+			}
+			in = append(in, Input{Label: label, Runs: runs})
+		}
 	}
-	return in, nil
+	if len(in) == 0 && len(skipped) > 0 {
+		return nil, skipped, fmt.Errorf("%s: %s; compare reads results files (xdplab run) and qualifications (xdplab qualify)", skipped[0].Path, skipped[0].Why)
+	}
+	return in, skipped, nil
 }
 
 // Dimensions a table can be pivoted by.
@@ -145,8 +193,9 @@ func (k Key) dim(by string) string {
 }
 
 // without is the row key: k less the pivot dimension. By kernel, the runs
-// of one kernel pool their trials; by run, rows stay apart per kernel; by
-// mode, per kernel and run.
+// of one kernel pool their trials; by run, rows pair across kernels (a
+// kernel upgrade is when a release engineer gates; the comparison says the
+// kernels differ); by mode, rows stay apart per kernel and run.
 func (k Key) without(by string) Key {
 	switch by {
 	case ByKernel:
@@ -154,9 +203,30 @@ func (k Key) without(by string) Key {
 	case ByMode:
 		k.Mode = ""
 	default:
-		k.Run = ""
+		k.Kernel, k.Run = "", ""
 	}
 	return k
+}
+
+// diff names the fields in which o differs from k, as "size 64 -> 128".
+func (k Key) diff(o Key) []string {
+	var out []string
+	add := func(name string, a, b any) {
+		if a != b {
+			out = append(out, fmt.Sprintf("%s %v -> %v", name, a, b))
+		}
+	}
+	add("program", k.Program, o.Program)
+	add("mode", k.Mode, o.Mode)
+	add("size", k.FrameSize, o.FrameSize)
+	add("ip", k.IPVersion, o.IPVersion)
+	add("flows", k.Flows, o.Flows)
+	add("threads", k.Threads, o.Threads)
+	add("work", k.Work, o.Work)
+	add("stream", k.Stream, o.Stream)
+	add("kernel", k.Kernel, o.Kernel)
+	add("run", k.Run, o.Run)
+	return out
 }
 
 // Name writes the key in benchmark style: prog=drop/mode=native/size=64.
@@ -235,14 +305,20 @@ type Cell struct {
 	N       int
 	Values  []float64 // as shown (scaled)
 	Summary benchmath.Summary
-	// Against the first column: the change of the medians in percent, the
+	// Against the first column: the change of the medians (Delta, in
+	// DeltaUnit: "%" relative, "pp" percentage points for loss), the
 	// test, and the verdicts.
-	DeltaPct    float64
+	Delta       float64
+	DeltaUnit   string
 	P           float64
 	Compared    bool
 	Significant bool
-	Regression  bool // significant, worse, and beyond the threshold
-	Warnings    []string
+	// Reachable: the two sample sizes allow the test to find a difference
+	// at all (an exact two-sided Mann-Whitney U test cannot go below
+	// 2/C(n1+n2, n1)).
+	Reachable  bool
+	Regression bool // significant, worse, and beyond the threshold
+	Warnings   []string
 }
 
 // Row is one configuration for one metric.
@@ -261,11 +337,14 @@ type Table struct {
 type Comparison struct {
 	By        string
 	Columns   []string // the first is the baseline
-	Threshold float64  // percent; 0 marks every significant change worse as a regression
+	Threshold float64  // percent (loss: percentage points); 0 marks every significant change worse as a regression
 	Alpha     float64
 	Tables    []Table
 	// Inputs describes each input: label, kernel, host, tool.
 	Inputs []string
+	// Notes say what a reader must know: kernels that differ between
+	// the columns of a --by run comparison, rows only a candidate has.
+	Notes []string
 }
 
 // Options shape a comparison.
@@ -273,6 +352,32 @@ type Options struct {
 	By        string  // ByRun (default), ByKernel or ByMode
 	Threshold float64 // percent
 	Alpha     float64 // default 0.05
+}
+
+// MinP is the smallest p-value an exact two-sided Mann-Whitney U test can
+// give for samples of n1 and n2 values (no ties): 2 / C(n1+n2, n1). The
+// test can find a difference at level alpha only where MinP < alpha.
+func MinP(n1, n2 int) float64 {
+	if n1 < 1 || n2 < 1 {
+		return 1
+	}
+	// C(n1+n2, n1) as a float: exact enough far beyond any trial count.
+	c := 1.0
+	for i := 1; i <= n1; i++ {
+		c = c * float64(n2+i) / float64(i)
+	}
+	return math.Min(1, 2/c)
+}
+
+// MinTrials is the smallest number of values a side, the same on both
+// sides, with which the test can find a difference at level alpha.
+func MinTrials(alpha float64) int {
+	for n := 1; n < 1000; n++ {
+		if MinP(n, n) < alpha {
+			return n
+		}
+	}
+	return 1000
 }
 
 // Compare sets the inputs side by side.
@@ -285,6 +390,12 @@ func Compare(in []Input, o Options) (*Comparison, error) {
 	}
 	if o.Alpha == 0 {
 		o.Alpha = benchmath.DefaultThresholds.CompareAlpha
+	}
+	if !(o.Alpha > 0 && o.Alpha < 1) {
+		return nil, fmt.Errorf("alpha %g: use a level between 0 and 1", o.Alpha)
+	}
+	if !(o.Threshold >= 0) || math.IsInf(o.Threshold, 0) {
+		return nil, fmt.Errorf("--threshold %g: give a percentage of 0 or more", o.Threshold)
 	}
 	if len(in) == 0 {
 		return nil, errors.New("nothing to compare: name results files")
@@ -306,30 +417,61 @@ func Compare(in []Input, o Options) (*Comparison, error) {
 	for i := range samples {
 		samples[i] = map[cellKey][]float64{}
 	}
+	addColumn := func(col string) {
+		if !slices.Contains(c.Columns, col) {
+			c.Columns = append(c.Columns, col)
+		}
+	}
+	kernels := map[string][]string{} // column -> kernels (--by run)
 	var rows []Key
 	for _, inp := range in {
-		r := inp.Run
-		c.Inputs = append(c.Inputs, fmt.Sprintf("%s: kernel %s, %s, %s %s", inp.Label, r.Host.Kernel, r.Host.CPUModel, r.Tool.Name, r.Tool.Version))
-		for i := range r.Results {
-			res := &r.Results[i]
-			if res.ControlPlaneOnly {
-				continue
-			}
-			k := keyOf(r, res)
-			k.Kernel, k.Run = r.Host.Kernel, inp.Label
-			col := k.dim(o.By)
-			if !slices.Contains(c.Columns, col) {
-				c.Columns = append(c.Columns, col)
-			}
-			rk := k.without(o.By)
-			if !slices.Contains(rows, rk) {
-				rows = append(rows, rk)
-			}
-			for mi, m := range Metrics {
-				for _, v := range m.get(res) {
-					ck := cellKey{rk, col}
-					samples[mi][ck] = append(samples[mi][ck], v*m.Scale)
+		// By run or kernel, every file is a column, measured or not: a
+		// file without results is a column with nothing in it, which the
+		// gate cannot pass.
+		for _, r := range inp.Runs {
+			c.Inputs = append(c.Inputs, fmt.Sprintf("%s: kernel %s, %s, %s %s", inp.Label, r.Host.Kernel, r.Host.CPUModel, r.Tool.Name, r.Tool.Version))
+			switch o.By {
+			case ByRun:
+				addColumn(inp.Label)
+				if !slices.Contains(kernels[inp.Label], r.Host.Kernel) {
+					kernels[inp.Label] = append(kernels[inp.Label], r.Host.Kernel)
 				}
+			case ByKernel:
+				addColumn(r.Host.Kernel)
+			}
+		}
+		if len(inp.Runs) == 0 && o.By == ByRun {
+			addColumn(inp.Label)
+		}
+		for _, r := range inp.Runs {
+			for i := range r.Results {
+				res := &r.Results[i]
+				if res.ControlPlaneOnly {
+					continue
+				}
+				k := keyOf(r, res)
+				k.Kernel, k.Run = r.Host.Kernel, inp.Label
+				col := k.dim(o.By)
+				addColumn(col)
+				rk := k.without(o.By)
+				if !slices.Contains(rows, rk) {
+					rows = append(rows, rk)
+				}
+				for mi, m := range Metrics {
+					for _, v := range m.get(res) {
+						ck := cellKey{rk, col}
+						samples[mi][ck] = append(samples[mi][ck], v*m.Scale)
+					}
+				}
+			}
+		}
+	}
+	if o.By == ByRun && len(c.Columns) > 1 {
+		base := strings.Join(kernels[c.Columns[0]], ", ")
+		for _, col := range c.Columns[1:] {
+			if k := strings.Join(kernels[col], ", "); k != base && k != "" && base != "" {
+				c.Notes = append(c.Notes, fmt.Sprintf("kernels differ: %s ran on %s, %s on %s; rows pair across the kernel, so a change may be the kernel's (use --by kernel to pool runs per kernel)",
+					c.Columns[0], base, col, k))
 			}
 		}
 	}
@@ -359,14 +501,13 @@ func Compare(in []Input, o Options) (*Comparison, error) {
 				} else if base != nil {
 					cmp := benchmath.AssumeNothing.Compare(base, s)
 					cell.Compared, cell.P = true, cmp.P
+					cell.Reachable = MinP(baseCell.N, cell.N) < o.Alpha
 					for _, w := range cmp.Warnings {
 						cell.Warnings = append(cell.Warnings, w.Error())
 					}
-					cell.Significant = cmp.P < cmp.Alpha
+					cell.Significant = cmp.P < o.Alpha
 					old, cur := baseCell.Summary.Center, cell.Summary.Center
-					if old != 0 {
-						cell.DeltaPct = (cur/old - 1) * 100
-					}
+					cell.Delta, cell.DeltaUnit = change(m, old, cur)
 					cell.Regression = cell.Significant && c.worse(m, old, cur)
 				}
 				row.Cells[ci] = cell
@@ -380,20 +521,38 @@ func Compare(in []Input, o Options) (*Comparison, error) {
 	return c, nil
 }
 
-// worse tells whether going from old to cur is a regression beyond the
-// threshold. Loss is judged in percentage points (it is often 0, where a
-// relative change means nothing); the others relatively.
+// change is the change of the medians from old to cur: in percentage
+// points for loss (often 0, where a relative change means nothing),
+// relative in percent for the others (NaN where old is 0).
+func change(m Metric, old, cur float64) (float64, string) {
+	if m.JSON == "loss" {
+		return cur - old, "pp"
+	}
+	if old == 0 {
+		if cur == 0 {
+			return 0, "%"
+		}
+		return math.NaN(), "%"
+	}
+	return (cur/old - 1) * 100, "%"
+}
+
+// worse tells whether going from old to cur is a regression at or beyond
+// the threshold. Loss is judged in percentage points, the others
+// relatively, each in its metric's better direction. From a baseline of 0
+// (a relative change without a scale), any rise of a lower-is-better
+// metric is worse.
 func (c *Comparison) worse(m Metric, old, cur float64) bool {
 	var change float64 // positive = worse
 	switch {
 	case m.JSON == "loss":
 		change = cur - old
 	case old == 0:
-		return false
+		return m.Better == results.BetterLower && cur > 0
 	case m.Better == results.BetterHigher:
-		change = (old - cur) / old * 100
+		change = (old - cur) / math.Abs(old) * 100
 	default:
-		change = (cur - old) / old * 100
+		change = (cur - old) / math.Abs(old) * 100
 	}
 	return change > 0 && change >= c.Threshold
 }
@@ -405,11 +564,147 @@ func (c *Comparison) Regressions() []string {
 		for _, r := range t.Rows {
 			for _, cell := range r.Cells {
 				if cell != nil && cell.Regression {
-					out = append(out, fmt.Sprintf("%s %s: %s %+.1f%% against %s (p=%.3f)",
-						t.Metric.Name, r.Key.Name(), cell.Column, cell.DeltaPct, c.Columns[0], cell.P))
+					out = append(out, fmt.Sprintf("%s %s: %s %s against %s (p=%.3f)",
+						t.Metric.Name, r.Key.Name(), cell.Column, deltaString(cell), c.Columns[0], cell.P))
 				}
 			}
 		}
 	}
 	return out
+}
+
+// The gate's verdicts.
+const (
+	GatePass         = "pass"
+	GateRegression   = "regression"
+	GateInconclusive = "inconclusive"
+)
+
+// Unpaired is a baseline row the gate could not judge in a column, and
+// why.
+type Unpaired struct {
+	Metric string
+	Row    string // the row's key name
+	Column string
+	Reason string
+}
+
+func (u Unpaired) String() string {
+	return fmt.Sprintf("%s %s in %s: %s", u.Metric, u.Row, u.Column, u.Reason)
+}
+
+// Gate is the release gate's answer. It passes only when every baseline
+// row found its partner in every other column and the test could have
+// found a difference there, and none was a regression. A regression found
+// is a regression even where other rows did not pair; otherwise a row
+// that did not pair makes the gate inconclusive.
+type Gate struct {
+	Verdict     string
+	Regressions []string
+	// Unpaired are the rows of the baseline the gate could not judge:
+	// missing in a candidate, a different configuration there, or too
+	// few trials for the test.
+	Unpaired []Unpaired
+	// Untested are figures measured once per result (prog ns/pkt, NDR,
+	// PDR): with one value a side no test can tell a change from noise;
+	// they are shown but not judged, unless pooled runs give them enough
+	// values.
+	Untested []string
+	// Why says in one line what the verdict rests on.
+	Why string
+	// Judged counts the (metric, row, column) cells the test judged.
+	Judged int
+}
+
+// Gate judges the comparison.
+func (c *Comparison) Gate() Gate {
+	g := Gate{Regressions: c.Regressions()}
+	need := MinTrials(c.Alpha)
+	if len(c.Columns) > 0 {
+		for _, t := range c.Tables {
+			for _, r := range t.Rows {
+				b := r.Cells[0]
+				if b == nil {
+					continue
+				}
+				for ci := 1; ci < len(c.Columns); ci++ {
+					cell := r.Cells[ci]
+					u := Unpaired{Metric: t.Metric.Name, Row: r.Key.Name(), Column: c.Columns[ci]}
+					switch {
+					case t.Metric.PerResult && (cell == nil || !cell.Reachable) && b.N < need:
+						g.Untested = append(g.Untested, u.Metric+" "+u.Row+" in "+u.Column)
+						continue
+					case cell == nil:
+						u.Reason = c.missing(t, r, ci)
+					case !cell.Reachable:
+						u.Reason = fmt.Sprintf("too few trials: %d in %s and %d in %s; the Mann-Whitney U test needs at least %d a side to find a difference at p < %g",
+							b.N, c.Columns[0], cell.N, c.Columns[ci], need, c.Alpha)
+					default:
+						g.Judged++
+						continue
+					}
+					g.Unpaired = append(g.Unpaired, u)
+				}
+			}
+		}
+	}
+	switch {
+	case len(g.Regressions) > 0:
+		g.Verdict = GateRegression
+		g.Why = fmt.Sprintf("%d significant regression(s) beyond the threshold", len(g.Regressions))
+	case len(c.Columns) < 2:
+		g.Verdict = GateInconclusive
+		what := "no measured results"
+		if len(c.Columns) == 1 {
+			what = "only " + c.Columns[0]
+		}
+		g.Why = fmt.Sprintf("nothing to compare against: %s (name a baseline and a candidate, the baseline first)", what)
+	case g.Judged == 0 && len(g.Unpaired) == 0:
+		g.Verdict = GateInconclusive
+		g.Why = fmt.Sprintf("the baseline %s has no measured results to judge", c.Columns[0])
+	case len(g.Unpaired) > 0:
+		g.Verdict = GateInconclusive
+		g.Why = fmt.Sprintf("%d baseline row(s) could not be judged", len(g.Unpaired))
+	default:
+		g.Verdict = GatePass
+		g.Why = fmt.Sprintf("no regression: every baseline row paired and was tested (%d figures)", g.Judged)
+	}
+	return g
+}
+
+// missing says why row r has no cell in column ci for table t: another
+// configuration there (naming what differs), or none at all.
+func (c *Comparison) missing(t Table, r Row, ci int) string {
+	col := c.Columns[ci]
+	var best []string
+	for _, o := range t.Rows {
+		if o.Cells[ci] == nil || (o.Cells[0] != nil && o.Key != r.Key) {
+			continue // not in the column, or a row of the baseline's own
+		}
+		d := r.Key.diff(o.Key)
+		if len(d) == 0 {
+			continue
+		}
+		if best == nil || len(d) < len(best) {
+			best = d
+		}
+	}
+	if best != nil && len(best) <= 3 {
+		return fmt.Sprintf("missing in %s, which has a different configuration (%s)", col, strings.Join(best, ", "))
+	}
+	if c.columnEmpty(ci) {
+		return fmt.Sprintf("missing in %s, which has no measured results", col)
+	}
+	return fmt.Sprintf("missing in %s", col)
+}
+
+func (c *Comparison) columnEmpty(ci int) bool {
+	for _, t := range c.Tables {
+		for _, r := range t.Rows {
+			if r.Cells[ci] != nil {
+				return false
+			}
+		}
+	}
+	return true
 }

@@ -34,7 +34,7 @@ func golden(t *testing.T, name string, got []byte) {
 }
 
 func TestGoldenFormats(t *testing.T) {
-	in, err := Load(fixtures)
+	in, _, err := Load(fixtures)
 	require.NoError(t, err)
 	for _, by := range []string{ByKernel, ByRun, ByMode} {
 		c, err := Compare(in, Options{By: by, Threshold: 5})
@@ -60,7 +60,7 @@ func TestGoldenFormats(t *testing.T) {
 // By kernel the two fixtures pair up: the same configurations on both
 // kernels, with the baseline first.
 func TestByKernelPairs(t *testing.T) {
-	in, err := Load(fixtures)
+	in, _, err := Load(fixtures)
 	require.NoError(t, err)
 	c, err := Compare(in, Options{By: ByKernel})
 	require.NoError(t, err)
@@ -87,7 +87,7 @@ func scaled(t *testing.T, path, label string, f func(i int) float64) Input {
 			r.Results[ri].Trials[ti].Figures.ThroughputPPS *= f(ti)
 		}
 	}
-	return Input{Label: label, Run: r}
+	return Input{Label: label, Runs: []*results.Run{r}}
 }
 
 // The release gate both ways: a 10% throughput drop over 10 trials fails
@@ -101,7 +101,7 @@ func TestRegressionGate(t *testing.T) {
 	regs := c.Regressions()
 	require.Len(t, regs, 4, "every program and mode lost 10%% of its throughput")
 	assert.Contains(t, regs[0], "Mpps")
-	assert.Contains(t, regs[0], "-10.0%")
+	assert.Contains(t, regs[0], "-10.00%")
 
 	// The same drop under a 15% threshold is significant but no regression.
 	c, err = Compare([]Input{base, drop}, Options{Threshold: 15})
@@ -124,11 +124,11 @@ func TestRegressionGate(t *testing.T) {
 func TestCompareRejects(t *testing.T) {
 	_, err := Compare(nil, Options{})
 	assert.ErrorContains(t, err, "nothing to compare")
-	in, err := Load(fixtures[:1])
+	in, _, err := Load(fixtures[:1])
 	require.NoError(t, err)
 	_, err = Compare(in, Options{By: "cpu"})
 	assert.ErrorContains(t, err, `--by "cpu"`)
-	_, err = Load([]string{"testdata/nosuch.json"})
+	_, _, err = Load([]string{"testdata/nosuch.json"})
 	assert.ErrorContains(t, err, "nosuch.json")
 }
 
@@ -146,7 +146,7 @@ func goCommand(t *testing.T) string {
 // benchstat (golang.org/x/perf/cmd/benchstat, a tool of this module) reads
 // the benchfmt output and compares the kernels.
 func TestBenchstatReadsBenchfmt(t *testing.T) {
-	in, err := Load(fixtures)
+	in, _, err := Load(fixtures)
 	require.NoError(t, err)
 	var b bytes.Buffer
 	require.NoError(t, WriteBenchfmt(&b, in))

@@ -44,17 +44,31 @@ func centre(c *Cell) string {
 	return fmt.Sprintf("%s ±%s", num(c.Summary.Center), c.Summary.PctRangeString())
 }
 
+// deltaString writes a cell's change: "+1.50%", or "+0.20pp" for loss.
+func deltaString(cell *Cell) string {
+	if math.IsNaN(cell.Delta) {
+		return "from 0"
+	}
+	if cell.DeltaUnit == "pp" && math.Abs(cell.Delta) < 1 && cell.Delta != 0 {
+		return fmt.Sprintf("%+.3gpp", cell.Delta)
+	}
+	return fmt.Sprintf("%+.2f%s", cell.Delta, cell.DeltaUnit)
+}
+
 // delta writes the change against the baseline: "~" where the test finds
-// no significant difference, else the percentage (percentage points for
-// loss).
+// no significant difference, "?" where it could not have found one (too
+// few trials), else the change (percentage points for loss).
 func (c *Comparison) delta(m Metric, cell *Cell) string {
 	if !cell.Compared {
 		return ""
 	}
 	if !cell.Significant {
+		if !cell.Reachable {
+			return "? (too few)"
+		}
 		return "~"
 	}
-	s := fmt.Sprintf("%+.2f%%", cell.DeltaPct)
+	s := deltaString(cell)
 	if cell.Regression {
 		s += " REGRESSION"
 	}
@@ -80,11 +94,15 @@ func (c *Comparison) header(t Table) string {
 }
 
 func (c *Comparison) notes() []string {
-	out := []string{
-		fmt.Sprintf("median ±95%% confidence interval over trials; change against %s, ~ where the Mann-Whitney U test finds no difference (p >= %.2f)", c.Columns[0], c.Alpha),
-		"loss is compared in percentage points; a regression is a significant change for the worse of at least the threshold (" + strconv.FormatFloat(c.Threshold, 'f', -1, 64) + "%)",
+	base := "the first column"
+	if len(c.Columns) > 0 {
+		base = c.Columns[0]
 	}
-	return out
+	out := []string{
+		fmt.Sprintf("median ±95%% confidence interval over trials; change against %s, ~ where the Mann-Whitney U test finds no difference (p >= %.2f), ? where it could not with so few trials (at least %d a side)", base, c.Alpha, MinTrials(c.Alpha)),
+		"loss is compared in percentage points (pp), the rest relatively; a regression is a significant change for the worse of at least the threshold (" + strconv.FormatFloat(c.Threshold, 'f', -1, 64) + "%, or pp for loss)",
+	}
+	return append(out, c.Notes...)
 }
 
 // head is a table's header: the pivot, then per column its label and, past
@@ -148,20 +166,36 @@ func (c *Comparison) WriteText(w io.Writer) error {
 	for _, n := range c.notes() {
 		fmt.Fprintln(w, n)
 	}
-	return c.writeVerdict(w)
+	return c.WriteVerdict(w)
 }
 
-func (c *Comparison) writeVerdict(w io.Writer) error {
-	regs := c.Regressions()
-	if len(regs) == 0 {
-		_, err := fmt.Fprintln(w, "no regressions")
-		return err
+// WriteVerdict writes the gate's verdict, what it rests on, and every
+// row it could not judge.
+func (c *Comparison) WriteVerdict(w io.Writer) error {
+	g := c.Gate()
+	var b strings.Builder
+	switch g.Verdict {
+	case GateRegression:
+		fmt.Fprintf(&b, "verdict: REGRESSION: %s:\n", g.Why)
+		for _, r := range g.Regressions {
+			fmt.Fprintln(&b, "  "+r)
+		}
+	case GateInconclusive:
+		fmt.Fprintf(&b, "verdict: INCONCLUSIVE: %s\n", g.Why)
+	default:
+		fmt.Fprintf(&b, "verdict: pass: %s\n", g.Why)
 	}
-	fmt.Fprintf(w, "%d regression(s):\n", len(regs))
-	for _, r := range regs {
-		fmt.Fprintln(w, "  "+r)
+	if len(g.Unpaired) > 0 {
+		fmt.Fprintf(&b, "not judged (%d):\n", len(g.Unpaired))
+		for _, u := range g.Unpaired {
+			fmt.Fprintln(&b, "  "+u.String())
+		}
 	}
-	return nil
+	if len(g.Untested) > 0 {
+		fmt.Fprintf(&b, "measured once per result, shown but not tested (%d): %s\n", len(g.Untested), strings.Join(g.Untested, "; "))
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
 }
 
 // WriteMarkdown writes the tables for a pull-request comment.
@@ -187,14 +221,14 @@ func (c *Comparison) WriteMarkdown(w io.Writer) error {
 	for _, n := range c.notes() {
 		fmt.Fprintf(w, "_%s_\n\n", n)
 	}
-	return c.writeVerdict(w)
+	return c.WriteVerdict(w)
 }
 
 // WriteCSV writes one line per metric, row and column.
 func (c *Comparison) WriteCSV(w io.Writer) error {
 	cw := csv.NewWriter(w)
 	_ = cw.Write([]string{"metric", "unit", "better", "config", "program", "mode", "frame_size", "kernel", "run", c.By + "_column",
-		"n", "median", "ci_lo", "ci_hi", "ci_confidence", "delta_pct", "p", "significant", "regression"})
+		"n", "median", "ci_lo", "ci_hi", "ci_confidence", "delta", "delta_unit", "p", "significant", "testable", "regression"})
 	for _, t := range c.Tables {
 		for _, r := range t.Rows {
 			for _, cell := range r.Cells {
@@ -202,14 +236,14 @@ func (c *Comparison) WriteCSV(w io.Writer) error {
 					continue
 				}
 				f := func(v float64) string { return strconv.FormatFloat(v, 'g', 8, 64) }
-				delta, p, sig := "", "", ""
+				delta, unit, p, sig, reach := "", "", "", "", ""
 				if cell.Compared {
-					delta, p, sig = f(cell.DeltaPct), f(cell.P), strconv.FormatBool(cell.Significant)
+					delta, unit, p, sig, reach = f(cell.Delta), cell.DeltaUnit, f(cell.P), strconv.FormatBool(cell.Significant), strconv.FormatBool(cell.Reachable)
 				}
 				_ = cw.Write([]string{t.Metric.Name, t.Metric.Unit, t.Metric.Better, r.Key.Name(), r.Key.Program, r.Key.Mode,
 					strconv.Itoa(r.Key.FrameSize), r.Key.Kernel, r.Key.Run, cell.Column, strconv.Itoa(cell.N),
 					f(cell.Summary.Center), f(cell.Summary.Lo), f(cell.Summary.Hi), f(cell.Summary.Confidence),
-					delta, p, sig, strconv.FormatBool(cell.Regression)})
+					delta, unit, p, sig, reach, strconv.FormatBool(cell.Regression)})
 			}
 		}
 	}
@@ -236,7 +270,17 @@ func WriteBenchfmt(w io.Writer, in []Input) error {
 		}
 	}
 	for _, inp := range in {
-		r := inp.Run
+		for _, r := range inp.Runs {
+			if err := writeBenchRun(bw, inp.Label, r); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func writeBenchRun(bw *benchfmt.Writer, label string, r *results.Run) error {
+	{
 		for i := range r.Results {
 			res := &r.Results[i]
 			if res.ControlPlaneOnly {
@@ -249,7 +293,7 @@ func WriteBenchfmt(w io.Writer, in []Input) error {
 					{Key: "goarch", Value: []byte(r.Host.Machine), File: true},
 					{Key: "cpu", Value: []byte(r.Host.CPUModel), File: true},
 					{Key: "kernel", Value: []byte(r.Host.Kernel), File: true},
-					{Key: "run", Value: []byte(inp.Label), File: true},
+					{Key: "run", Value: []byte(label), File: true},
 					{Key: "generator", Value: []byte(r.Config.Generator), File: true},
 					{Key: "xdplab", Value: []byte(r.Tool.Version), File: true},
 				},

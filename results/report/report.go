@@ -32,45 +32,93 @@ type Inputs struct {
 	Files  []string
 }
 
-// Load reads results files and probe reports, told apart by their schema.
+// Load reads results files, qualifications (their performance runs and
+// their probe report) and probe reports, told apart by their schema; a
+// directory (a kernel matrix's output) is searched for them.
 func Load(paths []string) (*Inputs, error) {
 	in := &Inputs{}
+	var files []string
 	for _, p := range paths {
+		st, err := os.Stat(p)
+		if err != nil {
+			return nil, fmt.Errorf("report: %w", err)
+		}
+		if !st.IsDir() {
+			files = append(files, p)
+			continue
+		}
+		n := len(files)
+		err = filepath.WalkDir(p, func(path string, d os.DirEntry, err error) error {
+			if err == nil && !d.IsDir() && strings.HasSuffix(path, ".json") {
+				files = append(files, path)
+			}
+			return err
+		})
+		if err != nil {
+			return nil, fmt.Errorf("report: %w", err)
+		}
+		if len(files) == n {
+			return nil, fmt.Errorf("report: %s: a directory without .json files", p)
+		}
+	}
+	for _, p := range files {
 		b, err := os.ReadFile(p)
 		if err != nil {
 			return nil, fmt.Errorf("report: %w", err)
 		}
-		var head struct {
-			Schema string `json:"schema"`
+		schema, _, err := results.SchemaOf(b)
+		if err != nil {
+			return nil, fmt.Errorf("report: %s: %w", p, err)
 		}
-		if err := json.Unmarshal(b, &head); err != nil {
-			return nil, fmt.Errorf("report: %s is not JSON xdplab wrote: %w", p, err)
-		}
-		switch head.Schema {
-		case results.SchemaName:
-			r, err := results.ReadFile(p)
+		label := strings.TrimSuffix(filepath.Base(p), ".json")
+		switch schema {
+		case results.SchemaName, results.QualificationSchema:
+			runs, _, err := results.ReadRuns(p)
 			if err != nil {
 				return nil, err
 			}
-			in.Runs = append(in.Runs, compare.Input{Label: strings.TrimSuffix(filepath.Base(p), ".json"), Run: r})
+			if len(runs) > 0 {
+				in.Runs = append(in.Runs, compare.Input{Label: label, Runs: runs})
+			}
+			if schema == results.QualificationSchema {
+				var q results.Qualification
+				if err := json.Unmarshal(b, &q); err != nil {
+					return nil, fmt.Errorf("report: qualification %s: %w", p, err)
+				}
+				if len(q.Capabilities) > 0 {
+					rep, err := readProbe(p, q.Capabilities)
+					if err != nil {
+						return nil, err
+					}
+					in.Probes = append(in.Probes, rep)
+				}
+			}
 		case offload.ReportSchema:
-			var rep offload.Report
-			if err := json.Unmarshal(b, &rep); err != nil {
-				return nil, fmt.Errorf("report: probe report %s: %w", p, err)
+			rep, err := readProbe(p, b)
+			if err != nil {
+				return nil, err
 			}
-			if rep.SchemaVersion != offload.ReportSchemaVersion {
-				return nil, fmt.Errorf("report: probe report %s has schema version %d; this xdplab reads %d", p, rep.SchemaVersion, offload.ReportSchemaVersion)
-			}
-			in.Probes = append(in.Probes, &rep)
+			in.Probes = append(in.Probes, rep)
 		default:
-			return nil, fmt.Errorf("report: %s: schema %q is neither %s (xdplab run) nor %s (xdplab probe)", p, head.Schema, results.SchemaName, offload.ReportSchema)
+			return nil, fmt.Errorf("report: %s: schema %q is not %s (xdplab run), %s (xdplab qualify) or %s (xdplab probe)", p, schema, results.SchemaName, results.QualificationSchema, offload.ReportSchema)
 		}
 		in.Files = append(in.Files, p)
 	}
 	if len(in.Runs) == 0 && len(in.Probes) == 0 {
-		return nil, errors.New("report: no input: name results files or probe reports")
+		return nil, errors.New("report: no input: name results files, qualifications or probe reports")
 	}
 	return in, nil
+}
+
+func readProbe(p string, b []byte) (*offload.Report, error) {
+	var rep offload.Report
+	if err := json.Unmarshal(b, &rep); err != nil {
+		return nil, fmt.Errorf("report: probe report %s: %w", p, err)
+	}
+	if rep.SchemaVersion != offload.ReportSchemaVersion {
+		return nil, fmt.Errorf("report: probe report %s has schema version %d; this xdplab reads %d", p, rep.SchemaVersion, offload.ReportSchemaVersion)
+	}
+	return &rep, nil
 }
 
 // Chart is one chart of the report.
@@ -152,7 +200,21 @@ func Write(w io.Writer, in *Inputs, title string) ([]string, error) {
 	// frame size lines: (program, mode, label) -> size -> median Mpps
 	type lineKey struct{ prog, mode, run string }
 	lines := map[lineKey]map[int]float64{}
+	type labelled struct {
+		Label string
+		Run   *results.Run
+	}
+	var flat []labelled
 	for _, inp := range in.Runs {
+		for i, r := range inp.Runs {
+			l := inp.Label
+			if len(inp.Runs) > 1 {
+				l = fmt.Sprintf("%s/%d", l, i+1)
+			}
+			flat = append(flat, labelled{l, r})
+		}
+	}
+	for _, inp := range flat {
 		r := inp.Run
 		c := r.Config
 		ipv := "IPv4"
