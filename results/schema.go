@@ -2,6 +2,8 @@ package results
 
 import (
 	_ "embed"
+	"fmt"
+	"strings"
 	"time"
 )
 
@@ -141,11 +143,28 @@ type Calibration struct {
 	GeneratorNsPerPkt Figure `json:"generator_ns_per_pkt"`
 }
 
-// Figure is one number with its unit and its source.
+// Figure is one number with its unit and its source. A net figure (one
+// from which a measured cost was subtracted) within the noise of what was
+// subtracted carries a Flag and its upper Bound; Value is then not a
+// figure to show.
 type Figure struct {
 	Value  float64 `json:"value"`
 	Unit   string  `json:"unit"`
 	Source string  `json:"source"`
+	Flag   string  `json:"flag,omitempty"`
+	Bound  float64 `json:"bound,omitempty"`
+}
+
+// String writes the figure with format: "12.3", or "< 3.1 (within the
+// stats overhead's noise)" for a flagged net figure.
+func (f *Figure) String(format string) string {
+	if f == nil {
+		return "-"
+	}
+	if f.Flag == FlagProgWithinNoise {
+		return "< " + fmt.Sprintf(format, f.Bound) + " (within noise)"
+	}
+	return fmt.Sprintf(format, f.Value)
 }
 
 // Stat summarises a figure over trials.
@@ -216,6 +235,45 @@ type Throughput struct {
 	Confirmed bool    `json:"confirmed"`
 	Source    string  `json:"source"`
 	Note      string  `json:"note,omitempty"`
+	// Steps are the search's trials in order (schema 4).
+	Steps []SearchStep `json:"steps,omitempty"`
+}
+
+// SearchStep is one trial of a throughput search.
+type SearchStep struct {
+	RatePPS    float64 `json:"rate_pps"`    // asked for
+	OfferedPPS float64 `json:"offered_pps"` // what the generator really offered
+	Loss       float64 `json:"loss"`
+	DurationS  float64 `json:"duration_s"`
+	Confirm    bool    `json:"confirm,omitempty"` // a confirming trial of full length
+	Within     bool    `json:"within"`            // loss within the goal's limit
+	Short      bool    `json:"short,omitempty"`   // offered more than 2% below the rate asked
+}
+
+// Found is the rate a confirmed search found; an unconfirmed one found
+// none.
+func (t *Throughput) Found() (float64, bool) {
+	if t == nil || !t.Confirmed {
+		return 0, false
+	}
+	return t.RatePPS, true
+}
+
+// StepsString lists the steps in one line: "5.00M 0.12% x, 2.50M 0% ok".
+func (t *Throughput) StepsString() string {
+	var b []string
+	for _, s := range t.Steps {
+		mark := "over"
+		if s.Within {
+			mark = "within"
+		}
+		kind := ""
+		if s.Confirm {
+			kind = " confirm"
+		}
+		b = append(b, fmt.Sprintf("%.3f Mpps%s: offered %.3f, loss %.3f%% %s", s.RatePPS/1e6, kind, s.OfferedPPS/1e6, 100*s.Loss, mark))
+	}
+	return strings.Join(b, "; ")
 }
 
 // Workload is what a reference workload counted over a result's trials.
@@ -467,7 +525,25 @@ const (
 	FlagRingOverflow     = "ring-overflow"
 	FlagUnexpectedAction = "unexpected-action"
 	FlagLatencyUnstamped = "latency-unstamped"
+	// FlagSeenExceedsOffered: the DUT counted more frames than the
+	// generator sent (frames from elsewhere, or counters read over
+	// different windows); loss is shown as 0 and shares stay at 100%.
+	FlagSeenExceedsOffered = "seen-exceeds-offered"
+	// FlagDUTWithinNoise: the DUT's share of the CPU cost (CPU ns/pkt
+	// less the calibrated generator's) is within the calibration's
+	// noise: it is shown as "< bound", never as a plain or negative
+	// number.
+	FlagDUTWithinNoise = "dut-within-noise"
 )
+
+// Agreement is how far two counts of the same frames may differ,
+// relatively, before a trial is flagged counters-disagree.
+const Agreement = 0.01
+
+// FlagProgWithinNoise marks a prog ns/pkt figure (Figure.Flag) whose net
+// value is within the noise of the stats overhead subtracted from it: it
+// is shown as "< Figure.Bound", never as 0 or a negative number.
+const FlagProgWithinNoise = "prog-within-noise"
 
 // JSONSchema is the JSON Schema (draft 2020-12) of the current version.
 //

@@ -85,16 +85,17 @@ func WriteTable(w io.Writer, r *Run) error {
 			if t == nil {
 				continue
 			}
-			state := "confirmed"
-			if !t.Confirmed {
-				state = "NOT confirmed"
+			if rate, ok := t.Found(); ok {
+				note := ""
+				if t.Note != "" {
+					note = "; " + t.Note
+				}
+				fmt.Fprintf(w, "%s %s %s (loss <= %g%%): %.3f Mpps, confirmed, %d trials%s\n", res.Program.Name, res.Mode,
+					strings.ToUpper(t.Goal), t.MaxLoss*100, rate/1e6, t.Trials, note)
+				continue
 			}
-			note := ""
-			if t.Note != "" {
-				note = "; " + t.Note
-			}
-			fmt.Fprintf(w, "%s %s %s (loss <= %g%%): %.3f Mpps, %s, %d trials%s\n", res.Program.Name, res.Mode,
-				strings.ToUpper(t.Goal), t.MaxLoss*100, t.RatePPS/1e6, state, t.Trials, note)
+			fmt.Fprintf(w, "%s %s %s (loss <= %g%%): not found: no rate confirmed in %d trials: %s\n", res.Program.Name, res.Mode,
+				strings.ToUpper(t.Goal), t.MaxLoss*100, t.Trials, t.StepsString())
 		}
 	}
 	for _, res := range r.Results {

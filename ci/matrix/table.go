@@ -90,6 +90,8 @@ func Rows(krs []*KernelRun) []Row {
 				r.Note = "no run results (" + statusOf(kr, "run-veth") + ")"
 			case st == 4:
 				r.Note = "the scenario's expectations did not all hold (run-veth.txt)"
+			case st == 6:
+				r.Note = "the scenario's expectations could not all be decided: inconclusive (run-veth.txt)"
 			}
 			rows = append(rows, r)
 		}

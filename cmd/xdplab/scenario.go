@@ -122,17 +122,26 @@ func runScenario(cmd *cobra.Command, f *runFlags, format string, stdout, stderr 
 			return err
 		}
 	}
-	failed := 0
+	failed, undecided := 0, 0
 	for _, v := range verdicts {
 		mark := "ok  "
-		if !v.Pass {
+		switch v.Result {
+		case scenarios.Fail:
 			mark, failed = "FAIL", failed+1
+		case scenarios.Inconclusive:
+			mark, undecided = "??  ", undecided+1
 		}
 		where := strings.TrimSpace(fmt.Sprintf("%s %s %dB %d flow(s)", v.Program, v.Mode, v.FrameSize, v.Flows))
 		fmt.Fprintf(stderr, "%s %-28s %-34s %s\n", mark, v.Expectation, where, v.Got)
 	}
-	if failed > 0 {
+	switch scenarios.Outcome(verdicts) {
+	case scenarios.Fail:
 		return &expectError{n: failed}
+	case scenarios.Inconclusive:
+		if len(verdicts) == 0 {
+			return nil // a scenario without expectations has nothing to decide
+		}
+		return &inconclusiveError{what: "scenario " + s.File.Name, why: fmt.Sprintf("%d expectation verdict(s) could not be decided (marked ??)", undecided)}
 	}
 	return nil
 }

@@ -22,7 +22,7 @@ import (
 
 // Agreement is how far two counters of the same frames may differ before a
 // trial is flagged.
-const Agreement = 0.01
+const Agreement = results.Agreement
 
 // setup is one program attached in one mode, with its far side.
 type setup struct {

@@ -108,10 +108,11 @@ func Run(ctx context.Context, cfg Config) (_ *results.Run, err error) {
 		if err := QuietIPv6(r.pair.GenNS.Handle, r.pair.Gen.Name); err != nil {
 			return nil, err
 		}
-	} else if !cfg.IPv6 && r.workloads() && cfg.DUTIface == "" {
-		// A workload counts what arrives (flows, sources, rule hits): the
-		// generator's veth must not add its own IPv6 frames to an IPv4
-		// stream.
+	} else if !cfg.IPv6 && cfg.DUTIface == "" {
+		// The DUT counts what arrives (actions, flows, sources, rule
+		// hits): the generator's veth must not add its own IPv6 frames
+		// (MLD reports, router solicitations) to an IPv4 stream, or the
+		// DUT counts more frames than the generator sent.
 		if err := QuietIPv6(r.pair.GenNS.Handle, r.pair.Gen.Name); err != nil {
 			return nil, err
 		}

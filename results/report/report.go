@@ -257,7 +257,13 @@ func Write(w io.Writer, in *Inputs, title string) ([]string, error) {
 				Mpps: span(s.ThroughputPPS, 1e-6, "%.2f"), Gbps: span(s.L2BitsPerSec, 1e-9, "%.2f"),
 				Loss: span(s.Loss, 100, "%.3f"), CPU: span(s.CPUNsPerPkt, 1, "%.1f"), DUT: "-", Prog: "-", Search: "-", Flags: "-"}
 			if res.NDR != nil && res.PDR != nil {
-				row.Search = fmt.Sprintf("%.3f / %.3f", res.NDR.RatePPS/1e6, res.PDR.RatePPS/1e6)
+				found := func(t *results.Throughput) string {
+					if r, ok := t.Found(); ok {
+						return fmt.Sprintf("%.3f", r/1e6)
+					}
+					return "not found"
+				}
+				row.Search = found(res.NDR) + " / " + found(res.PDR)
 			}
 			if s.DUTNsPerPkt != nil {
 				row.DUT = span(*s.DUTNsPerPkt, 1, "%.1f")

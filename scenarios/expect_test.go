@@ -1,0 +1,227 @@
+package scenarios
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/xdplab/xdplab/results"
+)
+
+// r is a synthetic result: mpps median, loss ratio, and per trial the
+// frames offered and counted by action.
+type r struct {
+	prog, mode string
+	mpps, loss float64
+	offered    uint64
+	actions    map[string]uint64
+	counted    bool
+	expected   string
+	p50, p99   float64
+	workload   *results.Workload
+	cpOnly     bool
+}
+
+func mk(x r) results.Result {
+	out := results.Result{Program: results.Program{Name: x.prog, Counted: x.counted, Expected: x.expected}, Mode: x.mode, ControlPlaneOnly: x.cpOnly, Workload: x.workload}
+	if x.cpOnly {
+		return out
+	}
+	out.Summary.ThroughputPPS = results.Stat{Median: x.mpps * 1e6, N: 1}
+	out.Summary.Loss = results.Stat{Median: x.loss, N: 1}
+	prog := map[string]results.Counter{}
+	for a, n := range x.actions {
+		prog[a] = results.Counter{Packets: n}
+	}
+	t := results.Trial{Raw: results.Raw{Generator: results.Counter{Packets: x.offered}, Program: prog}}
+	if x.p50 > 0 {
+		t.Latency = &results.Latency{Count: 100, P50Ns: x.p50, P90Ns: (x.p50 + x.p99) / 2, P99Ns: x.p99}
+	}
+	out.Trials = []results.Trial{t}
+	return out
+}
+
+func runOf(flows int, rs ...r) *results.Run {
+	run := &results.Run{Config: results.Config{FrameSize: 64, Flows: flows}}
+	for _, x := range rs {
+		run.Results = append(run.Results, mk(x))
+	}
+	return run
+}
+
+func check(t *testing.T, expr string, runs ...*results.Run) []Verdict {
+	t.Helper()
+	e, err := ParseExpectation(expr)
+	require.NoError(t, err, expr)
+	return Check([]Expectation{e}, runs)
+}
+
+func results1(vs []Verdict) []string {
+	var out []string
+	for _, v := range vs {
+		out = append(out, v.Result)
+		if (v.Result == Pass) != v.Pass {
+			out = append(out, "Pass disagrees with Result")
+		}
+	}
+	return out
+}
+
+var (
+	dropN = r{prog: "drop", mode: "native", mpps: 10, loss: 0.001, offered: 1000, actions: map[string]uint64{"drop": 999}, counted: true, expected: "drop", p50: 8000, p99: 15000}
+	dropG = r{prog: "drop", mode: "generic", mpps: 4, loss: 0.01, offered: 1000, actions: map[string]uint64{"drop": 990}, counted: true, expected: "drop"}
+	passN = r{prog: "pass", mode: "native", mpps: 2, loss: 0, offered: 1000, actions: map[string]uint64{"pass": 1000}, counted: true, expected: "pass"}
+)
+
+func TestCheckOperators(t *testing.T) {
+	run := runOf(1, dropN)
+	for _, c := range []struct {
+		expr string
+		want string
+	}{
+		{"mpps >= 10", Pass}, {"mpps >= 10.01", Fail},
+		{"mpps > 10", Fail}, {"mpps > 9.99", Pass},
+		{"mpps <= 10", Pass}, {"mpps <= 9.99", Fail},
+		{"mpps < 10", Fail}, {"mpps < 10.01", Pass},
+		{"mpps == 10", Pass}, {"mpps == 9", Fail},
+		{"loss <= 0.1%", Pass}, {"loss <= 0.09%", Fail}, {"loss < 0.1%", Fail},
+		{"drop >= 99.9%", Pass}, {"drop >= 99.91%", Fail}, {"drop == 99.9%", Pass},
+		{"p50 <= 8us", Pass}, {"p50 < 8us", Fail}, {"p99 <= 15us", Pass}, {"p99 <= 14.9us", Fail},
+		{"p99 <= 15000ns", Pass}, {"p99 <= 0.014ms", Fail}, {"p90 <= 11.5us", Pass}, {"p90 <= 11.4us", Fail},
+	} {
+		assert.Equal(t, []string{c.want}, results1(check(t, c.expr, run)), c.expr)
+	}
+}
+
+// A mode against another: the ratio of the medians, the right way round.
+func TestCheckModeRatio(t *testing.T) {
+	run := runOf(1, dropN, dropG) // 10 / 4 = 2.5x
+	for expr, want := range map[string]string{
+		"native >= 2.5x generic": Pass, "native >= 2.6x generic": Fail, "native > 2x generic": Pass,
+		"generic >= 2x native": Fail, "generic <= 0.4x native": Pass, "generic < 0.39x native": Fail,
+		"native[drop] >= 2x generic": Pass, "native[pass] >= 2x generic": Inconclusive,
+	} {
+		vs := check(t, expr, run)
+		require.Len(t, vs, 1, expr)
+		assert.Equal(t, want, vs[0].Result, "%s: %s", expr, vs[0].Got)
+	}
+	vs := check(t, "native >= 2x generic", runOf(1, dropN))
+	assert.Equal(t, []string{Inconclusive}, results1(vs), "no generic result")
+	assert.Contains(t, vs[0].Got, "no generic result")
+	zero := dropG
+	zero.mpps = 0
+	vs = check(t, "native >= 2x generic", runOf(1, dropN, zero))
+	assert.Equal(t, []string{Inconclusive}, results1(vs), "no ratio to 0")
+	silent := dropG
+	silent.offered = 0
+	vs = check(t, "native >= 2x generic", runOf(1, dropN, silent))
+	assert.Equal(t, []string{Inconclusive}, results1(vs), "the generator sent nothing")
+}
+
+// Scopes: a mode or a program narrows the results an expectation judges.
+func TestCheckScopes(t *testing.T) {
+	run := runOf(1, dropN, dropG, passN)
+	assert.Equal(t, []string{Pass, Pass, Fail, Pass}, results1(check(t, "mpps >= 2", runOf(1, dropN, dropG), runOf(1, r{prog: "pass", mode: "native", mpps: 1, offered: 1, counted: true}, passN))))
+	vs := check(t, "mpps[native] >= 2", run)
+	require.Len(t, vs, 2)
+	for _, v := range vs {
+		assert.Equal(t, "native", v.Mode)
+	}
+	vs = check(t, "mpps[drop] >= 5", run)
+	require.Len(t, vs, 2)
+	assert.Equal(t, []string{Pass, Fail}, results1(vs))
+	for _, v := range vs {
+		assert.Equal(t, "drop", v.Program)
+	}
+	// An action judges only the built-in whose action it is.
+	vs = check(t, "pass >= 99%", run)
+	require.Len(t, vs, 1)
+	assert.Equal(t, "pass", vs[0].Program)
+	assert.Equal(t, Pass, vs[0].Result)
+	// A scope that matches nothing is inconclusive, never a pass.
+	for _, expr := range []string{"mpps[offload] >= 1", "mpps[l4lb] >= 1", "redirect >= 99%"} {
+		vs = check(t, expr, run)
+		assert.Equal(t, []string{Inconclusive}, results1(vs), expr)
+		assert.Contains(t, vs[0].Got, "applies to no measured result")
+	}
+	// Control-plane-only results are no measurement.
+	vs = check(t, "mpps >= 0", runOf(1, r{prog: "drop", mode: "offload", cpOnly: true}))
+	assert.Equal(t, []string{Inconclusive}, results1(vs))
+}
+
+// Nothing measured decides nothing.
+func TestCheckNothingOffered(t *testing.T) {
+	silent := dropN
+	silent.offered, silent.loss, silent.mpps, silent.actions = 0, 0, 0, nil
+	for _, expr := range []string{"loss <= 0.1%", "mpps >= 0", "drop >= 0%", "mpps <= 1"} {
+		vs := check(t, expr, runOf(1, silent))
+		assert.Equal(t, []string{Inconclusive}, results1(vs), expr)
+	}
+	over := dropN
+	over.actions = map[string]uint64{"drop": 1001}
+	vs := check(t, "drop >= 99%", runOf(1, over))
+	assert.Equal(t, []string{Inconclusive}, results1(vs), "more counted than offered")
+	user := dropN
+	user.counted, user.expected = false, ""
+	vs = check(t, "drop >= 99%", runOf(1, user))
+	assert.Equal(t, []string{Inconclusive}, results1(vs), "no counters")
+	noLat := dropG
+	vs = check(t, "p99[generic] <= 1ms", runOf(1, noLat))
+	assert.Equal(t, []string{Inconclusive}, results1(vs))
+}
+
+func TestCheckWorkloads(t *testing.T) {
+	fs := r{prog: "flowstats", mode: "native", mpps: 1, offered: 10, counted: true, workload: &results.Workload{Flows: &results.FlowFigures{Count: 1024}}}
+	assert.Equal(t, []string{Pass}, results1(check(t, "flows == sent", runOf(1024, fs))))
+	assert.Equal(t, []string{Fail}, results1(check(t, "flows == sent", runOf(1023, fs))))
+	assert.Equal(t, []string{Pass}, results1(check(t, "flows >= 1000", runOf(1, fs))))
+	assert.Equal(t, []string{Fail}, results1(check(t, "flows > 1024", runOf(1, fs))))
+	lb := r{prog: "l4lb", mode: "native", mpps: 1, offered: 10, counted: true, workload: &results.Workload{LB: &results.LBFigures{Spread: 0.04, Verified: 0.9995}}}
+	assert.Equal(t, []string{Pass}, results1(check(t, "spread <= 4%", runOf(1, lb))))
+	assert.Equal(t, []string{Fail}, results1(check(t, "spread <= 3.9%", runOf(1, lb))))
+	assert.Equal(t, []string{Pass}, results1(check(t, "verified >= 99.95%", runOf(1, lb))))
+	assert.Equal(t, []string{Fail}, results1(check(t, "verified >= 99.96%", runOf(1, lb))))
+	rl := r{prog: "ratelimit", mode: "native", mpps: 1, offered: 10, counted: true, workload: &results.Workload{RateLimit: &results.RateLimitFigures{Share: 0.97}}}
+	assert.Equal(t, []string{Pass}, results1(check(t, "limit >= 97%", runOf(1, rl))))
+	assert.Equal(t, []string{Fail}, results1(check(t, "limit >= 97.1%", runOf(1, rl))))
+	assert.Equal(t, []string{Fail}, results1(check(t, "limit <= 96%", runOf(1, rl))))
+	// A workload's subject on a result without that workload.
+	for _, expr := range []string{"flows == sent", "spread <= 5%", "verified >= 99%", "limit >= 95%"} {
+		assert.Equal(t, []string{Inconclusive}, results1(check(t, expr, runOf(1, dropN))), expr)
+	}
+}
+
+func TestOutcome(t *testing.T) {
+	assert.Equal(t, Inconclusive, Outcome(nil))
+	assert.Equal(t, Pass, Outcome([]Verdict{{Result: Pass}, {Result: Pass}}))
+	assert.Equal(t, Inconclusive, Outcome([]Verdict{{Result: Pass}, {Result: Inconclusive}}))
+	assert.Equal(t, Fail, Outcome([]Verdict{{Result: Inconclusive}, {Result: Fail}, {Result: Pass}}))
+	assert.Equal(t, Fail, Outcome([]Verdict{{Result: Pass}, {}}), "no result is no pass")
+}
+
+func TestParseExpectationRejects(t *testing.T) {
+	for _, s := range []string{
+		"drop >= 99.9", "loss <= 1", "drop >= 101%", "mpps >= 1%", "mpps >= 2x generic", "native >= 2",
+		"native[native] >= 2x generic", "native >= 2x drop", "p99 <= 200", "mpps <= 2us", "flows == 10%",
+		"spread <= 5", "verified >= 99", "limit >= 95", "nonsense >= 1", "drop >= sent", "flows == sent%", "",
+	} {
+		_, err := ParseExpectation(s)
+		assert.Error(t, err, "%q", s)
+	}
+	e, err := ParseExpectation("native[drop] >= 2x generic")
+	require.NoError(t, err)
+	assert.Equal(t, Expectation{Text: "native[drop] >= 2x generic", Subject: "native", Program: "drop", Op: ">=", Value: 2, Against: "generic"}, e)
+	e, err = ParseExpectation("p99[native] <= 200us")
+	require.NoError(t, err)
+	assert.Equal(t, 200e3, e.Value)
+	assert.Equal(t, "native", e.Mode)
+	assert.Equal(t, "us", e.Unit)
+	e, err = ParseExpectation("flows == sent")
+	require.NoError(t, err)
+	assert.True(t, e.Sent)
+	e, err = ParseExpectation("LOSS <= 0.5%")
+	require.NoError(t, err)
+	assert.True(t, e.Percent)
+	assert.Equal(t, 0.5, e.Value)
+}
