@@ -160,8 +160,14 @@ func TestCheckNothingOffered(t *testing.T) {
 	}
 	over := dropN
 	over.actions = map[string]uint64{"drop": 1001}
-	vs := check(t, "drop >= 99%", runOf(1, over))
-	assert.Equal(t, []string{Inconclusive}, results1(vs), "more counted than offered")
+	vs := check(t, "drop >= 100%", runOf(1, over))
+	assert.Equal(t, []string{Pass}, results1(vs), "one foreign frame: all offered were dropped")
+	assert.Contains(t, vs[0].Got, "100.000% of offered (1 frames more than offered")
+	vs = check(t, "drop <= 99.9%", runOf(1, over))
+	assert.Equal(t, []string{Fail}, results1(vs), "never above 100%")
+	over.actions = map[string]uint64{"drop": 1011}
+	vs = check(t, "drop >= 99%", runOf(1, over))
+	assert.Equal(t, []string{Inconclusive}, results1(vs), "more counted than offered beyond the agreement")
 	user := dropN
 	user.counted, user.expected = false, ""
 	vs = check(t, "drop >= 99%", runOf(1, user))

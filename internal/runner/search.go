@@ -9,22 +9,13 @@ import (
 	"github.com/xdplab/xdplab/results"
 )
 
-// Search configures the throughput search in the RFC 2544 sense: the
-// highest offered rate with no loss (NDR) and with loss at most PDRLoss
-// (PDR), found by short trials and confirmed by one of full length (see
-// internal/search, which decides; this file runs the trials).
-type Search struct {
-	PDRLoss   float64       // the partial drop rate's loss ratio (0.005)
-	Short     time.Duration // the search's trials (1s)
-	Precision float64       // stop when the bounds are this close, relative (0.01)
-	MaxTrials int           // per goal, confirmations included (16)
-}
+// Search configures the throughput search (see internal/search, which
+// decides; this file runs the trials). Its Confirm is the run's trial
+// length, whatever it holds.
+type Search = search.Options
 
 // DefaultSearch is what --search uses.
-func DefaultSearch() Search {
-	d := search.Defaults()
-	return Search{PDRLoss: d.PDRLoss, Short: d.Short, Precision: d.Precision, MaxTrials: d.MaxTrials}
-}
+func DefaultSearch() Search { return search.Defaults() }
 
 // lossAt runs one paced trial of length d at rate. A trial that offered
 // nothing, or whose frames the DUT never saw, is an error: it measured
@@ -64,8 +55,8 @@ func (r *runner) lossAt(ctx context.Context, s *setup, rate uint64, d time.Durat
 // search finds NDR and PDR for a prepared setup. max is the highest rate
 // the generator offered unpaced in the trials.
 func (r *runner) search(ctx context.Context, s *setup, max float64) (ndr, pdr *results.Throughput, err error) {
-	sc := *r.cfg.Search
-	o := search.Options{PDRLoss: sc.PDRLoss, Short: sc.Short, Confirm: r.cfg.Duration, Precision: sc.Precision, MaxTrials: sc.MaxTrials}
+	o := *r.cfg.Search
+	o.Confirm = r.cfg.Duration
 	return search.NDRPDR(max, o, func(rate uint64, d time.Duration, label string) (search.Outcome, error) {
 		return r.lossAt(ctx, s, rate, d, fmt.Sprintf("%s %s %s", s.mode, s.name, label))
 	})
