@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 )
 
 // Marshal encodes a run as indented JSON.
@@ -113,7 +114,51 @@ func Read(rd io.Reader) (*Run, error) {
 		r.Metrics = StandardMetrics(gen)
 		r.Notes = append(r.Notes, "read from schema version 1: the metric sources are xdplab's standard ones")
 	}
+	if r.SchemaVersion < 4 {
+		upgradeNet(&r)
+	}
 	return &r, nil
+}
+
+// upgradeNet reads a version 1 to 3 file's net figures as version 4 has
+// them: a DUT share within the calibration's noise (the range of its
+// trials, at least 5% of their median) or below zero, and a prog ns/pkt
+// that was clamped to 0, are no figures but bounds.
+func upgradeNet(r *Run) {
+	noise := 0.0
+	if c := r.Calibration; c != nil {
+		var ns []float64
+		for _, t := range c.Trials {
+			ns = append(ns, t.Figures.CPUNsPerPkt)
+		}
+		if len(ns) > 0 {
+			lo, hi := slices.Min(ns), slices.Max(ns)
+			noise = max(hi-lo, 0.05*c.GeneratorNsPerPkt.Value)
+			c.Noise = &Figure{Value: noise, Unit: "ns/packet", Source: "range of the calibration trials' CPU ns/pkt, at least 5% of their median (computed when this older file was read)"}
+		}
+	}
+	for i := range r.Results {
+		res := &r.Results[i]
+		changed := false
+		for j := range res.Trials {
+			f := &res.Trials[j].Figures
+			if f.DUTNsPerPkt != nil && *f.DUTNsPerPkt <= noise {
+				b := noise
+				f.DUTNsPerPkt, f.DUTNsPerPktBelow, changed = nil, &b, true
+			}
+		}
+		if changed {
+			s := res.Summary
+			src := map[string]string{"offered": s.OfferedPPS.Source, "throughput": s.ThroughputPPS.Source, "loss": s.Loss.Source, "cpu": s.CPUNsPerPkt.Source}
+			if s.DUTNsPerPkt != nil {
+				src["dut"] = s.DUTNsPerPkt.Source
+			}
+			res.Summarize(src)
+		}
+		if p := res.ProgNsPerPkt; p != nil && p.Value <= 0 && p.Flag == "" {
+			p.Flag = FlagProgWithinNoise
+		}
+	}
 }
 
 // ReadFile reads a results file.

@@ -66,7 +66,7 @@ func TestReadRejects(t *testing.T) {
 	_, err := Read(strings.NewReader(`{"schema":"other","schema_version":1}`))
 	assert.ErrorContains(t, err, `schema "other"`)
 	_, err = Read(strings.NewReader(`{"schema":"xdplab.results","schema_version":99}`))
-	assert.ErrorContains(t, err, "version 99 is newer than this xdplab reads (versions 1 to 3): upgrade xdplab")
+	assert.ErrorContains(t, err, "version 99 is newer than this xdplab reads (versions 1 to 4): upgrade xdplab")
 	_, err = Read(strings.NewReader(`{"schema":"xdplab.results","schema_version":0}`))
 	assert.ErrorContains(t, err, "not one xdplab ever wrote")
 	_, err = Read(strings.NewReader(`not json`))
@@ -95,4 +95,26 @@ func TestWriteTableControlPlaneOnly(t *testing.T) {
 	require.NoError(t, WriteTable(&b, r))
 	assert.Regexp(t, `drop\s+offload\s+control plane only`, b.String())
 	assert.Contains(t, b.String(), "drop offload: control plane only, no throughput: loaded and verified bound to eth1 (driver netdevsim)")
+}
+
+// An older file's DUT share within the calibration's noise, or below zero,
+// is read as a bound, never as a figure.
+func TestReadUpgradesNetFigures(t *testing.T) {
+	r, err := ReadFile("testdata/run-a-k6.18.json")
+	require.NoError(t, err)
+	below := 0
+	for _, res := range r.Results {
+		for _, tr := range res.Trials {
+			if d := tr.Figures.DUTNsPerPkt; d != nil {
+				assert.Greater(t, *d, r.Calibration.Noise.Value)
+			}
+			if tr.Figures.DUTNsPerPktBelow != nil {
+				below++
+			}
+		}
+		if s := res.Summary.DUTNsPerPkt; s != nil {
+			assert.Greater(t, s.Min, 0.0, "%s %s", res.Program.Name, res.Mode)
+		}
+	}
+	assert.Positive(t, below, "the fixture holds negative shares")
 }

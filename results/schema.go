@@ -15,10 +15,14 @@ import (
 // and Topology.Borrowed; version 1 files are read with the standard
 // metrics filled in. Version 3 added the stream (protocol, VLAN, IMIX,
 // malformed share), latency, rate targets and replay timing; a version 2
-// file is a valid version 3 file without them.
+// file is a valid version 3 file without them. Version 4 added the
+// search's steps and net figures within noise (Figure.Flag and Bound,
+// Figures.DUTNsPerPktBelow, Summary.DUTWithinNoise, Calibration.Noise)
+// with the flags seen-exceeds-offered and dut-within-noise; a version 3
+// file is a valid version 4 file.
 const (
 	SchemaName    = "xdplab.results"
-	SchemaVersion = 3
+	SchemaVersion = 4
 )
 
 // Run is one `xdplab run`: its environment, configuration and results.
@@ -141,6 +145,8 @@ type Calibration struct {
 	// GeneratorNsPerPkt is the median CPU time per offered frame with the
 	// minimal sink: the share of every trial's CPU cost that is not the DUT's.
 	GeneratorNsPerPkt Figure `json:"generator_ns_per_pkt"`
+	// Noise is the calibration's spread (schema 4).
+	Noise *Figure `json:"noise,omitempty"`
 }
 
 // Figure is one number with its unit and its source. A net figure (one
@@ -162,6 +168,9 @@ func (f *Figure) String(format string) string {
 		return "-"
 	}
 	if f.Flag == FlagProgWithinNoise {
+		if f.Bound == 0 {
+			return "within noise" // read from an older file, which kept no bound
+		}
 		return "< " + fmt.Sprintf(format, f.Bound) + " (within noise)"
 	}
 	return fmt.Sprintf(format, f.Value)
@@ -420,6 +429,11 @@ type Summary struct {
 	Loss          Stat  `json:"loss"`
 	CPUNsPerPkt   Stat  `json:"cpu_ns_per_pkt"`
 	DUTNsPerPkt   *Stat `json:"dut_ns_per_pkt,omitempty"`
+	// DUTWithinNoise counts the trials whose DUT share was within the
+	// calibration's noise, below DUTNoiseBound (they are not in
+	// DUTNsPerPkt).
+	DUTWithinNoise int     `json:"dut_within_noise,omitempty"`
+	DUTNoiseBound  float64 `json:"dut_noise_bound,omitempty"`
 	// LatencyP50Ns and LatencyP99Ns summarise the trials' percentiles.
 	LatencyP50Ns *Stat `json:"latency_p50_ns,omitempty"`
 	LatencyP99Ns *Stat `json:"latency_p99_ns,omitempty"`
@@ -500,6 +514,10 @@ type Figures struct {
 	CPUNsPerPkt  float64  `json:"cpu_ns_per_pkt"`
 	CPUPercent   float64  `json:"cpu_percent"` // of the generator's CPUs
 	DUTNsPerPkt  *float64 `json:"dut_ns_per_pkt,omitempty"`
+	// DUTNsPerPktBelow is set instead where the DUT's share is within
+	// the calibration's noise (flag dut-within-noise): it is below this
+	// bound, and no figure.
+	DUTNsPerPktBelow *float64 `json:"dut_ns_per_pkt_below,omitempty"`
 }
 
 // Sample is one second of a trial.

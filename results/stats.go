@@ -1,6 +1,7 @@
 package results
 
 import (
+	"fmt"
 	"sort"
 )
 
@@ -43,6 +44,10 @@ func (r *Result) Summarize(sources map[string]string) {
 		if t.Figures.DUTNsPerPkt != nil {
 			dut = append(dut, *t.Figures.DUTNsPerPkt)
 		}
+		if b := t.Figures.DUTNsPerPktBelow; b != nil {
+			r.Summary.DUTWithinNoise++
+			r.Summary.DUTNoiseBound = max(r.Summary.DUTNoiseBound, *b)
+		}
 		if len(t.Flags) > 0 {
 			r.Summary.Flagged++
 		}
@@ -62,4 +67,19 @@ func (r *Result) Summarize(sources map[string]string) {
 		a, b := Summarize(p50, "ns", sources["latency"]), Summarize(p99, "ns", sources["latency"])
 		r.Summary.LatencyP50Ns, r.Summary.LatencyP99Ns = &a, &b
 	}
+}
+
+// DUTString writes the DUT's share over trials: "median [min-max]" of the
+// resolved trials, "< bound (noise)" where every trial was within the
+// calibration's noise, and both, with the count, where some were.
+func (s *Summary) DUTString(trials int) string {
+	switch {
+	case s.DUTWithinNoise == 0 && s.DUTNsPerPkt == nil:
+		return "-"
+	case s.DUTWithinNoise == 0:
+		return span(*s.DUTNsPerPkt, 1, "%.1f")
+	case s.DUTNsPerPkt == nil:
+		return fmt.Sprintf("< %.1f (noise)", s.DUTNoiseBound)
+	}
+	return fmt.Sprintf("%s, %d/%d < %.1f (noise)", span(*s.DUTNsPerPkt, 1, "%.1f"), s.DUTWithinNoise, trials, s.DUTNoiseBound)
 }

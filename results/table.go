@@ -42,13 +42,7 @@ func WriteTable(w io.Writer, r *Run) error {
 	fmt.Fprintln(tw, "program\tmode\tMpps\tGbit/s L2\tloss %\tCPU ns/pkt\tDUT ns/pkt\tprog ns/pkt\tflags\t")
 	for _, res := range r.Results {
 		s := res.Summary
-		dut, prog := "-", "-"
-		if s.DUTNsPerPkt != nil {
-			dut = span(*s.DUTNsPerPkt, 1, "%.1f")
-		}
-		if res.ProgNsPerPkt != nil {
-			prog = fmt.Sprintf("%.1f", res.ProgNsPerPkt.Value)
-		}
+		dut, prog := s.DUTString(len(res.Trials)), res.ProgNsPerPkt.String("%.1f")
 		flags := "-"
 		if s.Flagged > 0 {
 			flags = fmt.Sprintf("%d/%d", s.Flagged, len(res.Trials))
@@ -71,9 +65,14 @@ func WriteTable(w io.Writer, r *Run) error {
 	fmt.Fprintln(w, "\nmedian [min-max] over trials. Mpps: frames the DUT program counted; loss: 1 - counted/offered;")
 	fmt.Fprintln(w, "CPU ns/pkt: /proc/stat busy time of the generator CPUs per offered frame (generator + veth + DUT);")
 	if r.Calibration != nil {
-		fmt.Fprintf(w, "DUT ns/pkt: CPU ns/pkt minus the generator's %.1f ns/pkt (calibrated against a minimal sink);\n", r.Calibration.GeneratorNsPerPkt.Value)
+		noise := ""
+		if n := r.Calibration.Noise; n != nil {
+			noise = fmt.Sprintf("; a share within the calibration's noise (%.1f) shows as < %.1f, flagged %s", n.Value, n.Value, FlagDUTWithinNoise)
+		}
+		fmt.Fprintf(w, "DUT ns/pkt: CPU ns/pkt minus the generator's %.1f ns/pkt (calibrated against a minimal sink)%s;\n", r.Calibration.GeneratorNsPerPkt.Value, noise)
 	}
-	fmt.Fprintln(w, "prog ns/pkt: BPF run-time stats in a separate pass, net of what the stats cost per run (an empty program, same pass).")
+	fmt.Fprintln(w, "prog ns/pkt: BPF run-time stats in a separate pass, net of what the stats cost per run (an empty program, same pass);")
+	fmt.Fprintf(w, "  a net figure within the noise of that cost shows as < bound (within noise), flagged %s.\n", FlagProgWithinNoise)
 	for _, res := range r.Results {
 		if !res.Program.Counted {
 			fmt.Fprintf(w, "* %s has no xdplab counters: its Mpps is the DUT veth's rx_queue_*_xdp_packets (or netlink rx_packets where that stays 0).\n", res.Program.Name)

@@ -79,7 +79,13 @@ func Rows(krs []*KernelRun) []Row {
 							off += t.Raw.Generator.Packets
 							drop += t.Raw.Program["drop"].Packets
 						}
-						if off > 0 {
+						switch {
+						case off == 0:
+						case drop > off:
+							// Never a share above 100%: the surplus is not
+							// the generator's (the trials are flagged).
+							r.Drop = fmt.Sprintf("100%% (+%d not offered: %s)", drop-off, results.FlagSeenExceedsOffered)
+						default:
 							r.Drop = fmt.Sprintf("%.2f%%", 100*float64(drop)/float64(off))
 						}
 					}

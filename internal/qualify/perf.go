@@ -102,8 +102,8 @@ func (r *run) performance(ctx context.Context) (pdr float64, err error) {
 				v = results.VerdictFail
 			}
 			detail := fmt.Sprintf("%.3f Mpps, loss %.3f%%, CPU %.1f ns/pkt (medians of %d trials)", s.ThroughputPPS.Median/1e6, 100*s.Loss.Median, s.CPUNsPerPkt.Median, s.ThroughputPPS.N)
-			if s.DUTNsPerPkt != nil {
-				detail += fmt.Sprintf(", DUT %.1f ns/pkt", s.DUTNsPerPkt.Median)
+			if d := s.DUTString(len(res.Trials)); d != "-" {
+				detail += ", DUT " + d + " ns/pkt"
 			}
 			if len(flags) > 0 {
 				detail += "; flagged: " + strings.Join(flags, ", ")

@@ -16,6 +16,7 @@ import (
 	"github.com/xdplab/xdplab/internal/procstat"
 	"github.com/xdplab/xdplab/offload"
 	"github.com/xdplab/xdplab/results"
+	"github.com/xdplab/xdplab/results/flags"
 	"github.com/xdplab/xdplab/scenarios/traffic"
 	"github.com/xdplab/xdplab/topology"
 )
@@ -522,9 +523,7 @@ func (r *runner) figures(s *setup, index int, start, end, final snapshot, sample
 	}
 	f.L2BitsPerSec = f.ThroughputPPS * size * 8
 	f.L1BitsPerSec = f.ThroughputPPS * (size + 20) * 8
-	if gen.Packets > 0 {
-		f.Loss = math.Max(0, 1-ratio(seen, gen.Packets))
-	}
+	f.Loss = flags.Loss(seen, gen.Packets)
 	if s.prog.Counted && seen > 0 {
 		f.Actions = map[string]float64{}
 		for a, c := range final.prog.Sub(start.prog) {
@@ -551,8 +550,14 @@ func (r *runner) figures(s *setup, index int, start, end, final snapshot, sample
 	// A paced generator spins between frames: its CPU time says nothing
 	// about the DUT, so a paced trial has no DUT share.
 	if r.calNs != nil && offeredWin > 0 && r.cfg.RatePPS == 0 {
-		v := f.CPUNsPerPkt - *r.calNs
-		f.DUTNsPerPkt = &v
+		// A share within the calibration's own noise is no figure: it
+		// is shown as below that bound and flagged.
+		if v, ok := flags.Net(f.CPUNsPerPkt, *r.calNs, r.calNoise); ok {
+			f.DUTNsPerPkt = &v
+		} else {
+			b := r.calNoise
+			f.DUTNsPerPktBelow = &b
+		}
 	}
 	t.Figures = f
 
@@ -569,54 +574,23 @@ func (r *runner) figures(s *setup, index int, start, end, final snapshot, sample
 			flag(results.FlagLatencyUnstamped, "no stamped frame reached the latency sink")
 		}
 	}
-	if gen.Packets == 0 {
-		flag(results.FlagGeneratorShort, "the generator sent nothing: this trial measured nothing")
+	g, d := ifd["gen"], ifd["dut"]
+	in := flags.Trial{Generated: gen.Packets, Tries: tries, Seen: seen, Malformed: raw.Malformed, OfferedPPS: f.OfferedPPS, RatePPS: r.cfg.RatePPS,
+		LiveFrames: r.kind == traffic.LiveFrames, GenTx: g.TxPackets, Counted: s.prog.Counted,
+		CPUNsPerPkt: f.CPUNsPerPkt, DUTNsPerPkt: f.DUTNsPerPkt, DUTNoiseBound: f.DUTNsPerPktBelow}
+	in.GenXmit, in.GenXmitKnown = g.SumQueues("tx", "xdp_xmit")
+	in.GenXmitError, _ = g.SumQueues("tx", "xdp_xmit_errors")
+	in.DUTRx, in.DUTRxCounter = dutRx(d)
+	if s.prog.Expected != nil {
+		in.Expected = s.prog.Expected.String()
+		in.ExpectedGot = raw.Program[in.Expected].Packets
 	}
-	if gen.Packets > 0 && seen == 0 {
-		flag(results.FlagDUTSawNothing, "the DUT counted 0 of %d offered frames", gen.Packets)
+	if raw.Sink != nil {
+		in.Sink, in.SinkGot = true, raw.Sink.Packets
+		in.SentOn = raw.Program["tx"].Packets + raw.Program["redirect"].Packets
+		in.TxErrors, _ = d.SumQueues("rx", "xdp_tx_errors")
 	}
-	if r.cfg.RatePPS > 0 && f.OfferedPPS < 0.98*float64(r.cfg.RatePPS) {
-		flag(results.FlagRateShort, "offered %.0f frames/s, %.1f%% short of the %d asked for: the generator cannot reach that rate here",
-			f.OfferedPPS, 100*(1-f.OfferedPPS/float64(r.cfg.RatePPS)), r.cfg.RatePPS)
-	}
-	if tries > 0 && disagree(gen.Packets, tries) {
-		flag(results.FlagGeneratorShort, "the generator sent %d of the %d frames it tried (%.2f%%)", gen.Packets, tries, 100*ratio(gen.Packets, tries))
-	}
-	g := ifd["gen"]
-	if r.kind == traffic.LiveFrames {
-		xmit, ok1 := g.SumQueues("tx", "xdp_xmit")
-		xerr, _ := g.SumQueues("tx", "xdp_xmit_errors")
-		if ok1 && disagree(gen.Packets, xmit+xerr) {
-			flag(results.FlagCountersDisagree, "generator counted %d frames, the generator veth's ndo_xdp_xmit %d (+%d errors)", gen.Packets, xmit, xerr)
-		}
-		if gen.Packets > 0 && ratio(xerr, gen.Packets) > 0.001 {
-			flag(results.FlagRingOverflow, "%d frames (%.2f%%) found the DUT's rx ring full (tx_queue_*_xdp_xmit_errors): counted as loss", xerr, 100*ratio(xerr, gen.Packets))
-		}
-	} else if disagree(gen.Packets, g.TxPackets) {
-		flag(results.FlagCountersDisagree, "generator counted %d frames, the generator veth's tx_packets %d", gen.Packets, g.TxPackets)
-	}
-	if s.prog.Counted {
-		if rx, src := dutRx(ifd["dut"]); disagree(seen, rx) {
-			flag(results.FlagCountersDisagree, "the DUT program counted %d frames, the DUT veth's %s %d", seen, src, rx)
-		}
-		if s.prog.Expected != nil && seen > 0 {
-			exp := raw.Program[s.prog.Expected.String()].Packets
-			// Frames malformed on purpose may rightly get another action.
-			if ratio(exp, seen) < 1-Agreement-ratio(raw.Malformed, gen.Packets) {
-				flag(results.FlagUnexpectedAction, "only %.2f%% of the frames the program saw got %s", 100*ratio(exp, seen), s.prog.Expected)
-			}
-		}
-		if raw.Sink != nil {
-			out := raw.Program["tx"].Packets + raw.Program["redirect"].Packets
-			errs, _ := ifd["dut"].SumQueues("rx", "xdp_tx_errors")
-			if disagree(out, raw.Sink.Packets+errs) {
-				flag(results.FlagCountersDisagree, "the DUT program sent on %d frames, the sink counted %d (+%d tx errors)", out, raw.Sink.Packets, errs)
-			}
-		}
-	}
-	if f.DUTNsPerPkt != nil && f.CPUNsPerPkt > 0 && *f.DUTNsPerPkt < 0.1*f.CPUNsPerPkt {
-		flag(results.FlagGeneratorBound, "the DUT's share is %.1f of %.1f ns/pkt: the generator, not the DUT, set this rate", *f.DUTNsPerPkt, f.CPUNsPerPkt)
-	}
+	t.Flags = append(t.Flags, flags.For(in)...)
 	return t
 }
 
@@ -687,17 +661,14 @@ func (r *runner) progStats(ctx context.Context, s *setup) (*results.Figure, *res
 		return nil, nil, err
 	}
 	gross := float64(after.Runtime-before.Runtime) / float64(runs)
-	return &results.Figure{
-			Value: max(gross-overhead, 0),
-			Unit:  "ns/packet",
-			Source: fmt.Sprintf("BPF run-time stats (bpf_prog_info run_time_ns / run_cnt) in a separate pass: %.1f ns gross, "+
-				"less %.1f ns the stats themselves cost per run", gross, overhead),
-		}, &results.Figure{
-			Value: overhead,
-			Unit:  "ns/run",
-			Source: fmt.Sprintf("BPF run-time stats of an empty XDP program (return XDP_DROP) through BPF_PROG_TEST_RUN: "+
-				"median of 5 x 200000 runs (%.1f-%.1f); a net figure within that spread is below what this pass resolves", lo, hi),
-		}, nil
+	noise := flags.Noise([]float64{lo, hi}, 0.05*overhead)
+	prog := flags.ProgFigure(gross, overhead, noise)
+	return &prog, &results.Figure{
+		Value: overhead,
+		Unit:  "ns/run",
+		Source: fmt.Sprintf("BPF run-time stats of an empty XDP program (return XDP_DROP) through BPF_PROG_TEST_RUN: "+
+			"median of 5 x 200000 runs (%.1f-%.1f); a net figure within that spread is below what this pass resolves", lo, hi),
+	}, nil
 }
 
 // measure runs the trials of one program in one mode.
@@ -851,6 +822,11 @@ func (r *runner) calibrate(ctx context.Context) error {
 	med := results.Summarize(ns, "", "").Median
 	cal.GeneratorNsPerPkt = results.Figure{Value: med, Unit: "ns/packet",
 		Source: fmt.Sprintf("median CPU ns per offered frame, generator into a minimal %s sink (count and drop)", mode)}
+	// A DUT share within the calibration's own spread (at least 5% of
+	// it: three trials understate their spread) is not resolved.
+	r.calNoise = flags.Noise(ns, 0.05*med)
+	cal.Noise = &results.Figure{Value: r.calNoise, Unit: "ns/packet",
+		Source: "range of the calibration trials' CPU ns/pkt, at least 5% of their median: a DUT share below it is flagged dut-within-noise"}
 	r.calNs = &med
 	r.run.Calibration = cal
 	return nil

@@ -39,8 +39,11 @@ type runner struct {
 	pair    *topology.Pair
 	support *offload.Support
 	calNs   *float64
-	run     *results.Run
-	capture *traffic.Capture // --pcap
+	// calNoise is the calibration's spread: a DUT share below it is
+	// not resolved.
+	calNoise float64
+	run      *results.Run
+	capture  *traffic.Capture // --pcap
 }
 
 // Run measures what cfg asks for. On error (cancellation included) nothing

@@ -129,8 +129,8 @@ var Metrics = []Metric{
 		get: perTrial(func(t *results.Trial) float64 { return t.Figures.CPUNsPerPkt })},
 	{Name: "prog-ns/pkt", JSON: "prog_ns_per_pkt", Unit: "ns/packet", Better: results.BetterLower, Scale: 1, PerResult: true,
 		get: func(r *results.Result) []float64 {
-			if r.ProgNsPerPkt == nil {
-				return nil
+			if r.ProgNsPerPkt == nil || r.ProgNsPerPkt.Flag != "" {
+				return nil // none, or within the stats overhead's noise: no figure
 			}
 			return []float64{r.ProgNsPerPkt.Value}
 		}},
@@ -423,6 +423,7 @@ func Compare(in []Input, o Options) (*Comparison, error) {
 		}
 	}
 	kernels := map[string][]string{} // column -> kernels (--by run)
+	noisy := 0                       // prog ns/pkt figures within noise
 	var rows []Key
 	for _, inp := range in {
 		// By run or kernel, every file is a column, measured or not: a
@@ -449,6 +450,9 @@ func Compare(in []Input, o Options) (*Comparison, error) {
 				if res.ControlPlaneOnly {
 					continue
 				}
+				if f := res.ProgNsPerPkt; f != nil && f.Flag != "" {
+					noisy++
+				}
 				k := keyOf(r, res)
 				k.Kernel, k.Run = r.Host.Kernel, inp.Label
 				col := k.dim(o.By)
@@ -474,6 +478,10 @@ func Compare(in []Input, o Options) (*Comparison, error) {
 					c.Columns[0], base, col, k))
 			}
 		}
+	}
+	if noisy > 0 {
+		c.Notes = append(c.Notes, fmt.Sprintf("prog-ns/pkt of %d result(s) is within the noise of the stats overhead subtracted from it (flag %s): left out, not counted as 0",
+			noisy, results.FlagProgWithinNoise))
 	}
 	sort.SliceStable(rows, func(i, j int) bool { return rows[i].Name() < rows[j].Name() })
 	th := benchmath.DefaultThresholds

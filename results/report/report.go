@@ -265,12 +265,7 @@ func Write(w io.Writer, in *Inputs, title string) ([]string, error) {
 				}
 				row.Search = found(res.NDR) + " / " + found(res.PDR)
 			}
-			if s.DUTNsPerPkt != nil {
-				row.DUT = span(*s.DUTNsPerPkt, 1, "%.1f")
-			}
-			if res.ProgNsPerPkt != nil {
-				row.Prog = fmt.Sprintf("%.1f", res.ProgNsPerPkt.Value)
-			}
+			row.DUT, row.Prog = s.DUTString(len(res.Trials)), res.ProgNsPerPkt.String("%.1f")
 			if s.Flagged > 0 {
 				row.Flags = fmt.Sprintf("%d/%d", s.Flagged, len(res.Trials))
 			}

@@ -1,0 +1,127 @@
+package flags
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+
+	"github.com/xdplab/xdplab/results"
+)
+
+// clean is a trial no rule flags: every count agrees.
+func clean() Trial {
+	return Trial{Generated: 1000, Tries: 1000, Seen: 1000, OfferedPPS: 1000, LiveFrames: true,
+		GenXmit: 1000, GenXmitKnown: true, GenTx: 1000, Counted: true, DUTRx: 1000, DUTRxCounter: "rx_queue_*_xdp_packets",
+		Expected: "drop", ExpectedGot: 1000, CPUNsPerPkt: 100, DUTNsPerPkt: ptr(50.0)}
+}
+
+func ptr(v float64) *float64 { return &v }
+
+func codes(fs []results.Flag) []string {
+	var out []string
+	for _, f := range fs {
+		out = append(out, f.Code)
+	}
+	return out
+}
+
+func TestFlags(t *testing.T) {
+	assert.Empty(t, For(clean()))
+	for _, c := range []struct {
+		name string
+		mod  func(*Trial)
+		want []string
+	}{
+		{"nothing sent", func(t *Trial) { t.Generated, t.Tries, t.Seen, t.GenXmit, t.DUTRx, t.ExpectedGot = 0, 0, 0, 0, 0, 0 }, []string{results.FlagGeneratorShort}},
+		{"the DUT saw nothing", func(t *Trial) { t.Seen, t.DUTRx, t.ExpectedGot = 0, 0, 0 }, []string{results.FlagDUTSawNothing}},
+		{"one more seen than sent", func(t *Trial) { t.Seen, t.DUTRx, t.ExpectedGot = 1001, 1001, 1001 }, []string{results.FlagSeenExceedsOffered}},
+		{"rate 2% short", func(t *Trial) { t.RatePPS = 1021 }, []string{results.FlagRateShort}},
+		{"rate within 2%", func(t *Trial) { t.RatePPS = 1020 }, nil},
+		{"sent 1% fewer than tried", func(t *Trial) { t.Tries = 1011 }, []string{results.FlagGeneratorShort}},
+		{"sent within 1% of tried", func(t *Trial) { t.Tries = 1010 }, nil},
+		{"tries unknown", func(t *Trial) { t.Tries = 0 }, nil},
+		{"xmit disagrees", func(t *Trial) { t.GenXmit = 980 }, []string{results.FlagCountersDisagree}},
+		{"xmit plus errors agree", func(t *Trial) { t.GenXmit, t.GenXmitError = 999, 1 }, nil},
+		{"xmit unknown", func(t *Trial) { t.GenXmit, t.GenXmitKnown = 0, false }, nil},
+		{"ring overflow", func(t *Trial) { t.GenXmit, t.GenXmitError = 998, 2 }, []string{results.FlagRingOverflow}},
+		{"ring at 0.1%", func(t *Trial) { t.GenXmit, t.GenXmitError = 999, 1 }, nil},
+		{"AF_PACKET tx disagrees", func(t *Trial) { t.LiveFrames, t.GenTx = false, 900 }, []string{results.FlagCountersDisagree}},
+		{"AF_PACKET agrees", func(t *Trial) { t.LiveFrames, t.GenXmit = false, 0 }, nil},
+		{"DUT veth disagrees", func(t *Trial) { t.DUTRx = 1020 }, []string{results.FlagCountersDisagree}},
+		{"a user's program is not held against its veth", func(t *Trial) { t.Counted, t.DUTRx = false, 1020 }, nil},
+		{"unexpected action", func(t *Trial) { t.ExpectedGot = 980 }, []string{results.FlagUnexpectedAction}},
+		{"malformed frames may get another action", func(t *Trial) { t.ExpectedGot, t.Malformed = 980, 15 }, nil},
+		{"a workload has no expected action", func(t *Trial) { t.Expected, t.ExpectedGot = "", 0 }, nil},
+		{"sink short", func(t *Trial) { t.Sink, t.SentOn, t.SinkGot = true, 1000, 900 }, []string{results.FlagCountersDisagree}},
+		{"sink plus tx errors agree", func(t *Trial) { t.Sink, t.SentOn, t.SinkGot, t.TxErrors = true, 1000, 900, 100 }, nil},
+		{"generator-bound", func(t *Trial) { t.DUTNsPerPkt = ptr(9.9) }, []string{results.FlagGeneratorBound}},
+		{"DUT share at 10%", func(t *Trial) { t.DUTNsPerPkt = ptr(10) }, nil},
+		{"DUT within noise", func(t *Trial) { t.DUTNsPerPkt, t.DUTNoiseBound = nil, ptr(20) }, []string{results.FlagDUTWithinNoise}},
+		{"DUT within small noise", func(t *Trial) { t.DUTNsPerPkt, t.DUTNoiseBound = nil, ptr(5) }, []string{results.FlagDUTWithinNoise, results.FlagGeneratorBound}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			tr := clean()
+			c.mod(&tr)
+			assert.Equal(t, c.want, codes(For(tr)))
+		})
+	}
+}
+
+func TestLoss(t *testing.T) {
+	assert.Equal(t, 0.0, Loss(0, 0))
+	assert.Equal(t, 0.0, Loss(1001, 1000), "a surplus is no negative loss")
+	assert.Equal(t, 0.0, Loss(1000, 1000))
+	assert.InDelta(t, 0.25, Loss(750, 1000), 1e-12)
+	assert.Equal(t, 1.0, Loss(0, 1000))
+}
+
+func TestNet(t *testing.T) {
+	v, ok := Net(10, 4, 3)
+	assert.True(t, ok)
+	assert.Equal(t, 6.0, v)
+	_, ok = Net(10, 7, 3)
+	assert.False(t, ok, "3 is within a noise of 3")
+	v, ok = Net(10, 12, 3)
+	assert.False(t, ok, "never negative")
+	assert.Zero(t, v)
+	v, ok = Net(10.5, 7, 3)
+	assert.True(t, ok)
+	assert.Equal(t, 3.5, v)
+}
+
+func TestNoise(t *testing.T) {
+	assert.Equal(t, 4.0, Noise([]float64{10, 14, 12}, 1))
+	assert.Equal(t, 5.0, Noise([]float64{10, 14, 12}, 5))
+	assert.Equal(t, 2.0, Noise(nil, 2))
+	assert.Equal(t, 0.0, Noise(nil, -1))
+	assert.Equal(t, 4.0, Noise([]float64{14, 10}, 0))
+}
+
+func TestProgFigure(t *testing.T) {
+	f := ProgFigure(50, 40, 3)
+	assert.Equal(t, 10.0, f.Value)
+	assert.Empty(t, f.Flag)
+	assert.Equal(t, "10.0", f.String("%.1f"))
+	f = ProgFigure(41, 40, 3)
+	assert.Equal(t, results.FlagProgWithinNoise, f.Flag)
+	assert.Equal(t, 3.0, f.Bound)
+	assert.Zero(t, f.Value)
+	assert.Equal(t, "< 3.0 (within noise)", f.String("%.1f"))
+	assert.Contains(t, f.Source, "below 3.0 ns")
+	f = ProgFigure(30, 40, 3)
+	assert.Equal(t, results.FlagProgWithinNoise, f.Flag, "a negative net figure")
+	var none *results.Figure
+	assert.Equal(t, "-", none.String("%.1f"))
+}
+
+func TestDUTString(t *testing.T) {
+	s := results.Summary{}
+	assert.Equal(t, "-", s.DUTString(3))
+	st := results.Stat{Min: 10, Median: 12, Max: 15, N: 3}
+	s.DUTNsPerPkt = &st
+	assert.Equal(t, "12.0 [10.0-15.0]", s.DUTString(3))
+	s.DUTWithinNoise, s.DUTNoiseBound = 1, 8
+	assert.Equal(t, "12.0 [10.0-15.0], 1/4 < 8.0 (noise)", s.DUTString(4))
+	s.DUTNsPerPkt = nil
+	assert.Equal(t, "< 8.0 (noise)", s.DUTString(1))
+}
