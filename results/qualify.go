@@ -25,6 +25,7 @@ const (
 	VerdictAdvertisedFails    = "advertised-fails"     // a finding, and a failure
 	VerdictNotApplicable      = "not-applicable"       // the check cannot apply here (said why)
 	VerdictNotRun             = "not-run"              // the suite has no way to run it here (said why)
+	VerdictInconclusive       = "inconclusive"         // it ran and could not decide (said why)
 )
 
 // Qualification is what `xdplab qualify` writes: the suite's verdicts on
@@ -72,23 +73,50 @@ type QualifyCheck struct {
 	Detail  string `json:"detail"`
 }
 
-// Finish sets the overall verdict and the counts.
+// Finish sets the overall verdict and the counts: fail when a check
+// failed (fail, advertised-fails); else inconclusive when a check that
+// should have run did not (not-run) or could not decide (inconclusive),
+// or when no check passed at all; else pass.
 func (q *Qualification) Finish() {
 	q.Counts = map[string]int{}
-	q.Verdict = VerdictPass
+	passed := false
 	for _, c := range q.Checks {
 		q.Counts[c.Verdict]++
-		if c.Verdict == VerdictFail || c.Verdict == VerdictAdvertisedFails {
-			q.Verdict = VerdictFail
+		if c.Verdict == VerdictPass || c.Verdict == VerdictWorksNotAdvertised {
+			passed = true
+		}
+	}
+	switch {
+	case len(q.Failed()) > 0:
+		q.Verdict = VerdictFail
+	case q.Counts[VerdictNotRun]+q.Counts[VerdictInconclusive] > 0 || !passed:
+		q.Verdict = VerdictInconclusive
+	default:
+		q.Verdict = VerdictPass
+	}
+	for _, c := range q.Checks {
+		switch c.Verdict {
+		case VerdictPass, VerdictFail, VerdictNotSupported, VerdictWorksNotAdvertised, VerdictAdvertisedFails, VerdictNotApplicable, VerdictNotRun, VerdictInconclusive:
+		default:
+			q.Verdict = VerdictFail // a check without a known verdict is no pass
 		}
 	}
 }
 
+// Undecided lists the checks that ran without a verdict or did not run.
+func (q *Qualification) Undecided() []QualifyCheck {
+	return q.with(VerdictNotRun, VerdictInconclusive)
+}
+
 // Failed lists the checks that failed.
 func (q *Qualification) Failed() []QualifyCheck {
+	return q.with(VerdictFail, VerdictAdvertisedFails)
+}
+
+func (q *Qualification) with(verdicts ...string) []QualifyCheck {
 	var out []QualifyCheck
 	for _, c := range q.Checks {
-		if c.Verdict == VerdictFail || c.Verdict == VerdictAdvertisedFails {
+		if slices.Contains(verdicts, c.Verdict) {
 			out = append(out, c)
 		}
 	}

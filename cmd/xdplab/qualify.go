@@ -101,8 +101,19 @@ route is refused without --force. The reports (JSON, Markdown, HTML) go to
 			if err := writeOut(stdout, f == "json", q, func() error { return q.WriteMarkdown(stdout) }); err != nil {
 				return err
 			}
-			if failed := q.Failed(); len(failed) > 0 {
-				return &qualifyError{failed}
+			switch q.Verdict {
+			case results.VerdictFail:
+				return &qualifyError{q.Failed()}
+			case results.VerdictInconclusive:
+				var names []string
+				for _, c := range q.Undecided() {
+					names = append(names, strings.TrimSpace(c.Name+" "+c.Mode)+" ("+c.Verdict+")")
+				}
+				why := "no check passed"
+				if len(names) > 0 {
+					why = "undecided: " + strings.Join(names, ", ")
+				}
+				return &inconclusiveError{what: "qualification", why: why}
 			}
 			return nil
 		},

@@ -87,14 +87,7 @@ func (r *run) xskCheck(m offload.Mode, zeroCopy bool) (err error) {
 		return err
 	})
 	if err != nil {
-		v := results.VerdictFail
-		switch {
-		case zeroCopy && advertised:
-			v = results.VerdictAdvertisedFails
-		case zeroCopy:
-			v = results.VerdictNotSupported
-		}
-		r.check("functional", name, m.String(), v, "%v", err)
+		r.check("functional", name, m.String(), xskVerdict(zeroCopy, advertised, err, 0, n), "%v", err)
 		return nil
 	}
 	defer sock.Close()
@@ -118,13 +111,7 @@ func (r *run) xskCheck(m offload.Mode, zeroCopy bool) (err error) {
 			good++
 		}
 	}
-	v := results.VerdictPass
-	switch {
-	case good != n:
-		v = results.VerdictFail
-	case zeroCopy && !advertised:
-		v = results.VerdictWorksNotAdvertised
-	}
+	v := xskVerdict(zeroCopy, advertised, nil, good, n)
 	r.check("functional", name, m.String(), v, "%d of %d frames arrived intact on an AF_XDP socket (%s, queue 0) through an XSKMAP", good, n, sock.Mode)
 	return nil
 }
@@ -387,13 +374,7 @@ func (r *run) fragsCheck(m offload.Mode) (err error) {
 	if err != nil {
 		return err
 	}
-	v := results.VerdictPass
-	switch {
-	case frames == n && maxLen == uint64(len(f)) && !advertised && m == offload.Native:
-		v = results.VerdictWorksNotAdvertised
-	case frames != n || maxLen != uint64(len(f)):
-		v = results.VerdictFail
-	}
+	v := fragsVerdict(m == offload.Native, advertised, frames, n, maxLen, uint64(len(f)))
 	r.check("functional", name, m.String(), v, "%d of %d frames of %d bytes seen, the longest %d bytes (bpf_xdp_get_buff_len)", frames, n, len(f), maxLen)
 	return nil
 }

@@ -70,37 +70,14 @@ func (r *run) performance(ctx context.Context) (pdr float64, err error) {
 		for _, res := range run.Results {
 			s := res.Summary
 			if c.Search != nil {
-				v := results.VerdictPass
-				if res.NDR == nil || res.PDR == nil || !res.NDR.Confirmed || !res.PDR.Confirmed {
-					v = results.VerdictFail
-				}
-				detail := "no search result"
-				if res.NDR != nil && res.PDR != nil {
-					detail = fmt.Sprintf("NDR %.3f Mpps (confirmed %v), PDR %.3f Mpps (confirmed %v), %d and %d trials",
-						res.NDR.RatePPS/1e6, res.NDR.Confirmed, res.PDR.RatePPS/1e6, res.PDR.Confirmed, res.NDR.Trials, res.PDR.Trials)
-					if res.NDR.Note != "" {
-						detail += "; " + res.NDR.Note
-					}
-					if res.PDR.Confirmed && (pdr == 0 || res.Mode == offload.Native.String()) {
-						pdr = res.PDR.RatePPS
-					}
+				v, detail := searchVerdict(&res)
+				if rate, ok := res.PDR.Found(); ok && (pdr == 0 || res.Mode == offload.Native.String()) {
+					pdr = rate
 				}
 				r.check("performance", j.name, res.Mode, v, "%s", detail)
 				continue
 			}
-			v := results.VerdictPass
-			var flags []string
-			for _, t := range res.Trials {
-				for _, f := range t.Flags {
-					flags = append(flags, f.Code)
-					if f.Code == results.FlagDUTSawNothing || f.Code == results.FlagGeneratorShort {
-						v = results.VerdictFail
-					}
-				}
-			}
-			if s.ThroughputPPS.Median <= 0 {
-				v = results.VerdictFail
-			}
+			v, flags := throughputVerdict(&res)
 			detail := fmt.Sprintf("%.3f Mpps, loss %.3f%%, CPU %.1f ns/pkt (medians of %d trials)", s.ThroughputPPS.Median/1e6, 100*s.Loss.Median, s.CPUNsPerPkt.Median, s.ThroughputPPS.N)
 			if d := s.DUTString(len(res.Trials)); d != "-" {
 				detail += ", DUT " + d + " ns/pkt"
@@ -137,46 +114,17 @@ func (r *run) stability(ctx context.Context, pdr float64, before []string) error
 	if pdr > 0 {
 		at = fmt.Sprintf("at the PDR, %.3f Mpps", pdr/1e6)
 	}
-	// Loss, first quarter of the samples against the last.
+	// Loss, first quarter of the samples against the last; growth beyond
+	// the PDR's own allowance (0.5%) is a finding.
 	n := len(t.Samples)
-	loss := func(ss []results.Sample) float64 {
-		var off, thr float64
-		for _, s := range ss {
-			off += s.OfferedPPS
-			thr += s.ThroughputPPS
-		}
-		if off == 0 {
-			return 0
-		}
-		return max(0, 1-thr/off)
-	}
-	q := max(n/4, 1)
-	first, last := loss(t.Samples[:min(q, n)]), loss(t.Samples[max(n-q, 0):])
-	v := results.VerdictPass
-	// Growth beyond the PDR's own allowance (0.5%) is a finding.
-	if n == 0 || last-first > runner.DefaultSearch().PDRLoss {
-		v = results.VerdictFail
-	}
+	v, first, last := soakVerdict(t.Samples, runner.DefaultSearch().PDRLoss)
 	r.check("stability", "soak: loss does not grow", res.Mode, v, "%s for %s: loss %.4f%% in the first quarter, %.4f%% in the last, %.4f%% over the trial",
 		at, r.o.Soak, 100*first, 100*last, 100*t.Figures.Loss)
-	// Counters: every per-second sample within reason (a wrapped or
-	// reset counter shows as a rate from nowhere or below zero).
-	bad := 0
-	for _, s := range t.Samples {
-		if s.ThroughputPPS < 0 || s.ThroughputPPS > 2*s.OfferedPPS+1e6 {
-			bad++
-		}
-	}
-	v = results.VerdictPass
+	// Counters: every per-second sample within reason.
+	v, bad := countersVerdict(t.Samples, t.Flags)
 	var flags []string
 	for _, f := range t.Flags {
 		flags = append(flags, f.Code)
-		if f.Code == results.FlagCountersDisagree {
-			v = results.VerdictFail
-		}
-	}
-	if bad > 0 {
-		v = results.VerdictFail
 	}
 	flagged := "none"
 	if len(flags) > 0 {
@@ -188,22 +136,7 @@ func (r *run) stability(ctx context.Context, pdr float64, before []string) error
 		r.check("stability", "kernel log: no new warnings", "", results.VerdictNotRun, "read the kernel log: %v", err)
 		return nil
 	}
-	var warn []string
-	seen := map[string]bool{}
-	for _, l := range before {
-		seen[l] = true
-	}
-	for _, l := range after {
-		if seen[l] {
-			continue
-		}
-		for _, w := range []string{"WARNING:", "BUG:", "Call Trace", "general protection", "Oops"} {
-			if strings.Contains(l, w) {
-				warn = append(warn, strings.TrimSpace(l))
-				break
-			}
-		}
-	}
+	warn := newWarnings(before, after)
 	v = results.VerdictPass
 	detail := "no WARNING, BUG, Oops or call trace appeared in the kernel log during the suite"
 	if len(warn) > 0 {

@@ -191,26 +191,7 @@ func (r *run) capabilities(ctx context.Context, report bool) error {
 		return nil
 	}
 	for _, row := range dut.Comparison {
-		v, detail := results.VerdictNotRun, fmt.Sprintf("advertised %s, detected %s", row.Advertised, row.Detected)
-		switch {
-		case row.Verdict == offload.VerdictMatch && row.Detected == "yes":
-			v = results.VerdictPass
-		case row.Verdict == offload.VerdictMatch:
-			v = results.VerdictNotSupported
-		case row.Verdict == offload.VerdictMismatch && row.Detected == "yes":
-			v = results.VerdictWorksNotAdvertised
-		case row.Verdict == offload.VerdictMismatch:
-			v = results.VerdictAdvertisedFails
-		case row.Detected == "yes":
-			v = results.VerdictPass
-			detail += " (the driver reports no xdp-features to hold it against)"
-		case row.Detected == "no":
-			v = results.VerdictNotSupported
-			detail += " (the driver reports no xdp-features to hold it against)"
-		}
-		if row.Note != "" {
-			detail += ": " + row.Note
-		}
+		v, detail := capabilityVerdict(row)
 		r.check("capabilities", row.Capability, "", v, "%s", detail)
 	}
 	return nil

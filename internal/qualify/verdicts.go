@@ -1,0 +1,198 @@
+package qualify
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/xdplab/xdplab/offload"
+	"github.com/xdplab/xdplab/results"
+)
+
+// The verdict functions below decide from what a check saw; they touch
+// no kernel, so that every verdict is tested on synthetic outcomes.
+
+// capabilityVerdict turns one row of the probe's advertised-against-
+// detected table into a verdict.
+func capabilityVerdict(row offload.Row) (string, string) {
+	v, detail := results.VerdictNotRun, fmt.Sprintf("advertised %s, detected %s", row.Advertised, row.Detected)
+	switch {
+	case row.Verdict == offload.VerdictMatch && row.Detected == "yes":
+		v = results.VerdictPass
+	case row.Verdict == offload.VerdictMatch:
+		v = results.VerdictNotSupported
+	case row.Verdict == offload.VerdictMismatch && row.Detected == "yes":
+		v = results.VerdictWorksNotAdvertised
+	case row.Verdict == offload.VerdictMismatch:
+		v = results.VerdictAdvertisedFails
+	case row.Detected == "yes":
+		v = results.VerdictPass
+		detail += " (the driver reports no xdp-features to hold it against)"
+	case row.Detected == "no":
+		v = results.VerdictNotSupported
+		detail += " (the driver reports no xdp-features to hold it against)"
+	}
+	if row.Note != "" {
+		detail += ": " + row.Note
+	}
+	return v, detail
+}
+
+// xskVerdict: good of n frames arrived intact on an AF_XDP socket that
+// opened (openErr nil) in copy or zero-copy mode.
+func xskVerdict(zeroCopy, advertised bool, openErr error, good, n int) string {
+	switch {
+	case openErr != nil && zeroCopy && advertised:
+		return results.VerdictAdvertisedFails
+	case openErr != nil && zeroCopy:
+		return results.VerdictNotSupported
+	case openErr != nil:
+		return results.VerdictFail
+	case good != n:
+		return results.VerdictFail
+	case zeroCopy && !advertised:
+		return results.VerdictWorksNotAdvertised
+	}
+	return results.VerdictPass
+}
+
+// fragsVerdict: frames of length want were sent; the program saw frames
+// of which the longest was maxLen.
+func fragsVerdict(native, advertised bool, frames, n, maxLen, want uint64) string {
+	whole := frames == n && maxLen == want
+	switch {
+	case !whole:
+		return results.VerdictFail
+	case native && !advertised:
+		return results.VerdictWorksNotAdvertised
+	}
+	return results.VerdictPass
+}
+
+// searchVerdict judges an NDR/PDR search: pass with both rates found and
+// confirmed, inconclusive where a search confirmed nothing within its
+// trials (on a noisy machine a search may not settle: that decides
+// nothing about the device), fail where no search result exists.
+func searchVerdict(res *results.Result) (string, string) {
+	if res.NDR == nil || res.PDR == nil {
+		return results.VerdictFail, "no search result"
+	}
+	desc := func(t *results.Throughput) string {
+		if r, ok := t.Found(); ok {
+			return fmt.Sprintf("%s %.3f Mpps (confirmed, %d trials)", strings.ToUpper(t.Goal), r/1e6, t.Trials)
+		}
+		return fmt.Sprintf("%s not found in %d trials", strings.ToUpper(t.Goal), t.Trials)
+	}
+	detail := desc(res.NDR) + ", " + desc(res.PDR)
+	if res.NDR.Note != "" {
+		detail += "; " + res.NDR.Note
+	}
+	if !res.NDR.Confirmed || !res.PDR.Confirmed {
+		return results.VerdictInconclusive, detail
+	}
+	return results.VerdictPass, detail
+}
+
+// throughputVerdict judges a throughput run of drop: it fails where the
+// DUT saw nothing or measured no rate, and is inconclusive where the
+// generator fell short (the trial measured the generator, not the DUT).
+func throughputVerdict(res *results.Result) (string, []string) {
+	v := results.VerdictPass
+	var flags []string
+	for _, t := range res.Trials {
+		for _, f := range t.Flags {
+			flags = append(flags, f.Code)
+			switch f.Code {
+			case results.FlagDUTSawNothing:
+				v = results.VerdictFail
+			case results.FlagGeneratorShort:
+				if v == results.VerdictPass {
+					v = results.VerdictInconclusive
+				}
+			}
+		}
+	}
+	if len(res.Trials) == 0 || !(res.Summary.ThroughputPPS.Median > 0) {
+		v = results.VerdictFail
+	}
+	return v, flags
+}
+
+// soakLoss is the loss over samples: 1 - throughput / offered; ok is
+// false where nothing was offered.
+func soakLoss(ss []results.Sample) (loss float64, ok bool) {
+	var off, thr float64
+	for _, s := range ss {
+		off += s.OfferedPPS
+		thr += s.ThroughputPPS
+	}
+	if !(off > 0) {
+		return 0, false
+	}
+	return max(0, 1-thr/off), true
+}
+
+// soakVerdict: loss in the last quarter of the soak's samples may exceed
+// the first quarter's by at most allowance; a soak that offered nothing in
+// either decides nothing.
+func soakVerdict(ss []results.Sample, allowance float64) (v string, first, last float64) {
+	n := len(ss)
+	if n == 0 {
+		return results.VerdictInconclusive, 0, 0
+	}
+	q := max(n/4, 1)
+	first, ok1 := soakLoss(ss[:min(q, n)])
+	last, ok2 := soakLoss(ss[max(n-q, 0):])
+	switch {
+	case !ok1 || !ok2:
+		return results.VerdictInconclusive, first, last
+	case last-first > allowance:
+		return results.VerdictFail, first, last
+	}
+	return results.VerdictPass, first, last
+}
+
+// countersVerdict: every per-second sample within reason (a wrapped or
+// reset counter shows as a rate from nowhere or below zero), and no trial
+// flag that counters disagree.
+func countersVerdict(ss []results.Sample, flags []results.Flag) (v string, bad int) {
+	for _, s := range ss {
+		if s.ThroughputPPS < 0 || s.ThroughputPPS > 2*s.OfferedPPS+1e6 {
+			bad++
+		}
+	}
+	v = results.VerdictPass
+	for _, f := range flags {
+		if f.Code == results.FlagCountersDisagree {
+			v = results.VerdictFail
+		}
+	}
+	if bad > 0 {
+		v = results.VerdictFail
+	}
+	if len(ss) == 0 {
+		v = results.VerdictInconclusive
+	}
+	return v, bad
+}
+
+// newWarnings are the kernel log lines in after but not before that say
+// WARNING, BUG, Oops, a call trace or a general protection fault.
+func newWarnings(before, after []string) []string {
+	seen := map[string]bool{}
+	for _, l := range before {
+		seen[l] = true
+	}
+	var warn []string
+	for _, l := range after {
+		if seen[l] {
+			continue
+		}
+		for _, w := range []string{"WARNING:", "BUG:", "Call Trace", "general protection", "Oops"} {
+			if strings.Contains(l, w) {
+				warn = append(warn, strings.TrimSpace(l))
+				break
+			}
+		}
+	}
+	return warn
+}
