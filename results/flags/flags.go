@@ -109,7 +109,7 @@ func For(t Trial) []results.Flag {
 	}
 	switch {
 	case t.DUTNoiseBound != nil:
-		flag(results.FlagDUTWithinNoise, "the DUT's share of %.1f ns/pkt is below %.1f ns/pkt, the calibration's noise: shown as < %.1f", t.CPUNsPerPkt, *t.DUTNoiseBound, *t.DUTNoiseBound)
+		flag(results.FlagDUTWithinNoise, "the DUT's share of the %.1f ns/pkt CPU cost is below %.1f ns/pkt, the calibration's noise: shown as < %.1f", t.CPUNsPerPkt, *t.DUTNoiseBound, *t.DUTNoiseBound)
 		if t.CPUNsPerPkt > 0 && *t.DUTNoiseBound < 0.1*t.CPUNsPerPkt {
 			flag(results.FlagGeneratorBound, "the DUT's share is below %.1f of %.1f ns/pkt: the generator, not the DUT, set this rate", *t.DUTNoiseBound, t.CPUNsPerPkt)
 		}
