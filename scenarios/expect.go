@@ -38,11 +38,11 @@ type Expectation struct {
 }
 
 var (
-	exprRe  = regexp.MustCompile(`^\s*([a-z][a-z0-9]*)(?:\[([a-z][a-z0-9_-]*)\])?\s*(>=|<=|==|>|<)\s*([0-9]*\.?[0-9]+|sent)\s*(%|ns|us|ms|x\s*([a-z]+))?\s*$`)
-	pcts    = map[string]float64{"p50": 0.5, "p90": 0.9, "p99": 0.99}
-	units   = map[string]float64{"ns": 1, "us": 1e3, "ms": 1e6}
-	actions = []string{"aborted", "drop", "pass", "tx", "redirect"}
-	modes   = []string{"generic", "native", "offload"}
+	exprRe    = regexp.MustCompile(`^\s*([a-z][a-z0-9]*)(?:\[([a-z][a-z0-9_-]*)\])?\s*(>=|<=|==|>|<)\s*([0-9]*\.?[0-9]+|sent)\s*(%|ns|us|ms|x\s*([a-z]+))?\s*$`)
+	pcts      = map[string]float64{"p50": 0.5, "p90": 0.9, "p99": 0.99}
+	units     = map[string]float64{"ns": 1, "us": 1e3, "ms": 1e6}
+	actions   = []string{"aborted", "drop", "pass", "tx", "redirect"}
+	modeNames = []string{"generic", "native", "offload"}
 )
 
 func in(s string, list []string) bool {
@@ -70,46 +70,45 @@ func ParseExpectation(s string) (Expectation, error) {
 	}
 	switch scope := m[2]; {
 	case scope == "":
-	case in(scope, modes):
+	case in(scope, modeNames):
 		e.Mode = scope
 	default:
 		e.Program = scope // a program's name, checked against the results
 	}
-	switch {
-	case e.Mode != "" && in(e.Subject, modes):
+	if e.Mode != "" && in(e.Subject, modeNames) {
 		return e, fmt.Errorf("%q: a mode compared with another takes a program scope: \"native[drop] >= 2x generic\"", s)
-	case in(e.Subject, modes):
-		if e.Against == "" || !in(e.Against, modes) {
+	} else if in(e.Subject, modeNames) {
+		if e.Against == "" || !in(e.Against, modeNames) {
 			return e, fmt.Errorf("%q: a mode is compared with another: \"native >= 2x generic\"", s)
 		}
-	case in(e.Subject, actions) || e.Subject == "loss":
+	} else if in(e.Subject, actions) || e.Subject == "loss" {
 		if !e.Percent {
 			return e, fmt.Errorf("%q: %s is a share: give it in percent (%s >= 99.9%%)", s, e.Subject, e.Subject)
 		}
 		if v > 100 {
 			return e, fmt.Errorf("%q: %g%% is more than all frames", s, v)
 		}
-	case e.Subject == "mpps":
+	} else if e.Subject == "mpps" {
 		if e.Percent || e.Against != "" || e.Unit != "" {
 			return e, fmt.Errorf("%q: mpps is a rate: give a number (mpps >= 1)", s)
 		}
-	case e.Subject == "spread" || e.Subject == "verified":
+	} else if e.Subject == "spread" || e.Subject == "verified" {
 		if !e.Percent {
 			return e, fmt.Errorf("%q: %s is the l4lb workload's share: give it in percent (spread <= 5%%, verified >= 99.9%%)", s, e.Subject)
 		}
-	case e.Subject == "limit":
+	} else if e.Subject == "limit" {
 		if !e.Percent {
 			return e, fmt.Errorf("%q: limit is the ratelimit workload's passed rate as a share of its limit: give it in percent (limit >= 95%%)", s)
 		}
-	case e.Subject == "flows":
+	} else if e.Subject == "flows" {
 		if e.Percent || e.Against != "" || e.Unit != "" {
 			return e, fmt.Errorf("%q: flows counts the flowstats workload's flows: give a number (flows == 1024)", s)
 		}
-	case pcts[e.Subject] > 0:
+	} else if pcts[e.Subject] > 0 {
 		if e.Unit == "" {
 			return e, fmt.Errorf("%q: %s is a latency: give it with ns, us or ms (%s <= 200us)", s, e.Subject, e.Subject)
 		}
-	default:
+	} else {
 		return e, fmt.Errorf("%q: unknown subject %q: use an action (%s), loss, mpps, p50, p90, p99, flows, limit, spread, verified, or a mode", s, e.Subject, strings.Join(actions, ", "))
 	}
 	if e.Unit != "" && pcts[e.Subject] == 0 {
@@ -182,7 +181,8 @@ func compareOp(op string, got, want float64) bool {
 	return got < want
 }
 
-// Check evaluates the expectations on a scenario's runs.
+// Check evaluates the expectations on a scenario's runs. An expectation
+// that applies to no measured result gets one inconclusive verdict.
 func Check(exp []Expectation, runs []*results.Run) []Verdict {
 	var out []Verdict
 	for _, e := range exp {
@@ -202,123 +202,11 @@ func Check(exp []Expectation, runs []*results.Run) []Verdict {
 					continue
 				}
 				v := Verdict{Expectation: e.Text, Program: res.Program.Name, Mode: res.Mode, FrameSize: r.Config.FrameSize, Flows: r.Config.Flows}
-				// decide sets the verdict from a comparison; undecided
-				// says why the result cannot answer.
-				decide := func(got string, ok bool) {
-					v.Got, v.Result = got, Fail
-					if ok {
-						v.Result = Pass
-					}
+				got, result, applies := judge(e, r, res, byMode[res.Program.Name])
+				if !applies {
+					continue
 				}
-				undecided := func(why string) { v.Got, v.Result = why, Inconclusive }
-				nothing := offered(res) == 0
-				switch {
-				case in(e.Subject, modes):
-					if res.Mode != e.Subject {
-						continue
-					}
-					other := byMode[res.Program.Name][e.Against]
-					switch {
-					case other == nil || other.ControlPlaneOnly:
-						undecided(fmt.Sprintf("no %s result of %s to compare with", e.Against, res.Program.Name))
-					case nothing || offered(other) == 0:
-						undecided("the generator sent nothing in one of the two modes")
-					case other.Summary.ThroughputPPS.Median == 0:
-						undecided(fmt.Sprintf("the %s result measured 0 Mpps: no ratio to it", e.Against))
-					default:
-						ratio := res.Summary.ThroughputPPS.Median / other.Summary.ThroughputPPS.Median
-						decide(fmt.Sprintf("%.2fx (%.3f vs %.3f Mpps)", ratio, res.Summary.ThroughputPPS.Median/1e6, other.Summary.ThroughputPPS.Median/1e6),
-							compareOp(e.Op, ratio, e.Value))
-					}
-				case nothing && (e.Subject == "loss" || e.Subject == "mpps"):
-					undecided("the generator sent nothing: no loss or rate to judge")
-				case e.Subject == "loss":
-					got := res.Summary.Loss.Median * 100
-					decide(fmt.Sprintf("%.4f%%", got), compareOp(e.Op, got, e.Value))
-				case e.Subject == "mpps":
-					got := res.Summary.ThroughputPPS.Median / 1e6
-					decide(fmt.Sprintf("%.3f Mpps", got), compareOp(e.Op, got, e.Value))
-				case e.Subject == "flows":
-					w := res.Workload
-					if w == nil || w.Flows == nil {
-						undecided("no flow table: flows applies to the flowstats workload")
-						break
-					}
-					want := e.Value
-					if e.Sent {
-						want = float64(r.Config.Flows)
-					}
-					decide(fmt.Sprintf("%d flows (the generator sent %d)", w.Flows.Count, r.Config.Flows), compareOp(e.Op, float64(w.Flows.Count), want))
-				case e.Subject == "spread" || e.Subject == "verified":
-					w := res.Workload
-					if w == nil || w.LB == nil {
-						undecided("no balancer counts: " + e.Subject + " applies to the l4lb workload")
-						break
-					}
-					got := 100 * w.LB.Spread
-					if e.Subject == "verified" {
-						got = 100 * w.LB.Verified
-					}
-					decide(fmt.Sprintf("%.3f%%", got), compareOp(e.Op, got, e.Value))
-				case e.Subject == "limit":
-					w := res.Workload
-					if w == nil || w.RateLimit == nil {
-						undecided("no rate limit: limit applies to the ratelimit workload")
-						break
-					}
-					l := w.RateLimit
-					got := 100 * l.Share
-					decide(fmt.Sprintf("%.2f%% (%.0f of %d x %d frames/s)", got, l.PassedPPS, l.LimitPPS, l.Sources), compareOp(e.Op, got, e.Value))
-				case pcts[e.Subject] > 0:
-					// The median over trials of each trial's percentile.
-					var vals []float64
-					for _, t := range res.Trials {
-						if l := t.Latency; l != nil && l.Count > 0 {
-							vals = append(vals, map[string]float64{"p50": l.P50Ns, "p90": l.P90Ns, "p99": l.P99Ns}[e.Subject])
-						}
-					}
-					if len(vals) == 0 {
-						undecided("no latency measured: set traffic.latency and use tx or redirect")
-						break
-					}
-					got := results.Summarize(vals, "ns", "").Median
-					decide(fmt.Sprintf("%.1f us", got/1e3), compareOp(e.Op, got, e.Value))
-				default: // an action's share of the frames offered
-					// to the built-in whose action it is
-					// (or, for a workload whose action depends on the
-					// frame, any action)
-					if res.Program.Counted && res.Program.Expected != "" && res.Program.Expected != e.Subject {
-						continue
-					}
-					if !res.Program.Counted {
-						undecided("a user's program has no xdplab counters to tell actions apart")
-						break
-					}
-					var act, offered uint64
-					for _, t := range res.Trials {
-						act += t.Raw.Program[e.Subject].Packets
-						offered += t.Raw.Generator.Packets
-					}
-					if offered == 0 {
-						undecided("the generator sent nothing: no share to judge")
-						break
-					}
-					got, extra := 100*float64(act)/float64(offered), ""
-					if act > offered {
-						// More than the generator sent: frames from
-						// elsewhere (the stack's own) or counters read
-						// over different windows. A share stays within
-						// 100%; a surplus beyond the counters' agreement
-						// decides nothing.
-						if float64(act-offered) > results.Agreement*float64(offered) {
-							undecided(fmt.Sprintf("the program counted %d %s frames of %d the generator sent: the counters disagree (see the trials' flags)", act, e.Subject, offered))
-							break
-						}
-						got, extra = 100, fmt.Sprintf(" (%d frames more than offered, not the generator's: flagged %s)", act-offered, results.FlagSeenExceedsOffered)
-					}
-					decide(fmt.Sprintf("%.3f%% of offered%s", got, extra), compareOp(e.Op, got, e.Value))
-				}
-				v.Pass = v.Result == Pass
+				v.Got, v.Result, v.Pass = got, result, result == Pass
 				out = append(out, v)
 			}
 		}
@@ -328,4 +216,123 @@ func Check(exp []Expectation, runs []*results.Run) []Verdict {
 		}
 	}
 	return out
+}
+
+// decided is a comparison's verdict with what was got.
+func decided(got string, ok bool) (string, string, bool) {
+	if ok {
+		return got, Pass, true
+	}
+	return got, Fail, true
+}
+
+// undecided says why a result cannot answer an expectation.
+func undecided(why string) (string, string, bool) { return why, Inconclusive, true }
+
+// judge checks one expectation on one result of run: what was got, the
+// result, and whether the expectation applies to it at all. modes holds
+// the results of the same program by mode.
+func judge(e Expectation, run *results.Run, res *results.Result, modes map[string]*results.Result) (string, string, bool) {
+	nothing := offered(res) == 0
+	if in(e.Subject, modeNames) {
+		if res.Mode != e.Subject {
+			return "", "", false
+		}
+		other := modes[e.Against]
+		if other == nil || other.ControlPlaneOnly {
+			return undecided(fmt.Sprintf("no %s result of %s to compare with", e.Against, res.Program.Name))
+		}
+		if nothing || offered(other) == 0 {
+			return undecided("the generator sent nothing in one of the two modes")
+		}
+		if other.Summary.ThroughputPPS.Median == 0 {
+			return undecided(fmt.Sprintf("the %s result measured 0 Mpps: no ratio to it", e.Against))
+		}
+		ratio := res.Summary.ThroughputPPS.Median / other.Summary.ThroughputPPS.Median
+		return decided(fmt.Sprintf("%.2fx (%.3f vs %.3f Mpps)", ratio, res.Summary.ThroughputPPS.Median/1e6, other.Summary.ThroughputPPS.Median/1e6),
+			compareOp(e.Op, ratio, e.Value))
+	}
+	if nothing && (e.Subject == "loss" || e.Subject == "mpps") {
+		return undecided("the generator sent nothing: no loss or rate to judge")
+	}
+	if e.Subject == "loss" {
+		got := res.Summary.Loss.Median * 100
+		return decided(fmt.Sprintf("%.4f%%", got), compareOp(e.Op, got, e.Value))
+	}
+	if e.Subject == "mpps" {
+		got := res.Summary.ThroughputPPS.Median / 1e6
+		return decided(fmt.Sprintf("%.3f Mpps", got), compareOp(e.Op, got, e.Value))
+	}
+	w := res.Workload
+	if e.Subject == "flows" {
+		if w == nil || w.Flows == nil {
+			return undecided("no flow table: flows applies to the flowstats workload")
+		}
+		want := e.Value
+		if e.Sent {
+			want = float64(run.Config.Flows)
+		}
+		return decided(fmt.Sprintf("%d flows (the generator sent %d)", w.Flows.Count, run.Config.Flows), compareOp(e.Op, float64(w.Flows.Count), want))
+	}
+	if e.Subject == "spread" || e.Subject == "verified" {
+		if w == nil || w.LB == nil {
+			return undecided("no balancer counts: " + e.Subject + " applies to the l4lb workload")
+		}
+		got := 100 * w.LB.Spread
+		if e.Subject == "verified" {
+			got = 100 * w.LB.Verified
+		}
+		return decided(fmt.Sprintf("%.3f%%", got), compareOp(e.Op, got, e.Value))
+	}
+	if e.Subject == "limit" {
+		if w == nil || w.RateLimit == nil {
+			return undecided("no rate limit: limit applies to the ratelimit workload")
+		}
+		l := w.RateLimit
+		got := 100 * l.Share
+		return decided(fmt.Sprintf("%.2f%% (%.0f of %d x %d frames/s)", got, l.PassedPPS, l.LimitPPS, l.Sources), compareOp(e.Op, got, e.Value))
+	}
+	if pcts[e.Subject] > 0 {
+		// The median over trials of each trial's percentile.
+		var vals []float64
+		for _, t := range res.Trials {
+			if l := t.Latency; l != nil && l.Count > 0 {
+				vals = append(vals, map[string]float64{"p50": l.P50Ns, "p90": l.P90Ns, "p99": l.P99Ns}[e.Subject])
+			}
+		}
+		if len(vals) == 0 {
+			return undecided("no latency measured: set traffic.latency and use tx or redirect")
+		}
+		got := results.Summarize(vals, "ns", "").Median
+		return decided(fmt.Sprintf("%.1f us", got/1e3), compareOp(e.Op, got, e.Value))
+	}
+	// An action's share of the frames offered to the built-in whose action
+	// it is (or, for a workload whose action depends on the frame, any
+	// action).
+	if res.Program.Counted && res.Program.Expected != "" && res.Program.Expected != e.Subject {
+		return "", "", false
+	}
+	if !res.Program.Counted {
+		return undecided("a user's program has no xdplab counters to tell actions apart")
+	}
+	var act, sent uint64
+	for _, t := range res.Trials {
+		act += t.Raw.Program[e.Subject].Packets
+		sent += t.Raw.Generator.Packets
+	}
+	if sent == 0 {
+		return undecided("the generator sent nothing: no share to judge")
+	}
+	got, extra := 100*float64(act)/float64(sent), ""
+	if act > sent {
+		// More than the generator sent: frames from elsewhere (the
+		// stack's own) or counters read over different windows. A share
+		// stays within 100%; a surplus beyond the counters' agreement
+		// decides nothing.
+		if float64(act-sent) > results.Agreement*float64(sent) {
+			return undecided(fmt.Sprintf("the program counted %d %s frames of %d the generator sent: the counters disagree (see the trials' flags)", act, e.Subject, sent))
+		}
+		got, extra = 100, fmt.Sprintf(" (%d frames more than offered, not the generator's: flagged %s)", act-sent, results.FlagSeenExceedsOffered)
+	}
+	return decided(fmt.Sprintf("%.3f%% of offered%s", got, extra), compareOp(e.Op, got, e.Value))
 }

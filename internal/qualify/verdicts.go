@@ -15,19 +15,18 @@ import (
 // detected table into a verdict.
 func capabilityVerdict(row offload.Row) (string, string) {
 	v, detail := results.VerdictNotRun, fmt.Sprintf("advertised %s, detected %s", row.Advertised, row.Detected)
-	switch {
-	case row.Verdict == offload.VerdictMatch && row.Detected == "yes":
+	if row.Verdict == offload.VerdictMatch && row.Detected == "yes" {
 		v = results.VerdictPass
-	case row.Verdict == offload.VerdictMatch:
+	} else if row.Verdict == offload.VerdictMatch {
 		v = results.VerdictNotSupported
-	case row.Verdict == offload.VerdictMismatch && row.Detected == "yes":
+	} else if row.Verdict == offload.VerdictMismatch && row.Detected == "yes" {
 		v = results.VerdictWorksNotAdvertised
-	case row.Verdict == offload.VerdictMismatch:
+	} else if row.Verdict == offload.VerdictMismatch {
 		v = results.VerdictAdvertisedFails
-	case row.Detected == "yes":
+	} else if row.Detected == "yes" {
 		v = results.VerdictPass
 		detail += " (the driver reports no xdp-features to hold it against)"
-	case row.Detected == "no":
+	} else if row.Detected == "no" {
 		v = results.VerdictNotSupported
 		detail += " (the driver reports no xdp-features to hold it against)"
 	}
@@ -40,16 +39,15 @@ func capabilityVerdict(row offload.Row) (string, string) {
 // xskVerdict: good of n frames arrived intact on an AF_XDP socket that
 // opened (openErr nil) in copy or zero-copy mode.
 func xskVerdict(zeroCopy, advertised bool, openErr error, good, n int) string {
-	switch {
-	case openErr != nil && zeroCopy && advertised:
+	if openErr != nil && zeroCopy && advertised {
 		return results.VerdictAdvertisedFails
-	case openErr != nil && zeroCopy:
+	} else if openErr != nil && zeroCopy {
 		return results.VerdictNotSupported
-	case openErr != nil:
+	} else if openErr != nil {
 		return results.VerdictFail
-	case good != n:
+	} else if good != n {
 		return results.VerdictFail
-	case zeroCopy && !advertised:
+	} else if zeroCopy && !advertised {
 		return results.VerdictWorksNotAdvertised
 	}
 	return results.VerdictPass
@@ -59,10 +57,9 @@ func xskVerdict(zeroCopy, advertised bool, openErr error, good, n int) string {
 // of which the longest was maxLen.
 func fragsVerdict(native, advertised bool, frames, n, maxLen, want uint64) string {
 	whole := frames == n && maxLen == want
-	switch {
-	case !whole:
+	if !whole {
 		return results.VerdictFail
-	case native && !advertised:
+	} else if native && !advertised {
 		return results.VerdictWorksNotAdvertised
 	}
 	return results.VerdictPass
@@ -142,10 +139,9 @@ func soakVerdict(ss []results.Sample, allowance float64) (v string, first, last 
 	q := max(n/4, 1)
 	first, ok1 := soakLoss(ss[:min(q, n)])
 	last, ok2 := soakLoss(ss[max(n-q, 0):])
-	switch {
-	case !ok1 || !ok2:
+	if !ok1 || !ok2 {
 		return results.VerdictInconclusive, first, last
-	case last-first > allowance:
+	} else if last-first > allowance {
 		return results.VerdictFail, first, last
 	}
 	return results.VerdictPass, first, last

@@ -107,12 +107,16 @@ func TestFindStepsDown(t *testing.T) {
 			failed = append(failed, s.RatePPS)
 		}
 	}
-	require.GreaterOrEqual(t, len(failed), 2, "confirmations failed above the capacity: %s", tp.StepsString())
+	require.Len(t, failed, 3, "confirmations failed above the capacity: %s", tp.StepsString())
 	// Each failed confirmation steps down further than the last:
-	// (1-2p), then (1-4p) of the rate before.
+	// (1-2p), then (1-4p), then (1-8p) of the rate before, confirmed
+	// directly, with no short trial between.
 	assert.InDelta(t, failed[0]*(1-0.02), failed[1], failed[0]*0.0001)
-	if len(failed) > 2 {
-		assert.InDelta(t, failed[1]*(1-0.04), failed[2], failed[1]*0.0001)
+	assert.InDelta(t, failed[1]*(1-0.04), failed[2], failed[1]*0.0001)
+	assert.InDelta(t, failed[2]*(1-0.08), tp.RatePPS, failed[2]*0.0001)
+	n := len(tp.Steps)
+	for _, s := range tp.Steps[n-4:] {
+		assert.True(t, s.Confirm, "after a failed confirmation the next trial confirms: %s", tp.StepsString())
 	}
 }
 
@@ -189,6 +193,14 @@ func TestNDRPDR(t *testing.T) {
 	assert.Equal(t, ndr.RatePPS, pdr.RatePPS)
 	assert.Contains(t, pdr.Note, "the NDR's confirming trial")
 	assert.NotContains(t, pdr.Note, "not found")
+	// The same rate for both: the PDR keeps its own confirmation.
+	same := func(rate uint64, dur time.Duration, label string) (Outcome, error) {
+		return (&device{capacity: 5e6}).trial(rate, dur, label)
+	}
+	ndr, pdr, err = NDRPDR(1e7, opts(), same)
+	require.NoError(t, err)
+	assert.Equal(t, ndr.RatePPS, pdr.RatePPS)
+	assert.Empty(t, pdr.Note)
 	// Neither confirmed: neither found.
 	d = &device{capacity: 5e6, confirmFails: true}
 	ndr, pdr, err = NDRPDR(1e7, opts(), d.trial)

@@ -552,14 +552,13 @@ func change(m Metric, old, cur float64) (float64, string) {
 // metric is worse.
 func (c *Comparison) worse(m Metric, old, cur float64) bool {
 	var change float64 // positive = worse
-	switch {
-	case m.JSON == "loss":
+	if m.JSON == "loss" {
 		change = cur - old
-	case old == 0:
+	} else if old == 0 {
 		return m.Better == results.BetterLower && cur > 0
-	case m.Better == results.BetterHigher:
+	} else if m.Better == results.BetterHigher {
 		change = (old - cur) / math.Abs(old) * 100
-	default:
+	} else {
 		change = (cur - old) / math.Abs(old) * 100
 	}
 	return change > 0 && change >= c.Threshold
@@ -638,16 +637,15 @@ func (c *Comparison) Gate() Gate {
 				for ci := 1; ci < len(c.Columns); ci++ {
 					cell := r.Cells[ci]
 					u := Unpaired{Metric: t.Metric.Name, Row: r.Key.Name(), Column: c.Columns[ci]}
-					switch {
-					case t.Metric.PerResult && (cell == nil || !cell.Reachable) && b.N < need:
+					if t.Metric.PerResult && (cell == nil || !cell.Reachable) && b.N < need {
 						g.Untested = append(g.Untested, u.Metric+" "+u.Row+" in "+u.Column)
 						continue
-					case cell == nil:
+					} else if cell == nil {
 						u.Reason = c.missing(t, r, ci)
-					case !cell.Reachable:
+					} else if !cell.Reachable {
 						u.Reason = fmt.Sprintf("too few trials: %d in %s and %d in %s; the Mann-Whitney U test needs at least %d a side to find a difference at p < %g",
 							b.N, c.Columns[0], cell.N, c.Columns[ci], need, c.Alpha)
-					default:
+					} else {
 						g.Judged++
 						continue
 					}
@@ -656,24 +654,23 @@ func (c *Comparison) Gate() Gate {
 			}
 		}
 	}
-	switch {
-	case len(g.Regressions) > 0:
+	if len(g.Regressions) > 0 {
 		g.Verdict = GateRegression
 		g.Why = fmt.Sprintf("%d significant regression(s) beyond the threshold", len(g.Regressions))
-	case len(c.Columns) < 2:
+	} else if len(c.Columns) < 2 {
 		g.Verdict = GateInconclusive
 		what := "no measured results"
 		if len(c.Columns) == 1 {
 			what = "only " + c.Columns[0]
 		}
 		g.Why = fmt.Sprintf("nothing to compare against: %s (name a baseline and a candidate, the baseline first)", what)
-	case g.Judged == 0 && len(g.Unpaired) == 0:
+	} else if g.Judged == 0 && len(g.Unpaired) == 0 {
 		g.Verdict = GateInconclusive
 		g.Why = fmt.Sprintf("the baseline %s has no measured results to judge", c.Columns[0])
-	case len(g.Unpaired) > 0:
+	} else if len(g.Unpaired) > 0 {
 		g.Verdict = GateInconclusive
 		g.Why = fmt.Sprintf("%d baseline row(s) could not be judged", len(g.Unpaired))
-	default:
+	} else {
 		g.Verdict = GatePass
 		g.Why = fmt.Sprintf("no regression: every baseline row paired and was tested (%d figures)", g.Judged)
 	}

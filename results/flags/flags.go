@@ -107,14 +107,13 @@ func For(t Trial) []results.Flag {
 			flag(results.FlagCountersDisagree, "the DUT program sent on %d frames, the sink counted %d (+%d tx errors)", t.SentOn, t.SinkGot, t.TxErrors)
 		}
 	}
-	switch {
-	case t.DUTNoiseBound != nil:
-		flag(results.FlagDUTWithinNoise, "the DUT's share of the %.1f ns/pkt CPU cost is below %.1f ns/pkt, the calibration's noise: shown as < %.1f", t.CPUNsPerPkt, *t.DUTNoiseBound, *t.DUTNoiseBound)
-		if t.CPUNsPerPkt > 0 && *t.DUTNoiseBound < 0.1*t.CPUNsPerPkt {
-			flag(results.FlagGeneratorBound, "the DUT's share is below %.1f of %.1f ns/pkt: the generator, not the DUT, set this rate", *t.DUTNoiseBound, t.CPUNsPerPkt)
+	if b := t.DUTNoiseBound; b != nil {
+		flag(results.FlagDUTWithinNoise, "the DUT's share of the %.1f ns/pkt CPU cost is below %.1f ns/pkt, the calibration's noise: shown as < %.1f", t.CPUNsPerPkt, *b, *b)
+		if t.CPUNsPerPkt > 0 && *b < 0.1*t.CPUNsPerPkt {
+			flag(results.FlagGeneratorBound, "the DUT's share is below %.1f of %.1f ns/pkt: the generator, not the DUT, set this rate", *b, t.CPUNsPerPkt)
 		}
-	case t.DUTNsPerPkt != nil && t.CPUNsPerPkt > 0 && *t.DUTNsPerPkt < 0.1*t.CPUNsPerPkt:
-		flag(results.FlagGeneratorBound, "the DUT's share is %.1f of %.1f ns/pkt: the generator, not the DUT, set this rate", *t.DUTNsPerPkt, t.CPUNsPerPkt)
+	} else if d := t.DUTNsPerPkt; d != nil && t.CPUNsPerPkt > 0 && *d < 0.1*t.CPUNsPerPkt {
+		flag(results.FlagGeneratorBound, "the DUT's share is %.1f of %.1f ns/pkt: the generator, not the DUT, set this rate", *d, t.CPUNsPerPkt)
 	}
 	return out
 }

@@ -1,6 +1,7 @@
 package flags
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -58,6 +59,67 @@ func TestFlags(t *testing.T) {
 		{"DUT share at 10%", func(t *Trial) { t.DUTNsPerPkt = ptr(10) }, nil},
 		{"DUT within noise", func(t *Trial) { t.DUTNsPerPkt, t.DUTNoiseBound = nil, ptr(20) }, []string{results.FlagDUTWithinNoise}},
 		{"DUT within small noise", func(t *Trial) { t.DUTNsPerPkt, t.DUTNoiseBound = nil, ptr(5) }, []string{results.FlagDUTWithinNoise, results.FlagGeneratorBound}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			tr := clean()
+			c.mod(&tr)
+			assert.Equal(t, c.want, codes(For(tr)))
+		})
+	}
+}
+
+// Every flag's message carries the counts it was decided from.
+func TestFlagMessages(t *testing.T) {
+	for _, c := range []struct {
+		mod  func(*Trial)
+		want string
+	}{
+		{func(t *Trial) { t.Seen, t.DUTRx, t.ExpectedGot = 1032, 1032, 1032 }, "the DUT counted 1032 frames, 32 more than the generator sent"},
+		{func(t *Trial) { t.RatePPS = 2000 }, "offered 1000 frames/s, 50.0% short of the 2000 asked for"},
+		{func(t *Trial) { t.Tries = 1250 }, "the generator sent 1000 of the 1250 frames it tried (80.00%)"},
+		{func(t *Trial) { t.GenXmit = 900 }, "generator counted 1000 frames, the generator veth's ndo_xdp_xmit 900 (+0 errors)"},
+		{func(t *Trial) { t.GenXmit, t.GenXmitError = 980, 20 }, "20 frames (2.00%) found the DUT's rx ring full"},
+		{func(t *Trial) { t.LiveFrames, t.GenTx = false, 900 }, "generator counted 1000 frames, the generator veth's tx_packets 900"},
+		{func(t *Trial) { t.DUTRx = 1100 }, "the DUT program counted 1000 frames, the DUT veth's rx_queue_*_xdp_packets 1100"},
+		{func(t *Trial) { t.ExpectedGot = 750 }, "only 75.00% of the frames the program saw got drop"},
+		{func(t *Trial) { t.Sink, t.SentOn, t.SinkGot, t.TxErrors = true, 1000, 800, 50 }, "the DUT program sent on 1000 frames, the sink counted 800 (+50 tx errors)"},
+		{func(t *Trial) { t.DUTNsPerPkt = ptr(5) }, "the DUT's share is 5.0 of 100.0 ns/pkt"},
+		{func(t *Trial) { t.DUTNsPerPkt, t.DUTNoiseBound = nil, ptr(7) }, "the DUT's share of the 100.0 ns/pkt CPU cost is below 7.0 ns/pkt"},
+		{func(t *Trial) { t.DUTNsPerPkt, t.DUTNoiseBound = nil, ptr(7) }, "the DUT's share is below 7.0 of 100.0 ns/pkt"},
+		{func(t *Trial) { t.Seen, t.DUTRx, t.ExpectedGot = 0, 0, 0 }, "the DUT counted 0 of 1000 offered frames"},
+	} {
+		tr := clean()
+		c.mod(&tr)
+		var msgs []string
+		for _, f := range For(tr) {
+			msgs = append(msgs, f.Message)
+		}
+		assert.Condition(t, func() bool {
+			for _, m := range msgs {
+				if strings.Contains(m, c.want) {
+					return true
+				}
+			}
+			return false
+		}, "want %q in %q", c.want, msgs)
+	}
+}
+
+// The limits themselves: exactly at a limit is no flag.
+func TestFlagLimits(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		mod  func(*Trial)
+		want []string
+	}{
+		{"counts 1% apart", func(t *Trial) { t.GenXmit = 990 }, nil},
+		{"offered exactly 98% of the rate", func(t *Trial) { t.OfferedPPS, t.RatePPS = 980, 1000 }, nil},
+		{"expected action exactly 99%", func(t *Trial) { t.ExpectedGot = 990 }, nil},
+		{"the noise bound exactly 10% of the cost", func(t *Trial) { t.DUTNsPerPkt, t.DUTNoiseBound = nil, ptr(10) }, []string{results.FlagDUTWithinNoise}},
+		{"seen without anything generated", func(t *Trial) { t.Generated, t.Tries, t.GenXmit, t.Seen, t.DUTRx, t.ExpectedGot = 0, 0, 0, 5, 5, 5 },
+			[]string{results.FlagGeneratorShort}},
+		{"no CPU cost", func(t *Trial) { t.CPUNsPerPkt, t.DUTNsPerPkt, t.DUTNoiseBound = 0, nil, ptr(0) }, []string{results.FlagDUTWithinNoise}},
+		{"no CPU cost, a share", func(t *Trial) { t.CPUNsPerPkt, t.DUTNsPerPkt = 0, ptr(0) }, nil},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			tr := clean()
