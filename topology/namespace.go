@@ -42,26 +42,15 @@ func newNamespace(name string) (*Namespace, error) {
 		return nil, fmt.Errorf("namespace %q: xdplab names its namespaces %s...", name, NamespacePrefix)
 	}
 	if _, err := os.Stat(filepath.Join(netnsDir, name)); err == nil {
-		return nil, fmt.Errorf("create namespace %s: it exists already (run `xdplab clean`)", name)
+		return nil, fmt.Errorf("create namespace %s: it exists already, made by another run or left by a dead one (`xdplab clean --dry-run` tells which)", name)
 	}
 	h, err := createNamed(name)
 	if err != nil {
 		return nil, fmt.Errorf("create namespace %s: %w", name, permHint(err))
 	}
 	ns := &Namespace{Name: name, Handle: h}
-	// Only the route family: others (xfrm, netfilter) may be modules a
-	// minimal kernel has not loaded.
-	if ns.nl, err = netlink.NewHandleAt(h, unix.NETLINK_ROUTE); err != nil {
-		return nil, errors.Join(fmt.Errorf("netlink in namespace %s: %w", name, err), ns.Close())
-	}
-	// The ethtool socket takes the namespace of the thread that opens it.
-	err = nsthread.Do(h, func() error {
-		var err error
-		ns.eth, err = ethtool.NewEthtool()
-		return err
-	})
-	if err != nil {
-		return nil, errors.Join(fmt.Errorf("ethtool in namespace %s: %w", name, err), ns.Close())
+	if err := ns.openHandles(); err != nil {
+		return nil, errors.Join(err, ns.Close())
 	}
 	lo, err := ns.nl.LinkByName("lo")
 	if err == nil {
@@ -71,6 +60,26 @@ func newNamespace(name string) (*Namespace, error) {
 		return nil, errors.Join(fmt.Errorf("namespace %s: bring up lo: %w", name, err), ns.Close())
 	}
 	return ns, nil
+}
+
+// openHandles opens the netlink and ethtool handles into the namespace.
+// Only the route family: others (xfrm, netfilter) may be modules a minimal
+// kernel has not loaded. The ethtool socket takes the namespace of the
+// thread that opens it.
+func (n *Namespace) openHandles() error {
+	var err error
+	if n.nl, err = netlink.NewHandleAt(n.Handle, unix.NETLINK_ROUTE); err != nil {
+		return fmt.Errorf("netlink in namespace %s: %w", n.Name, err)
+	}
+	err = nsthread.Do(n.Handle, func() error {
+		var err error
+		n.eth, err = ethtool.NewEthtool()
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("ethtool in namespace %s: %w", n.Name, err)
+	}
+	return nil
 }
 
 // createNamed makes the namespace on a throw-away thread, so the caller's

@@ -3,10 +3,6 @@ package topology
 import (
 	"errors"
 	"fmt"
-	"net"
-
-	"github.com/safchain/ethtool"
-	"github.com/vishvananda/netlink"
 )
 
 // NICPairOptions names two interfaces of one host cabled back to back: the
@@ -19,19 +15,11 @@ type NICPairOptions struct {
 }
 
 // borrowed is a user's interface moved into one of xdplab's namespaces,
-// with what it looked like in the host's.
+// with what it looked like in the host's (also in the run's journal).
 type borrowed struct {
-	name     string
-	ns       *Namespace // where it is now
-	up       bool
-	mtu      int
-	addrs    []netlink.Addr
-	features map[string]bool
-	channels *ethtool.Channels
+	ns  *Namespace // where it is now
+	rec Lent
 }
-
-// settable are the ethtool features a run may change, restored at the end.
-var settable = []string{"rx-gro", "generic-receive-offload"}
 
 // NewNICPair moves two interfaces the user named into a generator and a DUT
 // namespace, as NewPair does with its veth, and configures them the same
@@ -57,6 +45,9 @@ func NewNICPair(o NICPairOptions) (_ *Pair, err error) {
 		return nil, err
 	}
 	p := &Pair{RunID: o.RunID, Queues: 1, host: host.NS}
+	if p.journal, err = OpenJournal(o.RunID); err != nil {
+		return nil, errors.Join(err, host.NS.Close())
+	}
 	defer func() {
 		if err != nil {
 			err = errors.Join(err, p.Close())
@@ -68,10 +59,10 @@ func NewNICPair(o NICPairOptions) (_ *Pair, err error) {
 		return nil, err
 	}
 	name := func(role string) string { return NamespacePrefix + o.RunID + "-" + role }
-	if p.GenNS, err = newNamespace(name("gen")); err != nil {
+	if p.GenNS, err = p.newNamespace(name("gen")); err != nil {
 		return nil, err
 	}
-	if p.DUTNS, err = newNamespace(name("dut")); err != nil {
+	if p.DUTNS, err = p.newNamespace(name("dut")); err != nil {
 		return nil, err
 	}
 	for _, m := range []struct {
@@ -87,7 +78,7 @@ func NewNICPair(o NICPairOptions) (_ *Pair, err error) {
 		if err != nil {
 			return nil, err
 		}
-		*m.ep = Endpoint{NS: m.ns, Name: b.name, IPv4: m.v4.IPv4, IPv6: m.v4.IPv6}
+		*m.ep = Endpoint{NS: m.ns, Name: b.rec.Name, IPv4: m.v4.IPv4, IPv6: m.v4.IPv6}
 		if err := m.ep.configure(); err != nil {
 			return nil, err
 		}
@@ -99,99 +90,44 @@ func NewNICPair(o NICPairOptions) (_ *Pair, err error) {
 	return p, nil
 }
 
-// borrow records how an interface looks in the host's namespace and moves
-// it into ns.
+// borrow records how an interface looks in the host's namespace, in the
+// journal first, and moves it into ns.
 func (p *Pair) borrow(name string, ns *Namespace) (*borrowed, error) {
-	h := p.host.nl
-	l, err := h.LinkByName(name)
+	rec, err := snapshot(p.host, name)
+	if err != nil {
+		return nil, err
+	}
+	rec.In = ns.Name
+	if err := p.journal.Lend(rec); err != nil {
+		return nil, err
+	}
+	l, err := p.host.nl.LinkByName(name)
 	if err != nil {
 		return nil, fmt.Errorf("interface %s: %w", name, err)
 	}
-	b := &borrowed{name: name, ns: ns, up: l.Attrs().Flags&net.FlagUp != 0, mtu: l.Attrs().MTU}
-	addrs, err := h.AddrList(l, netlink.FAMILY_ALL)
-	if err != nil {
-		return nil, fmt.Errorf("addresses of %s: %w", name, err)
-	}
-	for _, a := range addrs {
-		if a.IP.IsLinkLocalUnicast() {
-			continue // the kernel makes it again
-		}
-		b.addrs = append(b.addrs, a)
-	}
-	if b.features, err = p.host.eth.Features(name); err != nil {
-		return nil, fmt.Errorf("features of %s: %w", name, err)
-	}
-	if ch, err := p.host.eth.GetChannels(name); err == nil {
-		b.channels = &ch
-	}
-	if err := h.LinkSetNsFd(l, int(ns.Handle)); err != nil {
+	b := &borrowed{ns: ns, rec: rec}
+	p.borrowed = append(p.borrowed, b)
+	if err := p.host.nl.LinkSetNsFd(l, int(ns.Handle)); err != nil {
 		return nil, fmt.Errorf("move %s into %s: %w", name, ns.Name, err)
 	}
-	p.borrowed = append(p.borrowed, b)
 	return b, nil
 }
 
-// giveBack moves a borrowed interface back into the host's namespace and
-// restores what it looked like there.
+// giveBack moves a borrowed interface back into the host's namespace,
+// restores what it looked like there, and only then drops it from the
+// journal.
 func (p *Pair) giveBack(b *borrowed) error {
-	if b.ns != nil && b.ns.nl != nil {
-		l, err := b.ns.nl.LinkByName(b.name)
-		if err != nil {
-			return fmt.Errorf("give back %s: %w", b.name, err)
-		}
-		if err := b.ns.nl.LinkSetNsFd(l, int(p.host.Handle)); err != nil {
-			return fmt.Errorf("move %s back to the host's namespace: %w", b.name, err)
-		}
+	if err := restore(p.host, b.ns, b.rec); err != nil {
+		return err
 	}
-	h := p.host.nl
-	l, err := h.LinkByName(b.name)
-	if err != nil {
-		return fmt.Errorf("give back %s: %w", b.name, err)
-	}
-	var errs []error
-	if l.Attrs().MTU != b.mtu {
-		errs = append(errs, h.LinkSetMTU(l, b.mtu))
-	}
-	if now, err := p.host.eth.Features(b.name); err == nil {
-		change := map[string]bool{}
-		for _, f := range settable {
-			if was, ok := b.features[f]; ok && now[f] != was {
-				change[f] = was
-			}
-		}
-		if len(change) > 0 {
-			errs = append(errs, p.host.eth.Change(b.name, change))
-		}
-	}
-	if b.channels != nil {
-		if now, err := p.host.eth.GetChannels(b.name); err == nil && now != *b.channels {
-			_, err := p.host.eth.SetChannels(b.name, *b.channels)
-			errs = append(errs, err)
-		}
-	}
-	for _, a := range b.addrs {
-		a := a
-		a.Label = ""
-		if err := h.AddrReplace(l, &a); err != nil {
-			errs = append(errs, fmt.Errorf("restore address %s on %s: %w", a.IPNet, b.name, err))
-		}
-	}
-	if b.up {
-		errs = append(errs, h.LinkSetUp(l))
-	} else {
-		errs = append(errs, h.LinkSetDown(l))
-	}
-	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("restore %s: %w", b.name, err)
-	}
-	return nil
+	return p.journal.Returned(b.rec.Name)
 }
 
 // Borrowed names the user's interfaces the pair moved into its namespaces.
 func (p *Pair) Borrowed() []string {
 	var out []string
 	for _, b := range p.borrowed {
-		out = append(out, b.name)
+		out = append(out, b.rec.Name)
 	}
 	return out
 }

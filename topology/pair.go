@@ -54,6 +54,17 @@ type Pair struct {
 	// interfaces moved out of it, given back by Close.
 	host     *Namespace
 	borrowed []*borrowed
+	// journal records the namespaces before they are made and the
+	// user's interfaces before they are moved (see journal.go).
+	journal *Journal
+}
+
+// newNamespace journals a namespace, then makes it.
+func (p *Pair) newNamespace(name string) (*Namespace, error) {
+	if err := p.journal.AddNamespace(name); err != nil {
+		return nil, err
+	}
+	return newNamespace(name)
 }
 
 // The addresses of the pair, from the benchmarking ranges (RFC 2544, RFC 5180).
@@ -106,16 +117,20 @@ func NewPair(o PairOptions) (_ *Pair, err error) {
 		return nil, fmt.Errorf("queues %d out of range: use 1 to %d", o.Queues, MaxQueues)
 	}
 	p := &Pair{RunID: o.RunID, Queues: o.Queues}
+	var err0 error
+	if p.journal, err0 = OpenJournal(o.RunID); err0 != nil {
+		return nil, err0
+	}
 	defer func() {
 		if err != nil {
 			err = errors.Join(err, p.Close())
 		}
 	}()
 	name := func(role string) string { return NamespacePrefix + o.RunID + "-" + role }
-	if p.GenNS, err = newNamespace(name("gen")); err != nil {
+	if p.GenNS, err = p.newNamespace(name("gen")); err != nil {
 		return nil, err
 	}
-	if p.DUTNS, err = newNamespace(name("dut")); err != nil {
+	if p.DUTNS, err = p.newNamespace(name("dut")); err != nil {
 		return nil, err
 	}
 	p.Gen = Endpoint{NS: p.GenNS, Name: LinkPrefix + o.RunID + "g", IPv4: GenIPv4, IPv6: GenIPv6}
@@ -124,7 +139,7 @@ func NewPair(o PairOptions) (_ *Pair, err error) {
 		return nil, err
 	}
 	if o.Sink {
-		if p.SinkNS, err = newNamespace(name("sink")); err != nil {
+		if p.SinkNS, err = p.newNamespace(name("sink")); err != nil {
 			return nil, err
 		}
 		p.Out = Endpoint{NS: p.DUTNS, Name: LinkPrefix + o.RunID + "o", IPv4: OutIPv4, IPv6: OutIPv6}
@@ -216,5 +231,9 @@ func (p *Pair) Close() error {
 			*n = nil
 		}
 	}
+	// The journal goes last, and stays where an interface was not
+	// restored.
+	errs = append(errs, p.journal.Close())
+	p.journal = nil
 	return errors.Join(errs...)
 }

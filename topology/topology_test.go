@@ -85,27 +85,6 @@ func TestIntegrationPair(t *testing.T) {
 	}
 }
 
-func TestIntegrationClean(t *testing.T) {
-	testenv.RequireRoot(t)
-	p, err := topology.NewPair(topology.PairOptions{})
-	require.NoError(t, err)
-	// A killed run: nobody calls p.Close. A stray host link too.
-	la := netlink.NewLinkAttrs()
-	la.Name = "xl" + p.RunID + "x"
-	require.NoError(t, netlink.LinkAdd(&netlink.Veth{LinkAttrs: la, PeerName: "xl" + p.RunID + "y"}))
-
-	removed, err := topology.Clean()
-	require.NoError(t, err)
-	assert.Contains(t, removed, "namespace "+p.GenNS.Name)
-	assert.Contains(t, removed, "namespace "+p.DUTNS.Name)
-	assert.Contains(t, removed, "link xl"+p.RunID+"x")
-	nss, links, err := topology.Leftovers()
-	require.NoError(t, err)
-	assert.Empty(t, nss)
-	assert.Empty(t, links)
-	p.Close() // closes the handles; the namespaces are gone already
-}
-
 // A NIC the user names is opened where it is; the one with the default
 // route is refused without Force.
 func TestIntegrationNICDefaultRoute(t *testing.T) {
@@ -179,13 +158,9 @@ func TestIntegrationNICRestore(t *testing.T) {
 // them back as they were.
 func TestIntegrationNICPair(t *testing.T) {
 	testenv.RequireRoot(t)
-	a, b := testenv.HostVeth(t, 1400)
+	a, b := testenv.LentVeth(t, 1400, "198.18.5.1/24")
 	la, err := netlink.LinkByName(a)
 	require.NoError(t, err)
-	addr, err := netlink.ParseAddr("198.18.5.1/24")
-	require.NoError(t, err)
-	require.NoError(t, netlink.AddrAdd(la, addr))
-	require.NoError(t, netlink.LinkSetUp(la))
 
 	_, err = topology.NewNICPair(topology.NICPairOptions{DUT: a, Peer: a})
 	assert.ErrorContains(t, err, "name two interfaces")

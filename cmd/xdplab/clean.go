@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -10,22 +11,38 @@ import (
 )
 
 func newCleanCmd(stdout, stderr io.Writer) *cobra.Command {
-	return &cobra.Command{
+	var dry bool
+	cmd := &cobra.Command{
 		Use:   "clean",
-		Short: "Remove namespaces and links a killed run left behind",
-		Long: `clean removes every network namespace named xdplab-* (with its links and
-attached programs) and every veth named xl* in the current namespace: what
-a run killed with SIGKILL could not remove itself. Needs root.`,
+		Short: "Restore and remove what dead runs left behind, and only that",
+		Long: `clean replays the journal (in /run/xdplab) of every run whose process is
+gone: each interface the run was lent goes back to the namespace it came from
+with its MTU, addresses, routes, GRO setting and channels, then the run's
+namespaces are removed, then its journal. A namespace of xdplab's exact name
+form (xdplab-<id>-gen, -dut or -sink) that no journal claims is removed too,
+after any interface in it that xdplab did not make is moved back here. A live
+run's state and any other name are left alone, and said so. Needs root.`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
-			removed, err := topology.Clean()
-			for _, r := range removed {
-				fmt.Fprintln(stdout, "removed", r)
+			rep, err := topology.Clean(topology.CleanOptions{DryRun: dry})
+			for _, r := range rep.Restored {
+				fmt.Fprintln(stdout, r)
 			}
-			if err == nil && len(removed) == 0 {
+			for _, r := range rep.Removed {
+				if !strings.HasPrefix(r, "would ") {
+					r = "removed " + r
+				}
+				fmt.Fprintln(stdout, r)
+			}
+			for _, r := range rep.LeftAlone {
+				fmt.Fprintln(stderr, "left alone:", r)
+			}
+			if err == nil && len(rep.Removed)+len(rep.Restored) == 0 {
 				fmt.Fprintln(stderr, "nothing to clean")
 			}
 			return err
 		},
 	}
+	cmd.Flags().BoolVar(&dry, "dry-run", false, "say what would be restored and removed, and do nothing")
+	return cmd
 }

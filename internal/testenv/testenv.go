@@ -4,6 +4,7 @@
 package testenv
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -44,6 +45,13 @@ func Leaks() ([]string, error) {
 	}
 	for _, l := range links {
 		out = append(out, "link "+l)
+	}
+	journals, errs := topology.Journals()
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	for _, j := range journals {
+		out = append(out, "journal "+j.Path())
 	}
 	var id ebpf.ProgramID
 	for {
@@ -115,6 +123,28 @@ func HostVeth(tb testing.TB, mtu int) (a, b string) {
 			_ = netlink.LinkDel(l)
 		}
 	})
+	return a, b
+}
+
+// LentVeth is HostVeth with an address on a, and a up (b stays down):
+// two NICs with settings a run must give back.
+func LentVeth(tb testing.TB, mtu int, addr string) (a, b string) {
+	tb.Helper()
+	a, b = HostVeth(tb, mtu)
+	l, err := netlink.LinkByName(a)
+	if err != nil {
+		tb.Fatalf("host veth %s: %v", a, err)
+	}
+	ad, err := netlink.ParseAddr(addr)
+	if err == nil {
+		err = netlink.AddrAdd(l, ad)
+	}
+	if err == nil {
+		err = netlink.LinkSetUp(l)
+	}
+	if err != nil {
+		tb.Fatalf("address %s on %s, up: %v", addr, a, err)
+	}
 	return a, b
 }
 
