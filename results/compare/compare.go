@@ -400,12 +400,14 @@ func Compare(in []Input, o Options) (*Comparison, error) {
 	if len(in) == 0 {
 		return nil, errors.New("nothing to compare: name results files")
 	}
+	// Files of one name are told apart: x, x#2, x#3.
 	seen := map[string]int{}
 	for i := range in {
-		if n := seen[in[i].Label]; n > 0 {
-			in[i].Label = fmt.Sprintf("%s#%d", in[i].Label, n+1)
+		label := in[i].Label
+		seen[label]++
+		if n := seen[label]; n > 1 {
+			in[i].Label = fmt.Sprintf("%s#%d", label, n)
 		}
-		seen[in[i].Label]++
 	}
 	c := &Comparison{By: o.By, Threshold: o.Threshold, Alpha: o.Alpha}
 	// samples[metric][row key][column] = values

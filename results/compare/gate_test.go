@@ -2,6 +2,8 @@ package compare
 
 import (
 	"bytes"
+	"math"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -316,4 +318,124 @@ func TestWriteVerdict(t *testing.T) {
 	assert.Contains(t, b.String(), "verdict: INCONCLUSIVE")
 	assert.Contains(t, b.String(), "Mpps prog=drop/mode=native/size=64 in b: missing in b")
 	assert.NotContains(t, b.String(), "no regressions")
+}
+
+func TestMinPEdges(t *testing.T) {
+	assert.InDelta(t, 1.0/3, MinP(1, 5), 1e-12)
+	assert.Equal(t, 4, MinTrials(0.1), "0.1 itself is not below 0.1")
+	c, _ := gate(t, Options{Alpha: 0.1}, in("a", mkRun("6.1", 64, res{prog: "drop", mode: "native", mpps: spread(3, 10)})),
+		in("b", mkRun("6.1", 64, res{prog: "drop", mode: "native", mpps: spread(3, 10)})))
+	assert.False(t, c.Tables[0].Rows[0].Cells[1].Reachable, "MinP(3,3) = 0.1 is not below alpha 0.1")
+	_, err := Compare([]Input{in("a", mkRun("6.1", 64))}, Options{Alpha: 1})
+	assert.Error(t, err)
+}
+
+func TestCompareLabelsAndOrder(t *testing.T) {
+	r := mkRun("6.1", 64, res{prog: "tx", mode: "native", mpps: spread(4, 5)}, res{prog: "drop", mode: "native", mpps: spread(4, 10)})
+	c, err := Compare([]Input{in("x", r), in("x", r), in("x", r)}, Options{})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"x", "x#2", "x#3"}, c.Columns)
+	require.Len(t, c.Tables[0].Rows, 2)
+	assert.Equal(t, "prog=drop/mode=native/size=64", c.Tables[0].Rows[0].Key.Name(), "rows sorted by name")
+	assert.Equal(t, "prog=tx/mode=native/size=64", c.Tables[0].Rows[1].Key.Name())
+}
+
+func TestStreamOf(t *testing.T) {
+	assert.Equal(t, "", streamOf(results.Config{Protocol: "udp"}))
+	assert.Equal(t, "proto=tcp-syn/vlan=7/imix=64:7+1518:1/malformed-ppm=10000/rate=50%/pcap=x.pcap",
+		streamOf(results.Config{Protocol: "tcp-syn", VLAN: 7, IMIX: "64:7,1518:1", MalformedPPM: 10000, RatePercent: 50, RatePPS: 9, Pcap: "/tmp/x.pcap"}))
+	assert.Equal(t, "rate=250000", streamOf(results.Config{RatePPS: 250000}))
+}
+
+// A trial whose latency sink counted nothing has no latency.
+func TestLatencyWithoutFrames(t *testing.T) {
+	r := mkRun("6.1", 64, res{prog: "tx", mode: "native", mpps: spread(4, 5), p50: spread(4, 8000), p99: spread(4, 9000)})
+	for i := range r.Results[0].Trials {
+		r.Results[0].Trials[i].Latency.Count = 0
+	}
+	c, _ := gate(t, Options{}, in("a", r), in("b", r))
+	for _, tb := range c.Tables {
+		if tb.Metric.Name == "lat-p50-us" {
+			assert.Empty(t, tb.Rows)
+		}
+	}
+}
+
+// A threshold for a lower-is-better metric is relative: +5% CPU is under 6%.
+func TestGateLowerBetterThreshold(t *testing.T) {
+	base := res{prog: "drop", mode: "native", mpps: fill(5, 10), cpu: fill(5, 100)}
+	cand := base
+	cand.cpu = fill(5, 105)
+	a, b := in("a", mkRun("6.1", 64, base)), in("b", mkRun("6.1", 64, cand))
+	_, g := gate(t, Options{Threshold: 6}, a, b)
+	assert.False(t, regressed(g, "cpu-ns/pkt"))
+	_, g = gate(t, Options{Threshold: 5}, a, b)
+	assert.True(t, regressed(g, "cpu-ns/pkt"))
+}
+
+// Pooled per-result figures with enough values a side must pair like any.
+func TestGatePooledMissing(t *testing.T) {
+	var inputs []Input
+	for range 4 {
+		inputs = append(inputs, in("a", mkRun("6.1", 64, res{prog: "drop", mode: "native", mpps: spread(4, 10), ndr: 8e6, pdr: 9e6})))
+	}
+	for range 4 {
+		inputs = append(inputs, in("b", mkRun("6.12", 64, res{prog: "drop", mode: "native", mpps: spread(4, 10)})))
+	}
+	_, g := gate(t, Options{By: ByKernel}, inputs...)
+	assert.Equal(t, GateInconclusive, g.Verdict, "4 NDR values in the baseline, none in the candidate")
+	require.Len(t, g.Unpaired, 2)
+	assert.Equal(t, "NDR-Mpps", g.Unpaired[0].Metric)
+}
+
+// Three fields apart is still "a different configuration"; four is not.
+func TestGateDifferentConfiguration(t *testing.T) {
+	a := mkRun("6.1", 64, res{prog: "drop", mode: "native", mpps: spread(5, 10)})
+	b := mkRun("6.1", 128, res{prog: "drop", mode: "native", mpps: spread(5, 10)})
+	b.Config.Flows, b.Config.Threads = 8, 2
+	_, g := gate(t, Options{}, in("a", a), in("b", b))
+	require.NotEmpty(t, g.Unpaired)
+	assert.Contains(t, g.Unpaired[0].Reason, "different configuration (size 64 -> 128, flows 1 -> 8, threads 1 -> 2)")
+	b.Config.IPVersion = 6
+	_, g = gate(t, Options{}, in("a", a), in("b", b))
+	assert.Equal(t, "missing in b", g.Unpaired[0].Reason)
+}
+
+func TestDeltaString(t *testing.T) {
+	assert.Equal(t, "+1.00pp", deltaString(&Cell{Delta: 1, DeltaUnit: "pp"}))
+	assert.Equal(t, "+0.5pp", deltaString(&Cell{Delta: 0.5, DeltaUnit: "pp"}))
+	assert.Equal(t, "+0.00pp", deltaString(&Cell{Delta: 0, DeltaUnit: "pp"}))
+	assert.Equal(t, "-12.50%", deltaString(&Cell{Delta: -12.5, DeltaUnit: "%"}))
+	assert.Equal(t, "from 0", deltaString(&Cell{Delta: math.NaN(), DeltaUnit: "%"}))
+}
+
+// A row a candidate lacks keeps the markdown table's columns.
+func TestMarkdownMissingCell(t *testing.T) {
+	a := mkRun("6.1", 64, res{prog: "drop", mode: "native", mpps: spread(5, 10)}, res{prog: "tx", mode: "native", mpps: spread(5, 5)})
+	b := mkRun("6.1", 64, res{prog: "drop", mode: "native", mpps: spread(5, 10)})
+	c, _ := gate(t, Options{}, in("a", a), in("b", b))
+	var buf bytes.Buffer
+	require.NoError(t, c.WriteMarkdown(&buf))
+	for _, l := range strings.Split(buf.String(), "\n") {
+		if strings.HasPrefix(l, "| `prog=tx") {
+			assert.Equal(t, 6, strings.Count(l, "|"), "%s", l)
+		}
+	}
+	buf.Reset()
+	require.NoError(t, c.WriteVerdict(&buf))
+	assert.NotContains(t, buf.String(), "measured once per result")
+}
+
+func TestLoadKinds(t *testing.T) {
+	_, sk, err := Load([]string{"../../offload/testdata/probe-virtio_net.json"})
+	assert.ErrorContains(t, err, "a probe report (xdplab.probe) holds no measurements")
+	require.Len(t, sk, 1)
+	inputs, sk, err := Load([]string{fixtures[0], "../../offload/testdata/probe-virtio_net.json"})
+	require.NoError(t, err)
+	assert.Len(t, inputs, 1)
+	assert.Len(t, sk, 1)
+	inputs, _, err = Load([]string{"../testdata"})
+	require.NoError(t, err)
+	assert.Len(t, inputs, 3, "the directory's three results files")
+	assert.Equal(t, "run-a-k6.18", inputs[0].Label)
 }
