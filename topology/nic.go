@@ -23,6 +23,10 @@ type NICOptions struct {
 	NSLabel string
 	// Force accepts the interface that carries the default route.
 	Force bool
+	// Journal, where set, records the interface as it is before the first
+	// change (an interface of the host's namespace only), so that `xdplab
+	// clean` can restore it after a killed run.
+	Journal *Journal
 }
 
 // NIC is an interface xdplab did not create: a real NIC (or anything else)
@@ -34,6 +38,8 @@ type NIC struct {
 	// (accepted only with Force).
 	DefaultRoute bool
 	undo         []undoStep
+	journal      *Journal
+	journaled    bool
 }
 
 type undoStep struct {
@@ -87,6 +93,9 @@ func OpenNIC(o NICOptions) (_ *NIC, err error) {
 		return nil, fmt.Errorf("interface %s (namespace %s): %w: check the name with `ip link`", o.Name, label, err)
 	}
 	n := &NIC{Endpoint: Endpoint{NS: ns, Name: o.Name, Ifindex: l.Attrs().Index, MAC: l.Attrs().HardwareAddr}}
+	if o.NS == nil {
+		n.journal = o.Journal
+	}
 	if n.DefaultRoute, err = carriesDefaultRoute(ns.nl, n.Ifindex); err != nil {
 		return nil, fmt.Errorf("interface %s: %w", o.Name, err)
 	}
@@ -136,6 +145,23 @@ func (n *NIC) record(what string, fn func() error) {
 	n.undo = append(n.undo, undoStep{what, fn})
 }
 
+// journalFirst writes the interface as it is to the journal before its
+// first change.
+func (n *NIC) journalFirst() error {
+	if n.journal == nil || n.journaled {
+		return nil
+	}
+	rec, err := snapshot(n.NS, n.Name)
+	if err != nil {
+		return err
+	}
+	if err := n.journal.Lend(rec); err != nil {
+		return err
+	}
+	n.journaled = true
+	return nil
+}
+
 // Changes lists what Restore will undo, oldest first.
 func (n *NIC) Changes() []string {
 	var out []string
@@ -154,6 +180,9 @@ func (n *NIC) SetMTU(mtu int) error {
 	old := l.Attrs().MTU
 	if old == mtu {
 		return nil
+	}
+	if err := n.journalFirst(); err != nil {
+		return err
 	}
 	if err := n.NS.nl.LinkSetMTU(l, mtu); err != nil {
 		return fmt.Errorf("set mtu of %s to %d: %w", n.Name, mtu, err)
@@ -180,6 +209,9 @@ func (n *NIC) SetFeature(name string, on bool) error {
 	}
 	if old == on {
 		return nil
+	}
+	if err := n.journalFirst(); err != nil {
+		return err
 	}
 	if err := n.NS.eth.Change(n.Name, map[string]bool{name: on}); err != nil {
 		return fmt.Errorf("set %s %v on %s: %w", name, on, n.Name, err)
@@ -209,6 +241,9 @@ func (n *NIC) SetQueues(count uint32) error {
 	if want == old {
 		return nil
 	}
+	if err := n.journalFirst(); err != nil {
+		return err
+	}
 	if _, err := n.NS.eth.SetChannels(n.Name, want); err != nil {
 		return fmt.Errorf("set %d queues on %s: %w", count, n.Name, err)
 	}
@@ -230,8 +265,27 @@ func (n *NIC) Restore() error {
 		errs = append(errs, n.undo[i].fn())
 	}
 	n.undo = nil
-	return errors.Join(errs...)
+	if err := errors.Join(errs...); err != nil {
+		return &TeardownError{fmt.Errorf("restore %s: %w", n.Name, err)}
+	}
+	if n.journaled {
+		if err := n.journal.Returned(n.Name); err != nil {
+			return &TeardownError{err}
+		}
+		n.journaled = false
+	}
+	return nil
 }
+
+// TeardownError is a restore or removal at the end of a run that failed:
+// something is left as the run made it. The message says what, and the
+// journal (if any) keeps the record for `xdplab clean`.
+type TeardownError struct{ Err error }
+
+func (e *TeardownError) Error() string {
+	return fmt.Sprintf("teardown incomplete: %v (run `xdplab clean`, or `xdplab clean --dry-run` to see what it would do)", e.Err)
+}
+func (e *TeardownError) Unwrap() error { return e.Err }
 
 // Close restores what was changed and closes the handles; the interface
 // and its namespace stay.

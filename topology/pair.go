@@ -235,5 +235,8 @@ func (p *Pair) Close() error {
 	// restored.
 	errs = append(errs, p.journal.Close())
 	p.journal = nil
-	return errors.Join(errs...)
+	if err := errors.Join(errs...); err != nil {
+		return &TeardownError{err}
+	}
+	return nil
 }

@@ -17,8 +17,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/u-root/u-root/pkg/cpio"
@@ -206,6 +208,12 @@ func run(ctx context.Context, o Options, accel string) (*Result, error) {
 		w = io.MultiWriter(&console, o.Console)
 	}
 	cmd.Stdout, cmd.Stderr = w, w
+	// QEMU dies with xdplab, even by SIGKILL: the parent-death signal
+	// goes with the thread that started it, which stays locked until QEMU
+	// has ended.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
 	start := time.Now()
 	err = cmd.Run()
 	res.Elapsed = time.Since(start)

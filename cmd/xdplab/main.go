@@ -9,6 +9,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/xdplab/xdplab/topology"
 )
 
 // Exit statuses, one table (README.md lists the same).
@@ -20,6 +22,7 @@ const (
 	exitExpectation  = 4 // a scenario's expectation did not hold
 	exitQualifyFail  = 5 // a qualification check failed
 	exitInconclusive = 6 // a verdict could not be decided (see README: inconclusive)
+	exitTeardown     = 7 // teardown incomplete: something was not restored or removed (xdplab clean)
 )
 
 // exitStatus maps an error Run returned to the process's exit status.
@@ -30,10 +33,13 @@ func exitStatus(err error) int {
 		ee *expectError
 		qe *qualifyError
 		ie *inconclusiveError
+		te *topology.TeardownError
 	)
 	switch {
 	case err == nil:
 		return exitOK
+	case errors.As(err, &te):
+		return exitTeardown
 	case errors.As(err, &ue):
 		return exitUsage
 	case errors.As(err, &ge):
@@ -48,12 +54,29 @@ func exitStatus(err error) int {
 	return exitError
 }
 
+// signals end a run with a teardown: an interrupt, a kill request, the
+// terminal or SSH session closing (SIGHUP), SIGQUIT.
+var signals = []os.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT}
+
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	// A closed pipe (xdplab run ... 2>&1 | head) makes writes fail with
+	// EPIPE instead of killing the process before its teardown.
+	signal.Ignore(syscall.SIGPIPE)
+	ctx, stop := signal.NotifyContext(context.Background(), signals...)
 	err := Run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "xdplab:", err)
 	}
 	os.Exit(exitStatus(err))
+}
+
+// interrupted is the error of a command a signal stopped: what its
+// teardown did, or, where it failed, what was left and how to recover.
+func interrupted(err error, done string) error {
+	var te *topology.TeardownError
+	if errors.As(err, &te) {
+		return fmt.Errorf("interrupted: %w", te)
+	}
+	return fmt.Errorf("interrupted: %s", done)
 }

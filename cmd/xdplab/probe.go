@@ -47,7 +47,7 @@ interface that carries the default route is refused without --force.`,
 			rep, err := probe.Run(cmd.Context(), o)
 			if err != nil {
 				if cmd.Context().Err() != nil {
-					return fmt.Errorf("interrupted: everything xdplab made was removed and every setting restored")
+					return interrupted(err, "everything xdplab made was removed and every setting restored")
 				}
 				return err
 			}

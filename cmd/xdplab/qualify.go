@@ -88,7 +88,7 @@ route is refused without --force. The reports (JSON, Markdown, HTML) go to
 			q, err := qualify.Run(cmd.Context(), o)
 			if err != nil {
 				if cmd.Context().Err() != nil {
-					return fmt.Errorf("interrupted: everything xdplab made was removed and every setting restored; no report written")
+					return interrupted(err, "everything xdplab made was removed and every setting restored; no report written")
 				}
 				return err
 			}

@@ -295,7 +295,7 @@ func runRun(cmd *cobra.Command, f *runFlags, stdout, stderr io.Writer) error {
 	run, err := runner.Run(cmd.Context(), cfg)
 	if err != nil {
 		if cmd.Context().Err() != nil {
-			return fmt.Errorf("interrupted: everything xdplab made was removed, no results written")
+			return interrupted(err, "everything xdplab made was removed and every setting restored, no results written")
 		}
 		return err
 	}

@@ -95,7 +95,7 @@ func runScenario(cmd *cobra.Command, f *runFlags, format string, stdout, stderr 
 		run, err := runner.Run(cmd.Context(), cfg)
 		if err != nil {
 			if cmd.Context().Err() != nil {
-				return fmt.Errorf("interrupted: everything xdplab made was removed; results of finished runs were kept")
+				return interrupted(err, "everything xdplab made was removed; results of finished runs were kept")
 			}
 			return err
 		}

@@ -46,13 +46,28 @@ func Run(ctx context.Context, o Options) (rep *offload.Report, err error) {
 	// Open every interface first, so a refused one stops the probe before
 	// anything is attached.
 	var nics []*topology.NIC
+	var journal *topology.Journal
+	if o.Attach {
+		// --attach may change the MTU: the journal keeps how each
+		// interface was, for `xdplab clean` after a kill.
+		id := o.RunID
+		if id == "" {
+			id = topology.NewRunID()
+		}
+		if journal, err = topology.OpenJournal(id); err != nil {
+			return nil, err
+		}
+	}
 	defer func() {
 		for _, n := range nics {
 			err = errors.Join(err, n.Close())
 		}
+		if journal != nil {
+			err = errors.Join(err, journal.Close())
+		}
 	}()
 	for _, name := range o.Ifaces {
-		n, err := topology.OpenNIC(topology.NICOptions{Name: name, Force: o.Force})
+		n, err := topology.OpenNIC(topology.NICOptions{Name: name, Force: o.Force, Journal: journal})
 		if err != nil {
 			return nil, err
 		}
