@@ -3,6 +3,7 @@ package results
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -41,17 +42,74 @@ func WriteJSON(path string, v any) error {
 	return writeAtomic(path, append(b, '\n'))
 }
 
-func writeAtomic(path string, b []byte) (err error) {
-	if st, err := os.Stat(path); err == nil && !st.Mode().IsRegular() {
-		return fmt.Errorf("write %s: not a regular file; name a file (or use --json to print to stdout)", path)
+// WriteNew writes the run to path atomically, as WriteFile does, but never
+// replaces a file: where path exists it fails and writes nothing.
+func WriteNew(path string, r *Run) error {
+	b, err := Marshal(r)
+	if err != nil {
+		return err
 	}
+	return writeNew(path, b)
+}
+
+// WriteBytes writes b to path atomically (see WriteJSON): for the other
+// outputs (HTML, Markdown, CSV).
+func WriteBytes(path string, b []byte) error { return writeAtomic(path, b) }
+
+// MaxNameLen bounds a file name (Linux NAME_MAX).
+const MaxNameLen = 255
+
+// CheckWritable tells, before any measurement, whether a file can be
+// written at path: its directory exists or can be made and takes files,
+// path is no directory, and its name is not too long. It leaves nothing.
+func CheckWritable(path string) error {
+	if path == "" {
+		return errors.New("no output path")
+	}
+	if n := len(filepath.Base(path)); n > MaxNameLen {
+		return fmt.Errorf("output %.60s...: a file name of %d bytes; the limit is %d", path, n, MaxNameLen)
+	}
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return fmt.Errorf("output %s is a directory: name a file in it", path)
+	}
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("output %s: %w", path, err)
+	}
+	f, err := os.CreateTemp(dir, ".xdplab-check*")
+	if err != nil {
+		return fmt.Errorf("output %s: the directory takes no files: %w", path, err)
+	}
+	f.Close()
+	return os.Remove(f.Name())
+}
+
+func writeNew(path string, b []byte) (err error) {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
+	tmp, err := tempWith(dir, path, b)
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp)
+	// A hard link fails where the name exists: two runs never replace
+	// each other's file.
+	if err := os.Link(tmp, path); err != nil {
+		if errors.Is(err, os.ErrExist) {
+			return fmt.Errorf("write %s: a file of that name exists; it is kept (name another with --output)", path)
+		}
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return syncDir(dir)
+}
+
+// tempWith writes b to a synced temporary file beside path.
+func tempWith(dir, path string, b []byte) (name string, err error) {
 	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
 	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
+		return "", fmt.Errorf("write %s: %w", path, err)
 	}
 	defer func() {
 		if err != nil {
@@ -60,21 +118,49 @@ func writeAtomic(path string, b []byte) (err error) {
 		}
 	}()
 	if _, err = f.Write(b); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
+		return "", fmt.Errorf("write %s: %w", path, err)
 	}
 	if err = f.Chmod(0o644); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
+		return "", fmt.Errorf("write %s: %w", path, err)
 	}
 	if err = f.Sync(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
+		return "", fmt.Errorf("write %s: %w", path, err)
 	}
 	if err = f.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
+		return "", fmt.Errorf("write %s: %w", path, err)
 	}
-	if err = os.Rename(f.Name(), path); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
+	return f.Name(), nil
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("sync %s: %w", dir, err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("sync %s: %w", dir, err)
 	}
 	return nil
+}
+
+func writeAtomic(path string, b []byte) (err error) {
+	if st, err := os.Stat(path); err == nil && !st.Mode().IsRegular() {
+		return fmt.Errorf("write %s: not a regular file; name a file (or use --json to print to stdout)", path)
+	}
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	tmp, err := tempWith(dir, path, b)
+	if err != nil {
+		return err
+	}
+	if err = os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return syncDir(dir)
 }
 
 // Read decodes a results file, rejecting other schemas and versions.

@@ -10,6 +10,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -65,10 +66,12 @@ type Object struct {
 
 // Topology says where to measure.
 type Topology struct {
-	Kind  string `yaml:"kind"` // pair (default) or nic-pair
-	DUT   string `yaml:"dut"`  // nic-pair: the interface under test
-	Peer  string `yaml:"peer"` // nic-pair: the generator's interface
-	Force bool   `yaml:"force"`
+	Kind string `yaml:"kind"` // pair (default) or nic-pair
+	DUT  string `yaml:"dut"`  // nic-pair: the interface under test
+	Peer string `yaml:"peer"` // nic-pair: the generator's interface
+	// Force is refused: accepting the interface that carries the default
+	// route is for the command line only (--force), never a file's.
+	Force *bool `yaml:"force"`
 }
 
 // Traffic says what the generator sends.
@@ -149,7 +152,12 @@ func (e *Error) Error() string {
 
 // Load reads and checks a scenario file.
 func Load(path string) (*Scenario, error) {
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("scenario %s: %w", path, err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
 	if err != nil {
 		return nil, fmt.Errorf("scenario %s: %w", path, err)
 	}
@@ -161,6 +169,9 @@ func Load(path string) (*Scenario, error) {
 func Parse(path string, data []byte) (*Scenario, error) {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, &Error{Path: path, Msg: "empty file: a scenario needs at least format, name and programs (see scenarios/library)"}
+	}
+	if err := bounded(data); err != nil {
+		return nil, &Error{Path: path, Msg: err.Error()}
 	}
 	var f File
 	if err := unmarshal(data, &f); err != nil {
@@ -200,7 +211,7 @@ func yamlError(path string, err error) error {
 		}
 	}
 	msg = strings.ReplaceAll(msg, "Go struct field ", "")
-	return &Error{Path: path, Line: line, Msg: msg}
+	return &Error{Path: path, Line: line, Msg: cut(msg)}
 }
 
 type checker struct {
@@ -225,8 +236,29 @@ func (c *checker) line(key string) int {
 	return n.GetToken().Position.Line
 }
 
+// MaxMessage bounds an error message: a hostile value is never echoed
+// whole.
+const MaxMessage = 400
+
+// MaxErrors bounds the errors one file reports.
+const MaxErrors = 20
+
 func (c *checker) errorf(key, format string, args ...any) {
-	c.errs = append(c.errs, &Error{Path: c.path, Line: c.line(key), Key: key, Msg: fmt.Sprintf(format, args...)})
+	if len(c.errs) == MaxErrors {
+		c.errs = append(c.errs, &Error{Path: c.path, Msg: fmt.Sprintf("more than %d mistakes: fix these first", MaxErrors)})
+	}
+	if len(c.errs) > MaxErrors {
+		return
+	}
+	c.errs = append(c.errs, &Error{Path: c.path, Line: c.line(key), Key: key, Msg: cut(fmt.Sprintf(format, args...))})
+}
+
+// cut shortens a message to MaxMessage bytes.
+func cut(s string) string {
+	if len(s) > MaxMessage {
+		return s[:MaxMessage] + fmt.Sprintf("... (%d bytes cut)", len(s)-MaxMessage)
+	}
+	return s
 }
 
 func (c *checker) duration(key, v string, def time.Duration, lo, hi time.Duration) time.Duration {
@@ -261,12 +293,13 @@ func (c *checker) ints(key string, v any, def []int) []int {
 		}
 	case []any:
 		var out []int
-		for _, e := range x {
-			n := c.ints(key, e, nil)
-			if len(n) != 1 {
+		for i, e := range x {
+			n, ok := asInt(e)
+			if !ok {
+				c.errorf(fmt.Sprintf("%s[%d]", key, i), "%s: give a whole number (a list holds numbers, not lists)", short(e))
 				return def
 			}
-			out = append(out, n[0])
+			out = append(out, n)
 		}
 		if len(out) == 0 {
 			c.errorf(key, "an empty list: give at least one value")
@@ -275,9 +308,9 @@ func (c *checker) ints(key string, v any, def []int) []int {
 		return out
 	}
 	if key == "traffic.sizes" {
-		c.errorf(key, "%v: give a list of frame sizes ([64, 512, 1518]) or rfc2544", v)
+		c.errorf(key, "%s: give a list of frame sizes ([64, 512, 1518]) or rfc2544", short(v))
 	} else {
-		c.errorf(key, "%v: give a number or a list of numbers", v)
+		c.errorf(key, "%s: give a number or a list of numbers", short(v))
 	}
 	return def
 }
@@ -288,8 +321,8 @@ func (c *checker) check(f *File, s *Scenario) {
 	}
 	if strings.TrimSpace(f.Name) == "" {
 		c.errorf("name", "missing: every scenario has a name (it names the results files)")
-	} else if strings.ContainsAny(f.Name, "/ \t") {
-		c.errorf("name", "%q: use letters, digits, - and _ (it names the results files)", f.Name)
+	} else if err := validName(f.Name); err != nil {
+		c.errorf("name", "%v", err)
 	}
 	base := runner.Defaults()
 	base.Command = []string{"xdplab", "run", "--scenario", s.Path}
@@ -333,6 +366,9 @@ func (c *checker) check(f *File, s *Scenario) {
 		}
 	}
 	if t := f.Topology; t != nil {
+		if t.Force != nil {
+			c.errorf("topology.force", "a scenario file cannot accept the interface that carries the default route: give --force on the command line if you mean it")
+		}
 		switch t.Kind {
 		case "", "pair":
 			if t.DUT != "" || t.Peer != "" {
@@ -342,7 +378,7 @@ func (c *checker) check(f *File, s *Scenario) {
 			if t.DUT == "" || t.Peer == "" {
 				c.errorf("topology", "a nic-pair needs dut and peer: two interfaces of this host cabled back to back")
 			}
-			base.DUTIface, base.PeerIface, base.Force = t.DUT, t.Peer, t.Force
+			base.DUTIface, base.PeerIface = t.DUT, t.Peer
 		default:
 			c.errorf("topology.kind", "%q: use pair or nic-pair", t.Kind)
 		}

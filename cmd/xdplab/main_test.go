@@ -227,6 +227,13 @@ func TestRunRejects(t *testing.T) {
 		{"bad format", []string{"--format", "xml"}, true, `--format "xml"`, false},
 		{"object and prog", []string{"--object", "x.o", "--prog", "drop"}, true, "--object", false},
 		{"offload on veth", []string{"--modes", "offload"}, false, "veth has no hardware offload; modes available here: generic, native", true},
+		// Refused before any measurement, not when the results are written.
+		{"rate NaN%", []string{"--rate", "NaN%"}, true, `rate "NaN%"`, false},
+		{"rate Inf", []string{"--rate", "Inf"}, true, `rate "Inf"`, false},
+		{"rate NaN", []string{"--rate", "NaN"}, true, `rate "NaN"`, false},
+		{"malformed NaN%", []string{"--malformed", "NaN%"}, true, `share "NaN%"`, false},
+		{"output a directory", []string{"--output", os.TempDir()}, true, "is a directory", false},
+		{"output name too long", []string{"--output", filepath.Join(os.TempDir(), strings.Repeat("n", 300)+".json")}, true, "the limit is 255", false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -241,6 +248,20 @@ func TestRunRejects(t *testing.T) {
 			assert.Equal(t, c.usage, errorsAs(err, &ue), "usage error (exit 2): %v", err)
 			assert.NoFileExists(t, out)
 		})
+	}
+}
+
+// A replay speed that is no number is refused before any measurement.
+func TestRunRejectsReplaySpeed(t *testing.T) {
+	for _, v := range []string{"NaN", "+Inf", "-1"} {
+		out := filepath.Join(t.TempDir(), "r.json")
+		args := append(replayQuick(out), "--pcap", "../../scenarios/library/pcap/udp-100.pcap", "--replay-timing", "capture", "--replay-speed", v)
+		_, _, err := xdplab(t, context.Background(), args...)
+		require.Error(t, err)
+		assert.ErrorContains(t, err, "--replay-speed "+v)
+		var ue *usageError
+		assert.True(t, errorsAs(err, &ue), "usage error (exit 2): %v", err)
+		assert.NoFileExists(t, out)
 	}
 }
 

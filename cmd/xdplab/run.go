@@ -16,6 +16,7 @@ import (
 	"github.com/xdplab/xdplab/offload"
 	"github.com/xdplab/xdplab/results"
 	"github.com/xdplab/xdplab/scenarios/traffic"
+	"github.com/xdplab/xdplab/topology"
 )
 
 // DefaultResultsDir is where run writes results files unless --output says.
@@ -283,6 +284,9 @@ func runRun(cmd *cobra.Command, f *runFlags, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if cfg.RunID == "" {
+		cfg.RunID = topology.NewRunID()
+	}
 	out := f.output
 	if out == "" {
 		out = defaultOutput(cfg)
@@ -292,6 +296,11 @@ func runRun(cmd *cobra.Command, f *runFlags, stdout, stderr io.Writer) error {
 			return usagef("--output %s: %s is not a directory", out, dir)
 		}
 	}
+	// Before any measurement: a run that cannot write its results is
+	// refused at once, not after the trials.
+	if err := results.CheckWritable(out); err != nil {
+		return usagef("--output: %v", err)
+	}
 	run, err := runner.Run(cmd.Context(), cfg)
 	if err != nil {
 		if cmd.Context().Err() != nil {
@@ -299,7 +308,11 @@ func runRun(cmd *cobra.Command, f *runFlags, stdout, stderr io.Writer) error {
 		}
 		return err
 	}
-	if err := results.WriteFile(out, run); err != nil {
+	write := results.WriteFile // the file the user named
+	if f.output == "" {
+		write = results.WriteNew // a name of xdplab's never replaces another run's
+	}
+	if err := write(out, run); err != nil {
 		return err
 	}
 	fmt.Fprintf(stderr, "results written to %s\n", out)
@@ -313,6 +326,6 @@ func defaultOutput(cfg runner.Config) string {
 	if cfg.Object != "" {
 		name = strings.TrimSuffix(filepath.Base(cfg.Object), filepath.Ext(cfg.Object))
 	}
-	return filepath.Join(DefaultResultsDir, fmt.Sprintf("%s-%s-%s.json", name,
-		unix.ByteSliceToString(uts.Release[:]), time.Now().UTC().Format("20060102T150405Z")))
+	return filepath.Join(DefaultResultsDir, fmt.Sprintf("%s-%s-%s-%s.json", name,
+		unix.ByteSliceToString(uts.Release[:]), time.Now().UTC().Format("20060102T150405Z"), cfg.RunID))
 }

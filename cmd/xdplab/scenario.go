@@ -14,6 +14,7 @@ import (
 	"github.com/xdplab/xdplab/internal/runner"
 	"github.com/xdplab/xdplab/results"
 	"github.com/xdplab/xdplab/scenarios"
+	"github.com/xdplab/xdplab/topology"
 )
 
 // expectError is a scenario expectation that did not hold: exit status 4.
@@ -78,18 +79,27 @@ func runScenario(cmd *cobra.Command, f *runFlags, format string, stdout, stderr 
 	_ = unix.Uname(&uts)
 	stamp := time.Now().UTC().Format("20060102T150405Z")
 	var runs []*results.Run
+	id := f.runID
+	if id == "" {
+		id = topology.NewRunID()
+	}
 	for i, cfg := range s.Configs {
-		cfg.RunID, cfg.Version = f.runID, toolVersion()
+		// The configurations run one after another under one id: each
+		// run's journal is gone before the next starts.
+		cfg.RunID, cfg.Version, cfg.Force = id, toolVersion(), f.force
 		if !f.quiet {
 			cfg.Live = stderr
 		}
-		name := fmt.Sprintf("%s-%s-%s", s.File.Name, unix.ByteSliceToString(uts.Release[:]), stamp)
+		name := fmt.Sprintf("%s-%s-%s-%s", s.File.Name, unix.ByteSliceToString(uts.Release[:]), stamp, id)
 		if len(s.Configs) > 1 {
 			name += fmt.Sprintf("-%dB-%dflows", cfg.FrameSize, cfg.Flows)
 		}
 		out := filepath.Join(DefaultResultsDir, name+".json")
 		if f.output != "" {
 			out = filepath.Join(f.output, name+".json")
+		}
+		if err := results.CheckWritable(out); err != nil {
+			return usagef("scenario %s: %v", s.File.Name, err)
 		}
 		fmt.Fprintf(stderr, "scenario %s: run %d of %d: %d-byte frames, %d flow(s)\n", s.File.Name, i+1, len(s.Configs), cfg.FrameSize, cfg.Flows)
 		run, err := runner.Run(cmd.Context(), cfg)
@@ -100,7 +110,7 @@ func runScenario(cmd *cobra.Command, f *runFlags, format string, stdout, stderr 
 			return err
 		}
 		run.Notes = append(run.Notes, fmt.Sprintf("scenario %s (%s)", s.File.Name, f.scenario))
-		if err := results.WriteFile(out, run); err != nil {
+		if err := results.WriteNew(out, run); err != nil {
 			return err
 		}
 		fmt.Fprintf(stderr, "results written to %s\n", out)

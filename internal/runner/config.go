@@ -168,7 +168,7 @@ func (c *Config) Validate() error {
 		}
 	}
 	if c.RatePercent != 0 {
-		if c.RatePercent < 0 || c.RatePercent > 100 {
+		if !(c.RatePercent >= 0 && c.RatePercent <= 100) {
 			return fmt.Errorf("--rate %g%% out of range: give a share from above 0 to 100%% of the measured maximum", c.RatePercent)
 		}
 		if c.RatePPS > 0 || c.Search != nil || c.Generator == traffic.AFPacket {
@@ -248,6 +248,11 @@ func (c *Config) Validate() error {
 			}
 		}
 	}
+	// NaN and infinities compare false: !(...) refuses them here, before
+	// any measurement, not when the results are written.
+	if !(c.ReplaySpeed >= 0 && c.ReplaySpeed <= 1e6) {
+		return fmt.Errorf("--replay-speed %g: use a finite multiplier above 0 (1: the capture's own timing)", c.ReplaySpeed)
+	}
 	if c.Pcap != "" {
 		if c.PcapRewriteIPs && c.DUTIface != "" {
 			return errors.New("--pcap-rewrite-ips sets a veth pair's addresses: with --iface the interfaces keep theirs")
@@ -264,7 +269,7 @@ func (c *Config) Validate() error {
 				return errors.New("--rate with --pcap needs --replay-timing rate")
 			}
 		case "capture":
-			if c.ReplaySpeed < 0 || c.ReplaySpeed > 1e6 {
+			if !(c.ReplaySpeed > 0 && c.ReplaySpeed <= 1e6) {
 				return fmt.Errorf("--replay-speed %g out of range: use a multiplier above 0 (1: the capture's own timing)", c.ReplaySpeed)
 			}
 			if c.RatePPS > 0 {

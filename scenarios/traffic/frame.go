@@ -452,6 +452,9 @@ func CheckChecksums(b []byte) error {
 	return nil
 }
 
+// MaxRate bounds a rate: 10 billion frames/s is beyond any link.
+const MaxRate = 1e10
+
 // ParseRate reads a rate in frames per second: 250000, 250k, 1.5M or 2G
 // (k, M, G: thousands, millions, billions).
 func ParseRate(s string) (uint64, error) {
@@ -466,7 +469,8 @@ func ParseRate(s string) (uint64, error) {
 		mult, t = 1e9, t[:len(t)-1]
 	}
 	v, err := strconv.ParseFloat(t, 64)
-	if err != nil || v <= 0 || v*mult < 1 {
+	// !(a && b) refuses NaN and infinities too, which compare false.
+	if err != nil || !(v > 0 && v*mult >= 1 && v*mult <= MaxRate) {
 		return 0, fmt.Errorf("rate %q: give frames per second, such as 250000, 250k or 1.5M", s)
 	}
 	return uint64(v*mult + 0.5), nil
@@ -478,7 +482,7 @@ func ParseRateOrShare(s string) (pps uint64, percent float64, err error) {
 	t := strings.TrimSpace(s)
 	if p, ok := strings.CutSuffix(t, "%"); ok {
 		v, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
-		if err != nil || v <= 0 || v > 100 {
+		if err != nil || !(v > 0 && v <= 100) {
 			return 0, 0, fmt.Errorf("rate %q: a share of the measured maximum is above 0%% and at most 100%%, such as 50%%", s)
 		}
 		return 0, v, nil
@@ -493,7 +497,7 @@ func ParseShare(s string) (uint32, error) {
 	t := strings.TrimSpace(s)
 	p, ok := strings.CutSuffix(t, "%")
 	v, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
-	if !ok || err != nil || v < 0 || v > 100 {
+	if !ok || err != nil || !(v >= 0 && v <= 100) {
 		return 0, fmt.Errorf("share %q: give a percentage from 0%% to 100%%, such as 1%% or 0.1%%", s)
 	}
 	ppm := uint32(math.Round(v * 1e4))
