@@ -23,6 +23,7 @@ import (
 	"github.com/xdplab/xdplab/bpf"
 	"github.com/xdplab/xdplab/internal/runner"
 	"github.com/xdplab/xdplab/offload"
+	"github.com/xdplab/xdplab/scenarios/expect"
 	"github.com/xdplab/xdplab/scenarios/traffic"
 )
 
@@ -128,7 +129,7 @@ type Scenario struct {
 	Path    string
 	File    File
 	Configs []runner.Config
-	Expect  []Expectation
+	Expect  []expect.Expectation
 }
 
 // Error is a mistake in a scenario file, with where it is.
@@ -502,7 +503,7 @@ func (c *checker) check(f *File, s *Scenario) {
 		base.Search = &sc
 	}
 	for i, e := range f.Expect {
-		x, err := ParseExpectation(e)
+		x, err := expect.Parse(e)
 		if err != nil {
 			c.errorf(fmt.Sprintf("expect[%d]", i), "%v", err)
 			continue

@@ -13,6 +13,7 @@ import (
 	"github.com/xdplab/xdplab/internal/runner"
 	"github.com/xdplab/xdplab/internal/testenv"
 	"github.com/xdplab/xdplab/results"
+	"github.com/xdplab/xdplab/scenarios/expect"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
@@ -159,7 +160,7 @@ func TestIntegrationLibrary(t *testing.T) {
 				require.NoError(t, err, "%s %dB %d flows", f, cfg.FrameSize, cfg.Flows)
 				runs = append(runs, r)
 			}
-			for _, v := range Check(s.Expect, runs) {
+			for _, v := range expect.Check(s.Expect, runs) {
 				assert.True(t, v.Pass, "%s: %s on %s %s %dB %d flow(s): %s", f, v.Expectation, v.Program, v.Mode, v.FrameSize, v.Flows, v.Got)
 			}
 		})

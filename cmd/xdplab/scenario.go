@@ -14,6 +14,7 @@ import (
 	"github.com/xdplab/xdplab/internal/runner"
 	"github.com/xdplab/xdplab/results"
 	"github.com/xdplab/xdplab/scenarios"
+	"github.com/xdplab/xdplab/scenarios/expect"
 	"github.com/xdplab/xdplab/topology"
 )
 
@@ -122,12 +123,12 @@ func runScenario(cmd *cobra.Command, f *runFlags, format string, stdout, stderr 
 			fmt.Fprintln(stdout)
 		}
 	}
-	verdicts := scenarios.Check(s.Expect, runs)
+	verdicts := expect.Check(s.Expect, runs)
 	if format == "json" {
 		if err := writeOut(stdout, true, struct {
 			Scenario string              `json:"scenario"`
 			Runs     []*results.Run      `json:"runs"`
-			Verdicts []scenarios.Verdict `json:"verdicts"`
+			Verdicts []expect.Verdict `json:"verdicts"`
 		}{s.File.Name, runs, verdicts}, nil); err != nil {
 			return err
 		}
@@ -136,18 +137,18 @@ func runScenario(cmd *cobra.Command, f *runFlags, format string, stdout, stderr 
 	for _, v := range verdicts {
 		mark := "ok  "
 		switch v.Result {
-		case scenarios.Fail:
+		case expect.Fail:
 			mark, failed = "FAIL", failed+1
-		case scenarios.Inconclusive:
+		case expect.Inconclusive:
 			mark, undecided = "??  ", undecided+1
 		}
 		where := strings.TrimSpace(fmt.Sprintf("%s %s %dB %d flow(s)", v.Program, v.Mode, v.FrameSize, v.Flows))
 		fmt.Fprintf(stderr, "%s %-28s %-34s %s\n", mark, v.Expectation, where, v.Got)
 	}
-	switch scenarios.Outcome(verdicts) {
-	case scenarios.Fail:
+	switch expect.Outcome(verdicts) {
+	case expect.Fail:
 		return &expectError{n: failed}
-	case scenarios.Inconclusive:
+	case expect.Inconclusive:
 		if len(verdicts) == 0 {
 			return nil // a scenario without expectations has nothing to decide
 		}

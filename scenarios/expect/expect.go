@@ -1,4 +1,9 @@
-package scenarios
+// Package expect reads and checks a scenario's expectations ("drop >=
+// 99.9%", "native[drop] >= 2x generic", "p99[native] <= 200us") against
+// results: a verdict of pass, fail or inconclusive per expectation and
+// result, never pass where no result could answer. It needs no
+// privileges; its errors name the expectation and say how to write it.
+package expect
 
 import (
 	"fmt"
@@ -55,7 +60,7 @@ func in(s string, list []string) bool {
 }
 
 // ParseExpectation reads one expectation.
-func ParseExpectation(s string) (Expectation, error) {
+func Parse(s string) (Expectation, error) {
 	m := exprRe.FindStringSubmatch(strings.ToLower(s))
 	if m == nil {
 		return Expectation{}, fmt.Errorf("%q: write SUBJECT[SCOPE] OP VALUE (SCOPE: a mode or a program), such as \"drop >= 99.9%%\", \"loss <= 0.1%%\", \"mpps[native] >= 1\" or \"native[drop] >= 2x generic\"", s)
@@ -68,12 +73,10 @@ func ParseExpectation(s string) (Expectation, error) {
 	if k, ok := units[m[5]]; ok {
 		e.Unit, e.Value = m[5], v*k
 	}
-	switch scope := m[2]; {
-	case scope == "":
-	case in(scope, modeNames):
+	if scope := m[2]; in(scope, modeNames) {
 		e.Mode = scope
-	default:
-		e.Program = scope // a program's name, checked against the results
+	} else {
+		e.Program = scope // a program's name (or none), checked against the results
 	}
 	if e.Mode != "" && in(e.Subject, modeNames) {
 		return e, fmt.Errorf("%q: a mode compared with another takes a program scope: \"native[drop] >= 2x generic\"", s)

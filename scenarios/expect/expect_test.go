@@ -1,4 +1,4 @@
-package scenarios
+package expect
 
 import (
 	"testing"
@@ -52,7 +52,7 @@ func runOf(flows int, rs ...r) *results.Run {
 
 func check(t *testing.T, expr string, runs ...*results.Run) []Verdict {
 	t.Helper()
-	e, err := ParseExpectation(expr)
+	e, err := Parse(expr)
 	require.NoError(t, err, expr)
 	return Check([]Expectation{e}, runs)
 }
@@ -206,28 +206,65 @@ func TestOutcome(t *testing.T) {
 	assert.Equal(t, Fail, Outcome([]Verdict{{Result: Pass}, {}}), "no result is no pass")
 }
 
-func TestParseExpectationRejects(t *testing.T) {
+func TestParseRejects(t *testing.T) {
 	for _, s := range []string{
 		"drop >= 99.9", "loss <= 1", "drop >= 101%", "mpps >= 1%", "mpps >= 2x generic", "native >= 2",
 		"native[native] >= 2x generic", "native >= 2x drop", "p99 <= 200", "mpps <= 2us", "flows == 10%",
 		"spread <= 5", "verified >= 99", "limit >= 95", "nonsense >= 1", "drop >= sent", "flows == sent%", "",
 	} {
-		_, err := ParseExpectation(s)
+		_, err := Parse(s)
 		assert.Error(t, err, "%q", s)
 	}
-	e, err := ParseExpectation("native[drop] >= 2x generic")
+	e, err := Parse("native[drop] >= 2x generic")
 	require.NoError(t, err)
 	assert.Equal(t, Expectation{Text: "native[drop] >= 2x generic", Subject: "native", Program: "drop", Op: ">=", Value: 2, Against: "generic"}, e)
-	e, err = ParseExpectation("p99[native] <= 200us")
+	e, err = Parse("p99[native] <= 200us")
 	require.NoError(t, err)
 	assert.Equal(t, 200e3, e.Value)
 	assert.Equal(t, "native", e.Mode)
 	assert.Equal(t, "us", e.Unit)
-	e, err = ParseExpectation("flows == sent")
+	e, err = Parse("flows == sent")
 	require.NoError(t, err)
 	assert.True(t, e.Sent)
-	e, err = ParseExpectation("LOSS <= 0.5%")
+	e, err = Parse("LOSS <= 0.5%")
 	require.NoError(t, err)
 	assert.True(t, e.Percent)
 	assert.Equal(t, 0.5, e.Value)
+}
+
+// What a verdict says it got: the figures it was decided from.
+func TestCheckGot(t *testing.T) {
+	vs := check(t, "native >= 2x generic", runOf(1, dropN, dropG))
+	require.Len(t, vs, 1)
+	assert.Equal(t, "2.50x (10.000 vs 4.000 Mpps)", vs[0].Got)
+	vs = check(t, "p99[native] <= 1ms", runOf(1, dropN))
+	assert.Equal(t, "15.0 us", vs[0].Got)
+	vs = check(t, "drop >= 99%", runOf(1, dropN))
+	assert.Equal(t, "99.900% of offered", vs[0].Got)
+	exact := dropN
+	exact.actions = map[string]uint64{"drop": 1000}
+	vs = check(t, "drop >= 100%", runOf(1, exact))
+	assert.Equal(t, "100.000% of offered", vs[0].Got, "exactly all is no surplus")
+	edge := dropN
+	edge.actions = map[string]uint64{"drop": 1010}
+	vs = check(t, "drop >= 100%", runOf(1, edge))
+	assert.Equal(t, Pass, vs[0].Result, "a surplus of exactly the agreement (1%%) is capped, not undecided")
+	assert.Contains(t, vs[0].Got, "(10 frames more than offered")
+	// A trial whose sink counted no stamped frame has no latency.
+	noCount := dropN
+	run := runOf(1, noCount)
+	run.Results[0].Trials[0].Latency.Count = 0
+	vs = check(t, "p99 <= 1ms", run)
+	assert.Equal(t, []string{Inconclusive}, results1(vs))
+}
+
+func TestParseMessages(t *testing.T) {
+	_, err := Parse("nonsense >= 1")
+	assert.ErrorContains(t, err, `unknown subject "nonsense"`)
+	_, err = Parse("p99 <= 200")
+	assert.ErrorContains(t, err, "p99 is a latency: give it with ns, us or ms")
+	e, err := Parse("mpps >= 1")
+	require.NoError(t, err)
+	assert.Empty(t, e.Mode)
+	assert.Empty(t, e.Program)
 }
