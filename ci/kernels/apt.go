@@ -11,9 +11,9 @@ import (
 )
 
 // Apt is a private apt configuration for one Debian suite: its own sources,
-// lists and cache under Dir. It never reads or changes the host's apt state
-// (no dpkg status, no sources.list), so any suite can be used from any
-// Debian or Ubuntu host.
+// lists, cache and apt.conf under Dir. It never reads or changes the host's
+// apt state or configuration (no dpkg status, no sources.list, no
+// apt.conf.d), so any suite can be used from any Debian or Ubuntu host.
 type Apt struct {
 	Suite  string
 	Dir    string
@@ -30,9 +30,23 @@ func (a *Apt) opts() []string {
 		"-o", "Dir::State=" + filepath.Join(d, "state"),
 		"-o", "Dir::State::status=" + filepath.Join(d, "state", "status"),
 		"-o", "Dir::Cache=" + filepath.Join(d, "cache"),
-		"-o", "Debug::NoLocking=1",
-		"-o", "APT::Sandbox::User=root",
 	}
+}
+
+// conf is the private apt.conf: with APT_CONFIG naming it, apt reads it
+// instead of the host's /etc/apt/apt.conf, and its Parts directory
+// instead of the host's apt.conf.d (where an AllowUnauthenticated would
+// otherwise carry over). Signatures are required; downloads run in apt's
+// _apt sandbox.
+func (a *Apt) conf() string {
+	d := a.Dir
+	return fmt.Sprintf(`Dir::Etc::Main "%s";
+Dir::Etc::Parts "%s";
+APT::Get::AllowUnauthenticated "false";
+Acquire::AllowInsecureRepositories "false";
+Acquire::AllowDowngradeToInsecureRepositories "false";
+Acquire::AllowWeakRepositories "false";
+`, filepath.Join(d, "etc", "apt.conf"), filepath.Join(d, "etc", "apt.conf.d"))
 }
 
 // Init writes the configuration for the suite.
@@ -40,13 +54,16 @@ func (a *Apt) Init() error {
 	if a.Mirror == "" {
 		a.Mirror = "http://deb.debian.org/debian"
 	}
-	for _, d := range []string{"etc/sources.list.d", "etc/preferences.d", "state/lists/partial", "cache/archives/partial"} {
+	for _, d := range []string{"etc/sources.list.d", "etc/preferences.d", "etc/apt.conf.d", "state/lists/partial", "cache/archives/partial"} {
 		if err := os.MkdirAll(filepath.Join(a.Dir, d), 0o755); err != nil {
 			return fmt.Errorf("apt %s: %w", a.Suite, err)
 		}
 	}
 	src := fmt.Sprintf("deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] %s %s main\n", a.Mirror, a.Suite)
 	if err := os.WriteFile(filepath.Join(a.Dir, "etc", "sources.list"), []byte(src), 0o644); err != nil {
+		return fmt.Errorf("apt %s: %w", a.Suite, err)
+	}
+	if err := os.WriteFile(filepath.Join(a.Dir, "etc", "apt.conf"), []byte(a.conf()), 0o644); err != nil {
 		return fmt.Errorf("apt %s: %w", a.Suite, err)
 	}
 	status := filepath.Join(a.Dir, "state", "status")
@@ -61,6 +78,7 @@ func (a *Apt) Init() error {
 func (a *Apt) run(ctx context.Context, dir, tool string, args ...string) (string, error) {
 	cmd := exec.CommandContext(ctx, tool, append(a.opts(), args...)...)
 	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "APT_CONFIG="+filepath.Join(a.Dir, "etc", "apt.conf"))
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if err := cmd.Run(); err != nil {

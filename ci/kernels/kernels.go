@@ -176,7 +176,21 @@ func (p *Preparer) resolve(ctx context.Context, s *Spec) (*Apt, string, string, 
 }
 
 // Prepare returns the kernel, from the cache when it is there.
+//
+// The cache is shared by matrices that may run at once: the suites' apt
+// state is used under one lock (cache/apt.lock), and each kernel entry is
+// checked, built and written under its own (entry.lock), its manifest
+// written last and atomically, so that no matrix reads or removes an
+// entry another is building.
 func (p *Preparer) Prepare(ctx context.Context, s Spec) (*Kernel, error) {
+	if err := os.MkdirAll(p.Cache, 0o755); err != nil {
+		return nil, fmt.Errorf("kernel cache %s: %w", p.Cache, err)
+	}
+	unlockApt, err := lock(ctx, filepath.Join(p.Cache, "apt.lock"), p.Log)
+	if err != nil {
+		return nil, err
+	}
+	defer unlockApt()
 	a, img, version, err := p.resolve(ctx, &s)
 	if err != nil {
 		return nil, err
@@ -185,6 +199,14 @@ func (p *Preparer) Prepare(ctx context.Context, s Spec) (*Kernel, error) {
 	recipe := recipeHash()
 	dir := filepath.Join(p.Cache, "kernels", fmt.Sprintf("%s_%s_%s", release, version, recipe))
 	manifest := filepath.Join(dir, "kernel.json")
+	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+		return nil, err
+	}
+	unlock, err := lock(ctx, dir+".lock", p.Log)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	if b, err := os.ReadFile(manifest); err == nil {
 		var k Kernel
 		if err := json.Unmarshal(b, &k); err == nil {
@@ -201,7 +223,7 @@ func (p *Preparer) Prepare(ctx context.Context, s Spec) (*Kernel, error) {
 		return nil, fmt.Errorf("kernel %s (%s %s): %w", s.Name, img, version, err)
 	}
 	b, _ := json.MarshalIndent(k, "", "  ")
-	if err := os.WriteFile(manifest, b, 0o644); err != nil {
+	if err := writeAtomic(manifest, b); err != nil {
 		return nil, err
 	}
 	// Only the manifest, vmlinuz and the modules are kept.
@@ -620,4 +642,28 @@ func DefaultCache() string {
 		return d
 	}
 	return "/var/cache/xdplab"
+}
+
+// writeAtomic writes b to path through a synced temporary file renamed
+// over it: a reader sees the whole manifest or none.
+func writeAtomic(path string, b []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(b)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), path)
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
 }

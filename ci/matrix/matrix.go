@@ -17,6 +17,7 @@ import (
 
 	"github.com/xdplab/xdplab/ci/kernels"
 	"github.com/xdplab/xdplab/ci/vm"
+	"github.com/xdplab/xdplab/results"
 	"github.com/xdplab/xdplab/scenarios"
 )
 
@@ -53,6 +54,9 @@ type KernelRun struct {
 	Elapsed time.Duration
 	Err     error
 	Console string // path of the console log
+	// Transfer are files the guest sent that did not come back whole, or
+	// a console cut short: reported, never silently dropped.
+	Transfer []string
 }
 
 // script is the VM's /init.
@@ -176,11 +180,11 @@ func runOne(ctx context.Context, o Options, p *kernels.Preparer, kr *KernelRun) 
 	}
 	if res != nil {
 		kr.Console = filepath.Join(kr.Dir, "console.log")
-		_ = os.WriteFile(kr.Console, res.Console, 0o644)
-		kr.Status, kr.Accel, kr.Elapsed = res.Status, res.Accel, res.Elapsed
+		_ = results.WriteBytes(kr.Console, res.Console)
+		kr.Status, kr.Accel, kr.Elapsed, kr.Transfer = res.Status, res.Accel, res.Elapsed, res.Errors
 		for name, b := range res.Files {
 			path := filepath.Join(kr.Dir, name)
-			if err := os.WriteFile(path, b, 0o644); err != nil {
+			if err := results.WriteBytes(path, b); err != nil {
 				return err
 			}
 			kr.Files[name] = path

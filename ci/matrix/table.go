@@ -175,6 +175,9 @@ func Failures(krs []*KernelRun, rows []Row) []string {
 		if kr.Err != nil {
 			out = append(out, kr.Err.Error())
 		}
+		for _, e := range kr.Transfer {
+			out = append(out, fmt.Sprintf("kernel %s: transfer from the VM: %s", kr.Spec.Name, e))
+		}
 	}
 	for _, r := range rows {
 		if r.Expected && !strings.HasPrefix(r.Attach, "ok") && r.Attach != "kernel failed" {

@@ -9,14 +9,16 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"crypto/sha256"
 	"debug/elf"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
-	"path/filepath"
+	"regexp"
 	"runtime"
 	"strconv"
 	"strings"
@@ -118,11 +120,44 @@ type Options struct {
 // Result is what came back from a VM.
 type Result struct {
 	Console []byte
-	Files   map[string][]byte // sent by the init script with SendFiles
+	Files   map[string][]byte // sent by the init script with SendFiles, each checked against its length and SHA-256
 	Status  map[string]int    // step -> exit status, sent with Step
 	Done    bool              // the script reached its end
 	Accel   string
 	Elapsed time.Duration
+	// Errors are files that did not come back whole (a kernel message
+	// inside the transfer, a name refused) and a console cut at
+	// MaxConsole.
+	Errors []string
+}
+
+// MaxConsole bounds the console kept from one VM.
+const MaxConsole = 64 << 20
+
+// MaxFile bounds one file sent back.
+const MaxFile = 32 << 20
+
+// fileName is what a file the guest sends may be called: no paths, and
+// never console.log, which the host writes itself.
+var fileName = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,79}$`)
+
+// capped keeps the first n bytes written and drops the rest.
+type capped struct {
+	b   bytes.Buffer
+	n   int
+	cut bool
+}
+
+func (c *capped) Write(p []byte) (int, error) {
+	room := c.n - c.b.Len()
+	if room < len(p) {
+		c.cut = true
+		if room > 0 {
+			c.b.Write(p[:room])
+		}
+		return len(p), nil
+	}
+	return c.b.Write(p)
 }
 
 // Markers the init script prints.
@@ -138,9 +173,11 @@ func Step(name, command string) string {
 	return fmt.Sprintf("%s\necho \"%s%s $?\"\n", command, markStatus, name)
 }
 
-// SendFiles is the script tail that sends every file in dir back.
+// SendFiles is the script tail that sends every file in dir back, each
+// framed with its length and SHA-256.
 func SendFiles(dir string) string {
-	return fmt.Sprintf("for f in %s/*; do [ -f \"$f\" ] || continue; echo \"%s$(basename $f)\"; base64 \"$f\"; echo \"%s\"; done\necho \"%s\"\n",
+	return fmt.Sprintf("for f in %s/*; do [ -f \"$f\" ] || continue; "+
+		"echo \"%s$(basename $f) $(wc -c < \"$f\") $(sha256sum \"$f\" | cut -d' ' -f1)\"; base64 \"$f\"; echo \"%s\"; done\necho \"%s\"\n",
 		dir, markFile, markEnd, markDone)
 }
 
@@ -202,10 +239,10 @@ func run(ctx context.Context, o Options, accel string) (*Result, error) {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, qemu, args...)
 	cmd.WaitDelay = 5 * time.Second
-	var console bytes.Buffer
-	w := io.Writer(&console)
+	console := &capped{n: MaxConsole}
+	w := io.Writer(console)
 	if o.Console != nil {
-		w = io.MultiWriter(&console, o.Console)
+		w = io.MultiWriter(console, o.Console)
 	}
 	cmd.Stdout, cmd.Stderr = w, w
 	// QEMU dies with xdplab, even by SIGKILL: the parent-death signal
@@ -217,8 +254,11 @@ func run(ctx context.Context, o Options, accel string) (*Result, error) {
 	start := time.Now()
 	err = cmd.Run()
 	res.Elapsed = time.Since(start)
-	res.Console = console.Bytes()
+	res.Console = console.b.Bytes()
 	parse(res)
+	if console.cut {
+		res.Errors = append(res.Errors, fmt.Sprintf("the console passed %d MiB: the rest was dropped", MaxConsole>>20))
+	}
 	switch {
 	case ctx.Err() == context.DeadlineExceeded:
 		return res, fmt.Errorf("the VM did not power off within %s", o.Timeout)
@@ -234,20 +274,54 @@ func run(ctx context.Context, o Options, accel string) (*Result, error) {
 func parse(res *Result) {
 	sc := bufio.NewScanner(bytes.NewReader(res.Console))
 	sc.Buffer(make([]byte, 1<<20), 16<<20)
-	var name string
+	var name, sum string
+	var size int
 	var b64 strings.Builder
+	skipped := 0
 	for sc.Scan() {
 		line := strings.TrimRight(sc.Text(), "\r")
 		switch {
 		case strings.HasPrefix(line, markFile):
-			name, b64 = strings.TrimSpace(strings.TrimPrefix(line, markFile)), strings.Builder{}
+			f := strings.Fields(strings.TrimPrefix(line, markFile))
+			name, b64, skipped = "", strings.Builder{}, 0
+			if len(f) != 3 {
+				res.Errors = append(res.Errors, fmt.Sprintf("a file header without name, length and SHA-256: %.80q", line))
+				continue
+			}
+			n, err := strconv.Atoi(f[1])
+			switch {
+			case !fileName.MatchString(f[0]) || f[0] == "console.log":
+				res.Errors = append(res.Errors, fmt.Sprintf("file %.80q: a name the guest may not send (letters, digits, . _ -; not console.log)", f[0]))
+			case err != nil || n < 0 || n > MaxFile:
+				res.Errors = append(res.Errors, fmt.Sprintf("file %s: length %q out of range (at most %d MiB)", f[0], f[1], MaxFile>>20))
+			default:
+				name, size, sum = f[0], n, f[2]
+			}
 		case line == markEnd && name != "":
-			if b, err := base64.StdEncoding.DecodeString(b64.String()); err == nil {
-				res.Files[filepath.Base(name)] = b
+			b, err := base64.StdEncoding.DecodeString(b64.String())
+			got := sha256.Sum256(b)
+			switch {
+			case err != nil:
+				res.Errors = append(res.Errors, fmt.Sprintf("file %s: not base64 (%v; %d console lines inside it skipped)", name, err, skipped))
+			case len(b) != size || hex.EncodeToString(got[:]) != sum:
+				res.Errors = append(res.Errors, fmt.Sprintf("file %s: %d bytes of %d, SHA-256 %s: it did not come back whole (%d console lines inside it skipped)",
+					name, len(b), size, map[bool]string{true: "matches", false: "differs"}[hex.EncodeToString(got[:]) == sum], skipped))
+			default:
+				res.Files[name] = b
 			}
 			name = ""
 		case name != "":
-			b64.WriteString(strings.TrimSpace(line))
+			t := strings.TrimSpace(line)
+			if !isBase64(t) {
+				skipped++ // a kernel message inside the transfer
+				continue
+			}
+			if b64.Len()+len(t) > MaxFile*4/3+4 {
+				res.Errors = append(res.Errors, fmt.Sprintf("file %s: longer than it said", name))
+				name = ""
+				continue
+			}
+			b64.WriteString(t)
 		case strings.HasPrefix(line, markStatus):
 			f := strings.Fields(strings.TrimPrefix(line, markStatus))
 			if len(f) == 2 {
@@ -259,4 +333,20 @@ func parse(res *Result) {
 			res.Done = true
 		}
 	}
+	if name != "" {
+		res.Errors = append(res.Errors, fmt.Sprintf("file %s: the console ended inside it", name))
+	}
+}
+
+func isBase64(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '+' || c == '/' || c == '=') {
+			return false
+		}
+	}
+	return true
 }

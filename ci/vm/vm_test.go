@@ -13,14 +13,50 @@ import (
 	"github.com/u-root/u-root/pkg/cpio"
 )
 
+// hello world: 11 bytes
+const helloSum = "b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9"
+
 func TestParseConsole(t *testing.T) {
 	res := &Result{Files: map[string][]byte{}, Status: map[string]int{}}
 	res.Console = []byte("booting\r\n" + markStatus + "insmod-veth 0\r\n" + markStatus + "run 1\n" +
-		"[   3.1] some kernel line\n" + markFile + "a.json\naGVsbG8g\nd29ybGQ=\n" + markEnd + "\n" + markDone + "\n")
+		"[   3.1] some kernel line\n" + markFile + "a.json 11 " + helloSum + "\naGVsbG8g\n[   3.2] a kernel message inside\nd29ybGQ=\n" + markEnd + "\n" + markDone + "\n")
 	parse(res)
 	assert.Equal(t, map[string]int{"insmod-veth": 0, "run": 1}, res.Status)
-	assert.Equal(t, "hello world", string(res.Files["a.json"]))
+	assert.Equal(t, "hello world", string(res.Files["a.json"]), "a kernel line between base64 lines is skipped")
 	assert.True(t, res.Done)
+	assert.Empty(t, res.Errors)
+}
+
+// A file that does not come back whole, or under a name the guest may not
+// use, is reported, never dropped silently or written.
+func TestParseConsoleBroken(t *testing.T) {
+	for _, c := range []struct{ console, want string }{
+		{markFile + "a.json 11 " + helloSum + "\naGVsbG8g[ 3.2] x\nd29ybGQ=\n" + markEnd + "\n", "did not come back whole"},
+		{markFile + "a.json 12 " + helloSum + "\naGVsbG8gd29ybGQ=\n" + markEnd + "\n", "11 bytes of 12"},
+		{markFile + "a.json 11 00" + helloSum[2:] + "\naGVsbG8gd29ybGQ=\n" + markEnd + "\n", "SHA-256 differs"},
+		{markFile + "console.log 11 " + helloSum + "\naGVsbG8gd29ybGQ=\n" + markEnd + "\n", "not console.log"},
+		{markFile + "../x 11 " + helloSum + "\naGVsbG8gd29ybGQ=\n" + markEnd + "\n", "a name the guest may not send"},
+		{markFile + "a.json\naGVsbG8gd29ybGQ=\n" + markEnd + "\n", "without name, length and SHA-256"},
+		{markFile + "a.json 99999999999 " + helloSum + "\n" + markEnd + "\n", "out of range"},
+		{markFile + "a.json 11 " + helloSum + "\naGVsbG8gd29ybGQ=\n", "ended inside it"},
+	} {
+		res := &Result{Files: map[string][]byte{}, Status: map[string]int{}, Console: []byte(c.console)}
+		parse(res)
+		assert.Empty(t, res.Files, c.console)
+		require.Len(t, res.Errors, 1, c.console)
+		assert.Contains(t, res.Errors[0], c.want)
+	}
+}
+
+func TestCapped(t *testing.T) {
+	c := &capped{n: 5}
+	n, err := c.Write([]byte("abc"))
+	assert.Equal(t, 3, n)
+	require.NoError(t, err)
+	n, _ = c.Write([]byte("defg"))
+	assert.Equal(t, 4, n, "the writer never fails QEMU's output")
+	assert.Equal(t, "abcde", c.b.String())
+	assert.True(t, c.cut)
 }
 
 func TestStepAndSendFiles(t *testing.T) {

@@ -4,12 +4,12 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/xdplab/xdplab/results"
 	"github.com/xdplab/xdplab/results/compare"
 )
 
@@ -118,8 +118,8 @@ benchstat (try: benchstat -col run FILE).`,
 				return err
 			}
 			if output != "" {
-				if err := os.WriteFile(output, b.Bytes(), 0o644); err != nil {
-					return fmt.Errorf("write %s: %w", output, err)
+				if err := results.WriteBytes(output, b.Bytes()); err != nil {
+					return err
 				}
 				fmt.Fprintf(stderr, "comparison written to %s\n", output)
 			} else if _, err := stdout.Write(b.Bytes()); err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/xdplab/xdplab/ci/kernels"
 	"github.com/xdplab/xdplab/ci/matrix"
 	"github.com/xdplab/xdplab/results/compare"
+	"github.com/xdplab/xdplab/topology"
 )
 
 func newMatrixCmd(stdout, stderr io.Writer) *cobra.Command {
@@ -68,7 +69,9 @@ qemu-system-x86 and busybox-static.`,
 				}
 			}
 			if out == "" {
-				out = filepath.Join(DefaultResultsDir, "matrix-"+time.Now().UTC().Format("20060102-150405"))
+				// To the second and the run's own id: two matrices
+				// started together never share a directory.
+				out = filepath.Join(DefaultResultsDir, "matrix-"+time.Now().UTC().Format("20060102-150405")+"-"+topology.NewRunID())
 			}
 			krs, err := matrix.Run(cmd.Context(), matrix.Options{
 				Kernels: specs, Cache: cache, Out: out, Xdplab: binary,

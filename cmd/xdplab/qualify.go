@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"os"
@@ -146,15 +147,11 @@ func writeQualification(dir string, q *results.Qualification) error {
 		return err
 	}
 	for name, write := range map[string]func(io.Writer) error{"qualification.md": q.WriteMarkdown, "qualification.html": q.WriteHTML} {
-		f, err := os.Create(filepath.Join(dir, name))
-		if err != nil {
+		var b bytes.Buffer
+		if err := write(&b); err != nil {
 			return err
 		}
-		if err := write(f); err != nil {
-			f.Close()
-			return err
-		}
-		if err := f.Close(); err != nil {
+		if err := results.WriteBytes(filepath.Join(dir, name), b.Bytes()); err != nil {
 			return err
 		}
 	}

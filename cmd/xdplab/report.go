@@ -4,10 +4,10 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/spf13/cobra"
 
+	"github.com/xdplab/xdplab/results"
 	"github.com/xdplab/xdplab/results/report"
 )
 
@@ -37,8 +37,8 @@ the advertised-against-detected table of probe reports (xdplab probe
 			if err != nil {
 				return err
 			}
-			if err := os.WriteFile(output, b.Bytes(), 0o644); err != nil {
-				return fmt.Errorf("write %s: %w", output, err)
+			if err := results.WriteBytes(output, b.Bytes()); err != nil {
+				return err
 			}
 			fmt.Fprintf(stderr, "report written to %s (%d charts)\n", output, len(charts))
 			return nil

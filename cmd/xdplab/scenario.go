@@ -126,8 +126,8 @@ func runScenario(cmd *cobra.Command, f *runFlags, format string, stdout, stderr 
 	verdicts := expect.Check(s.Expect, runs)
 	if format == "json" {
 		if err := writeOut(stdout, true, struct {
-			Scenario string              `json:"scenario"`
-			Runs     []*results.Run      `json:"runs"`
+			Scenario string           `json:"scenario"`
+			Runs     []*results.Run   `json:"runs"`
 			Verdicts []expect.Verdict `json:"verdicts"`
 		}{s.File.Name, runs, verdicts}, nil); err != nil {
 			return err
