@@ -123,41 +123,41 @@ func (q *Qualification) with(verdicts ...string) []QualifyCheck {
 	return out
 }
 
-func mdEscape(s string) string { return strings.ReplaceAll(s, "|", "\\|") }
-
 // WriteMarkdown writes the report as Markdown, for a qualification record.
 func (q *Qualification) WriteMarkdown(w io.Writer) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "# XDP qualification: %s (%s %s): %s\n\n", q.DUT.Name, q.DUT.Driver, q.DUT.Version, strings.ToUpper(q.Verdict))
-	fmt.Fprintf(&b, "- Suite: %s; %s\n", q.Suite, q.Tool.Name+" "+q.Tool.Version)
-	fmt.Fprintf(&b, "- Kernel: %s (%s), %s, %d cores\n", q.Host.Kernel, q.Host.Machine, q.Host.CPUModel, q.Host.Cores)
-	fmt.Fprintf(&b, "- DUT: %s, driver %s %s, firmware %s, bus %s\n", q.DUT.Name, q.DUT.Driver, orNone(q.DUT.Version), orNone(q.DUT.Firmware), orNone(q.DUT.Bus))
-	fmt.Fprintf(&b, "- Peer: %s, driver %s\n", q.Peer.Name, q.Peer.Driver)
+	m := MarkdownText
+	fmt.Fprintf(&b, "# XDP qualification: %s (%s %s): %s\n\n", m(q.DUT.Name), m(q.DUT.Driver), m(q.DUT.Version), strings.ToUpper(q.Verdict))
+	fmt.Fprintf(&b, "- Suite: %s; %s\n", m(q.Suite), m(q.Tool.Name+" "+q.Tool.Version))
+	fmt.Fprintf(&b, "- Kernel: %s (%s), %s, %d cores\n", m(q.Host.Kernel), m(q.Host.Machine), m(q.Host.CPUModel), q.Host.Cores)
+	fmt.Fprintf(&b, "- DUT: %s, driver %s %s, firmware %s, bus %s\n", m(q.DUT.Name), m(q.DUT.Driver), m(orNone(q.DUT.Version)), m(orNone(q.DUT.Firmware)), m(orNone(q.DUT.Bus)))
+	fmt.Fprintf(&b, "- Peer: %s, driver %s\n", m(q.Peer.Name), m(q.Peer.Driver))
 	fmt.Fprintf(&b, "- Created: %s\n\n", q.Created.Format(time.RFC3339))
 	var keys []string
 	for k := range q.Counts {
-		keys = append(keys, fmt.Sprintf("%s %d", k, q.Counts[k]))
+		keys = append(keys, fmt.Sprintf("%s %d", m(k), q.Counts[k]))
 	}
 	fmt.Fprintf(&b, "Checks by verdict: %s.\n\n", strings.Join(slices.Sorted(slices.Values(keys)), ", "))
 	fmt.Fprintln(&b, "| section | check | mode | verdict | detail |")
 	fmt.Fprintln(&b, "|---|---|---|---|---|")
 	for _, c := range q.Checks {
-		fmt.Fprintf(&b, "| %s | %s | %s | **%s** | %s |\n", c.Section, mdEscape(c.Name), orDash(c.Mode), c.Verdict, mdEscape(c.Detail))
+		fmt.Fprintf(&b, "| %s | %s | %s | **%s** | %s |\n", m(c.Section), m(c.Name), m(orDash(c.Mode)), m(c.Verdict), m(c.Detail))
 	}
 	fmt.Fprintln(&b, "\n## Reproduce\n\n```")
 	for _, c := range q.Reproduce {
-		fmt.Fprintln(&b, c)
+		// A fence inside a command would end the code block.
+		fmt.Fprintln(&b, strings.ReplaceAll(c, "```", "'''"))
 	}
 	fmt.Fprintln(&b, "```")
 	if len(q.Settings) > 0 {
 		var s []string
 		for k, v := range q.Settings {
-			s = append(s, k+"="+v)
+			s = append(s, m(k+"="+v))
 		}
 		fmt.Fprintf(&b, "\nSettings: %s.\n", strings.Join(slices.Sorted(slices.Values(s)), ", "))
 	}
 	for _, n := range q.Notes {
-		fmt.Fprintf(&b, "\n> %s\n", n)
+		fmt.Fprintf(&b, "\n> %s\n", m(n))
 	}
 	_, err := io.WriteString(w, b.String())
 	return err

@@ -1,6 +1,7 @@
 package compare
 
 import (
+	"bytes"
 	"encoding/csv"
 	"fmt"
 	"io"
@@ -200,28 +201,41 @@ func (c *Comparison) WriteVerdict(w io.Writer) error {
 
 // WriteMarkdown writes the tables for a pull-request comment.
 func (c *Comparison) WriteMarkdown(w io.Writer) error {
+	md := results.MarkdownText
 	fmt.Fprintln(w, "### xdplab compare")
 	fmt.Fprintln(w)
 	for _, in := range c.Inputs {
-		fmt.Fprintf(w, "- %s\n", in)
+		fmt.Fprintf(w, "- %s\n", md(in))
 	}
 	for _, t := range c.Tables {
 		if len(t.Rows) == 0 {
 			continue
 		}
-		fmt.Fprintf(w, "\n**%s**\n\n", c.header(t))
+		fmt.Fprintf(w, "\n**%s**\n\n", md(c.header(t)))
 		head := c.head("p")
+		for i := range head {
+			head[i] = md(head[i])
+		}
 		fmt.Fprintf(w, "| %s |\n|%s\n", strings.Join(head, " | "), strings.Repeat(" --- |", len(head)))
 		for _, r := range t.Rows {
-			line := c.line(t, r, "`"+r.Key.Name()+"`", "**")
+			line := c.line(t, r, results.MarkdownCode(r.Key.Name()), "**")
 			fmt.Fprintf(w, "| %s |\n", strings.Join(line, " | "))
 		}
 	}
 	fmt.Fprintln(w)
 	for _, n := range c.notes() {
-		fmt.Fprintf(w, "_%s_\n\n", n)
+		fmt.Fprintf(w, "_%s_\n\n", md(n))
 	}
-	return c.WriteVerdict(w)
+	// The verdict, each line escaped (its indentation kept).
+	var v bytes.Buffer
+	if err := c.WriteVerdict(&v); err != nil {
+		return err
+	}
+	for _, l := range strings.Split(strings.TrimRight(v.String(), "\n"), "\n") {
+		rest := strings.TrimLeft(l, " ")
+		fmt.Fprintln(w, l[:len(l)-len(rest)]+md(rest))
+	}
+	return nil
 }
 
 // WriteCSV writes one line per metric, row and column.
@@ -240,10 +254,14 @@ func (c *Comparison) WriteCSV(w io.Writer) error {
 				if cell.Compared {
 					delta, unit, p, sig, reach = f(cell.Delta), cell.DeltaUnit, f(cell.P), strconv.FormatBool(cell.Significant), strconv.FormatBool(cell.Reachable)
 				}
-				_ = cw.Write([]string{t.Metric.Name, t.Metric.Unit, t.Metric.Better, r.Key.Name(), r.Key.Program, r.Key.Mode,
+				rec := []string{t.Metric.Name, t.Metric.Unit, t.Metric.Better, r.Key.Name(), r.Key.Program, r.Key.Mode,
 					strconv.Itoa(r.Key.FrameSize), r.Key.Kernel, r.Key.Run, cell.Column, strconv.Itoa(cell.N),
 					f(cell.Summary.Center), f(cell.Summary.Lo), f(cell.Summary.Hi), f(cell.Summary.Confidence),
-					delta, unit, p, sig, reach, strconv.FormatBool(cell.Regression)})
+					delta, unit, p, sig, reach, strconv.FormatBool(cell.Regression)}
+				for i := range rec {
+					rec[i] = results.CSVCell(rec[i])
+				}
+				_ = cw.Write(rec)
 			}
 		}
 	}
