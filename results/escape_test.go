@@ -29,7 +29,7 @@ func TestCSVCell(t *testing.T) {
 // A crafted kernel string renders as text in the qualification record.
 func TestQualificationMarkdownEscaped(t *testing.T) {
 	q := &Qualification{Suite: "s", Host: Host{Kernel: "6.1 [x](http://evil) <script>"}, DUT: Qualified{Name: "eth|1"},
-		Checks: []QualifyCheck{{Section: "functional", Name: "a|b", Verdict: VerdictPass, Detail: "d\n| injected | row |"}},
+		Checks:    []QualifyCheck{{Section: "functional", Name: "a|b", Verdict: VerdictPass, Detail: "d\n| injected | row |"}},
 		Reproduce: []string{"xdplab qualify ```\nrm -rf /"}}
 	q.Finish()
 	var b bytes.Buffer
