@@ -3,7 +3,9 @@ package topology
 import (
 	"errors"
 	"fmt"
-	"slices"
+	"net"
+	"os"
+	"strings"
 
 	"github.com/safchain/ethtool"
 	"github.com/vishvananda/netlink"
@@ -96,12 +98,14 @@ func OpenNIC(o NICOptions) (_ *NIC, err error) {
 	if o.NS == nil {
 		n.journal = o.Journal
 	}
-	if n.DefaultRoute, err = carriesDefaultRoute(ns.nl, n.Ifindex); err != nil {
+	why, err := carriesDefaultRoute(ns.nl, n.Ifindex, os.Getenv("SSH_CONNECTION"))
+	if err != nil {
 		return nil, fmt.Errorf("interface %s: %w", o.Name, err)
 	}
+	n.DefaultRoute = why != ""
 	if n.DefaultRoute && !o.Force {
-		return nil, fmt.Errorf("interface %s %w: xdplab will not attach to it or send on it, "+
-			"since that can cut this machine off; name another interface, or add --force if you mean it", o.Name, ErrDefaultRoute)
+		return nil, fmt.Errorf("interface %s %w (%s): xdplab will not attach to it or send on it, "+
+			"since that can cut this machine off; name another interface, or add --force if you mean it", o.Name, ErrDefaultRoute, why)
 	}
 	return n, nil
 }
@@ -116,13 +120,38 @@ func dupHandle(h netns.NsHandle) (netns.NsHandle, error) {
 	return d, err
 }
 
-// carriesDefaultRoute tells whether a default route (IPv4 or IPv6, any
-// table) leaves through ifindex, directly or as one of several next hops.
-func carriesDefaultRoute(h *netlink.Handle, ifindex int) (bool, error) {
+// carriesDefaultRoute tells why moving or attaching to ifindex could cut
+// the machine off, or "" where nothing says so: a default route (IPv4 or
+// IPv6, any table, directly or as one of several next hops), or the route
+// to the SSH client of this session (sshConn is $SSH_CONNECTION), leaves
+// through ifindex or through a device stacked with it: its master (a
+// bridge or bond it is a port of), its lower device (a VLAN's or
+// macvlan's parent), or an upper one (a VLAN, macvlan or master on top),
+// transitively.
+func carriesDefaultRoute(h *netlink.Handle, ifindex int, sshConn string) (string, error) {
+	links, err := h.LinkList()
+	if err != nil {
+		return "", fmt.Errorf("list links: %w", err)
+	}
+	related := stacked(links, ifindex)
+	name := func(i int) string {
+		for _, l := range links {
+			if l.Attrs().Index == i {
+				return l.Attrs().Name
+			}
+		}
+		return fmt.Sprintf("ifindex %d", i)
+	}
+	via := func(i int) string {
+		if i == ifindex {
+			return ""
+		}
+		return fmt.Sprintf(" through %s, which it is stacked with", name(i))
+	}
 	for _, fam := range []int{netlink.FAMILY_V4, netlink.FAMILY_V6} {
 		routes, err := h.RouteListFiltered(fam, &netlink.Route{Table: 0}, netlink.RT_FILTER_TABLE)
 		if err != nil {
-			return false, fmt.Errorf("list routes: %w", err)
+			return "", fmt.Errorf("list routes: %w", err)
 		}
 		for _, r := range routes {
 			if r.Dst != nil {
@@ -130,15 +159,61 @@ func carriesDefaultRoute(h *netlink.Handle, ifindex int) (bool, error) {
 					continue
 				}
 			}
-			if r.LinkIndex == ifindex {
-				return true, nil
+			if related[r.LinkIndex] {
+				return "the default route leaves" + via(r.LinkIndex), nil
 			}
-			if slices.ContainsFunc(r.MultiPath, func(nh *netlink.NexthopInfo) bool { return nh.LinkIndex == ifindex }) {
-				return true, nil
+			for _, nh := range r.MultiPath {
+				if related[nh.LinkIndex] {
+					return "a next hop of the default route leaves" + via(nh.LinkIndex), nil
+				}
 			}
 		}
 	}
-	return false, nil
+	if f := strings.Fields(sshConn); len(f) >= 1 {
+		if ip := net.ParseIP(f[0]); ip != nil {
+			rs, err := h.RouteGet(ip)
+			if err == nil {
+				for _, r := range rs {
+					if related[r.LinkIndex] {
+						return fmt.Sprintf("the route to this SSH session's client %s leaves%s", ip, via(r.LinkIndex)), nil
+					}
+				}
+			}
+		}
+	}
+	return "", nil
+}
+
+// stacked is ifindex and every device stacked with it: masters and lower
+// devices below, upper devices above, transitively.
+func stacked(links []netlink.Link, ifindex int) map[int]bool {
+	set := map[int]bool{ifindex: true}
+	for changed := true; changed; {
+		changed = false
+		for _, l := range links {
+			a := l.Attrs()
+			in := set[a.Index]
+			lower := []int{a.MasterIndex}
+			if a.NetNsID < 0 {
+				// A parent in another namespace (a veth's peer) has an
+				// index of that namespace's: not one of these.
+				lower = append(lower, a.ParentIndex)
+			}
+			for _, other := range lower {
+				if other == 0 {
+					continue
+				}
+				// l sits on other: either in the set brings the other.
+				if in && !set[other] {
+					set[other], changed = true, true
+				}
+				if set[other] && !in {
+					set[a.Index], in, changed = true, true, true
+				}
+			}
+		}
+	}
+	return set
 }
 
 func (n *NIC) record(what string, fn func() error) {
