@@ -33,6 +33,10 @@ FUZZTIME ?= 15s
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./scenarios
 	$(GO) test -run '^$$' -fuzz '^FuzzParseCapture$$' -fuzztime $(FUZZTIME) ./scenarios/traffic
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./scenarios/expect
+	$(GO) test -run '^$$' -fuzz '^FuzzRead$$' -fuzztime $(FUZZTIME) ./results
+	$(GO) test -run '^$$' -fuzz '^FuzzParseFilterRules$$' -fuzztime $(FUZZTIME) ./bpf
+	$(GO) test -run '^$$' -fuzz '^FuzzParseConsole$$' -fuzztime $(FUZZTIME) ./ci/vm
 
 # Mutation testing of the decision code (the gate, expectations, the
 # search, the flags, the qualification verdicts) with the unprivileged

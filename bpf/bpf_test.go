@@ -377,3 +377,17 @@ func TestGeneratorRestores(t *testing.T) {
 		assert.Equal(t, restore, bytes.Equal(tmpl, ro.DataOut), "restore %v", restore)
 	}
 }
+
+// The catalogue names every program of every committed object, within the
+// kernel's name length.
+func TestObjectCatalogue(t *testing.T) {
+	progs, maps, err := bpf.Catalogue()
+	require.NoError(t, err)
+	for _, want := range []string{"xdp_drop", "xdp_tx", "xdp_gen", "xdp_lb_sink", "xdp_filter", "xdplab_drop"} {
+		assert.Contains(t, progs, want)
+	}
+	assert.Contains(t, maps, "xdp_stats")
+	for _, n := range append(progs, maps...) {
+		assert.LessOrEqual(t, len(n), 15, n)
+	}
+}

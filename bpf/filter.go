@@ -40,7 +40,14 @@ func ParseFilterRule(s string) (FilterRule, error) {
 	f := strings.Fields(s)
 	r := FilterRule{Text: strings.Join(f, " ")}
 	bad := func(why string) (FilterRule, error) {
-		return r, fmt.Errorf("rule %q: %s (write: drop src PREFIX | drop dst PREFIX | drop proto tcp|udp|icmp|icmpv6 [dport N])", r.Text, why)
+		text := r.Text
+		if len(text) > 80 {
+			text = text[:80] + "..."
+		}
+		if len(why) > 120 {
+			why = why[:120] + "..."
+		}
+		return r, fmt.Errorf("rule %q: %s (write: drop src PREFIX | drop dst PREFIX | drop proto tcp|udp|icmp|icmpv6 [dport N])", text, why)
 	}
 	if len(f) < 3 || f[0] != "drop" {
 		return bad("a rule starts with drop and names src, dst or proto")
@@ -85,6 +92,9 @@ func ParseFilterRule(s string) (FilterRule, error) {
 	return r, nil
 }
 
+// MaxRuleLine bounds a line of a rules file.
+const MaxRuleLine = 4096
+
 // ReadFilterRules reads a rules file: one rule a line, # starts a comment.
 // Errors name the file and line.
 func ReadFilterRules(path string) ([]FilterRule, error) {
@@ -100,8 +110,10 @@ func ReadFilterRules(path string) ([]FilterRule, error) {
 func ParseFilterRules(r io.Reader, name string) ([]FilterRule, error) {
 	var rules []FilterRule
 	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 512), MaxRuleLine)
 	seen := map[string]int{}
-	for n := 1; sc.Scan(); n++ {
+	n := 0
+	for n = 1; sc.Scan(); n++ {
 		line, _, _ := strings.Cut(sc.Text(), "#")
 		if strings.TrimSpace(line) == "" {
 			continue
@@ -121,6 +133,9 @@ func ParseFilterRules(r io.Reader, name string) ([]FilterRule, error) {
 		rules = append(rules, rule)
 	}
 	if err := sc.Err(); err != nil {
+		if errors.Is(err, bufio.ErrTooLong) {
+			return nil, fmt.Errorf("%s:%d: a line longer than %d bytes: a rule is a short line", name, n, MaxRuleLine)
+		}
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	if len(rules) == 0 {

@@ -95,3 +95,22 @@ func TestBuildInitramfs(t *testing.T) {
 	require.ErrorContains(t, Image{Busybox: extra}.Build(out), "busybox-static", "not an ELF")
 	require.ErrorContains(t, Image{Busybox: "/bin/true"}.Build(out), "dynamically linked")
 }
+
+// The console parser takes any console without a panic, and every file it
+// keeps has the length and SHA-256 its header gave.
+func FuzzParseConsole(f *testing.F) {
+	f.Add([]byte(markFile + "a.json 11 " + helloSum + "\naGVsbG8gd29ybGQ=\n" + markEnd + "\n" + markDone + "\n"))
+	f.Add([]byte(markStatus + "x 1\n" + markFile + "b 1 00\n=\n" + markEnd + "\n"))
+	f.Fuzz(func(t *testing.T, console []byte) {
+		res := &Result{Files: map[string][]byte{}, Status: map[string]int{}, Console: console}
+		parse(res)
+		for name, b := range res.Files {
+			if !fileName.MatchString(name) || name == "console.log" {
+				t.Fatalf("kept a file named %q", name)
+			}
+			if len(b) > MaxFile {
+				t.Fatalf("kept %d bytes", len(b))
+			}
+		}
+	})
+}

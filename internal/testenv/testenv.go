@@ -1,6 +1,7 @@
 // Package testenv holds what xdplab's tests share: skipping tests that need
-// root, and a TestMain check that fails a package whose tests left a
-// namespace, link or loaded xdplab program behind.
+// root, and a TestMain check that fails a package whose tests left behind a
+// namespace, a host link, a journal, or an xdplab program, map or bpf link
+// that was not there before them.
 package testenv
 
 import (
@@ -8,11 +9,15 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/link"
 	"github.com/vishvananda/netlink"
 
+	"github.com/xdplab/xdplab/bpf"
 	"github.com/xdplab/xdplab/topology"
 )
 
@@ -29,11 +34,11 @@ func RequireRoot(tb testing.TB) {
 	tb.Skip("needs root (CAP_BPF, CAP_NET_ADMIN, CAP_SYS_ADMIN)")
 }
 
-// ourPrograms are the kernel names (at most 15 characters) of xdplab's programs.
-var ourPrograms = []string{"xdp_drop", "xdp_pass", "xdp_tx", "xdp_redirect", "xdp_gen",
-	"xdplab_drop", "xdplab_pass", "xdp_meta_hash", "xdp_meta_timest"}
-
-// Leaks lists namespaces, links and xdplab programs that exist now.
+// Leaks lists what xdplab's tests could leave: namespaces and host links
+// of xdplab's name forms, journals, and every BPF program, map and link
+// that is xdplab's by the object catalogue (bpf.Catalogue: every program
+// and map xdplab can load). An error while listing is returned, never
+// taken for "nothing left".
 func Leaks() ([]string, error) {
 	var out []string
 	nss, links, err := topology.Leftovers()
@@ -53,27 +58,75 @@ func Leaks() ([]string, error) {
 	for _, j := range journals {
 		out = append(out, "journal "+j.Path())
 	}
-	var id ebpf.ProgramID
-	for {
+	progNames, mapNames, err := bpf.Catalogue()
+	if err != nil {
+		return nil, err
+	}
+	ours := map[ebpf.ProgramID]bool{}
+	for id := ebpf.ProgramID(0); ; {
 		next, err := ebpf.ProgramGetNextID(id)
-		if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
 			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("leak check: list programs: %w", err)
 		}
 		id = next
 		p, err := ebpf.NewProgramFromID(id)
+		if errors.Is(err, os.ErrNotExist) {
+			continue // gone meanwhile
+		}
 		if err != nil {
-			continue
+			return nil, fmt.Errorf("leak check: program %d: %w", id, err)
 		}
 		info, err := p.Info()
 		p.Close()
 		if err != nil {
+			return nil, fmt.Errorf("leak check: program %d: %w", id, err)
+		}
+		if slices.Contains(progNames, info.Name) {
+			ours[id] = true
+			out = append(out, fmt.Sprintf("program %s (id %d)", info.Name, id))
+		}
+	}
+	for id := ebpf.MapID(0); ; {
+		next, err := ebpf.MapGetNextID(id)
+		if errors.Is(err, os.ErrNotExist) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("leak check: list maps: %w", err)
+		}
+		id = next
+		m, err := ebpf.NewMapFromID(id)
+		if errors.Is(err, os.ErrNotExist) {
 			continue
 		}
-		for _, n := range ourPrograms {
-			if info.Name == n {
-				out = append(out, fmt.Sprintf("program %s (id %d)", info.Name, id))
-			}
+		if err != nil {
+			return nil, fmt.Errorf("leak check: map %d: %w", id, err)
 		}
+		info, err := m.Info()
+		m.Close()
+		if err != nil {
+			return nil, fmt.Errorf("leak check: map %d: %w", id, err)
+		}
+		if slices.Contains(mapNames, info.Name) {
+			out = append(out, fmt.Sprintf("map %s (id %d)", info.Name, id))
+		}
+	}
+	var it link.Iterator
+	defer it.Close()
+	for it.Next() {
+		info, err := it.Link.Info()
+		if err != nil {
+			continue // a link type this kernel reports no info for
+		}
+		if ours[info.Program] {
+			out = append(out, fmt.Sprintf("bpf link %d of program %d", it.ID, info.Program))
+		}
+	}
+	if err := it.Err(); err != nil {
+		return nil, fmt.Errorf("leak check: list links: %w", err)
 	}
 	return out, nil
 }
@@ -83,24 +136,42 @@ func Leaks() ([]string, error) {
 func Main(m *testing.M) {
 	var before []string
 	if os.Geteuid() == 0 {
-		before, _ = Leaks()
+		var err error
+		if before, err = Leaks(); err != nil {
+			fmt.Fprintln(os.Stderr, "leak check before the tests:", err)
+			os.Exit(1)
+		}
 	}
 	code := m.Run()
 	if os.Geteuid() == 0 {
-		after, err := Leaks()
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "leak check:", err)
-			code = 1
-		}
 		old := map[string]bool{}
 		for _, b := range before {
 			old[b] = true
 		}
-		for _, a := range after {
-			if !old[a] {
-				fmt.Fprintln(os.Stderr, "left behind by the tests:", a)
+		// The kernel frees a BPF program or map some time after its last
+		// file descriptor closes (RCU, a work queue): what is still there
+		// after a grace period was left behind.
+		var left []string
+		for deadline := time.Now().Add(3 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+			after, err := Leaks()
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "leak check:", err)
 				code = 1
+				break
 			}
+			left = left[:0]
+			for _, a := range after {
+				if !old[a] {
+					left = append(left, a)
+				}
+			}
+			if len(left) == 0 || time.Now().After(deadline) {
+				break
+			}
+		}
+		for _, a := range left {
+			fmt.Fprintln(os.Stderr, "left behind by the tests:", a)
+			code = 1
 		}
 	}
 	os.Exit(code)

@@ -268,3 +268,27 @@ func TestParseMessages(t *testing.T) {
 	assert.Empty(t, e.Mode)
 	assert.Empty(t, e.Program)
 }
+
+// Parse answers every string with an expectation or an error, and Check
+// judges what Parse accepts without a panic and never passes on nothing.
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{"drop >= 99.9%", "native[drop] >= 2x generic", "p99[native] <= 200us", "flows == sent", "loss < 0.1%", "mpps[l4lb] > 1"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		e, err := Parse(s)
+		if err != nil {
+			return
+		}
+		vs := Check([]Expectation{e}, nil)
+		if len(vs) != 1 || vs[0].Result != Inconclusive {
+			t.Fatalf("%q on no results: %+v", s, vs)
+		}
+		vs = Check([]Expectation{e}, []*results.Run{runOf(1, dropN, dropG, passN)})
+		for _, v := range vs {
+			if v.Result != Pass && v.Result != Fail && v.Result != Inconclusive {
+				t.Fatalf("%q: result %q", s, v.Result)
+			}
+		}
+	})
+}
