@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
@@ -37,8 +38,8 @@ func (a *Apt) opts() []string {
 // instead of the host's /etc/apt/apt.conf, and its Parts directory
 // instead of the host's apt.conf.d (where an AllowUnauthenticated would
 // otherwise carry over). Signatures are required; downloads run in apt's
-// _apt sandbox.
-func (a *Apt) conf() string {
+// _apt sandbox. Of the host's settings only those in carried are kept.
+func (a *Apt) conf(host []string) string {
 	d := a.Dir
 	return fmt.Sprintf(`Dir::Etc::Main "%s";
 Dir::Etc::Parts "%s";
@@ -46,7 +47,39 @@ APT::Get::AllowUnauthenticated "false";
 Acquire::AllowInsecureRepositories "false";
 Acquire::AllowDowngradeToInsecureRepositories "false";
 Acquire::AllowWeakRepositories "false";
-`, filepath.Join(d, "etc", "apt.conf"), filepath.Join(d, "etc", "apt.conf.d"))
+`, filepath.Join(d, "etc", "apt.conf"), filepath.Join(d, "etc", "apt.conf.d")) + strings.Join(host, "")
+}
+
+// carried are the host's apt settings the private configuration keeps:
+// how to reach the mirror (proxies, retries) and whether to check a
+// Release file's dates (a host whose mirror is a frozen snapshot turns
+// that off). Nothing that concerns trust (signatures, insecure or
+// unauthenticated repositories) is carried.
+var carried = []string{"Acquire::Check-Valid-Until", "Acquire::Check-Date", "Acquire::http::Proxy", "Acquire::https::Proxy",
+	"Acquire::ftp::Proxy", "Acquire::Retries"}
+
+// hostSettings reads the carried settings from the host's apt
+// configuration (apt-config dump), as lines of apt.conf.
+func hostSettings() []string {
+	out, err := exec.Command("apt-config", "dump").Output()
+	if err != nil {
+		return nil
+	}
+	return carriedLines(string(out))
+}
+
+// carriedLines picks the carried settings out of `apt-config dump`.
+func carriedLines(dump string) []string {
+	var lines []string
+	for _, l := range strings.Split(dump, "\n") {
+		key, val, ok := strings.Cut(l, " ")
+		if !ok || !slices.Contains(carried, key) || !strings.HasPrefix(val, "\"") || !strings.HasSuffix(val, "\";") ||
+			strings.ContainsAny(strings.Trim(val, "\";"), "\"{};\n") {
+			continue
+		}
+		lines = append(lines, key+" "+val+"\n")
+	}
+	return lines
 }
 
 // Init writes the configuration for the suite.
@@ -63,7 +96,7 @@ func (a *Apt) Init() error {
 	if err := os.WriteFile(filepath.Join(a.Dir, "etc", "sources.list"), []byte(src), 0o644); err != nil {
 		return fmt.Errorf("apt %s: %w", a.Suite, err)
 	}
-	if err := os.WriteFile(filepath.Join(a.Dir, "etc", "apt.conf"), []byte(a.conf()), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(a.Dir, "etc", "apt.conf"), []byte(a.conf(hostSettings())), 0o644); err != nil {
 		return fmt.Errorf("apt %s: %w", a.Suite, err)
 	}
 	status := filepath.Join(a.Dir, "state", "status")

@@ -50,3 +50,25 @@ func TestAptConfigIsPrivate(t *testing.T) {
 		assert.NotContains(t, o, "/var/lib/dpkg", "never the host's dpkg status")
 	}
 }
+
+// Of the host's apt settings only how to reach the mirror and the date
+// checks carry over, never trust.
+func TestCarriedAptSettings(t *testing.T) {
+	dump := `APT::Architecture "amd64";
+Acquire::Check-Valid-Until "false";
+Acquire::Check-Date "false";
+Acquire::http::Proxy "http://proxy:3128/";
+APT::Get::AllowUnauthenticated "true";
+Acquire::AllowInsecureRepositories "true";
+Acquire::Retries "3";
+Acquire::http::Proxy::evil "x";
+Acquire::Retries "3"; APT::Get::AllowUnauthenticated "true";
+`
+	assert.Equal(t, []string{"Acquire::Check-Valid-Until \"false\";\n", "Acquire::Check-Date \"false\";\n",
+		"Acquire::http::Proxy \"http://proxy:3128/\";\n", "Acquire::Retries \"3\";\n"}, carriedLines(dump))
+	a := &Apt{Suite: "sid", Dir: "/x"}
+	c := a.conf(carriedLines(dump))
+	assert.Contains(t, c, `APT::Get::AllowUnauthenticated "false";`)
+	assert.NotContains(t, c, `AllowUnauthenticated "true"`)
+	assert.Contains(t, c, `Dir::Etc::Parts "/x/etc/apt.conf.d";`)
+}

@@ -84,3 +84,39 @@ func TestReportCommand(t *testing.T) {
 	_, _, err = xdplab(t, context.Background(), "report", "nosuch.json", "-o", out)
 	assert.ErrorContains(t, err, "nosuch.json")
 }
+
+// compare and report take every file xdplab writes: results with and
+// without trials, qualifications, probe reports and a matrix's directory.
+func TestCompareAndReportTakeEveryFile(t *testing.T) {
+	dir := t.TempDir()
+	run, err := results.ReadFile(fixtureA)
+	require.NoError(t, err)
+	q := &results.Qualification{Schema: results.QualificationSchema, SchemaVersion: results.QualificationSchemaVersion,
+		Suite: "xdplab-qualify/1", Performance: []*results.Run{run}, Checks: []results.QualifyCheck{{Section: "performance", Name: "x", Verdict: results.VerdictPass}}}
+	q.Finish()
+	qf := filepath.Join(dir, "k", "qualification.json")
+	require.NoError(t, results.WriteJSON(qf, q))
+	cp := *run
+	cp.Results = []results.Result{{Program: results.Program{Name: "drop"}, Mode: "offload", ControlPlaneOnly: true, ControlPlane: []string{"loaded"}}}
+	require.NoError(t, results.WriteFile(filepath.Join(dir, "k", "run-netdevsim.json"), &cp))
+	probe, err := os.ReadFile("../../offload/testdata/probe-virtio_net.json")
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "k", "probe-veth.json"), probe, 0o644))
+
+	stdout, stderr, err := xdplab(t, context.Background(), "compare", fixtureA, qf)
+	require.NoError(t, err, stderr)
+	assert.Contains(t, stdout, "Mpps")
+	_, stderr, err = xdplab(t, context.Background(), "compare", "--by", "kernel", dir)
+	require.NoError(t, err)
+	assert.Contains(t, stderr, "skipped "+filepath.Join(dir, "k", "probe-veth.json")+": a probe report (xdplab.probe) holds no measurements")
+	stdout, _, err = xdplab(t, context.Background(), "compare", filepath.Join(dir, "k", "run-netdevsim.json"), fixtureA)
+	require.NoError(t, err, "a control-plane-only file is no panic")
+	assert.Contains(t, stdout, "verdict: INCONCLUSIVE")
+	out := filepath.Join(dir, "r.html")
+	_, stderr, err = xdplab(t, context.Background(), "report", dir, fixtureB, "-o", out)
+	require.NoError(t, err, stderr)
+	b, err := os.ReadFile(out)
+	require.NoError(t, err)
+	assert.Contains(t, string(b), "<svg")
+	assert.Contains(t, string(b), "virtio_net", "the probe report from the directory")
+}

@@ -191,7 +191,7 @@ func (r *run) capabilities(ctx context.Context, report bool) error {
 		return nil
 	}
 	for _, row := range dut.Comparison {
-		v, detail := capabilityVerdict(row)
+		v, detail := capabilityVerdict(row, r.o.runs("functional"))
 		r.check("capabilities", row.Capability, "", v, "%s", detail)
 	}
 	return nil

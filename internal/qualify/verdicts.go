@@ -11,10 +11,23 @@ import (
 // The verdict functions below decide from what a check saw; they touch
 // no kernel, so that every verdict is tested on synthetic outcomes.
 
+// testedLater are the capability rows the probe does not exercise (it
+// says not-tested) that a functional check does: their verdict is that
+// check's.
+var testedLater = map[string]string{
+	"XDP_REDIRECT (redirect)":         "XDP_REDIRECT",
+	"redirect target (ndo-xmit)":      "XDP_REDIRECT",
+	"AF_XDP zero-copy (xsk-zerocopy)": "AF_XDP receive (zero-copy)",
+}
+
 // capabilityVerdict turns one row of the probe's advertised-against-
-// detected table into a verdict.
-func capabilityVerdict(row offload.Row) (string, string) {
+// detected table into a verdict; functional says the functional checks
+// run in this qualification.
+func capabilityVerdict(row offload.Row, functional bool) (string, string) {
 	v, detail := results.VerdictNotRun, fmt.Sprintf("advertised %s, detected %s", row.Advertised, row.Detected)
+	if check, ok := testedLater[row.Capability]; ok && functional && row.Detected == offload.CheckNotTested {
+		return results.VerdictNotApplicable, detail + ": the functional check " + check + " tests it"
+	}
 	if row.Verdict == offload.VerdictMatch && row.Detected == "yes" {
 		v = results.VerdictPass
 	} else if row.Verdict == offload.VerdictMatch {

@@ -24,10 +24,20 @@ func TestCapabilityVerdict(t *testing.T) {
 		{offload.Row{Verdict: offload.VerdictUnverified, Advertised: "not-reported", Detected: "no"}, results.VerdictNotSupported, "no xdp-features"},
 		{offload.Row{Verdict: offload.VerdictUnverified, Advertised: "yes", Detected: "not-tested"}, results.VerdictNotRun, "detected not-tested"},
 	} {
-		v, d := capabilityVerdict(c.row)
+		v, d := capabilityVerdict(c.row, true)
 		assert.Equal(t, c.want, v, "%+v", c.row)
 		assert.Contains(t, d, c.in)
 	}
+	// A row the probe leaves to a functional check.
+	row := offload.Row{Capability: "XDP_REDIRECT (redirect)", Verdict: offload.VerdictUnverified, Advertised: "not-reported", Detected: offload.CheckNotTested}
+	v, d := capabilityVerdict(row, true)
+	assert.Equal(t, results.VerdictNotApplicable, v)
+	assert.Contains(t, d, "the functional check XDP_REDIRECT tests it")
+	v, _ = capabilityVerdict(row, false)
+	assert.Equal(t, results.VerdictNotRun, v, "without the functional section it is not run")
+	row.Capability = "rx metadata: timestamp"
+	v, _ = capabilityVerdict(row, true)
+	assert.Equal(t, results.VerdictNotRun, v, "no functional check covers it")
 }
 
 func TestXSKVerdict(t *testing.T) {
