@@ -59,10 +59,9 @@ func WriteBytes(path string, b []byte) error { return writeAtomic(path, b) }
 // MaxNameLen bounds a file name (Linux NAME_MAX).
 const MaxNameLen = 255
 
-// CheckWritable tells, before any measurement, whether a file can be
-// written at path: its directory exists or can be made and takes files,
-// path is no directory, and its name is not too long. It leaves nothing.
-func CheckWritable(path string) error {
+// CheckOutputName tells whether path can name an output file at all: a
+// name, not too long, not a directory. It needs no privileges.
+func CheckOutputName(path string) error {
 	if path == "" {
 		return errors.New("no output path")
 	}
@@ -71,6 +70,16 @@ func CheckWritable(path string) error {
 	}
 	if st, err := os.Stat(path); err == nil && st.IsDir() {
 		return fmt.Errorf("output %s is a directory: name a file in it", path)
+	}
+	return nil
+}
+
+// CheckWritable tells, before any measurement, whether a file can be
+// written at path: its directory exists or can be made and takes files,
+// path is no directory, and its name is not too long. It leaves nothing.
+func CheckWritable(path string) error {
+	if err := CheckOutputName(path); err != nil {
+		return err
 	}
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {

@@ -54,7 +54,7 @@ func TestIntegrationConcurrentRunsAndClean(t *testing.T) {
 		require.Len(t, r.Results, 1)
 		assert.NotZero(t, r.Results[0].Summary.ThroughputPPS.Median, "%s measured", f)
 	}
-	leaks, err := testenv.Leaks()
+	leaks, err := testenv.SettledLeaks()
 	require.NoError(t, err)
 	for _, l := range leaks {
 		assert.NotContains(t, l, "journal", "the runs' journals are gone")

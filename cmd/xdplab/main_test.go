@@ -335,7 +335,7 @@ func TestIntegrationRunInterrupted(t *testing.T) {
 			assert.Equal(t, 1, ee.ExitCode())
 			assert.Contains(t, stderr.String(), "interrupted")
 			assert.NoFileExists(t, out)
-			leaks, err := testenv.Leaks()
+			leaks, err := testenv.SettledLeaks()
 			require.NoError(t, err)
 			assert.Empty(t, leaks, "nothing left after %s", sig)
 		})
@@ -389,13 +389,26 @@ func TestIntegrationRunSearch(t *testing.T) {
 	require.NotNil(t, res.NDR)
 	require.NotNil(t, res.PDR)
 	for _, tp := range []*results.Throughput{res.NDR, res.PDR} {
-		assert.True(t, tp.Confirmed, "%s confirmed", tp.Goal)
-		assert.Positive(t, tp.RatePPS)
-		assert.LessOrEqual(t, tp.Loss, tp.MaxLoss)
 		assert.GreaterOrEqual(t, tp.Trials, 2, "a search trial and a confirming one at least")
 		assert.LessOrEqual(t, tp.Trials, runner.DefaultSearch().MaxTrials, "bounded")
+		assert.Len(t, tp.Steps, tp.Trials, "every trial listed")
+		if !tp.Confirmed {
+			// A noisy machine's sporadic loss can keep any rate from
+			// being confirmed without loss: then no rate is reported.
+			assert.Zero(t, tp.RatePPS, "%s: nothing reported that no trial confirmed", tp.Goal)
+			assert.Contains(t, tp.Note, "not found")
+			continue
+		}
+		assert.Positive(t, tp.RatePPS)
+		assert.LessOrEqual(t, tp.Loss, tp.MaxLoss)
+		last := tp.Steps[len(tp.Steps)-1]
+		assert.True(t, last.Confirm && last.Within, "%s: confirmed by its last trial", tp.Goal)
+		assert.LessOrEqual(t, tp.RatePPS, last.OfferedPPS+1, "never more than the confirming trial offered")
 	}
-	assert.GreaterOrEqual(t, res.PDR.RatePPS, res.NDR.RatePPS*0.98)
+	if res.NDR.Confirmed {
+		assert.True(t, res.PDR.Confirmed, "a confirmed NDR is a confirmed PDR")
+		assert.GreaterOrEqual(t, res.PDR.RatePPS, res.NDR.RatePPS)
+	}
 
 	_, _, err := xdplab(t, context.Background(), append(quick(filepath.Join(t.TempDir(), "r.json")), "--search", "--rate", "1M")...)
 	assert.ErrorContains(t, err, "--search paces the live-frames generator itself")

@@ -296,8 +296,14 @@ func runRun(cmd *cobra.Command, f *runFlags, stdout, stderr io.Writer) error {
 			return usagef("--output %s: %s is not a directory", out, dir)
 		}
 	}
-	// Before any measurement: a run that cannot write its results is
-	// refused at once, not after the trials.
+	// Before any measurement: a run without privileges, or one that
+	// cannot write its results, is refused at once, not after the trials.
+	if err := results.CheckOutputName(out); err != nil {
+		return usagef("--output: %v", err)
+	}
+	if err := runner.CheckPrivileges(); err != nil {
+		return err
+	}
 	if err := results.CheckWritable(out); err != nil {
 		return usagef("--output: %v", err)
 	}

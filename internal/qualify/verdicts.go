@@ -28,6 +28,11 @@ func capabilityVerdict(row offload.Row, functional bool) (string, string) {
 	if check, ok := testedLater[row.Capability]; ok && functional && row.Detected == offload.CheckNotTested {
 		return results.VerdictNotApplicable, detail + ": the functional check " + check + " tests it"
 	}
+	if row.Detected == offload.CheckNotTested && row.Advertised == "no" {
+		// Not claimed, and not testable here: nothing to decide. A claim
+		// left untested (advertised yes or not reported) stays not-run.
+		return results.VerdictNotApplicable, detail + ": not advertised, and the probe cannot test it here"
+	}
 	if row.Verdict == offload.VerdictMatch && row.Detected == "yes" {
 		v = results.VerdictPass
 	} else if row.Verdict == offload.VerdictMatch {

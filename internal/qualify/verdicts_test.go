@@ -38,6 +38,13 @@ func TestCapabilityVerdict(t *testing.T) {
 	row.Capability = "rx metadata: timestamp"
 	v, _ = capabilityVerdict(row, true)
 	assert.Equal(t, results.VerdictNotRun, v, "no functional check covers it")
+	row.Advertised = "yes"
+	v, _ = capabilityVerdict(row, true)
+	assert.Equal(t, results.VerdictNotRun, v, "a claim left untested")
+	row.Advertised = "no"
+	v, d = capabilityVerdict(row, true)
+	assert.Equal(t, results.VerdictNotApplicable, v, "not claimed, not testable")
+	assert.Contains(t, d, "not advertised, and the probe cannot test it here")
 }
 
 func TestXSKVerdict(t *testing.T) {

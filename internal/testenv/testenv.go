@@ -131,6 +131,19 @@ func Leaks() ([]string, error) {
 	return out, nil
 }
 
+// SettledLeaks is Leaks once the kernel has had a moment to free what was
+// closed: it retries for up to 3 s while anything is listed.
+func SettledLeaks() ([]string, error) {
+	deadline := time.Now().Add(3 * time.Second)
+	for {
+		l, err := Leaks()
+		if err != nil || len(l) == 0 || time.Now().After(deadline) {
+			return l, err
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
 // Main runs the tests and fails when they left anything behind. Use it as
 // TestMain in packages with integration tests.
 func Main(m *testing.M) {
