@@ -2,6 +2,7 @@ package results
 
 import (
 	_ "embed"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -159,6 +160,21 @@ type Figure struct {
 	Source string  `json:"source"`
 	Flag   string  `json:"flag,omitempty"`
 	Bound  float64 `json:"bound,omitempty"`
+}
+
+// MarshalJSON leaves the value out of a flagged net figure: it is no
+// figure, only its bound is (schema 4).
+func (f Figure) MarshalJSON() ([]byte, error) {
+	type plain Figure
+	if f.Flag == "" {
+		return json.Marshal(plain(f))
+	}
+	return json.Marshal(struct {
+		Unit   string  `json:"unit"`
+		Source string  `json:"source"`
+		Flag   string  `json:"flag"`
+		Bound  float64 `json:"bound"`
+	}{f.Unit, f.Source, f.Flag, f.Bound})
 }
 
 // String writes the figure with format: "12.3", or "< 3.1 (within the

@@ -1,6 +1,7 @@
 package flags
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -186,4 +187,19 @@ func TestDUTString(t *testing.T) {
 	assert.Equal(t, "12.0 [10.0-15.0], 1/4 < 8.0 (noise)", s.DUTString(4))
 	s.DUTNsPerPkt = nil
 	assert.Equal(t, "< 8.0 (noise)", s.DUTString(1))
+}
+
+// A flagged net figure carries no value in JSON: only its bound.
+func TestProgFigureJSON(t *testing.T) {
+	b, err := json.Marshal(ProgFigure(41, 40, 3))
+	assert.NoError(t, err)
+	assert.NotContains(t, string(b), `"value"`)
+	assert.Contains(t, string(b), `"flag":"prog-within-noise","bound":3`)
+	b, err = json.Marshal(ProgFigure(50, 40, 3))
+	assert.NoError(t, err)
+	assert.Contains(t, string(b), `"value":10`)
+	assert.NotContains(t, string(b), `"flag"`)
+	var f results.Figure
+	assert.NoError(t, json.Unmarshal([]byte(`{"unit":"ns/packet","source":"s","flag":"prog-within-noise","bound":3}`), &f))
+	assert.Equal(t, "< 3.0 (within noise)", f.String("%.1f"))
 }
