@@ -222,7 +222,15 @@ func (p *Pair) Close() error {
 	// The user's interfaces go back first: deleting a namespace would
 	// destroy a virtual one and return a physical one unconfigured.
 	for _, b := range p.borrowed {
-		errs = append(errs, p.giveBack(b))
+		if err := p.giveBack(b); err != nil {
+			errs = append(errs, err)
+			// Deleting the namespace would destroy a virtual interface
+			// still in it, or return a physical one bare: it stays, with
+			// the journal, for `xdplab clean`.
+			if b.ns != nil {
+				b.ns.borrowed = true
+			}
+		}
 	}
 	p.borrowed = nil
 	for _, n := range []**Namespace{&p.SinkNS, &p.DUTNS, &p.GenNS, &p.host} {

@@ -1,0 +1,78 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"github.com/vishvananda/netns"
+
+	"github.com/xdplab/xdplab/internal/testenv"
+	"github.com/xdplab/xdplab/topology"
+)
+
+// The exit statuses that need a run, each through the built binary: 4 an
+// expectation that did not hold, 5 a failed qualification check, 6 an
+// expectation no result could answer, 7 a teardown that could not restore
+// what it was lent.
+func TestIntegrationExitStatuses(t *testing.T) {
+	testenv.RequireRoot(t)
+	scenario := func(expect string) string {
+		p := filepath.Join(t.TempDir(), "s.yaml")
+		body := fmt.Sprintf("format: 1\nname: exit\nprograms: [drop]\nmodes: [native]\ntraffic: {sizes: [64]}\n"+
+			"trials: {warmup: 500ms, duration: 1s, count: 1, prog_stats: 0s, calibrate: false}\nexpect: [%q]\n", expect)
+		require.NoError(t, os.WriteFile(p, []byte(body), 0o644))
+		return p
+	}
+	t.Run("4 an expectation failed", func(t *testing.T) {
+		code, out := exitOf(t, "run", "--scenario", scenario("mpps >= 1000000"), "-o", t.TempDir(), "-q")
+		assert.Equal(t, 4, code, out)
+		assert.Contains(t, out, "FAIL mpps >= 1000000")
+	})
+	t.Run("6 an expectation undecided", func(t *testing.T) {
+		code, out := exitOf(t, "run", "--scenario", scenario("mpps[offload] >= 1"), "-o", t.TempDir(), "-q")
+		assert.Equal(t, 6, code, out)
+		assert.Contains(t, out, "applies to no measured result")
+	})
+	t.Run("5 a qualification check failed", func(t *testing.T) {
+		code, out := exitOf(t, "qualify", "--only", "functional", "--frames", "20", "--inject-bad-action", "9")
+		assert.Equal(t, 5, code, out)
+	})
+	t.Run("7 a teardown left something", func(t *testing.T) {
+		dut, peer := testenv.LentVeth(t, 1400, "198.18.8.1/24")
+		id := topology.NewRunID()
+		stderr := newSyncBuffer()
+		cmd := exec.Command(built(t), "run", "--duration", "30s", "--run-id", id, "--output", filepath.Join(t.TempDir(), "r.json"), "--iface", dut, "--peer", peer)
+		cmd.Stderr = stderr
+		require.NoError(t, cmd.Start())
+		t.Cleanup(func() {
+			// What the broken teardown left: the journal and namespaces.
+			_ = os.Remove(filepath.Join(topology.RunDir(), id+".json"))
+			for _, r := range []string{"gen", "dut", "sink"} {
+				_ = netns.DeleteNamed("xdplab-" + id + "-" + r)
+			}
+		})
+		for deadline := time.Now().Add(30 * time.Second); !strings.Contains(stderr.String(), "Mpps") && time.Now().Before(deadline); {
+			time.Sleep(100 * time.Millisecond)
+		}
+		// The lent pair vanishes under the run (as a hot-unplugged NIC
+		// would): nothing can give it back.
+		out, err := exec.Command("ip", "netns", "exec", "xdplab-"+id+"-dut", "ip", "link", "del", dut).CombinedOutput()
+		require.NoError(t, err, string(out))
+		require.NoError(t, cmd.Process.Signal(syscall.SIGINT))
+		err = cmd.Wait()
+		var ee *exec.ExitError
+		require.ErrorAs(t, err, &ee)
+		assert.Equal(t, 7, ee.ExitCode(), stderr.String())
+		assert.Contains(t, stderr.String(), "interrupted: teardown incomplete")
+		assert.Contains(t, stderr.String(), "not restored: the journal")
+		assert.NotContains(t, stderr.String(), "every setting restored")
+	})
+}
