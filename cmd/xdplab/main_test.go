@@ -30,7 +30,11 @@ func TestMain(m *testing.M) {
 		main()
 		return
 	}
-	testenv.Main(m)
+	testenv.MainWith(m, func() {
+		if builtPath != "" {
+			_ = os.RemoveAll(filepath.Dir(builtPath)) // the binary built() made
+		}
+	})
 }
 
 // xdplab runs the CLI in-process.

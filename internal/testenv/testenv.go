@@ -146,7 +146,11 @@ func SettledLeaks() ([]string, error) {
 
 // Main runs the tests and fails when they left anything behind. Use it as
 // TestMain in packages with integration tests.
-func Main(m *testing.M) {
+func Main(m *testing.M) { MainWith(m, nil) }
+
+// MainWith is Main with a cleanup that runs after the tests, before the
+// leak check (a helper binary's directory, say).
+func MainWith(m *testing.M, cleanup func()) {
 	var before []string
 	if os.Geteuid() == 0 {
 		var err error
@@ -156,6 +160,9 @@ func Main(m *testing.M) {
 		}
 	}
 	code := m.Run()
+	if cleanup != nil {
+		cleanup()
+	}
 	if os.Geteuid() == 0 {
 		old := map[string]bool{}
 		for _, b := range before {
