@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+
+	"github.com/xdplab/xdplab/internal/atomicfile"
 )
 
 // Marshal encodes a run as indented JSON.
@@ -93,84 +95,15 @@ func CheckWritable(path string) error {
 	return os.Remove(f.Name())
 }
 
-func writeNew(path string, b []byte) (err error) {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
+func writeNew(path string, b []byte) error {
+	err := atomicfile.WriteNew(path, b, 0o644)
+	if errors.Is(err, atomicfile.ErrExists) {
+		return fmt.Errorf("%w (name another with --output)", err)
 	}
-	tmp, err := tempWith(dir, path, b)
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp)
-	// A hard link fails where the name exists: two runs never replace
-	// each other's file.
-	if err := os.Link(tmp, path); err != nil {
-		if errors.Is(err, os.ErrExist) {
-			return fmt.Errorf("write %s: a file of that name exists; it is kept (name another with --output)", path)
-		}
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return syncDir(dir)
+	return err
 }
 
-// tempWith writes b to a synced temporary file beside path.
-func tempWith(dir, path string, b []byte) (name string, err error) {
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return "", fmt.Errorf("write %s: %w", path, err)
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if _, err = f.Write(b); err != nil {
-		return "", fmt.Errorf("write %s: %w", path, err)
-	}
-	if err = f.Chmod(0o644); err != nil {
-		return "", fmt.Errorf("write %s: %w", path, err)
-	}
-	if err = f.Sync(); err != nil {
-		return "", fmt.Errorf("write %s: %w", path, err)
-	}
-	if err = f.Close(); err != nil {
-		return "", fmt.Errorf("write %s: %w", path, err)
-	}
-	return f.Name(), nil
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("sync %s: %w", dir, err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("sync %s: %w", dir, err)
-	}
-	return nil
-}
-
-func writeAtomic(path string, b []byte) (err error) {
-	if st, err := os.Stat(path); err == nil && !st.Mode().IsRegular() {
-		return fmt.Errorf("write %s: not a regular file; name a file (or use --json to print to stdout)", path)
-	}
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	tmp, err := tempWith(dir, path, b)
-	if err != nil {
-		return err
-	}
-	if err = os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return syncDir(dir)
-}
+func writeAtomic(path string, b []byte) error { return atomicfile.Write(path, b, 0o644) }
 
 // Read decodes a results file, rejecting other schemas and versions.
 func Read(rd io.Reader) (*Run, error) {

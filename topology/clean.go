@@ -10,6 +10,8 @@ import (
 
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
+
+	"github.com/xdplab/xdplab/internal/atomicfile"
 )
 
 // Leftovers lists what xdplab made and did not remove: namespaces whose
@@ -280,8 +282,8 @@ func cleanTemp(journals []*Journal, o CleanOptions, rep *CleanReport) {
 	}
 	for _, e := range ents {
 		n := e.Name()
-		id, _, ok := strings.Cut(strings.TrimPrefix(n, "."), ".tmp")
-		if !strings.HasPrefix(n, ".") || !ok || live[id] || validRunID(id) != nil {
+		id, _, _ := strings.Cut(strings.TrimPrefix(n, "."), ".json.tmp")
+		if validRunID(id) != nil || live[id] || !atomicfile.IsTemp(n, id+".json") {
 			continue
 		}
 		if o.DryRun {

@@ -193,3 +193,24 @@ func newNamed(t *testing.T, name string) netns.NsHandle {
 	require.NoError(t, netns.Set(orig))
 	return h
 }
+
+// A dead run's half-written journal is removed; a live run's stays.
+func TestIntegrationCleanStaleTemp(t *testing.T) {
+	testenv.RequireRoot(t)
+	p, err := topology.NewPair(topology.PairOptions{})
+	require.NoError(t, err)
+	defer p.Close()
+	require.NoError(t, os.MkdirAll(topology.RunDir(), 0o700))
+	dead := topology.NewRunID()
+	stale := filepath.Join(topology.RunDir(), "."+dead+".json.tmp123")
+	live := filepath.Join(topology.RunDir(), "."+p.RunID+".json.tmp456")
+	for _, f := range []string{stale, live} {
+		require.NoError(t, os.WriteFile(f, []byte("{"), 0o600))
+	}
+	defer os.Remove(live)
+	rep, err := topology.Clean(topology.CleanOptions{})
+	require.NoError(t, err)
+	assert.NoFileExists(t, stale)
+	assert.FileExists(t, live, "the live run may be writing it")
+	assert.Contains(t, rep.Removed, "stale temporary file "+stale)
+}

@@ -17,6 +17,8 @@ import (
 
 	"github.com/safchain/ethtool"
 	"github.com/vishvananda/netlink"
+
+	"github.com/xdplab/xdplab/internal/atomicfile"
 )
 
 // The journal: before xdplab changes anything it did not create (a user's
@@ -113,22 +115,16 @@ func OpenJournal(id string) (*Journal, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Exclusive: a hard link fails where the name exists.
-	tmp, err := writeTemp(dir, id, b)
-	if err != nil {
-		return nil, err
-	}
-	defer os.Remove(tmp)
-	if err := os.Link(tmp, j.path); err != nil {
+	if err := atomicfile.WriteNew(j.path, b, 0o600); err != nil {
 		if errors.Is(err, os.ErrExist) {
 			if old, rerr := ReadJournal(j.path); rerr == nil && old.Alive() {
 				return nil, fmt.Errorf("run id %s is in use by pid %d (%s): pick another --run-id", id, old.PID, old.Command)
 			}
 			return nil, fmt.Errorf("run id %s: a dead run with this id left state (%s): run `xdplab clean`", id, j.path)
 		}
-		return nil, fmt.Errorf("journal %s: %w", j.path, err)
+		return nil, fmt.Errorf("journal: %w", err)
 	}
-	return j, syncDir(dir)
+	return j, nil
 }
 
 func (j *Journal) encode() ([]byte, error) {
@@ -139,54 +135,16 @@ func (j *Journal) encode() ([]byte, error) {
 	return append(b, '\n'), nil
 }
 
-func writeTemp(dir, id string, b []byte) (string, error) {
-	f, err := os.CreateTemp(dir, "."+id+".tmp*")
-	if err != nil {
-		return "", fmt.Errorf("journal: %w", err)
-	}
-	_, err = f.Write(b)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		os.Remove(f.Name())
-		return "", fmt.Errorf("journal: %w", err)
-	}
-	return f.Name(), nil
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("journal: %w", err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("journal: sync %s: %w", dir, err)
-	}
-	return nil
-}
-
-// save writes the journal atomically (a temporary file, synced, renamed
-// over the old one, the directory synced).
+// save writes the journal atomically.
 func (j *Journal) save() error {
 	b, err := j.encode()
 	if err != nil {
 		return err
 	}
-	dir := filepath.Dir(j.path)
-	tmp, err := writeTemp(dir, j.RunID, b)
-	if err != nil {
-		return err
+	if err := atomicfile.Write(j.path, b, 0o600); err != nil {
+		return fmt.Errorf("journal: %w", err)
 	}
-	if err := os.Rename(tmp, j.path); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("journal %s: %w", j.path, err)
-	}
-	return syncDir(dir)
+	return nil
 }
 
 // AddNamespace records a namespace the run is about to make.

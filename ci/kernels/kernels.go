@@ -24,6 +24,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/xdplab/xdplab/internal/atomicfile"
 )
 
 // Suites maps the matrix's kernel names to Debian suites.
@@ -223,7 +225,7 @@ func (p *Preparer) Prepare(ctx context.Context, s Spec) (*Kernel, error) {
 		return nil, fmt.Errorf("kernel %s (%s %s): %w", s.Name, img, version, err)
 	}
 	b, _ := json.MarshalIndent(k, "", "  ")
-	if err := writeAtomic(manifest, b); err != nil {
+	if err := atomicfile.Write(manifest, b, 0o644); err != nil {
 		return nil, err
 	}
 	// Only the manifest, vmlinuz and the modules are kept.
@@ -642,28 +644,4 @@ func DefaultCache() string {
 		return d
 	}
 	return "/var/cache/xdplab"
-}
-
-// writeAtomic writes b to path through a synced temporary file renamed
-// over it: a reader sees the whole manifest or none.
-func writeAtomic(path string, b []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(b)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), path)
-	}
-	if err != nil {
-		os.Remove(f.Name())
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
 }
