@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/xdplab/xdplab/internal/atomicfile"
 )
@@ -132,6 +133,13 @@ func Read(rd io.Reader) (*Run, error) {
 	if err := dec.Decode(&r); err != nil {
 		return nil, fmt.Errorf("decode results: %w", err)
 	}
+	upgrade(&r)
+	return &r, nil
+}
+
+// upgrade reads a run of an older schema version as the current one has
+// it (Read's files, and the runs a qualification holds).
+func upgrade(r *Run) {
 	if r.SchemaVersion == 1 {
 		// Version 1 kept the sources in Notes only; they were the
 		// standard ones.
@@ -143,9 +151,8 @@ func Read(rd io.Reader) (*Run, error) {
 		r.Notes = append(r.Notes, "read from schema version 1: the metric sources are xdplab's standard ones")
 	}
 	if r.SchemaVersion < 4 {
-		upgradeNet(&r)
+		upgradeNet(r)
 	}
-	return &r, nil
 }
 
 // upgradeNet reads a version 1 to 3 file's net figures as version 4 has
@@ -216,59 +223,122 @@ func SchemaOf(b []byte) (name string, version int, err error) {
 	return head.Schema, head.SchemaVersion, nil
 }
 
-// MaxFileSize bounds the files ReadRuns reads: the largest results file
-// xdplab writes (a day's soak with per-second samples) is a few MiB.
+// MaxFileSize bounds the files ReadContents reads: the largest results
+// file xdplab writes (a day's soak with per-second samples) is a few MiB.
 const MaxFileSize = 256 << 20
 
-// ReadRuns reads the runs a file holds: a results file's run, or a
-// qualification's performance runs. A file of xdplab's that holds no runs
-// (a probe report) gives no runs and says why; anything else is an error
-// naming the file.
-func ReadRuns(path string) (runs []*Run, skip string, err error) {
+// ProbeSchema names the probe report format (offload.ReportSchema), which
+// holds no runs.
+const ProbeSchema = "xdplab.probe"
+
+// Contents is one file of xdplab's as compare and report read it.
+type Contents struct {
+	Path  string
+	Label string // the base name without .json, or the path below the directory named
+	// Schema is the file's schema name: SchemaName, QualificationSchema or
+	// ProbeSchema.
+	Schema string
+	// Runs are a results file's run or a qualification's performance
+	// runs, read as the current schema version has them.
+	Runs          []*Run
+	Qualification *Qualification
+	Raw           []byte // the file as read (a probe report is decoded by its own package)
+	// Skip says why a file of xdplab's holds no runs.
+	Skip string
+}
+
+// ReadContents reads files, and the .json files below each directory named
+// (a kernel matrix's output, a CI artefact). A file that is not one xdplab
+// writes, or a directory without one, is an error naming it.
+func ReadContents(paths []string) ([]Contents, error) {
+	var out []Contents
+	for _, p := range paths {
+		st, err := os.Stat(p)
+		if err != nil {
+			return nil, fmt.Errorf("read results: %w", err)
+		}
+		if !st.IsDir() {
+			c, err := readContents(p, strings.TrimSuffix(filepath.Base(p), ".json"))
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, c)
+			continue
+		}
+		n := len(out)
+		err = filepath.WalkDir(p, func(path string, d os.DirEntry, err error) error {
+			if err != nil || d.IsDir() || !strings.HasSuffix(path, ".json") {
+				return err
+			}
+			label := path
+			if rel, err := filepath.Rel(p, path); err == nil {
+				label = rel
+			}
+			c, err := readContents(path, strings.TrimSuffix(label, ".json"))
+			out = append(out, c)
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		if len(out) == n {
+			return nil, fmt.Errorf("%s: a directory without .json files: name files of xdplab's or a directory holding them", p)
+		}
+	}
+	return out, nil
+}
+
+func readContents(path, label string) (Contents, error) {
+	c := Contents{Path: path, Label: label}
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, "", fmt.Errorf("read results: %w", err)
+		return c, fmt.Errorf("read results: %w", err)
 	}
 	defer f.Close()
 	b, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
 	if err != nil {
-		return nil, "", fmt.Errorf("read results %s: %w", path, err)
+		return c, fmt.Errorf("read results %s: %w", path, err)
 	}
 	if len(b) > MaxFileSize {
-		return nil, "", fmt.Errorf("read results %s: larger than %d MiB: not a file xdplab wrote", path, MaxFileSize>>20)
+		return c, fmt.Errorf("read results %s: larger than %d MiB: not a file xdplab wrote", path, MaxFileSize>>20)
 	}
+	c.Raw = b
 	name, version, err := SchemaOf(b)
 	if err != nil {
-		return nil, "", fmt.Errorf("read results %s: %w", path, err)
+		return c, fmt.Errorf("read results %s: %w", path, err)
 	}
+	c.Schema = name
 	switch name {
 	case SchemaName:
 		r, err := Read(bytes.NewReader(b))
 		if err != nil {
-			return nil, "", fmt.Errorf("read results %s: %w", path, err)
+			return c, fmt.Errorf("read results %s: %w", path, err)
 		}
-		return []*Run{r}, "", nil
+		c.Runs = []*Run{r}
 	case QualificationSchema:
 		if version != QualificationSchemaVersion {
-			return nil, "", fmt.Errorf("read %s: qualification schema version %d; this xdplab reads %d", path, version, QualificationSchemaVersion)
+			return c, fmt.Errorf("read %s: qualification schema version %d; this xdplab reads %d", path, version, QualificationSchemaVersion)
 		}
 		var q Qualification
 		if err := json.Unmarshal(b, &q); err != nil {
-			return nil, "", fmt.Errorf("read qualification %s: %w", path, err)
+			return c, fmt.Errorf("read qualification %s: %w", path, err)
 		}
 		for _, r := range q.Performance {
 			if r == nil || r.Schema != SchemaName || r.SchemaVersion < 1 || r.SchemaVersion > SchemaVersion {
-				return nil, "", fmt.Errorf("read qualification %s: a performance run that is not a results run of versions 1 to %d", path, SchemaVersion)
+				return c, fmt.Errorf("read qualification %s: a performance run that is not a results run of versions 1 to %d", path, SchemaVersion)
 			}
+			upgrade(r)
 		}
+		c.Qualification, c.Runs = &q, q.Performance
 		if len(q.Performance) == 0 {
-			return nil, "a qualification without a performance section (it holds no measurements)", nil
+			c.Skip = "a qualification without a performance section (it holds no measurements)"
 		}
-		return q.Performance, "", nil
-	case "xdplab.probe":
-		return nil, "a probe report (xdplab.probe) holds no measurements", nil
+	case ProbeSchema:
+		c.Skip = "a probe report (xdplab.probe) holds no measurements"
 	case "":
-		return nil, "", fmt.Errorf("read results %s: no schema field: not a file xdplab wrote", path)
+		return c, fmt.Errorf("read results %s: no schema field: not a file xdplab wrote", path)
+	default:
+		return c, fmt.Errorf("read results %s: schema %q is not one xdplab reads (%s, %s, %s)", path, name, SchemaName, QualificationSchema, ProbeSchema)
 	}
-	return nil, "", fmt.Errorf("read results %s: schema %q is not one xdplab reads (%s, %s)", path, name, SchemaName, QualificationSchema)
+	return c, nil
 }

@@ -2,6 +2,7 @@ package results
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -117,4 +118,31 @@ func TestReadUpgradesNetFigures(t *testing.T) {
 		}
 	}
 	assert.Positive(t, below, "the fixture holds negative shares")
+}
+
+// A qualification's runs of an older schema are read as Read reads a
+// results file: negative DUT shares become bounds.
+func TestReadContentsUpgradesQualificationRuns(t *testing.T) {
+	b, err := os.ReadFile("testdata/run-a-k6.18.json")
+	require.NoError(t, err)
+	var raw Run
+	require.NoError(t, json.Unmarshal(b, &raw))
+	require.Less(t, raw.SchemaVersion, 4)
+	q := &Qualification{Schema: QualificationSchema, SchemaVersion: QualificationSchemaVersion, Performance: []*Run{&raw}}
+	p := filepath.Join(t.TempDir(), "q", "qualification.json")
+	require.NoError(t, WriteJSON(p, q))
+	cs, err := ReadContents([]string{filepath.Dir(p)})
+	require.NoError(t, err)
+	require.Len(t, cs, 1)
+	assert.Equal(t, "qualification", cs[0].Label)
+	require.Len(t, cs[0].Runs, 1)
+	for _, res := range cs[0].Runs[0].Results {
+		for _, tr := range res.Trials {
+			if d := tr.Figures.DUTNsPerPkt; d != nil {
+				assert.Positive(t, *d)
+			}
+		}
+	}
+	_, err = ReadContents([]string{t.TempDir()})
+	assert.ErrorContains(t, err, "a directory without .json files")
 }

@@ -186,10 +186,12 @@ func nodes(n ast.Node, anchors map[string]ast.Node, memo map[string]int, budget 
 }
 
 // short quotes a value for an error message, cut to MaxErrorValue bytes.
-func short(v any) string {
-	s := fmt.Sprintf("%v", v)
-	if len(s) > MaxErrorValue {
-		return s[:MaxErrorValue] + fmt.Sprintf("... (%d bytes)", len(s))
+func short(v any) string { return clip(fmt.Sprintf("%v", v), MaxErrorValue) }
+
+// clip cuts s to n bytes, saying how long it was.
+func clip(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + fmt.Sprintf("... (%d bytes)", len(s))
 	}
 	return s
 }

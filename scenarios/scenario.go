@@ -255,12 +255,7 @@ func (c *checker) errorf(key, format string, args ...any) {
 }
 
 // cut shortens a message to MaxMessage bytes.
-func cut(s string) string {
-	if len(s) > MaxMessage {
-		return s[:MaxMessage] + fmt.Sprintf("... (%d bytes cut)", len(s)-MaxMessage)
-	}
-	return s
-}
+func cut(s string) string { return clip(s, MaxMessage) }
 
 func (c *checker) duration(key, v string, def time.Duration, lo, hi time.Duration) time.Duration {
 	if v == "" {

@@ -21,10 +21,6 @@ import (
 	"github.com/xdplab/xdplab/topology"
 )
 
-// Agreement is how far two counters of the same frames may differ before a
-// trial is flagged.
-const Agreement = results.Agreement
-
 // setup is one program attached in one mode, with its far side.
 type setup struct {
 	name    string // program name for output
@@ -449,23 +445,6 @@ func cpuBusy(d procstat.Snapshot, cpus []int) (busy, total uint64) {
 	return busy, total
 }
 
-func ratio(a, b uint64) float64 {
-	if b == 0 {
-		return 0
-	}
-	return float64(a) / float64(b)
-}
-
-// disagree tells whether two counts of the same frames differ by more than
-// Agreement.
-func disagree(a, b uint64) bool {
-	m := max(a, b)
-	if m == 0 {
-		return false
-	}
-	return math.Abs(float64(a)-float64(b))/float64(m) > Agreement
-}
-
 // figures derives a trial's figures and flags. start..end is the timed
 // window (rates, CPU), start..final the settled counts (loss, agreement).
 func (r *runner) figures(s *setup, index int, start, end, final snapshot, samples []results.Sample) results.Trial {
@@ -528,7 +507,7 @@ func (r *runner) figures(s *setup, index int, start, end, final snapshot, sample
 		f.Actions = map[string]float64{}
 		for a, c := range final.prog.Sub(start.prog) {
 			if c.Packets > 0 {
-				f.Actions[bpf.Action(a).String()] = ratio(c.Packets, seen)
+				f.Actions[bpf.Action(a).String()] = flags.Ratio(c.Packets, seen)
 			}
 		}
 	}

@@ -8,9 +8,7 @@ package compare
 import (
 	"errors"
 	"fmt"
-	"io/fs"
 	"math"
-	"os"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -40,45 +38,18 @@ type Skipped struct {
 // measurements: they are skipped, and said so. A file that is not JSON
 // xdplab wrote is an error naming it.
 func Load(paths []string) ([]Input, []Skipped, error) {
+	files, err := results.ReadContents(paths)
+	if err != nil {
+		return nil, nil, err
+	}
 	var in []Input
 	var skipped []Skipped
-	for _, p := range paths {
-		files := []string{p}
-		if st, err := os.Stat(p); err == nil && st.IsDir() {
-			files = nil
-			err := filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
-				if err != nil {
-					return err
-				}
-				if !d.IsDir() && strings.HasSuffix(path, ".json") {
-					files = append(files, path)
-				}
-				return nil
-			})
-			if err != nil {
-				return nil, nil, fmt.Errorf("read %s: %w", p, err)
-			}
-			if len(files) == 0 {
-				return nil, nil, fmt.Errorf("%s: a directory without .json files: name results files or a directory holding them", p)
-			}
+	for _, c := range files {
+		if c.Skip != "" {
+			skipped = append(skipped, Skipped{Path: c.Path, Why: c.Skip})
+			continue
 		}
-		for _, f := range files {
-			label := strings.TrimSuffix(filepath.Base(f), ".json")
-			if f != p {
-				if rel, err := filepath.Rel(p, f); err == nil {
-					label = strings.TrimSuffix(rel, ".json")
-				}
-			}
-			runs, why, err := results.ReadRuns(f)
-			if err != nil {
-				return nil, nil, err
-			}
-			if why != "" {
-				skipped = append(skipped, Skipped{Path: f, Why: why})
-				continue
-			}
-			in = append(in, Input{Label: label, Runs: runs})
-		}
+		in = append(in, Input{Label: c.Label, Runs: c.Runs})
 	}
 	if len(in) == 0 && len(skipped) > 0 {
 		return nil, skipped, fmt.Errorf("%s: %s; compare reads results files (xdplab run) and qualifications (xdplab qualify)", skipped[0].Path, skipped[0].Why)

@@ -55,7 +55,8 @@ func disagree(a, b uint64) bool {
 	return math.Abs(float64(a)-float64(b))/float64(m) > results.Agreement
 }
 
-func ratio(a, b uint64) float64 {
+// Ratio is a/b, and 0 where b is 0 (nothing to share out).
+func Ratio(a, b uint64) float64 {
 	if b == 0 {
 		return 0
 	}
@@ -83,14 +84,14 @@ func For(t Trial) []results.Flag {
 			t.OfferedPPS, 100*(1-t.OfferedPPS/float64(t.RatePPS)), t.RatePPS)
 	}
 	if t.Tries > 0 && disagree(t.Generated, t.Tries) {
-		flag(results.FlagGeneratorShort, "the generator sent %d of the %d frames it tried (%.2f%%)", t.Generated, t.Tries, 100*ratio(t.Generated, t.Tries))
+		flag(results.FlagGeneratorShort, "the generator sent %d of the %d frames it tried (%.2f%%)", t.Generated, t.Tries, 100*Ratio(t.Generated, t.Tries))
 	}
 	if t.LiveFrames {
 		if t.GenXmitKnown && disagree(t.Generated, t.GenXmit+t.GenXmitError) {
 			flag(results.FlagCountersDisagree, "generator counted %d frames, the generator veth's ndo_xdp_xmit %d (+%d errors)", t.Generated, t.GenXmit, t.GenXmitError)
 		}
-		if t.Generated > 0 && ratio(t.GenXmitError, t.Generated) > 0.001 {
-			flag(results.FlagRingOverflow, "%d frames (%.2f%%) found the DUT's rx ring full (tx_queue_*_xdp_xmit_errors): counted as loss", t.GenXmitError, 100*ratio(t.GenXmitError, t.Generated))
+		if t.Generated > 0 && Ratio(t.GenXmitError, t.Generated) > 0.001 {
+			flag(results.FlagRingOverflow, "%d frames (%.2f%%) found the DUT's rx ring full (tx_queue_*_xdp_xmit_errors): counted as loss", t.GenXmitError, 100*Ratio(t.GenXmitError, t.Generated))
 		}
 	} else if disagree(t.Generated, t.GenTx) {
 		flag(results.FlagCountersDisagree, "generator counted %d frames, the generator veth's tx_packets %d", t.Generated, t.GenTx)
@@ -100,8 +101,8 @@ func For(t Trial) []results.Flag {
 			flag(results.FlagCountersDisagree, "the DUT program counted %d frames, the DUT veth's %s %d", t.Seen, t.DUTRxCounter, t.DUTRx)
 		}
 		// Frames malformed on purpose may rightly get another action.
-		if t.Expected != "" && t.Seen > 0 && ratio(t.ExpectedGot, t.Seen) < 1-results.Agreement-ratio(t.Malformed, t.Generated) {
-			flag(results.FlagUnexpectedAction, "only %.2f%% of the frames the program saw got %s", 100*ratio(t.ExpectedGot, t.Seen), t.Expected)
+		if t.Expected != "" && t.Seen > 0 && Ratio(t.ExpectedGot, t.Seen) < 1-results.Agreement-Ratio(t.Malformed, t.Generated) {
+			flag(results.FlagUnexpectedAction, "only %.2f%% of the frames the program saw got %s", 100*Ratio(t.ExpectedGot, t.Seen), t.Expected)
 		}
 		if t.Sink && disagree(t.SentOn, t.SinkGot+t.TxErrors) {
 			flag(results.FlagCountersDisagree, "the DUT program sent on %d frames, the sink counted %d (+%d tx errors)", t.SentOn, t.SinkGot, t.TxErrors)

@@ -12,8 +12,6 @@ import (
 	"fmt"
 	"html/template"
 	"io"
-	"os"
-	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -36,73 +34,30 @@ type Inputs struct {
 // their probe report) and probe reports, told apart by their schema; a
 // directory (a kernel matrix's output) is searched for them.
 func Load(paths []string) (*Inputs, error) {
-	in := &Inputs{}
-	var files []string
-	for _, p := range paths {
-		st, err := os.Stat(p)
-		if err != nil {
-			return nil, fmt.Errorf("report: %w", err)
-		}
-		if !st.IsDir() {
-			files = append(files, p)
-			continue
-		}
-		n := len(files)
-		err = filepath.WalkDir(p, func(path string, d os.DirEntry, err error) error {
-			if err == nil && !d.IsDir() && strings.HasSuffix(path, ".json") {
-				files = append(files, path)
-			}
-			return err
-		})
-		if err != nil {
-			return nil, fmt.Errorf("report: %w", err)
-		}
-		if len(files) == n {
-			return nil, fmt.Errorf("report: %s: a directory without .json files", p)
-		}
+	files, err := results.ReadContents(paths)
+	if err != nil {
+		return nil, fmt.Errorf("report: %w", err)
 	}
-	for _, p := range files {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return nil, fmt.Errorf("report: %w", err)
+	in := &Inputs{}
+	for _, c := range files {
+		if len(c.Runs) > 0 {
+			in.Runs = append(in.Runs, compare.Input{Label: c.Label, Runs: c.Runs})
 		}
-		schema, _, err := results.SchemaOf(b)
-		if err != nil {
-			return nil, fmt.Errorf("report: %s: %w", p, err)
-		}
-		label := strings.TrimSuffix(filepath.Base(p), ".json")
-		switch schema {
-		case results.SchemaName, results.QualificationSchema:
-			runs, _, err := results.ReadRuns(p)
-			if err != nil {
-				return nil, err
-			}
-			if len(runs) > 0 {
-				in.Runs = append(in.Runs, compare.Input{Label: label, Runs: runs})
-			}
-			if schema == results.QualificationSchema {
-				var q results.Qualification
-				if err := json.Unmarshal(b, &q); err != nil {
-					return nil, fmt.Errorf("report: qualification %s: %w", p, err)
-				}
-				if len(q.Capabilities) > 0 {
-					rep, err := readProbe(p, q.Capabilities)
-					if err != nil {
-						return nil, err
-					}
-					in.Probes = append(in.Probes, rep)
-				}
-			}
-		case offload.ReportSchema:
-			rep, err := readProbe(p, b)
+		switch {
+		case c.Schema == offload.ReportSchema:
+			rep, err := readProbe(c.Path, c.Raw)
 			if err != nil {
 				return nil, err
 			}
 			in.Probes = append(in.Probes, rep)
-		default:
-			return nil, fmt.Errorf("report: %s: schema %q is not %s (xdplab run), %s (xdplab qualify) or %s (xdplab probe)", p, schema, results.SchemaName, results.QualificationSchema, offload.ReportSchema)
+		case c.Qualification != nil && len(c.Qualification.Capabilities) > 0:
+			rep, err := readProbe(c.Path, c.Qualification.Capabilities)
+			if err != nil {
+				return nil, err
+			}
+			in.Probes = append(in.Probes, rep)
 		}
-		in.Files = append(in.Files, p)
+		in.Files = append(in.Files, c.Path)
 	}
 	if len(in.Runs) == 0 && len(in.Probes) == 0 {
 		return nil, errors.New("report: no input: name results files, qualifications or probe reports")

@@ -14,6 +14,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/xdplab/xdplab/internal/testenv"
+	"github.com/xdplab/xdplab/offload"
+	"github.com/xdplab/xdplab/results"
 )
 
 var inputs = []string{"../testdata/run-a-k6.18.json", "../testdata/run-b-k6.1.json", "../../offload/testdata/probe-virtio_net.json"}
@@ -84,4 +86,9 @@ func TestReportInChromium(t *testing.T) {
 		require.GreaterOrEqual(t, i, 0, "chart %s in the DOM", id)
 		assert.Contains(t, dom[i:min(len(dom), i+400)], "<svg", "chart %s has its SVG", id)
 	}
+}
+
+// results names the probe schema without importing offload: the two agree.
+func TestProbeSchemaAgrees(t *testing.T) {
+	assert.Equal(t, offload.ReportSchema, results.ProbeSchema)
 }
