@@ -4,9 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -33,12 +31,8 @@ func TestIntegrationConcurrentRunsAndClean(t *testing.T) {
 	}
 	a, aerr := start()
 	b, berr := start()
-	deadline := time.Now().Add(30 * time.Second)
-	for !(strings.Contains(aerr.String(), "Mpps") && strings.Contains(berr.String(), "Mpps")) && time.Now().Before(deadline) {
-		time.Sleep(100 * time.Millisecond)
-	}
-	require.Contains(t, aerr.String(), "Mpps", "run a measures")
-	require.Contains(t, berr.String(), "Mpps", "run b measures")
+	waitLive(t, aerr)
+	waitLive(t, berr)
 	code, out := exitOf(t, "clean")
 	require.Equal(t, 0, code, out)
 	assert.NotContains(t, out, "removed namespace", "clean removes nothing of a live run")

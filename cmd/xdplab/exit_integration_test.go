@@ -5,10 +5,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -59,9 +57,7 @@ func TestIntegrationExitStatuses(t *testing.T) {
 				_ = netns.DeleteNamed("xdplab-" + id + "-" + r)
 			}
 		})
-		for deadline := time.Now().Add(30 * time.Second); !strings.Contains(stderr.String(), "Mpps") && time.Now().Before(deadline); {
-			time.Sleep(100 * time.Millisecond)
-		}
+		waitLive(t, stderr)
 		// The lent pair vanishes under the run (as a hot-unplugged NIC
 		// would): nothing can give it back.
 		out, err := exec.Command("ip", "netns", "exec", "xdplab-"+id+"-dut", "ip", "link", "del", dut).CombinedOutput()

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -61,35 +62,37 @@ func startRun(t *testing.T, dut, peer string, stderr *syncBuffer) *exec.Cmd {
 	cmd := exec.Command(built(t), "run", "--duration", "30s", "--trials", "3", "--output", out, "--iface", dut, "--peer", peer)
 	cmd.Stderr = stderr
 	require.NoError(t, cmd.Start())
-	deadline := time.Now().Add(30 * time.Second)
-	for !strings.Contains(stderr.String(), "Mpps") && time.Now().Before(deadline) {
-		time.Sleep(100 * time.Millisecond)
-	}
-	require.Contains(t, stderr.String(), "Mpps", "the run measures")
+	waitLive(t, stderr)
 	return cmd
 }
 
+// waitLive waits, at most 30 s, for a run's first live line: it measures.
+func waitLive(t *testing.T, stderr *syncBuffer) {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); !strings.Contains(stderr.String(), "Mpps") && time.Now().Before(deadline); {
+		time.Sleep(100 * time.Millisecond)
+	}
+	require.Contains(t, stderr.String(), "Mpps", "the run measures")
+}
+
+// syncBuffer is a bytes.Buffer a child process writes to while the test
+// reads it.
 type syncBuffer struct {
-	mu chanMutex
+	mu sync.Mutex
 	b  bytes.Buffer
 }
 
-type chanMutex chan struct{}
-
-func (m chanMutex) lock()   { m <- struct{}{} }
-func (m chanMutex) unlock() { <-m }
-
-func newSyncBuffer() *syncBuffer { return &syncBuffer{mu: make(chanMutex, 1)} }
+func newSyncBuffer() *syncBuffer { return &syncBuffer{} }
 
 func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.lock()
-	defer s.mu.unlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	return s.b.Write(p)
 }
 
 func (s *syncBuffer) String() string {
-	s.mu.lock()
-	defer s.mu.unlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	return s.b.String()
 }
 

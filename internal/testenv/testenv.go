@@ -63,56 +63,42 @@ func Leaks() ([]string, error) {
 		return nil, err
 	}
 	ours := map[ebpf.ProgramID]bool{}
-	for id := ebpf.ProgramID(0); ; {
-		next, err := ebpf.ProgramGetNextID(id)
-		if errors.Is(err, os.ErrNotExist) {
-			break
-		}
-		if err != nil {
-			return nil, fmt.Errorf("leak check: list programs: %w", err)
-		}
-		id = next
+	err = named("program", ebpf.ProgramGetNextID, func(id ebpf.ProgramID) error {
 		p, err := ebpf.NewProgramFromID(id)
-		if errors.Is(err, os.ErrNotExist) {
-			continue // gone meanwhile
-		}
 		if err != nil {
-			return nil, fmt.Errorf("leak check: program %d: %w", id, err)
+			return err
 		}
+		defer p.Close()
 		info, err := p.Info()
-		p.Close()
 		if err != nil {
-			return nil, fmt.Errorf("leak check: program %d: %w", id, err)
+			return err
 		}
 		if slices.Contains(progNames, info.Name) {
 			ours[id] = true
 			out = append(out, fmt.Sprintf("program %s (id %d)", info.Name, id))
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	for id := ebpf.MapID(0); ; {
-		next, err := ebpf.MapGetNextID(id)
-		if errors.Is(err, os.ErrNotExist) {
-			break
-		}
-		if err != nil {
-			return nil, fmt.Errorf("leak check: list maps: %w", err)
-		}
-		id = next
+	err = named("map", ebpf.MapGetNextID, func(id ebpf.MapID) error {
 		m, err := ebpf.NewMapFromID(id)
-		if errors.Is(err, os.ErrNotExist) {
-			continue
-		}
 		if err != nil {
-			return nil, fmt.Errorf("leak check: map %d: %w", id, err)
+			return err
 		}
+		defer m.Close()
 		info, err := m.Info()
-		m.Close()
 		if err != nil {
-			return nil, fmt.Errorf("leak check: map %d: %w", id, err)
+			return err
 		}
 		if slices.Contains(mapNames, info.Name) {
 			out = append(out, fmt.Sprintf("map %s (id %d)", info.Name, id))
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	var it link.Iterator
 	defer it.Close()
@@ -129,6 +115,25 @@ func Leaks() ([]string, error) {
 		return nil, fmt.Errorf("leak check: list links: %w", err)
 	}
 	return out, nil
+}
+
+// named walks every BPF object of a kind by id and calls visit on each; an
+// object gone between listing and opening is skipped, any other error is
+// returned.
+func named[ID ~uint32](kind string, next func(ID) (ID, error), visit func(ID) error) error {
+	for id := ID(0); ; {
+		n, err := next(id)
+		if errors.Is(err, os.ErrNotExist) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("leak check: list %ss: %w", kind, err)
+		}
+		id = n
+		if err := visit(id); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("leak check: %s %d: %w", kind, id, err)
+		}
+	}
 }
 
 // SettledLeaks is Leaks once the kernel has had a moment to free what was
