@@ -1,7 +1,6 @@
 package scenarios
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"testing"
@@ -10,10 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/xdplab/xdplab/internal/runner"
 	"github.com/xdplab/xdplab/internal/testenv"
-	"github.com/xdplab/xdplab/results"
-	"github.com/xdplab/xdplab/scenarios/expect"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
@@ -142,27 +138,4 @@ func FuzzParse(f *testing.F) {
 			t.Fatal("no error and no scenario")
 		}
 	})
-}
-
-// Every library scenario runs here, shortened, and its expectations hold.
-func TestIntegrationLibrary(t *testing.T) {
-	testenv.RequireRoot(t)
-	files, err := filepath.Glob("library/*.yaml")
-	require.NoError(t, err)
-	for _, f := range files {
-		t.Run(filepath.Base(f), func(t *testing.T) {
-			s, err := Load(f)
-			require.NoError(t, err)
-			var runs []*results.Run
-			for _, cfg := range s.Configs {
-				cfg.Duration, cfg.Warmup, cfg.Trials, cfg.ProgStats, cfg.Calibrate = runner.MinDuration, 500*time.Millisecond, 1, 0, false
-				r, err := runner.Run(context.Background(), cfg)
-				require.NoError(t, err, "%s %dB %d flows", f, cfg.FrameSize, cfg.Flows)
-				runs = append(runs, r)
-			}
-			for _, v := range expect.Check(s.Expect, runs) {
-				assert.True(t, v.Pass, "%s: %s on %s %s %dB %d flow(s): %s", f, v.Expectation, v.Program, v.Mode, v.FrameSize, v.Flows, v.Got)
-			}
-		})
-	}
 }

@@ -1,3 +1,5 @@
+//go:build integration
+
 package main
 
 import (
@@ -20,25 +22,22 @@ func TestIntegrationConcurrentRunsAndClean(t *testing.T) {
 	testenv.RequireRoot(t)
 	bin := built(t)
 	dir := t.TempDir()
-	start := func() (*exec.Cmd, *syncBuffer) {
+	start := func() *watched {
 		cmd := exec.Command(bin, "run", "--prog", "drop", "--modes", "native", "--duration", "3s", "--trials", "2",
 			"--warmup", "500ms", "--prog-stats", "0", "--no-calibrate")
 		cmd.Dir = dir
-		stderr := newSyncBuffer()
-		cmd.Stderr = stderr
-		require.NoError(t, cmd.Start())
-		return cmd, stderr
+		return startWatched(t, cmd)
 	}
-	a, aerr := start()
-	b, berr := start()
-	waitLive(t, aerr)
-	waitLive(t, berr)
+	a := start()
+	b := start()
+	a.waitStarted(t)
+	b.waitStarted(t)
 	code, out := exitOf(t, "clean")
 	require.Equal(t, 0, code, out)
 	assert.NotContains(t, out, "removed namespace", "clean removes nothing of a live run")
 	assert.Contains(t, out, "left alone: run ", "and says it left them alone")
-	require.NoError(t, a.Wait(), aerr.String())
-	require.NoError(t, b.Wait(), berr.String())
+	require.NoError(t, a.wait(), a.text())
+	require.NoError(t, b.wait(), b.text())
 	files, err := filepath.Glob(filepath.Join(dir, DefaultResultsDir, "*.json"))
 	require.NoError(t, err)
 	require.Len(t, files, 2, "two runs, two files, neither replaced")

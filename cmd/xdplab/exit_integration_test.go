@@ -1,3 +1,5 @@
+//go:build integration
+
 package main
 
 import (
@@ -46,10 +48,8 @@ func TestIntegrationExitStatuses(t *testing.T) {
 	t.Run("7 a teardown left something", func(t *testing.T) {
 		dut, peer := testenv.LentVeth(t, 1400, "198.18.8.1/24")
 		id := topology.NewRunID()
-		stderr := newSyncBuffer()
 		cmd := exec.Command(built(t), "run", "--duration", "30s", "--run-id", id, "--output", filepath.Join(t.TempDir(), "r.json"), "--iface", dut, "--peer", peer)
-		cmd.Stderr = stderr
-		require.NoError(t, cmd.Start())
+		run := startWatched(t, cmd)
 		t.Cleanup(func() {
 			// What the broken teardown left: the journal and namespaces.
 			_ = os.Remove(filepath.Join(topology.RunDir(), id+".json"))
@@ -57,18 +57,18 @@ func TestIntegrationExitStatuses(t *testing.T) {
 				_ = netns.DeleteNamed("xdplab-" + id + "-" + r)
 			}
 		})
-		waitLive(t, stderr)
+		run.waitStarted(t)
 		// The lent pair vanishes under the run (as a hot-unplugged NIC
 		// would): nothing can give it back.
 		out, err := exec.Command("ip", "netns", "exec", "xdplab-"+id+"-dut", "ip", "link", "del", dut).CombinedOutput()
 		require.NoError(t, err, string(out))
 		require.NoError(t, cmd.Process.Signal(syscall.SIGINT))
-		err = cmd.Wait()
+		err = run.wait()
 		var ee *exec.ExitError
 		require.ErrorAs(t, err, &ee)
-		assert.Equal(t, 7, ee.ExitCode(), stderr.String())
-		assert.Contains(t, stderr.String(), "interrupted: teardown incomplete")
-		assert.Contains(t, stderr.String(), "not restored: the journal")
-		assert.NotContains(t, stderr.String(), "every setting restored")
+		assert.Equal(t, 7, ee.ExitCode(), run.text())
+		assert.Contains(t, run.text(), "interrupted: teardown incomplete")
+		assert.Contains(t, run.text(), "not restored: the journal")
+		assert.NotContains(t, run.text(), "every setting restored")
 	})
 }

@@ -1,16 +1,15 @@
+//go:build integration
+
 package main
 
 import (
-	"bytes"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -56,44 +55,13 @@ func lent(t *testing.T) (dut, peer string) {
 
 // startRun starts the built binary on the lent pair and waits for its
 // first live line.
-func startRun(t *testing.T, dut, peer string, stderr *syncBuffer) *exec.Cmd {
+func startRun(t *testing.T, dut, peer string) *watched {
 	t.Helper()
 	out := filepath.Join(t.TempDir(), "r.json")
 	cmd := exec.Command(built(t), "run", "--duration", "30s", "--trials", "3", "--output", out, "--iface", dut, "--peer", peer)
-	cmd.Stderr = stderr
-	require.NoError(t, cmd.Start())
-	waitLive(t, stderr)
-	return cmd
-}
-
-// waitLive waits, at most 30 s, for a run's first live line: it measures.
-func waitLive(t *testing.T, stderr *syncBuffer) {
-	t.Helper()
-	for deadline := time.Now().Add(30 * time.Second); !strings.Contains(stderr.String(), "Mpps") && time.Now().Before(deadline); {
-		time.Sleep(100 * time.Millisecond)
-	}
-	require.Contains(t, stderr.String(), "Mpps", "the run measures")
-}
-
-// syncBuffer is a bytes.Buffer a child process writes to while the test
-// reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func newSyncBuffer() *syncBuffer { return &syncBuffer{} }
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	w := startWatched(t, cmd)
+	w.waitStarted(t)
+	return w
 }
 
 // However a run ends (the terminal closing, its stderr piped into a
@@ -104,12 +72,11 @@ func TestIntegrationLentInterfacesEveryEnd(t *testing.T) {
 	t.Run("SIGHUP", func(t *testing.T) {
 		dut, peer := lent(t)
 		before := ipState(t, dut) + ipState(t, peer)
-		stderr := newSyncBuffer()
-		cmd := startRun(t, dut, peer, stderr)
-		require.NoError(t, cmd.Process.Signal(syscall.SIGHUP))
-		err := cmd.Wait()
+		run := startRun(t, dut, peer)
+		require.NoError(t, run.cmd.Process.Signal(syscall.SIGHUP))
+		err := run.wait()
 		require.Error(t, err)
-		assert.Contains(t, stderr.String(), "interrupted: everything xdplab made was removed and every setting restored")
+		assert.Contains(t, run.text(), "interrupted: everything xdplab made was removed and every setting restored")
 		assert.Equal(t, before, ipState(t, dut)+ipState(t, peer))
 	})
 	t.Run("SIGPIPE", func(t *testing.T) {
@@ -139,10 +106,9 @@ func TestIntegrationLentInterfacesEveryEnd(t *testing.T) {
 	t.Run("SIGKILL and clean", func(t *testing.T) {
 		dut, peer := lent(t)
 		before := ipState(t, dut) + ipState(t, peer)
-		stderr := newSyncBuffer()
-		cmd := startRun(t, dut, peer, stderr)
-		require.NoError(t, cmd.Process.Kill())
-		_ = cmd.Wait()
+		run := startRun(t, dut, peer)
+		require.NoError(t, run.cmd.Process.Kill())
+		_ = run.wait()
 		_, err := netlink.LinkByName(dut)
 		require.Error(t, err, "stranded in the dead run's namespace")
 		code, out := exitOf(t, "clean", "--dry-run")

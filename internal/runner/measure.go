@@ -345,6 +345,10 @@ func (r *runner) trial(ctx context.Context, s *setup, index int, label string) (
 	if err := s.gen.Start(); err != nil {
 		return t, err
 	}
+	if r.cfg.Live != nil {
+		// The event a caller (and the signal tests) waits for.
+		fmt.Fprintf(r.cfg.Live, "%s: %s\n", label, TrafficStarted)
+	}
 	running := true
 	defer func() {
 		if running {
@@ -410,6 +414,10 @@ func (r *runner) trial(ctx context.Context, s *setup, index int, label string) (
 	t = r.figures(s, index, start, end, final, t.Samples)
 	return t, nil
 }
+
+// TrafficStarted ends the live line a run writes when a trial's generator
+// has started.
+const TrafficStarted = "traffic started"
 
 func (r *runner) liveLine(label string, sm results.Sample, cur, prev snapshot, s *setup) {
 	if r.cfg.Live == nil {

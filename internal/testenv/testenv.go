@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -22,9 +23,15 @@ import (
 )
 
 // RequireRoot skips a test unless it runs as root. In CI (CI=true) it fails
-// instead, so that integration tests never pass by being skipped.
+// instead, so that integration tests never pass by being skipped. A test
+// that needs root must be named TestIntegration* (and live in an
+// *_integration_test.go file, built with the integration tag that
+// `make test` gives and `make test-unit` does not): any other fails here.
 func RequireRoot(tb testing.TB) {
 	tb.Helper()
+	if !strings.HasPrefix(tb.Name(), "TestIntegration") {
+		tb.Fatalf("%s needs root: name it TestIntegration* in an *_integration_test.go file (//go:build integration)", tb.Name())
+	}
 	if os.Geteuid() == 0 {
 		return
 	}

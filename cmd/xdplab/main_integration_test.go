@@ -1,0 +1,499 @@
+//go:build integration
+
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"github.com/xdplab/xdplab/internal/runner"
+	"github.com/xdplab/xdplab/internal/testenv"
+	"github.com/xdplab/xdplab/results"
+	"github.com/xdplab/xdplab/scenarios/traffic"
+)
+
+func TestIntegrationRunBuiltins(t *testing.T) {
+	testenv.RequireRoot(t)
+	r := runJSON(t, "--prog", "drop,pass,tx,redirect", "--modes", "generic,native")
+	require.Len(t, r.Results, 8)
+	assert.Equal(t, results.SchemaName, r.Schema)
+	assert.Equal(t, "live-frames", r.Config.Generator)
+	for _, res := range r.Results {
+		t.Run(res.Program.Name+"/"+res.Mode, func(t *testing.T) {
+			assert.Equal(t, res.Mode, res.AttachedMode, "mode read back")
+			require.Len(t, res.Trials, 1)
+			tr := res.Trials[0]
+			gen := tr.Raw.Generator.Packets
+			require.NotZero(t, gen, "the generator sent")
+			seen := uint64(0)
+			for _, c := range tr.Raw.Program {
+				seen += c.Packets
+			}
+			assert.InEpsilon(t, gen, seen, 0.01, "generator and DUT program agree within 1%")
+			// The generator's own count against the kernel's: frames the
+			// generator's veth took in ndo_xdp_xmit.
+			g := tr.Raw.Interfaces["gen"].Ethtool
+			assert.InEpsilon(t, gen, g["tx_queue_0_xdp_xmit"]+g["tx_queue_0_xdp_xmit_errors"], 0.01, "generator and its veth agree")
+			d := tr.Raw.Interfaces["dut"].Ethtool
+			assert.InEpsilon(t, seen, d["rx_queue_0_xdp_packets"], 0.01, "DUT program and DUT veth agree")
+			noFlag(t, res, results.FlagCountersDisagree, results.FlagDUTSawNothing, results.FlagUnexpectedAction)
+
+			switch res.Program.Name {
+			case "drop":
+				assert.GreaterOrEqual(t, float64(tr.Raw.Program["drop"].Packets), 0.99*float64(gen), "drops >= 99%% of offered")
+			case "pass":
+				require.NotNil(t, tr.Raw.StackDelivered)
+				assert.GreaterOrEqual(t, float64(*tr.Raw.StackDelivered), 0.99*float64(tr.Raw.Program["pass"].Packets), "the stack received what passed")
+			case "tx":
+				require.NotNil(t, tr.Raw.Sink)
+				assert.InEpsilon(t, tr.Raw.Program["tx"].Packets, tr.Raw.Sink.Packets, 0.01, "frames came back to the generator's side")
+			case "redirect":
+				require.NotNil(t, tr.Raw.Sink)
+				assert.InEpsilon(t, tr.Raw.Program["redirect"].Packets, tr.Raw.Sink.Packets, 0.01, "frames arrived at the sink")
+			}
+		})
+	}
+}
+
+func TestIntegrationRunIPv6FlowsTwoThreadsCalibrated(t *testing.T) {
+	testenv.RequireRoot(t)
+	if len(usable()) < 2 {
+		t.Skip("needs two CPUs")
+	}
+	out := filepath.Join(t.TempDir(), "r.json")
+	args := quick(out)
+	args = append(args[:len(args)-4], "--prog-stats", "500ms", "-q", "--output", out, "--json",
+		"--prog", "drop", "--modes", "native", "--ipv6", "--size", "128", "--flows", "1000", "--threads", "2")
+	// quick has --no-calibrate: drop it, calibrate here.
+	var kept []string
+	for _, a := range args {
+		if a != "--no-calibrate" {
+			kept = append(kept, a)
+		}
+	}
+	stdout, stderr, err := xdplab(t, context.Background(), kept...)
+	require.NoError(t, err, stderr)
+	var r results.Run
+	require.NoError(t, json.Unmarshal([]byte(stdout), &r))
+	require.NotNil(t, r.Calibration)
+	assert.Greater(t, r.Calibration.GeneratorNsPerPkt.Value, 0.0)
+	require.Len(t, r.Results, 1)
+	res := r.Results[0]
+	require.NotNil(t, res.ProgNsPerPkt, "program ns/pkt from the separate pass")
+	assert.GreaterOrEqual(t, res.ProgNsPerPkt.Value, 0.0)
+	require.NotNil(t, res.ProgStatsOverhead, "the stats' own cost, measured in the same pass")
+	assert.Greater(t, res.ProgStatsOverhead.Value, 0.0)
+	assert.Contains(t, res.ProgNsPerPkt.Source, "gross")
+	tr := res.Trials[0]
+	d := tr.Raw.Interfaces["dut"].Ethtool
+	assert.NotZero(t, d["rx_queue_0_xdp_packets"], "queue 0 used")
+	assert.NotZero(t, d["rx_queue_1_xdp_packets"], "queue 1 used")
+	assert.Equal(t, 6, r.Config.IPVersion)
+	assert.Equal(t, uint64(124), tr.Raw.Generator.Bytes/tr.Raw.Generator.Packets, "128-byte frames without FCS")
+	noFlag(t, res, results.FlagCountersDisagree, results.FlagDUTSawNothing)
+}
+
+func TestIntegrationRunAFPacketGenerator(t *testing.T) {
+	testenv.RequireRoot(t)
+	r := runJSON(t, "--prog", "drop", "--modes", "native,generic", "--generator", "af-packet", "--flows", "16")
+	assert.Equal(t, "af-packet", r.Config.Generator)
+	for _, res := range r.Results {
+		tr := res.Trials[0]
+		require.NotZero(t, tr.Raw.Generator.Packets)
+		assert.InEpsilon(t, tr.Raw.Generator.Packets, tr.Raw.Program["drop"].Packets, 0.01, res.Mode)
+		assert.InEpsilon(t, tr.Raw.Generator.Packets, tr.Raw.Interfaces["gen"].TxPackets, 0.01, "writes and veth tx agree")
+		noFlag(t, res, results.FlagCountersDisagree, results.FlagDUTSawNothing)
+	}
+}
+
+func TestIntegrationRunUserObject(t *testing.T) {
+	testenv.RequireRoot(t)
+	r := runJSON(t, "--object", "../../bpf/dut_bpfel.o", "--program", "xdp_drop", "--modes", "native")
+	require.Len(t, r.Results, 1)
+	res := r.Results[0]
+	assert.False(t, res.Program.Counted)
+	assert.Contains(t, res.Summary.ThroughputPPS.Source, "rx_queue_*_xdp_packets")
+	tr := res.Trials[0]
+	assert.Nil(t, tr.Raw.Program)
+	assert.InEpsilon(t, tr.Raw.Generator.Packets, tr.Raw.Interfaces["dut"].Ethtool["rx_queue_0_xdp_drops"], 0.01, "the interface counted the drops")
+	assert.Greater(t, tr.Figures.ThroughputPPS, 0.0)
+}
+
+func TestIntegrationRunTable(t *testing.T) {
+	testenv.RequireRoot(t)
+	out := filepath.Join(t.TempDir(), "r.json")
+	stdout, _, err := xdplab(t, context.Background(), append(quick(out), "--prog", "drop", "--modes", "native")...)
+	require.NoError(t, err)
+	assert.Contains(t, stdout, "program")
+	assert.Contains(t, stdout, "Mpps")
+	assert.Regexp(t, `drop\s+native\s+\d+\.\d\d`, stdout)
+	assert.FileExists(t, out)
+}
+
+// Negative tests: a clear error, no results file, nothing left behind
+// (TestMain checks the last).
+func TestIntegrationRunRejects(t *testing.T) {
+	cases := []struct {
+		name  string
+		args  []string
+		usage bool
+		want  string
+		root  bool
+	}{
+		{"unknown program", []string{"--prog", "frobnicate"}, true, `unknown program "frobnicate"`, false},
+		{"bad size", []string{"--size", "10"}, true, "--size 10 out of range", false},
+		{"ipv6 too small", []string{"--ipv6", "--size", "64"}, true, "UDP over IPv6 needs 66", false},
+		{"bad mode", []string{"--modes", "turbo"}, true, `unknown XDP mode "turbo"`, false},
+		{"bad duration", []string{"--duration", "10ms"}, true, "--duration 10ms out of range", false},
+		{"not a number", []string{"--threads", "many"}, true, "invalid argument", false},
+		{"too many threads", []string{"--threads", "4096"}, true, "--threads 4096 out of range", false},
+		{"bad format", []string{"--format", "xml"}, true, `--format "xml"`, false},
+		{"object and prog", []string{"--object", "x.o", "--prog", "drop"}, true, "--object", false},
+		{"offload on veth", []string{"--modes", "offload"}, false, "veth has no hardware offload; modes available here: generic, native", true},
+		// Refused before any measurement, not when the results are written.
+		{"rate NaN%", []string{"--rate", "NaN%"}, true, `rate "NaN%"`, false},
+		{"rate Inf", []string{"--rate", "Inf"}, true, `rate "Inf"`, false},
+		{"rate NaN", []string{"--rate", "NaN"}, true, `rate "NaN"`, false},
+		{"malformed NaN%", []string{"--malformed", "NaN%"}, true, `share "NaN%"`, false},
+		{"output a directory", []string{"--output", os.TempDir()}, true, "is a directory", false},
+		{"output name too long", []string{"--output", filepath.Join(os.TempDir(), strings.Repeat("n", 300)+".json")}, true, "the limit is 255", false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if c.root {
+				testenv.RequireRoot(t)
+			}
+			out := filepath.Join(t.TempDir(), "r.json")
+			_, _, err := xdplab(t, context.Background(), append(quick(out), c.args...)...)
+			require.Error(t, err)
+			assert.ErrorContains(t, err, c.want)
+			var ue *usageError
+			assert.Equal(t, c.usage, errorsAs(err, &ue), "usage error (exit 2): %v", err)
+			assert.NoFileExists(t, out)
+		})
+	}
+}
+
+func TestIntegrationRunWithoutPrivileges(t *testing.T) {
+	testenv.RequireRoot(t)
+	bin := selfBinary(t)
+	dir := t.TempDir()
+	require.NoError(t, os.Chmod(dir, 0o777))
+	out := filepath.Join(dir, "r.json")
+	cmd := exec.Command(bin, quick(out)...)
+	cmd.Env = append(os.Environ(), "XDPLAB_TEST_AS_MAIN=1")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	b, err := cmd.CombinedOutput()
+	var ee *exec.ExitError
+	require.ErrorAs(t, err, &ee, string(b))
+	assert.Equal(t, 1, ee.ExitCode())
+	assert.Contains(t, string(b), "needs root")
+	assert.Contains(t, string(b), "CAP_BPF")
+	assert.NoFileExists(t, out)
+}
+
+func TestIntegrationRunInterrupted(t *testing.T) {
+	testenv.RequireRoot(t)
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
+		t.Run(sig.String(), func(t *testing.T) {
+			bin := selfBinary(t)
+			out := filepath.Join(t.TempDir(), "r.json")
+			cmd := exec.Command(bin, "run", "--duration", "30s", "--trials", "3", "--output", out, "--prog", "tx")
+			cmd.Env = append(os.Environ(), "XDPLAB_TEST_AS_MAIN=1")
+			run := startWatched(t, cmd)
+			run.waitStarted(t)
+			require.NoError(t, cmd.Process.Signal(sig))
+			err := run.wait()
+			var ee *exec.ExitError
+			require.ErrorAs(t, err, &ee, run.text())
+			assert.Equal(t, 1, ee.ExitCode())
+			assert.Contains(t, run.text(), "interrupted")
+			assert.NoFileExists(t, out)
+			leaks, err := testenv.SettledLeaks()
+			require.NoError(t, err)
+			assert.Empty(t, leaks, "nothing left after %s", sig)
+		})
+	}
+}
+
+// A paced run offers what was asked within 2%; a rate beyond the
+// generator's reach is flagged rate-short.
+func TestIntegrationRunRate(t *testing.T) {
+	testenv.RequireRoot(t)
+	r := runJSON(t, "--prog", "drop", "--modes", "native", "--rate", "300k")
+	require.Len(t, r.Results, 1)
+	assert.Equal(t, uint64(300000), r.Config.RatePPS)
+	tr := r.Results[0].Trials[0]
+	assert.InEpsilon(t, 300000, tr.Figures.OfferedPPS, 0.02, "offered within 2%% of the rate")
+	assert.InEpsilon(t, tr.Figures.OfferedPPS, tr.Figures.ThroughputPPS, 0.01)
+	noFlag(t, r.Results[0], results.FlagRateShort, results.FlagGeneratorShort)
+
+	r = runJSON(t, "--prog", "drop", "--modes", "native", "--rate", "1G")
+	var codes []string
+	for _, f := range r.Results[0].Trials[0].Flags {
+		codes = append(codes, f.Code)
+	}
+	assert.Contains(t, codes, results.FlagRateShort)
+}
+
+// The throughput search finds NDR and PDR in a bounded number of trials,
+// confirms them, and records the count; PDR (loss allowed) is never below
+// NDR.
+func TestIntegrationRunSearch(t *testing.T) {
+	testenv.RequireRoot(t)
+	r := runJSON(t, "--prog", "drop", "--modes", "native", "--search")
+	require.Len(t, r.Results, 1)
+	res := r.Results[0]
+	require.NotNil(t, res.NDR)
+	require.NotNil(t, res.PDR)
+	for _, tp := range []*results.Throughput{res.NDR, res.PDR} {
+		assert.GreaterOrEqual(t, tp.Trials, 2, "a search trial and a confirming one at least")
+		assert.LessOrEqual(t, tp.Trials, runner.DefaultSearch().MaxTrials, "bounded")
+		assert.Len(t, tp.Steps, tp.Trials, "every trial listed")
+		if !tp.Confirmed {
+			// A noisy machine's sporadic loss can keep any rate from
+			// being confirmed without loss: then no rate is reported.
+			assert.Zero(t, tp.RatePPS, "%s: nothing reported that no trial confirmed", tp.Goal)
+			assert.Contains(t, tp.Note, "not found")
+			continue
+		}
+		assert.Positive(t, tp.RatePPS)
+		assert.LessOrEqual(t, tp.Loss, tp.MaxLoss)
+		last := tp.Steps[len(tp.Steps)-1]
+		if tp.Goal == "pdr" && res.NDR.Confirmed && tp.RatePPS == res.NDR.RatePPS {
+			// The NDR's confirming trial, with no loss, confirms the PDR.
+			last = res.NDR.Steps[len(res.NDR.Steps)-1]
+		}
+		assert.True(t, last.Confirm && last.Within, "%s: confirmed by a confirming trial", tp.Goal)
+		assert.LessOrEqual(t, tp.RatePPS, last.OfferedPPS+1, "never more than the confirming trial offered")
+	}
+	if res.NDR.Confirmed {
+		assert.True(t, res.PDR.Confirmed, "a confirmed NDR is a confirmed PDR")
+		assert.GreaterOrEqual(t, res.PDR.RatePPS, res.NDR.RatePPS)
+	}
+
+	_, _, err := xdplab(t, context.Background(), append(quick(filepath.Join(t.TempDir(), "r.json")), "--search", "--rate", "1M")...)
+	assert.ErrorContains(t, err, "--search paces the live-frames generator itself")
+}
+
+// A replay delivers exactly the capture's frames times the loops to the
+// DUT, in every trial.
+func TestIntegrationRunPcapReplay(t *testing.T) {
+	testenv.RequireRoot(t)
+	for _, gen := range []string{"live-frames", "af-packet"} {
+		r := runJSONWith(t, replayQuick, "--pcap", "../../scenarios/library/pcap/udp-100.pcap", "--loops", "3", "--prog", "drop",
+			"--modes", "generic,native", "--trials", "2", "--generator", gen, "--pcap-rewrite-ips")
+		assert.Equal(t, gen, r.Config.Generator)
+		assert.Equal(t, 3, r.Config.Loops)
+		assert.True(t, r.Config.ReplayRewriteIPs)
+		assert.Equal(t, 128, r.Config.FrameSize, "the capture's mean frame size")
+		for _, res := range r.Results {
+			for _, tr := range res.Trials {
+				assert.Equal(t, uint64(300), tr.Raw.Generator.Packets, "%s %s trial %d sent", gen, res.Mode, tr.Index)
+				assert.Equal(t, uint64(300), tr.Raw.Program["drop"].Packets, "%s %s trial %d: the DUT got exactly 100 x 3", gen, res.Mode, tr.Index)
+				assert.Equal(t, uint64(300*124), tr.Raw.Program["drop"].Bytes, "%s: the capture's frames, not a template", gen)
+			}
+		}
+	}
+	// Distinct frames, not one template: flowstats finds every flow of
+	// the capture.
+	c, err := traffic.ReadCapture("../../scenarios/library/pcap/udp-100.pcap", 1514)
+	require.NoError(t, err)
+	tuples := map[string]bool{}
+	for _, f := range c.Frames {
+		p := gopacket.NewPacket(f, layers.LayerTypeEthernet, gopacket.Default)
+		tuples[p.NetworkLayer().NetworkFlow().String()+p.TransportLayer().TransportFlow().String()] = true
+	}
+	require.Greater(t, len(tuples), 1)
+	r := runJSONWith(t, replayQuick, "--pcap", "../../scenarios/library/pcap/udp-100.pcap", "--prog", "flowstats", "--modes", "native")
+	assert.Equal(t, "live-frames", r.Config.Generator)
+	assert.Equal(t, len(tuples), r.Results[0].Workload.Flows.Count, "the capture's distinct flows")
+	out := filepath.Join(t.TempDir(), "r.json")
+	_, _, err = xdplab(t, context.Background(), append(replayQuick(out), "--pcap", "../../scenarios/library/quick.yaml")...)
+	assert.ErrorContains(t, err, "not a pcap or pcapng capture")
+	_, _, err = xdplab(t, context.Background(), append(quick(out), "--loops", "3")...)
+	assert.ErrorContains(t, err, "give --pcap too")
+	_, _, err = xdplab(t, context.Background(), append(quick(out), "--pcap", "../../scenarios/library/pcap/udp-100.pcap")...)
+	assert.ErrorContains(t, err, "--warmup: a replay", "quick() sets --warmup, which a replay refuses")
+	assert.NoFileExists(t, out)
+}
+
+// A replay at the capture's own timing sends each frame at its time, sped
+// up by --replay-speed; at a fixed rate, one frame each 1/rate. A 1 s trial
+// of a capture spanning 2 s sends about half of it; four times faster, all.
+func TestIntegrationRunPcapTiming(t *testing.T) {
+	testenv.RequireRoot(t)
+	c, err := traffic.ReadCapture("../../scenarios/library/pcap/udp-100.pcap", 1514)
+	require.NoError(t, err)
+	path := filepath.Join(t.TempDir(), "slow.pcap")
+	f, err := os.Create(path)
+	require.NoError(t, err)
+	require.NoError(t, traffic.WriteCaptureTimed(f, c.Frames, 20*time.Millisecond))
+	require.NoError(t, f.Close())
+
+	sent := func(r *results.Run) uint64 { return r.Results[0].Trials[0].Raw.Generator.Packets }
+	r := runJSONWith(t, replayQuick, "--pcap", path, "--replay-timing", "capture", "--prog", "drop", "--modes", "native")
+	assert.Equal(t, "capture", r.Config.ReplayTiming)
+	assert.Equal(t, 1.0, r.Config.ReplaySpeed)
+	assert.GreaterOrEqual(t, sent(r), uint64(40), "about the first second of the capture")
+	assert.LessOrEqual(t, sent(r), uint64(75), "not sent ahead of the capture's timing")
+
+	r = runJSONWith(t, replayQuick, "--pcap", path, "--replay-timing", "capture", "--replay-speed", "4", "--prog", "drop", "--modes", "native")
+	assert.Equal(t, uint64(100), sent(r), "four times faster: all of it within the second")
+	assert.Equal(t, uint64(100), r.Results[0].Trials[0].Raw.Program["drop"].Packets)
+
+	r = runJSONWith(t, replayQuick, "--pcap", path, "--replay-timing", "rate", "--rate", "50", "--prog", "drop", "--modes", "native")
+	assert.Equal(t, "rate", r.Config.ReplayTiming)
+	assert.GreaterOrEqual(t, sent(r), uint64(40))
+	assert.LessOrEqual(t, sent(r), uint64(75), "50 frames/s for a second")
+
+	out := filepath.Join(t.TempDir(), "r.json")
+	_, _, err = xdplab(t, context.Background(), append(replayQuick(out), "--pcap", path, "--replay-timing", "rate")...)
+	assert.ErrorContains(t, err, "--replay-timing rate needs --rate")
+	_, _, err = xdplab(t, context.Background(), append(replayQuick(out), "--replay-timing", "capture")...)
+	assert.ErrorContains(t, err, "give --pcap too")
+	assert.NoFileExists(t, out)
+}
+
+// Streams: TCP SYN and ICMP, IPv4 and IPv6, a VLAN tag, an IMIX and
+// malformed frames reach the DUT as sent, and the results say so.
+func TestIntegrationRunStreams(t *testing.T) {
+	testenv.RequireRoot(t)
+	r := runJSON(t, "--prog", "drop", "--modes", "native", "--proto", "tcp-syn", "--imix", "imix", "--vlan", "7", "--malformed", "1%", "--flows", "64")
+	assert.Equal(t, "tcp-syn", r.Config.Protocol)
+	assert.Equal(t, 7, r.Config.VLAN)
+	assert.Equal(t, "64:7,570:4,1518:1", r.Config.IMIX)
+	assert.Equal(t, 354, r.Config.FrameSize, "the mix's mean, rounded")
+	tr := r.Results[0].Trials[0]
+	gen := tr.Raw.Generator
+	require.NotZero(t, gen.Packets)
+	assert.InEpsilon(t, 0.01, float64(tr.Raw.Malformed)/float64(gen.Packets), 0.01, "1% malformed")
+	mean := float64(gen.Bytes) / float64(gen.Packets)
+	assert.InDelta(t, 353.83-4, mean, 6, "bytes per frame follow the mix (without FCS; malformed frames are shorter)")
+	assert.InEpsilon(t, gen.Packets, tr.Raw.Program["drop"].Packets, 0.01)
+
+	r = runJSON(t, "--prog", "drop", "--modes", "generic", "--proto", "icmp", "--ipv6", "--size", "128")
+	assert.Equal(t, "icmp", r.Config.Protocol)
+	assert.Equal(t, 6, r.Config.IPVersion)
+	tr = r.Results[0].Trials[0]
+	assert.InEpsilon(t, tr.Raw.Generator.Packets, tr.Raw.Program["drop"].Packets, 0.01)
+	assert.InDelta(t, 124, float64(tr.Raw.Program["drop"].Bytes)/float64(tr.Raw.Program["drop"].Packets), 0.5,
+		"124 bytes a frame (the kernel's own IPv6 frames from the generator's veth are shorter)")
+
+	out := filepath.Join(t.TempDir(), "r.json")
+	for args, want := range map[string]string{
+		"--proto sctp":                         `--proto: protocol "sctp"`,
+		"--vlan 5000":                          "--vlan 5000 out of range",
+		"--imix 64:0":                          "weight 0",
+		"--imix imix --size 128":               "--imix and --size exclude each other",
+		"--malformed 200%":                     "--malformed: share",
+		"--latency --prog drop":                "--latency measures frames that come back out of the DUT: --prog drop keeps them",
+		"--rate 50% --search":                  "--rate as a share paces the live-frames generator",
+		"--rate 0%":                            "above 0% and at most 100%",
+		"--ipv6 --latency --prog tx --size 66": "UDP over IPv6 with a latency stamp needs 82",
+	} {
+		_, _, err := xdplab(t, context.Background(), append(quick(out), strings.Fields(args)...)...)
+		var ue *usageError
+		assert.ErrorAs(t, err, &ue, args)
+		assert.ErrorContains(t, err, want, args)
+	}
+	assert.NoFileExists(t, out)
+}
+
+// Latency at a share of the maximum: tx's frames come back stamped, the
+// sink files them all, and the percentiles are ordered.
+func TestIntegrationRunLatency(t *testing.T) {
+	testenv.RequireRoot(t)
+	r := runJSON(t, "--prog", "tx", "--modes", "native", "--latency", "--rate", "50%")
+	assert.True(t, r.Config.Latency)
+	assert.Equal(t, 50.0, r.Config.RatePercent)
+	res := r.Results[0]
+	require.NotNil(t, res.RateTarget)
+	assert.InEpsilon(t, res.RateTarget.MaxPPS/2, float64(res.RateTarget.RatePPS), 0.001)
+	tr := res.Trials[0]
+	assert.InEpsilon(t, float64(res.RateTarget.RatePPS), tr.Figures.OfferedPPS, 0.05, "paced to half the maximum")
+	l := tr.Latency
+	require.NotNil(t, l)
+	require.NotNil(t, tr.Raw.Sink)
+	// The sink's counters and its histogram are read a moment apart while
+	// traffic flows at the window's start.
+	assert.InEpsilon(t, tr.Raw.Sink.Packets, l.Count+l.Unstamped, 0.01, "the sink filed every frame it counted")
+	assert.LessOrEqual(t, l.Unstamped, l.Count/1000, "nearly all stamped")
+	assert.Positive(t, l.MinNs)
+	assert.LessOrEqual(t, l.MinNs, l.P50Ns)
+	assert.LessOrEqual(t, l.P50Ns, l.P90Ns)
+	assert.LessOrEqual(t, l.P90Ns, l.P99Ns)
+	assert.LessOrEqual(t, l.P99Ns, l.MaxNs)
+	var n uint64
+	for _, b := range l.Buckets {
+		n += b.Count
+	}
+	assert.Equal(t, l.Count, n)
+	require.NotNil(t, res.Summary.LatencyP99Ns)
+	noFlag(t, res, results.FlagLatencyUnstamped)
+}
+
+// The reference workloads refuse missing or misplaced settings by name,
+// before anything is made.
+func TestIntegrationRunWorkloadRejects(t *testing.T) {
+	testenv.RequireRoot(t)
+	out := filepath.Join(t.TempDir(), "r.json")
+	rules := filepath.Join(t.TempDir(), "bad.rules")
+	require.NoError(t, os.WriteFile(rules, []byte("drop src 198.18.0.0/24\ndrop everything\n"), 0o644))
+	for args, want := range map[string]string{
+		"--prog filter":                        "--prog filter drops by rules: give them with --rules FILE",
+		"--prog filter --rules " + rules:       "bad.rules:2: rule \"drop everything\"",
+		"--prog drop --rules " + rules:         "bad.rules:2",
+		"--prog ratelimit --limit 100k":        "--prog ratelimit needs --limit",
+		"--prog drop --limit 100k --burst 8":   "--limit and --burst are the ratelimit workload's: add --prog ratelimit",
+		"--prog drop --backends 4":             "--backends are the l4lb workload's",
+		"--prog l4lb --proto icmp":             "--prog l4lb balances UDP and TCP flows",
+		"--prog l4lb --size 1518":              "l4lb adds a 20-byte outer header",
+		"--prog filter --rules /nonexistent/r": "--rules: rules: open /nonexistent/r",
+		"--prog flowstats --work parse-ip":     "a workload does its own work",
+		"--prog drop --flows 10 --sources 20":  "--sources 20 out of range",
+	} {
+		_, _, err := xdplab(t, context.Background(), append(quick(out), strings.Fields(args)...)...)
+		assert.ErrorContains(t, err, want, args)
+	}
+	assert.NoFileExists(t, out)
+}
+
+// Each workload runs in generic and native mode and reports what it
+// counted; the filter's rule hits add up to the drops.
+func TestIntegrationRunWorkloads(t *testing.T) {
+	testenv.RequireRoot(t)
+	r := runJSON(t, "--prog", "filter,flowstats", "--modes", "generic,native", "--rules", "../../scenarios/library/rules/attack-sources.rules",
+		"--flows", "256", "--sources", "256")
+	require.Len(t, r.Results, 4)
+	for _, res := range r.Results {
+		require.NotNil(t, res.Workload, res.Program.Name)
+		tr := res.Trials[0]
+		switch res.Program.Name {
+		case "filter":
+			var hits uint64
+			for _, h := range res.Workload.Rules {
+				hits += h.Packets
+			}
+			assert.Equal(t, "drop src 198.18.0.128/25", res.Workload.Rules[1].Rule)
+			assert.InEpsilon(t, 0.5, float64(tr.Raw.Program["drop"].Packets)/float64(tr.Raw.Program["drop"].Packets+tr.Raw.Program["pass"].Packets), 0.002)
+			assert.GreaterOrEqual(t, hits, tr.Raw.Program["drop"].Packets, "the rules' hits cover the trial's drops (and the warm-up's)")
+			require.NotNil(t, res.Workload.RuleUpdates)
+			assert.Positive(t, res.Workload.RuleUpdates.Updates)
+		case "flowstats":
+			assert.Equal(t, 256, res.Workload.Flows.Count)
+			assert.InEpsilon(t, tr.Raw.Generator.Packets, tr.Raw.Program["pass"].Packets, 0.01, "telemetry passes every frame")
+		}
+	}
+}
