@@ -15,7 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/xdplab/xdplab/bpf"
 	"github.com/xdplab/xdplab/internal/testenv"
-	"github.com/xdplab/xdplab/scenarios/traffic"
+	"github.com/xdplab/xdplab/internal/traffic"
 	"golang.org/x/sys/unix"
 )
 

@@ -13,7 +13,7 @@ import (
 
 	"github.com/xdplab/xdplab/bpf"
 	"github.com/xdplab/xdplab/internal/testenv"
-	"github.com/xdplab/xdplab/scenarios/traffic"
+	"github.com/xdplab/xdplab/internal/traffic"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }

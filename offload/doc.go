@@ -1,15 +1,15 @@
-// Package offload knows XDP attach modes: which ones an interface supports,
-// attaching a program in generic (skb), native (driver) or hardware-offload
-// mode, and reading back the mode the kernel really used.
+// Package offload finds what an interface and the kernel can do with XDP,
+// hardware offload included: which attach modes an interface really
+// supports (ProbeModes, by attaching a minimal program in each), what it
+// advertises against what it does (ProbeInterface: the netdev
+// generic-netlink family's xdp-features, kernel 6.3+, read with
+// mdlayher/genetlink, then attach, multi-buffer and metadata checks), the
+// kernel's XDP facilities (ProbeKernel), and the probe report that puts
+// them side by side (Report, with its JSON schema). Attaching itself lives
+// in internal/xdp.
 //
-// Attach uses cilium/ebpf's bpf_link where the kernel has XDP bpf_link
-// (5.9+) and netlink otherwise. After attaching it reads the mode back
-// through netlink and fails when the kernel reports another mode than the one
-// asked for. Interface capabilities come from the netdev generic-netlink
-// family's xdp-features (kernel 6.3+), read with mdlayher/genetlink.
-//
-// Everything here needs CAP_NET_ADMIN and CAP_BPF (or root), and
-// CAP_SYS_ADMIN to enter the namespace of the interface. Errors name the
-// interface and mode; kernel errnos are turned into sentences saying what is
-// unsupported and which modes are available.
+// Probing needs CAP_NET_ADMIN and CAP_BPF (or root), and CAP_SYS_ADMIN to
+// enter the namespace of the interface. A check that could not run says
+// not-tested and why; a feature the kernel does not report is
+// ErrNotReported, never "unsupported".
 package offload

@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/xdplab/xdplab/internal/xdp"
+
 	"github.com/cilium/ebpf"
 	"github.com/vishvananda/netlink/nl"
 	"github.com/vishvananda/netns"
@@ -225,7 +227,7 @@ func detect(t Target) Detected {
 	d := Detected{Attached: t.Attach, Modes: map[string]Check{}, RxMetadata: map[string]Check{}}
 	if !t.Attach {
 		const why = "read-only probe: add --attach to attach test programs"
-		for _, m := range AllModes {
+		for _, m := range xdp.AllModes {
 			d.Modes[m.String()] = notTested(why)
 		}
 		d.MultiBuffer, d.NonFragsAtJumbo = notTested(why), notTested(why)
@@ -237,7 +239,7 @@ func detect(t Target) Detected {
 	// The kernel's extended ack makes an attach error say why.
 	nl.EnableErrorMessageReporting = true
 	ep := t.EP
-	for _, m := range AllModes {
+	for _, m := range xdp.AllModes {
 		d.Modes[m.String()] = attachCheck(ep, m, bpf.MinimalOptions{Action: bpf.Pass})
 	}
 	d.MultiBuffer, d.NonFragsAtJumbo = multiBuffer(t)
@@ -249,14 +251,14 @@ func detect(t Target) Detected {
 
 // attachCheck loads an XDP_PASS program (bound to the device for offload)
 // and attaches it in mode m, reads the mode back and detaches.
-func attachCheck(ep *topology.Endpoint, m Mode, o bpf.MinimalOptions) Check {
+func attachCheck(ep *topology.Endpoint, m xdp.Mode, o bpf.MinimalOptions) Check {
 	return attachCheckAt(ep.NS.Handle, ep.Name, ep.Ifindex, m, o)
 }
 
-func attachCheckAt(ns netns.NsHandle, iface string, ifindex int, m Mode, o bpf.MinimalOptions) Check {
+func attachCheckAt(ns netns.NsHandle, iface string, ifindex int, m xdp.Mode, o bpf.MinimalOptions) Check {
 	var prog *ebpf.Program
 	err := nsthread.Do(ns, func() error {
-		if m == Offload {
+		if m == xdp.Offload {
 			o.Ifindex = uint32(ifindex)
 		}
 		var err error
@@ -265,7 +267,7 @@ func attachCheckAt(ns netns.NsHandle, iface string, ifindex int, m Mode, o bpf.M
 	})
 	if err != nil {
 		c := failCheck(err)
-		if m == Offload {
+		if m == xdp.Offload {
 			c.Error = "load bound to the device: " + c.Error
 			if c.Explain == "" {
 				c.Explain = "the kernel refused to bind the program to this device: it has no BPF offload"
@@ -274,7 +276,7 @@ func attachCheckAt(ns netns.NsHandle, iface string, ifindex int, m Mode, o bpf.M
 		return c
 	}
 	defer prog.Close()
-	a, err := Attach(AttachOptions{NS: ns, Iface: iface, Program: prog, Mode: m})
+	a, err := xdp.Attach(xdp.AttachOptions{NS: ns, Iface: iface, Program: prog, Mode: m})
 	if err != nil {
 		c := failCheck(err)
 		c.Explain = attachExplain(ns, iface, m, prog)
@@ -288,8 +290,8 @@ func attachCheckAt(ns netns.NsHandle, iface string, ifindex int, m Mode, o bpf.M
 
 // attachExplain asks netlink for the kernel's extended ack about a failed
 // attach: bpf_link attach errors carry none, a netlink attach does.
-func attachExplain(ns netns.NsHandle, iface string, m Mode, prog *ebpf.Program) string {
-	a, err := Attach(AttachOptions{NS: ns, Iface: iface, Program: prog, Mode: m, ForceNetlink: true})
+func attachExplain(ns netns.NsHandle, iface string, m xdp.Mode, prog *ebpf.Program) string {
+	a, err := xdp.Attach(xdp.AttachOptions{NS: ns, Iface: iface, Program: prog, Mode: m, ForceNetlink: true})
 	if err == nil {
 		_ = a.Close()
 		return "netlink attach worked where bpf_link failed"
@@ -316,8 +318,8 @@ func multiBuffer(t Target) (frags, plain Check) {
 		s := Check{Result: CheckSkipped, Explain: fmt.Sprintf("MTU %d not accepted: %v", JumboMTU, err)}
 		return s, s
 	}
-	plain = attachCheck(t.EP, Native, bpf.MinimalOptions{Action: bpf.Pass})
-	frags = attachCheck(t.EP, Native, bpf.MinimalOptions{Action: bpf.Pass, Frags: true})
+	plain = attachCheck(t.EP, xdp.Native, bpf.MinimalOptions{Action: bpf.Pass})
+	frags = attachCheck(t.EP, xdp.Native, bpf.MinimalOptions{Action: bpf.Pass, Frags: true})
 	if err := undo(); err != nil {
 		frags = failCheck(fmt.Errorf("restore MTU after the multi-buffer check: %w", err))
 	}
@@ -342,7 +344,7 @@ func rxMetadata(t Target, k bpf.MetaKfunc) Check {
 	if t.SendFrame == nil {
 		return notTested(fmt.Sprintf("%s loads bound to the device; whether the driver implements it shows only on a received frame, and xdplab sends none on an interface it did not create", k.Kfunc()))
 	}
-	a, err := Attach(AttachOptions{NS: ep.NS.Handle, Iface: ep.Name, Program: p.Program, Mode: Native})
+	a, err := xdp.Attach(xdp.AttachOptions{NS: ep.NS.Handle, Iface: ep.Name, Program: p.Program, Mode: xdp.Native})
 	if err != nil {
 		return failCheck(err)
 	}

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/xdplab/xdplab/internal/xdp"
+
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/btf"
 	"golang.org/x/sys/unix"
@@ -150,8 +152,8 @@ func ProbeKernel() KernelCaps {
 	} else {
 		k.TracepointsErr = fmt.Sprintf("no kernel BTF: %v", err)
 	}
-	k.XDPLink = checkOf(HaveXDPLink())
-	k.LiveFrames = checkOf(HaveLiveFrames())
+	k.XDPLink = checkOf(xdp.HaveXDPLink())
+	k.LiveFrames = checkOf(xdp.HaveLiveFrames())
 	prog, err := bpf.LoadMinimal(bpf.MinimalOptions{Action: bpf.Pass, Frags: true})
 	k.XDPFrags = checkOf(err)
 	if err == nil {

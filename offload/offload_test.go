@@ -1,7 +1,6 @@
 package offload_test
 
 import (
-	"os"
 	"testing"
 
 	"github.com/mdlayher/genetlink"
@@ -15,14 +14,6 @@ import (
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
-
-func TestParseModes(t *testing.T) {
-	ms, err := offload.ParseModes("generic,drv,native,hw")
-	require.NoError(t, err)
-	assert.Equal(t, []offload.Mode{offload.Generic, offload.Native, offload.Offload}, ms)
-	_, err = offload.ParseModes("generic,turbo")
-	assert.ErrorContains(t, err, `unknown XDP mode "turbo"`)
-}
 
 func TestFeatureNames(t *testing.T) {
 	assert.Equal(t, "basic,redirect,rx-sg", offload.XDPFeature(0x23).String())
@@ -68,9 +59,4 @@ func TestReadFeaturesOldKernel(t *testing.T) {
 	defer conn.Close()
 	_, err := offload.ReadFeatures(conn, 1)
 	assert.ErrorIs(t, err, offload.ErrNotReported)
-}
-
-func kernel() string {
-	b, _ := os.ReadFile("/proc/sys/kernel/osrelease")
-	return string(b)
 }

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/xdplab/xdplab/internal/xdp"
 )
 
 // Row sets what an interface advertises against what xdplab detected for
@@ -64,8 +66,8 @@ func row(name string, adv Advertised, advBit bool, c Check) Row {
 // Compare sets advertised against detected, capability by capability.
 func Compare(adv Advertised, det Detected) []Row {
 	rows := []Row{
-		row("native XDP (basic)", adv, adv.Has(FeatureBasic), det.Modes[Native.String()]),
-		row("hardware offload (hw-offload)", adv, adv.Has(FeatureHWOffload), det.Modes[Offload.String()]),
+		row("native XDP (basic)", adv, adv.Has(FeatureBasic), det.Modes[xdp.Native.String()]),
+		row("hardware offload (hw-offload)", adv, adv.Has(FeatureHWOffload), det.Modes[xdp.Offload.String()]),
 		row("multi-buffer at MTU 9000 (rx-sg)", adv, adv.Has(FeatureRxSG), det.MultiBuffer),
 		row("rx hash kfunc (rx-metadata hash)", adv, adv.RxMetadataRaw&2 != 0, det.RxMetadata["hash"]),
 		row("rx timestamp kfunc (rx-metadata timestamp)", adv, adv.RxMetadataRaw&1 != 0, det.RxMetadata["timestamp"]),

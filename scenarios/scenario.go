@@ -3,7 +3,8 @@
 // (expectations), so that the same test runs by hand and in CI. Parsing is
 // strict: an unknown key, a wrong type or an out-of-range value is an error
 // naming the file, the line and the key. The library/ directory holds the
-// scenarios xdplab ships. Its subpackage traffic builds and sends frames.
+// scenarios xdplab ships; the subpackage expect parses and checks their
+// expectations.
 package scenarios
 
 import (
@@ -18,13 +19,14 @@ import (
 	"strings"
 	"time"
 
+	"github.com/xdplab/xdplab/internal/xdp"
+
 	"github.com/goccy/go-yaml"
 
 	"github.com/xdplab/xdplab/bpf"
 	"github.com/xdplab/xdplab/internal/runner"
-	"github.com/xdplab/xdplab/offload"
+	"github.com/xdplab/xdplab/internal/traffic"
 	"github.com/xdplab/xdplab/scenarios/expect"
-	"github.com/xdplab/xdplab/scenarios/traffic"
 )
 
 // Format is the scenario format's version; a file says `format: 1`.
@@ -350,7 +352,7 @@ func (c *checker) check(f *File, s *Scenario) {
 	}
 	if !(len(f.Modes) == 0 || len(f.Modes) == 1 && f.Modes[0] == "auto") {
 		for i, m := range f.Modes {
-			mode, err := offload.ParseMode(m)
+			mode, err := xdp.ParseMode(m)
 			if err != nil {
 				c.errorf(fmt.Sprintf("modes[%d]", i), "%v (or auto)", err)
 				continue

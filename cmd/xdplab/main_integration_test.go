@@ -19,8 +19,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/xdplab/xdplab/internal/runner"
 	"github.com/xdplab/xdplab/internal/testenv"
+	"github.com/xdplab/xdplab/internal/traffic"
 	"github.com/xdplab/xdplab/results"
-	"github.com/xdplab/xdplab/scenarios/traffic"
 )
 
 func TestIntegrationRunBuiltins(t *testing.T) {

@@ -8,14 +8,15 @@ import (
 	"strings"
 	"time"
 
+	"github.com/xdplab/xdplab/internal/xdp"
+
 	"github.com/spf13/cobra"
 	"golang.org/x/sys/unix"
 
 	"github.com/xdplab/xdplab/bpf"
 	"github.com/xdplab/xdplab/internal/runner"
-	"github.com/xdplab/xdplab/offload"
+	"github.com/xdplab/xdplab/internal/traffic"
 	"github.com/xdplab/xdplab/results"
-	"github.com/xdplab/xdplab/scenarios/traffic"
 	"github.com/xdplab/xdplab/topology"
 )
 
@@ -168,7 +169,7 @@ func (f *runFlags) config(cmd *cobra.Command, stderr io.Writer) (runner.Config, 
 		return cfg, usagef("--program names a program in --object: give --object too")
 	}
 	if f.modes != "auto" {
-		m, err := offload.ParseModes(f.modes)
+		m, err := xdp.ParseModes(f.modes)
 		if err != nil {
 			return cfg, usagef("--modes: %v", err)
 		}

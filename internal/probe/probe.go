@@ -8,9 +8,11 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/xdplab/xdplab/internal/xdp"
+
 	"github.com/xdplab/xdplab/bpf"
+	"github.com/xdplab/xdplab/internal/traffic"
 	"github.com/xdplab/xdplab/offload"
-	"github.com/xdplab/xdplab/scenarios/traffic"
 	"github.com/xdplab/xdplab/topology"
 )
 
@@ -171,7 +173,7 @@ func whilePeerNative(ep, peer *topology.Endpoint) (*offload.Advertised, error) {
 		return nil, err
 	}
 	defer prog.Close()
-	a, err := offload.Attach(offload.AttachOptions{NS: peer.NS.Handle, Iface: peer.Name, Program: prog, Mode: offload.Native})
+	a, err := xdp.Attach(xdp.AttachOptions{NS: peer.NS.Handle, Iface: peer.Name, Program: prog, Mode: xdp.Native})
 	if err != nil {
 		return nil, err
 	}

@@ -7,15 +7,17 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/xdplab/xdplab/internal/xdp"
+
 	"github.com/cilium/ebpf"
 
 	"github.com/xdplab/xdplab/bpf"
 	"github.com/xdplab/xdplab/internal/afxdp"
 	"github.com/xdplab/xdplab/internal/nsthread"
 	"github.com/xdplab/xdplab/internal/probe"
+	"github.com/xdplab/xdplab/internal/traffic"
 	"github.com/xdplab/xdplab/offload"
 	"github.com/xdplab/xdplab/results"
-	"github.com/xdplab/xdplab/scenarios/traffic"
 	"github.com/xdplab/xdplab/topology"
 )
 
@@ -23,7 +25,7 @@ import (
 const quiet = 300 * time.Millisecond
 
 // modeChecks runs the functional checks of one mode.
-func (r *run) modeChecks(m offload.Mode) error {
+func (r *run) modeChecks(m xdp.Mode) error {
 	p := r.pair
 	// Frames sent back with XDP_TX reach the generator's veth only when it
 	// has an XDP program of its own (veth kicks the peer's NAPI only then):
@@ -39,7 +41,7 @@ func (r *run) modeChecks(m offload.Mode) error {
 		return err
 	}
 	defer pass.Close()
-	att, err := offload.Attach(offload.AttachOptions{NS: p.GenNS.Handle, Iface: p.Gen.Name, Program: pass, Mode: offload.Native})
+	att, err := xdp.Attach(xdp.AttachOptions{NS: p.GenNS.Handle, Iface: p.Gen.Name, Program: pass, Mode: xdp.Native})
 	if err != nil {
 		return fmt.Errorf("XDP_PASS on the generator's side: %w", err)
 	}
@@ -63,14 +65,14 @@ func (r *run) modeChecks(m offload.Mode) error {
 // xskCheck: frames redirected to an AF_XDP socket on the DUT's queue 0
 // arrive intact, in copy mode, and in zero-copy mode where the driver
 // advertises it.
-func (r *run) xskCheck(m offload.Mode, zeroCopy bool) (err error) {
+func (r *run) xskCheck(m xdp.Mode, zeroCopy bool) (err error) {
 	p, n := r.pair, r.o.Frames
 	name := "AF_XDP receive (copy)"
 	if zeroCopy {
 		name = "AF_XDP receive (zero-copy)"
 	}
 	advertised := r.rep != nil && len(r.rep.Interfaces) > 0 && r.rep.Interfaces[0].Advertised.Has(offload.FeatureXSKZeroCopy)
-	if zeroCopy && m == offload.Generic {
+	if zeroCopy && m == xdp.Generic {
 		r.check("functional", name, m.String(), results.VerdictNotApplicable, "zero-copy needs the driver: native mode only")
 		return nil
 	}
@@ -144,7 +146,7 @@ func gros(on bool, eps ...*topology.Endpoint) (func(), error) {
 
 // attach loads the qualify programs and attaches prog (picked from them)
 // on the DUT in mode m.
-func (r *run) attach(m offload.Mode, action uint32, pick func(*bpf.QualifyPrograms) *ebpf.Program) (*bpf.QualifyPrograms, *offload.Attachment, error) {
+func (r *run) attach(m xdp.Mode, action uint32, pick func(*bpf.QualifyPrograms) *ebpf.Program) (*bpf.QualifyPrograms, *xdp.Attachment, error) {
 	p := r.pair
 	var q *bpf.QualifyPrograms
 	err := nsthread.Do(p.DUTNS.Handle, func() error {
@@ -161,11 +163,11 @@ func (r *run) attach(m offload.Mode, action uint32, pick func(*bpf.QualifyProgra
 		q.Close()
 		return nil, nil, err
 	}
-	if err := p.DUT.SetGRO(m == offload.Generic); err != nil {
+	if err := p.DUT.SetGRO(m == xdp.Generic); err != nil {
 		q.Close()
 		return nil, nil, err
 	}
-	att, err := offload.Attach(offload.AttachOptions{NS: p.DUTNS.Handle, Iface: p.DUT.Name, Program: pick(q), Mode: m})
+	att, err := xdp.Attach(xdp.AttachOptions{NS: p.DUTNS.Handle, Iface: p.DUT.Name, Program: pick(q), Mode: m})
 	if err != nil {
 		q.Close()
 		return nil, nil, err
@@ -181,7 +183,7 @@ func (r *run) send(f []byte) error {
 // what comes out where it should: nothing (drop), the DUT's UDP socket
 // (pass), the generator's side with MACs swapped (tx), the sink behind the
 // DUT's second port (redirect), the xdp_exception tracepoint (aborted).
-func (r *run) actionCheck(m offload.Mode, act bpf.Action) (err error) {
+func (r *run) actionCheck(m xdp.Mode, act bpf.Action) (err error) {
 	p, n := r.pair, uint64(r.o.Frames)
 	name := "XDP_" + map[bpf.Action]string{bpf.Drop: "DROP", bpf.Pass: "PASS", bpf.TX: "TX", bpf.Redirect: "REDIRECT", bpf.Aborted: "ABORTED"}[act]
 	if act == bpf.Redirect && p.Out.NS == nil {
@@ -303,7 +305,7 @@ func countOf(c [bpf.QualifyOther + 1]uint64, a bpf.Action) uint64 {
 
 // adjustCheck: a program that puts a new Ethernet header in front of the
 // frame and cuts 4 bytes off its end, then sends it back.
-func (r *run) adjustCheck(m offload.Mode) (err error) {
+func (r *run) adjustCheck(m xdp.Mode) (err error) {
 	p, n := r.pair, r.o.Frames
 	const name = "head and tail adjustment"
 	q, att, err := r.attach(m, uint32(bpf.Pass), func(q *bpf.QualifyPrograms) *ebpf.Program { return q.Adjust })
@@ -340,7 +342,7 @@ func (r *run) adjustCheck(m offload.Mode) (err error) {
 
 // fragsCheck: at MTU 9000 both ends, an xdp.frags program sees 8000-byte
 // frames whole.
-func (r *run) fragsCheck(m offload.Mode) (err error) {
+func (r *run) fragsCheck(m xdp.Mode) (err error) {
 	p, n := r.pair, uint64(r.o.Frames)
 	const name = "multi-buffer (MTU 9000, xdp.frags)"
 	advertised := r.rep != nil && len(r.rep.Interfaces) > 0 && r.rep.Interfaces[0].Advertised.Has(offload.FeatureRxSG)
@@ -374,7 +376,7 @@ func (r *run) fragsCheck(m offload.Mode) (err error) {
 	if err != nil {
 		return err
 	}
-	v := fragsVerdict(m == offload.Native, advertised, frames, n, maxLen, uint64(len(f)))
+	v := fragsVerdict(m == xdp.Native, advertised, frames, n, maxLen, uint64(len(f)))
 	r.check("functional", name, m.String(), v, "%d of %d frames of %d bytes seen, the longest %d bytes (bpf_xdp_get_buff_len)", frames, n, len(f), maxLen)
 	return nil
 }

@@ -6,18 +6,19 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/xdplab/xdplab/internal/xdp"
+
 	"golang.org/x/sys/unix"
 
 	"github.com/xdplab/xdplab/internal/runner"
-	"github.com/xdplab/xdplab/offload"
+	"github.com/xdplab/xdplab/internal/traffic"
 	"github.com/xdplab/xdplab/results"
-	"github.com/xdplab/xdplab/scenarios/traffic"
 )
 
 // dataModes are the modes that run programs on packets here.
-func (r *run) dataModes() []offload.Mode {
-	var out []offload.Mode
-	for _, m := range []offload.Mode{offload.Generic, offload.Native} {
+func (r *run) dataModes() []xdp.Mode {
+	var out []xdp.Mode
+	for _, m := range []xdp.Mode{xdp.Generic, xdp.Native} {
 		if r.sup.Supports(m) {
 			out = append(out, m)
 		}
@@ -71,7 +72,7 @@ func (r *run) performance(ctx context.Context) (pdr float64, err error) {
 			s := res.Summary
 			if c.Search != nil {
 				v, detail := searchVerdict(&res)
-				if rate, ok := res.PDR.Found(); ok && (pdr == 0 || res.Mode == offload.Native.String()) {
+				if rate, ok := res.PDR.Found(); ok && (pdr == 0 || res.Mode == xdp.Native.String()) {
 					pdr = rate
 				}
 				r.check("performance", j.name, res.Mode, v, "%s", detail)

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/xdplab/xdplab/internal/xdp"
+
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
 
@@ -18,9 +20,9 @@ import (
 	"github.com/xdplab/xdplab/internal/nsthread"
 	"github.com/xdplab/xdplab/internal/probe"
 	"github.com/xdplab/xdplab/internal/runner"
+	"github.com/xdplab/xdplab/internal/traffic"
 	"github.com/xdplab/xdplab/offload"
 	"github.com/xdplab/xdplab/results"
-	"github.com/xdplab/xdplab/scenarios/traffic"
 	"github.com/xdplab/xdplab/topology"
 )
 
@@ -251,7 +253,7 @@ func (r *run) functional(ctx context.Context, checks bool) (err error) {
 			return err
 		}
 	}
-	for _, m := range []offload.Mode{offload.Generic, offload.Native, offload.Offload} {
+	for _, m := range []xdp.Mode{xdp.Generic, xdp.Native, xdp.Offload} {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
@@ -259,7 +261,7 @@ func (r *run) functional(ctx context.Context, checks bool) (err error) {
 			r.check("functional", "attach", m.String(), results.VerdictNotSupported, "%v", err)
 			continue
 		}
-		if m == offload.Offload {
+		if m == xdp.Offload {
 			r.offloadControlPlane(driver)
 			continue
 		}
@@ -290,7 +292,7 @@ func (r *run) offloadControlPlane(driver string) {
 		return
 	}
 	defer prog.Close()
-	att, err := offload.Attach(offload.AttachOptions{NS: p.DUTNS.Handle, Iface: p.DUT.Name, Program: prog.Program, Mode: offload.Offload})
+	att, err := xdp.Attach(xdp.AttachOptions{NS: p.DUTNS.Handle, Iface: p.DUT.Name, Program: prog.Program, Mode: xdp.Offload})
 	if err != nil {
 		r.check("functional", "offload control plane", "offload", results.VerdictFail, "attach: %v", err)
 		return

@@ -9,11 +9,12 @@ import (
 	"slices"
 	"time"
 
+	"github.com/xdplab/xdplab/internal/xdp"
+
 	"golang.org/x/sys/unix"
 
 	"github.com/xdplab/xdplab/bpf"
-	"github.com/xdplab/xdplab/offload"
-	"github.com/xdplab/xdplab/scenarios/traffic"
+	"github.com/xdplab/xdplab/internal/traffic"
 	"github.com/xdplab/xdplab/topology"
 )
 
@@ -25,7 +26,7 @@ type Config struct {
 	Object        string
 	ObjectProgram string
 	// Modes to run; empty runs every mode the DUT supports.
-	Modes []offload.Mode
+	Modes []xdp.Mode
 	Work  bpf.Work
 
 	FrameSize int // bytes with FCS; with a Mix, set to its mean (rounded) by Run
@@ -234,7 +235,7 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("run id %q: use at most 8 characters", c.RunID)
 	}
 	for _, m := range c.Modes {
-		if m < offload.Generic || m > offload.Offload {
+		if m < xdp.Generic || m > xdp.Offload {
 			return fmt.Errorf("unknown mode %d", int(m))
 		}
 	}

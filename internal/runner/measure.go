@@ -8,27 +8,29 @@ import (
 	"strings"
 	"time"
 
+	"github.com/xdplab/xdplab/internal/xdp"
+
 	"github.com/cilium/ebpf"
 	"golang.org/x/sys/unix"
 
 	"github.com/xdplab/xdplab/bpf"
 	"github.com/xdplab/xdplab/internal/nsthread"
 	"github.com/xdplab/xdplab/internal/procstat"
+	"github.com/xdplab/xdplab/internal/traffic"
 	"github.com/xdplab/xdplab/offload"
 	"github.com/xdplab/xdplab/results"
 	"github.com/xdplab/xdplab/results/flags"
-	"github.com/xdplab/xdplab/scenarios/traffic"
 	"github.com/xdplab/xdplab/topology"
 )
 
 // setup is one program attached in one mode, with its far side.
 type setup struct {
 	name    string // program name for output
-	mode    offload.Mode
+	mode    xdp.Mode
 	prog    *bpf.Program
-	att     *offload.Attachment
+	att     *xdp.Attachment
 	sink    *bpf.Program // counts frames out of the DUT (tx, redirect)
-	sinkAtt *offload.Attachment
+	sinkAtt *xdp.Attachment
 	lat     *bpf.LatencySink // the sink, when it measures latency
 	// ruleHits are the filter's rule counters before the trials, verdicts
 	// the ratelimit's.
@@ -56,7 +58,7 @@ func (s *setup) Close() error {
 
 // prepare loads and attaches program name (a built-in, or "" for the
 // user's object) in mode, with what the mode needs.
-func (r *runner) prepare(name string, work bpf.Work, mode offload.Mode) (_ *setup, err error) {
+func (r *runner) prepare(name string, work bpf.Work, mode xdp.Mode) (_ *setup, err error) {
 	p := r.pair
 	s := &setup{name: name, mode: mode}
 	defer func() {
@@ -67,7 +69,7 @@ func (r *runner) prepare(name string, work bpf.Work, mode offload.Mode) (_ *setu
 	// Offload: the program and its maps are bound to the device, whose
 	// ifindex is resolved in the DUT's namespace.
 	var ifindex uint32
-	if mode == offload.Offload {
+	if mode == xdp.Offload {
 		ifindex = uint32(p.DUT.Ifindex)
 	}
 	err = nsthread.Do(p.DUTNS.Handle, func() error {
@@ -86,7 +88,7 @@ func (r *runner) prepare(name string, work bpf.Work, mode offload.Mode) (_ *setu
 	s.writes = name == "" || name == "tx" || name == "l4lb" || work >= bpf.SwapMACs
 	// A generic-mode program on a veth sees redirected frames only with
 	// rx-gro on; a native one needs no GRO.
-	wantGRO := mode == offload.Generic
+	wantGRO := mode == xdp.Generic
 	if err = p.DUT.SetGRO(wantGRO); err != nil {
 		return nil, err
 	}
@@ -119,7 +121,7 @@ func (r *runner) prepare(name string, work bpf.Work, mode offload.Mode) (_ *setu
 		if s.sink, err = bpf.LoadLBSink(r.lbConfig(name).Backends); err != nil {
 			return nil, err
 		}
-		if s.sinkAtt, err = offload.Attach(offload.AttachOptions{NS: p.GenNS.Handle, Iface: p.Gen.Name, Program: s.sink.Program, Mode: offload.Native}); err != nil {
+		if s.sinkAtt, err = xdp.Attach(xdp.AttachOptions{NS: p.GenNS.Handle, Iface: p.Gen.Name, Program: s.sink.Program, Mode: xdp.Native}); err != nil {
 			return nil, fmt.Errorf("lb sink on %s: %w", p.Gen.Name, err)
 		}
 	case "redirect":
@@ -137,10 +139,10 @@ func (r *runner) prepare(name string, work bpf.Work, mode offload.Mode) (_ *setu
 	case "pass", "filter", "ratelimit", "flowstats":
 		s.stack = true // what passes reaches the DUT namespace's stack
 	}
-	if s.att, err = offload.Attach(offload.AttachOptions{NS: p.DUTNS.Handle, Iface: p.DUT.Name, Program: s.prog.Program, Mode: mode}); err != nil {
+	if s.att, err = xdp.Attach(xdp.AttachOptions{NS: p.DUTNS.Handle, Iface: p.DUT.Name, Program: s.prog.Program, Mode: mode}); err != nil {
 		return nil, err
 	}
-	if mode == offload.Offload {
+	if mode == xdp.Offload {
 		if d, _ := p.DUT.Driver(); d == "netdevsim" {
 			// netdevsim runs no offloaded program on packets: what can be
 			// proved is the control plane.
@@ -154,7 +156,7 @@ func (r *runner) prepare(name string, work bpf.Work, mode offload.Mode) (_ *setu
 			return nil, err
 		}
 	}
-	if name == "redirect" && mode == offload.Native {
+	if name == "redirect" && mode == xdp.Native {
 		if err = requireNdoXmit(&p.Out, "redirected frames"); err != nil {
 			return nil, err
 		}
@@ -194,7 +196,7 @@ func (r *runner) attachSinkTo(s *setup, e *topology.Endpoint) error {
 	}
 	s.lat = lat
 	s.sink = &bpf.Program{Name: "latency-sink", Program: lat.Program, Stats: lat.Stats}
-	s.sinkAtt, err = offload.Attach(offload.AttachOptions{NS: e.NS.Handle, Iface: e.Name, Program: lat.Program, Mode: offload.Native})
+	s.sinkAtt, err = xdp.Attach(xdp.AttachOptions{NS: e.NS.Handle, Iface: e.Name, Program: lat.Program, Mode: xdp.Native})
 	if err != nil {
 		return fmt.Errorf("latency sink on %s: %w", e.Name, err)
 	}
@@ -202,12 +204,12 @@ func (r *runner) attachSinkTo(s *setup, e *topology.Endpoint) error {
 }
 
 // attachSink attaches a counting native drop program on e.
-func (r *runner) attachSink(e *topology.Endpoint) (*bpf.Program, *offload.Attachment, error) {
+func (r *runner) attachSink(e *topology.Endpoint) (*bpf.Program, *xdp.Attachment, error) {
 	sink, err := bpf.LoadDUT(bpf.DUTOptions{Program: "drop", Work: bpf.NoTouch})
 	if err != nil {
 		return nil, nil, fmt.Errorf("sink on %s: %w", e.Name, err)
 	}
-	att, err := offload.Attach(offload.AttachOptions{NS: e.NS.Handle, Iface: e.Name, Program: sink.Program, Mode: offload.Native})
+	att, err := xdp.Attach(xdp.AttachOptions{NS: e.NS.Handle, Iface: e.Name, Program: sink.Program, Mode: xdp.Native})
 	if err != nil {
 		sink.Close()
 		return nil, nil, fmt.Errorf("sink on %s: %w", e.Name, err)
@@ -659,7 +661,7 @@ func (r *runner) progStats(ctx context.Context, s *setup) (*results.Figure, *res
 }
 
 // measure runs the trials of one program in one mode.
-func (r *runner) measure(ctx context.Context, name string, mode offload.Mode) (_ *results.Result, err error) {
+func (r *runner) measure(ctx context.Context, name string, mode xdp.Mode) (_ *results.Result, err error) {
 	s, err := r.prepare(name, r.cfg.Work, mode)
 	if err != nil {
 		return nil, err
@@ -781,9 +783,9 @@ func (r *runner) controlPlane(s *setup, driver string) error {
 // calibrate measures the generator's own CPU cost per frame against a
 // minimal native sink (count and drop, no packet access).
 func (r *runner) calibrate(ctx context.Context) error {
-	mode := offload.Native
+	mode := xdp.Native
 	if !r.support.Supports(mode) {
-		mode = offload.Generic
+		mode = xdp.Generic
 	}
 	s, err := r.prepare("drop", bpf.NoTouch, mode)
 	if err != nil {

@@ -13,15 +13,17 @@ import (
 	"strings"
 	"time"
 
+	"github.com/xdplab/xdplab/internal/xdp"
+
 	"github.com/cilium/ebpf"
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 
 	"github.com/xdplab/xdplab/bpf"
 	"github.com/xdplab/xdplab/internal/nsthread"
+	"github.com/xdplab/xdplab/internal/traffic"
 	"github.com/xdplab/xdplab/offload"
 	"github.com/xdplab/xdplab/results"
-	"github.com/xdplab/xdplab/scenarios/traffic"
 	"github.com/xdplab/xdplab/topology"
 )
 
@@ -172,7 +174,7 @@ func (r *runner) programs() []string {
 }
 
 func (r *runner) pickGenerator() error {
-	err := offload.HaveLiveFrames()
+	err := xdp.HaveLiveFrames()
 	switch r.cfg.Generator {
 	case traffic.LiveFrames:
 		if err != nil {

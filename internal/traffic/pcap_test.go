@@ -111,7 +111,7 @@ func FuzzParseCapture(f *testing.F) {
 }
 
 // The library's capture is made by this code: regenerate it with
-// XDPLAB_UPDATE_CAPTURE=1 go test ./scenarios/traffic -run TestLibraryCapture.
+// XDPLAB_UPDATE_CAPTURE=1 go test ./internal/traffic -run TestLibraryCapture.
 func TestLibraryCapture(t *testing.T) {
 	path := filepath.Join("..", "library", "pcap", "udp-100.pcap")
 	want := pcapBytes(t, testFrames(t, 100, 128))
@@ -120,7 +120,7 @@ func TestLibraryCapture(t *testing.T) {
 		require.NoError(t, os.WriteFile(path, want, 0o644))
 	}
 	got, err := os.ReadFile(path)
-	require.NoError(t, err, "XDPLAB_UPDATE_CAPTURE=1 go test ./scenarios/traffic -run TestLibraryCapture makes it")
+	require.NoError(t, err, "XDPLAB_UPDATE_CAPTURE=1 go test ./internal/traffic -run TestLibraryCapture makes it")
 	assert.Equal(t, want, got)
 }
 

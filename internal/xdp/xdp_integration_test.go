@@ -1,0 +1,54 @@
+//go:build integration
+
+package xdp_test
+
+import (
+	"os"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/xdplab/xdplab/bpf"
+	"github.com/xdplab/xdplab/internal/testenv"
+	"github.com/xdplab/xdplab/internal/xdp"
+	"github.com/xdplab/xdplab/topology"
+)
+
+func TestIntegrationAttachReadsModeBack(t *testing.T) {
+	testenv.RequireRoot(t)
+	p, err := topology.NewPair(topology.PairOptions{})
+	require.NoError(t, err)
+	defer p.Close()
+	prog, err := bpf.LoadDUT(bpf.DUTOptions{Program: "drop"})
+	require.NoError(t, err)
+	defer prog.Close()
+	for _, netlinkPath := range []bool{false, true} {
+		for _, m := range []xdp.Mode{xdp.Generic, xdp.Native} {
+			a, err := xdp.Attach(xdp.AttachOptions{NS: p.DUTNS.Handle, Iface: p.DUT.Name, Program: prog.Program, Mode: m, ForceNetlink: netlinkPath})
+			require.NoError(t, err, "%s netlink=%v", m, netlinkPath)
+			assert.Equal(t, m, a.Mode, "mode read back")
+			want := map[bool]string{false: "bpf_link", true: "netlink"}[netlinkPath]
+			assert.Equal(t, want, a.Method)
+			// A second program on the same interface is refused, not replaced.
+			_, err = xdp.Attach(xdp.AttachOptions{NS: p.DUTNS.Handle, Iface: p.DUT.Name, Program: prog.Program, Mode: m, ForceNetlink: true})
+			assert.Error(t, err)
+			require.NoError(t, a.Close())
+			require.NoError(t, a.Close(), "twice")
+			l, err := p.DUTNS.Netlink().LinkByName(p.DUT.Name)
+			require.NoError(t, err)
+			assert.False(t, l.Attrs().Xdp != nil && l.Attrs().Xdp.Attached, "detached")
+		}
+	}
+}
+
+func TestIntegrationKernelProbes(t *testing.T) {
+	testenv.RequireRoot(t)
+	assert.NoError(t, xdp.HaveXDPLink(), "kernel %s", osRelease())
+	assert.NoError(t, xdp.HaveLiveFrames())
+}
+
+func osRelease() string {
+	b, _ := os.ReadFile("/proc/sys/kernel/osrelease")
+	return string(b)
+}
