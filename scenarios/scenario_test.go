@@ -3,13 +3,17 @@ package scenarios
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/xdplab/xdplab/internal/spec"
 	"github.com/xdplab/xdplab/internal/testenv"
+	"github.com/xdplab/xdplab/internal/traffic"
+	"github.com/xdplab/xdplab/internal/xdp"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
@@ -30,11 +34,11 @@ expect:
 func TestParseGood(t *testing.T) {
 	s, err := Parse("t.yaml", []byte(good))
 	require.NoError(t, err)
-	require.Len(t, s.Configs, 4, "two sizes times two flow counts")
-	assert.Equal(t, 64, s.Configs[0].FrameSize)
-	assert.Equal(t, 16, s.Configs[1].Flows)
-	assert.Equal(t, 2*time.Second, s.Configs[0].Duration)
-	assert.Equal(t, 2, s.Configs[0].Trials)
+	require.Len(t, s.Runs, 4, "two sizes times two flow counts")
+	assert.Equal(t, 64, s.Runs[0].FrameSize)
+	assert.Equal(t, 16, s.Runs[1].Flows)
+	assert.Equal(t, 2*time.Second, s.Runs[0].Duration)
+	assert.Equal(t, 2, s.Runs[0].Trials)
 	require.Len(t, s.Expect, 1)
 	assert.Equal(t, "drop", s.Expect[0].Subject)
 }
@@ -67,33 +71,33 @@ func TestParseBroken(t *testing.T) {
 		{"nic-pair without peer", "format: 1\nname: x\nprograms: [drop]\ntopology:\n  kind: nic-pair\n  dut: eth1\n", "needs dut and peer"},
 		{"unknown protocol", "format: 1\nname: x\nprograms: [drop]\ntraffic:\n  protocol: sctp\n", `t.yaml:5: traffic.protocol: "sctp": use udp, tcp-syn or icmp`},
 		{"vlan out of range", "format: 1\nname: x\nprograms: [drop]\ntraffic:\n  vlan: 4095\n", "traffic.vlan: 4095 out of range"},
-		{"imix and sizes", "format: 1\nname: x\nprograms: [drop]\ntraffic:\n  sizes: [64]\n  imix: imix\n", "traffic.imix: imix and sizes exclude each other"},
+		{"imix and sizes", "format: 1\nname: x\nprograms: [drop]\ntraffic:\n  sizes: [64]\n  imix: imix\n", "traffic.imix: an IMIX and traffic.sizes exclude each other"},
 		{"imix word", "format: 1\nname: x\nprograms: [drop]\ntraffic:\n  imix: lots\n", `traffic.imix: mix "lots": write imix`},
 		{"imix entry key", "format: 1\nname: x\nprograms: [drop]\ntraffic:\n  imix:\n    - {size: 64, weigth: 7}\n", `traffic.imix[0]: unknown key "weigth"`},
-		{"imix size", "format: 1\nname: x\nprograms: [drop]\ntraffic:\n  ip: 6\n  imix: imix\n", "traffic.imix: --imix: mix 64:7,570:4,1518:1: size 64 out of range: UDP over IPv6 needs 66"},
+		{"imix size", "format: 1\nname: x\nprograms: [drop]\ntraffic:\n  ip: 6\n  imix: imix\n", "t.yaml:6: traffic.imix: mix 64:7,570:4,1518:1: size 64 out of range: UDP over IPv6 needs 66"},
 		{"imix too many slots", "format: 1\nname: x\nprograms: [drop]\ntraffic:\n  imix: \"64:60,128:10\"\n", "weights add up to 70, at most 64"},
 		{"malformed share", "format: 1\nname: x\nprograms: [drop]\ntraffic:\n  malformed: lots\n", `traffic.malformed: share "lots": give a percentage`},
-		{"latency with drop", "format: 1\nname: x\nprograms: [drop]\ntraffic:\n  latency: true\n", "traffic.latency: --latency measures frames that come back out of the DUT: --prog drop keeps them"},
+		{"latency with drop", "format: 1\nname: x\nprograms: [drop]\ntraffic:\n  latency: true\n", "t.yaml:5: traffic.latency: measures frames that come back out of the DUT: drop keeps them"},
 		{"latency too small", "format: 1\nname: x\nprograms: [tx]\ntraffic:\n  ip: 6\n  latency: true\n  sizes: [66]\n", "UDP over IPv6 with a latency stamp needs 82"},
 		{"rate share over 100", "format: 1\nname: x\nprograms: [drop]\ntraffic:\n  rate: 150%\n", "a share of the measured maximum is above 0% and at most 100%"},
-		{"rate share with search", "format: 1\nname: x\nprograms: [drop]\ntraffic:\n  rate: 50%\ntrials:\n  search: true\n", "--rate as a share paces the live-frames generator: leave out --search"},
+		{"rate share with search", "format: 1\nname: x\nprograms: [drop]\ntraffic:\n  rate: 50%\ntrials:\n  search: true\n", "t.yaml:5: traffic.rate: a rate as a share paces the live-frames generator: leave out trials.search"},
 		{"latency unit", "format: 1\nname: x\nprograms: [tx]\nexpect:\n  - p99 <= 200\n", "p99 is a latency: give it with ns, us or ms"},
 		{"unit on a share", "format: 1\nname: x\nprograms: [tx]\nexpect:\n  - loss <= 2us\n", "give it in percent"},
-		{"replay timing", "format: 1\nname: x\nprograms: [drop]\ntraffic:\n  pcap:\n    path: library/pcap/udp-100.pcap\n    timing: slow\n", `traffic.pcap.timing: --replay-timing "slow": use top-speed, capture or rate`},
-		{"replay rate without rate", "format: 1\nname: x\nprograms: [drop]\ntraffic:\n  pcap:\n    path: library/pcap/udp-100.pcap\n    timing: rate\n", "--replay-timing rate needs --rate"},
+		{"replay timing", "format: 1\nname: x\nprograms: [drop]\ntraffic:\n  pcap:\n    path: library/pcap/udp-100.pcap\n    timing: slow\n", `t.yaml:7: traffic.pcap.timing: "slow": use top-speed, capture or rate`},
+		{"replay rate without rate", "format: 1\nname: x\nprograms: [drop]\ntraffic:\n  pcap:\n    path: library/pcap/udp-100.pcap\n    timing: rate\n", "t.yaml:7: traffic.pcap.timing: rate needs traffic.rate"},
 		{"bad ip", "format: 1\nname: x\nprograms: [drop]\ntraffic:\n  ip: 5\n", "traffic.ip: 5: use 4 or 6"},
-		{"size too small", "format: 1\nname: x\nprograms: [drop]\ntraffic:\n  sizes: [32]\n", "traffic.sizes: --size 32 out of range"},
+		{"size too small", "format: 1\nname: x\nprograms: [drop]\ntraffic:\n  sizes: [32]\n", "t.yaml:5: traffic.sizes: 32 out of range"},
 		{"ipv6 size", "format: 1\nname: x\nprograms: [drop]\ntraffic:\n  ip: 6\n  sizes: [64]\n", "UDP over IPv6 needs 66"},
 		{"sizes word", "format: 1\nname: x\nprograms: [drop]\ntraffic:\n  sizes: imix\n", `traffic.sizes: imix: give a list of frame sizes`},
 		{"empty sizes", "format: 1\nname: x\nprograms: [drop]\ntraffic:\n  sizes: []\n", "an empty list"},
-		{"too many flows", "format: 1\nname: x\nprograms: [drop]\ntraffic:\n  flows: 100000000\n", "traffic.flows: --flows 100000000 out of range"},
+		{"too many flows", "format: 1\nname: x\nprograms: [drop]\ntraffic:\n  flows: 100000000\n", "t.yaml:5: traffic.flows: 100000000 out of range"},
 		{"bad duration", "format: 1\nname: x\nprograms: [drop]\ntrials:\n  duration: 2 weeks\n", `t.yaml:5: trials.duration: "2 weeks" is not a duration`},
 		{"short duration", "format: 1\nname: x\nprograms: [drop]\ntrials:\n  duration: 10ms\n", "trials.duration: 10ms out of range"},
 		{"bad expectation", "format: 1\nname: x\nprograms: [drop]\nexpect:\n  - drop is fine\n", `t.yaml:5: expect[0]: "drop is fine": write SUBJECT`},
 		{"share without percent", "format: 1\nname: x\nprograms: [drop]\nexpect:\n  - drop >= 99\n", "give it in percent"},
 		{"ratio without mode", "format: 1\nname: x\nprograms: [drop]\nexpect:\n  - native >= 2\n", "a mode is compared with another"},
 		{"bad rate", "format: 1\nname: x\nprograms: [drop]\ntraffic:\n  rate: fast\n", `t.yaml:5: traffic.rate: rate "fast": give frames per second`},
-		{"rate with af-packet", "format: 1\nname: x\nprograms: [drop]\ntraffic:\n  rate: 1M\n  generator: af-packet\n", "traffic.rate: --rate needs the live-frames generator"},
+		{"rate with af-packet", "format: 1\nname: x\nprograms: [drop]\ntraffic:\n  rate: 1M\n  generator: af-packet\n", "t.yaml:5: traffic.rate: a rate needs the live-frames generator"},
 		{"pcap missing", "format: 1\nname: x\nprograms: [drop]\ntraffic:\n  pcap:\n    path: nosuch.pcap\n", "traffic.pcap.path: capture"},
 		{"pcap not a capture", "format: 1\nname: x\nprograms: [drop]\ntraffic:\n  pcap:\n    path: " + notPcap + "\n", "not a pcap or pcapng capture"},
 		{"pcap with sizes", "format: 1\nname: x\nprograms: [drop]\ntraffic:\n  sizes: [64]\n  pcap:\n    path: x.pcap\n", "leave out traffic.sizes"},
@@ -138,4 +142,87 @@ func FuzzParse(f *testing.F) {
 			t.Fatal("no error and no scenario")
 		}
 	})
+}
+
+// A scenario's keys map to the run description: table tests, no root.
+func TestParseDescribes(t *testing.T) {
+	head := "format: 1\nname: x\n"
+	cases := []struct {
+		in    string
+		check func(t *testing.T, r spec.Run)
+	}{
+		{"programs: [drop]\n", func(t *testing.T, r spec.Run) {
+			d := spec.Defaults()
+			assert.Equal(t, d, r, "every key left out is the default")
+		}},
+		{"programs: [tx, pass]\nmodes: [native]\n", func(t *testing.T, r spec.Run) {
+			assert.Equal(t, []string{"tx", "pass"}, r.Programs)
+			assert.Equal(t, []xdp.Mode{xdp.Native}, r.Modes)
+		}},
+		{"programs: [drop]\nmodes: [auto]\n", func(t *testing.T, r spec.Run) { assert.Nil(t, r.Modes) }},
+		{"programs: [drop]\ntraffic:\n  ip: 6\n  vlan: 10\n  protocol: tcp-syn\n  sizes: 128\n  threads: 200\n", func(t *testing.T, r spec.Run) {
+			assert.True(t, r.IPv6)
+			assert.Equal(t, uint16(10), r.VLAN)
+			assert.Equal(t, traffic.TCPSYN, r.Proto)
+			assert.Equal(t, 128, r.FrameSize)
+			assert.Equal(t, 200, r.Threads, "threads are the host's to check, where the run starts (in the matrix: the VM)")
+		}},
+		{"programs: [drop]\ntraffic:\n  imix:\n    - {size: 64, weight: 3}\n    - {size: 1518, weight: 1}\n", func(t *testing.T, r spec.Run) {
+			assert.Equal(t, traffic.Mix{{Size: 64, Weight: 3}, {Size: 1518, Weight: 1}}, r.Mix)
+		}},
+		{"programs: [drop]\ntrials:\n  calibrate: false\n  search: true\n  duration: 2s\n  warmup: 0s\n", func(t *testing.T, r spec.Run) {
+			assert.False(t, r.Calibrate)
+			assert.NotNil(t, r.Search)
+			assert.Equal(t, 2*time.Second, r.Duration)
+			assert.Zero(t, r.Warmup)
+		}},
+		{"programs: [ratelimit]\nworkload:\n  limit: 100k\n  burst: 64\n", func(t *testing.T, r spec.Run) {
+			assert.Equal(t, uint64(100000), r.Limit.PPS)
+			assert.Equal(t, uint64(64), r.Limit.Burst)
+		}},
+		{"programs: [ratelimit]\nworkload:\n  limit: 100000\n  burst: 64\n", func(t *testing.T, r spec.Run) {
+			assert.Equal(t, uint64(100000), r.Limit.PPS)
+		}},
+		{"programs: [drop]\ntraffic:\n  rate: 50%\n", func(t *testing.T, r spec.Run) { assert.Equal(t, 50.0, r.RatePercent) }},
+		{"programs: [drop]\ntopology:\n  kind: nic-pair\n  dut: eth1\n  peer: eth2\n", func(t *testing.T, r spec.Run) {
+			assert.Equal(t, "eth1", r.DUTIface)
+			assert.Equal(t, "eth2", r.PeerIface)
+			assert.False(t, r.Force)
+		}},
+	}
+	for _, c := range cases {
+		s, err := Parse("t.yaml", []byte(head+c.in))
+		require.NoError(t, err, c.in)
+		require.Len(t, s.Runs, 1)
+		c.check(t, s.Runs[0])
+	}
+}
+
+// Every setting of the run description is a key a scenario may write,
+// found under the key its Field names.
+func TestEverySettingIsAKey(t *testing.T) {
+	for _, f := range spec.Fields() {
+		k := f.ScenarioKey()
+		if k == "-" {
+			continue
+		}
+		parts := strings.Split(k, ".")
+		var b strings.Builder
+		b.WriteString("format: 1\nname: x\nprograms: [drop]\n")
+		if k == "programs" {
+			b.Reset()
+			b.WriteString("format: 1\nname: x\n")
+		}
+		for i, p := range parts {
+			b.WriteString(strings.Repeat("  ", i) + p + ":")
+			if i < len(parts)-1 {
+				b.WriteString("\n")
+			}
+		}
+		b.WriteString(" \"\"\n")
+		_, err := Parse("t.yaml", []byte(b.String()))
+		if err != nil {
+			assert.NotContains(t, err.Error(), "unknown field", "%s is a scenario key", k)
+		}
+	}
 }

@@ -130,7 +130,7 @@ func Run(ctx context.Context, o Options) ([]*KernelRun, error) {
 		if err != nil {
 			return nil, fmt.Errorf("matrix: %w", err)
 		}
-		if sc.File.Object != nil || (sc.File.Topology != nil && sc.File.Topology.Kind == "nic-pair") {
+		if r := sc.Runs[0]; r.Object != "" || r.DUTIface != "" {
 			return nil, fmt.Errorf("matrix: scenario %s: the VMs run built-in programs on veth: leave out object and nic-pair", o.Scenario)
 		}
 	}

@@ -17,7 +17,7 @@ import (
 	"github.com/gopacket/gopacket/layers"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"github.com/xdplab/xdplab/internal/runner"
+	"github.com/xdplab/xdplab/internal/spec"
 	"github.com/xdplab/xdplab/internal/testenv"
 	"github.com/xdplab/xdplab/internal/traffic"
 	"github.com/xdplab/xdplab/results"
@@ -143,46 +143,16 @@ func TestIntegrationRunTable(t *testing.T) {
 
 // Negative tests: a clear error, no results file, nothing left behind
 // (TestMain checks the last).
-func TestIntegrationRunRejects(t *testing.T) {
-	cases := []struct {
-		name  string
-		args  []string
-		usage bool
-		want  string
-		root  bool
-	}{
-		{"unknown program", []string{"--prog", "frobnicate"}, true, `unknown program "frobnicate"`, false},
-		{"bad size", []string{"--size", "10"}, true, "--size 10 out of range", false},
-		{"ipv6 too small", []string{"--ipv6", "--size", "64"}, true, "UDP over IPv6 needs 66", false},
-		{"bad mode", []string{"--modes", "turbo"}, true, `unknown XDP mode "turbo"`, false},
-		{"bad duration", []string{"--duration", "10ms"}, true, "--duration 10ms out of range", false},
-		{"not a number", []string{"--threads", "many"}, true, "invalid argument", false},
-		{"too many threads", []string{"--threads", "4096"}, true, "--threads 4096 out of range", false},
-		{"bad format", []string{"--format", "xml"}, true, `--format "xml"`, false},
-		{"object and prog", []string{"--object", "x.o", "--prog", "drop"}, true, "--object", false},
-		{"offload on veth", []string{"--modes", "offload"}, false, "veth has no hardware offload; modes available here: generic, native", true},
-		// Refused before any measurement, not when the results are written.
-		{"rate NaN%", []string{"--rate", "NaN%"}, true, `rate "NaN%"`, false},
-		{"rate Inf", []string{"--rate", "Inf"}, true, `rate "Inf"`, false},
-		{"rate NaN", []string{"--rate", "NaN"}, true, `rate "NaN"`, false},
-		{"malformed NaN%", []string{"--malformed", "NaN%"}, true, `share "NaN%"`, false},
-		{"output a directory", []string{"--output", os.TempDir()}, true, "is a directory", false},
-		{"output name too long", []string{"--output", filepath.Join(os.TempDir(), strings.Repeat("n", 300)+".json")}, true, "the limit is 255", false},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			if c.root {
-				testenv.RequireRoot(t)
-			}
-			out := filepath.Join(t.TempDir(), "r.json")
-			_, _, err := xdplab(t, context.Background(), append(quick(out), c.args...)...)
-			require.Error(t, err)
-			assert.ErrorContains(t, err, c.want)
-			var ue *usageError
-			assert.Equal(t, c.usage, errorsAs(err, &ue), "usage error (exit 2): %v", err)
-			assert.NoFileExists(t, out)
-		})
-	}
+// Offload on a veth is refused by the probe, after the privilege check.
+func TestIntegrationRunRejectsOffloadOnVeth(t *testing.T) {
+	testenv.RequireRoot(t)
+	out := filepath.Join(t.TempDir(), "r.json")
+	_, _, err := xdplab(t, context.Background(), append(quick(out), "--modes", "offload")...)
+	require.Error(t, err)
+	assert.ErrorContains(t, err, "veth has no hardware offload; modes available here: generic, native")
+	var ue *usageError
+	assert.False(t, errorsAs(err, &ue), "not a usage error: %v", err)
+	assert.NoFileExists(t, out)
 }
 
 func TestIntegrationRunWithoutPrivileges(t *testing.T) {
@@ -259,7 +229,7 @@ func TestIntegrationRunSearch(t *testing.T) {
 	require.NotNil(t, res.PDR)
 	for _, tp := range []*results.Throughput{res.NDR, res.PDR} {
 		assert.GreaterOrEqual(t, tp.Trials, 2, "a search trial and a confirming one at least")
-		assert.LessOrEqual(t, tp.Trials, runner.DefaultSearch().MaxTrials, "bounded")
+		assert.LessOrEqual(t, tp.Trials, spec.DefaultSearch().MaxTrials, "bounded")
 		assert.Len(t, tp.Steps, tp.Trials, "every trial listed")
 		if !tp.Confirmed {
 			// A noisy machine's sporadic loss can keep any rate from
@@ -452,17 +422,17 @@ func TestIntegrationRunWorkloadRejects(t *testing.T) {
 	rules := filepath.Join(t.TempDir(), "bad.rules")
 	require.NoError(t, os.WriteFile(rules, []byte("drop src 198.18.0.0/24\ndrop everything\n"), 0o644))
 	for args, want := range map[string]string{
-		"--prog filter":                        "--prog filter drops by rules: give them with --rules FILE",
+		"--prog filter":                        "--rules: the filter drops by rules: give their file",
 		"--prog filter --rules " + rules:       "bad.rules:2: rule \"drop everything\"",
 		"--prog drop --rules " + rules:         "bad.rules:2",
-		"--prog ratelimit --limit 100k":        "--prog ratelimit needs --limit",
-		"--prog drop --limit 100k --burst 8":   "--limit and --burst are the ratelimit workload's: add --prog ratelimit",
-		"--prog drop --backends 4":             "--backends are the l4lb workload's",
-		"--prog l4lb --proto icmp":             "--prog l4lb balances UDP and TCP flows",
-		"--prog l4lb --size 1518":              "l4lb adds a 20-byte outer header",
+		"--prog ratelimit --limit 100k":        "--limit: the ratelimit workload needs --limit (frames/s a source may send, such as 100k) and --burst",
+		"--prog drop --limit 100k --burst 8":   "--limit: the limit and the burst are the ratelimit workload's: add ratelimit to --prog",
+		"--prog drop --backends 4":             "--backends: backends are the l4lb workload's: add l4lb to --prog",
+		"--prog l4lb --proto icmp":             "--proto: l4lb balances UDP and TCP flows",
+		"--prog l4lb --size 1518":              "--size: l4lb adds a 20-byte outer header",
 		"--prog filter --rules /nonexistent/r": "--rules: rules: open /nonexistent/r",
 		"--prog flowstats --work parse-ip":     "a workload does its own work",
-		"--prog drop --flows 10 --sources 20":  "--sources 20 out of range",
+		"--prog drop --flows 10 --sources 20":  "--sources: 20 out of range",
 	} {
 		_, _, err := xdplab(t, context.Background(), append(quick(out), strings.Fields(args)...)...)
 		assert.ErrorContains(t, err, want, args)

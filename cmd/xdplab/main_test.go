@@ -93,7 +93,7 @@ func TestRunRejectsReplaySpeed(t *testing.T) {
 		args := append(replayQuick(out), "--pcap", "../../scenarios/library/pcap/udp-100.pcap", "--replay-timing", "capture", "--replay-speed", v)
 		_, _, err := xdplab(t, context.Background(), args...)
 		require.Error(t, err)
-		assert.ErrorContains(t, err, "--replay-speed "+v)
+		assert.ErrorContains(t, err, "--replay-speed: "+v)
 		var ue *usageError
 		assert.True(t, errorsAs(err, &ue), "usage error (exit 2): %v", err)
 		assert.NoFileExists(t, out)
@@ -143,4 +143,43 @@ func TestHelpTexts(t *testing.T) {
 	}
 	_, _, err := xdplab(t, context.Background(), "frob")
 	assert.Error(t, err)
+}
+
+// Flags the run refuses before anything touches the kernel: a usage error
+// (exit 2) naming the flag, no results file, and no root needed.
+func TestRunRejects(t *testing.T) {
+	cases := []struct {
+		name  string
+		args  []string
+		usage bool
+		want  string
+	}{
+		{"unknown program", []string{"--prog", "frobnicate"}, true, `unknown program "frobnicate"`},
+		{"bad size", []string{"--size", "10"}, true, "--size: 10 out of range"},
+		{"ipv6 too small", []string{"--ipv6", "--size", "64"}, true, "UDP over IPv6 needs 66"},
+		{"bad mode", []string{"--modes", "turbo"}, true, `unknown XDP mode "turbo"`},
+		{"bad duration", []string{"--duration", "10ms"}, true, "--duration: 10ms out of range"},
+		{"not a number", []string{"--threads", "many"}, true, `--threads: "many": give a whole number`},
+		{"too many threads", []string{"--threads", "4096"}, true, "--threads: 4096 out of range"},
+		{"bad format", []string{"--format", "xml"}, true, `--format "xml"`},
+		{"object and prog", []string{"--object", "x.o", "--prog", "drop"}, true, "--object: programs and an object exclude each other"},
+		// Refused before any measurement, not when the results are written.
+		{"rate NaN%", []string{"--rate", "NaN%"}, true, `rate "NaN%"`},
+		{"rate Inf", []string{"--rate", "Inf"}, true, `rate "Inf"`},
+		{"rate NaN", []string{"--rate", "NaN"}, true, `rate "NaN"`},
+		{"malformed NaN%", []string{"--malformed", "NaN%"}, true, `share "NaN%"`},
+		{"output a directory", []string{"--output", os.TempDir()}, true, "is a directory"},
+		{"output name too long", []string{"--output", filepath.Join(os.TempDir(), strings.Repeat("n", 300)+".json")}, true, "the limit is 255"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "r.json")
+			_, _, err := xdplab(t, context.Background(), append(quick(out), c.args...)...)
+			require.Error(t, err)
+			assert.ErrorContains(t, err, c.want)
+			var ue *usageError
+			assert.Equal(t, c.usage, errorsAs(err, &ue), "usage error (exit 2): %v", err)
+			assert.NoFileExists(t, out)
+		})
+	}
 }

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/xdplab/xdplab/internal/runner"
+	"github.com/xdplab/xdplab/internal/spec"
 	"github.com/xdplab/xdplab/results"
 	"github.com/xdplab/xdplab/scenarios"
 	"github.com/xdplab/xdplab/scenarios/expect"
@@ -45,7 +46,7 @@ and checks every expectation. It needs no root.`,
 					errs = append(errs, err)
 					continue
 				}
-				fmt.Fprintf(stdout, "%s: ok: %s, %d run(s), %d expectation(s)\n", p, s.File.Name, len(s.Configs), len(s.Expect))
+				fmt.Fprintf(stdout, "%s: ok: %s, %d run(s), %d expectation(s)\n", p, s.File.Name, len(s.Runs), len(s.Expect))
 			}
 			if len(errs) > 0 {
 				return &usageError{errors.Join(errs...)}
@@ -56,18 +57,18 @@ and checks every expectation. It needs no root.`,
 	return cmd
 }
 
-// scenarioReplaces lists the run flags a scenario file replaces.
-var scenarioReplaces = []string{"prog", "object", "program", "modes", "work", "size", "ipv6", "flows", "threads",
-	"generator", "rate", "search", "pcap", "loops", "duration", "warmup", "trials", "prog-stats", "no-calibrate", "iface", "peer", "force"}
-
 // runScenario runs every configuration of a scenario (one per frame size
 // and flow count), writes one results file each, and checks the
 // expectations.
 func runScenario(cmd *cobra.Command, f *runFlags, format string, stdout, stderr io.Writer) error {
-	for _, name := range scenarioReplaces {
-		if cmd.Flags().Changed(name) {
-			return usagef("--%s: the scenario file %s says that; change the file (or leave --scenario out)", name, f.scenario)
+	// A scenario file says everything a file may say; the command line
+	// adds only what a file cannot (--run-id, --force).
+	var extra []spec.Setting
+	for _, st := range f.settings {
+		if fl, _ := spec.Lookup(st.Path); fl.ScenarioKey() != "-" {
+			return usagef("%s: the scenario file %s says that; change the file (or leave --scenario out)", flagName(st.Path), f.scenario)
 		}
+		extra = append(extra, st)
 	}
 	s, err := scenarios.Load(f.scenario)
 	if err != nil {
@@ -80,19 +81,25 @@ func runScenario(cmd *cobra.Command, f *runFlags, format string, stdout, stderr 
 	_ = unix.Uname(&uts)
 	stamp := time.Now().UTC().Format("20060102T150405Z")
 	var runs []*results.Run
-	id := f.runID
-	if id == "" {
-		id = topology.NewRunID()
-	}
-	for i, cfg := range s.Configs {
-		// The configurations run one after another under one id: each
-		// run's journal is gone before the next starts.
-		cfg.RunID, cfg.Version, cfg.Force = id, toolVersion(), f.force
+	for i, r := range s.Runs {
+		if err := spec.Apply(&r, extra); err != nil {
+			return specUsageError(err, flagName)
+		}
+		if i == 0 && r.RunID == "" {
+			r.RunID = topology.NewRunID()
+		}
+		// The runs go one after another under one id: each run's journal
+		// is gone before the next starts.
+		if i > 0 {
+			r.RunID = s.Runs[0].RunID
+		}
+		s.Runs[i] = r
+		cfg := runner.Config{Run: r, Version: toolVersion(), Command: []string{"xdplab", "run", "--scenario", s.Path}}
 		if !f.quiet {
 			cfg.Live = stderr
 		}
-		name := fmt.Sprintf("%s-%s-%s-%s", s.File.Name, unix.ByteSliceToString(uts.Release[:]), stamp, id)
-		if len(s.Configs) > 1 {
+		name := fmt.Sprintf("%s-%s-%s-%s", s.File.Name, unix.ByteSliceToString(uts.Release[:]), stamp, r.RunID)
+		if len(s.Runs) > 1 {
 			name += fmt.Sprintf("-%dB-%dflows", cfg.FrameSize, cfg.Flows)
 		}
 		out := filepath.Join(DefaultResultsDir, name+".json")
@@ -102,7 +109,7 @@ func runScenario(cmd *cobra.Command, f *runFlags, format string, stdout, stderr 
 		if err := results.CheckWritable(out); err != nil {
 			return usagef("scenario %s: %v", s.File.Name, err)
 		}
-		fmt.Fprintf(stderr, "scenario %s: run %d of %d: %d-byte frames, %d flow(s)\n", s.File.Name, i+1, len(s.Configs), cfg.FrameSize, cfg.Flows)
+		fmt.Fprintf(stderr, "scenario %s: run %d of %d: %d-byte frames, %d flow(s)\n", s.File.Name, i+1, len(s.Runs), cfg.FrameSize, cfg.Flows)
 		run, err := runner.Run(cmd.Context(), cfg)
 		if err != nil {
 			if cmd.Context().Err() != nil {

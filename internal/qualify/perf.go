@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/xdplab/xdplab/internal/spec"
 	"github.com/xdplab/xdplab/internal/xdp"
 
 	"golang.org/x/sys/unix"
@@ -27,7 +28,7 @@ func (r *run) dataModes() []xdp.Mode {
 }
 
 func (r *run) baseConfig() runner.Config {
-	c := runner.Defaults()
+	c := runner.Config{Run: spec.Defaults()}
 	c.Programs, c.Modes = []string{"drop"}, r.dataModes()
 	c.Duration, c.Trials = r.o.Trial, r.o.Trials
 	c.DUTIface, c.PeerIface, c.Force = r.o.Iface, r.o.Peer, r.o.Force
@@ -54,7 +55,7 @@ func (r *run) performance(ctx context.Context) (pdr float64, err error) {
 		{"throughput IMIX", func(c *runner.Config) { c.Mix = traffic.SimpleIMIX }},
 		{"NDR/PDR 64 B", func(c *runner.Config) {
 			c.FrameSize, c.Trials, c.ProgStats = 64, 1, 0
-			s := runner.DefaultSearch()
+			s := spec.DefaultSearch()
 			s.MaxTrials = r.o.SearchTrials
 			c.Search = &s
 		}},
@@ -118,7 +119,7 @@ func (r *run) stability(ctx context.Context, pdr float64, before []string) error
 	// Loss, first quarter of the samples against the last; growth beyond
 	// the PDR's own allowance (0.5%) is a finding.
 	n := len(t.Samples)
-	v, first, last := soakVerdict(t.Samples, runner.DefaultSearch().PDRLoss)
+	v, first, last := soakVerdict(t.Samples, spec.DefaultSearch().PDRLoss)
 	r.check("stability", "soak: loss does not grow", res.Mode, v, "%s for %s: loss %.4f%% in the first quarter, %.4f%% in the last, %.4f%% over the trial",
 		at, r.o.Soak, 100*first, 100*last, 100*t.Figures.Loss)
 	// Counters: every per-second sample within reason.

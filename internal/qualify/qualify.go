@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/xdplab/xdplab/internal/spec"
 	"github.com/xdplab/xdplab/internal/xdp"
 
 	"github.com/gopacket/gopacket"
@@ -80,12 +81,12 @@ func (o *Options) Validate() error {
 		return errors.New("--iface and --peer go together: the generator sends on --peer, cabled back to back to --iface")
 	case o.Frames < 1 || o.Frames > 100000:
 		return fmt.Errorf("--frames %d out of range: use 1 to 100000", o.Frames)
-	case o.Trial < runner.MinDuration || o.Trial > runner.MaxDuration:
-		return fmt.Errorf("--trial %s out of range: use %s to %s", o.Trial, runner.MinDuration, runner.MaxDuration)
+	case o.Trial < spec.MinDuration || o.Trial > spec.MaxDuration:
+		return fmt.Errorf("--trial %s out of range: use %s to %s", o.Trial, spec.MinDuration, spec.MaxDuration)
 	case o.Trials < 1 || o.Trials > 100:
 		return fmt.Errorf("--trials %d out of range: use 1 to 100", o.Trials)
-	case o.Soak < runner.MinDuration || o.Soak > 24*time.Hour:
-		return fmt.Errorf("--soak %s out of range: use %s to 24h", o.Soak, runner.MinDuration)
+	case o.Soak < spec.MinDuration || o.Soak > 24*time.Hour:
+		return fmt.Errorf("--soak %s out of range: use %s to 24h", o.Soak, spec.MinDuration)
 	case o.SearchTrials < 2 || o.SearchTrials > 64:
 		return fmt.Errorf("--search-trials %d out of range: use 2 to 64", o.SearchTrials)
 	}

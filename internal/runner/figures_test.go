@@ -1,13 +1,16 @@
 package runner
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/xdplab/xdplab/bpf"
 	"github.com/xdplab/xdplab/internal/procstat"
+	"github.com/xdplab/xdplab/internal/spec"
 	"github.com/xdplab/xdplab/internal/traffic"
 	"github.com/xdplab/xdplab/results"
 	"github.com/xdplab/xdplab/topology"
@@ -22,7 +25,7 @@ func snapAt(t0 time.Time, sec int, gen, tries uint64, prog bpf.Stats, dut, genIf
 }
 
 func TestFiguresAndFlags(t *testing.T) {
-	r := &runner{cfg: Config{FrameSize: 64}, kind: traffic.LiveFrames, cpus: []int{0}}
+	r := &runner{cfg: Config{Run: spec.Run{FrameSize: 64}}, kind: traffic.LiveFrames, cpus: []int{0}}
 	drop := bpf.Action(bpf.Drop)
 	s := &setup{prog: &bpf.Program{Counted: true, Expected: &drop}}
 	t0 := time.Now()
@@ -79,15 +82,18 @@ func TestFiguresAndFlags(t *testing.T) {
 	assert.Equal(t, results.FlagGeneratorBound, tr.Flags[0].Code)
 }
 
-func TestValidate(t *testing.T) {
-	c := Defaults()
-	assert.NoError(t, c.Validate())
-	c.Programs = []string{"drop", "drop"}
-	assert.ErrorContains(t, c.Validate(), "named twice")
-	c = Defaults()
-	c.Trials = 0
-	assert.ErrorContains(t, c.Validate(), "--trials 0")
-	c = Defaults()
-	c.Flows = 0
-	assert.ErrorContains(t, c.Validate(), "--flows 0")
+// The host's checks are the runner's: threads beyond the CPUs this
+// process may use are refused where the run starts (inside the matrix's
+// VM there), though the description alone accepts them.
+func TestCheckHost(t *testing.T) {
+	c := Config{Run: spec.Defaults()}
+	require.NoError(t, c.checkHost())
+	c.Threads = len(usableCPUs()) + 1
+	require.NoError(t, c.Validate(), "the description alone does not know the host")
+	err := c.checkHost()
+	require.Error(t, err)
+	fes := spec.FieldErrors(err)
+	require.Len(t, fes, 1)
+	assert.Equal(t, spec.FieldThreads, fes[0].Field)
+	assert.Contains(t, err.Error(), fmt.Sprintf("this machine lets xdplab use %d CPUs", len(usableCPUs())))
 }

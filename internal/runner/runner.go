@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/xdplab/xdplab/internal/spec"
 	"github.com/xdplab/xdplab/internal/xdp"
 
 	"github.com/cilium/ebpf"
@@ -54,6 +55,9 @@ func Run(ctx context.Context, cfg Config) (_ *results.Run, err error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	if err := cfg.checkHost(); err != nil {
+		return nil, err
+	}
 	if err := CheckPrivileges(); err != nil {
 		return nil, err
 	}
@@ -63,7 +67,7 @@ func Run(ctx context.Context, cfg Config) (_ *results.Run, err error) {
 	}
 	if cfg.Pcap != "" {
 		// Frames up to the veth's MTU (1500) plus the Ethernet header.
-		c, err := traffic.ReadCapture(cfg.Pcap, 1514)
+		c, err := traffic.ReadCapture(cfg.Pcap, spec.MaxCaptureFrame)
 		if err != nil {
 			return nil, err
 		}
@@ -221,7 +225,7 @@ func (r *runner) newRun() *results.Run {
 	if slices.Contains(c.Programs, "l4lb") {
 		run.Config.Backends = c.Backends
 		if run.Config.Backends == 0 {
-			run.Config.Backends = DefaultBackends
+			run.Config.Backends = spec.DefaultBackends
 		}
 	}
 	if run.Config.Protocol == "" {

@@ -14,9 +14,6 @@ import (
 // length, whatever it holds.
 type Search = search.Options
 
-// DefaultSearch is what --search uses.
-func DefaultSearch() Search { return search.Defaults() }
-
 // lossAt runs one paced trial of length d at rate. A trial that offered
 // nothing, or whose frames the DUT never saw, is an error: it measured
 // nothing, and its loss must not count as a pass.

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/xdplab/xdplab/bpf"
+	"github.com/xdplab/xdplab/internal/spec"
 	"github.com/xdplab/xdplab/results"
 )
 
@@ -38,7 +39,7 @@ func (r *runner) lbConfig(name string) *bpf.LBConfig {
 	p := r.pair
 	n := r.cfg.Backends
 	if n == 0 {
-		n = DefaultBackends
+		n = spec.DefaultBackends
 	}
 	vip := netip.AddrPortFrom(p.DUT.IPv4.Addr(), dstPort)
 	base := netip.MustParseAddr("198.18.2.0")
@@ -54,9 +55,6 @@ func (r *runner) lbConfig(name string) *bpf.LBConfig {
 	}
 	return c
 }
-
-// DefaultBackends is the l4lb workload's number of backends.
-const DefaultBackends = 8
 
 // churnRule matches nothing the generator sends: an IPv6 source prefix in
 // the benchmarking range that no flow uses.

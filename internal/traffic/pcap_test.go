@@ -113,7 +113,7 @@ func FuzzParseCapture(f *testing.F) {
 // The library's capture is made by this code: regenerate it with
 // XDPLAB_UPDATE_CAPTURE=1 go test ./internal/traffic -run TestLibraryCapture.
 func TestLibraryCapture(t *testing.T) {
-	path := filepath.Join("..", "library", "pcap", "udp-100.pcap")
+	path := filepath.Join("..", "..", "scenarios", "library", "pcap", "udp-100.pcap")
 	want := pcapBytes(t, testFrames(t, 100, 128))
 	if os.Getenv("XDPLAB_UPDATE_CAPTURE") == "1" {
 		require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))

@@ -1,0 +1,96 @@
+package main
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/spf13/pflag"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/xdplab/xdplab/internal/spec"
+	"github.com/xdplab/xdplab/internal/traffic"
+	"github.com/xdplab/xdplab/internal/xdp"
+)
+
+// describeArgs maps run flags to the run description, as run does,
+// without running anything.
+func describeArgs(t *testing.T, args ...string) (spec.Run, error) {
+	t.Helper()
+	f := &runFlags{}
+	fs := pflag.NewFlagSet("run", pflag.ContinueOnError)
+	f.addSpecFlags(fs)
+	require.NoError(t, fs.Parse(args))
+	return f.describe()
+}
+
+// The flags map to the description in a pure function: table tests, no
+// root, nothing started.
+func TestRunFlagsDescribe(t *testing.T) {
+	cases := []struct {
+		args  []string
+		check func(t *testing.T, r spec.Run)
+	}{
+		{nil, func(t *testing.T, r spec.Run) { assert.Equal(t, spec.Defaults(), r) }},
+		{[]string{"--prog", "drop,pass", "--prog", "tx"}, func(t *testing.T, r spec.Run) {
+			assert.Equal(t, []string{"drop", "pass", "tx"}, r.Programs)
+		}},
+		{[]string{"--modes", "native,generic"}, func(t *testing.T, r spec.Run) {
+			assert.Equal(t, []xdp.Mode{xdp.Native, xdp.Generic}, r.Modes)
+		}},
+		{[]string{"--modes", "auto"}, func(t *testing.T, r spec.Run) { assert.Nil(t, r.Modes) }},
+		{[]string{"--ipv6", "--size", "128", "--vlan", "7", "--proto", "tcp-syn"}, func(t *testing.T, r spec.Run) {
+			assert.True(t, r.IPv6)
+			assert.Equal(t, 128, r.FrameSize)
+			assert.Equal(t, uint16(7), r.VLAN)
+			assert.Equal(t, traffic.TCPSYN, r.Proto)
+		}},
+		{[]string{"--ipv6=false"}, func(t *testing.T, r spec.Run) { assert.False(t, r.IPv6) }},
+		{[]string{"--no-calibrate", "--search", "--duration", "2s", "--trials", "5"}, func(t *testing.T, r spec.Run) {
+			assert.False(t, r.Calibrate)
+			require.NotNil(t, r.Search)
+			assert.Equal(t, 2*time.Second, r.Duration)
+			assert.Equal(t, 5, r.Trials)
+		}},
+		{[]string{"--rate", "50%"}, func(t *testing.T, r spec.Run) { assert.Equal(t, 50.0, r.RatePercent) }},
+		{[]string{"--imix", "imix"}, func(t *testing.T, r spec.Run) { assert.Equal(t, traffic.SimpleIMIX, r.Mix) }},
+		{[]string{"--prog", "ratelimit", "--limit", "100k", "--burst", "64"}, func(t *testing.T, r spec.Run) {
+			assert.Equal(t, uint64(100000), r.Limit.PPS)
+			assert.Equal(t, uint64(64), r.Limit.Burst)
+		}},
+		{[]string{"--iface", "eth1", "--peer", "eth2", "--force", "--run-id", "abc"}, func(t *testing.T, r spec.Run) {
+			assert.Equal(t, "eth1", r.DUTIface)
+			assert.Equal(t, "eth2", r.PeerIface)
+			assert.True(t, r.Force)
+			assert.Equal(t, "abc", r.RunID)
+		}},
+		{[]string{"--threads", "200"}, func(t *testing.T, r spec.Run) {
+			assert.Equal(t, 200, r.Threads, "the host's CPUs are checked where the run starts")
+		}},
+	}
+	for _, c := range cases {
+		r, err := describeArgs(t, c.args...)
+		require.NoError(t, err, "%v", c.args)
+		c.check(t, r)
+	}
+}
+
+// A mistake names the flag, and the flags it refers to, as flags.
+func TestRunFlagsSpellErrors(t *testing.T) {
+	for args, want := range map[string]string{
+		"--vlan 5000":                          "--vlan: 5000 out of range: use a VLAN id from 1 to 4094 (0: untagged)",
+		"--imix imix --size 128":               "--imix: an IMIX and --size exclude each other: the mix names its sizes",
+		"--loops 2":                            "--loops: replays a capture: give --pcap too",
+		"--prog drop,frob":                     `--prog: unknown program "frob"`,
+		"--rate 50% --search":                  "--rate: a rate as a share paces the live-frames generator: leave out --search and the af-packet --generator",
+		"--program p":                          "--program: names a program in an object: give --object too",
+		"--iface eth1":                         "--iface: the DUT's interface and --peer go together",
+		"--prog tx --latency --ipv6 --size 66": "--size: 66 out of range: UDP over IPv6 with a latency stamp needs 82",
+	} {
+		_, err := describeArgs(t, strings.Fields(args)...)
+		var ue *usageError
+		require.ErrorAs(t, err, &ue, args)
+		assert.Contains(t, err.Error(), want, args)
+	}
+}

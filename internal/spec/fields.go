@@ -1,0 +1,485 @@
+package spec
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/xdplab/xdplab/bpf"
+	"github.com/xdplab/xdplab/internal/traffic"
+	"github.com/xdplab/xdplab/internal/xdp"
+)
+
+// The fields' paths. A scenario file spells a field by its path unless
+// the Field says otherwise.
+const (
+	FieldPrograms      = "programs"
+	FieldObject        = "object"
+	FieldObjectProgram = "object.program"
+	FieldModes         = "modes"
+	FieldDUT           = "topology.dut"
+	FieldPeer          = "topology.peer"
+	FieldForce         = "topology.force"
+	FieldRunID         = "run_id"
+	FieldProtocol      = "traffic.protocol"
+	FieldIP            = "traffic.ip"
+	FieldVLAN          = "traffic.vlan"
+	FieldSize          = "traffic.size"
+	FieldIMIX          = "traffic.imix"
+	FieldMalformed     = "traffic.malformed"
+	FieldLatency       = "traffic.latency"
+	FieldFlows         = "traffic.flows"
+	FieldSources       = "traffic.sources"
+	FieldThreads       = "traffic.threads"
+	FieldGenerator     = "traffic.generator"
+	FieldRate          = "traffic.rate"
+	FieldWork          = "traffic.work"
+	FieldPcap          = "traffic.pcap"
+	FieldLoops         = "traffic.pcap.loops"
+	FieldReplayTiming  = "traffic.pcap.timing"
+	FieldReplaySpeed   = "traffic.pcap.speed"
+	FieldRewriteIPs    = "traffic.pcap.rewrite_ips"
+	FieldWarmup        = "trials.warmup"
+	FieldDuration      = "trials.duration"
+	FieldTrials        = "trials.count"
+	FieldProgStats     = "trials.prog_stats"
+	FieldCalibrate     = "trials.calibrate"
+	FieldSearch        = "trials.search"
+	FieldRules         = "workload.rules"
+	FieldLimit         = "workload.limit"
+	FieldBurst         = "workload.burst"
+	FieldBackends      = "workload.backends"
+)
+
+// Field is one setting of a run: how each front end names it, and how its
+// text becomes a value.
+type Field struct {
+	Path string
+	// Key is the scenario file's key where it differs from Path; "-": a
+	// scenario cannot set it.
+	Key string
+	// Flag is the run command's flag (without dashes); "": none. FlagSets
+	// makes it a boolean flag that sets the field to this text (--ipv6
+	// sets traffic.ip to 6).
+	Flag     string
+	FlagSets string
+	// Type names the value's kind in help: bool, int, duration, string,
+	// strings (a list), float. Default is the default as text (for
+	// help; a test holds it equal to Defaults).
+	Type    string
+	Default string
+	Usage   string
+	// List: every setting adds one element; the first replaces the
+	// default.
+	List bool
+	// File: the value names a file (a scenario resolves it against its
+	// own directory).
+	File bool
+	set  func(r *Run, v string) error
+}
+
+// ScenarioKey is how a scenario file spells the field.
+func (f *Field) ScenarioKey() string {
+	if f.Key != "" {
+		return f.Key
+	}
+	return f.Path
+}
+
+// Fields lists every setting, in the order Build applies them.
+func Fields() []Field { return fields }
+
+// Lookup finds a field by its path.
+func Lookup(path string) (*Field, bool) {
+	for i := range fields {
+		if fields[i].Path == path {
+			return &fields[i], true
+		}
+	}
+	return nil, false
+}
+
+// Index is the path of a list field's element: programs[1].
+func Index(path string, i int) string { return fmt.Sprintf("%s[%d]", path, i) }
+
+// SplitIndex splits an element's path into the field's path and the
+// "[i]" suffix (empty for a whole field).
+func SplitIndex(path string) (field, index string) {
+	if i := strings.IndexByte(path, '['); i > 0 && strings.HasSuffix(path, "]") {
+		return path[:i], path[i:]
+	}
+	return path, ""
+}
+
+func wholeNumber(v string) (int, error) {
+	n, err := strconv.Atoi(strings.TrimSpace(v))
+	if err != nil {
+		return 0, fmt.Errorf("%q: give a whole number", v)
+	}
+	return n, nil
+}
+
+func duration(v string) (time.Duration, error) {
+	d, err := time.ParseDuration(strings.TrimSpace(v))
+	if err != nil {
+		return 0, fmt.Errorf("%q is not a duration: write it like 2s, 500ms or 1m", v)
+	}
+	return d, nil
+}
+
+func boolean(v string) (bool, error) {
+	b, err := strconv.ParseBool(strings.TrimSpace(v))
+	if err != nil {
+		return false, fmt.Errorf("%q: give true or false", v)
+	}
+	return b, nil
+}
+
+func intField(p func(*Run) *int) func(*Run, string) error {
+	return func(r *Run, v string) (err error) {
+		*p(r), err = wholeNumber(v)
+		return err
+	}
+}
+
+func durationField(p func(*Run) *time.Duration) func(*Run, string) error {
+	return func(r *Run, v string) (err error) {
+		*p(r), err = duration(v)
+		return err
+	}
+}
+
+func boolField(p func(*Run) *bool) func(*Run, string) error {
+	return func(r *Run, v string) (err error) {
+		*p(r), err = boolean(v)
+		return err
+	}
+}
+
+func stringField(p func(*Run) *string) func(*Run, string) error {
+	return func(r *Run, v string) error {
+		*p(r) = v
+		return nil
+	}
+}
+
+var fields = []Field{
+	{Path: FieldPrograms, Flag: "prog", Default: "drop", Type: "strings", List: true,
+		Usage: "built-in programs to measure, comma-separated: " + strings.Join(bpf.BuiltinNames(), ", "),
+		set: func(r *Run, v string) error {
+			r.Programs = append(r.Programs, strings.TrimSpace(v))
+			return nil
+		}},
+	{Path: FieldObject, Key: "object.path", Flag: "object", Type: "string", File: true,
+		Usage: "a BPF ELF object file holding your XDP program (instead of --prog)",
+		set:   stringField(func(r *Run) *string { return &r.Object })},
+	{Path: FieldObjectProgram, Flag: "program", Type: "string",
+		Usage: "the program's name in --object (needed when it holds several)",
+		set:   stringField(func(r *Run) *string { return &r.ObjectProgram })},
+	{Path: FieldModes, Flag: "modes", Default: "auto", Type: "strings", List: true,
+		Usage: "XDP modes, comma-separated: generic, native, offload, or auto (every mode the DUT supports)",
+		set: func(r *Run, v string) error {
+			if strings.TrimSpace(v) == "auto" {
+				return nil
+			}
+			m, err := xdp.ParseMode(strings.TrimSpace(v))
+			if err != nil {
+				return fmt.Errorf("%w (or auto)", err)
+			}
+			r.Modes = append(r.Modes, m)
+			return nil
+		}},
+	{Path: FieldDUT, Flag: "iface", Type: "string",
+		Usage: "measure on this interface of the host (with --peer) instead of a veth pair",
+		set:   stringField(func(r *Run) *string { return &r.DUTIface })},
+	{Path: FieldPeer, Flag: "peer", Type: "string",
+		Usage: "the host's interface cabled back to back to --iface; the generator sends on it",
+		set:   stringField(func(r *Run) *string { return &r.PeerIface })},
+	{Path: FieldForce, Key: "-", Flag: "force", Type: "bool",
+		Usage: "accept an interface that carries the default route",
+		set:   boolField(func(r *Run) *bool { return &r.Force })},
+	{Path: FieldRunID, Key: "-", Flag: "run-id", Type: "string",
+		Usage: "name the run's namespaces xdplab-<id>-* (default: random)",
+		set:   stringField(func(r *Run) *string { return &r.RunID })},
+	{Path: FieldProtocol, Flag: "proto", Default: "udp", Type: "string",
+		Usage: "transport of the frames: udp, tcp-syn (SYN segments) or icmp (echo requests)",
+		set: func(r *Run, v string) error {
+			p, err := traffic.ParseProtocol(v)
+			if err != nil {
+				return fmt.Errorf("%q: use udp, tcp-syn or icmp", v)
+			}
+			r.Proto = p
+			return nil
+		}},
+	{Path: FieldIP, Flag: "ipv6", FlagSets: "6", Type: "bool",
+		Usage: "send the frames over IPv6 instead of IPv4",
+		set: func(r *Run, v string) error {
+			switch strings.TrimSpace(v) {
+			case "4":
+				r.IPv6 = false
+			case "6":
+				r.IPv6 = true
+			default:
+				return fmt.Errorf("%s: use 4 or 6", v)
+			}
+			return nil
+		}},
+	{Path: FieldVLAN, Flag: "vlan", Type: "int",
+		Usage: "tag the frames with this 802.1Q VLAN id (1-4094)",
+		set: func(r *Run, v string) error {
+			n, err := strconv.ParseUint(strings.TrimSpace(v), 10, 16)
+			if err != nil {
+				return errors.New(vlanRange(v))
+			}
+			r.VLAN = uint16(n)
+			return nil
+		}},
+	{Path: FieldSize, Key: "traffic.sizes", Flag: "size", Default: "64", Type: "int",
+		Usage: "frame size in bytes with FCS (RFC 2544: 64, 128, 256, 512, 1024, 1280, 1518)",
+		set:   intField(func(r *Run) *int { return &r.FrameSize })},
+	{Path: FieldIMIX, Flag: "imix", Type: "string",
+		Usage: "send a mix of sizes instead of --size: imix (64:7,570:4,1518:1) or size:weight pairs",
+		set: func(r *Run, v string) (err error) {
+			r.Mix, err = traffic.ParseMix(v)
+			return err
+		}},
+	{Path: FieldMalformed, Flag: "malformed", Type: "string",
+		Usage: "make this share of the frames malformed (truncated headers, wrong IP length), such as 1%",
+		set: func(r *Run, v string) (err error) {
+			r.MalformedPPM, err = traffic.ParseShare(v)
+			return err
+		}},
+	{Path: FieldLatency, Flag: "latency", Type: "bool",
+		Usage: "stamp frames with the send time and measure one-way latency where they leave the DUT (tx, redirect)",
+		set:   boolField(func(r *Run) *bool { return &r.Latency })},
+	{Path: FieldFlows, Flag: "flows", Default: "1", Type: "int",
+		Usage: "number of flows (source address and port vary)",
+		set:   intField(func(r *Run) *int { return &r.Flows })},
+	{Path: FieldSources, Flag: "sources", Type: "int",
+		Usage: "spread the flows over this many source addresses (default: up to 50000 flows an address)",
+		set:   intField(func(r *Run) *int { return &r.Sources })},
+	{Path: FieldThreads, Flag: "threads", Default: "1", Type: "int",
+		Usage: "generator threads, one per CPU and veth queue",
+		set:   intField(func(r *Run) *int { return &r.Threads })},
+	{Path: FieldGenerator, Flag: "generator", Default: "auto", Type: "string",
+		Usage: "traffic generator: auto, live-frames, af-packet",
+		set: func(r *Run, v string) (err error) {
+			r.Generator, err = traffic.ParseKind(v)
+			return err
+		}},
+	{Path: FieldRate, Flag: "rate", Type: "string",
+		Usage: "offered rate in frames/s (250k, 1.5M) or a share of the measured maximum (50%); default: as fast as it can",
+		set: func(r *Run, v string) (err error) {
+			r.RatePPS, r.RatePercent, err = traffic.ParseRateOrShare(v)
+			return err
+		}},
+	{Path: FieldWork, Flag: "work", Default: "no-touch", Type: "string",
+		Usage: "per-packet work of built-in programs: no-touch, read-data, parse-ip, swap-macs",
+		set: func(r *Run, v string) (err error) {
+			r.Work, err = bpf.ParseWork(v)
+			return err
+		}},
+	{Path: FieldPcap, Key: "traffic.pcap.path", Flag: "pcap", Type: "string", File: true,
+		Usage: "replay this capture (pcap or pcapng, Ethernet) instead of synthetic frames, in order from one thread (live frames, or AF_PACKET)",
+		set:   stringField(func(r *Run) *string { return &r.Pcap })},
+	{Path: FieldLoops, Flag: "loops", Default: "1", Type: "int",
+		Usage: "with --pcap: times the capture is replayed in each trial",
+		set:   intField(func(r *Run) *int { return &r.Loops })},
+	{Path: FieldReplayTiming, Flag: "replay-timing", Default: "top-speed", Type: "string",
+		Usage: "with --pcap: top-speed, capture (the capture's own timestamps) or rate (--rate frames/s)",
+		set:   stringField(func(r *Run) *string { return &r.ReplayTiming })},
+	{Path: FieldReplaySpeed, Flag: "replay-speed", Default: "1", Type: "float",
+		Usage: "with --replay-timing capture: multiplier of the capture's speed (2: twice as fast)",
+		set: func(r *Run, v string) (err error) {
+			if r.ReplaySpeed, err = strconv.ParseFloat(strings.TrimSpace(v), 64); err != nil {
+				return fmt.Errorf("%q: give a number (1: the capture's own timing)", v)
+			}
+			return nil
+		}},
+	{Path: FieldRewriteIPs, Flag: "pcap-rewrite-ips", Type: "bool",
+		Usage: "with --pcap: set the frames' IP addresses to the generator's and the DUT's (checksums updated)",
+		set:   boolField(func(r *Run) *bool { return &r.PcapRewriteIPs })},
+	{Path: FieldWarmup, Flag: "warmup", Default: "1s", Type: "duration",
+		Usage: "traffic before each trial's timed window",
+		set:   durationField(func(r *Run) *time.Duration { return &r.Warmup })},
+	{Path: FieldDuration, Flag: "duration", Default: "5s", Type: "duration",
+		Usage: "length of each timed trial",
+		set:   durationField(func(r *Run) *time.Duration { return &r.Duration })},
+	{Path: FieldTrials, Flag: "trials", Default: "3", Type: "int",
+		Usage: "trials per program and mode",
+		set:   intField(func(r *Run) *int { return &r.Trials })},
+	{Path: FieldProgStats, Flag: "prog-stats", Default: "1s", Type: "duration",
+		Usage: "length of the separate pass that measures program ns/pkt (0 skips it)",
+		set:   durationField(func(r *Run) *time.Duration { return &r.ProgStats })},
+	{Path: FieldCalibrate, Flag: "no-calibrate", FlagSets: "false", Type: "bool",
+		Usage: "skip the calibration of the generator's own CPU cost",
+		set:   boolField(func(r *Run) *bool { return &r.Calibrate })},
+	{Path: FieldSearch, Flag: "search", Type: "bool",
+		Usage: "after the trials, search the NDR (no loss) and PDR (loss <= 0.5%) rates: short paced trials, then a confirming one",
+		set: func(r *Run, v string) error {
+			on, err := boolean(v)
+			r.Search = nil
+			if on {
+				s := DefaultSearch()
+				r.Search = &s
+			}
+			return err
+		}},
+	{Path: FieldRules, Flag: "rules", Type: "string", File: true,
+		Usage: "the filter workload's rules file: one rule a line (drop src 198.18.0.128/25, drop proto tcp dport 80)",
+		set:   stringField(func(r *Run) *string { return &r.RulesPath })},
+	{Path: FieldLimit, Flag: "limit", Type: "string",
+		Usage: "the ratelimit workload's limit: frames a second each source may send (100k)",
+		set: func(r *Run, v string) (err error) {
+			r.Limit.PPS, err = traffic.ParseRate(v)
+			return err
+		}},
+	{Path: FieldBurst, Flag: "burst", Type: "int",
+		Usage: "the ratelimit workload's burst: frames a source may send at once",
+		set: func(r *Run, v string) (err error) {
+			if r.Limit.Burst, err = strconv.ParseUint(strings.TrimSpace(v), 10, 64); err != nil {
+				return fmt.Errorf("%q: give a whole number of frames", v)
+			}
+			return nil
+		}},
+	{Path: FieldBackends, Flag: "backends", Type: "int",
+		Usage: "the l4lb workload's number of backends (default 8)",
+		set:   intField(func(r *Run) *int { return &r.Backends })},
+}
+
+// Setting is one field's value as a front end read it.
+type Setting struct {
+	Path  string
+	Value string
+}
+
+// Build applies settings to the defaults in order, reads the files they
+// name (the filter's rules; the object and the capture are checked), and
+// validates the result. A setting of a list field adds one element; the
+// first replaces the default. The error is Errors, every mistake found.
+func Build(settings []Setting) (Run, error) {
+	r := Defaults()
+	set, es := apply(&r, settings)
+	es = append(es, presence(&r, set)...)
+	es = append(es, readFiles(&r)...)
+	return r, es.with(r.Validate()).err()
+}
+
+// with adds the field errors of err on fields that have none yet: a
+// field whose setting failed is not reported again for its default.
+func (es Errors) with(err error) Errors {
+	has := map[string]bool{}
+	for _, e := range es {
+		f, _ := SplitIndex(e.Field)
+		has[f] = true
+	}
+	for _, e := range FieldErrors(err) {
+		if f, _ := SplitIndex(e.Field); !has[f] {
+			es = append(es, e)
+		}
+	}
+	return es
+}
+
+// Apply applies more settings to a run Build made (the command line's
+// --run-id and --force to a scenario's runs) and validates it again.
+func Apply(r *Run, settings []Setting) error {
+	if _, es := apply(r, settings); len(es) > 0 {
+		return es
+	}
+	return r.Validate()
+}
+
+// apply sets each setting's field and says which fields were set.
+func apply(r *Run, settings []Setting) (map[string]bool, Errors) {
+	var es Errors
+	set := map[string]bool{}
+	elems := map[string]int{}
+	for _, s := range settings {
+		f, ok := Lookup(s.Path)
+		if !ok {
+			es = append(es, fieldErr(s.Path, "not a setting of a run"))
+			continue
+		}
+		at := f.Path
+		if f.List {
+			if !set[f.Path] {
+				f.clear(r)
+			}
+			at = Index(f.Path, elems[f.Path])
+			elems[f.Path]++
+		}
+		set[f.Path] = true
+		if err := f.set(r, s.Value); err != nil {
+			es = append(es, fieldErr(at, err.Error()))
+		}
+	}
+	return set, es
+}
+
+// clear empties a list field before its first setting.
+func (f *Field) clear(r *Run) {
+	switch f.Path {
+	case FieldPrograms:
+		r.Programs = nil
+	case FieldModes:
+		r.Modes = nil
+	}
+}
+
+// presence checks what depends on whether a setting was given at all.
+func presence(r *Run, set map[string]bool) Errors {
+	var es Errors
+	add := func(field string, parts ...any) { es = append(es, fieldErr(field, parts...)) }
+	if set[FieldObject] {
+		if set[FieldPrograms] {
+			add(FieldObject, "programs and an object exclude each other: measure built-ins or one object (leave out ", Ref(FieldPrograms), ")")
+		}
+		r.Programs = nil // the object replaces the default program
+	}
+	if set[FieldIMIX] && set[FieldSize] {
+		add(FieldIMIX, "an IMIX and ", Ref(FieldSize), " exclude each other: the mix names its sizes")
+	}
+	if set[FieldPcap] {
+		if set[FieldWarmup] {
+			add(FieldWarmup, "a replay sends the capture once a loop and has no warm-up: leave ", Ref(FieldWarmup), " out")
+		}
+		if set[FieldSize] {
+			add(FieldPcap, "a replay sends the capture's frames: leave out ", Ref(FieldSize))
+		}
+	} else {
+		for _, p := range []string{FieldLoops, FieldReplayTiming, FieldReplaySpeed, FieldRewriteIPs} {
+			if set[p] {
+				add(p, "replays a capture: give ", Ref(FieldPcap), " too")
+			}
+		}
+	}
+	return es
+}
+
+// readFiles reads the filter's rules and checks that the object and the
+// capture are there and, for the capture, readable as one.
+func readFiles(r *Run) Errors {
+	var es Errors
+	if r.RulesPath != "" {
+		rules, err := bpf.ReadFilterRules(r.RulesPath)
+		if err != nil {
+			es = append(es, fieldErr(FieldRules, err.Error()))
+		}
+		r.Rules = rules
+	}
+	if r.Object != "" {
+		if _, err := os.Stat(r.Object); err != nil {
+			es = append(es, fieldErr(FieldObject, fmt.Sprintf("%s: %v", r.Object, errors.Unwrap(err))))
+		}
+	}
+	if r.Pcap != "" {
+		if _, err := traffic.ReadCapture(r.Pcap, MaxCaptureFrame); err != nil {
+			es = append(es, fieldErr(FieldPcap, err.Error()))
+		}
+	}
+	return es
+}

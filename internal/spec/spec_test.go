@@ -1,0 +1,210 @@
+package spec
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/xdplab/xdplab/internal/traffic"
+	"github.com/xdplab/xdplab/internal/xdp"
+)
+
+// Every field has one path, one flag at most, one scenario key; its
+// default text builds to Defaults.
+func TestFieldsTable(t *testing.T) {
+	paths, flags, keys := map[string]bool{}, map[string]bool{}, map[string]bool{}
+	for _, f := range Fields() {
+		assert.False(t, paths[f.Path], "path %s twice", f.Path)
+		paths[f.Path] = true
+		if f.Flag != "" {
+			assert.False(t, flags[f.Flag], "flag %s twice", f.Flag)
+			flags[f.Flag] = true
+		}
+		if k := f.ScenarioKey(); k != "-" {
+			assert.False(t, keys[k], "scenario key %s twice", k)
+			keys[k] = true
+		}
+		assert.NotEmpty(t, f.Usage, f.Path)
+		assert.Contains(t, []string{"bool", "int", "duration", "string", "strings", "float"}, f.Type, f.Path)
+		if f.Default != "" {
+			r := Defaults()
+			_, es := apply(&r, []Setting{{Path: f.Path, Value: f.Default}})
+			require.Empty(t, es, f.Path)
+			assert.Equal(t, Defaults(), r, "%s: its default text %q is the default", f.Path, f.Default)
+		}
+	}
+	_, ok := Lookup("traffic.nosuch")
+	assert.False(t, ok)
+}
+
+// Every field of Run is set by a Field (or derived from one): a setting
+// cannot be added to the description without a way to give it.
+func TestEveryRunFieldHasASetting(t *testing.T) {
+	derived := map[string]string{"Rules": FieldRules, "Limit": FieldLimit, "RatePercent": FieldRate, "Search": FieldSearch}
+	set := map[string]bool{}
+	for _, f := range Fields() {
+		set[f.Path] = true
+	}
+	rt := reflect.TypeOf(Run{})
+	for i := range rt.NumField() {
+		name := rt.Field(i).Name
+		before := Defaults()
+		v := reflect.ValueOf(&before).Elem().Field(i)
+		found := false
+		for _, f := range Fields() {
+			r := Defaults()
+			for _, val := range []string{"7", "true", "false", "6", "icmp", "2s", "x", "tx", "native", "50%", "1k", "imix", "1%", "live-frames", "parse-ip"} {
+				r2 := r
+				if f.set(&r2, val) == nil && !reflect.DeepEqual(reflect.ValueOf(&r2).Elem().Field(i).Interface(), v.Interface()) {
+					found = true
+				}
+			}
+		}
+		if p, ok := derived[name]; ok {
+			assert.True(t, set[p], "%s comes from %s", name, p)
+			continue
+		}
+		assert.True(t, found, "Run.%s has no Field that sets it", name)
+	}
+}
+
+// Build applies settings in order: a list's first setting replaces the
+// default, an object replaces the default program, and what excludes
+// each other is a field error naming both through Refs.
+func TestBuild(t *testing.T) {
+	obj := filepath.Join(t.TempDir(), "x.o")
+	require.NoError(t, os.WriteFile(obj, []byte("not read"), 0o644))
+	cases := []struct {
+		name     string
+		settings []Setting
+		check    func(t *testing.T, r Run)
+		field    string // the first error's field; "" none
+		msg      string
+	}{
+		{"defaults", nil, func(t *testing.T, r Run) { assert.Equal(t, Defaults(), r) }, "", ""},
+		{"list replaces default", []Setting{{FieldPrograms, "pass"}, {FieldPrograms, "tx"}},
+			func(t *testing.T, r Run) { assert.Equal(t, []string{"pass", "tx"}, r.Programs) }, "", ""},
+		{"modes", []Setting{{FieldModes, "native"}, {FieldModes, "skb"}},
+			func(t *testing.T, r Run) { assert.Equal(t, []xdp.Mode{xdp.Native, xdp.Generic}, r.Modes) }, "", ""},
+		{"auto is every mode", []Setting{{FieldModes, "auto"}}, func(t *testing.T, r Run) { assert.Nil(t, r.Modes) }, "", ""},
+		{"object replaces the default program", []Setting{{FieldObject, obj}, {FieldObjectProgram, "p"}},
+			func(t *testing.T, r Run) {
+				assert.Nil(t, r.Programs)
+				assert.Equal(t, obj, r.Object)
+				assert.Equal(t, "p", r.ObjectProgram)
+			}, "", ""},
+		{"stream", []Setting{{FieldIP, "6"}, {FieldVLAN, "100"}, {FieldProtocol, "tcp-syn"}, {FieldSize, "128"}, {FieldMalformed, "1%"}},
+			func(t *testing.T, r Run) {
+				assert.True(t, r.IPv6)
+				assert.Equal(t, uint16(100), r.VLAN)
+				assert.Equal(t, traffic.TCPSYN, r.Proto)
+				assert.Equal(t, 128, r.FrameSize)
+				assert.Equal(t, uint32(10000), r.MalformedPPM)
+			}, "", ""},
+		{"rate as share", []Setting{{FieldRate, "50%"}}, func(t *testing.T, r Run) { assert.Equal(t, 50.0, r.RatePercent) }, "", ""},
+		{"rate", []Setting{{FieldRate, "250k"}}, func(t *testing.T, r Run) { assert.Equal(t, uint64(250000), r.RatePPS) }, "", ""},
+		{"search", []Setting{{FieldSearch, "true"}}, func(t *testing.T, r Run) {
+			require.NotNil(t, r.Search)
+			assert.Equal(t, DefaultSearch(), *r.Search)
+		}, "", ""},
+		{"no calibration", []Setting{{FieldCalibrate, "false"}}, func(t *testing.T, r Run) { assert.False(t, r.Calibrate) }, "", ""},
+		{"durations", []Setting{{FieldDuration, "2s"}, {FieldWarmup, "0s"}, {FieldProgStats, "0"}},
+			func(t *testing.T, r Run) {
+				assert.Equal(t, 2*time.Second, r.Duration)
+				assert.Zero(t, r.Warmup)
+				assert.Zero(t, r.ProgStats)
+			}, "", ""},
+		{"ratelimit", []Setting{{FieldPrograms, "ratelimit"}, {FieldLimit, "100k"}, {FieldBurst, "64"}},
+			func(t *testing.T, r Run) { assert.Equal(t, uint64(100000), r.Limit.PPS) }, "", ""},
+		{"threads beyond this host's CPUs", []Setting{{FieldThreads, "200"}},
+			func(t *testing.T, r Run) { assert.Equal(t, 200, r.Threads, "the host is the runner's to check") }, "", ""},
+		{"programs and object", []Setting{{FieldPrograms, "drop"}, {FieldObject, obj}}, nil, FieldObject, "programs and an object exclude each other"},
+		{"unknown program", []Setting{{FieldPrograms, "drop"}, {FieldPrograms, "frob"}}, nil, "programs[1]", `unknown program "frob"`},
+		{"mode twice", []Setting{{FieldModes, "native"}, {FieldModes, "drv"}}, nil, "modes[1]", "native named twice"},
+		{"bad mode", []Setting{{FieldModes, "turbo"}}, nil, "modes[0]", `unknown XDP mode "turbo"`},
+		{"vlan range", []Setting{{FieldVLAN, "4095"}}, nil, FieldVLAN, "4095 out of range"},
+		{"vlan not a number", []Setting{{FieldVLAN, "-1"}}, nil, FieldVLAN, "-1 out of range"},
+		{"not a number", []Setting{{FieldThreads, "many"}}, nil, FieldThreads, `"many": give a whole number`},
+		{"not a duration", []Setting{{FieldDuration, "2 weeks"}}, nil, FieldDuration, `"2 weeks" is not a duration`},
+		{"imix and size", []Setting{{FieldIMIX, "imix"}, {FieldSize, "128"}}, nil, FieldIMIX, "an IMIX and traffic.size exclude each other"},
+		{"loops without capture", []Setting{{FieldLoops, "2"}}, nil, FieldLoops, "replays a capture: give traffic.pcap too"},
+		{"missing object", []Setting{{FieldObject, "/nonexistent/x.o"}}, nil, FieldObject, "/nonexistent/x.o"},
+		{"not a setting", []Setting{{"traffic.colour", "red"}}, nil, "traffic.colour", "not a setting of a run"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r, err := Build(c.settings)
+			if c.field == "" {
+				require.NoError(t, err)
+				c.check(t, r)
+				return
+			}
+			fes := FieldErrors(err)
+			require.NotEmpty(t, fes, "%v", err)
+			assert.Equal(t, c.field, fes[0].Field)
+			assert.Contains(t, fes[0].Error(), c.msg)
+		})
+	}
+}
+
+// A message names other fields through Refs, which each front end spells:
+// nothing is parsed back out of the text.
+func TestMessagesSpellRefs(t *testing.T) {
+	r := Defaults()
+	r.RatePercent = 50
+	r.Search = new(DefaultSearch())
+	fes := FieldErrors(r.Validate())
+	require.Len(t, fes, 1)
+	assert.Equal(t, FieldRate, fes[0].Field)
+	flag := func(p string) string {
+		f, _ := Lookup(p)
+		return "--" + f.Flag
+	}
+	assert.Equal(t, "--rate: a rate as a share paces the live-frames generator: leave out --search and the af-packet --generator", fes[0].Text(flag))
+	assert.Equal(t, "traffic.rate: a rate as a share paces the live-frames generator: leave out trials.search and the af-packet traffic.generator", fes[0].Error())
+	var refs []Ref
+	for _, p := range fes[0].Parts {
+		if ref, ok := p.(Ref); ok {
+			refs = append(refs, ref)
+		}
+	}
+	assert.Equal(t, []Ref{FieldSearch, FieldGenerator}, refs)
+}
+
+// Validate reports every mistake, each on its field, and touches nothing.
+func TestValidate(t *testing.T) {
+	r := Defaults()
+	require.NoError(t, r.Validate())
+	r.Trials, r.Flows, r.Duration = 0, 0, time.Millisecond
+	fes := FieldErrors(r.Validate())
+	var fields []string
+	for _, e := range fes {
+		fields = append(fields, e.Field)
+	}
+	assert.ElementsMatch(t, []string{FieldFlows, FieldDuration, FieldTrials}, fields)
+	assert.Contains(t, r.Validate().Error(), "trials.count: 0 out of range: use 1 to 1000")
+	r = Defaults()
+	r.Programs = []string{"drop", "drop"}
+	assert.ErrorContains(t, r.Validate(), `programs[1]: program "drop" named twice`)
+	r = Defaults()
+	r.Threads = MaxThreads
+	assert.NoError(t, r.Validate(), "threads are bounded by the description's limit, not the host's CPUs")
+	r.Threads = MaxThreads + 1
+	assert.ErrorContains(t, r.Validate(), "traffic.threads: 257 out of range")
+}
+
+func TestSplitIndex(t *testing.T) {
+	f, i := SplitIndex("programs[12]")
+	assert.Equal(t, "programs", f)
+	assert.Equal(t, "[12]", i)
+	f, i = SplitIndex("traffic.vlan")
+	assert.Equal(t, "traffic.vlan", f)
+	assert.Empty(t, i)
+	assert.True(t, strings.HasPrefix(Index(FieldModes, 3), "modes[3"))
+}
