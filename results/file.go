@@ -153,6 +153,19 @@ func upgrade(r *Run) {
 	if r.SchemaVersion < 4 {
 		upgradeNet(r)
 	}
+	if r.SchemaVersion < 5 {
+		// Before version 5 a program's work could carry prose ("swap-macs
+		// (tx always swaps)"), and a stream of plain UDP could leave its
+		// protocol out.
+		for i := range r.Results {
+			if f := strings.Fields(r.Results[i].Program.Work); len(f) > 0 {
+				r.Results[i].Program.Work = f[0]
+			}
+		}
+		if r.Config.Protocol == "" {
+			r.Config.Protocol = "udp"
+		}
+	}
 }
 
 // upgradeNet reads a version 1 to 3 file's net figures as version 4 has

@@ -67,7 +67,7 @@ func TestReadRejects(t *testing.T) {
 	_, err := Read(strings.NewReader(`{"schema":"other","schema_version":1}`))
 	assert.ErrorContains(t, err, `schema "other"`)
 	_, err = Read(strings.NewReader(`{"schema":"xdplab.results","schema_version":99}`))
-	assert.ErrorContains(t, err, "version 99 is newer than this xdplab reads (versions 1 to 4): upgrade xdplab")
+	assert.ErrorContains(t, err, "version 99 is newer than this xdplab reads (versions 1 to 5): upgrade xdplab")
 	_, err = Read(strings.NewReader(`{"schema":"xdplab.results","schema_version":0}`))
 	assert.ErrorContains(t, err, "not one xdplab ever wrote")
 	_, err = Read(strings.NewReader(`not json`))
@@ -81,7 +81,7 @@ func TestWriteTable(t *testing.T) {
 	assert.Regexp(t, `drop\s+native\s+7\.00 \[6\.00-8\.00\]`, out)
 	assert.Contains(t, out, "1/3", "flagged trials counted")
 	assert.Contains(t, out, "counters-disagree: a vs b")
-	assert.Contains(t, out, "64-byte frames, UDP/IPv4")
+	assert.Contains(t, out, "size 64, ip 4, flows 1, threads 1, work no-touch, proto udp", "the header is results.Describe")
 }
 
 // An offload device that runs no program on packets (netdevsim) shows what

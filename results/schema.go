@@ -20,10 +20,13 @@ import (
 // search's steps and net figures within noise (Figure.Flag and Bound,
 // Figures.DUTNsPerPktBelow, Summary.DUTWithinNoise, Calibration.Noise)
 // with the flags seen-exceeds-offered and dut-within-noise; a version 3
-// file is a valid version 4 file.
+// file is a valid version 4 file. Version 5 holds no prose as data: a
+// program's work is a work name (the work it did, which for tx is always
+// swap-macs), and the protocol is always named; results.Describe makes
+// every description of a configuration from the file's fields.
 const (
 	SchemaName    = "xdplab.results"
-	SchemaVersion = 4
+	SchemaVersion = 5
 )
 
 // Run is one `xdplab run`: its environment, configuration and results.

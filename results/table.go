@@ -11,33 +11,8 @@ import (
 // program and mode, each figure as median with min and max over trials.
 func WriteTable(w io.Writer, r *Run) error {
 	c := r.Config
-	ipv := "IPv4"
-	if c.IPVersion == 6 {
-		ipv = "IPv6"
-	}
 	fmt.Fprintf(w, "xdplab %s  kernel %s  %s  %d cores\n", r.Tool.Version, r.Host.Kernel, r.Host.CPUModel, r.Host.Cores)
-	frames := fmt.Sprintf("%d-byte frames", c.FrameSize)
-	if c.IMIX != "" {
-		frames = "IMIX " + c.IMIX + fmt.Sprintf(" (mean %d bytes)", c.FrameSize)
-	}
-	proto := "UDP"
-	if c.Protocol != "" {
-		proto = strings.ToUpper(c.Protocol)
-	}
-	extra := ""
-	if c.VLAN != 0 {
-		extra += fmt.Sprintf(", VLAN %d", c.VLAN)
-	}
-	if c.MalformedPPM != 0 {
-		extra += fmt.Sprintf(", %g%% malformed", float64(c.MalformedPPM)/1e4)
-	}
-	if c.RatePercent != 0 {
-		extra += fmt.Sprintf(", paced to %g%% of the measured maximum", c.RatePercent)
-	} else if c.RatePPS != 0 {
-		extra += fmt.Sprintf(", paced to %d frames/s", c.RatePPS)
-	}
-	fmt.Fprintf(w, "%s, %s/%s%s, %d flow(s), %d thread(s), generator %s, %d trial(s) of %gs, work %s\n\n",
-		frames, proto, ipv, extra, c.Flows, c.Threads, c.Generator, c.Trials, c.DurationS, c.Work)
+	fmt.Fprintf(w, "%s\n\n", Text(Describe(c, nil)))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "program\tmode\tMpps\tGbit/s L2\tloss %\tCPU ns/pkt\tDUT ns/pkt\tprog ns/pkt\tflags\t")
 	for _, res := range r.Results {

@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"path/filepath"
 	"slices"
 	"sort"
 	"strconv"
@@ -142,15 +141,26 @@ type Key struct {
 	Program   string
 	Mode      string
 	FrameSize int
-	IPVersion int
-	Flows     int
-	Threads   int
-	Work      string
-	// Stream names what else shapes the frames: proto=tcp-syn, vlan=7,
-	// imix=..., malformed=..., rate=50%, pcap=... (empty: plain UDP).
-	Stream string
-	Kernel string
-	Run    string
+	// Settings are the result's other settings that pair (results.KV with
+	// Pairs: ip, flows, threads, work, the stream), in results.Describe's
+	// order; the rest of the array is empty.
+	Settings Settings
+	Kernel   string
+	Run      string
+}
+
+// Settings holds a key's pairing settings in an array, so that a Key can
+// be a map key.
+type Settings [16]results.KV
+
+func (s Settings) list() []results.KV {
+	var out []results.KV
+	for _, kv := range s {
+		if kv.Key != "" {
+			out = append(out, kv)
+		}
+	}
+	return out
 }
 
 func (k Key) dim(by string) string {
@@ -179,7 +189,7 @@ func (k Key) without(by string) Key {
 	return k
 }
 
-// diff names the fields in which o differs from k, as "size 64 -> 128".
+// diff names the settings in which o differs from k, as "size 64 -> 128".
 func (k Key) diff(o Key) []string {
 	var out []string
 	add := func(name string, a, b any) {
@@ -190,17 +200,14 @@ func (k Key) diff(o Key) []string {
 	add("program", k.Program, o.Program)
 	add("mode", k.Mode, o.Mode)
 	add("size", k.FrameSize, o.FrameSize)
-	add("ip", k.IPVersion, o.IPVersion)
-	add("flows", k.Flows, o.Flows)
-	add("threads", k.Threads, o.Threads)
-	add("work", k.Work, o.Work)
-	add("stream", k.Stream, o.Stream)
+	out = append(out, results.Diff(k.Settings.list(), o.Settings.list())...)
 	add("kernel", k.Kernel, o.Kernel)
 	add("run", k.Run, o.Run)
 	return out
 }
 
-// Name writes the key in benchmark style: prog=drop/mode=native/size=64.
+// Name writes the key in benchmark style: prog=drop/mode=native/size=64,
+// then the settings that are not defaults (results.Name).
 func (k Key) Name() string {
 	var parts []string
 	add := func(name, v string) {
@@ -213,61 +220,30 @@ func (k Key) Name() string {
 	if k.FrameSize != 0 {
 		add("size", strconv.Itoa(k.FrameSize))
 	}
-	if k.IPVersion == 6 {
-		add("ip", "6")
-	}
-	if k.Flows > 1 {
-		add("flows", strconv.Itoa(k.Flows))
-	}
-	if k.Threads > 1 {
-		add("threads", strconv.Itoa(k.Threads))
-	}
-	if k.Work != "" && k.Work != "no-touch" {
-		add("work", k.Work)
-	}
-	if k.Stream != "" {
-		parts = append(parts, k.Stream)
+	if n := results.Name(k.Settings.list()); n != "" {
+		parts = append(parts, n)
 	}
 	add("kernel", k.Kernel)
 	add("run", k.Run)
 	return strings.Join(parts, "/")
 }
 
-// keyOf is the configuration of a result, without kernel and run.
+// keyOf is the configuration of a result, without kernel and run: the
+// settings results.Describe says pair.
 func keyOf(r *results.Run, res *results.Result) Key {
-	work := ""
-	if f := strings.Fields(res.Program.Work); len(f) > 0 {
-		work = f[0] // "swap-macs (tx always swaps)" -> "swap-macs"
+	k := Key{Program: res.Program.Name, Mode: res.Mode, FrameSize: r.Config.FrameSize}
+	n := 0
+	for _, kv := range results.Describe(r.Config, res) {
+		if !kv.Pairs || kv.Key == "prog" || kv.Key == "mode" || kv.Key == "size" {
+			continue
+		}
+		if n == len(k.Settings) {
+			break // more settings pair than a key holds: Describe grew past Settings
+		}
+		k.Settings[n] = kv
+		n++
 	}
-	return Key{Program: res.Program.Name, Mode: res.Mode, FrameSize: r.Config.FrameSize, IPVersion: r.Config.IPVersion,
-		Flows: r.Config.Flows, Threads: r.Config.Threads, Work: work, Stream: streamOf(r.Config)}
-}
-
-// streamOf names a run's stream where it is more than plain UDP frames of
-// one size at top speed (benchmark-name style, no spaces).
-func streamOf(c results.Config) string {
-	var parts []string
-	if c.Protocol != "" && c.Protocol != "udp" {
-		parts = append(parts, "proto="+c.Protocol)
-	}
-	if c.VLAN != 0 {
-		parts = append(parts, "vlan="+strconv.Itoa(c.VLAN))
-	}
-	if c.IMIX != "" {
-		parts = append(parts, "imix="+strings.ReplaceAll(c.IMIX, ",", "+"))
-	}
-	if c.MalformedPPM != 0 {
-		parts = append(parts, "malformed-ppm="+strconv.FormatUint(uint64(c.MalformedPPM), 10))
-	}
-	if c.RatePercent != 0 {
-		parts = append(parts, "rate="+strconv.FormatFloat(c.RatePercent, 'f', -1, 64)+"%")
-	} else if c.RatePPS != 0 {
-		parts = append(parts, "rate="+strconv.FormatUint(c.RatePPS, 10))
-	}
-	if c.Pcap != "" {
-		parts = append(parts, "pcap="+filepath.Base(c.Pcap))
-	}
-	return strings.Join(parts, "/")
+	return k
 }
 
 // Cell is one side of one row for one metric.

@@ -340,11 +340,21 @@ func TestCompareLabelsAndOrder(t *testing.T) {
 	assert.Equal(t, "prog=tx/mode=native/size=64", c.Tables[0].Rows[1].Key.Name())
 }
 
-func TestStreamOf(t *testing.T) {
-	assert.Equal(t, "", streamOf(results.Config{Protocol: "udp"}))
+// A key names the settings that pair and are not defaults, from
+// results.Describe: the stream, and the work the program did.
+func TestKeyName(t *testing.T) {
+	name := func(c results.Config, work string) string {
+		return keyOf(&results.Run{Config: c}, &results.Result{Program: results.Program{Work: work}}).Name()
+	}
+	assert.Equal(t, "", name(results.Config{Protocol: "udp", IPVersion: 4, Flows: 1, Threads: 1}, "no-touch"))
 	assert.Equal(t, "proto=tcp-syn/vlan=7/imix=64:7+1518:1/malformed-ppm=10000/rate=50%/pcap=x.pcap",
-		streamOf(results.Config{Protocol: "tcp-syn", VLAN: 7, IMIX: "64:7,1518:1", MalformedPPM: 10000, RatePercent: 50, RatePPS: 9, Pcap: "/tmp/x.pcap"}))
-	assert.Equal(t, "rate=250000", streamOf(results.Config{RatePPS: 250000}))
+		name(results.Config{Protocol: "tcp-syn", VLAN: 7, IMIX: "64:7,1518:1", MalformedPPM: 10000, RatePercent: 50, RatePPS: 9, Pcap: "/tmp/x.pcap"}, ""))
+	assert.Equal(t, "rate=250000", name(results.Config{RatePPS: 250000}, ""))
+	assert.Equal(t, "ip=6/flows=16/threads=2/work=swap-macs", name(results.Config{IPVersion: 6, Flows: 16, Threads: 2, Trials: 9, Generator: "af-packet"}, "swap-macs"),
+		"trials and the generator say how, not what: they do not pair")
+	a := keyOf(&results.Run{Config: results.Config{FrameSize: 64, Flows: 1}}, &results.Result{})
+	b := keyOf(&results.Run{Config: results.Config{FrameSize: 128, Flows: 16, VLAN: 7}}, &results.Result{})
+	assert.Equal(t, []string{"size 64 -> 128", "flows 1 -> 16", "vlan none -> 7"}, a.diff(b))
 }
 
 // A trial whose latency sink counted nothing has no latency.

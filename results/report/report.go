@@ -172,14 +172,10 @@ func Write(w io.Writer, in *Inputs, title string) ([]string, error) {
 	for _, inp := range flat {
 		r := inp.Run
 		c := r.Config
-		ipv := "IPv4"
-		if c.IPVersion == 6 {
-			ipv = "IPv6"
-		}
 		p.Env = append(p.Env, envRow{
 			Label: inp.Label, Kernel: r.Host.Kernel, CPU: r.Host.CPUModel, Cores: r.Host.Cores,
 			Tool: r.Tool.Name + " " + r.Tool.Version, Generator: c.Generator,
-			Frames:   fmt.Sprintf("%d bytes UDP/%s, %d flow(s), %d thread(s), work %s", c.FrameSize, ipv, c.Flows, c.Threads, c.Work),
+			Frames:   results.Text(pairing(results.Describe(c, nil))),
 			Trials:   fmt.Sprintf("%d x %gs after %gs warm-up", c.Trials, c.DurationS, c.WarmupS),
 			Topology: r.Topology.Kind, Started: r.Started.Format("2006-01-02 15:04 MST"),
 		})
@@ -327,4 +323,16 @@ func Write(w io.Writer, in *Inputs, title string) ([]string, error) {
 		ids = append(ids, c.ID)
 	}
 	return ids, nil
+}
+
+// pairing keeps the settings that shape what was measured (the report
+// shows the generator and the trials apart).
+func pairing(kv []results.KV) []results.KV {
+	var out []results.KV
+	for _, s := range kv {
+		if !s.Method {
+			out = append(out, s)
+		}
+	}
+	return out
 }

@@ -1,0 +1,166 @@
+package results
+
+import (
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// KV is one setting of a configuration, in the manner of benchfmt's
+// configuration: the one description from which the text table's header,
+// the HTML report, compare's pairing keys and names are all made.
+type KV struct {
+	Key   string
+	Value string
+	// Pairs: the setting shapes what is measured, so compare pairs two
+	// results only where it is equal. Other settings say how it was
+	// measured (generator, trials, durations).
+	Pairs bool
+	// Default: the value a run has unless told otherwise; names leave it
+	// out.
+	Default bool
+	// Method: the setting says how the figures were taken (generator,
+	// trials, durations), not what was measured.
+	Method bool
+}
+
+// Describe is the configuration of a run (res nil) or of one result, as
+// ordered settings: the program, mode and the work it did (a result's
+// only), the stream, then how it was measured. A setting that does not
+// apply (no VLAN, no capture) is absent.
+func Describe(c Config, res *Result) []KV {
+	var kv []KV
+	add := func(key, value string, pairs, def bool) {
+		if value != "" {
+			kv = append(kv, KV{Key: key, Value: value, Pairs: pairs, Default: def})
+		}
+	}
+	itoa := strconv.Itoa
+	work := c.Work
+	if res != nil {
+		add("prog", res.Program.Name, true, false)
+		add("mode", res.Mode, true, false)
+		if res.Program.Work != "" {
+			work = res.Program.Work
+		}
+	}
+	add("size", itoa(c.FrameSize), true, false)
+	ip := max(c.IPVersion, 4)
+	add("ip", itoa(ip), true, ip == 4)
+	add("flows", itoa(c.Flows), true, c.Flows <= 1)
+	add("threads", itoa(c.Threads), true, c.Threads <= 1)
+	add("work", work, true, work == "" || work == "no-touch")
+	proto := c.Protocol
+	if proto == "" {
+		proto = "udp"
+	}
+	add("proto", proto, true, proto == "udp")
+	if c.VLAN != 0 {
+		add("vlan", itoa(c.VLAN), true, false)
+	}
+	add("imix", strings.ReplaceAll(c.IMIX, ",", "+"), true, false)
+	if c.MalformedPPM != 0 {
+		add("malformed-ppm", strconv.FormatUint(uint64(c.MalformedPPM), 10), true, false)
+	}
+	if c.RatePercent != 0 {
+		add("rate", strconv.FormatFloat(c.RatePercent, 'f', -1, 64)+"%", true, false)
+	} else if c.RatePPS != 0 {
+		add("rate", strconv.FormatUint(c.RatePPS, 10), true, false)
+	}
+	if c.Pcap != "" {
+		add("pcap", filepath.Base(c.Pcap), true, false)
+		add("loops", itoa(c.Loops), false, c.Loops <= 1)
+		add("timing", c.ReplayTiming, false, c.ReplayTiming == "top-speed")
+		if c.ReplaySpeed != 0 {
+			add("speed", strconv.FormatFloat(c.ReplaySpeed, 'f', -1, 64), false, c.ReplaySpeed == 1)
+		}
+		if c.ReplayRewriteIPs {
+			add("rewrite-ips", "true", false, false)
+		}
+	}
+	if c.Latency {
+		add("latency", "true", false, false)
+	}
+	if c.Sources != 0 {
+		add("sources", itoa(c.Sources), false, false)
+	}
+	if c.Rules != "" {
+		add("rules", filepath.Base(c.Rules), false, false)
+	}
+	if c.Backends != 0 {
+		add("backends", itoa(c.Backends), false, false)
+	}
+	if c.LimitPPS != 0 || c.Burst != 0 {
+		add("limit", strconv.FormatUint(c.LimitPPS, 10), false, false)
+		add("burst", strconv.FormatUint(c.Burst, 10), false, false)
+	}
+	n := len(kv)
+	add("generator", c.Generator, false, false)
+	add("trials", itoa(c.Trials), false, false)
+	add("duration", strconv.FormatFloat(c.DurationS, 'f', -1, 64)+"s", false, false)
+	if c.Pcap == "" {
+		add("warmup", strconv.FormatFloat(c.WarmupS, 'f', -1, 64)+"s", false, false)
+	}
+	for i := n; i < len(kv); i++ {
+		kv[i].Method = true
+	}
+	return kv
+}
+
+// Name is the pairing settings that are not defaults, benchmark style:
+// prog=drop/mode=native/size=64/flows=16.
+func Name(kv []KV) string {
+	var parts []string
+	for _, s := range kv {
+		if s.Pairs && !s.Default {
+			parts = append(parts, s.Key+"="+s.Value)
+		}
+	}
+	return strings.Join(parts, "/")
+}
+
+// Text is every setting for people: "size 64, ip 4, flows 1, ...".
+func Text(kv []KV) string {
+	parts := make([]string, len(kv))
+	for i, s := range kv {
+		parts[i] = s.Key + " " + s.Value
+	}
+	return strings.Join(parts, ", ")
+}
+
+// Lookup is a setting's value ("" when absent).
+func Lookup(kv []KV, key string) string {
+	for _, s := range kv {
+		if s.Key == key {
+			return s.Value
+		}
+	}
+	return ""
+}
+
+// Diff names the settings in which b differs from a, as "size 64 -> 128";
+// only those that pair.
+func Diff(a, b []KV) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, list := range [][]KV{a, b} {
+		for _, s := range list {
+			if !s.Pairs || seen[s.Key] {
+				continue
+			}
+			seen[s.Key] = true
+			if x, y := Lookup(a, s.Key), Lookup(b, s.Key); x != y {
+				out = append(out, fmt.Sprintf("%s %s -> %s", s.Key, noneIfEmpty(x), noneIfEmpty(y)))
+			}
+		}
+	}
+	return out
+}
+
+func noneIfEmpty(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}
