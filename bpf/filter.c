@@ -16,8 +16,6 @@
 #include "stats.h"
 #include "parse.h"
 
-#define MAX_RULES 1024
-#define MAX_PREFIXES 65536
 
 struct lpm4_key {
 	__u32 prefixlen;
@@ -68,12 +66,7 @@ struct {
 
 static __always_inline int hit(struct xdp_md *ctx, __u32 rule)
 {
-	struct datarec *r = bpf_map_lookup_elem(&rule_hits, &rule);
-
-	if (r) {
-		r->packets++;
-		r->bytes += ctx->data_end - ctx->data;
-	}
+	bump_frame(&rule_hits, rule, ctx);
 	count(ctx, XDP_DROP);
 	return XDP_DROP;
 }

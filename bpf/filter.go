@@ -25,9 +25,6 @@ type FilterRule struct {
 	Port   uint16 // destination port; 0: every port
 }
 
-// MaxFilterRules is the size of the rule tables (rule 0 is malformed frames).
-const MaxFilterRules = 1024
-
 var protoNumbers = map[string]uint8{"tcp": 6, "udp": 17, "icmp": 1, "icmpv6": 58}
 
 // ParseFilterRule reads one rule:

@@ -37,22 +37,17 @@ struct {
 	__type(value, struct flow_val);
 } flows SEC(".maps");
 
-// 0: frames filed under a flow, 1: malformed frames, 2: non-IP frames.
+// Frames by SEEN_FLOW (filed under a flow), SEEN_MALFORMED, SEEN_NON_IP.
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 3);
+	__uint(max_entries, SEEN_SLOTS);
 	__type(key, __u32);
 	__type(value, struct datarec);
 } seen SEC(".maps");
 
 static __always_inline int done(struct xdp_md *ctx, __u32 k)
 {
-	struct datarec *r = bpf_map_lookup_elem(&seen, &k);
-
-	if (r) {
-		r->packets++;
-		r->bytes += ctx->data_end - ctx->data;
-	}
+	bump_frame(&seen, k, ctx);
 	count(ctx, XDP_PASS);
 	return XDP_PASS;
 }
@@ -67,9 +62,9 @@ int xdp_flowstats(struct xdp_md *ctx)
 	int r = parse(ctx, &p);
 
 	if (r == PARSE_NOT_IP)
-		return done(ctx, 2);
+		return done(ctx, SEEN_NON_IP);
 	if (r != PARSE_OK)
-		return done(ctx, 1);
+		return done(ctx, SEEN_MALFORMED);
 	k.src = p.saddr;
 	k.dst = p.daddr;
 	k.sport = p.sport;
@@ -95,7 +90,7 @@ int xdp_flowstats(struct xdp_md *ctx)
 			}
 		}
 	}
-	return done(ctx, 0);
+	return done(ctx, SEEN_FLOW);
 }
 
 char _license[] SEC("license") = "Dual BSD/GPL";

@@ -62,7 +62,6 @@ volatile const __u32 l4_csum = 0;
 // the generator's page, which comes back to it as it was left.
 volatile const __u32 restore_len = 0;
 
-#define RESTORE_MAX 128
 
 struct restore_buf {
 	__u8 b[RESTORE_MAX];
@@ -78,7 +77,6 @@ struct {
 #define NSEC_PER_SEC 1000000000ULL
 #define PACE_BURST 32 // frames of credit at most
 #define MALFORMED_KINDS 3
-#define MAX_SIZES 64
 #define WRONG_LEN 64 // a wrong IP length claims this many bytes more
 
 struct gen_state {
@@ -312,8 +310,6 @@ int xdp_gen(struct xdp_md *ctx)
 // length first), so the run sends many distinct frames, not one template.
 // At the capture's timing a frame is held back until its time (start +
 // loop x replay_loop_ns + its due_ns); at a rate the token bucket paces it.
-#define REPLAY_MAX_FRAME 1514
-#define REPLAY_MAX_FRAMES 16384
 
 volatile const __u32 replay_n = 0;
 volatile const __u64 replay_total = 0;

@@ -47,12 +47,6 @@ type GenOptions struct {
 	Restore []byte
 }
 
-// MaxRestore is how much of the template the generator can restore.
-const MaxRestore = 128
-
-// MaxGenSizes is how many sizes the generator program cycles through.
-const MaxGenSizes = 64
-
 // Generator is the loaded generator program and its counter.
 type Generator struct {
 	Program  *ebpf.Program
@@ -186,12 +180,6 @@ type ReplayOptions struct {
 	Loops    int
 	RatePPS  uint64 // a fixed rate; 0: as fast as it can (or at Due)
 }
-
-// The replay program's limits.
-const (
-	MaxReplayFrame  = 1514
-	MaxReplayFrames = 16384
-)
 
 // LoadReplay loads the replay program with the capture's frames. Its
 // template (the data to run it with) is the longest frame's length: see

@@ -19,9 +19,6 @@
 #include "stats.h"
 #include "parse.h"
 
-#define RING_SIZE 4093 // prime, as Maglev wants
-#define MAX_VIPS 16
-#define MAX_BACKENDS 256
 #define IPPROTO_IPIP_ 4
 #define IPPROTO_IPV6_ 41
 
@@ -82,21 +79,19 @@ struct {
 	__type(value, __u32);
 } conns SEC(".maps");
 
-// 0: new flow (ring), 1: known flow (connection table), 2: to no VIP
-// (passed), 3: malformed (dropped), 4: no backend or no room (dropped).
+// Events by LB_NEW (a new flow, from the ring), LB_KNOWN (from the
+// connection table), LB_NO_VIP (passed), LB_MALFORMED and LB_NO_BACKEND
+// (no backend or no room; both dropped).
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 5);
+	__uint(max_entries, LB_STATS);
 	__type(key, __u32);
 	__type(value, __u64);
 } lb_stats SEC(".maps");
 
 static __always_inline void stat(__u32 k)
 {
-	__u64 *v = bpf_map_lookup_elem(&lb_stats, &k);
-
-	if (v)
-		(*v)++;
+	bump(&lb_stats, k);
 }
 
 // jhash2 over n 32-bit words (the kernel's include/linux/jhash.h).
@@ -162,12 +157,12 @@ int xdp_l4lb(struct xdp_md *ctx)
 	int r = parse(ctx, &p);
 
 	if (r == PARSE_NOT_IP || (r == PARSE_OK && p.vlan)) {
-		stat(2);
+		stat(LB_NO_VIP);
 		count(ctx, XDP_PASS);
 		return XDP_PASS;
 	}
 	if (r != PARSE_OK) {
-		stat(3);
+		stat(LB_MALFORMED);
 		count(ctx, XDP_DROP);
 		return XDP_DROP;
 	}
@@ -176,7 +171,7 @@ int xdp_l4lb(struct xdp_md *ctx)
 	vk.proto = p.proto;
 	vip = bpf_map_lookup_elem(&vips, &vk);
 	if (!vip) {
-		stat(2);
+		stat(LB_NO_VIP);
 		count(ctx, XDP_PASS);
 		return XDP_PASS;
 	}
@@ -188,7 +183,7 @@ int xdp_l4lb(struct xdp_md *ctx)
 	idx = bpf_map_lookup_elem(&conns, &fk);
 	if (idx) {
 		bi = *idx;
-		stat(1);
+		stat(LB_KNOWN);
 	} else {
 		if (vip->num >= MAX_VIPS)
 			goto nobackend;
@@ -198,7 +193,7 @@ int xdp_l4lb(struct xdp_md *ctx)
 			goto nobackend;
 		bi = *idx;
 		bpf_map_update_elem(&conns, &fk, &bi, BPF_ANY);
-		stat(0);
+		stat(LB_NEW);
 	}
 	be = bpf_map_lookup_elem(&backends, &bi);
 	if (!be || (!be->addr.w[0] && !be->addr.w[1] && !be->addr.w[2] && !be->addr.w[3]))
@@ -270,7 +265,7 @@ int xdp_l4lb(struct xdp_md *ctx)
 	count(ctx, XDP_TX);
 	return XDP_TX;
 nobackend:
-	stat(4);
+	stat(LB_NO_BACKEND);
 	count(ctx, XDP_DROP);
 	return XDP_DROP;
 }
@@ -287,17 +282,14 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 3);
+	__uint(max_entries, SINK_CHECKS);
 	__type(key, __u32);
 	__type(value, __u64);
 } sink_checks SEC(".maps");
 
 static __always_inline int sink_done(struct xdp_md *ctx, __u32 k)
 {
-	__u64 *v = bpf_map_lookup_elem(&sink_checks, &k);
-
-	if (v)
-		(*v)++;
+	bump(&sink_checks, k);
 	count(ctx, XDP_DROP);
 	return XDP_DROP;
 }
@@ -315,14 +307,14 @@ int xdp_lb_sink(struct xdp_md *ctx)
 	__u64 *n, one = 1;
 
 	if ((void *)(eth + 1) > data_end)
-		return sink_done(ctx, 1);
+		return sink_done(ctx, SINK_NOT_ENCAPSULATED);
 	if (eth->h_proto == bpf_htons(ETH_P_IP)) {
 		struct iphdr *ip = (void *)(eth + 1);
 
 		if ((void *)(ip + 1) > data_end || ip->ihl != 5)
-			return sink_done(ctx, 1);
+			return sink_done(ctx, SINK_NOT_ENCAPSULATED);
 		if (ip->protocol != IPPROTO_IPIP_ && ip->protocol != IPPROTO_IPV6_)
-			return sink_done(ctx, 1);
+			return sink_done(ctx, SINK_NOT_ENCAPSULATED);
 		addr4(&dst, ip->daddr);
 		inner_proto = ip->protocol;
 		inner = ip + 1;
@@ -331,15 +323,15 @@ int xdp_lb_sink(struct xdp_md *ctx)
 		struct ipv6hdr *ip6 = (void *)(eth + 1);
 
 		if ((void *)(ip6 + 1) > data_end)
-			return sink_done(ctx, 1);
+			return sink_done(ctx, SINK_NOT_ENCAPSULATED);
 		if (ip6->nexthdr != IPPROTO_IPIP_ && ip6->nexthdr != IPPROTO_IPV6_)
-			return sink_done(ctx, 1);
+			return sink_done(ctx, SINK_NOT_ENCAPSULATED);
 		__builtin_memcpy(&dst, &ip6->daddr, 16);
 		inner_proto = ip6->nexthdr;
 		inner = ip6 + 1;
 		inner_len = bpf_ntohs(ip6->payload_len);
 	} else {
-		return sink_done(ctx, 1);
+		return sink_done(ctx, SINK_NOT_ENCAPSULATED);
 	}
 	// The inner packet: the family the outer header names, and the length
 	// both headers agree on.
@@ -347,19 +339,19 @@ int xdp_lb_sink(struct xdp_md *ctx)
 		struct iphdr *in = inner;
 
 		if ((void *)(in + 1) > data_end || in->version != 4 || bpf_ntohs(in->tot_len) != inner_len)
-			return sink_done(ctx, 2);
+			return sink_done(ctx, SINK_INNER_BAD);
 	} else {
 		struct ipv6hdr *in6 = inner;
 
 		if ((void *)(in6 + 1) > data_end || in6->version != 6 || bpf_ntohs(in6->payload_len) + sizeof(*in6) != inner_len)
-			return sink_done(ctx, 2);
+			return sink_done(ctx, SINK_INNER_BAD);
 	}
 	n = bpf_map_lookup_elem(&sink_backends, &dst);
 	if (n)
 		(*n)++;
 	else
 		bpf_map_update_elem(&sink_backends, &dst, &one, BPF_NOEXIST);
-	return sink_done(ctx, 0);
+	return sink_done(ctx, SINK_ENCAPSULATED);
 }
 
 char _license[] SEC("license") = "Dual BSD/GPL";

@@ -11,13 +11,6 @@ import (
 	"github.com/cilium/ebpf"
 )
 
-// MaglevSize is the size of each VIP's Maglev ring (a prime), as l4lb.c
-// has it.
-const MaglevSize = 4093
-
-// MaxBackends is how many backends the balancer holds.
-const MaxBackends = 256
-
 // LBConfig sets up the l4lb workload: one VIP, its backends, the outer
 // source addresses and the next hop's MAC for encapsulated frames.
 type LBConfig struct {
@@ -183,7 +176,7 @@ func (p *Program) setVIP(c *LBConfig) error {
 // LBStats reads the balancer's counts: new flows (ring), known flows
 // (connection table), frames to no VIP, malformed frames, frames with no
 // backend.
-func (p *Program) LBStats() (out [5]uint64, err error) {
+func (p *Program) LBStats() (out [numLBStats]uint64, err error) {
 	m := p.coll.Maps["lb_stats"]
 	if m == nil {
 		return out, errors.New("lb stats: the program is not the l4lb workload")
@@ -227,7 +220,7 @@ func mustCPUs() []struct{} {
 
 // SinkCounts reads the lb sink: frames by backend, and the checks:
 // encapsulated as the balancer does, not encapsulated, inner packet bad.
-func (p *Program) SinkCounts() (byBackend map[netip.Addr]uint64, checks [3]uint64, err error) {
+func (p *Program) SinkCounts() (byBackend map[netip.Addr]uint64, checks [numSinkChecks]uint64, err error) {
 	m, c := p.coll.Maps["sink_backends"], p.coll.Maps["sink_checks"]
 	if m == nil || c == nil {
 		return nil, checks, errors.New("sink counts: the program is not the lb sink")

@@ -23,7 +23,6 @@ volatile const __u32 l3_off = 14;
 volatile const __u32 ipv6 = 0;
 volatile const __u32 l4_hdr = 8; // the stream's L4 header length
 
-#define LAT_SUB_BITS 3
 #define LAT_SUB (1 << LAT_SUB_BITS)
 #define LAT_BUCKETS (64 * LAT_SUB)
 

@@ -15,7 +15,6 @@ import (
 // LatencySub equal sub-buckets of [2^e, 2^(e+1)), so a bucket is at most
 // 12.5% wide.
 const (
-	latencySubBits = 3
 	LatencySub     = 1 << latencySubBits
 	LatencyBuckets = 64 * LatencySub
 )

@@ -50,6 +50,17 @@ struct pkt {
 	struct addr16 daddr;
 };
 
+// swap_macs swaps the frame's source and destination MAC (the caller has
+// checked that the Ethernet header is in the frame).
+static __always_inline void swap_macs(struct ethhdr *eth)
+{
+	__u8 tmp[ETH_ALEN];
+
+	__builtin_memcpy(tmp, eth->h_source, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, eth->h_dest, ETH_ALEN);
+	__builtin_memcpy(eth->h_dest, tmp, ETH_ALEN);
+}
+
 static __always_inline void addr4(struct addr16 *a, __u32 v4)
 {
 	a->w[0] = 0;

@@ -26,9 +26,6 @@ const (
 	Redirect Action = 4
 )
 
-// NumActions is the number of entries in the shared stats map.
-const NumActions = 5
-
 var actionNames = [NumActions]string{"aborted", "drop", "pass", "tx", "redirect"}
 
 func (a Action) String() string {
@@ -41,14 +38,6 @@ func (a Action) String() string {
 // Work is the per-packet work a built-in program does before it returns its
 // action, in the manner of xdp-bench's packet operations.
 type Work uint32
-
-// The work levels, cheapest first.
-const (
-	NoTouch  Work = 0 // do not read the frame
-	ReadData Work = 1 // read the Ethernet header
-	ParseIP  Work = 2 // parse the Ethernet and IPv4/IPv6 headers
-	SwapMACs Work = 3 // parse, then swap source and destination MAC
-)
 
 var workNames = []string{"no-touch", "read-data", "parse-ip", "swap-macs"}
 

@@ -16,9 +16,10 @@
 #include <linux/if_ether.h>
 #include <bpf/bpf_helpers.h>
 
-volatile const __u32 q_action = XDP_PASS;
+#include "counters.h"
+#include "parse.h"
 
-#define Q_OTHER 5
+volatile const __u32 q_action = XDP_PASS;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -36,25 +37,8 @@ struct {
 
 static __always_inline int counted(__u32 act)
 {
-	__u32 k = act > Q_OTHER ? Q_OTHER : act;
-	__u64 *n = bpf_map_lookup_elem(&q_counts, &k);
-
-	if (n)
-		(*n)++;
+	bump(&q_counts, act > Q_OTHER ? Q_OTHER : act);
 	return act;
-}
-
-static __always_inline int swap_macs(void *data, void *data_end)
-{
-	struct ethhdr *eth = data;
-	__u8 tmp[ETH_ALEN];
-
-	if ((void *)(eth + 1) > data_end)
-		return -1;
-	__builtin_memcpy(tmp, eth->h_dest, ETH_ALEN);
-	__builtin_memcpy(eth->h_dest, eth->h_source, ETH_ALEN);
-	__builtin_memcpy(eth->h_source, tmp, ETH_ALEN);
-	return 0;
 }
 
 SEC("xdp")
@@ -62,10 +46,14 @@ int xdp_q_action(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
+	struct ethhdr *eth = data;
 	__u32 act = q_action;
 
-	if (act == XDP_TX && swap_macs(data, data_end))
-		return counted(XDP_ABORTED);
+	if (act == XDP_TX) {
+		if ((void *)(eth + 1) > data_end)
+			return counted(XDP_ABORTED);
+		swap_macs(eth);
+	}
 	if (act == XDP_REDIRECT)
 		return counted(bpf_redirect_map(&q_port, 0, XDP_ABORTED));
 	return counted(act);

@@ -20,9 +20,6 @@ type QualifyPrograms struct {
 	coll      *ebpf.Collection
 }
 
-// QualifyOther is the index of Counts and Exceptions for an action that is
-// none of the five.
-const QualifyOther = 5
 
 // LoadQualify loads the functional checks' programs; Action returns
 // action (any number: an unknown one makes a broken program).

@@ -34,23 +34,18 @@ struct {
 	__type(value, struct bucket);
 } buckets SEC(".maps");
 
-// Frames by verdict: 0 passed, 1 over the limit, 2 malformed, 3 lost the
-// compare-and-swap race three times.
+// Frames by verdict: RL_PASSED, RL_OVER (the limit), RL_MALFORMED and
+// RL_CONTENDED (lost the compare-and-swap race three times).
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 4);
+	__uint(max_entries, RL_VERDICTS);
 	__type(key, __u32);
 	__type(value, struct datarec);
 } verdicts SEC(".maps");
 
 static __always_inline int verdict(struct xdp_md *ctx, __u32 v, int action)
 {
-	struct datarec *r = bpf_map_lookup_elem(&verdicts, &v);
-
-	if (r) {
-		r->packets++;
-		r->bytes += ctx->data_end - ctx->data;
-	}
+	bump_frame(&verdicts, v, ctx);
 	count(ctx, action);
 	return action;
 }
@@ -89,7 +84,7 @@ int xdp_ratelimit(struct xdp_md *ctx)
 		return XDP_PASS;
 	}
 	if (r != PARSE_OK)
-		return verdict(ctx, 2, XDP_DROP);
+		return verdict(ctx, RL_MALFORMED, XDP_DROP);
 	now = bpf_ktime_get_ns();
 	b = bpf_map_lookup_elem(&buckets, &p.saddr);
 	if (!b) {
@@ -98,15 +93,15 @@ int xdp_ratelimit(struct xdp_md *ctx)
 		bpf_map_update_elem(&buckets, &p.saddr, &fresh, BPF_NOEXIST);
 		b = bpf_map_lookup_elem(&buckets, &p.saddr);
 		if (!b)
-			return verdict(ctx, 3, XDP_DROP);
+			return verdict(ctx, RL_CONTENDED, XDP_DROP);
 	}
 	switch (conform(b, now)) {
 	case 1:
-		return verdict(ctx, 0, XDP_PASS);
+		return verdict(ctx, RL_PASSED, XDP_PASS);
 	case 0:
-		return verdict(ctx, 1, XDP_DROP);
+		return verdict(ctx, RL_OVER, XDP_DROP);
 	}
-	return verdict(ctx, 3, XDP_DROP);
+	return verdict(ctx, RL_CONTENDED, XDP_DROP);
 }
 
 char _license[] SEC("license") = "Dual BSD/GPL";

@@ -7,12 +7,7 @@
 #ifndef XDPLAB_STATS_H
 #define XDPLAB_STATS_H
 
-#define XDPLAB_ACTIONS 5
-
-struct datarec {
-	__u64 packets;
-	__u64 bytes;
-};
+#include "counters.h"
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -23,16 +18,8 @@ struct {
 
 static __always_inline void count(struct xdp_md *ctx, __u32 action)
 {
-	struct datarec *rec;
-	__u32 key = action;
-
-	if (key >= XDPLAB_ACTIONS)
-		return;
-	rec = bpf_map_lookup_elem(&xdp_stats, &key);
-	if (!rec)
-		return;
-	rec->packets++;
-	rec->bytes += ctx->data_end - ctx->data;
+	if (action < XDPLAB_ACTIONS)
+		bump_frame(&xdp_stats, action, ctx);
 }
 
 #endif

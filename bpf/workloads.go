@@ -104,7 +104,7 @@ func loadWorkload(b Builtin, opts DUTOptions) (_ *Program, err error) {
 // Verdicts reads the ratelimit workload's frames by verdict, summed over
 // CPUs: passed, over the limit, malformed, and dropped for losing the
 // bucket's compare-and-swap race.
-func (p *Program) Verdicts() (out [4]Counter, err error) {
+func (p *Program) Verdicts() (out [numVerdicts]Counter, err error) {
 	m := p.coll.Maps["verdicts"]
 	if m == nil {
 		return out, errors.New("verdicts: the program is not the ratelimit workload")
@@ -116,14 +116,6 @@ func (p *Program) Verdicts() (out [4]Counter, err error) {
 	copy(out[:], c)
 	return out, nil
 }
-
-// The ratelimit workload's verdicts, as Verdicts orders them.
-const (
-	VerdictPassed = iota
-	VerdictOver
-	VerdictMalformed
-	VerdictContended
-)
 
 // FlowStat is one flow the flowstats workload saw.
 type FlowStat struct {
@@ -163,9 +155,9 @@ func (p *Program) FlowTable() (flows []FlowStat, malformed, nonIP Counter, err e
 		return nil, malformed, nonIP, fmt.Errorf("read flows: %w", err)
 	}
 	sort.SliceStable(flows, func(i, j int) bool { return flows[i].Packets > flows[j].Packets })
-	c, err := perCPUCounters(seen, 3, "read flows")
+	c, err := perCPUCounters(seen, numSeen, "read flows")
 	if err != nil {
 		return nil, malformed, nonIP, err
 	}
-	return flows, c[1], c[2], nil
+	return flows, c[seenMalformed], c[seenNonIP], nil
 }

@@ -17,12 +17,13 @@
 #include <bpf/bpf_endian.h>
 
 #include "stats.h"
+#include "parse.h"
 
-// Per-packet work, like xdp-bench's --packet-operation.
-#define WORK_NO_TOUCH 0 // do not read the frame at all
-#define WORK_READ_DATA 1 // read the Ethernet header
-#define WORK_PARSE_IP 2 // parse Ethernet and the IPv4/IPv6 header
-#define WORK_SWAP_MACS 3 // parse, then swap source and destination MAC
+// Per-packet work, like xdp-bench's --packet-operation (WORK_* in limits.h):
+// no-touch reads nothing, read-data the Ethernet header, parse-ip also the
+// IPv4/IPv6 header's protocol, swap-macs then swaps the MACs. It reads one
+// header level on purpose, not parse.h's whole path: the levels are costs
+// to measure.
 
 #ifdef XDPLAB_OFFLOAD
 // The hardware-offload build (object duthw): offloaded programs cannot read
@@ -45,15 +46,6 @@ struct {
 	__type(value, __u32);
 } tx_port SEC(".maps");
 #endif
-
-static __always_inline void swap_macs(struct ethhdr *eth)
-{
-	__u8 tmp[ETH_ALEN];
-
-	__builtin_memcpy(tmp, eth->h_source, ETH_ALEN);
-	__builtin_memcpy(eth->h_source, eth->h_dest, ETH_ALEN);
-	__builtin_memcpy(eth->h_dest, tmp, ETH_ALEN);
-}
 
 // do_work performs the configured per-packet work. force_swap makes it swap
 // MACs whatever the knob says (XDP_TX needs that to send the frame back).

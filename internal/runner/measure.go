@@ -36,7 +36,7 @@ type setup struct {
 	// the ratelimit's.
 	ruleHits []bpf.Counter
 	verdicts [4]bpf.Counter
-	lbStats  [5]uint64
+	lbStats  [bpf.LBNoBackend + 1]uint64
 	gen      *traffic.Generator
 	stack    bool // count what the stack received (pass)
 	// writes: the DUT program writes into frames (tx, l4lb, swap-macs

@@ -226,9 +226,10 @@ func (r *runner) lbFigures(s *setup) (*results.Workload, error) {
 		return nil, err
 	}
 	cfg := r.lbConfig("l4lb")
-	f := &results.LBFigures{VIP: cfg.VIP.String(), NewFlows: st[0] - s.lbStats[0], KnownFlows: st[1] - s.lbStats[1],
-		NoVIP: st[2] - s.lbStats[2], Malformed: st[3] - s.lbStats[3], NoBackend: st[4] - s.lbStats[4],
-		Encapsulated: checks[0], NotEncapsulated: checks[1], InnerBad: checks[2],
+	d := func(i int) uint64 { return st[i] - s.lbStats[i] }
+	f := &results.LBFigures{VIP: cfg.VIP.String(), NewFlows: d(bpf.LBNew), KnownFlows: d(bpf.LBKnown),
+		NoVIP: d(bpf.LBNoVIP), Malformed: d(bpf.LBMalformed), NoBackend: d(bpf.LBNoBackend),
+		Encapsulated: checks[bpf.SinkEncapsulated], NotEncapsulated: checks[bpf.SinkNotEncapsulated], InnerBad: checks[bpf.SinkInnerBad],
 		Source: "the balancer's lb_stats map and the lb sink's per-backend and check counts over all the result's traffic (warm-ups included); " +
 			"spread = the largest |backend share - 1/backends| as a share of 1/backends"}
 	var total uint64
