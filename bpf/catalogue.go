@@ -18,8 +18,10 @@ const objNameLen = 15
 // TestMain is built from it.
 func Catalogue() (programs, maps []string, err error) {
 	loaders := map[string]func() (*ebpf.CollectionSpec, error){
-		"dut": loadDut, "duthw": loadDuthw, "filter": loadFilter, "flowstats": loadFlowstats, "gen": loadGen,
-		"latency": loadLatency, "probe": loadProbe, "qualify": loadQualify, "ratelimit": loadRatelimit, "l4lb": loadL4lb,
+		"dut": loadDut, "duthw": loadDuthw, "gen": loadGen, "latency": loadLatency, "probe": loadProbe, "qualify": loadQualify,
+	}
+	for _, w := range workloads {
+		loaders[w.Name] = w.load
 	}
 	add := func(list *[]string, name string) {
 		if len(name) > objNameLen {

@@ -147,24 +147,43 @@ func (r FilterRule) key() string {
 
 func htons(v uint16) uint16 { return v<<8 | v>>8 }
 
-// lpmKey is the map and key of an address rule.
-func (p *Program) lpmKey(r FilterRule) (*ebpf.Map, any, error) {
-	a := r.Prefix.Addr()
-	if a.Is4() {
-		b := a.As4()
-		return p.coll.Maps[r.Field+"4"], &filterLpm4Key{Prefixlen: uint32(r.Prefix.Bits()), Addr: binary.NativeEndian.Uint32(b[:])}, nil
-	}
-	return p.coll.Maps[r.Field+"6"], &filterLpm6Key{Prefixlen: uint32(r.Prefix.Bits()), Addr: a.As16()}, nil
+// The filter workload (filter.c): a DDoS filter whose rules live in maps.
+var filterWorkload = workload{
+	Builtin: Builtin{Name: "filter", Section: "xdp_filter", Mixed: true, Workload: true,
+		Doc: "DDoS filter: drop by source/destination prefix (LPM tries) or protocol and port, rules in maps, hits per rule"},
+	load: loadFilter, bytes: _FilterBytes,
+	objs: func() any { return &filterObjects{} },
+	fill: func(p *Program, o DUTOptions) error {
+		if len(o.Rules) == 0 {
+			return errors.New("no rules: give a rules file (--rules FILE, or workload.rules in a scenario)")
+		}
+		for _, r := range o.Rules {
+			if err := p.AddRule(r); err != nil {
+				return err
+			}
+		}
+		return nil
+	},
 }
 
+// ruleEntry is the map and key of a rule: an address rule's LPM trie by
+// field and family, or the port table.
 func (p *Program) ruleEntry(r FilterRule) (*ebpf.Map, any, error) {
-	if p == nil || p.coll == nil || p.coll.Maps["src4"] == nil {
+	f, ok := p.objs.(*filterObjects)
+	if p == nil || !ok {
 		return nil, nil, errors.New("filter rules: the program is not the filter workload")
 	}
 	if r.Field == "proto" {
-		return p.coll.Maps["ports"], &filterPortKey{Proto: r.Proto, Port: htons(r.Port)}, nil
+		return f.Ports, &filterPortKey{Proto: r.Proto, Port: htons(r.Port)}, nil
 	}
-	return p.lpmKey(r)
+	a := r.Prefix.Addr()
+	v4 := a.Is4()
+	m := map[[2]bool]*ebpf.Map{{true, true}: f.Src4, {true, false}: f.Src6, {false, true}: f.Dst4, {false, false}: f.Dst6}[[2]bool{r.Field == "src", v4}]
+	if v4 {
+		b := a.As4()
+		return m, &filterLpm4Key{Prefixlen: uint32(r.Prefix.Bits()), Addr: binary.NativeEndian.Uint32(b[:])}, nil
+	}
+	return m, &filterLpm6Key{Prefixlen: uint32(r.Prefix.Bits()), Addr: a.As16()}, nil
 }
 
 // AddRule puts a rule into the filter's maps; it takes effect on the next
@@ -195,9 +214,9 @@ func (p *Program) DeleteRule(r FilterRule) error {
 // RuleHits reads the frames each rule dropped, summed over CPUs; index 0 is
 // malformed frames.
 func (p *Program) RuleHits(n int) ([]Counter, error) {
-	m := p.coll.Maps["rule_hits"]
-	if m == nil {
+	f, ok := p.objs.(*filterObjects)
+	if !ok {
 		return nil, errors.New("rule hits: the program is not the filter workload")
 	}
-	return perCPUCounters(m, n, "rule hits")
+	return perCPUCounters(f.RuleHits, n, "rule hits")
 }

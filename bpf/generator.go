@@ -52,6 +52,7 @@ type Generator struct {
 	Program  *ebpf.Program
 	Stats    *ebpf.Map // shared layout; key Redirect counts frames sent on
 	state    *ebpf.Map
+	objs     genObjects // the collection's, reached by their names in gen.c
 	coll     *ebpf.Collection
 	template []byte
 }
@@ -121,51 +122,59 @@ func LoadGenerator(o GenOptions) (*Generator, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load generator: parse embedded object: %w", err)
 	}
+	var s genSpecs
+	if err := specs(spec, &s); err != nil {
+		return nil, fmt.Errorf("load generator: %w", err)
+	}
 	// The replay program and its frames are ReplayOptions' business.
-	delete(spec.Programs, "xdp_replay")
-	spec.Maps["replay_frames"].MaxEntries = 1
-	for name, val := range map[string]any{
-		"target_ifindex": o.TargetIfindex,
-		"l3_off":         o.L3Offset,
-		"ipv6":           b2u(o.IPv6),
-		"proto":          uint32(o.Proto),
-		"nflows":         o.Flows,
-		"nports":         o.PortsPerAddr,
-		"sport_base":     o.SportBase,
-		"saddr_lo_base":  o.SaddrLoBase,
-		"rate_pps":       o.RatePPS,
-		"tmpl_len":       o.TemplateLen,
-		"nsizes":         uint32(len(o.Sizes)),
-		"malformed_ppm":  o.MalformedPPM,
-		"stamp":          b2u(o.Stamp),
-		"tmpl_ip_check":  o.TemplateIPCheck,
-		"tmpl_l4_check":  o.TemplateL4Check,
-		"l4_csum":        b2u(o.L4Checksum),
-		"restore_len":    uint32(len(o.Restore)),
-	} {
-		if err := spec.Variables[name].Set(val); err != nil {
-			return nil, fmt.Errorf("load generator: set %s: %w", name, err)
-		}
+	delete(spec.Programs, s.XdpReplay.Name)
+	s.ReplayFrames.MaxEntries = 1
+	if err := set(
+		setting{s.TargetIfindex, o.TargetIfindex}, setting{s.L3Off, o.L3Offset}, setting{s.Ipv6, b2u(o.IPv6)},
+		setting{s.Proto, uint32(o.Proto)}, setting{s.Nflows, o.Flows}, setting{s.Nports, o.PortsPerAddr},
+		setting{s.SportBase, o.SportBase}, setting{s.SaddrLoBase, o.SaddrLoBase}, setting{s.RatePps, o.RatePPS},
+		setting{s.TmplLen, o.TemplateLen}, setting{s.Nsizes, uint32(len(o.Sizes))}, setting{s.MalformedPpm, o.MalformedPPM},
+		setting{s.Stamp, b2u(o.Stamp)}, setting{s.TmplIpCheck, o.TemplateIPCheck}, setting{s.TmplL4Check, o.TemplateL4Check},
+		setting{s.L4Csum, b2u(o.L4Checksum)}, setting{s.RestoreLen, uint32(len(o.Restore))},
+	); err != nil {
+		return nil, fmt.Errorf("load generator: %w", err)
 	}
-	coll, err := ebpf.NewCollection(spec)
+	g, err := newGenerator(spec)
 	if err != nil {
-		return nil, fmt.Errorf("load generator: %w", loadHint(err))
+		return nil, fmt.Errorf("load generator: %w", err)
 	}
+	g.Program = g.objs.XdpGen
 	if len(o.Restore) > 0 {
 		var rb genRestoreBuf
 		copy(rb.B[:], o.Restore)
-		if err := coll.Maps["restore"].Put(uint32(0), rb); err != nil {
-			coll.Close()
+		if err := g.objs.Restore.Put(uint32(0), rb); err != nil {
+			g.Close()
 			return nil, fmt.Errorf("load generator: restore: %w", err)
 		}
 	}
 	for i, n := range o.Sizes {
-		if err := coll.Maps["sizes"].Put(uint32(i), n); err != nil {
-			coll.Close()
+		if err := g.objs.Sizes.Put(uint32(i), n); err != nil {
+			g.Close()
 			return nil, fmt.Errorf("load generator: sizes: %w", err)
 		}
 	}
-	return &Generator{Program: coll.Programs["xdp_gen"], Stats: coll.Maps["xdp_stats"], state: coll.Maps["gen_state"], coll: coll}, nil
+	return g, nil
+}
+
+// newGenerator loads the generator object's spec and reaches its maps and
+// programs through the typed objects.
+func newGenerator(spec *ebpf.CollectionSpec) (*Generator, error) {
+	coll, err := ebpf.NewCollection(spec)
+	if err != nil {
+		return nil, loadHint(err)
+	}
+	g := &Generator{coll: coll}
+	if err := view(coll, &g.objs); err != nil {
+		coll.Close()
+		return nil, err
+	}
+	g.Stats, g.state = g.objs.XdpStats, g.objs.GenState
+	return g, nil
 }
 
 // ReplayOptions configures the live-frames replay program.
@@ -207,44 +216,42 @@ func LoadReplay(o ReplayOptions) (*Generator, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load replay: parse embedded object: %w", err)
 	}
-	delete(spec.Programs, "xdp_gen")
-	spec.Maps["replay_frames"].MaxEntries = uint32(n)
-	for name, val := range map[string]any{
-		"target_ifindex": o.TargetIfindex,
-		"tmpl_len":       uint32(longest),
-		"rate_pps":       o.RatePPS,
-		"replay_n":       uint32(n),
-		"replay_total":   uint64(n) * uint64(o.Loops),
-		"replay_loop_ns": uint64(o.LoopTime.Nanoseconds()),
-		"replay_timed":   b2u(o.Due != nil),
-	} {
-		if err := spec.Variables[name].Set(val); err != nil {
-			return nil, fmt.Errorf("load replay: set %s: %w", name, err)
-		}
+	var s genSpecs
+	if err := specs(spec, &s); err != nil {
+		return nil, fmt.Errorf("load replay: %w", err)
 	}
-	coll, err := ebpf.NewCollection(spec)
+	delete(spec.Programs, s.XdpGen.Name)
+	s.ReplayFrames.MaxEntries = uint32(n)
+	if err := set(
+		setting{s.TargetIfindex, o.TargetIfindex}, setting{s.TmplLen, uint32(longest)}, setting{s.RatePps, o.RatePPS},
+		setting{s.ReplayN, uint32(n)}, setting{s.ReplayTotal, uint64(n) * uint64(o.Loops)},
+		setting{s.ReplayLoopNs, uint64(o.LoopTime.Nanoseconds())}, setting{s.ReplayTimed, b2u(o.Due != nil)},
+	); err != nil {
+		return nil, fmt.Errorf("load replay: %w", err)
+	}
+	g, err := newGenerator(spec)
 	if err != nil {
-		return nil, fmt.Errorf("load replay: %w", loadHint(err))
+		return nil, fmt.Errorf("load replay: %w", err)
 	}
+	g.Program, g.template = g.objs.XdpReplay, make([]byte, longest)
 	for i, f := range o.Frames {
 		v := genReplayFrame{Len: uint32(len(f))}
 		copy(v.Data[:], f)
 		if o.Due != nil {
 			v.DueNs = uint64(o.Due[i].Nanoseconds())
 		}
-		if err := coll.Maps["replay_frames"].Put(uint32(i), &v); err != nil {
-			coll.Close()
+		if err := g.objs.ReplayFrames.Put(uint32(i), &v); err != nil {
+			g.Close()
 			return nil, fmt.Errorf("load replay: frame %d: %w", i+1, err)
 		}
 	}
-	return &Generator{Program: coll.Programs["xdp_replay"], Stats: coll.Maps["xdp_stats"], state: coll.Maps["gen_state"],
-		coll: coll, template: make([]byte, longest)}, nil
+	return g, nil
 }
 
 // ResetReplay starts the replay over: every CPU's position, count and start
 // time back to zero.
 func (g *Generator) ResetReplay() error {
-	m := g.coll.Maps["replay_state"]
+	m := g.objs.ReplayState
 	n, err := ebpf.PossibleCPU()
 	if err != nil {
 		return fmt.Errorf("reset replay: %w", err)

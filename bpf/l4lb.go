@@ -93,10 +93,11 @@ func Maglev(names []string, m int) []uint32 {
 // even after it left the ring (as in Katran, draining is the operator's
 // business); a new backend takes the next free index.
 func (p *Program) SetBackends(backends []netip.Addr) error {
-	be, ring := p.coll.Maps["backends"], p.coll.Maps["ring"]
-	if be == nil || ring == nil {
+	lb, ok := p.objs.(*l4lbObjects)
+	if !ok {
 		return errors.New("set backends: the program is not the l4lb workload")
 	}
+	be, ring := lb.Backends, lb.Ring
 	if len(backends) == 0 {
 		return errors.New("set backends: no backends")
 	}
@@ -139,12 +140,33 @@ func (p *Program) SetBackends(backends []netip.Addr) error {
 	return nil
 }
 
+// The l4lb workload (l4lb.c): a Katran-style balancer. Its object also
+// holds the sink that checks what it sends (LoadLBSink).
+var l4lbWorkload = workload{
+	Builtin: Builtin{Name: "l4lb", Section: "xdp_l4lb", Action: TX, Workload: true,
+		Doc: "Katran-style L4 balancer: VIP lookup, Maglev ring, LRU connection table, IP-in-IP encapsulation, XDP_TX"},
+	load: loadL4lb, bytes: _L4lbBytes,
+	objs: func() any { return &l4lbObjects{} },
+	prepare: func(spec *ebpf.CollectionSpec, o DUTOptions) error {
+		if err := loadLB(spec, o.LB); err != nil {
+			return err
+		}
+		var ps l4lbProgramSpecs
+		if err := specs(spec, &ps); err != nil {
+			return err
+		}
+		delete(spec.Programs, ps.XdpLbSink.Name)
+		return nil
+	},
+	fill: func(p *Program, o DUTOptions) error { return p.setVIP(o.LB) },
+}
+
 func loadLB(spec *ebpf.CollectionSpec, c *LBConfig) error {
 	if c == nil {
-		return errors.New("load l4lb: no VIP and backends")
+		return errors.New("no VIP and backends")
 	}
 	if err := c.check(); err != nil {
-		return fmt.Errorf("load %w", err)
+		return err
 	}
 	var src4 uint32
 	if c.Source4.Is4() {
@@ -157,17 +179,20 @@ func loadLB(spec *ebpf.CollectionSpec, c *LBConfig) error {
 	}
 	var mac [6]byte
 	copy(mac[:], c.NextHop)
-	for name, v := range map[string]any{"lb_src4": src4, "lb_src6": src6, "next_hop": mac} {
-		if err := spec.Variables[name].Set(v); err != nil {
-			return fmt.Errorf("load l4lb: set %s: %w", name, err)
-		}
+	var s l4lbVariableSpecs
+	if err := specs(spec, &s); err != nil {
+		return err
 	}
-	return nil
+	return set(setting{s.LbSrc4, src4}, setting{s.LbSrc6, src6}, setting{s.NextHop, mac})
 }
 
 func (p *Program) setVIP(c *LBConfig) error {
 	k := l4lbVipKey{Addr: a16(c.VIP.Addr()), Port: htons(c.VIP.Port()), Proto: c.Proto}
-	if err := p.coll.Maps["vips"].Put(k, l4lbVipMeta{Num: 0}); err != nil {
+	lb, ok := p.objs.(*l4lbObjects)
+	if !ok {
+		return errors.New("set VIP: the program is not the l4lb workload")
+	}
+	if err := lb.Vips.Put(k, l4lbVipMeta{Num: 0}); err != nil {
 		return fmt.Errorf("set VIP %s: %w", c.VIP, err)
 	}
 	return p.SetBackends(c.Backends)
@@ -177,11 +202,11 @@ func (p *Program) setVIP(c *LBConfig) error {
 // (connection table), frames to no VIP, malformed frames, frames with no
 // backend.
 func (p *Program) LBStats() (out [numLBStats]uint64, err error) {
-	m := p.coll.Maps["lb_stats"]
-	if m == nil {
+	lb, ok := p.objs.(*l4lbObjects)
+	if !ok {
 		return out, errors.New("lb stats: the program is not the l4lb workload")
 	}
-	v, err := perCPUSums(m, len(out), "lb stats")
+	v, err := perCPUSums(lb.LbStats, len(out), "lb stats")
 	copy(out[:], v)
 	return out, err
 }
@@ -193,16 +218,25 @@ func LoadLBSink(backends []netip.Addr) (*Program, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load lb sink: parse embedded object: %w", err)
 	}
-	delete(spec.Programs, "xdp_l4lb")
+	var ps l4lbProgramSpecs
+	if err := specs(spec, &ps); err != nil {
+		return nil, fmt.Errorf("load lb sink: %w", err)
+	}
+	delete(spec.Programs, ps.XdpL4lb.Name)
 	coll, err := ebpf.NewCollection(spec)
 	if err != nil {
 		return nil, fmt.Errorf("load lb sink: %w", loadHint(err))
 	}
-	p := &Program{Name: "lb-sink", Program: coll.Programs["xdp_lb_sink"], Stats: coll.Maps["xdp_stats"], Counted: true,
-		Object: "builtin workload", SHA256: sha256Hex(_L4lbBytes), coll: coll}
+	lb := &l4lbObjects{}
+	if err := view(coll, lb); err != nil {
+		coll.Close()
+		return nil, fmt.Errorf("load lb sink: %w", err)
+	}
+	p := &Program{Name: "lb-sink", Program: lb.XdpLbSink, Stats: lb.XdpStats, Counted: true,
+		Object: "builtin workload", SHA256: sha256Hex(_L4lbBytes), coll: coll, objs: lb}
 	zero := make([]uint64, len(mustCPUs()))
 	for _, b := range backends {
-		if err := coll.Maps["sink_backends"].Put(a16(b), zero); err != nil {
+		if err := lb.SinkBackends.Put(a16(b), zero); err != nil {
 			p.Close()
 			return nil, fmt.Errorf("load lb sink: backend %s: %w", b, err)
 		}
@@ -221,10 +255,11 @@ func mustCPUs() []struct{} {
 // SinkCounts reads the lb sink: frames by backend, and the checks:
 // encapsulated as the balancer does, not encapsulated, inner packet bad.
 func (p *Program) SinkCounts() (byBackend map[netip.Addr]uint64, checks [numSinkChecks]uint64, err error) {
-	m, c := p.coll.Maps["sink_backends"], p.coll.Maps["sink_checks"]
-	if m == nil || c == nil {
+	lb, ok := p.objs.(*l4lbObjects)
+	if !ok || lb.XdpLbSink == nil {
 		return nil, checks, errors.New("sink counts: the program is not the lb sink")
 	}
+	m, c := lb.SinkBackends, lb.SinkChecks
 	byBackend = map[netip.Addr]uint64{}
 	var (
 		k   l4lbAddr16

@@ -71,17 +71,24 @@ func LoadLatencySink(o LatencyOptions) (*LatencySink, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load latency sink: parse embedded object: %w", err)
 	}
-	for name, val := range map[string]any{"l3_off": o.L3Offset, "ipv6": b2u(o.IPv6), "l4_hdr": o.L4Hdr} {
-		if err := spec.Variables[name].Set(val); err != nil {
-			return nil, fmt.Errorf("load latency sink: set %s: %w", name, err)
-		}
+	var s latencyVariableSpecs
+	if err := specs(spec, &s); err != nil {
+		return nil, fmt.Errorf("load latency sink: %w", err)
+	}
+	if err := set(setting{s.L3Off, o.L3Offset}, setting{s.Ipv6, b2u(o.IPv6)}, setting{s.L4Hdr, o.L4Hdr}); err != nil {
+		return nil, fmt.Errorf("load latency sink: %w", err)
 	}
 	coll, err := ebpf.NewCollection(spec)
 	if err != nil {
 		return nil, fmt.Errorf("load latency sink: %w", loadHint(err))
 	}
-	return &LatencySink{Program: coll.Programs["xdp_latency"], Stats: coll.Maps["xdp_stats"],
-		hist: coll.Maps["lat_hist"], summary: coll.Maps["lat_summary"], ext: coll.Maps["lat_extremes"], coll: coll}, nil
+	var objs latencyObjects
+	if err := view(coll, &objs); err != nil {
+		coll.Close()
+		return nil, fmt.Errorf("load latency sink: %w", err)
+	}
+	return &LatencySink{Program: objs.XdpLatency, Stats: objs.XdpStats,
+		hist: objs.LatHist, summary: objs.LatSummary, ext: objs.LatExtremes, coll: coll}, nil
 }
 
 // Close unloads the sink.

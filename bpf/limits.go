@@ -79,7 +79,6 @@ const (
 	numSinkChecks
 )
 
-
 // QualifyOther is the index of Counts and Exceptions for an action that is
 // none of the five.
 const QualifyOther = NumActions

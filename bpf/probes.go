@@ -67,7 +67,16 @@ func LoadMetaProbe(k MetaKfunc, ifindex uint32) (*MetaProbe, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load %s probe bound to ifindex %d: %w", k.Kfunc(), ifindex, err)
 	}
-	return &MetaProbe{Kfunc: k, Program: coll.Programs[sec], result: coll.Maps["meta_result"], key: key, coll: coll}, nil
+	var objs probeObjects
+	if err := view(coll, &objs); err != nil {
+		coll.Close()
+		return nil, fmt.Errorf("load %s probe: %w", k.Kfunc(), err)
+	}
+	prog := objs.XdpMetaHash
+	if k == MetaTimestamp {
+		prog = objs.XdpMetaTimestamp
+	}
+	return &MetaProbe{Kfunc: k, Program: prog, result: objs.MetaResult, key: key, coll: coll}, nil
 }
 
 // Result returns the kfunc's last return value and how many frames ran it.

@@ -73,19 +73,21 @@ type Builtin struct {
 	Doc      string
 }
 
-var builtins = []Builtin{
+// builtins are the trivial programs of xdplab.c, then the registered
+// reference workloads.
+var builtins = append([]Builtin{
 	{Name: "drop", Section: "xdp_drop", Action: Drop, Doc: "count, then drop"},
 	{Name: "pass", Section: "xdp_pass", Action: Pass, Doc: "count, then pass to the network stack"},
 	{Name: "tx", Section: "xdp_tx", Action: TX, Doc: "count, swap MACs, transmit back out of the receiving interface"},
 	{Name: "redirect", Section: "xdp_redirect", Action: Redirect, Doc: "count, redirect through a devmap to another interface"},
-	{Name: "filter", Section: "xdp_filter", Mixed: true, Workload: true,
-		Doc: "DDoS filter: drop by source/destination prefix (LPM tries) or protocol and port, rules in maps, hits per rule"},
-	{Name: "ratelimit", Section: "xdp_ratelimit", Mixed: true, Workload: true,
-		Doc: "per-source token bucket in an LRU hash: pass up to the limit (and burst), drop the rest"},
-	{Name: "flowstats", Section: "xdp_flowstats", Action: Pass, Workload: true,
-		Doc: "per-flow packets and bytes (VLAN, IPv4/IPv6, TCP/UDP) in an LRU hash, then pass"},
-	{Name: "l4lb", Section: "xdp_l4lb", Action: TX, Workload: true,
-		Doc: "Katran-style L4 balancer: VIP lookup, Maglev ring, LRU connection table, IP-in-IP encapsulation, XDP_TX"},
+}, workloadBuiltins()...)
+
+func workloadBuiltins() []Builtin {
+	var out []Builtin
+	for _, w := range workloads {
+		out = append(out, w.Builtin)
+	}
+	return out
 }
 
 // Builtins lists the built-in programs.
@@ -172,6 +174,9 @@ type Program struct {
 	lbIndex map[netip.Addr]uint32
 
 	coll *ebpf.Collection
+	// objs are the built-in object's typed objects (*l4lbObjects, ...),
+	// views into coll, which owns them; nil for a user's object.
+	objs any
 }
 
 // Close unloads the program and its maps.
@@ -214,8 +219,17 @@ func LoadDUT(opts DUTOptions) (*Program, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load %s: parse embedded object: %w", b.Name, err)
 	}
-	if v := spec.Variables["work"]; v != nil {
-		if err := v.Set(uint32(opts.Work)); err != nil {
+	// Both builds share the stats map; only the host build reads work.
+	var stats duthwMapSpecs
+	if err := specs(spec, &stats); err != nil {
+		return nil, fmt.Errorf("load %s: %w", b.Name, err)
+	}
+	if opts.Ifindex == 0 {
+		var vars dutVariableSpecs
+		if err := specs(spec, &vars); err != nil {
+			return nil, fmt.Errorf("load %s: %w", b.Name, err)
+		}
+		if err := vars.Work.Set(uint32(opts.Work)); err != nil {
 			return nil, fmt.Errorf("load %s: set work: %w", b.Name, err)
 		}
 	}
@@ -226,7 +240,7 @@ func LoadDUT(opts DUTOptions) (*Program, error) {
 		}
 	}
 	if opts.Ifindex != 0 || opts.ArrayStats {
-		spec.Maps["xdp_stats"].Type = ebpf.Array
+		stats.XdpStats.Type = ebpf.Array
 	}
 	var copts ebpf.CollectionOptions
 	var notes []string
@@ -242,12 +256,17 @@ func LoadDUT(opts DUTOptions) (*Program, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load %s: %w", b.Name, loadHint(err))
 	}
+	var maps dutMaps // the offload build has no tx_port: nil
+	if err := view(coll, &maps); err != nil {
+		coll.Close()
+		return nil, fmt.Errorf("load %s: %w", b.Name, err)
+	}
 	act := b.Action
 	return &Program{
 		Name:     b.Name,
 		Program:  coll.Programs[b.Section],
-		Stats:    coll.Maps["xdp_stats"],
-		TxPort:   coll.Maps["tx_port"],
+		Stats:    maps.XdpStats,
+		TxPort:   maps.TxPort,
 		Expected: &act,
 		Object:   object,
 		SHA256:   sha256Hex(objectBytes),

@@ -17,9 +17,9 @@ type QualifyPrograms struct {
 	Frags     *ebpf.Program
 	XSK       *ebpf.Program // redirects to the AF_XDP socket of the rx queue
 	exception *ebpf.Program
+	objs      qualifyObjects // views into coll, which owns them
 	coll      *ebpf.Collection
 }
-
 
 // LoadQualify loads the functional checks' programs; Action returns
 // action (any number: an unknown one makes a broken program).
@@ -28,15 +28,24 @@ func LoadQualify(action uint32) (*QualifyPrograms, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load qualify programs: parse embedded object: %w", err)
 	}
-	if err := spec.Variables["q_action"].Set(action); err != nil {
+	var s qualifyVariableSpecs
+	if err := specs(spec, &s); err != nil {
+		return nil, fmt.Errorf("load qualify programs: %w", err)
+	}
+	if err := set(setting{s.Q_action, action}); err != nil {
 		return nil, fmt.Errorf("load qualify programs: %w", err)
 	}
 	coll, err := ebpf.NewCollection(spec)
 	if err != nil {
 		return nil, fmt.Errorf("load qualify programs: %w", loadHint(err))
 	}
-	return &QualifyPrograms{Action: coll.Programs["xdp_q_action"], Adjust: coll.Programs["xdp_q_adjust"],
-		Frags: coll.Programs["xdp_q_frags"], XSK: coll.Programs["xdp_q_xsk"], exception: coll.Programs["tp_exception"], coll: coll}, nil
+	q := &QualifyPrograms{coll: coll}
+	if err := view(coll, &q.objs); err != nil {
+		coll.Close()
+		return nil, fmt.Errorf("load qualify programs: %w", err)
+	}
+	q.Action, q.Adjust, q.Frags, q.XSK, q.exception = q.objs.XdpQ_action, q.objs.XdpQ_adjust, q.objs.XdpQ_frags, q.objs.XdpQ_xsk, q.objs.TpException
+	return q, nil
 }
 
 // Close unloads the programs.
@@ -53,7 +62,7 @@ func (q *QualifyPrograms) Close() error {
 // QualifyOther: an unknown action), summed over CPUs.
 func (q *QualifyPrograms) Counts() ([QualifyOther + 1]uint64, error) {
 	var out [QualifyOther + 1]uint64
-	v, err := perCPUSums(q.coll.Maps["q_counts"], len(out), "qualify counts")
+	v, err := perCPUSums(q.objs.Q_counts, len(out), "qualify counts")
 	copy(out[:], v)
 	return out, err
 }
@@ -61,7 +70,7 @@ func (q *QualifyPrograms) Counts() ([QualifyOther + 1]uint64, error) {
 // SetPort sets the redirect's egress interface, resolved in the calling
 // thread's namespace.
 func (q *QualifyPrograms) SetPort(ifindex int) error {
-	if err := q.coll.Maps["q_port"].Put(uint32(0), uint32(ifindex)); err != nil {
+	if err := q.objs.Q_port.Put(uint32(0), uint32(ifindex)); err != nil {
 		return fmt.Errorf("qualify redirect port %d: %w", ifindex, err)
 	}
 	return nil
@@ -69,7 +78,7 @@ func (q *QualifyPrograms) SetPort(ifindex int) error {
 
 // SetXSK puts an AF_XDP socket into the XSKMAP for an rx queue.
 func (q *QualifyPrograms) SetXSK(queue, fd int) error {
-	if err := q.coll.Maps["q_xsks"].Put(uint32(queue), uint32(fd)); err != nil {
+	if err := q.objs.Q_xsks.Put(uint32(queue), uint32(fd)); err != nil {
 		return fmt.Errorf("qualify af_xdp socket for queue %d: %w", queue, err)
 	}
 	return nil
@@ -79,7 +88,7 @@ func (q *QualifyPrograms) SetXSK(queue, fd int) error {
 // length (all fragments).
 func (q *QualifyPrograms) FragsSeen() (frames, maxLen uint64, err error) {
 	var v qualifyFragsSeen
-	if err := q.coll.Maps["q_frags"].Lookup(uint32(0), &v); err != nil {
+	if err := q.objs.Q_frags.Lookup(uint32(0), &v); err != nil {
 		return 0, 0, fmt.Errorf("qualify frags: %w", err)
 	}
 	return v.Frames, v.MaxLen, nil
@@ -98,7 +107,7 @@ func (q *QualifyPrograms) TraceExceptions() (link.Link, error) {
 func (q *QualifyPrograms) Exceptions() ([QualifyOther + 1]uint64, error) {
 	var out [QualifyOther + 1]uint64
 	for i := range out {
-		if err := q.coll.Maps["q_exceptions"].Lookup(uint32(i), &out[i]); err != nil {
+		if err := q.objs.Q_exceptions.Lookup(uint32(i), &out[i]); err != nil {
 			return out, fmt.Errorf("qualify exceptions: %w", err)
 		}
 	}
