@@ -32,13 +32,12 @@ type setup struct {
 	sink    *bpf.Program // counts frames out of the DUT (tx, redirect)
 	sinkAtt *xdp.Attachment
 	lat     *bpf.LatencySink // the sink, when it measures latency
-	// ruleHits are the filter's rule counters before the trials, verdicts
-	// the ratelimit's.
-	ruleHits []bpf.Counter
-	verdicts [4]bpf.Counter
-	lbStats  [bpf.LBNoBackend + 1]uint64
-	gen      *traffic.Generator
-	stack    bool // count what the stack received (pass)
+	// work is the reference workload's runner side (nil for the others)
+	// and before what its start read.
+	work   workload
+	before any
+	gen    *traffic.Generator
+	stack  bool // count what the stack received (pass)
 	// writes: the DUT program writes into frames (tx, l4lb, swap-macs
 	// work, a user's program): the generator restores each frame's head.
 	writes bool
@@ -60,7 +59,7 @@ func (s *setup) Close() error {
 // user's object) in mode, with what the mode needs.
 func (r *runner) prepare(name string, work bpf.Work, mode xdp.Mode) (_ *setup, err error) {
 	p := r.pair
-	s := &setup{name: name, mode: mode}
+	s := &setup{name: name, mode: mode, work: workloads[name]}
 	defer func() {
 		if err != nil {
 			err = errors.Join(err, s.Close())
@@ -77,7 +76,11 @@ func (r *runner) prepare(name string, work bpf.Work, mode xdp.Mode) (_ *setup, e
 		if name == "" {
 			s.prog, err = bpf.LoadObject(bpf.ObjectOptions{Path: r.cfg.Object, Program: r.cfg.ObjectProgram, Ifindex: ifindex})
 		} else {
-			s.prog, err = bpf.LoadDUT(bpf.DUTOptions{Program: name, Work: work, Ifindex: ifindex, Rules: r.cfg.Rules, Limit: r.cfg.Limit, LB: r.lbConfig(name)})
+			o := bpf.DUTOptions{Program: name, Work: work, Ifindex: ifindex}
+			if s.work != nil {
+				s.work.options(r, &o)
+			}
+			s.prog, err = bpf.LoadDUT(o)
 		}
 		return err
 	})
@@ -85,7 +88,7 @@ func (r *runner) prepare(name string, work bpf.Work, mode xdp.Mode) (_ *setup, e
 		return nil, err
 	}
 	s.name = s.prog.Name
-	s.writes = name == "" || name == "tx" || name == "l4lb" || work >= bpf.SwapMACs
+	s.writes = name == "" || name == "tx" || work >= bpf.SwapMACs || s.work != nil && s.work.writes()
 	// A generic-mode program on a veth sees redirected frames only with
 	// rx-gro on; a native one needs no GRO.
 	wantGRO := mode == xdp.Generic
@@ -115,15 +118,6 @@ func (r *runner) prepare(name string, work bpf.Work, mode xdp.Mode) (_ *setup, e
 		if err = r.attachSinkTo(s, &p.Gen); err != nil {
 			return nil, err
 		}
-	case "l4lb":
-		// Encapsulated frames go back out to the generator's veth, where
-		// the lb sink checks and counts them by backend.
-		if s.sink, err = bpf.LoadLBSink(r.lbConfig(name).Backends); err != nil {
-			return nil, err
-		}
-		if s.sinkAtt, err = xdp.Attach(xdp.AttachOptions{NS: p.GenNS.Handle, Iface: p.Gen.Name, Program: s.sink.Program, Mode: xdp.Native}); err != nil {
-			return nil, fmt.Errorf("lb sink on %s: %w", p.Gen.Name, err)
-		}
 	case "redirect":
 		// A devmap resolves the ifindex in the namespace of the thread
 		// that updates it: update it from the DUT's namespace.
@@ -136,8 +130,13 @@ func (r *runner) prepare(name string, work bpf.Work, mode xdp.Mode) (_ *setup, e
 		if err = r.attachSinkTo(s, &p.Sink); err != nil {
 			return nil, err
 		}
-	case "pass", "filter", "ratelimit", "flowstats":
+	case "pass":
 		s.stack = true // what passes reaches the DUT namespace's stack
+	}
+	if s.work != nil {
+		if err = s.work.far(r, s); err != nil {
+			return nil, err
+		}
 	}
 	if s.att, err = xdp.Attach(xdp.AttachOptions{NS: p.DUTNS.Handle, Iface: p.DUT.Name, Program: s.prog.Program, Mode: mode}); err != nil {
 		return nil, err
@@ -695,8 +694,10 @@ func (r *runner) measure(ctx context.Context, name string, mode xdp.Mode) (_ *re
 			return nil, err
 		}
 	}
-	if err := r.workloadStart(s); err != nil {
-		return nil, err
+	if s.work != nil {
+		if s.before, err = s.work.start(r, s); err != nil {
+			return nil, err
+		}
 	}
 	for i := 1; i <= r.cfg.Trials; i++ {
 		label := fmt.Sprintf("%s %s %d/%d", mode, s.name, i, r.cfg.Trials)
@@ -709,8 +710,10 @@ func (r *runner) measure(ctx context.Context, name string, mode xdp.Mode) (_ *re
 	if res.ProgNsPerPkt, res.ProgStatsOverhead, err = r.progStats(ctx, s); err != nil {
 		return nil, fmt.Errorf("%s %s: %w", s.name, mode, err)
 	}
-	if res.Workload, err = r.workloadFigures(ctx, s, res); err != nil {
-		return nil, fmt.Errorf("%s %s: %w", s.name, mode, err)
+	if s.work != nil {
+		if res.Workload, err = s.work.figures(ctx, r, s, s.before, res); err != nil {
+			return nil, fmt.Errorf("%s %s: %w", s.name, mode, err)
+		}
 	}
 	res.Summarize(s.sources())
 	if r.cfg.Search != nil {

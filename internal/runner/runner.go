@@ -160,16 +160,6 @@ func Run(ctx context.Context, cfg Config) (_ *results.Run, err error) {
 	return r.run, nil
 }
 
-// workloads tells whether a reference workload is among the programs.
-func (r *runner) workloads() bool {
-	for _, p := range r.programs() {
-		if b, err := bpf.LookupBuiltin(p); err == nil && b.Workload {
-			return true
-		}
-	}
-	return false
-}
-
 func (r *runner) programs() []string {
 	if r.cfg.Object != "" {
 		return []string{""}
