@@ -69,7 +69,7 @@ matrix: build
 report-screenshot: build
 	mkdir -p xdplab-results
 	./xdplab report results/testdata/run-a-k6.18.json results/testdata/run-b-k6.1.json \
-		offload/testdata/probe-virtio_net.json -o xdplab-results/report.html
+		internal/probe/testdata/probe-virtio_net.json -o xdplab-results/report.html
 	chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1280,3400 \
 		--screenshot=xdplab-results/report.png file://$(CURDIR)/xdplab-results/report.html
 	@echo "xdplab-results/report.png"

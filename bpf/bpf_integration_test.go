@@ -13,10 +13,11 @@ import (
 	"github.com/cilium/ebpf"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/unix"
+
 	"github.com/xdplab/xdplab/bpf"
 	"github.com/xdplab/xdplab/internal/testenv"
 	"github.com/xdplab/xdplab/internal/traffic"
-	"golang.org/x/sys/unix"
 )
 
 func TestIntegrationProgramsActionsAndCounters(t *testing.T) {

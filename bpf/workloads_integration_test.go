@@ -14,6 +14,7 @@ import (
 	"github.com/gopacket/gopacket/layers"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
 	"github.com/xdplab/xdplab/bpf"
 	"github.com/xdplab/xdplab/internal/testenv"
 )

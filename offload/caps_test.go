@@ -2,14 +2,12 @@ package offload_test
 
 import (
 	"bytes"
-	"encoding/json"
-	"os"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/xdplab/xdplab/internal/testenv"
+	"github.com/xdplab/xdplab/internal/probe"
 	"github.com/xdplab/xdplab/offload"
 )
 
@@ -59,7 +57,7 @@ func TestCompareFindsMismatches(t *testing.T) {
 	assert.Equal(t, offload.CheckNotTested, r.Detected)
 	assert.Equal(t, offload.VerdictUnverified, r.Verdict)
 
-	rep := &offload.Report{Interfaces: []*offload.InterfaceCaps{{Name: "eth9", Comparison: rows}}}
+	rep := &probe.Report{Interfaces: []*offload.InterfaceCaps{{Name: "eth9", Comparison: rows}}}
 	assert.Equal(t, 3, rep.Findings())
 	var b bytes.Buffer
 	require.NoError(t, rep.WriteText(&b))
@@ -94,25 +92,4 @@ func TestCheckString(t *testing.T) {
 	assert.Equal(t, "ok", offload.Check{Result: offload.CheckOK}.String())
 	assert.Equal(t, "failed: EINVAL (why)", offload.Check{Result: offload.CheckFailed, Errno: "EINVAL", Explain: "why"}.String())
 	assert.Equal(t, "not-tested: read-only", offload.Check{Result: offload.CheckNotTested, Explain: "read-only"}.String())
-}
-
-// A report `xdplab probe --iface eth0 --force` (read-only) wrote on a
-// cloud VM with a virtio_net NIC, kernel 6.18: it still validates and
-// decodes.
-func TestRecordedVirtioNetReport(t *testing.T) {
-	b, err := os.ReadFile("testdata/probe-virtio_net.json")
-	require.NoError(t, err)
-	testenv.ValidateJSON(t, offload.ReportJSONSchema, b)
-	var rep offload.Report
-	require.NoError(t, json.Unmarshal(b, &rep))
-	require.Len(t, rep.Interfaces, 1)
-	c := rep.Interfaces[0]
-	assert.Equal(t, "virtio_net", c.Driver.Driver)
-	assert.Equal(t, offload.XDPFeature(c.Advertised.XDPFeaturesRaw).Names(), c.Advertised.XDPFeatures)
-	assert.True(t, c.Advertised.Has(offload.FeatureXSKZeroCopy))
-	assert.False(t, c.Detected.Attached)
-	assert.Equal(t, c.Comparison, offload.Compare(c.Advertised, c.Detected), "the verdicts follow from the data")
-	var buf bytes.Buffer
-	require.NoError(t, rep.WriteText(&buf))
-	assert.Contains(t, buf.String(), "driver virtio_net")
 }

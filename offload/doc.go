@@ -4,9 +4,9 @@
 // advertises against what it does (ProbeInterface: the netdev
 // generic-netlink family's xdp-features, kernel 6.3+, read with
 // mdlayher/genetlink, then attach, multi-buffer and metadata checks), the
-// kernel's XDP facilities (ProbeKernel), and the probe report that puts
-// them side by side (Report, with its JSON schema). Attaching itself lives
-// in internal/xdp.
+// kernel's XDP facilities (ProbeKernel), and the comparison of advertised
+// against detected (Compare). Attaching itself lives in internal/xdp, the
+// probe report that puts it all together in internal/probe.
 //
 // Probing needs CAP_NET_ADMIN and CAP_BPF (or root), and CAP_SYS_ADMIN to
 // enter the namespace of the interface. A check that could not run says

@@ -6,8 +6,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/xdplab/xdplab/internal/xdp"
-
 	"github.com/cilium/ebpf"
 	"github.com/vishvananda/netlink/nl"
 	"github.com/vishvananda/netns"
@@ -15,6 +13,7 @@ import (
 
 	"github.com/xdplab/xdplab/bpf"
 	"github.com/xdplab/xdplab/internal/nsthread"
+	"github.com/xdplab/xdplab/internal/xdp"
 	"github.com/xdplab/xdplab/topology"
 )
 

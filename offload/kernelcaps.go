@@ -8,13 +8,12 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/xdplab/xdplab/internal/xdp"
-
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/btf"
 	"golang.org/x/sys/unix"
 
 	"github.com/xdplab/xdplab/bpf"
+	"github.com/xdplab/xdplab/internal/xdp"
 )
 
 // Check is the answer of one capability check.

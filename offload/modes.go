@@ -4,11 +4,10 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/xdplab/xdplab/internal/xdp"
-
 	"github.com/vishvananda/netns"
 
 	"github.com/xdplab/xdplab/bpf"
+	"github.com/xdplab/xdplab/internal/xdp"
 )
 
 // Support says which modes an interface supports and why others are not.

@@ -5,12 +5,12 @@ package offload_test
 import (
 	"testing"
 
-	"github.com/xdplab/xdplab/internal/xdp"
-
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
 	"github.com/xdplab/xdplab/bpf"
 	"github.com/xdplab/xdplab/internal/testenv"
+	"github.com/xdplab/xdplab/internal/xdp"
 	"github.com/xdplab/xdplab/offload"
 	"github.com/xdplab/xdplab/topology"
 )

@@ -240,7 +240,7 @@ func SchemaOf(b []byte) (name string, version int, err error) {
 // file xdplab writes (a day's soak with per-second samples) is a few MiB.
 const MaxFileSize = 256 << 20
 
-// ProbeSchema names the probe report format (offload.ReportSchema), which
+// ProbeSchema names the probe report format (probe.ReportSchema), which
 // holds no runs.
 const ProbeSchema = "xdplab.probe"
 

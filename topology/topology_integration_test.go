@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/vishvananda/netlink"
+
 	"github.com/xdplab/xdplab/internal/testenv"
 	"github.com/xdplab/xdplab/topology"
 )

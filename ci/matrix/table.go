@@ -9,7 +9,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/xdplab/xdplab/offload"
+	"github.com/xdplab/xdplab/internal/probe"
 	"github.com/xdplab/xdplab/results"
 	"github.com/xdplab/xdplab/results/compare"
 )
@@ -26,12 +26,12 @@ type Row struct {
 	Note                          string
 }
 
-func readProbe(path string) (*offload.Report, error) {
+func readProbe(path string) (*probe.Report, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	var r offload.Report
+	var r probe.Report
 	if err := json.Unmarshal(b, &r); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}

@@ -71,7 +71,7 @@ func TestCompareRejects(t *testing.T) {
 
 func TestReportCommand(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "r.html")
-	_, stderr, err := xdplab(t, context.Background(), "report", fixtureA, fixtureB, "../../offload/testdata/probe-virtio_net.json", "-o", out)
+	_, stderr, err := xdplab(t, context.Background(), "report", fixtureA, fixtureB, "../../internal/probe/testdata/probe-virtio_net.json", "-o", out)
 	require.NoError(t, err)
 	assert.Contains(t, stderr, "5 charts")
 	b, err := os.ReadFile(out)
@@ -99,7 +99,7 @@ func TestCompareAndReportTakeEveryFile(t *testing.T) {
 	cp := *run
 	cp.Results = []results.Result{{Program: results.Program{Name: "drop"}, Mode: "offload", ControlPlaneOnly: true, ControlPlane: []string{"loaded"}}}
 	require.NoError(t, results.WriteFile(filepath.Join(dir, "k", "run-netdevsim.json"), &cp))
-	probe, err := os.ReadFile("../../offload/testdata/probe-virtio_net.json")
+	probe, err := os.ReadFile("../../internal/probe/testdata/probe-virtio_net.json")
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "k", "probe-veth.json"), probe, 0o644))
 

@@ -103,7 +103,7 @@ func TestExitStatuses(t *testing.T) {
 		{"one file", []string{"compare", "--fail-on-regression", fixtureA}, 6, "nothing to compare against"},
 		{"a different frame size", []string{"compare", "--fail-on-regression", fixtureA, writeModified(t, func(r *results.Run) { r.Config.FrameSize = 128 })}, 6, "different configuration (size 64 -> 128)"},
 		{"three trials a side", []string{"compare", "--fail-on-regression", writeModified(t, func(r *results.Run) { trim(r, 3) }), writeModified(t, func(r *results.Run) { trim(r, 3) })}, 6, "too few trials: 3"},
-		{"a probe report only", []string{"compare", "--fail-on-regression", "../../offload/testdata/probe-virtio_net.json"}, 1, "holds no measurements"},
+		{"a probe report only", []string{"compare", "--fail-on-regression", "../../internal/probe/testdata/probe-virtio_net.json"}, 1, "holds no measurements"},
 		{"no gate asked", []string{"compare", fixtureA, empty}, 0, "verdict: INCONCLUSIVE"},
 	} {
 		t.Run(c.name, func(t *testing.T) {

@@ -6,8 +6,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/xdplab/xdplab/internal/host"
 	"github.com/xdplab/xdplab/internal/probe"
-	"github.com/xdplab/xdplab/internal/runner"
 	"github.com/xdplab/xdplab/results"
 )
 
@@ -40,7 +40,7 @@ interface that carries the default route is refused without --force.`,
 			if err != nil {
 				return err
 			}
-			if err := runner.CheckPrivileges(); err != nil {
+			if err := host.CheckPrivileges(); err != nil {
 				return err
 			}
 			o.Version = toolVersion()

@@ -11,8 +11,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/vishvananda/netlink"
+
+	"github.com/xdplab/xdplab/internal/probe"
 	"github.com/xdplab/xdplab/internal/testenv"
-	"github.com/xdplab/xdplab/offload"
 )
 
 func TestIntegrationProbe(t *testing.T) {
@@ -20,9 +21,9 @@ func TestIntegrationProbe(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "probe.json")
 	stdout, stderr, err := xdplab(t, context.Background(), "probe", "--json", "-o", out)
 	require.NoError(t, err, stderr)
-	var rep offload.Report
+	var rep probe.Report
 	require.NoError(t, json.Unmarshal([]byte(stdout), &rep))
-	assert.Equal(t, offload.ReportSchema, rep.Schema)
+	assert.Equal(t, probe.ReportSchema, rep.Schema)
 	require.Len(t, rep.Interfaces, 2)
 	assert.FileExists(t, out)
 

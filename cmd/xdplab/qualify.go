@@ -11,8 +11,8 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/xdplab/xdplab/internal/host"
 	"github.com/xdplab/xdplab/internal/qualify"
-	"github.com/xdplab/xdplab/internal/runner"
 	"github.com/xdplab/xdplab/results"
 )
 
@@ -83,7 +83,7 @@ route is refused without --force. The reports (JSON, Markdown, HTML) go to
 			if err := o.Validate(); err != nil {
 				return &usageError{err}
 			}
-			if err := runner.CheckPrivileges(); err != nil {
+			if err := host.CheckPrivileges(); err != nil {
 				return err
 			}
 			q, err := qualify.Run(cmd.Context(), o)

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/xdplab/xdplab/bpf"
+	"github.com/xdplab/xdplab/internal/host"
 	"github.com/xdplab/xdplab/internal/runner"
 	"github.com/xdplab/xdplab/internal/spec"
 	"github.com/xdplab/xdplab/results"
@@ -229,7 +230,7 @@ func runRun(cmd *cobra.Command, f *runFlags, stdout, stderr io.Writer) error {
 	if err := results.CheckOutputName(out); err != nil {
 		return usagef("--output: %v", err)
 	}
-	if err := runner.CheckPrivileges(); err != nil {
+	if err := host.CheckPrivileges(); err != nil {
 		return err
 	}
 	if err := results.CheckWritable(out); err != nil {

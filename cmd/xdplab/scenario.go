@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/sys/unix"
 
+	"github.com/xdplab/xdplab/internal/host"
 	"github.com/xdplab/xdplab/internal/runner"
 	"github.com/xdplab/xdplab/internal/spec"
 	"github.com/xdplab/xdplab/results"
@@ -74,7 +75,7 @@ func runScenario(cmd *cobra.Command, f *runFlags, format string, stdout, stderr 
 	if err != nil {
 		return &usageError{err}
 	}
-	if err := runner.CheckPrivileges(); err != nil {
+	if err := host.CheckPrivileges(); err != nil {
 		return err
 	}
 	var uts unix.Utsname

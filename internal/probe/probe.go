@@ -1,5 +1,9 @@
 // Package probe runs `xdplab probe`: it builds the capability report of a
-// veth pair it makes itself, or of interfaces the user names.
+// veth pair it makes itself, or of interfaces the user names, from
+// offload's probing, and holds that report's format (Report, its JSON
+// schema probe.schema.json, and its text). It needs root (CAP_BPF,
+// CAP_NET_ADMIN, CAP_SYS_ADMIN); interfaces the user names are only read
+// unless the user asks for the attach checks.
 package probe
 
 import (
@@ -8,10 +12,9 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/xdplab/xdplab/internal/xdp"
-
 	"github.com/xdplab/xdplab/bpf"
 	"github.com/xdplab/xdplab/internal/traffic"
+	"github.com/xdplab/xdplab/internal/xdp"
 	"github.com/xdplab/xdplab/offload"
 	"github.com/xdplab/xdplab/topology"
 )
@@ -33,9 +36,9 @@ type Options struct {
 
 // Run probes and returns the report. It removes what it built and restores
 // what it changed, also when ctx is cancelled.
-func Run(ctx context.Context, o Options) (rep *offload.Report, err error) {
-	rep = &offload.Report{
-		Schema: offload.ReportSchema, SchemaVersion: offload.ReportSchemaVersion,
+func Run(ctx context.Context, o Options) (rep *Report, err error) {
+	rep = &Report{
+		Schema: ReportSchema, SchemaVersion: ReportSchemaVersion,
 		Tool: "xdplab " + o.Version, Created: time.Now().UTC(),
 	}
 	rep.Kernel = offload.ProbeKernel()
@@ -106,7 +109,7 @@ func Run(ctx context.Context, o Options) (rep *offload.Report, err error) {
 
 // probePair probes both ends of a veth pair xdplab builds: they are its own,
 // so it attaches, changes the MTU and sends test frames freely.
-func probePair(ctx context.Context, o Options, rep *offload.Report) (err error) {
+func probePair(ctx context.Context, o Options, rep *Report) (err error) {
 	p, err := topology.NewPair(topology.PairOptions{RunID: o.RunID})
 	if err != nil {
 		return err

@@ -7,8 +7,6 @@ import (
 	"net/netip"
 	"time"
 
-	"github.com/xdplab/xdplab/internal/xdp"
-
 	"github.com/cilium/ebpf"
 
 	"github.com/xdplab/xdplab/bpf"
@@ -16,6 +14,7 @@ import (
 	"github.com/xdplab/xdplab/internal/nsthread"
 	"github.com/xdplab/xdplab/internal/probe"
 	"github.com/xdplab/xdplab/internal/traffic"
+	"github.com/xdplab/xdplab/internal/xdp"
 	"github.com/xdplab/xdplab/offload"
 	"github.com/xdplab/xdplab/results"
 	"github.com/xdplab/xdplab/topology"

@@ -6,13 +6,12 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/xdplab/xdplab/internal/spec"
-	"github.com/xdplab/xdplab/internal/xdp"
-
 	"golang.org/x/sys/unix"
 
 	"github.com/xdplab/xdplab/internal/runner"
+	"github.com/xdplab/xdplab/internal/spec"
 	"github.com/xdplab/xdplab/internal/traffic"
+	"github.com/xdplab/xdplab/internal/xdp"
 	"github.com/xdplab/xdplab/results"
 )
 

@@ -11,17 +11,16 @@ import (
 	"strings"
 	"time"
 
-	"github.com/xdplab/xdplab/internal/spec"
-	"github.com/xdplab/xdplab/internal/xdp"
-
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
 
 	"github.com/xdplab/xdplab/bpf"
+	"github.com/xdplab/xdplab/internal/host"
 	"github.com/xdplab/xdplab/internal/nsthread"
 	"github.com/xdplab/xdplab/internal/probe"
-	"github.com/xdplab/xdplab/internal/runner"
+	"github.com/xdplab/xdplab/internal/spec"
 	"github.com/xdplab/xdplab/internal/traffic"
+	"github.com/xdplab/xdplab/internal/xdp"
 	"github.com/xdplab/xdplab/offload"
 	"github.com/xdplab/xdplab/results"
 	"github.com/xdplab/xdplab/topology"
@@ -110,7 +109,7 @@ type run struct {
 	q    *results.Qualification
 	pair *topology.Pair
 	sup  *offload.Support
-	rep  *offload.Report
+	rep  *probe.Report
 }
 
 func (r *run) check(section, name, mode, verdict, format string, args ...any) {
@@ -127,11 +126,11 @@ func Run(ctx context.Context, o Options) (*results.Qualification, error) {
 	if err := o.Validate(); err != nil {
 		return nil, err
 	}
-	if err := runner.CheckPrivileges(); err != nil {
+	if err := host.CheckPrivileges(); err != nil {
 		return nil, err
 	}
 	r := &run{o: o, q: &results.Qualification{Schema: results.QualificationSchema, SchemaVersion: results.QualificationSchemaVersion,
-		Suite: Suite, Tool: results.Tool{Name: "xdplab", Version: o.Version, GoVersion: runtime.Version()}, Host: runner.HostInfo(), Created: time.Now().UTC(),
+		Suite: Suite, Tool: results.Tool{Name: "xdplab", Version: o.Version, GoVersion: runtime.Version()}, Host: host.Info(), Created: time.Now().UTC(),
 		Settings: map[string]string{"frames_per_check": fmt.Sprint(o.Frames), "trial": o.Trial.String(), "trials": fmt.Sprint(o.Trials),
 			"soak": o.Soak.String(), "search_trials": fmt.Sprint(o.SearchTrials)}}}
 	r.q.Reproduce = []string{strings.Join(o.Command, " ")}
@@ -250,7 +249,7 @@ func (r *run) functional(ctx context.Context, checks bool) (err error) {
 	// The checks count exactly their own frames: no interface may send
 	// IPv6 frames of its own (router solicitations, MLD reports) meanwhile.
 	for _, e := range p.Endpoints() {
-		if err := runner.QuietIPv6(e.NS.Handle, e.Name); err != nil {
+		if err := topology.QuietIPv6(e.NS.Handle, e.Name); err != nil {
 			return err
 		}
 	}

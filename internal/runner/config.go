@@ -3,10 +3,9 @@ package runner
 import (
 	"fmt"
 	"io"
-	"runtime"
 
+	"github.com/xdplab/xdplab/internal/host"
 	"github.com/xdplab/xdplab/internal/spec"
-	"golang.org/x/sys/unix"
 )
 
 // Config is what to measure (the run description) and where a run
@@ -22,28 +21,9 @@ type Config struct {
 // starts on: the CPUs this process may use. Inside the kernel matrix's VM,
 // that is the VM's.
 func (c *Config) checkHost() error {
-	if n := len(usableCPUs()); c.Threads > n {
+	if n := len(host.CPUs()); c.Threads > n {
 		return &spec.FieldError{Field: spec.FieldThreads, Parts: []any{fmt.Sprintf(
 			"%d out of range: this machine lets xdplab use %d CPUs (one generator thread per CPU and queue)", c.Threads, n)}}
 	}
 	return nil
-}
-
-// usableCPUs lists the CPUs this process may run on.
-func usableCPUs() []int {
-	var set unix.CPUSet
-	if err := unix.SchedGetaffinity(0, &set); err != nil {
-		var out []int
-		for i := range runtime.NumCPU() {
-			out = append(out, i)
-		}
-		return out
-	}
-	var out []int
-	for i := range 1024 {
-		if set.IsSet(i) {
-			out = append(out, i)
-		}
-	}
-	return out
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/xdplab/xdplab/bpf"
+	"github.com/xdplab/xdplab/internal/host"
 	"github.com/xdplab/xdplab/internal/procstat"
 	"github.com/xdplab/xdplab/internal/spec"
 	"github.com/xdplab/xdplab/internal/traffic"
@@ -88,12 +89,12 @@ func TestFiguresAndFlags(t *testing.T) {
 func TestCheckHost(t *testing.T) {
 	c := Config{Run: spec.Defaults()}
 	require.NoError(t, c.checkHost())
-	c.Threads = len(usableCPUs()) + 1
+	c.Threads = len(host.CPUs()) + 1
 	require.NoError(t, c.Validate(), "the description alone does not know the host")
 	err := c.checkHost()
 	require.Error(t, err)
 	fes := spec.FieldErrors(err)
 	require.Len(t, fes, 1)
 	assert.Equal(t, spec.FieldThreads, fes[0].Field)
-	assert.Contains(t, err.Error(), fmt.Sprintf("this machine lets xdplab use %d CPUs", len(usableCPUs())))
+	assert.Contains(t, err.Error(), fmt.Sprintf("this machine lets xdplab use %d CPUs", len(host.CPUs())))
 }

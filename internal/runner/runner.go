@@ -1,28 +1,23 @@
 package runner
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"math"
-	"os"
 	"runtime"
 	"runtime/debug"
 	"slices"
 	"strings"
 	"time"
 
-	"github.com/xdplab/xdplab/internal/spec"
-	"github.com/xdplab/xdplab/internal/xdp"
-
 	"github.com/cilium/ebpf"
-	"github.com/vishvananda/netns"
-	"golang.org/x/sys/unix"
 
 	"github.com/xdplab/xdplab/bpf"
-	"github.com/xdplab/xdplab/internal/nsthread"
+	"github.com/xdplab/xdplab/internal/host"
+	"github.com/xdplab/xdplab/internal/spec"
 	"github.com/xdplab/xdplab/internal/traffic"
+	"github.com/xdplab/xdplab/internal/xdp"
 	"github.com/xdplab/xdplab/offload"
 	"github.com/xdplab/xdplab/results"
 	"github.com/xdplab/xdplab/topology"
@@ -58,10 +53,10 @@ func Run(ctx context.Context, cfg Config) (_ *results.Run, err error) {
 	if err := cfg.checkHost(); err != nil {
 		return nil, err
 	}
-	if err := CheckPrivileges(); err != nil {
+	if err := host.CheckPrivileges(); err != nil {
 		return nil, err
 	}
-	r := &runner{cfg: cfg, cpus: usableCPUs()[:cfg.Threads]}
+	r := &runner{cfg: cfg, cpus: host.CPUs()[:cfg.Threads]}
 	if len(cfg.Mix) > 0 {
 		r.cfg.FrameSize = int(math.Round(cfg.Mix.MeanSize()))
 	}
@@ -114,7 +109,7 @@ func Run(ctx context.Context, cfg Config) (_ *results.Run, err error) {
 		// A replay delivers exactly the capture's frames: the generator's
 		// side must add none of its own (IPv6 sends MLD reports and router
 		// solicitations on its own; the replay needs no addresses).
-		if err := QuietIPv6(r.pair.GenNS.Handle, r.pair.Gen.Name); err != nil {
+		if err := topology.QuietIPv6(r.pair.GenNS.Handle, r.pair.Gen.Name); err != nil {
 			return nil, err
 		}
 	} else if !cfg.IPv6 && cfg.DUTIface == "" {
@@ -122,7 +117,7 @@ func Run(ctx context.Context, cfg Config) (_ *results.Run, err error) {
 		// hits): the generator's veth must not add its own IPv6 frames
 		// (MLD reports, router solicitations) to an IPv4 stream, or the
 		// DUT counts more frames than the generator sent.
-		if err := QuietIPv6(r.pair.GenNS.Handle, r.pair.Gen.Name); err != nil {
+		if err := topology.QuietIPv6(r.pair.GenNS.Handle, r.pair.Gen.Name); err != nil {
 			return nil, err
 		}
 	}
@@ -202,7 +197,7 @@ func (r *runner) newRun() *results.Run {
 	run := &results.Run{
 		Schema: results.SchemaName, SchemaVersion: results.SchemaVersion,
 		Tool:    results.Tool{Name: "xdplab", Version: c.Version, GoVersion: runtime.Version()},
-		Host:    HostInfo(),
+		Host:    host.Info(),
 		Started: time.Now().UTC(),
 		Config: results.Config{
 			Command: c.Command, Programs: progs, FrameSize: c.FrameSize, IPVersion: ipv, Flows: c.Flows, Sources: c.Sources, Rules: c.RulesPath, LimitPPS: c.Limit.PPS, Burst: c.Limit.Burst,
@@ -292,34 +287,6 @@ func generatorSource(k traffic.Kind) string {
 	return "AF_PACKET writes the socket accepted"
 }
 
-// HostInfo describes this machine: name, kernel, CPU, and whether BPF
-// run-time stats are on.
-func HostInfo() results.Host {
-	var uts unix.Utsname
-	_ = unix.Uname(&uts)
-	host, _ := os.Hostname()
-	stats, _ := os.ReadFile("/proc/sys/kernel/bpf_stats_enabled")
-	return results.Host{
-		Hostname: host, Kernel: unix.ByteSliceToString(uts.Release[:]), Machine: unix.ByteSliceToString(uts.Machine[:]),
-		CPUModel: cpuModel(), Cores: runtime.NumCPU(), BPFStatsEnabled: strings.TrimSpace(string(stats)) == "1",
-	}
-}
-
-func cpuModel() string {
-	f, err := os.Open("/proc/cpuinfo")
-	if err != nil {
-		return ""
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if k, v, ok := strings.Cut(sc.Text(), ":"); ok && strings.TrimSpace(k) == "model name" {
-			return strings.TrimSpace(v)
-		}
-	}
-	return ""
-}
-
 func (r *runner) describeTopology() {
 	p := r.pair
 	t := results.Topology{Kind: "pair", RunID: p.RunID, Borrowed: p.Borrowed()}
@@ -384,16 +351,4 @@ func sleep(ctx context.Context, d time.Duration) error {
 	case <-t.C:
 		return nil
 	}
-}
-
-// QuietIPv6 turns IPv6 off on an interface, so that the kernel sends no
-// frames of its own from it.
-func QuietIPv6(ns netns.NsHandle, iface string) error {
-	return nsthread.Do(ns, func() error {
-		p := "/proc/sys/net/ipv6/conf/" + iface + "/disable_ipv6"
-		if err := os.WriteFile(p, []byte("1"), 0o644); err != nil {
-			return fmt.Errorf("quiet %s for the replay: %w", iface, err)
-		}
-		return nil
-	})
 }

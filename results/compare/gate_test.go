@@ -437,10 +437,10 @@ func TestMarkdownMissingCell(t *testing.T) {
 }
 
 func TestLoadKinds(t *testing.T) {
-	_, sk, err := Load([]string{"../../offload/testdata/probe-virtio_net.json"})
+	_, sk, err := Load([]string{"../../internal/probe/testdata/probe-virtio_net.json"})
 	assert.ErrorContains(t, err, "a probe report (xdplab.probe) holds no measurements")
 	require.Len(t, sk, 1)
-	inputs, sk, err := Load([]string{fixtures[0], "../../offload/testdata/probe-virtio_net.json"})
+	inputs, sk, err := Load([]string{fixtures[0], "../../internal/probe/testdata/probe-virtio_net.json"})
 	require.NoError(t, err)
 	assert.Len(t, inputs, 1)
 	assert.Len(t, sk, 1)

@@ -18,7 +18,7 @@ import (
 
 	"gonum.org/v1/plot/plotter"
 
-	"github.com/xdplab/xdplab/offload"
+	"github.com/xdplab/xdplab/internal/probe"
 	"github.com/xdplab/xdplab/results"
 	"github.com/xdplab/xdplab/results/compare"
 )
@@ -26,7 +26,7 @@ import (
 // Inputs are the files of a report.
 type Inputs struct {
 	Runs   []compare.Input
-	Probes []*offload.Report
+	Probes []*probe.Report
 	Files  []string
 }
 
@@ -44,7 +44,7 @@ func Load(paths []string) (*Inputs, error) {
 			in.Runs = append(in.Runs, compare.Input{Label: c.Label, Runs: c.Runs})
 		}
 		switch {
-		case c.Schema == offload.ReportSchema:
+		case c.Schema == probe.ReportSchema:
 			rep, err := readProbe(c.Path, c.Raw)
 			if err != nil {
 				return nil, err
@@ -65,13 +65,13 @@ func Load(paths []string) (*Inputs, error) {
 	return in, nil
 }
 
-func readProbe(p string, b []byte) (*offload.Report, error) {
-	var rep offload.Report
+func readProbe(p string, b []byte) (*probe.Report, error) {
+	var rep probe.Report
 	if err := json.Unmarshal(b, &rep); err != nil {
 		return nil, fmt.Errorf("report: probe report %s: %w", p, err)
 	}
-	if rep.SchemaVersion != offload.ReportSchemaVersion {
-		return nil, fmt.Errorf("report: probe report %s has schema version %d; this xdplab reads %d", p, rep.SchemaVersion, offload.ReportSchemaVersion)
+	if rep.SchemaVersion != probe.ReportSchemaVersion {
+		return nil, fmt.Errorf("report: probe report %s has schema version %d; this xdplab reads %d", p, rep.SchemaVersion, probe.ReportSchemaVersion)
 	}
 	return &rep, nil
 }
@@ -117,7 +117,7 @@ type page struct {
 	Latency    []Chart
 	Offload    []offloadRow
 	Flags      []flagRow
-	Probes     []*offload.Report
+	Probes     []*probe.Report
 	Metrics    []metricRow
 	Notes      []string
 	Sections   []section

@@ -13,12 +13,12 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/xdplab/xdplab/internal/probe"
 	"github.com/xdplab/xdplab/internal/testenv"
-	"github.com/xdplab/xdplab/offload"
 	"github.com/xdplab/xdplab/results"
 )
 
-var inputs = []string{"../testdata/run-a-k6.18.json", "../testdata/run-b-k6.1.json", "../../offload/testdata/probe-virtio_net.json"}
+var inputs = []string{"../testdata/run-a-k6.18.json", "../testdata/run-b-k6.1.json", "../../internal/probe/testdata/probe-virtio_net.json"}
 
 func writeReport(t *testing.T) (path string, charts []string) {
 	t.Helper()
@@ -90,5 +90,5 @@ func TestReportInChromium(t *testing.T) {
 
 // results names the probe schema without importing offload: the two agree.
 func TestProbeSchemaAgrees(t *testing.T) {
-	assert.Equal(t, offload.ReportSchema, results.ProbeSchema)
+	assert.Equal(t, probe.ReportSchema, results.ProbeSchema)
 }

@@ -1,4 +1,4 @@
-package offload
+package probe
 
 import (
 	_ "embed"
@@ -8,88 +8,8 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/xdplab/xdplab/internal/xdp"
+	"github.com/xdplab/xdplab/offload"
 )
-
-// Row sets what an interface advertises against what xdplab detected for
-// one capability, like the kernel's xdp_features tool (DETECTED /
-// ADVERTISED).
-type Row struct {
-	Capability string `json:"capability"`
-	// Advertised is yes, no or not-reported; Detected is yes, no, or the
-	// Check's result when it did not run (not-tested, skipped).
-	Advertised string `json:"advertised"`
-	Detected   string `json:"detected"`
-	// Verdict is match, mismatch (a finding) or unverified.
-	Verdict string `json:"verdict"`
-	Note    string `json:"note,omitempty"`
-}
-
-// The verdicts.
-const (
-	VerdictMatch      = "match"
-	VerdictMismatch   = "mismatch"
-	VerdictUnverified = "unverified"
-)
-
-func yesNo(b bool) string {
-	if b {
-		return "yes"
-	}
-	return "no"
-}
-
-func row(name string, adv Advertised, advBit bool, c Check) Row {
-	r := Row{Capability: name, Advertised: "not-reported", Detected: c.Result}
-	if adv.Reported {
-		r.Advertised = yesNo(advBit)
-	}
-	switch c.Result {
-	case CheckOK:
-		r.Detected = "yes"
-	case CheckFailed:
-		r.Detected = "no"
-	}
-	switch {
-	case r.Advertised == "not-reported" || (r.Detected != "yes" && r.Detected != "no"):
-		r.Verdict = VerdictUnverified
-	case r.Advertised == r.Detected:
-		r.Verdict = VerdictMatch
-	case r.Detected == "no":
-		r.Verdict, r.Note = VerdictMismatch, "advertised, but fails: "+c.String()
-	default:
-		r.Verdict, r.Note = VerdictMismatch, "works, but not advertised"
-	}
-	return r
-}
-
-// Compare sets advertised against detected, capability by capability.
-func Compare(adv Advertised, det Detected) []Row {
-	rows := []Row{
-		row("native XDP (basic)", adv, adv.Has(FeatureBasic), det.Modes[xdp.Native.String()]),
-		row("hardware offload (hw-offload)", adv, adv.Has(FeatureHWOffload), det.Modes[xdp.Offload.String()]),
-		row("multi-buffer at MTU 9000 (rx-sg)", adv, adv.Has(FeatureRxSG), det.MultiBuffer),
-		row("rx hash kfunc (rx-metadata hash)", adv, adv.RxMetadataRaw&2 != 0, det.RxMetadata["hash"]),
-		row("rx timestamp kfunc (rx-metadata timestamp)", adv, adv.RxMetadataRaw&1 != 0, det.RxMetadata["timestamp"]),
-	}
-	// Advertised only: xdplab's probe does not send traffic through these.
-	for _, f := range []struct {
-		name string
-		bit  XDPFeature
-		how  string
-	}{
-		{"XDP_REDIRECT (redirect)", FeatureRedirect, "exercised by `xdplab run --prog redirect`"},
-		{"redirect target (ndo-xmit)", FeatureNdoXmit, "exercised by `xdplab run --prog redirect` toward it"},
-		{"AF_XDP zero-copy (xsk-zerocopy)", FeatureXSKZeroCopy, "not probed"},
-	} {
-		r := Row{Capability: f.name, Advertised: "not-reported", Detected: CheckNotTested, Verdict: VerdictUnverified, Note: f.how}
-		if adv.Reported {
-			r.Advertised = yesNo(adv.Has(f.bit))
-		}
-		rows = append(rows, r)
-	}
-	return rows
-}
 
 // ReportSchema names the probe report format.
 const (
@@ -99,13 +19,13 @@ const (
 
 // Report is what `xdplab probe` prints and writes.
 type Report struct {
-	Schema        string           `json:"schema"`
-	SchemaVersion int              `json:"schema_version"`
-	Tool          string           `json:"tool"` // "xdplab <version>"
-	Created       time.Time        `json:"created"`
-	Kernel        KernelCaps       `json:"kernel"`
-	Interfaces    []*InterfaceCaps `json:"interfaces"`
-	Notes         []string         `json:"notes,omitempty"`
+	Schema        string                   `json:"schema"`
+	SchemaVersion int                      `json:"schema_version"`
+	Tool          string                   `json:"tool"` // "xdplab <version>"
+	Created       time.Time                `json:"created"`
+	Kernel        offload.KernelCaps       `json:"kernel"`
+	Interfaces    []*offload.InterfaceCaps `json:"interfaces"`
+	Notes         []string                 `json:"notes,omitempty"`
 }
 
 // Findings counts mismatches over all interfaces.
@@ -113,7 +33,7 @@ func (r *Report) Findings() int {
 	n := 0
 	for _, c := range r.Interfaces {
 		for _, row := range c.Comparison {
-			if row.Verdict == VerdictMismatch {
+			if row.Verdict == offload.VerdictMismatch {
 				n++
 			}
 		}
@@ -195,7 +115,7 @@ func (r *Report) WriteText(w io.Writer) error {
 		fmt.Fprintln(tw, "  CAPABILITY\tADVERTISED\tDETECTED\tVERDICT\tNOTE")
 		for _, row := range c.Comparison {
 			v := row.Verdict
-			if v == VerdictMismatch {
+			if v == offload.VerdictMismatch {
 				v = "MISMATCH"
 			}
 			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", row.Capability, row.Advertised, row.Detected, v, row.Note)
@@ -214,11 +134,11 @@ func (r *Report) WriteText(w io.Writer) error {
 	return err
 }
 
-func writeDetected(w io.Writer, d Detected) {
+func writeDetected(w io.Writer, d offload.Detected) {
 	fmt.Fprintf(w, "  detected: generic %s; native %s; offload %s\n",
 		d.Modes["generic"], d.Modes["native"], d.Modes["offload"])
 	fmt.Fprintf(w, "  detected: multi-buffer (frags program, native, MTU %d) %s; plain program there %s\n",
-		JumboMTU, d.MultiBuffer, d.NonFragsAtJumbo)
+		offload.JumboMTU, d.MultiBuffer, d.NonFragsAtJumbo)
 	fmt.Fprintf(w, "  detected: rx hash %s; rx timestamp %s\n", d.RxMetadata["hash"], d.RxMetadata["timestamp"])
 }
 

@@ -1,0 +1,225 @@
+package runner
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/xdplab/xdplab/bpf"
+	"github.com/xdplab/xdplab/internal/nsthread"
+	"github.com/xdplab/xdplab/internal/traffic"
+	"github.com/xdplab/xdplab/internal/xdp"
+	"github.com/xdplab/xdplab/offload"
+	"github.com/xdplab/xdplab/topology"
+)
+
+// setup is one program attached in one mode, with its far side.
+type setup struct {
+	name    string // program name for output
+	mode    xdp.Mode
+	prog    *bpf.Program
+	att     *xdp.Attachment
+	sink    *bpf.Program // counts frames out of the DUT (tx, redirect)
+	sinkAtt *xdp.Attachment
+	lat     *bpf.LatencySink // the sink, when it measures latency
+	// work is the reference workload's runner side (nil for the others)
+	// and before what its start read.
+	work   workload
+	before any
+	gen    *traffic.Generator
+	stack  bool // count what the stack received (pass)
+	// writes: the DUT program writes into frames (tx, l4lb, swap-macs
+	// work, a user's program): the generator restores each frame's head.
+	writes bool
+	// controlPlane, when set, is what an offload device that runs no
+	// program on packets showed: no trials follow.
+	controlPlane []string
+}
+
+func (s *setup) Close() error {
+	var errs []error
+	if s.gen != nil {
+		errs = append(errs, s.gen.Close())
+	}
+	errs = append(errs, s.att.Close(), s.sinkAtt.Close(), s.prog.Close(), s.sink.Close(), s.lat.Close())
+	return errors.Join(errs...)
+}
+
+// prepare loads and attaches program name (a built-in, or "" for the
+// user's object) in mode, with what the mode needs.
+func (r *runner) prepare(name string, work bpf.Work, mode xdp.Mode) (_ *setup, err error) {
+	p := r.pair
+	s := &setup{name: name, mode: mode, work: workloads[name]}
+	defer func() {
+		if err != nil {
+			err = errors.Join(err, s.Close())
+		}
+	}()
+	// Offload: the program and its maps are bound to the device, whose
+	// ifindex is resolved in the DUT's namespace.
+	var ifindex uint32
+	if mode == xdp.Offload {
+		ifindex = uint32(p.DUT.Ifindex)
+	}
+	err = nsthread.Do(p.DUTNS.Handle, func() error {
+		var err error
+		if name == "" {
+			s.prog, err = bpf.LoadObject(bpf.ObjectOptions{Path: r.cfg.Object, Program: r.cfg.ObjectProgram, Ifindex: ifindex})
+		} else {
+			o := bpf.DUTOptions{Program: name, Work: work, Ifindex: ifindex}
+			if s.work != nil {
+				s.work.options(r, &o)
+			}
+			s.prog, err = bpf.LoadDUT(o)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.name = s.prog.Name
+	s.writes = name == "" || name == "tx" || work >= bpf.SwapMACs || s.work != nil && s.work.writes()
+	// A generic-mode program on a veth sees redirected frames only with
+	// rx-gro on; a native one needs no GRO.
+	wantGRO := mode == xdp.Generic
+	if err = p.DUT.SetGRO(wantGRO); err != nil {
+		return nil, err
+	}
+	if gro, err := p.DUT.GRO(); err != nil {
+		return nil, err
+	} else if gro != wantGRO {
+		return nil, fmt.Errorf("%s: rx-gro is %v after setting it %v", p.DUT.Name, gro, wantGRO)
+	}
+	// Several generator threads need as many queues on both ends: a
+	// redirected frame lands in the rx queue of the sending CPU.
+	for _, e := range []*topology.Endpoint{&p.Gen, &p.DUT} {
+		rx, tx, err := e.Queues()
+		if err != nil {
+			return nil, err
+		}
+		if rx < r.cfg.Threads || tx < r.cfg.Threads {
+			return nil, fmt.Errorf("%s has %d rx and %d tx queues, fewer than %d generator threads", e.Name, rx, tx, r.cfg.Threads)
+		}
+	}
+	switch name {
+	case "tx":
+		// Frames come back to the generator's veth: a native sink there
+		// counts them (and lets the veth accept them at all).
+		if err = r.attachSinkTo(s, &p.Gen); err != nil {
+			return nil, err
+		}
+	case "redirect":
+		// A devmap resolves the ifindex in the namespace of the thread
+		// that updates it: update it from the DUT's namespace.
+		err = nsthread.Do(p.DUTNS.Handle, func() error {
+			return s.prog.TxPort.Put(uint32(0), uint32(p.Out.Ifindex))
+		})
+		if err != nil {
+			return nil, fmt.Errorf("redirect: set egress %s: %w", p.Out.Name, err)
+		}
+		if err = r.attachSinkTo(s, &p.Sink); err != nil {
+			return nil, err
+		}
+	case "pass":
+		s.stack = true // what passes reaches the DUT namespace's stack
+	}
+	if s.work != nil {
+		if err = s.work.far(r, s); err != nil {
+			return nil, err
+		}
+	}
+	if s.att, err = xdp.Attach(xdp.AttachOptions{NS: p.DUTNS.Handle, Iface: p.DUT.Name, Program: s.prog.Program, Mode: mode}); err != nil {
+		return nil, err
+	}
+	if mode == xdp.Offload {
+		if d, _ := p.DUT.Driver(); d == "netdevsim" {
+			// netdevsim runs no offloaded program on packets: what can be
+			// proved is the control plane.
+			return s, r.controlPlane(s, d)
+		}
+	}
+	// Before traffic flows: the generator's veth must accept redirected
+	// frames, which the netdev family's ndo-xmit bit tells.
+	if r.kind == traffic.LiveFrames {
+		if err = requireNdoXmit(&p.Gen, "the generator's frames"); err != nil {
+			return nil, err
+		}
+	}
+	if name == "redirect" && mode == xdp.Native {
+		if err = requireNdoXmit(&p.Out, "redirected frames"); err != nil {
+			return nil, err
+		}
+	}
+	if s.gen, err = r.newGenerator(s); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func requireNdoXmit(e *topology.Endpoint, what string) error {
+	f, err := offload.Features(e.NS.Handle, e.Ifindex)
+	if errors.Is(err, offload.ErrNotReported) {
+		return nil // older kernel: the DUT-saw-nothing flag will tell
+	}
+	if err != nil {
+		return err
+	}
+	if f.XDP&offload.FeatureNdoXmit == 0 {
+		return fmt.Errorf("%s would be lost: %s does not accept redirected frames (xdp-features %s lacks ndo-xmit; its peer needs a native XDP program or GRO)", what, e.Name, f.XDP)
+	}
+	return nil
+}
+
+// attachSinkTo attaches the sink of s on e: the latency sink when the run
+// measures latency, else the plain counting one.
+func (r *runner) attachSinkTo(s *setup, e *topology.Endpoint) error {
+	if !r.cfg.Latency {
+		var err error
+		s.sink, s.sinkAtt, err = r.attachSink(e)
+		return err
+	}
+	l := r.frameSpec().Layout()
+	lat, err := bpf.LoadLatencySink(bpf.LatencyOptions{L3Offset: uint32(l.L3), IPv6: l.IPv6, L4Hdr: uint32(l.L4Hdr)})
+	if err != nil {
+		return fmt.Errorf("latency sink on %s: %w", e.Name, err)
+	}
+	s.lat = lat
+	s.sink = &bpf.Program{Name: "latency-sink", Program: lat.Program, Stats: lat.Stats}
+	s.sinkAtt, err = xdp.Attach(xdp.AttachOptions{NS: e.NS.Handle, Iface: e.Name, Program: lat.Program, Mode: xdp.Native})
+	if err != nil {
+		return fmt.Errorf("latency sink on %s: %w", e.Name, err)
+	}
+	return nil
+}
+
+// attachSink attaches a counting native drop program on e.
+func (r *runner) attachSink(e *topology.Endpoint) (*bpf.Program, *xdp.Attachment, error) {
+	sink, err := bpf.LoadDUT(bpf.DUTOptions{Program: "drop", Work: bpf.NoTouch})
+	if err != nil {
+		return nil, nil, fmt.Errorf("sink on %s: %w", e.Name, err)
+	}
+	att, err := xdp.Attach(xdp.AttachOptions{NS: e.NS.Handle, Iface: e.Name, Program: sink.Program, Mode: xdp.Native})
+	if err != nil {
+		sink.Close()
+		return nil, nil, fmt.Errorf("sink on %s: %w", e.Name, err)
+	}
+	return sink, att, nil
+}
+
+// controlPlane checks what an offload device that runs no program on
+// packets can show: the program verified and bound, attached in offload
+// mode and read back so, and its maps readable on the device.
+func (r *runner) controlPlane(s *setup, driver string) error {
+	s.controlPlane = []string{
+		fmt.Sprintf("loaded and verified bound to %s (driver %s)", r.pair.DUT.Name, driver),
+		fmt.Sprintf("attached with %s, the kernel reports %s mode", s.att.Method, s.att.Mode),
+	}
+	if s.prog.Stats != nil {
+		if _, err := bpf.ReadStats(s.prog.Stats); err != nil {
+			return fmt.Errorf("offloaded stats map on %s: %w", r.pair.DUT.Name, err)
+		}
+		s.controlPlane = append(s.controlPlane, "its stats map lives on the device and reads back")
+	}
+	s.controlPlane = append(s.controlPlane, s.prog.Notes...)
+	s.controlPlane = append(s.controlPlane, driver+" runs no offloaded program on packets, so there is no throughput to measure")
+	return nil
+}

@@ -1,0 +1,252 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/xdplab/xdplab/bpf"
+	"github.com/xdplab/xdplab/internal/procstat"
+	"github.com/xdplab/xdplab/results"
+	"github.com/xdplab/xdplab/topology"
+)
+
+// snapshot is every counter at one moment.
+type snapshot struct {
+	at        time.Time
+	gen       bpf.Counter
+	tries     uint64
+	prog      bpf.Stats
+	sink      bpf.Counter
+	lat       *bpf.LatencySnapshot
+	malformed uint64
+	stack     uint64
+	ifaces    map[string]topology.Counters
+	cpu       procstat.Snapshot
+}
+
+func (r *runner) snap(s *setup, full bool) (snapshot, error) {
+	var sn snapshot
+	var err error
+	sn.at = time.Now()
+	if sn.gen, err = s.gen.Sent(); err != nil {
+		return sn, err
+	}
+	if s.prog.Counted {
+		if sn.prog, err = bpf.ReadStats(s.prog.Stats); err != nil {
+			return sn, err
+		}
+	}
+	if s.sink != nil {
+		st, err := bpf.ReadStats(s.sink.Stats)
+		if err != nil {
+			return sn, err
+		}
+		sn.sink = st.Total()
+	}
+	if sn.cpu, err = procstat.Read(); err != nil {
+		return sn, err
+	}
+	if !full {
+		if !s.prog.Counted {
+			c, err := r.pair.DUT.Counters()
+			if err != nil {
+				return sn, err
+			}
+			sn.ifaces = map[string]topology.Counters{"dut": c}
+		}
+		return sn, nil
+	}
+	if sn.tries, err = s.gen.Attempted(); err != nil {
+		return sn, err
+	}
+	if sn.malformed, err = s.gen.Malformed(); err != nil {
+		return sn, err
+	}
+	if s.lat != nil {
+		l, err := s.lat.Read()
+		if err != nil {
+			return sn, err
+		}
+		sn.lat = &l
+	}
+	if s.stack {
+		if sn.stack, err = r.pair.DUTNS.IPInReceives(r.cfg.IPv6); err != nil {
+			return sn, err
+		}
+	}
+	sn.ifaces = map[string]topology.Counters{}
+	p := r.pair
+	for role, e := range map[string]*topology.Endpoint{"gen": &p.Gen, "dut": &p.DUT, "out": &p.Out, "sink": &p.Sink} {
+		if e.NS == nil {
+			continue
+		}
+		c, err := e.Counters()
+		if err != nil {
+			return sn, err
+		}
+		sn.ifaces[role] = c
+	}
+	return sn, nil
+}
+
+// seen is what the DUT processed: the program's own count, or for a user's
+// object the DUT veth's per-queue XDP counter.
+func (s *setup) seen(sn snapshot) uint64 {
+	if s.prog.Counted {
+		return sn.prog.Total().Packets
+	}
+	n, _ := dutRx(sn.ifaces["dut"])
+	return n
+}
+
+// dutRx is the DUT interface's own count of frames received: the veth's
+// per-queue XDP counter where frames came through its XDP ring (native
+// mode, or generic with GRO), else netlink's rx_packets (frames that came
+// through the stack's receive path, as an AF_PACKET generator sends them).
+func dutRx(c topology.Counters) (uint64, string) {
+	if n, ok := c.SumQueues("rx", "xdp_packets"); ok && n > 0 {
+		return n, "rx_queue_*_xdp_packets"
+	}
+	return c.RxPackets, "rx_packets (netlink)"
+}
+
+func (s *setup) sources() map[string]string {
+	thr := "xdplab stats map of the DUT program (all actions)"
+	if !s.prog.Counted {
+		thr = "the DUT veth's receive counter: ethtool rx_queue_*_xdp_packets, or netlink rx_packets where that stays 0 (frames the interface received; the program has no xdplab counters)"
+	}
+	return map[string]string{
+		"offered":    "generator",
+		"throughput": thr,
+		"loss":       "1 - throughput counter / generator counter",
+		"cpu":        "/proc/stat busy time on the generator CPUs per offered frame",
+		"dut":        "CPU ns/pkt minus the calibrated generator share",
+		"latency":    "median over trials of each trial's percentile; the latency sink's histogram map",
+	}
+}
+
+// trial runs one warm-up and timed window.
+func (r *runner) trial(ctx context.Context, s *setup, index int, label string) (t results.Trial, err error) {
+	// A replay sends a fixed number of frames at once: count from before
+	// it starts.
+	var pre *snapshot
+	if r.capture != nil {
+		p, err := r.snap(s, true)
+		if err != nil {
+			return t, err
+		}
+		pre = &p
+	}
+	if err := s.gen.Start(); err != nil {
+		return t, err
+	}
+	if r.cfg.Live != nil {
+		// The event a caller (and the signal tests) waits for.
+		fmt.Fprintf(r.cfg.Live, "%s: %s\n", label, TrafficStarted)
+	}
+	running := true
+	defer func() {
+		if running {
+			err = errors.Join(err, s.gen.Stop())
+		}
+	}()
+	if err := sleep(ctx, r.cfg.Warmup); err != nil {
+		return t, err
+	}
+	if s.lat != nil {
+		if err := s.lat.ResetExtremes(); err != nil {
+			return t, err
+		}
+	}
+	var start snapshot
+	if pre != nil {
+		start = *pre
+	} else if start, err = r.snap(s, true); err != nil {
+		return t, err
+	}
+	prev := start
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	deadline := start.at.Add(r.cfg.Duration)
+	var end snapshot
+	for {
+		left := time.Until(deadline)
+		if left <= 0 {
+			break
+		}
+		wait := time.Second
+		if left < wait {
+			wait = left
+		}
+		if err := sleep(ctx, wait); err != nil {
+			return t, err
+		}
+		cur, err := r.snap(s, false)
+		if err != nil {
+			return t, err
+		}
+		dt := cur.at.Sub(prev.at).Seconds()
+		sm := results.Sample{
+			T:             cur.at.Sub(start.at).Seconds(),
+			OfferedPPS:    float64(cur.gen.Packets-prev.gen.Packets) / dt,
+			ThroughputPPS: float64(s.seen(cur)-s.seen(prev)) / dt,
+		}
+		t.Samples = append(t.Samples, sm)
+		r.liveLine(label, sm, cur, prev, s)
+		prev = cur
+		end = cur
+	}
+	// The timed window ends at the last sample; then the generator stops
+	// and every counter settles before the final reading.
+	running = false
+	if err := s.gen.Stop(); err != nil {
+		return t, err
+	}
+	final, err := r.snap(s, true)
+	if err != nil {
+		return t, err
+	}
+	t = r.figures(s, index, start, end, final, t.Samples)
+	return t, nil
+}
+
+// TrafficStarted ends the live line a run writes when a trial's generator
+// has started.
+const TrafficStarted = "traffic started"
+
+func (r *runner) liveLine(label string, sm results.Sample, cur, prev snapshot, s *setup) {
+	if r.cfg.Live == nil {
+		return
+	}
+	busy, total := cpuBusy(cur.cpu.Sub(prev.cpu), r.cpus)
+	pct := 0.0
+	if total > 0 {
+		pct = 100 * float64(busy) / float64(total)
+	}
+	extra := ""
+	if s.prog.Counted {
+		d := cur.prog.Sub(prev.prog)
+		if tot := d.Total().Packets; tot > 0 {
+			var parts []string
+			for a, c := range d {
+				if c.Packets > 0 {
+					parts = append(parts, fmt.Sprintf("%s %.1f%%", bpf.Action(a), 100*float64(c.Packets)/float64(tot)))
+				}
+			}
+			extra = "  " + strings.Join(parts, " ")
+		}
+	}
+	fmt.Fprintf(r.cfg.Live, "%-22s %4.0fs  offered %7.2f Mpps  xdp %7.2f Mpps%s  cpu %3.0f%%\n",
+		label, sm.T, sm.OfferedPPS/1e6, sm.ThroughputPPS/1e6, extra, pct)
+}
+
+func cpuBusy(d procstat.Snapshot, cpus []int) (busy, total uint64) {
+	for _, c := range cpus {
+		busy += d[c].Busy()
+		total += d[c].Total()
+	}
+	return busy, total
+}
