@@ -24,7 +24,7 @@ import (
 const quiet = 300 * time.Millisecond
 
 // modeChecks runs the functional checks of one mode.
-func (r *run) modeChecks(m xdp.Mode) error {
+func (r *qualification) modeChecks(m xdp.Mode) error {
 	p := r.pair
 	// Frames sent back with XDP_TX reach the generator's veth only when it
 	// has an XDP program of its own (veth kicks the peer's NAPI only then):
@@ -64,7 +64,7 @@ func (r *run) modeChecks(m xdp.Mode) error {
 // xskCheck: frames redirected to an AF_XDP socket on the DUT's queue 0
 // arrive intact, in copy mode, and in zero-copy mode where the driver
 // advertises it.
-func (r *run) xskCheck(m xdp.Mode, zeroCopy bool) (err error) {
+func (r *qualification) xskCheck(m xdp.Mode, zeroCopy bool) (err error) {
 	p, n := r.pair, r.o.Frames
 	name := "AF_XDP receive (copy)"
 	if zeroCopy {
@@ -145,7 +145,7 @@ func gros(on bool, eps ...*topology.Endpoint) (func(), error) {
 
 // attach loads the qualify programs and attaches prog (picked from them)
 // on the DUT in mode m.
-func (r *run) attach(m xdp.Mode, action uint32, pick func(*bpf.QualifyPrograms) *ebpf.Program) (*bpf.QualifyPrograms, *xdp.Attachment, error) {
+func (r *qualification) attach(m xdp.Mode, action uint32, pick func(*bpf.QualifyPrograms) *ebpf.Program) (*bpf.QualifyPrograms, *xdp.Attachment, error) {
 	p := r.pair
 	var q *bpf.QualifyPrograms
 	err := nsthread.Do(p.DUTNS.Handle, func() error {
@@ -174,7 +174,7 @@ func (r *run) attach(m xdp.Mode, action uint32, pick func(*bpf.QualifyPrograms) 
 	return q, att, nil
 }
 
-func (r *run) send(f []byte) error {
+func (r *qualification) send(f []byte) error {
 	return traffic.SendFrames(r.pair.GenNS.Handle, r.pair.Gen.Ifindex, f, r.o.Frames)
 }
 
@@ -182,7 +182,7 @@ func (r *run) send(f []byte) error {
 // what comes out where it should: nothing (drop), the DUT's UDP socket
 // (pass), the generator's side with MACs swapped (tx), the sink behind the
 // DUT's second port (redirect), the xdp_exception tracepoint (aborted).
-func (r *run) actionCheck(m xdp.Mode, act bpf.Action) (err error) {
+func (r *qualification) actionCheck(m xdp.Mode, act bpf.Action) (err error) {
 	p, n := r.pair, uint64(r.o.Frames)
 	name := "XDP_" + map[bpf.Action]string{bpf.Drop: "DROP", bpf.Pass: "PASS", bpf.TX: "TX", bpf.Redirect: "REDIRECT", bpf.Aborted: "ABORTED"}[act]
 	if act == bpf.Redirect && p.Out.NS == nil {
@@ -304,7 +304,7 @@ func countOf(c [bpf.QualifyOther + 1]uint64, a bpf.Action) uint64 {
 
 // adjustCheck: a program that puts a new Ethernet header in front of the
 // frame and cuts 4 bytes off its end, then sends it back.
-func (r *run) adjustCheck(m xdp.Mode) (err error) {
+func (r *qualification) adjustCheck(m xdp.Mode) (err error) {
 	p, n := r.pair, r.o.Frames
 	const name = "head and tail adjustment"
 	q, att, err := r.attach(m, uint32(bpf.Pass), func(q *bpf.QualifyPrograms) *ebpf.Program { return q.Adjust })
@@ -341,7 +341,7 @@ func (r *run) adjustCheck(m xdp.Mode) (err error) {
 
 // fragsCheck: at MTU 9000 both ends, an xdp.frags program sees 8000-byte
 // frames whole.
-func (r *run) fragsCheck(m xdp.Mode) (err error) {
+func (r *qualification) fragsCheck(m xdp.Mode) (err error) {
 	p, n := r.pair, uint64(r.o.Frames)
 	const name = "multi-buffer (MTU 9000, xdp.frags)"
 	advertised := r.rep != nil && len(r.rep.Interfaces) > 0 && r.rep.Interfaces[0].Advertised.Has(offload.FeatureRxSG)

@@ -16,7 +16,7 @@ import (
 )
 
 // dataModes are the modes that run programs on packets here.
-func (r *run) dataModes() []xdp.Mode {
+func (r *qualification) dataModes() []xdp.Mode {
 	var out []xdp.Mode
 	for _, m := range []xdp.Mode{xdp.Generic, xdp.Native} {
 		if r.sup.Supports(m) {
@@ -26,7 +26,7 @@ func (r *run) dataModes() []xdp.Mode {
 	return out
 }
 
-func (r *run) baseConfig() runner.Config {
+func (r *qualification) baseConfig() runner.Config {
 	c := runner.Config{Run: spec.Defaults()}
 	c.Programs, c.Modes = []string{"drop"}, r.dataModes()
 	c.Duration, c.Trials = r.o.Trial, r.o.Trials
@@ -38,7 +38,7 @@ func (r *run) baseConfig() runner.Config {
 // performance measures drop at 64, 512 and 1518 bytes and an IMIX, and
 // searches NDR and PDR at 64 bytes, per mode; it returns the PDR for the
 // soak (native where there is native).
-func (r *run) performance(ctx context.Context) (pdr float64, err error) {
+func (r *qualification) performance(ctx context.Context) (pdr float64, err error) {
 	if len(r.dataModes()) == 0 {
 		r.check("performance", "throughput", "", results.VerdictNotApplicable, "no mode runs programs on packets here")
 		return 0, nil
@@ -94,7 +94,7 @@ func (r *run) performance(ctx context.Context) (pdr float64, err error) {
 
 // stability runs the soak trial at the PDR and watches loss, the counters
 // and the kernel log.
-func (r *run) stability(ctx context.Context, pdr float64, before []string) error {
+func (r *qualification) stability(ctx context.Context, pdr float64, before []string) error {
 	modes := r.dataModes()
 	if len(modes) == 0 {
 		r.check("stability", "soak", "", results.VerdictNotApplicable, "no mode runs programs on packets here")

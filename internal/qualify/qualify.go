@@ -104,7 +104,7 @@ func (o *Options) runs(section string) bool {
 	return len(o.Only) == 0 || slices.Contains(o.Only, section)
 }
 
-type run struct {
+type qualification struct {
 	o    Options
 	q    *results.Qualification
 	pair *topology.Pair
@@ -112,7 +112,7 @@ type run struct {
 	rep  *probe.Report
 }
 
-func (r *run) check(section, name, mode, verdict, format string, args ...any) {
+func (r *qualification) check(section, name, mode, verdict, format string, args ...any) {
 	c := results.QualifyCheck{Section: section, Name: name, Mode: mode, Verdict: verdict, Detail: fmt.Sprintf(format, args...)}
 	r.q.Checks = append(r.q.Checks, c)
 	if r.o.Progress != nil {
@@ -129,7 +129,7 @@ func Run(ctx context.Context, o Options) (*results.Qualification, error) {
 	if err := host.CheckPrivileges(); err != nil {
 		return nil, err
 	}
-	r := &run{o: o, q: &results.Qualification{Schema: results.QualificationSchema, SchemaVersion: results.QualificationSchemaVersion,
+	r := &qualification{o: o, q: &results.Qualification{Schema: results.QualificationSchema, SchemaVersion: results.QualificationSchemaVersion,
 		Suite: Suite, Tool: results.Tool{Name: "xdplab", Version: o.Version, GoVersion: runtime.Version()}, Host: host.Info(), Created: time.Now().UTC(),
 		Settings: map[string]string{"frames_per_check": fmt.Sprint(o.Frames), "trial": o.Trial.String(), "trials": fmt.Sprint(o.Trials),
 			"soak": o.Soak.String(), "search_trials": fmt.Sprint(o.SearchTrials)}}}
@@ -164,7 +164,7 @@ func Run(ctx context.Context, o Options) (*results.Qualification, error) {
 
 // capabilities runs the probe and turns its advertised-against-detected
 // table into verdicts.
-func (r *run) capabilities(ctx context.Context, report bool) error {
+func (r *qualification) capabilities(ctx context.Context, report bool) error {
 	po := probe.Options{Attach: true, Force: r.o.Force, RunID: r.o.RunID, Version: r.o.Version}
 	if r.o.Iface != "" {
 		po.Ifaces = []string{r.o.Iface, r.o.Peer}
@@ -201,7 +201,7 @@ func (r *run) capabilities(ctx context.Context, report bool) error {
 
 // frame builds the test frame of a functional check: UDP from the
 // generator to the DUT, its payload naming the check.
-func (r *run) frame(check string, size int) ([]byte, error) {
+func (r *qualification) frame(check string, size int) ([]byte, error) {
 	p := r.pair
 	s := traffic.FrameSpec{Size: size, SrcMAC: p.Gen.MAC, DstMAC: p.DUT.MAC, Src: p.Gen.IPv4.Addr(), Dst: p.DUT.IPv4.Addr(), SrcPort: 10000, DstPort: 9}
 	if size > traffic.MaxFrameSize {
@@ -228,7 +228,7 @@ func (r *run) frame(check string, size int) ([]byte, error) {
 
 // functional sends frames through a program in each mode and verifies them
 // where they come out.
-func (r *run) functional(ctx context.Context, checks bool) (err error) {
+func (r *qualification) functional(ctx context.Context, checks bool) (err error) {
 	if r.o.Iface != "" {
 		r.pair, err = topology.NewNICPair(topology.NICPairOptions{RunID: r.o.RunID, DUT: r.o.Iface, Peer: r.o.Peer, Force: r.o.Force})
 	} else {
@@ -279,7 +279,7 @@ func (r *run) functional(ctx context.Context, checks bool) (err error) {
 
 // offloadControlPlane loads, binds and attaches drop in offload mode: what
 // a device that runs no program on packets (netdevsim) can prove.
-func (r *run) offloadControlPlane(driver string) {
+func (r *qualification) offloadControlPlane(driver string) {
 	p := r.pair
 	var prog *bpf.Program
 	err := nsthread.Do(p.DUTNS.Handle, func() error {

@@ -17,14 +17,14 @@ import (
 // A feature probe answers nil (supported), an error wrapping
 // ebpf.ErrNotSupported, or another error when it could not tell. Only the
 // first two are cached.
-type probe struct {
+type featureTest struct {
 	mu   sync.Mutex
 	done bool
 	err  error
 	fn   func() error
 }
 
-func (p *probe) result() error {
+func (p *featureTest) result() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.done {
@@ -37,7 +37,7 @@ func (p *probe) result() error {
 	return err
 }
 
-var liveFrames = probe{fn: func() error {
+var liveFrames = featureTest{fn: func() error {
 	prog, err := bpf.LoadMinimal(bpf.MinimalOptions{Action: bpf.Drop})
 	if err != nil {
 		return fmt.Errorf("probe live frames: %w", err)
@@ -65,7 +65,7 @@ var liveFrames = probe{fn: func() error {
 // (BPF_F_TEST_XDP_LIVE_FRAMES, kernel 5.18+).
 func HaveLiveFrames() error { return liveFrames.result() }
 
-var xdpLink = probe{fn: func() error {
+var xdpLink = featureTest{fn: func() error {
 	prog, err := bpf.LoadMinimal(bpf.MinimalOptions{Action: bpf.Drop})
 	if err != nil {
 		return fmt.Errorf("probe xdp bpf_link: %w", err)
