@@ -112,7 +112,7 @@ const (
 	MaxDuration = time.Hour
 	MaxTrials   = 1000
 	MaxRatePPS  = 1e9
-	MaxVLAN     = 4094
+	MaxVLAN     = traffic.MaxVLAN
 	MaxLoops    = 1000000
 	MaxSpeed    = 1e6
 	// MaxThreads is the most generator threads (and veth queues) a run

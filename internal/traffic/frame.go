@@ -45,6 +45,9 @@ const (
 	ICMP   Protocol = "icmp"    // echo requests (ICMPv6 over IPv6)
 )
 
+// MaxVLAN is the largest 802.1Q VLAN id a frame may carry (0: untagged).
+const MaxVLAN = 4094
+
 // ParseProtocol reads a protocol name; "" is UDP.
 func ParseProtocol(s string) (Protocol, error) {
 	switch p := Protocol(strings.ToLower(strings.TrimSpace(s))); p {
@@ -174,8 +177,8 @@ func (s FrameSpec) Validate() error {
 	if _, err := ParseProtocol(string(s.Proto)); err != nil {
 		return fmt.Errorf("frame: %w", err)
 	}
-	if s.VLAN > 4094 {
-		return fmt.Errorf("frame: VLAN id %d out of range: use 1 to 4094", s.VLAN)
+	if s.VLAN > MaxVLAN {
+		return fmt.Errorf("frame: VLAN id %d out of range: use 1 to %d", s.VLAN, MaxVLAN)
 	}
 	if lo, hi := s.MinSize(), s.MaxSize(); s.Size < lo || s.Size > hi {
 		return fmt.Errorf("frame size %d out of range: %s needs %d to %d bytes (with FCS)", s.Size, s.Describe(), lo, hi)
