@@ -385,8 +385,8 @@ func (c *checker) check(doc map[string]any, s *Scenario) {
 			r, err := spec.Build(settings)
 			if err != nil {
 				for _, e := range spec.FieldErrors(err) {
-					key := scenarioKey(e.Field)
-					c.errorf(key, "%s", e.Message(scenarioKey))
+					key := Key(e.Field)
+					c.errorf(key, "%s", e.Message(Key))
 				}
 				if len(spec.FieldErrors(err)) == 0 {
 					c.errorf("", "%v", err)
@@ -398,9 +398,9 @@ func (c *checker) check(doc map[string]any, s *Scenario) {
 	}
 }
 
-// scenarioKey spells a field of the run description as a scenario key,
-// an element's index kept: programs[1].
-func scenarioKey(path string) string {
+// Key spells a field of the run description as a scenario key, an
+// element's index kept: programs[1].
+func Key(path string) string {
 	base, index := spec.SplitIndex(path)
 	if f, ok := spec.Lookup(base); ok && f.ScenarioKey() != "-" {
 		return f.ScenarioKey() + index

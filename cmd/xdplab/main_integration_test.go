@@ -5,9 +5,11 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -18,6 +20,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/xdplab/xdplab/internal/host"
 	"github.com/xdplab/xdplab/internal/spec"
 	"github.com/xdplab/xdplab/internal/testenv"
 	"github.com/xdplab/xdplab/internal/traffic"
@@ -255,7 +258,7 @@ func TestIntegrationRunSearch(t *testing.T) {
 	}
 
 	_, _, err := xdplab(t, context.Background(), append(quick(filepath.Join(t.TempDir(), "r.json")), "--search", "--rate", "1M")...)
-	assert.ErrorContains(t, err, "--search paces the live-frames generator itself")
+	assert.ErrorContains(t, err, "--search: the search paces the live-frames generator itself: leave out --rate")
 }
 
 // A replay delivers exactly the capture's frames times the loops to the
@@ -331,7 +334,7 @@ func TestIntegrationRunPcapTiming(t *testing.T) {
 
 	out := filepath.Join(t.TempDir(), "r.json")
 	_, _, err = xdplab(t, context.Background(), append(replayQuick(out), "--pcap", path, "--replay-timing", "rate")...)
-	assert.ErrorContains(t, err, "--replay-timing rate needs --rate")
+	assert.ErrorContains(t, err, "--replay-timing: rate needs --rate (frames per second)")
 	_, _, err = xdplab(t, context.Background(), append(replayQuick(out), "--replay-timing", "capture")...)
 	assert.ErrorContains(t, err, "give --pcap too")
 	assert.NoFileExists(t, out)
@@ -364,13 +367,13 @@ func TestIntegrationRunStreams(t *testing.T) {
 
 	out := filepath.Join(t.TempDir(), "r.json")
 	for args, want := range map[string]string{
-		"--proto sctp":                         `--proto: protocol "sctp"`,
-		"--vlan 5000":                          "--vlan 5000 out of range",
+		"--proto sctp":                         `--proto: "sctp": use udp, tcp-syn or icmp`,
+		"--vlan 5000":                          "--vlan: 5000 out of range",
 		"--imix 64:0":                          "weight 0",
-		"--imix imix --size 128":               "--imix and --size exclude each other",
+		"--imix imix --size 128":               "--imix: an IMIX and --size exclude each other",
 		"--malformed 200%":                     "--malformed: share",
-		"--latency --prog drop":                "--latency measures frames that come back out of the DUT: --prog drop keeps them",
-		"--rate 50% --search":                  "--rate as a share paces the live-frames generator",
+		"--latency --prog drop":                "--latency: measures frames that come back out of the DUT: drop keeps them",
+		"--rate 50% --search":                  "--rate: a rate as a share paces the live-frames generator: leave out --search",
 		"--rate 0%":                            "above 0% and at most 100%",
 		"--ipv6 --latency --prog tx --size 66": "UDP over IPv6 with a latency stamp needs 82",
 	} {
@@ -467,4 +470,26 @@ func TestIntegrationRunWorkloads(t *testing.T) {
 			assert.InEpsilon(t, tr.Raw.Generator.Packets, tr.Raw.Program["pass"].Packets, 0.01, "telemetry passes every frame")
 		}
 	}
+}
+
+// The description alone accepts any thread count up to its limit; the
+// machine's CPUs are checked where the run starts (in the kernel matrix,
+// inside the VM), and the refusal names the flag or the file's key.
+func TestIntegrationRunThreadsBeyondCPUs(t *testing.T) {
+	testenv.RequireRoot(t)
+	n := len(host.CPUs()) + 1
+	out := filepath.Join(t.TempDir(), "r.json")
+	_, _, err := xdplab(t, context.Background(), append(quick(out), "--threads", strconv.Itoa(n))...)
+	var ue *usageError
+	require.ErrorAs(t, err, &ue)
+	assert.ErrorContains(t, err, fmt.Sprintf("--threads: %d out of range: this machine lets xdplab use %d CPUs", n, n-1))
+	assert.NoFileExists(t, out)
+
+	sc := filepath.Join(t.TempDir(), "threads.yaml")
+	require.NoError(t, os.WriteFile(sc, []byte(fmt.Sprintf("format: 1\nname: threads\nprograms: [drop]\ntraffic:\n  threads: %d\n", n)), 0o644))
+	_, _, err = xdplab(t, context.Background(), "scenario", "validate", sc)
+	require.NoError(t, err, "the file alone is valid: it does not know the machine it will run on")
+	_, _, err = xdplab(t, context.Background(), "run", "--scenario", sc, "-q", "-o", t.TempDir())
+	require.ErrorAs(t, err, &ue)
+	assert.ErrorContains(t, err, fmt.Sprintf("%s: traffic.threads: %d out of range: this machine lets xdplab use %d CPUs", sc, n, n-1))
 }

@@ -41,7 +41,7 @@ func TestIntegrationRunNICPair(t *testing.T) {
 
 	out := filepath.Join(t.TempDir(), "r.json")
 	_, _, err := xdplab(t, context.Background(), append(quick(out), "--iface", dut)...)
-	assert.ErrorContains(t, err, "--iface and --peer go together")
+	assert.ErrorContains(t, err, "--iface: the DUT's interface and --peer go together")
 	_, _, err = xdplab(t, context.Background(), append(quick(out), "--iface", dut, "--peer", peer, "--prog", "redirect")...)
 	assert.ErrorContains(t, err, "redirect needs a second DUT port")
 	_, _, err = xdplab(t, context.Background(), append(quick(out), "--iface", dut, "--peer", "xlnosuch")...)

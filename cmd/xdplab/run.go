@@ -241,7 +241,9 @@ func runRun(cmd *cobra.Command, f *runFlags, stdout, stderr io.Writer) error {
 		if cmd.Context().Err() != nil {
 			return interrupted(err, "everything xdplab made was removed and every setting restored, no results written")
 		}
-		return err
+		// A setting this machine cannot give (the runner checks the host
+		// where the run starts) is spelled as the flag.
+		return specUsageError(err, flagName)
 	}
 	write := results.WriteFile // the file the user named
 	if f.output == "" {

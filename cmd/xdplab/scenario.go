@@ -116,6 +116,11 @@ func runScenario(cmd *cobra.Command, f *runFlags, format string, stdout, stderr 
 			if cmd.Context().Err() != nil {
 				return interrupted(err, "everything xdplab made was removed; results of finished runs were kept")
 			}
+			// A setting this machine cannot give (checked where the run
+			// starts: in the matrix, inside the VM) names the file's key.
+			if fes := spec.FieldErrors(err); len(fes) > 0 {
+				return usagef("%s: %s", s.Path, fes[0].Text(scenarios.Key))
+			}
 			return err
 		}
 		run.Notes = append(run.Notes, fmt.Sprintf("scenario %s (%s)", s.File.Name, f.scenario))
