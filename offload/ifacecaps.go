@@ -287,24 +287,14 @@ func attachCheckAt(ns netns.NsHandle, iface string, ifindex int, m xdp.Mode, o b
 	return okCheck(fmt.Sprintf("attached with %s, mode read back", a.Method))
 }
 
-// attachExplain asks netlink for the kernel's extended ack about a failed
-// attach: bpf_link attach errors carry none, a netlink attach does.
+// attachExplain is the kernel's own reason for a failed attach (its
+// extended ack, which bpf_link attach errors do not carry).
 func attachExplain(ns netns.NsHandle, iface string, m xdp.Mode, prog *ebpf.Program) string {
-	a, err := xdp.Attach(xdp.AttachOptions{NS: ns, Iface: iface, Program: prog, Mode: m, ForceNetlink: true})
-	if err == nil {
-		_ = a.Close()
-		return "netlink attach worked where bpf_link failed"
+	reason, err := xdp.KernelReason(ns, iface, m, prog)
+	if err != nil {
+		return ""
 	}
-	msg := err.Error()
-	// vishvananda/netlink appends the extended ack after the errno.
-	if i := strings.LastIndex(msg, ": "); i >= 0 && i+2 < len(msg) {
-		tail := msg[i+2:]
-		var errno unix.Errno
-		if errors.As(err, &errno) && tail != errno.Error() {
-			return tail
-		}
-	}
-	return ""
+	return reason
 }
 
 func multiBuffer(t Target) (frags, plain Check) {

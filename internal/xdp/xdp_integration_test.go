@@ -52,3 +52,29 @@ func osRelease() string {
 	b, _ := os.ReadFile("/proc/sys/kernel/osrelease")
 	return string(b)
 }
+
+// The kernel's own reason for a refused attach comes from its extended
+// ack, read from the netlink reply; an attach that works is undone.
+func TestIntegrationKernelReason(t *testing.T) {
+	testenv.RequireRoot(t)
+	p, err := topology.NewPair(topology.PairOptions{})
+	require.NoError(t, err)
+	defer p.Close()
+	prog, err := bpf.LoadDUT(bpf.DUTOptions{Program: "drop"})
+	require.NoError(t, err)
+	defer prog.Close()
+
+	why, err := xdp.KernelReason(p.DUTNS.Handle, p.DUT.Name, xdp.Native, prog.Program)
+	require.NoError(t, err)
+	assert.Equal(t, "netlink attach worked where bpf_link failed", why)
+	l, err := p.DUTNS.Netlink().LinkByName(p.DUT.Name)
+	require.NoError(t, err)
+	assert.False(t, l.Attrs().Xdp != nil && l.Attrs().Xdp.Attached, "the trial attach was undone")
+
+	a, err := xdp.Attach(xdp.AttachOptions{NS: p.DUTNS.Handle, Iface: p.DUT.Name, Program: prog.Program, Mode: xdp.Native})
+	require.NoError(t, err)
+	defer a.Close()
+	why, err = xdp.KernelReason(p.DUTNS.Handle, p.DUT.Name, xdp.Generic, prog.Program)
+	require.NoError(t, err)
+	assert.Contains(t, why, "can't be active at the same time", "the kernel's extended ack")
+}
