@@ -1,6 +1,8 @@
 package spec
 
 import (
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -136,6 +138,23 @@ func TestBuild(t *testing.T) {
 		{"loops without capture", []Setting{{FieldLoops, "2"}}, nil, FieldLoops, "replays a capture: give traffic.pcap too"},
 		{"missing object", []Setting{{FieldObject, "/nonexistent/x.o"}}, nil, FieldObject, "/nonexistent/x.o"},
 		{"not a setting", []Setting{{"traffic.colour", "red"}}, nil, "traffic.colour", "not a setting of a run"},
+		{"ip 5", []Setting{{FieldIP, "5"}}, nil, FieldIP, "5: use 4 or 6"},
+		{"ip 4", []Setting{{FieldIP, "6"}, {FieldIP, "4"}}, func(t *testing.T, r Run) { assert.False(t, r.IPv6) }, "", ""},
+		{"not a bool", []Setting{{FieldLatency, "maybe"}}, nil, FieldLatency, `"maybe": give true or false`},
+		{"search off", []Setting{{FieldSearch, "true"}, {FieldSearch, "false"}}, func(t *testing.T, r Run) { assert.Nil(t, r.Search) }, "", ""},
+		{"search not a bool", []Setting{{FieldSearch, "often"}}, nil, FieldSearch, `"often": give true or false`},
+		{"burst not a number", []Setting{{FieldBurst, "x"}}, nil, FieldBurst, `"x": give a whole number of frames`},
+		{"speed not a number", []Setting{{FieldReplaySpeed, "fast"}}, nil, FieldReplaySpeed, `"fast": give a number`},
+		{"limit not a rate", []Setting{{FieldLimit, "lots"}}, nil, FieldLimit, "lots"},
+		{"imix not a mix", []Setting{{FieldIMIX, "lots"}}, nil, FieldIMIX, `mix "lots"`},
+		{"malformed not a share", []Setting{{FieldMalformed, "lots"}}, nil, FieldMalformed, `share "lots"`},
+		{"generator unknown", []Setting{{FieldGenerator, "pktgen"}}, nil, FieldGenerator, `unknown generator "pktgen"`},
+		{"work unknown", []Setting{{FieldWork, "heavy"}}, nil, FieldWork, "heavy"},
+		{"rate not a rate", []Setting{{FieldRate, "fast"}}, nil, FieldRate, `rate "fast"`},
+		{"rules missing", []Setting{{FieldPrograms, "filter"}, {FieldRules, "/nonexistent/r"}}, nil, FieldRules, "/nonexistent/r"},
+		{"capture missing", []Setting{{FieldPcap, "/nonexistent/x.pcap"}}, nil, FieldPcap, "/nonexistent/x.pcap"},
+		{"replay with warm-up", []Setting{{FieldPcap, "/nonexistent/x.pcap"}, {FieldWarmup, "1s"}}, nil, FieldWarmup, "has no warm-up: leave trials.warmup out"},
+		{"replay with a size", []Setting{{FieldSize, "128"}, {FieldPcap, "/nonexistent/x.pcap"}}, nil, FieldPcap, "leave out traffic.size"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -207,4 +226,19 @@ func TestSplitIndex(t *testing.T) {
 	assert.Equal(t, "traffic.vlan", f)
 	assert.Empty(t, i)
 	assert.True(t, strings.HasPrefix(Index(FieldModes, 3), "modes[3"))
+}
+
+// Errors lists every mistake, one a line, in order.
+func TestErrorsJoin(t *testing.T) {
+	_, err := Build([]Setting{{FieldVLAN, "9999"}, {FieldThreads, "0"}})
+	fes := FieldErrors(err)
+	if assert.Len(t, fes, 2) {
+		assert.Equal(t, fes[0].Error()+"\n"+fes[1].Error(), err.Error())
+		assert.Equal(t, FieldVLAN, fes[0].Field)
+		assert.Equal(t, FieldThreads, fes[1].Field)
+	}
+	assert.Nil(t, FieldErrors(nil))
+	assert.Nil(t, FieldErrors(errors.New("other")))
+	one := fieldErr(FieldVLAN, "x")
+	assert.Equal(t, []*FieldError{one}, FieldErrors(fmt.Errorf("wrapped: %w", one)))
 }
