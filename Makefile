@@ -42,8 +42,9 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParseConsole$$' -fuzztime $(FUZZTIME) ./ci/vm
 
 # Mutation testing of the decision code (the gate, expectations, the
-# search, the flags, the qualification verdicts) with the unprivileged
-# unit tests alone: as root it runs as nobody in a copy of the tree.
+# search, the flags, the run description's validation, the qualification
+# verdicts) with the unit tests alone (no integration tag): as root it
+# runs as nobody in a copy of the tree.
 # Fails below 85% efficacy or 80% mutant coverage per package.
 mutation:
 	GO=$(GO) .ci/mutation
