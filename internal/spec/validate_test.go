@@ -74,7 +74,7 @@ func TestValidateRules(t *testing.T) {
 		{"burst without ratelimit", func(r *Run) { r.Limit = bpf.RateLimit{Burst: 1} }, []string{FieldLimit}},
 		{"l4lb", func(r *Run) { r.Programs = []string{"l4lb"} }, nil},
 		{"l4lb most backends", func(r *Run) { r.Programs, r.Backends = []string{"l4lb"}, MaxBackends }, nil},
-		{"l4lb too many backends", func(r *Run) { r.Programs, r.Backends = []string{"l4lb"}, MaxBackends + 1 }, []string{FieldBackends}},
+		{"l4lb too many backends", func(r *Run) { r.Programs, r.Backends = []string{"l4lb"}, MaxBackends+1 }, []string{FieldBackends}},
 		{"l4lb negative backends", func(r *Run) { r.Programs, r.Backends = []string{"l4lb"}, -1 }, []string{FieldBackends}},
 		{"l4lb over icmp", func(r *Run) { r.Programs, r.Proto = []string{"l4lb"}, traffic.ICMP }, []string{FieldProtocol}},
 		{"l4lb largest IPv4 frame", func(r *Run) { r.Programs, r.FrameSize = []string{"l4lb"}, traffic.MaxFrameSize-20 }, nil},
