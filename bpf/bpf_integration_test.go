@@ -299,3 +299,17 @@ func TestIntegrationGeneratorRestores(t *testing.T) {
 		assert.Equal(t, restore, bytes.Equal(tmpl, ro.DataOut), "restore %v", restore)
 	}
 }
+
+// An object whose map its loader sizes loads once the size is given.
+func TestIntegrationLoadObjectUnsizedMap(t *testing.T) {
+	testenv.RequireRoot(t)
+	_, err := bpf.LoadObject(bpf.ObjectOptions{Path: "testdata/unsized_bpfel.o"})
+	var ue *bpf.UnsizedMapsError
+	require.ErrorAs(t, err, &ue, "refused by name, not as the kernel's EINVAL")
+	p, err := bpf.LoadObject(bpf.ObjectOptions{Path: "testdata/unsized_bpfel.o", MapEntries: map[string]uint32{"per_ifindex": 32}})
+	require.NoError(t, err)
+	defer p.Close()
+	ret, err := p.Program.Run(&ebpf.RunOptions{Data: frame(t, false, 64)})
+	require.NoError(t, err)
+	assert.Equal(t, uint32(bpf.Pass), ret)
+}

@@ -16,3 +16,6 @@ package bpf
 //go:generate bpf2go flowstats flowstats.c
 //go:generate bpf2go l4lb l4lb.c
 //go:generate bpf2go qualify qualify.c
+// A user's object with a map its loader sizes: a test fixture, not one of
+// xdplab's programs (Go ignores testdata/, bindings included).
+//go:generate bpf2go -output-dir testdata unsized testdata/unsized.c

@@ -281,19 +281,44 @@ type ObjectOptions struct {
 	Path    string // an ELF object file
 	Program string // the program's name in it; may be empty when it has one XDP program
 	Ifindex uint32 // see DUTOptions.Ifindex
+	// MapEntries sizes the maps whose size the object leaves to its
+	// loader (max_entries 0), by map name.
+	MapEntries map[string]uint32
 }
 
-// LoadObject loads an XDP program from a user's ELF object. Its frames are not
-// counted by xdplab's stats map (it has none): figures come from interface
-// counters instead.
-func LoadObject(opts ObjectOptions) (*Program, error) {
-	raw, err := os.ReadFile(opts.Path)
-	if err != nil {
-		return nil, fmt.Errorf("load object: %w", err)
+// ProgramChoiceError says that a user's object holds no XDP program of the
+// name given (Name), or several and none was named.
+type ProgramChoiceError struct {
+	Object   string
+	Name     string
+	Programs []string // its XDP programs
+}
+
+func (e *ProgramChoiceError) Error() string {
+	if e.Name == "" {
+		return fmt.Sprintf("load object %s: it holds %d XDP programs (%s): choose one with --program",
+			e.Object, len(e.Programs), strings.Join(e.Programs, ", "))
 	}
-	spec, err := ebpf.LoadCollectionSpecFromReader(bytes.NewReader(raw))
+	return fmt.Sprintf("load object %s: no program %q: its XDP programs are %s", e.Object, e.Name, strings.Join(e.Programs, ", "))
+}
+
+// CheckObject reads a user's object as LoadObject would, without loading
+// anything: the program it names and the size of every map. It needs no
+// privileges, so that a run refuses an object before it measures.
+func CheckObject(opts ObjectOptions) error {
+	_, _, _, err := objectSpec(opts)
+	return err
+}
+
+// objectSpec reads the object, picks its XDP program and sizes its maps.
+func objectSpec(opts ObjectOptions) (spec *ebpf.CollectionSpec, raw []byte, name string, err error) {
+	raw, err = os.ReadFile(opts.Path)
 	if err != nil {
-		return nil, fmt.Errorf("load object %s: not a BPF ELF object xdplab can read: %w", opts.Path, err)
+		return nil, nil, "", fmt.Errorf("load object: %w", err)
+	}
+	spec, err = ebpf.LoadCollectionSpecFromReader(bytes.NewReader(raw))
+	if err != nil {
+		return nil, nil, "", fmt.Errorf("load object %s: not a BPF ELF object xdplab can read: %w", opts.Path, err)
 	}
 	var xdp []string
 	for name, p := range spec.Programs {
@@ -302,20 +327,33 @@ func LoadObject(opts ObjectOptions) (*Program, error) {
 		}
 	}
 	sort.Strings(xdp)
-	name := opts.Program
+	name = opts.Program
 	switch {
 	case name == "" && len(xdp) == 1:
 		name = xdp[0]
 	case name == "":
-		return nil, fmt.Errorf("load object %s: it holds %d XDP programs (%s): choose one with --program",
-			opts.Path, len(xdp), strings.Join(xdp, ", "))
+		return nil, nil, "", &ProgramChoiceError{Object: opts.Path, Programs: xdp}
 	}
 	ps, ok := spec.Programs[name]
 	if !ok {
-		return nil, fmt.Errorf("load object %s: no program %q: its XDP programs are %s", opts.Path, name, strings.Join(xdp, ", "))
+		return nil, nil, "", &ProgramChoiceError{Object: opts.Path, Name: name, Programs: xdp}
 	}
 	if ps.Type != ebpf.XDP {
-		return nil, fmt.Errorf("load object %s: program %q is of type %s, not XDP", opts.Path, name, ps.Type)
+		return nil, nil, "", fmt.Errorf("load object %s: program %q is of type %s, not XDP", opts.Path, name, ps.Type)
+	}
+	if err := SizeMaps(opts.Path, spec, opts.MapEntries); err != nil {
+		return nil, nil, "", err
+	}
+	return spec, raw, name, nil
+}
+
+// LoadObject loads an XDP program from a user's ELF object. Its frames are not
+// counted by xdplab's stats map (it has none): figures come from interface
+// counters instead.
+func LoadObject(opts ObjectOptions) (*Program, error) {
+	spec, raw, name, err := objectSpec(opts)
+	if err != nil {
+		return nil, err
 	}
 	for n := range spec.Programs {
 		if n != name {

@@ -2,7 +2,9 @@ package results
 
 import (
 	"fmt"
+	"maps"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -81,6 +83,13 @@ func Describe(c Config, res *Result) []KV {
 	}
 	if c.Latency {
 		add("latency", "true", false, false)
+	}
+	if len(c.MapEntries) > 0 {
+		var sizes []string
+		for _, name := range slices.Sorted(maps.Keys(c.MapEntries)) {
+			sizes = append(sizes, name+":"+strconv.FormatUint(uint64(c.MapEntries[name]), 10))
+		}
+		add("map-entries", strings.Join(sizes, "+"), true, false)
 	}
 	if c.Sources != 0 {
 		add("sources", itoa(c.Sources), false, false)

@@ -79,6 +79,9 @@ type Config struct {
 	// Sources is the number of source addresses the flows spread over
 	// (absent: as few as the ports allow).
 	Sources int `json:"sources,omitempty"`
+	// MapEntries are the sizes given to the maps of a user's object that
+	// its own loader sizes (max_entries 0 in the ELF), by map name.
+	MapEntries map[string]uint32 `json:"map_entries,omitempty"`
 	// Rules names the filter workload's rules file.
 	Rules string `json:"rules,omitempty"`
 	// Backends is the l4lb workload's number of backends.

@@ -184,6 +184,10 @@ func TestParseDescribes(t *testing.T) {
 			assert.Equal(t, uint64(100000), r.Limit.PPS)
 		}},
 		{"programs: [drop]\ntraffic:\n  rate: 50%\n", func(t *testing.T, r spec.Run) { assert.Equal(t, 50.0, r.RatePercent) }},
+		{"object:\n  path: ../bpf/testdata/unsized_bpfel.o\n  map_entries: [per_ifindex=64]\n", func(t *testing.T, r spec.Run) {
+			assert.Equal(t, map[string]uint32{"per_ifindex": 64}, r.MapEntries)
+			assert.Equal(t, "../bpf/testdata/unsized_bpfel.o", r.Object, "relative to the scenario file")
+		}},
 		{"programs: [drop]\ntopology:\n  kind: nic-pair\n  dut: eth1\n  peer: eth2\n", func(t *testing.T, r spec.Run) {
 			assert.Equal(t, "eth1", r.DUTIface)
 			assert.Equal(t, "eth2", r.PeerIface)

@@ -134,6 +134,18 @@ func TestIntegrationRunUserObject(t *testing.T) {
 	assert.Greater(t, tr.Figures.ThroughputPPS, 0.0)
 }
 
+// A user's object whose map its own loader sizes (max_entries 0) runs
+// with the size given, recorded in the results; the object still passes
+// every frame, whatever size its map has.
+func TestIntegrationRunUserObjectUnsizedMap(t *testing.T) {
+	testenv.RequireRoot(t)
+	r := runJSON(t, "--object", "../../bpf/testdata/unsized_bpfel.o", "--map-entries", "per_ifindex=16", "--modes", "native")
+	require.Len(t, r.Results, 1)
+	assert.Equal(t, map[string]uint32{"per_ifindex": 16}, r.Config.MapEntries)
+	assert.Equal(t, "16", results.Lookup(results.Describe(r.Config, &r.Results[0]), "map-entries")[len("per_ifindex:"):])
+	assert.Greater(t, r.Results[0].Trials[0].Figures.ThroughputPPS, 0.0)
+}
+
 func TestIntegrationRunTable(t *testing.T) {
 	testenv.RequireRoot(t)
 	out := filepath.Join(t.TempDir(), "r.json")

@@ -63,7 +63,7 @@ func (r *runner) prepare(name string, work bpf.Work, mode xdp.Mode) (_ *setup, e
 	err = nsthread.Do(p.DUTNS.Handle, func() error {
 		var err error
 		if name == "" {
-			s.prog, err = bpf.LoadObject(bpf.ObjectOptions{Path: r.cfg.Object, Program: r.cfg.ObjectProgram, Ifindex: ifindex})
+			s.prog, err = bpf.LoadObject(bpf.ObjectOptions{Path: r.cfg.Object, Program: r.cfg.ObjectProgram, Ifindex: ifindex, MapEntries: r.cfg.MapEntries})
 		} else {
 			o := bpf.DUTOptions{Program: name, Work: work, Ifindex: ifindex}
 			if s.work != nil {

@@ -19,6 +19,7 @@ const (
 	FieldPrograms      = "programs"
 	FieldObject        = "object"
 	FieldObjectProgram = "object.program"
+	FieldMapEntries    = "object.map_entries"
 	FieldModes         = "modes"
 	FieldDUT           = "topology.dut"
 	FieldPeer          = "topology.peer"
@@ -179,6 +180,23 @@ var fields = []Field{
 	{Path: FieldObjectProgram, Flag: "program", Type: "string",
 		Usage: "the program's name in --object (needed when it holds several)",
 		set:   stringField(func(r *Run) *string { return &r.ObjectProgram })},
+	{Path: FieldMapEntries, Flag: "map-entries", Type: "strings", List: true,
+		Usage: "size a map of --object that its own loader sizes (max_entries 0 in the ELF): NAME=ENTRIES, comma-separated",
+		set: func(r *Run, v string) error {
+			name, n, ok := strings.Cut(strings.TrimSpace(v), "=")
+			entries, err := strconv.ParseUint(strings.TrimSpace(n), 10, 32)
+			if !ok || name == "" || err != nil {
+				return fmt.Errorf("%q: write a map's name and its entries, such as xdp_stats_map=64", v)
+			}
+			if r.MapEntries == nil {
+				r.MapEntries = map[string]uint32{}
+			}
+			if _, twice := r.MapEntries[name]; twice {
+				return fmt.Errorf("map %s sized twice", name)
+			}
+			r.MapEntries[name] = uint32(entries)
+			return nil
+		}},
 	{Path: FieldModes, Flag: "modes", Default: "auto", Type: "strings", List: true,
 		Usage: "XDP modes, comma-separated: generic, native, offload, or auto (every mode the DUT supports)",
 		set: func(r *Run, v string) error {
@@ -427,6 +445,8 @@ func (f *Field) clear(r *Run) {
 		r.Programs = nil
 	case FieldModes:
 		r.Modes = nil
+	case FieldMapEntries:
+		r.MapEntries = nil
 	}
 }
 
@@ -474,6 +494,8 @@ func readFiles(r *Run) Errors {
 	if r.Object != "" {
 		if _, err := os.Stat(r.Object); err != nil {
 			es = append(es, fieldErr(FieldObject, fmt.Sprintf("%s: %v", r.Object, errors.Unwrap(err))))
+		} else if err := bpf.CheckObject(bpf.ObjectOptions{Path: r.Object, Program: r.ObjectProgram, MapEntries: r.MapEntries}); err != nil {
+			es = append(es, objectError(err))
 		}
 	}
 	if r.Pcap != "" {
@@ -482,4 +504,28 @@ func readFiles(r *Run) Errors {
 		}
 	}
 	return es
+}
+
+// objectError is a user's object refused before the run: a map its
+// loader sizes, or a program to choose, named with the settings that fix
+// it.
+func objectError(err error) *FieldError {
+	var unsized *bpf.UnsizedMapsError
+	if errors.As(err, &unsized) {
+		var fix []string
+		for _, m := range unsized.Maps {
+			fix = append(fix, m+"=N")
+		}
+		return fieldErr(FieldMapEntries, fmt.Sprintf("map(s) %s of %s have max_entries 0: the object's own loader sizes them at load time; give their entries with ",
+			strings.Join(unsized.Maps, ", "), unsized.Object), Ref(FieldMapEntries), " "+strings.Join(fix, ","))
+	}
+	var choice *bpf.ProgramChoiceError
+	if errors.As(err, &choice) {
+		list := strings.Join(choice.Programs, ", ")
+		if choice.Name == "" {
+			return fieldErr(FieldObjectProgram, fmt.Sprintf("%s holds %d XDP programs (%s): choose one with ", choice.Object, len(choice.Programs), list), Ref(FieldObjectProgram))
+		}
+		return fieldErr(FieldObjectProgram, fmt.Sprintf("%s has no XDP program %q: its XDP programs are %s", choice.Object, choice.Name, list))
+	}
+	return fieldErr(FieldObject, err.Error())
 }

@@ -18,6 +18,9 @@ type Run struct {
 	// Object and ObjectProgram name a user's XDP object and program.
 	Object        string
 	ObjectProgram string
+	// MapEntries sizes the maps of the object that its own loader sizes
+	// (max_entries 0 in the ELF), by map name.
+	MapEntries map[string]uint32
 	// Modes to run; empty runs every mode the DUT supports.
 	Modes []xdp.Mode
 	Work  bpf.Work
@@ -120,6 +123,8 @@ const (
 	MaxThreads = 256
 	// MaxBackends is the l4lb workload's most backends (bpf.MaxBackends).
 	MaxBackends = bpf.MaxBackends
+	// MaxMapEntries bounds the size a user's map is given.
+	MaxMapEntries = 1 << 28
 	// DefaultBackends is the l4lb workload's number of backends when none
 	// is given.
 	DefaultBackends = 8

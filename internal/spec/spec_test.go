@@ -61,7 +61,7 @@ func TestEveryRunFieldHasASetting(t *testing.T) {
 		found := false
 		for _, f := range Fields() {
 			r := Defaults()
-			for _, val := range []string{"7", "true", "false", "6", "icmp", "2s", "x", "tx", "native", "50%", "1k", "imix", "1%", "live-frames", "parse-ip"} {
+			for _, val := range []string{"7", "true", "false", "6", "icmp", "2s", "x", "tx", "native", "50%", "1k", "imix", "1%", "live-frames", "parse-ip", "m=7"} {
 				r2 := r
 				if f.set(&r2, val) == nil && !reflect.DeepEqual(reflect.ValueOf(&r2).Elem().Field(i).Interface(), v.Interface()) {
 					found = true
@@ -80,8 +80,9 @@ func TestEveryRunFieldHasASetting(t *testing.T) {
 // default, an object replaces the default program, and what excludes
 // each other is a field error naming both through Refs.
 func TestBuild(t *testing.T) {
-	obj := filepath.Join(t.TempDir(), "x.o")
-	require.NoError(t, os.WriteFile(obj, []byte("not read"), 0o644))
+	obj := "../../bpf/dut_bpfel.o" // four XDP programs
+	notELF := filepath.Join(t.TempDir(), "x.o")
+	require.NoError(t, os.WriteFile(notELF, []byte("not an object"), 0o644))
 	cases := []struct {
 		name     string
 		settings []Setting
@@ -95,12 +96,20 @@ func TestBuild(t *testing.T) {
 		{"modes", []Setting{{FieldModes, "native"}, {FieldModes, "skb"}},
 			func(t *testing.T, r Run) { assert.Equal(t, []xdp.Mode{xdp.Native, xdp.Generic}, r.Modes) }, "", ""},
 		{"auto is every mode", []Setting{{FieldModes, "auto"}}, func(t *testing.T, r Run) { assert.Nil(t, r.Modes) }, "", ""},
-		{"object replaces the default program", []Setting{{FieldObject, obj}, {FieldObjectProgram, "p"}},
+		{"object replaces the default program", []Setting{{FieldObject, obj}, {FieldObjectProgram, "xdp_pass"}},
 			func(t *testing.T, r Run) {
 				assert.Nil(t, r.Programs)
 				assert.Equal(t, obj, r.Object)
-				assert.Equal(t, "p", r.ObjectProgram)
+				assert.Equal(t, "xdp_pass", r.ObjectProgram)
 			}, "", ""},
+		{"object read before the run", []Setting{{FieldObject, notELF}}, nil, FieldObject, "not a BPF ELF object"},
+		{"object's program to choose", []Setting{{FieldObject, obj}}, nil, FieldObjectProgram, "holds 4 XDP programs (xdp_drop, xdp_pass, xdp_redirect, xdp_tx): choose one with object.program"},
+		{"object's program missing", []Setting{{FieldObject, obj}, {FieldObjectProgram, "nope"}}, nil, FieldObjectProgram, `has no XDP program "nope"`},
+		{"map entries without an object", []Setting{{FieldMapEntries, "m=4"}}, nil, FieldMapEntries, "sizes the maps of an object: give object too"},
+		{"map entries not name=n", []Setting{{FieldMapEntries, "m"}}, nil, "object.map_entries[0]", `"m": write a map's name and its entries`},
+		{"map sized twice", []Setting{{FieldMapEntries, "m=1"}, {FieldMapEntries, "m=2"}}, nil, "object.map_entries[1]", "map m sized twice"},
+		{"map of no such name", []Setting{{FieldObject, obj}, {FieldObjectProgram, "xdp_pass"}, {FieldMapEntries, "nosuch=4"}}, nil, FieldObject, `no map "nosuch" to size`},
+		{"map of no entries", []Setting{{FieldObject, obj}, {FieldObjectProgram, "xdp_pass"}, {FieldMapEntries, "xdp_stats=0"}}, nil, FieldMapEntries, "map(s) xdp_stats of ../../bpf/dut_bpfel.o have max_entries 0"},
 		{"stream", []Setting{{FieldIP, "6"}, {FieldVLAN, "100"}, {FieldProtocol, "tcp-syn"}, {FieldSize, "128"}, {FieldMalformed, "1%"}},
 			func(t *testing.T, r Run) {
 				assert.True(t, r.IPv6)

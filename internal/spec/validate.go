@@ -2,6 +2,7 @@ package spec
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 
 	"github.com/xdplab/xdplab/bpf"
@@ -49,6 +50,14 @@ func (r *Run) validatePrograms(add adder) {
 	}
 	if r.ObjectProgram != "" && r.Object == "" {
 		add(FieldObjectProgram, "names a program in an object: give ", Ref(FieldObject), " too")
+	}
+	if len(r.MapEntries) > 0 && r.Object == "" {
+		add(FieldMapEntries, "sizes the maps of an object: give ", Ref(FieldObject), " too")
+	}
+	for _, name := range slices.Sorted(maps.Keys(r.MapEntries)) {
+		if n := r.MapEntries[name]; n < 1 || n > MaxMapEntries {
+			add(FieldMapEntries, fmt.Sprintf("map %s: %d entries out of range: use 1 to %d", name, n, MaxMapEntries))
+		}
 	}
 	seen := map[xdp.Mode]bool{}
 	for i, m := range r.Modes {
