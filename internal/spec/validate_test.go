@@ -31,6 +31,13 @@ func TestValidateRules(t *testing.T) {
 		{"unknown program", func(r *Run) { r.Programs = []string{"drop", "frob"} }, []string{"programs[1]"}},
 		{"program twice", func(r *Run) { r.Programs = []string{"drop", "pass", "drop"} }, []string{"programs[2]"}},
 		{"program of no object", func(r *Run) { r.ObjectProgram = "p" }, []string{FieldObjectProgram}},
+		{"map sizes of no object", func(r *Run) { r.MapEntries = map[string]uint32{"m": 1} }, []string{FieldMapEntries}},
+		{"a map of 1", func(r *Run) { r.Object, r.Programs, r.MapEntries = "x.o", nil, map[string]uint32{"m": 1} }, nil},
+		{"a map of 0", func(r *Run) { r.Object, r.Programs, r.MapEntries = "x.o", nil, map[string]uint32{"m": 0} }, []string{FieldMapEntries}},
+		{"the largest map", func(r *Run) { r.Object, r.Programs, r.MapEntries = "x.o", nil, map[string]uint32{"m": MaxMapEntries} }, nil},
+		{"a map too large", func(r *Run) {
+			r.Object, r.Programs, r.MapEntries = "x.o", nil, map[string]uint32{"m": MaxMapEntries + 1}
+		}, []string{FieldMapEntries}},
 		{"mode 0", func(r *Run) { r.Modes = []xdp.Mode{0} }, []string{"modes[0]"}},
 		{"mode past offload", func(r *Run) { r.Modes = []xdp.Mode{xdp.Offload + 1} }, []string{"modes[0]"}},
 		{"every mode", func(r *Run) { r.Modes = []xdp.Mode{xdp.Generic, xdp.Native, xdp.Offload} }, nil},
