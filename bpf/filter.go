@@ -169,19 +169,30 @@ var filterWorkload = workload{
 // ruleEntry is the map and key of a rule: an address rule's LPM trie by
 // field and family, or the port table.
 func (p *Program) ruleEntry(r FilterRule) (*ebpf.Map, any, error) {
-	f, ok := p.objs.(*filterObjects)
-	if p == nil || !ok {
+	var f *filterObjects
+	if p != nil {
+		f, _ = p.objs.(*filterObjects)
+	}
+	if f == nil {
 		return nil, nil, errors.New("filter rules: the program is not the filter workload")
 	}
 	if r.Field == "proto" {
 		return f.Ports, &filterPortKey{Proto: r.Proto, Port: htons(r.Port)}, nil
 	}
-	a := r.Prefix.Addr()
-	v4 := a.Is4()
-	m := map[[2]bool]*ebpf.Map{{true, true}: f.Src4, {true, false}: f.Src6, {false, true}: f.Dst4, {false, false}: f.Dst6}[[2]bool{r.Field == "src", v4}]
-	if v4 {
+	// The rule churn times AddRule and DeleteRule: pick the trie without
+	// allocating.
+	a, src := r.Prefix.Addr(), r.Field == "src"
+	if a.Is4() {
+		m := f.Dst4
+		if src {
+			m = f.Src4
+		}
 		b := a.As4()
 		return m, &filterLpm4Key{Prefixlen: uint32(r.Prefix.Bits()), Addr: binary.NativeEndian.Uint32(b[:])}, nil
+	}
+	m := f.Dst6
+	if src {
+		m = f.Src6
 	}
 	return m, &filterLpm6Key{Prefixlen: uint32(r.Prefix.Bits()), Addr: a.As16()}, nil
 }

@@ -346,8 +346,8 @@ func (c *checker) check(doc map[string]any, s *Scenario) {
 		flows = c.ints("traffic.flows", v)
 	}
 	if v, ok := c.values["expect"]; ok {
-		list, _ := v.([]any)
-		if _, isList := v.([]any); !isList {
+		list, isList := v.([]any)
+		if !isList {
 			c.errorf("expect", "%s: give a list of expectations", short(v))
 		}
 		for i, e := range list {

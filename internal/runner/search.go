@@ -9,11 +9,6 @@ import (
 	"github.com/xdplab/xdplab/results"
 )
 
-// Search configures the throughput search (see internal/search, which
-// decides; this file runs the trials). Its Confirm is the run's trial
-// length, whatever it holds.
-type Search = search.Options
-
 // lossAt runs one paced trial of length d at rate. A trial that offered
 // nothing, or whose frames the DUT never saw, is an error: it measured
 // nothing, and its loss must not count as a pass.

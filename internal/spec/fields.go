@@ -74,8 +74,9 @@ type Field struct {
 	Default string
 	Usage   string
 	// List: every setting adds one element; the first replaces the
-	// default.
-	List bool
+	// default, which reset clears.
+	List  bool
+	reset func(r *Run)
 	// File: the value names a file (a scenario resolves it against its
 	// own directory).
 	File bool
@@ -168,7 +169,7 @@ func stringField(p func(*Run) *string) func(*Run, string) error {
 }
 
 var fields = []Field{
-	{Path: FieldPrograms, Flag: "prog", Default: "drop", Type: "strings", List: true,
+	{Path: FieldPrograms, Flag: "prog", Default: "drop", Type: "strings", List: true, reset: func(r *Run) { r.Programs = nil },
 		Usage: "built-in programs to measure, comma-separated: " + strings.Join(bpf.BuiltinNames(), ", "),
 		set: func(r *Run, v string) error {
 			r.Programs = append(r.Programs, strings.TrimSpace(v))
@@ -180,7 +181,7 @@ var fields = []Field{
 	{Path: FieldObjectProgram, Flag: "program", Type: "string",
 		Usage: "the program's name in --object (needed when it holds several)",
 		set:   stringField(func(r *Run) *string { return &r.ObjectProgram })},
-	{Path: FieldMapEntries, Flag: "map-entries", Type: "strings", List: true,
+	{Path: FieldMapEntries, Flag: "map-entries", Type: "strings", List: true, reset: func(r *Run) { r.MapEntries = nil },
 		Usage: "size a map of --object that its own loader sizes (max_entries 0 in the ELF): NAME=ENTRIES, comma-separated",
 		set: func(r *Run, v string) error {
 			name, n, ok := strings.Cut(strings.TrimSpace(v), "=")
@@ -197,7 +198,7 @@ var fields = []Field{
 			r.MapEntries[name] = uint32(entries)
 			return nil
 		}},
-	{Path: FieldModes, Flag: "modes", Default: "auto", Type: "strings", List: true,
+	{Path: FieldModes, Flag: "modes", Default: "auto", Type: "strings", List: true, reset: func(r *Run) { r.Modes = nil },
 		Usage: "XDP modes, comma-separated: generic, native, offload, or auto (every mode the DUT supports)",
 		set: func(r *Run, v string) error {
 			if strings.TrimSpace(v) == "auto" {
@@ -425,7 +426,7 @@ func apply(r *Run, settings []Setting) (map[string]bool, Errors) {
 		at := f.Path
 		if f.List {
 			if !set[f.Path] {
-				f.clear(r)
+				f.reset(r)
 			}
 			at = Index(f.Path, elems[f.Path])
 			elems[f.Path]++
@@ -436,18 +437,6 @@ func apply(r *Run, settings []Setting) (map[string]bool, Errors) {
 		}
 	}
 	return set, es
-}
-
-// clear empties a list field before its first setting.
-func (f *Field) clear(r *Run) {
-	switch f.Path {
-	case FieldPrograms:
-		r.Programs = nil
-	case FieldModes:
-		r.Modes = nil
-	case FieldMapEntries:
-		r.MapEntries = nil
-	}
 }
 
 // presence checks what depends on whether a setting was given at all.

@@ -33,6 +33,7 @@ func TestFieldsTable(t *testing.T) {
 			keys[k] = true
 		}
 		assert.NotEmpty(t, f.Usage, f.Path)
+		assert.Equal(t, f.List, f.reset != nil, "%s: a list field says how its first setting clears the default", f.Path)
 		assert.Contains(t, []string{"bool", "int", "duration", "string", "strings", "float"}, f.Type, f.Path)
 		if f.Default != "" {
 			r := Defaults()

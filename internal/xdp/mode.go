@@ -56,23 +56,6 @@ func ParseMode(s string) (Mode, error) {
 	return 0, fmt.Errorf("unknown XDP mode %q: use generic, native or offload", s)
 }
 
-// ParseModes reads a comma-separated list of modes, without repeats.
-func ParseModes(s string) ([]Mode, error) {
-	var out []Mode
-	seen := map[Mode]bool{}
-	for _, f := range strings.Split(s, ",") {
-		m, err := ParseMode(f)
-		if err != nil {
-			return nil, err
-		}
-		if !seen[m] {
-			seen[m] = true
-			out = append(out, m)
-		}
-	}
-	return out, nil
-}
-
 // linkFlags is the attach flag for bpf_link and netlink.
 func (m Mode) linkFlags() link.XDPAttachFlags {
 	switch m {

@@ -12,10 +12,14 @@ import (
 
 func TestMain(m *testing.M) { testenv.Main(m) }
 
-func TestParseModes(t *testing.T) {
-	ms, err := xdp.ParseModes("generic,drv,native,hw")
-	require.NoError(t, err)
-	assert.Equal(t, []xdp.Mode{xdp.Generic, xdp.Native, xdp.Offload}, ms)
-	_, err = xdp.ParseModes("generic,turbo")
+// Each mode by its names (iproute2's drv and hw too); an unknown name is
+// refused by name.
+func TestParseMode(t *testing.T) {
+	for name, want := range map[string]xdp.Mode{"generic": xdp.Generic, "skb": xdp.Generic, "drv": xdp.Native, "native": xdp.Native, "hw": xdp.Offload, "offload": xdp.Offload} {
+		m, err := xdp.ParseMode(name)
+		require.NoError(t, err, name)
+		assert.Equal(t, want, m, name)
+	}
+	_, err := xdp.ParseMode("turbo")
 	assert.ErrorContains(t, err, `unknown XDP mode "turbo"`)
 }

@@ -449,3 +449,24 @@ func TestLoadKinds(t *testing.T) {
 	assert.Len(t, inputs, 3, "the directory's three results files")
 	assert.Equal(t, "run-a-k6.18", inputs[0].Label)
 }
+
+// A key holds every setting that pairs, however many a run has: none is
+// cut off, so two results never pair for a setting the key dropped.
+func TestKeyHoldsEveryPairingSetting(t *testing.T) {
+	c := results.Config{FrameSize: 128, IPVersion: 6, Flows: 16, Threads: 2, Protocol: "tcp-syn", VLAN: 7, IMIX: "64:7,1518:1",
+		MalformedPPM: 10, RatePercent: 50, Pcap: "x.pcap", MapEntries: map[string]uint32{"m": 4}}
+	res := &results.Result{Program: results.Program{Name: "tx", Work: "swap-macs"}, Mode: "native"}
+	var pairing []string
+	for _, kv := range results.Describe(c, res) {
+		if kv.Pairs && kv.Key != "prog" && kv.Key != "mode" && kv.Key != "size" {
+			pairing = append(pairing, kv.Key)
+		}
+	}
+	k := keyOf(&results.Run{Config: c}, res)
+	var held []string
+	for _, kv := range k.Settings.list() {
+		held = append(held, kv.Key)
+	}
+	assert.Equal(t, pairing, held)
+	assert.Less(t, len(pairing), len(k.Settings), "room for more")
+}
