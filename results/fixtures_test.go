@@ -8,7 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/xdplab/xdplab/internal/testenv"
+	"github.com/xdplab/xdplab/internal/schematest"
 )
 
 // The committed fixtures validate against the committed JSON Schema.
@@ -16,7 +16,7 @@ func TestFixturesValidate(t *testing.T) {
 	for _, f := range []string{"testdata/run-a-k6.18.json", "testdata/run-b-k6.1.json"} {
 		b, err := os.ReadFile(f)
 		require.NoError(t, err)
-		testenv.ValidateJSON(t, JSONSchema, b)
+		schematest.ValidateJSON(t, JSONSchema, b)
 		r, err := ReadFile(f)
 		require.NoError(t, err)
 		assert.Equal(t, 2, r.SchemaVersion, "version 2 fixtures validate as version 3")
@@ -44,5 +44,5 @@ func TestReadVersion1(t *testing.T) {
 	r.SchemaVersion = SchemaVersion
 	b, err := json.Marshal(r)
 	require.NoError(t, err)
-	testenv.ValidateJSON(t, JSONSchema, b)
+	schematest.ValidateJSON(t, JSONSchema, b)
 }

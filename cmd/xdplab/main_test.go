@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/xdplab/xdplab/internal/schematest"
 	"github.com/xdplab/xdplab/internal/testenv"
 	"github.com/xdplab/xdplab/results"
 )
@@ -71,7 +72,7 @@ func runJSONWith(t *testing.T, base func(out string) []string, args ...string) *
 	assert.Equal(t, len(r.Results), len(fromFile.Results), "the file holds what stdout showed")
 	raw, err := os.ReadFile(out)
 	require.NoError(t, err)
-	testenv.ValidateJSON(t, results.JSONSchema, raw)
+	schematest.ValidateJSON(t, results.JSONSchema, raw)
 	return &r
 }
 

@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/xdplab/xdplab/internal/probe"
+	"github.com/xdplab/xdplab/internal/schematest"
 	"github.com/xdplab/xdplab/internal/testenv"
 )
 
@@ -17,5 +18,5 @@ func validate(t *testing.T, rep *probe.Report) {
 	t.Helper()
 	b, err := json.Marshal(rep)
 	require.NoError(t, err)
-	testenv.ValidateJSON(t, probe.ReportJSONSchema, b)
+	schematest.ValidateJSON(t, probe.ReportJSONSchema, b)
 }

@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/xdplab/xdplab/internal/probe"
-	"github.com/xdplab/xdplab/internal/testenv"
+	"github.com/xdplab/xdplab/internal/schematest"
 	"github.com/xdplab/xdplab/offload"
 )
 
@@ -22,7 +22,7 @@ import (
 func TestRecordedVirtioNetReport(t *testing.T) {
 	b, err := os.ReadFile("testdata/probe-virtio_net.json")
 	require.NoError(t, err)
-	testenv.ValidateJSON(t, probe.ReportJSONSchema, b)
+	schematest.ValidateJSON(t, probe.ReportJSONSchema, b)
 	var rep probe.Report
 	require.NoError(t, json.Unmarshal(b, &rep))
 	require.Len(t, rep.Interfaces, 1)

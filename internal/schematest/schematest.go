@@ -1,4 +1,7 @@
-package testenv
+// Package schematest checks JSON documents against xdplab's JSON Schemas in
+// tests. It needs no privileges and imports nothing of xdplab, so that any
+// package's tests may use it.
+package schematest
 
 import (
 	"bytes"
