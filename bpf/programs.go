@@ -12,6 +12,8 @@ import (
 	"strings"
 
 	"github.com/cilium/ebpf"
+
+	"github.com/xdplab/xdplab/results"
 )
 
 // Action is an XDP action code as a program returns it.
@@ -170,6 +172,8 @@ type Program struct {
 	Counted bool
 	// Notes say what loading had to adapt (offload device limits).
 	Notes []string
+	// Fingerprint is what the kernel made of the program at load.
+	Fingerprint *results.Fingerprint
 	// lbIndex is the l4lb workload's backend indices.
 	lbIndex map[netip.Addr]uint32
 
@@ -252,7 +256,7 @@ func LoadDUT(opts DUTOptions) (*Program, error) {
 		defer closeMaps() // the collection holds its own references
 		notes = n
 	}
-	coll, err := ebpf.NewCollectionWithOptions(spec, copts)
+	coll, fp, err := loadCollection(spec, copts, b.Section)
 	if err != nil {
 		return nil, fmt.Errorf("load %s: %w", b.Name, loadHint(err))
 	}
@@ -273,6 +277,8 @@ func LoadDUT(opts DUTOptions) (*Program, error) {
 		Counted:  true,
 		Notes:    notes,
 		coll:     coll,
+
+		Fingerprint: fp,
 	}, nil
 }
 
@@ -374,7 +380,7 @@ func LoadObject(opts ObjectOptions) (*Program, error) {
 		defer closeMaps()
 		notes = n
 	}
-	coll, err := ebpf.NewCollectionWithOptions(spec, copts)
+	coll, fp, err := loadCollection(spec, copts, name)
 	if err != nil {
 		return nil, fmt.Errorf("load object %s program %s: %w", opts.Path, name, loadHint(err))
 	}
@@ -386,6 +392,8 @@ func LoadObject(opts ObjectOptions) (*Program, error) {
 		SHA256:  hex.EncodeToString(sum[:]),
 		Notes:   notes,
 		coll:    coll,
+
+		Fingerprint: fp,
 	}, nil
 }
 

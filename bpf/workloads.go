@@ -70,7 +70,7 @@ func loadWorkload(b Builtin, opts DUTOptions) (_ *Program, err error) {
 			return nil, fmt.Errorf("load %s: %w", b.Name, err)
 		}
 	}
-	coll, err := ebpf.NewCollection(spec)
+	coll, fp, err := loadCollection(spec, ebpf.CollectionOptions{}, b.Section)
 	if err != nil {
 		return nil, fmt.Errorf("load %s: %w", b.Name, loadHint(err))
 	}
@@ -83,6 +83,7 @@ func loadWorkload(b Builtin, opts DUTOptions) (_ *Program, err error) {
 	p := &Program{
 		Name: b.Name, Program: coll.Programs[b.Section], Stats: maps.XdpStats,
 		Object: "builtin workload", SHA256: sha256Hex(w.bytes), Counted: true, coll: coll, objs: objs,
+		Fingerprint: fp,
 	}
 	if !b.Mixed {
 		act := b.Action

@@ -23,10 +23,12 @@ import (
 // file is a valid version 4 file. Version 5 holds no prose as data: a
 // program's work is a work name (the work it did, which for tx is always
 // swap-macs), and the protocol is always named; results.Describe makes
-// every description of a configuration from the file's fields.
+// every description of a configuration from the file's fields. Version 6
+// adds each result's program fingerprint (Result.Fingerprint); a version 5
+// file is a valid version 6 file without them.
 const (
 	SchemaName    = "xdplab.results"
-	SchemaVersion = 5
+	SchemaVersion = 6
 )
 
 // Run is one `xdplab run`: its environment, configuration and results.
@@ -251,7 +253,10 @@ type Result struct {
 	RateTarget       *RateTarget `json:"rate_target,omitempty"`
 	ControlPlaneOnly bool        `json:"control_plane_only,omitempty"`
 	ControlPlane     []string    `json:"control_plane,omitempty"`
-	Error            string      `json:"error,omitempty"`
+	// Fingerprint is what the kernel made of the program loaded for this
+	// mode (schema 6); absent in older files.
+	Fingerprint *Fingerprint `json:"fingerprint,omitempty"`
+	Error       string       `json:"error,omitempty"`
 }
 
 // Throughput is a rate the RFC 2544 throughput search found: the highest

@@ -54,6 +54,10 @@ func WriteTable(w io.Writer, r *Run) error {
 			break
 		}
 	}
+	fmt.Fprintln(w)
+	if err := WriteFingerprints(w, r.Results); err != nil {
+		return err
+	}
 	for _, res := range r.Results {
 		for _, t := range []*Throughput{res.NDR, res.PDR} {
 			if t == nil {

@@ -22,6 +22,7 @@ func (r *runner) measure(ctx context.Context, name string, mode xdp.Mode) (_ *re
 	res := &results.Result{
 		Program: results.Program{Name: s.name, Object: s.prog.Object, SHA256: s.prog.SHA256, Counted: s.prog.Counted},
 		Mode:    mode.String(), AttachMethod: s.att.Method, AttachedMode: s.att.Mode.String(),
+		Fingerprint: s.prog.Fingerprint,
 	}
 	if s.prog.Counted {
 		res.Program.Work = r.cfg.Work.String()

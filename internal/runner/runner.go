@@ -263,6 +263,7 @@ func (r *runner) newRun() *results.Run {
 		"loss = 1 - seen/offered over the trial, after every counter settled; bit rates use the frame size with FCS (L2) and add 20 bytes of preamble and gap (L1)",
 		"CPU: busy time (user+system+irq+softirq) from /proc/stat on the generator's CPUs, per offered frame; on a veth pair the generator, the veth NAPI and the DUT program run in softirq on the same CPU, so the DUT's share is CPU ns/pkt minus the calibrated generator share",
 		"program ns/pkt: the kernel's BPF run-time stats (kernel.bpf_stats_enabled) in a separate pass after the trials, never during them (they slow every run)",
+		results.FingerprintSource,
 	)
 	if r.capture != nil {
 		how := "the live-frames replay program: each frame written whole into a live frame from a map of the capture, " +

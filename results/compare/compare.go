@@ -72,6 +72,9 @@ type Metric struct {
 	Scale  float64 // shown value = stored value x Scale
 	// PerResult: one value per result (measured once, not per trial).
 	PerResult bool
+	// Exact: the figure repeats exactly from load to load (a program's
+	// fingerprint): no statistics, any change is a finding.
+	Exact bool
 	// get returns the values of one result: one per trial, or one for the
 	// result (prog ns/pkt, measured once).
 	get func(r *results.Result) []float64
@@ -90,7 +93,7 @@ func perTrial(f func(t *results.Trial) float64) func(r *results.Result) []float6
 // Metrics are the figures compare sets side by side. NDR and PDR come
 // from the throughput search (one value per result); latency percentiles
 // from runs with --latency (one value per trial that measured it).
-var Metrics = []Metric{
+var Metrics = append([]Metric{
 	{Name: "Mpps", JSON: "throughput_pps", Unit: "Mpps", Better: results.BetterHigher, Scale: 1e-6,
 		get: perTrial(func(t *results.Trial) float64 { return t.Figures.ThroughputPPS })},
 	{Name: "loss-%", JSON: "loss", Unit: "%", Better: results.BetterLower, Scale: 100,
@@ -112,6 +115,26 @@ var Metrics = []Metric{
 		get: throughput(func(r *results.Result) *results.Throughput { return r.NDR })},
 	{Name: "PDR-Mpps", JSON: "pdr", Unit: "Mpps", Better: results.BetterHigher, Scale: 1e-6, PerResult: true,
 		get: throughput(func(r *results.Result) *results.Throughput { return r.PDR })},
+}, fingerprintMetrics()...)
+
+// fingerprintMetrics are the exact figures of the program fingerprint:
+// the verifier's work and the images' sizes, lower being better.
+func fingerprintMetrics() []Metric {
+	var out []Metric
+	for _, ff := range results.FingerprintFigures {
+		if !ff.Exact {
+			continue
+		}
+		out = append(out, Metric{Name: strings.ReplaceAll(ff.Name, "_", "-"), JSON: "fingerprint." + ff.Name, Unit: ff.Unit,
+			Better: results.BetterLower, Scale: 1, PerResult: true, Exact: true,
+			get: func(r *results.Result) []float64 {
+				if v, ok := ff.Get(r.Fingerprint); ok {
+					return []float64{float64(v)}
+				}
+				return nil
+			}})
+	}
+	return out
 }
 
 func latency(pick func(l *results.Latency) float64) func(r *results.Result) []float64 {
@@ -265,7 +288,10 @@ type Cell struct {
 	// 2/C(n1+n2, n1)).
 	Reachable  bool
 	Regression bool // significant, worse, and beyond the threshold
-	Warnings   []string
+	// Varies: an exact figure whose values in this cell differ (pooled
+	// loads that did not repeat): it cannot be judged.
+	Varies   bool
+	Warnings []string
 }
 
 // Row is one configuration for one metric.
@@ -396,8 +422,8 @@ func Compare(in []Input, o Options) (*Comparison, error) {
 		for _, r := range inp.Runs {
 			for i := range r.Results {
 				res := &r.Results[i]
-				if res.ControlPlaneOnly {
-					continue
+				if res.ControlPlaneOnly && res.Fingerprint == nil {
+					continue // no traffic and nothing from loading
 				}
 				if f := res.ProgNsPerPkt; f != nil && f.Flag != "" {
 					noisy++
@@ -411,6 +437,9 @@ func Compare(in []Input, o Options) (*Comparison, error) {
 					rows = append(rows, rk)
 				}
 				for mi, m := range Metrics {
+					if res.ControlPlaneOnly && !m.Exact {
+						continue // no traffic: only what loading showed
+					}
 					for _, v := range m.get(res) {
 						ck := cellKey{rk, col}
 						samples[mi][ck] = append(samples[mi][ck], v*m.Scale)
@@ -453,8 +482,24 @@ func Compare(in []Input, o Options) (*Comparison, error) {
 				for _, w := range cell.Summary.Warnings {
 					cell.Warnings = append(cell.Warnings, w.Error())
 				}
+				if m.Exact {
+					// No interval to warn about: the values should be one.
+					cell.Warnings = nil
+					cell.Varies = slices.Min(s.Values) != slices.Max(s.Values)
+					if cell.Varies {
+						cell.Warnings = append(cell.Warnings, fmt.Sprintf("not exact: the loads give %g to %g", slices.Min(s.Values), slices.Max(s.Values)))
+					}
+				}
 				if ci == 0 {
 					base, baseCell = s, cell
+				} else if base != nil && m.Exact {
+					// An exact figure needs no test: any change is one.
+					old, cur := baseCell.Summary.Center, cell.Summary.Center
+					cell.Compared, cell.P = true, math.NaN()
+					cell.Reachable = !cell.Varies && !baseCell.Varies
+					cell.Significant = cell.Reachable && old != cur
+					cell.Delta, cell.DeltaUnit = change(m, old, cur)
+					cell.Regression = cell.Significant && c.worse(m, old, cur)
 				} else if base != nil {
 					cmp := benchmath.AssumeNothing.Compare(base, s)
 					cell.Compared, cell.P = true, cmp.P
@@ -586,11 +631,13 @@ func (c *Comparison) Gate() Gate {
 				for ci := 1; ci < len(c.Columns); ci++ {
 					cell := r.Cells[ci]
 					u := Unpaired{Metric: t.Metric.Name, Row: r.Key.Name(), Column: c.Columns[ci]}
-					if t.Metric.PerResult && (cell == nil || !cell.Reachable) && b.N < need {
+					if t.Metric.PerResult && !t.Metric.Exact && (cell == nil || !cell.Reachable) && b.N < need {
 						g.Untested = append(g.Untested, u.Metric+" "+u.Row+" in "+u.Column)
 						continue
 					} else if cell == nil {
 						u.Reason = c.missing(t, r, ci)
+					} else if !cell.Reachable && t.Metric.Exact {
+						u.Reason = fmt.Sprintf("not exact: the loads in %s or %s do not repeat (%s)", c.Columns[0], c.Columns[ci], strings.Join(append(b.Warnings, cell.Warnings...), "; "))
 					} else if !cell.Reachable {
 						u.Reason = fmt.Sprintf("too few trials: %d in %s and %d in %s; the Mann-Whitney U test needs at least %d a side to find a difference at p < %g",
 							b.N, c.Columns[0], cell.N, c.Columns[ci], need, c.Alpha)

@@ -64,6 +64,12 @@ func (c *Comparison) delta(m Metric, cell *Cell) string {
 		return ""
 	}
 	if !cell.Significant {
+		if !cell.Reachable && m.Exact {
+			return "? (not exact)"
+		}
+		if m.Exact {
+			return "="
+		}
 		if !cell.Reachable {
 			return "? (too few)"
 		}
@@ -79,6 +85,9 @@ func (c *Comparison) delta(m Metric, cell *Cell) string {
 func pval(cell *Cell) string {
 	if !cell.Compared {
 		return ""
+	}
+	if math.IsNaN(cell.P) {
+		return fmt.Sprintf("exact n=%d", cell.N)
 	}
 	return fmt.Sprintf("p=%.3f n=%d", cell.P, cell.N)
 }
@@ -102,6 +111,12 @@ func (c *Comparison) notes() []string {
 	out := []string{
 		fmt.Sprintf("median ±95%% confidence interval over trials; change against %s, ~ where the Mann-Whitney U test finds no difference (p >= %.2f), ? where it could not with so few trials (at least %d a side)", base, c.Alpha, MinTrials(c.Alpha)),
 		"loss is compared in percentage points (pp), the rest relatively; a regression is a significant change for the worse of at least the threshold (" + strconv.FormatFloat(c.Threshold, 'f', -1, 64) + "%, or pp for loss)",
+	}
+	for _, t := range c.Tables {
+		if t.Metric.Exact && len(t.Rows) > 0 {
+			out = append(out, "the program fingerprint's figures (verified-insns, ..., jit-bytes) are exact: = where equal, any change is a finding, a growth of at least the threshold a regression; ? (not exact) where loads of one column differ")
+			break
+		}
 	}
 	return append(out, c.Notes...)
 }
@@ -131,7 +146,11 @@ func (c *Comparison) line(t Table, r Row, name, mark string) []string {
 			}
 			continue
 		}
-		line = append(line, centre(cell))
+		if t.Metric.Exact && !cell.Varies {
+			line = append(line, num(cell.Summary.Center))
+		} else {
+			line = append(line, centre(cell))
+		}
 		if i > 0 {
 			d := c.delta(t.Metric, cell)
 			if cell.Regression {
@@ -253,6 +272,9 @@ func (c *Comparison) WriteCSV(w io.Writer) error {
 				delta, unit, p, sig, reach := "", "", "", "", ""
 				if cell.Compared {
 					delta, unit, p, sig, reach = f(cell.Delta), cell.DeltaUnit, f(cell.P), strconv.FormatBool(cell.Significant), strconv.FormatBool(cell.Reachable)
+					if t.Metric.Exact {
+						p = "exact" // no test: any change is one
+					}
 				}
 				rec := []string{t.Metric.Name, t.Metric.Unit, t.Metric.Better, r.Key.Name(), r.Key.Program, r.Key.Mode,
 					strconv.Itoa(r.Key.FrameSize), r.Key.Kernel, r.Key.Run, cell.Column, strconv.Itoa(cell.N),

@@ -98,6 +98,15 @@ type flagRow struct {
 	Code, Message      string
 }
 
+// fingerprintRow is one program and mode's fingerprint: its figures in
+// the order of results.FingerprintFigures, n/r where not reported.
+type fingerprintRow struct {
+	Run, Kernel, Program, Mode string
+	Figures                    []string
+	Xlated, JIT, Maps, Calls   string
+	NotReported                string
+}
+
 type offloadRow struct {
 	Run, Program, Checks string
 }
@@ -116,11 +125,14 @@ type page struct {
 	FrameSize  []Chart
 	Latency    []Chart
 	Offload    []offloadRow
-	Flags      []flagRow
-	Probes     []*probe.Report
-	Metrics    []metricRow
-	Notes      []string
-	Sections   []section
+	// FingerprintHeads name the columns of Fingerprints' figures.
+	FingerprintHeads []string
+	Fingerprints     []fingerprintRow
+	Flags            []flagRow
+	Probes           []*probe.Report
+	Metrics          []metricRow
+	Notes            []string
+	Sections         []section
 }
 
 // section is a part of the page made of charts.
@@ -151,6 +163,9 @@ func Write(w io.Writer, in *Inputs, title string) ([]string, error) {
 		title = "xdplab report"
 	}
 	p := &page{Title: title, Files: in.Files, Probes: in.Probes}
+	for _, ff := range results.FingerprintFigures {
+		p.FingerprintHeads = append(p.FingerprintHeads, ff.Short+" ("+ff.Unit+")")
+	}
 	metrics := map[string]results.Metric{}
 	// frame size lines: (program, mode, label) -> size -> median Mpps
 	type lineKey struct{ prog, mode, run string }
@@ -186,6 +201,15 @@ func Write(w io.Writer, in *Inputs, title string) ([]string, error) {
 		mpps := map[[2]string]float64{}
 		cpu := map[[2]string]float64{}
 		for _, res := range r.Results {
+			if f := res.Fingerprint; f != nil {
+				row := fingerprintRow{Run: inp.Label, Kernel: r.Host.Kernel, Program: res.Program.Name, Mode: res.Mode,
+					Xlated: results.ShortHash(f.XlatedSHA256), JIT: results.ShortHash(f.JITSHA256), Maps: f.MapsText(), Calls: f.CallsText(),
+					NotReported: strings.Join(append(f.Reasons(), f.Warnings...), "; ")}
+				for _, ff := range results.FingerprintFigures {
+					row.Figures = append(row.Figures, ff.Text(f))
+				}
+				p.Fingerprints = append(p.Fingerprints, row)
+			}
 			if res.ControlPlaneOnly {
 				p.Offload = append(p.Offload, offloadRow{Run: inp.Label, Program: res.Program.Name, Checks: strings.Join(res.ControlPlane, "; ")})
 				continue

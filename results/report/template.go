@@ -59,6 +59,17 @@ code { font-size: 12px; }
 {{end}}{{else}}<p class="note">These results hold no latency histograms, so none is drawn.</p>{{end}}
 </section>
 
+{{if .Fingerprints}}
+<section id="fingerprint">
+<h2>Program fingerprint</h2>
+<p class="note">What the kernel made of each program when it loaded it for each mode: the verifier's work (its log at BPF_LOG_STATS), the translated and JIT-compiled images (bpf_prog_info), hashes with map IDs and addresses masked (equal hashes: the same code), the maps and the calls. All but the two times are exact and repeat from load to load on one kernel; n/r: the kernel did not report it.</p>
+<table>
+<tr><th>run</th><th>kernel</th><th>program</th><th>mode</th>{{range .FingerprintHeads}}<th>{{.}}</th>{{end}}<th>xlated sha256</th><th>jit sha256</th><th>maps</th><th>calls</th><th>not reported</th></tr>
+{{range .Fingerprints}}<tr><td>{{.Run}}</td><td>{{.Kernel}}</td><td>{{.Program}}</td><td>{{.Mode}}</td>{{range .Figures}}<td class="num">{{.}}</td>{{end}}<td><code>{{.Xlated}}</code></td><td><code>{{.JIT}}</code></td><td>{{.Maps}}</td><td>{{.Calls}}</td><td>{{.NotReported}}</td></tr>
+{{end}}</table>
+</section>
+{{end}}
+
 {{if .Offload}}
 <section id="offload">
 <h2>Hardware offload</h2>

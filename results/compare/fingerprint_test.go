@@ -1,0 +1,123 @@
+package compare
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/xdplab/xdplab/results"
+)
+
+func u64(v uint64) *uint64 { return &v }
+
+// fp is a fingerprint with the given verifier and JIT figures.
+func fp(verified, jit uint64) *results.Fingerprint {
+	return &results.Fingerprint{VerifiedInsns: u64(verified), TotalStates: u64(2), PeakStates: u64(2), StackDepth: u64(8),
+		XlatedInsns: u64(35), JITBytes: u64(jit), VerifyTimeUS: u64(100 + verified)}
+}
+
+// fpRun is one run whose results carry fingerprints: drop in generic
+// and native mode with 10 trials, and offload control plane only.
+func fpRun(kernel string, generic, native, offload *results.Fingerprint) *results.Run {
+	run := mkRun(kernel, 64, res{prog: "drop", mode: "generic", mpps: spread(10, 2)}, res{prog: "drop", mode: "native", mpps: spread(10, 7)},
+		res{prog: "drop", mode: "offload", controlPlane: true})
+	run.Results[0].Fingerprint, run.Results[1].Fingerprint, run.Results[2].Fingerprint = generic, native, offload
+	return run
+}
+
+func cellOf(t *testing.T, c *Comparison, metric, row string, col int) *Cell {
+	t.Helper()
+	for _, tb := range c.Tables {
+		if tb.Metric.Name != metric {
+			continue
+		}
+		for _, r := range tb.Rows {
+			if r.Key.Name() == row {
+				return r.Cells[col]
+			}
+		}
+	}
+	require.Failf(t, "no row", "%s %s", metric, row)
+	return nil
+}
+
+// Equal fingerprints pass with no statistics: one value a side is enough,
+// and the offload control plane's fingerprint is judged too.
+func TestGateExactEqual(t *testing.T) {
+	c, g := gate(t, Options{By: ByKernel},
+		in("a", fpRun("6.1", fp(28, 172), fp(28, 172), fp(30, 0))), in("b", fpRun("6.12", fp(28, 172), fp(28, 172), fp(30, 0))))
+	assert.Equal(t, GatePass, g.Verdict, g.Why)
+	cell := cellOf(t, c, "verified-insns", "prog=drop/mode=offload/size=64", 1)
+	require.NotNil(t, cell)
+	assert.True(t, cell.Compared)
+	assert.True(t, cell.Reachable)
+	assert.False(t, cell.Significant)
+	assert.Equal(t, "=", c.delta(cell0Metric(c, "verified-insns"), cell))
+	for _, u := range g.Untested {
+		assert.NotContains(t, u, "verified-insns", "an exact figure is judged, not untested")
+	}
+}
+
+func cell0Metric(c *Comparison, name string) Metric {
+	for _, t := range c.Tables {
+		if t.Metric.Name == name {
+			return t.Metric
+		}
+	}
+	return Metric{}
+}
+
+// Any growth of the verifier's work or the image is a regression at a 0
+// threshold; under the threshold it is a change, not a regression; a
+// shrink is never one. The verification time is not judged.
+func TestGateExactGrowth(t *testing.T) {
+	base := in("a", fpRun("6.1", fp(100, 200), fp(100, 200), nil))
+	grown := in("b", fpRun("6.12", fp(104, 200), fp(100, 260), nil))
+	c, g := gate(t, Options{By: ByKernel, Threshold: 5}, base, grown)
+	assert.Equal(t, GateRegression, g.Verdict)
+	assert.True(t, regressed(g, "jit-bytes"), g.Regressions)
+	assert.False(t, regressed(g, "verified-insns"), "4% is under the 5% threshold")
+	cell := cellOf(t, c, "verified-insns", "prog=drop/mode=generic/size=64", 1)
+	assert.True(t, cell.Significant, "any change of an exact figure is a finding")
+	assert.InDelta(t, 4, cell.Delta, 1e-9)
+	for _, tb := range c.Tables {
+		assert.NotEqual(t, "verify-time-us", tb.Metric.Name)
+	}
+
+	_, g = gate(t, Options{By: ByKernel, Threshold: 3}, base, grown)
+	assert.True(t, regressed(g, "verified-insns"))
+
+	_, g = gate(t, Options{By: ByKernel}, grown, base)
+	assert.False(t, regressed(g, "jit-bytes"), "smaller is better")
+	assert.False(t, regressed(g, "verified-insns"))
+}
+
+// Loads of one column that do not repeat cannot be judged exactly.
+func TestGateExactVaries(t *testing.T) {
+	a := in("a", fpRun("6.1", fp(100, 200), fp(100, 200), nil), fpRun("6.1", fp(120, 200), fp(100, 200), nil))
+	b := in("b", fpRun("6.12", fp(100, 200), fp(100, 200), nil))
+	c, g := gate(t, Options{By: ByKernel}, a, b)
+	assert.Equal(t, GateInconclusive, g.Verdict)
+	var reasons []string
+	for _, u := range g.Unpaired {
+		reasons = append(reasons, u.String())
+	}
+	assert.Contains(t, reasons, "verified-insns prog=drop/mode=generic/size=64 in 6.12: not exact: the loads in 6.1 or 6.12 do not repeat (not exact: the loads give 100 to 120)")
+	cell := cellOf(t, c, "verified-insns", "prog=drop/mode=generic/size=64", 0)
+	assert.True(t, cell.Varies)
+	cell = cellOf(t, c, "jit-bytes", "prog=drop/mode=generic/size=64", 1)
+	assert.False(t, cell.Varies)
+	assert.True(t, cell.Reachable)
+}
+
+// A fingerprint missing on one side (an older file, a figure the kernel
+// did not report) leaves that row unjudged: never a pass on nothing.
+func TestGateExactMissing(t *testing.T) {
+	old := fp(100, 200)
+	old.JITBytes = nil
+	_, g := gate(t, Options{By: ByKernel}, in("a", fpRun("6.1", fp(100, 200), fp(100, 200), nil)), in("b", fpRun("6.12", old, fp(100, 200), nil)))
+	assert.Equal(t, GateInconclusive, g.Verdict)
+	require.NotEmpty(t, g.Unpaired)
+	assert.Equal(t, "jit-bytes", g.Unpaired[0].Metric)
+}
