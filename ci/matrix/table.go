@@ -213,7 +213,55 @@ func WriteTable(w io.Writer, krs []*KernelRun) error {
 			fmt.Fprintf(w, "%s: %s %s, %s, VM %.0fs; files in %s\n", kr.Spec.Name, kr.Kernel.Package, kr.Kernel.Version, kr.Accel, kr.Elapsed.Seconds(), kr.Dir)
 		}
 	}
-	return nil
+	return writeFingerprints(w, krs)
+}
+
+// writeFingerprints writes the program fingerprints, kernel x mode: exact
+// where the throughput of an emulated VM is not.
+func writeFingerprints(w io.Writer, krs []*KernelRun) error {
+	fmt.Fprintln(w, "\nprogram fingerprint per kernel and mode (exact, unlike the emulated Mpps; n/r: the kernel did not report it):")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	head := "kernel\tmode\tprogram\t"
+	for _, ff := range results.FingerprintFigures {
+		if ff.Exact {
+			head += ff.Short + "\t"
+		}
+	}
+	fmt.Fprintln(tw, head+"xlated sha256\tjit sha256\t")
+	for _, kr := range krs {
+		n := 0
+		for _, run := range kernelRuns(kr) {
+			for _, res := range run.Results {
+				f := res.Fingerprint
+				if f == nil {
+					continue
+				}
+				n++
+				line := kr.Spec.Name + "\t" + res.Mode + "\t" + res.Program.Name + "\t"
+				for _, ff := range results.FingerprintFigures {
+					if ff.Exact {
+						line += ff.Text(f) + "\t"
+					}
+				}
+				fmt.Fprintln(tw, line+results.ShortHash(f.XlatedSHA256)+"\t"+results.ShortHash(f.JITSHA256)+"\t")
+			}
+		}
+		if n == 0 {
+			fmt.Fprintf(tw, "%s\t-\t-\tno fingerprint: no results from this kernel\t\n", kr.Spec.Name)
+		}
+	}
+	return tw.Flush()
+}
+
+// kernelRuns are a kernel's veth runs, then its netdevsim run.
+func kernelRuns(kr *KernelRun) []*results.Run {
+	runs := vethRuns(kr)
+	if p, ok := kr.Files["run-netdevsim.json"]; ok {
+		if r, err := results.ReadFile(p); err == nil {
+			runs = append(runs, r)
+		}
+	}
+	return runs
 }
 
 func dash(s string) string {
@@ -242,11 +290,12 @@ func vethRuns(kr *KernelRun) []*results.Run {
 	return out
 }
 
-// Inputs are the veth runs of every kernel, for results/compare.
+// Inputs are the veth and netdevsim runs of every kernel, for
+// results/compare (netdevsim's give fingerprints only).
 func Inputs(krs []*KernelRun) []compare.Input {
 	var in []compare.Input
 	for _, kr := range krs {
-		for _, r := range vethRuns(kr) {
+		for _, r := range kernelRuns(kr) {
 			in = append(in, compare.Input{Label: kr.Spec.Name, Runs: []*results.Run{r}})
 		}
 	}

@@ -1,0 +1,61 @@
+package matrix
+
+import (
+	"bytes"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/xdplab/xdplab/ci/kernels"
+	"github.com/xdplab/xdplab/results"
+)
+
+func u64(v uint64) *uint64 { return &v }
+
+// writeRun writes a results file with one result per mode, fingerprinted
+// with verified insns n.
+func writeRun(t *testing.T, dir, name string, n uint64, modes ...string) string {
+	t.Helper()
+	r, err := results.ReadFile("../../results/testdata/run-a-k6.18.json")
+	require.NoError(t, err)
+	r.SchemaVersion = results.SchemaVersion
+	base := r.Results[0]
+	r.Results = nil
+	for _, m := range modes {
+		res := base
+		res.Mode = m
+		res.ControlPlaneOnly = m == "offload"
+		res.Fingerprint = &results.Fingerprint{VerifiedInsns: u64(n), JITBytes: u64(172), XlatedSHA256: "0fbb6077f893e21d63d157413140fa4a0672c1867c32a5edd9a122839c8e133d",
+			NotReported: map[string]string{"jit_sha256": "hidden"}}
+		r.Results = append(r.Results, res)
+	}
+	p := filepath.Join(dir, name)
+	require.NoError(t, results.WriteFile(p, r))
+	return p
+}
+
+// The matrix shows every kernel's fingerprint per mode, offload on
+// netdevsim included, and a kernel without results says so; compare gets
+// the netdevsim run too.
+func TestMatrixFingerprints(t *testing.T) {
+	dir := t.TempDir()
+	krs := []*KernelRun{
+		{Spec: kernels.Spec{Name: "5.10"}, Files: map[string]string{
+			"run-veth.json":      writeRun(t, dir, "a.json", 30, "generic", "native"),
+			"run-netdevsim.json": writeRun(t, dir, "b.json", 31, "offload"),
+		}},
+		{Spec: kernels.Spec{Name: "sid"}, Files: map[string]string{}},
+	}
+	var b bytes.Buffer
+	require.NoError(t, writeFingerprints(&b, krs))
+	s := b.String()
+	assert.Regexp(t, `5\.10\s+generic\s+drop\s+30\s+n/r\s+n/r\s+n/r\s+n/r\s+172\s+0fbb6077f893\s+n/r`, s)
+	assert.Regexp(t, `5\.10\s+native\s+drop\s+30`, s)
+	assert.Regexp(t, `5\.10\s+offload\s+drop\s+31`, s)
+	assert.Regexp(t, `sid\s+-\s+-\s+no fingerprint: no results from this kernel`, s)
+	in := Inputs(krs)
+	require.Len(t, in, 2)
+	assert.Equal(t, "offload", in[1].Runs[0].Results[0].Mode)
+}
