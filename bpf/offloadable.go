@@ -112,3 +112,34 @@ func mapKind(t ebpf.MapType) string {
 	}
 	return t.String()
 }
+
+// BuiltinOffloadability says what keeps built-in program name from
+// hardware offload (nil: nothing). The trivial programs have an offload
+// build without global data; redirect's devmap stays on the host.
+func BuiltinOffloadability(name string) ([]string, error) {
+	b, err := LookupBuiltin(name)
+	if err != nil {
+		return nil, err
+	}
+	if !b.Workload {
+		if b.Name == "redirect" {
+			return []string{"devmap map tx_port (bpf_redirect_map)"}, nil
+		}
+		return nil, nil
+	}
+	spec, err := lookupWorkload(name).load()
+	if err != nil {
+		return nil, fmt.Errorf("%s: parse embedded object: %w", name, err)
+	}
+	return Offloadability(spec, b.Section), nil
+}
+
+// ObjectOffloadability says what keeps a user's program from hardware
+// offload, reading the object as LoadObject would.
+func ObjectOffloadability(opts ObjectOptions) ([]string, error) {
+	spec, _, name, err := objectSpec(opts)
+	if err != nil {
+		return nil, err
+	}
+	return Offloadability(spec, name), nil
+}

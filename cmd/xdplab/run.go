@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -74,10 +75,10 @@ func (v *specFlag) Set(s string) error {
 }
 
 // addSpecFlags declares a flag for every field of the run description
-// that has one.
-func (f *runFlags) addSpecFlags(fl *pflag.FlagSet) {
+// that has one, or only for the flags named.
+func (f *runFlags) addSpecFlags(fl *pflag.FlagSet, only ...string) {
 	for _, field := range spec.Fields() {
-		if field.Flag == "" {
+		if field.Flag == "" || len(only) > 0 && !slices.Contains(only, field.Flag) {
 			continue
 		}
 		v := &specFlag{f: f, field: field, text: field.Default}

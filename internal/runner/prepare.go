@@ -54,26 +54,7 @@ func (r *runner) prepare(name string, work bpf.Work, mode xdp.Mode) (_ *setup, e
 			err = errors.Join(err, s.Close())
 		}
 	}()
-	// Offload: the program and its maps are bound to the device, whose
-	// ifindex is resolved in the DUT's namespace.
-	var ifindex uint32
-	if mode == xdp.Offload {
-		ifindex = uint32(p.DUT.Ifindex)
-	}
-	err = nsthread.Do(p.DUTNS.Handle, func() error {
-		var err error
-		if name == "" {
-			s.prog, err = bpf.LoadObject(bpf.ObjectOptions{Path: r.cfg.Object, Program: r.cfg.ObjectProgram, Ifindex: ifindex, MapEntries: r.cfg.MapEntries})
-		} else {
-			o := bpf.DUTOptions{Program: name, Work: work, Ifindex: ifindex}
-			if s.work != nil {
-				s.work.options(r, &o)
-			}
-			s.prog, err = bpf.LoadDUT(o)
-		}
-		return err
-	})
-	if err != nil {
+	if s.prog, err = r.load(name, work, mode); err != nil {
 		return nil, err
 	}
 	s.name = s.prog.Name
@@ -153,6 +134,32 @@ func (r *runner) prepare(name string, work bpf.Work, mode xdp.Mode) (_ *setup, e
 		return nil, err
 	}
 	return s, nil
+}
+
+// load loads program name (a built-in, or "" for the user's object) for
+// mode in the DUT's namespace, with its workload's settings.
+func (r *runner) load(name string, work bpf.Work, mode xdp.Mode) (prog *bpf.Program, err error) {
+	p := r.pair
+	// Offload: the program and its maps are bound to the device, whose
+	// ifindex is resolved in the DUT's namespace.
+	var ifindex uint32
+	if mode == xdp.Offload {
+		ifindex = uint32(p.DUT.Ifindex)
+	}
+	err = nsthread.Do(p.DUTNS.Handle, func() error {
+		var err error
+		if name == "" {
+			prog, err = bpf.LoadObject(bpf.ObjectOptions{Path: r.cfg.Object, Program: r.cfg.ObjectProgram, Ifindex: ifindex, MapEntries: r.cfg.MapEntries})
+			return err
+		}
+		o := bpf.DUTOptions{Program: name, Work: work, Ifindex: ifindex}
+		if w := workloads[name]; w != nil {
+			w.options(r, &o)
+		}
+		prog, err = bpf.LoadDUT(o)
+		return err
+	})
+	return prog, err
 }
 
 func requireNdoXmit(e *topology.Endpoint, what string) error {

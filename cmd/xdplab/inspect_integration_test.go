@@ -1,0 +1,44 @@
+//go:build integration
+
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/xdplab/xdplab/internal/testenv"
+	"github.com/xdplab/xdplab/results"
+)
+
+// inspect of a user's object whose map its loader sizes: refused by name
+// without --map-entries, fingerprinted with it, as JSON.
+func TestIntegrationInspectObject(t *testing.T) {
+	testenv.RequireRoot(t)
+	_, _, err := xdplab(t, context.Background(), "inspect", "../../bpf/testdata/unsized_bpfel.o")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "--map-entries per_ifindex=N")
+
+	out, _, err := xdplab(t, context.Background(), "inspect", "../../bpf/testdata/unsized_bpfel.o", "--map-entries", "per_ifindex=16", "--modes", "generic,native", "--json")
+	require.NoError(t, err)
+	var in results.Inspection
+	require.NoError(t, json.Unmarshal([]byte(out), &in))
+	require.Len(t, in.Programs, 2)
+	for _, p := range in.Programs {
+		assert.Equal(t, "xdp_count_pass", p.Program.Name)
+		assert.Equal(t, p.Mode, p.AttachedMode)
+		require.NotNil(t, p.Fingerprint)
+		require.NotNil(t, p.Fingerprint.VerifiedInsns)
+		assert.Equal(t, []string{"bpf_map_lookup_elem", "bpf_map_update_elem"}, p.Fingerprint.Helpers)
+		require.Len(t, p.Fingerprint.Maps, 1)
+		assert.Equal(t, uint32(16), p.Fingerprint.Maps[0].MaxEntries)
+		assert.True(t, p.Offloadable)
+	}
+
+	_, _, err = xdplab(t, context.Background(), "inspect", "x.o", "--prog", "drop")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "inspect either built-ins or an object")
+}

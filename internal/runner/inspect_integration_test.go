@@ -1,0 +1,86 @@
+//go:build integration
+
+package runner
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/xdplab/xdplab/bpf"
+	"github.com/xdplab/xdplab/internal/spec"
+	"github.com/xdplab/xdplab/internal/testenv"
+	"github.com/xdplab/xdplab/internal/xdp"
+	"github.com/xdplab/xdplab/results"
+)
+
+// inspectConfig inspects every built-in in generic and native mode.
+func inspectConfig(tb testing.TB) Config {
+	rules := filepath.Join(tb.TempDir(), "rules")
+	require.NoError(tb, os.WriteFile(rules, []byte("drop src 2001:2:0:fffe::/64\n"), 0o600))
+	var settings []spec.Setting
+	for _, n := range bpf.BuiltinNames() {
+		settings = append(settings, spec.Setting{Path: spec.FieldPrograms, Value: n})
+	}
+	settings = append(settings, spec.Setting{Path: spec.FieldModes, Value: "generic"}, spec.Setting{Path: spec.FieldModes, Value: "native"},
+		spec.Setting{Path: spec.FieldRules, Value: rules}, spec.Setting{Path: spec.FieldLimit, Value: "1M"}, spec.Setting{Path: spec.FieldBurst, Value: "64"})
+	r, err := spec.Build(settings)
+	require.NoError(tb, err)
+	return Config{Run: r, Version: "test"}
+}
+
+// Every built-in loads, verifies and attaches in both modes, reads back
+// the mode it was asked, and carries a full fingerprint that is the same
+// in both modes (one object, one verifier: the mode is the attach's).
+func TestIntegrationInspectBuiltins(t *testing.T) {
+	testenv.RequireRoot(t)
+	in, err := Inspect(context.Background(), inspectConfig(t))
+	require.NoError(t, err)
+	assert.Equal(t, results.InspectionSchema, in.Schema)
+	assert.Equal(t, []string{"generic", "native"}, in.Modes)
+	require.Len(t, in.Programs, 2*len(bpf.BuiltinNames()))
+	byProg := map[string][]results.Inspected{}
+	for _, p := range in.Programs {
+		assert.Equal(t, p.Mode, p.AttachedMode, p.Program.Name)
+		require.NotNil(t, p.Fingerprint, p.Program.Name)
+		assert.Empty(t, p.Fingerprint.NotReported, p.Program.Name)
+		byProg[p.Program.Name] = append(byProg[p.Program.Name], p)
+	}
+	for name, ps := range byProg {
+		require.Len(t, ps, 2, name)
+		a, b := ps[0].Fingerprint, ps[1].Fingerprint
+		assert.Equal(t, a.JITSHA256, b.JITSHA256, name)
+		assert.Equal(t, *a.VerifiedInsns, *b.VerifiedInsns, name)
+	}
+	assert.True(t, byProg["drop"][0].Offloadable)
+	assert.False(t, byProg["redirect"][0].Offloadable)
+	assert.Contains(t, byProg["filter"][0].OffloadBlockers, "LPM trie map src4")
+}
+
+// An asked mode the pair does not support is refused before loading.
+func TestIntegrationInspectOffloadOnVeth(t *testing.T) {
+	testenv.RequireRoot(t)
+	cfg := inspectConfig(t)
+	cfg.Programs, cfg.Modes = []string{"drop"}, []xdp.Mode{xdp.Offload}
+	_, err := Inspect(context.Background(), cfg)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "offload")
+}
+
+// BenchmarkInspectBuiltins times inspect of every built-in in two modes:
+// the target for a pre-commit hook is under 2 s.
+func BenchmarkInspectBuiltins(b *testing.B) {
+	if os.Geteuid() != 0 {
+		b.Skip("needs root")
+	}
+	cfg := inspectConfig(b)
+	for b.Loop() {
+		if _, err := Inspect(context.Background(), cfg); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
