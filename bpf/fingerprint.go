@@ -1,6 +1,7 @@
 package bpf
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -17,6 +18,7 @@ import (
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/asm"
 	"golang.org/x/arch/x86/x86asm"
+	"golang.org/x/sys/unix"
 
 	"github.com/xdplab/xdplab/results"
 )
@@ -39,7 +41,21 @@ func loadCollection(spec *ebpf.CollectionSpec, opts ebpf.CollectionOptions, sect
 		coll.Close()
 		return nil, nil, fmt.Errorf("program %s is not in the loaded collection", section)
 	}
-	return coll, Fingerprint(p, ps, took), nil
+	f := Fingerprint(p, ps, took)
+	if ps.Ifindex != 0 && ps.Flags&unix.BPF_F_XDP_DEV_BOUND_ONLY == 0 {
+		// Offloaded: the device translated it; the host kept no JIT image
+		// and dumps the device's instructions, not its own.
+		why := "an offloaded program runs on the device, which translated it: the host has no JIT image of it"
+		for _, k := range []string{"jit_bytes", "jit_sha256"} {
+			if _, ok := f.NotReported[k]; ok {
+				f.NotReported[k] = why
+			}
+		}
+		if r, ok := f.NotReported["xlated_sha256"]; ok {
+			f.NotReported["xlated_sha256"] = "the device's translated image of an offloaded program does not decode as host BPF instructions (" + r + ")"
+		}
+	}
+	return coll, f, nil
 }
 
 // Fingerprint reads what the kernel made of loaded program p: its
@@ -266,6 +282,10 @@ func jitHash(img []byte, lens []uint32) (string, error) {
 			return "", fmt.Errorf("JIT function %d ends at %d, past the image's %d bytes", fi, end, len(img))
 		}
 		for off := start; off < end; {
+			if bytes.HasPrefix(img[off:end], endbr64) {
+				off += len(endbr64) // IBT's landing pad, which x86asm does not know
+				continue
+			}
 			inst, err := x86asm.Decode(img[off:end], 64)
 			if err != nil {
 				return "", fmt.Errorf("cannot decode the JIT image at byte %d (%x): %v", off, img[off:min(off+8, end)], err)
@@ -290,6 +310,10 @@ func jitHash(img []byte, lens []uint32) (string, error) {
 	sum := sha256.Sum256(masked)
 	return hex.EncodeToString(sum[:]), nil
 }
+
+// endbr64 opens every function of a kernel built with IBT (Debian's 6.12
+// and later).
+var endbr64 = []byte{0xf3, 0x0f, 0x1e, 0xfa}
 
 // isMovabs tells whether b is "mov r64, imm64": REX.W, then B8+r, then
 // eight bytes.

@@ -121,6 +121,21 @@ func TestJITHashMasksRelocations(t *testing.T) {
 	assert.NotEqual(t, hd, he)
 }
 
+// Kernels built with IBT (Debian 6.12 and later) open each function with
+// endbr64, which x86asm does not decode: it is skipped, and hashed.
+func TestJITHashEndbr64(t *testing.T) {
+	a := unhex(t, "f30f1efa"+"0f1f440000"+"48be00e0360200c9ffff"+"c3")
+	b := unhex(t, "f30f1efa"+"0f1f440000"+"48be00e0320200c9ffff"+"c3")
+	ha, err := jitHash(a, nil)
+	require.NoError(t, err)
+	hb, err := jitHash(b, nil)
+	require.NoError(t, err)
+	assert.Equal(t, ha, hb)
+	hc, err := jitHash(a[4:], nil)
+	require.NoError(t, err)
+	assert.NotEqual(t, ha, hc, "the landing pad is part of the code")
+}
+
 // A call into the program's own function is code; one to another function
 // of the image (a subprogram, allocated apart) is masked.
 func TestJITHashFunctions(t *testing.T) {

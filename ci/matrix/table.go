@@ -296,7 +296,11 @@ func Inputs(krs []*KernelRun) []compare.Input {
 	var in []compare.Input
 	for _, kr := range krs {
 		for _, r := range kernelRuns(kr) {
-			in = append(in, compare.Input{Label: kr.Spec.Name, Runs: []*results.Run{r}})
+			label := kr.Spec.Name
+			if r.Topology.Kind != "pair" {
+				label += " " + r.Topology.Kind
+			}
+			in = append(in, compare.Input{Label: label, Runs: []*results.Run{r}})
 		}
 	}
 	return in
