@@ -19,3 +19,5 @@ package bpf
 // A user's object with a map its loader sizes: a test fixture, not one of
 // xdplab's programs (Go ignores testdata/, bindings included).
 //go:generate bpf2go -output-dir testdata unsized testdata/unsized.c
+// A user's object with settings in .rodata, a fixture as well.
+//go:generate bpf2go -output-dir testdata configured testdata/configured.c

@@ -290,6 +290,9 @@ type ObjectOptions struct {
 	// MapEntries sizes the maps whose size the object leaves to its
 	// loader (max_entries 0), by map name.
 	MapEntries map[string]uint32
+	// Variables set the object's global variables before loading, by
+	// name, as text typed by its BTF (see SetVariables).
+	Variables map[string]string
 }
 
 // ProgramChoiceError says that a user's object holds no XDP program of the
@@ -348,6 +351,9 @@ func objectSpec(opts ObjectOptions) (spec *ebpf.CollectionSpec, raw []byte, name
 		return nil, nil, "", fmt.Errorf("load object %s: program %q is of type %s, not XDP", opts.Path, name, ps.Type)
 	}
 	if err := SizeMaps(opts.Path, spec, opts.MapEntries); err != nil {
+		return nil, nil, "", err
+	}
+	if err := SetVariables(opts.Path, spec, opts.Variables); err != nil {
 		return nil, nil, "", err
 	}
 	return spec, raw, name, nil

@@ -89,7 +89,14 @@ func Describe(c Config, res *Result) []KV {
 		for _, name := range slices.Sorted(maps.Keys(c.MapEntries)) {
 			sizes = append(sizes, name+":"+strconv.FormatUint(uint64(c.MapEntries[name]), 10))
 		}
-		add("map-entries", strings.Join(sizes, "+"), true, false)
+		add("map-size", strings.Join(sizes, "+"), true, false)
+	}
+	if len(c.Variables) > 0 {
+		var vars []string
+		for _, name := range slices.Sorted(maps.Keys(c.Variables)) {
+			vars = append(vars, name+":"+c.Variables[name])
+		}
+		add("set", strings.Join(vars, "+"), true, false)
 	}
 	if c.Sources != 0 {
 		add("sources", itoa(c.Sources), false, false)

@@ -18,7 +18,7 @@ import (
 
 // inspectFlags are the run description's flags inspect takes: what to
 // load and in which modes, and the workloads' settings.
-var inspectFlags = []string{"prog", "program", "map-entries", "modes", "rules", "limit", "burst", "backends", "run-id"}
+var inspectFlags = []string{"prog", "program", "map-size", "set", "modes", "rules", "limit", "burst", "backends", "run-id"}
 
 // inspectRule is the filter's rule when inspect is given none: it matches
 // nothing a test sends.
@@ -42,7 +42,7 @@ Workloads without settings are loaded with example ones (filter: one
 rule; ratelimit: 1M/s, burst 64; l4lb: its default backends). Nothing is
 left behind.`,
 		Example: `  sudo xdplab inspect
-  sudo xdplab inspect prog.o --program xdp_main --map-entries rxq_cnt=64 --json
+  sudo xdplab inspect prog.o --program xdp_main --map-size rxq_cnt=64 --json
   sudo xdplab inspect --prog drop,filter --modes native`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {

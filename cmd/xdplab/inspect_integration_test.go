@@ -15,14 +15,14 @@ import (
 )
 
 // inspect of a user's object whose map its loader sizes: refused by name
-// without --map-entries, fingerprinted with it, as JSON.
+// without --map-size, fingerprinted with it, as JSON.
 func TestIntegrationInspectObject(t *testing.T) {
 	testenv.RequireRoot(t)
 	_, _, err := xdplab(t, context.Background(), "inspect", "../../bpf/testdata/unsized_bpfel.o")
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "--map-entries per_ifindex=N")
+	assert.Contains(t, err.Error(), "--map-size per_ifindex=N")
 
-	out, _, err := xdplab(t, context.Background(), "inspect", "../../bpf/testdata/unsized_bpfel.o", "--map-entries", "per_ifindex=16", "--modes", "generic,native", "--json")
+	out, _, err := xdplab(t, context.Background(), "inspect", "../../bpf/testdata/unsized_bpfel.o", "--map-size", "per_ifindex=16", "--modes", "generic,native", "--json")
 	require.NoError(t, err)
 	var in results.Inspection
 	require.NoError(t, json.Unmarshal([]byte(out), &in))

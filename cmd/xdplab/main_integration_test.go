@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -139,11 +140,37 @@ func TestIntegrationRunUserObject(t *testing.T) {
 // every frame, whatever size its map has.
 func TestIntegrationRunUserObjectUnsizedMap(t *testing.T) {
 	testenv.RequireRoot(t)
-	r := runJSON(t, "--object", "../../bpf/testdata/unsized_bpfel.o", "--map-entries", "per_ifindex=16", "--modes", "native")
+	r := runJSON(t, "--object", "../../bpf/testdata/unsized_bpfel.o", "--map-size", "per_ifindex=16", "--modes", "native")
 	require.Len(t, r.Results, 1)
 	assert.Equal(t, map[string]uint32{"per_ifindex": 16}, r.Config.MapEntries)
-	assert.Equal(t, "16", results.Lookup(results.Describe(r.Config, &r.Results[0]), "map-entries")[len("per_ifindex:"):])
+	assert.Equal(t, "16", results.Lookup(results.Describe(r.Config, &r.Results[0]), "map-size")[len("per_ifindex:"):])
 	assert.Greater(t, r.Results[0].Trials[0].Figures.ThroughputPPS, 0.0)
+}
+
+// A user's object as libbpf loaders ship them: a map sized at load time
+// and its behaviour set in .rodata. It runs in generic and native mode
+// with --map-size and --set, and does what it was set to: in native mode
+// the DUT veth's XDP counters show it dropping every frame (left alone,
+// it passes them).
+func TestIntegrationRunUserObjectConfigured(t *testing.T) {
+	testenv.RequireRoot(t)
+	r := runJSON(t, "--object", "../../bpf/testdata/configured_bpfel.o", "--map-size", "rxq_cnt=4",
+		"--set", "verdict=VERDICT_DROP", "--set", "queue_mask=3", "--modes", "generic,native")
+	require.Len(t, r.Results, 2)
+	assert.Equal(t, map[string]string{"verdict": "VERDICT_DROP", "queue_mask": "3"}, r.Config.Variables)
+	for _, res := range r.Results {
+		assert.Greater(t, res.Trials[0].Figures.ThroughputPPS, 0.0, res.Mode)
+		require.NotNil(t, res.Fingerprint, res.Mode)
+		assert.Equal(t, uint32(4), res.Fingerprint.Maps[slices.IndexFunc(res.Fingerprint.Maps, func(m results.FingerprintMap) bool { return m.Name == "rxq_cnt" })].MaxEntries)
+		if res.Mode == "native" {
+			tr := res.Trials[0]
+			assert.InEpsilon(t, tr.Raw.Generator.Packets, tr.Raw.Interfaces["dut"].Ethtool["rx_queue_0_xdp_drops"], 0.01, "set to drop, it dropped")
+		}
+	}
+	_, _, err := xdplab(t, context.Background(), append(quick(filepath.Join(t.TempDir(), "x.json")), "--object", "../../bpf/testdata/configured_bpfel.o",
+		"--map-size", "rxq_cnt=4", "--set", "verdict=VERDICT_MAYBE")...)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "--set: verdict=VERDICT_MAYBE: enum verdict: give one of VERDICT_ABORTED, VERDICT_DROP, VERDICT_PASS, VERDICT_TX, or a number")
 }
 
 func TestIntegrationRunTable(t *testing.T) {

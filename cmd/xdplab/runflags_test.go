@@ -65,7 +65,7 @@ func TestRunFlagsDescribe(t *testing.T) {
 			assert.True(t, r.Force)
 			assert.Equal(t, "abc", r.RunID)
 		}},
-		{[]string{"--object", "../../bpf/testdata/unsized_bpfel.o", "--map-entries", "per_ifindex=16"}, func(t *testing.T, r spec.Run) {
+		{[]string{"--object", "../../bpf/testdata/unsized_bpfel.o", "--map-size", "per_ifindex=16"}, func(t *testing.T, r spec.Run) {
 			assert.Equal(t, map[string]uint32{"per_ifindex": 16}, r.MapEntries)
 			assert.Nil(t, r.Programs)
 		}},
@@ -92,8 +92,8 @@ func TestRunFlagsSpellErrors(t *testing.T) {
 		"--iface eth1":                         "--iface: the DUT's interface and --peer go together",
 		"--prog tx --latency --ipv6 --size 66": "--size: 66 out of range: UDP over IPv6 with a latency stamp needs 82",
 		// Refused when the flags are read, before any calibration.
-		"--object ../../bpf/testdata/unsized_bpfel.o": "--map-entries: map(s) per_ifindex of ../../bpf/testdata/unsized_bpfel.o have max_entries 0: " +
-			"the object's own loader sizes them at load time; give their entries with --map-entries per_ifindex=N",
+		"--object ../../bpf/testdata/unsized_bpfel.o": "--map-size: map(s) per_ifindex of ../../bpf/testdata/unsized_bpfel.o have max_entries 0: " +
+			"the object's own loader sizes them at load time; give their entries with --map-size per_ifindex=N",
 		"--object ../../bpf/dut_bpfel.o": "--program: ../../bpf/dut_bpfel.o holds 4 XDP programs (xdp_drop, xdp_pass, xdp_redirect, xdp_tx): choose one with --program",
 	} {
 		_, err := describeArgs(t, strings.Fields(args)...)

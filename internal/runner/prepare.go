@@ -149,7 +149,7 @@ func (r *runner) load(name string, work bpf.Work, mode xdp.Mode) (prog *bpf.Prog
 	err = nsthread.Do(p.DUTNS.Handle, func() error {
 		var err error
 		if name == "" {
-			prog, err = bpf.LoadObject(bpf.ObjectOptions{Path: r.cfg.Object, Program: r.cfg.ObjectProgram, Ifindex: ifindex, MapEntries: r.cfg.MapEntries})
+			prog, err = bpf.LoadObject(bpf.ObjectOptions{Path: r.cfg.Object, Program: r.cfg.ObjectProgram, Ifindex: ifindex, MapEntries: r.cfg.MapEntries, Variables: r.cfg.Variables})
 			return err
 		}
 		o := bpf.DUTOptions{Program: name, Work: work, Ifindex: ifindex}

@@ -205,7 +205,7 @@ func (r *runner) newRun() *results.Run {
 			WarmupS: c.Warmup.Seconds(), DurationS: c.Duration.Seconds(), Trials: c.Trials, ProgStatsS: c.ProgStats.Seconds(),
 			RatePPS: c.RatePPS, RatePercent: c.RatePercent,
 			Protocol: string(c.Proto), VLAN: int(c.VLAN), MalformedPPM: c.MalformedPPM, Latency: c.Latency,
-			MapEntries: c.MapEntries,
+			MapEntries: c.MapEntries, Variables: c.Variables,
 		},
 	}
 	if slices.Contains(c.Programs, "l4lb") {

@@ -20,6 +20,7 @@ const (
 	FieldObject        = "object"
 	FieldObjectProgram = "object.program"
 	FieldMapEntries    = "object.map_entries"
+	FieldVariables     = "object.set"
 	FieldModes         = "modes"
 	FieldDUT           = "topology.dut"
 	FieldPeer          = "topology.peer"
@@ -181,7 +182,7 @@ var fields = []Field{
 	{Path: FieldObjectProgram, Flag: "program", Type: "string",
 		Usage: "the program's name in --object (needed when it holds several)",
 		set:   stringField(func(r *Run) *string { return &r.ObjectProgram })},
-	{Path: FieldMapEntries, Flag: "map-entries", Type: "strings", List: true, reset: func(r *Run) { r.MapEntries = nil },
+	{Path: FieldMapEntries, Flag: "map-size", Type: "strings", List: true, reset: func(r *Run) { r.MapEntries = nil },
 		Usage: "size a map of --object that its own loader sizes (max_entries 0 in the ELF): NAME=ENTRIES, comma-separated",
 		set: func(r *Run, v string) error {
 			name, n, ok := strings.Cut(strings.TrimSpace(v), "=")
@@ -196,6 +197,22 @@ var fields = []Field{
 				return fmt.Errorf("map %s sized twice", name)
 			}
 			r.MapEntries[name] = uint32(entries)
+			return nil
+		}},
+	{Path: FieldVariables, Flag: "set", Type: "strings", List: true, reset: func(r *Run) { r.Variables = nil },
+		Usage: "set a global variable of --object (const volatile settings in .rodata, or .data, .bss) before loading: NAME=VALUE, typed by its BTF (integers, booleans, enums by name, byte arrays as text or 0x hex)",
+		set: func(r *Run, v string) error {
+			name, val, ok := strings.Cut(strings.TrimSpace(v), "=")
+			if !ok || name == "" {
+				return fmt.Errorf("%q: write a variable's name and its value, such as verdict=VERDICT_DROP", v)
+			}
+			if r.Variables == nil {
+				r.Variables = map[string]string{}
+			}
+			if _, twice := r.Variables[name]; twice {
+				return fmt.Errorf("variable %s set twice", name)
+			}
+			r.Variables[name] = val
 			return nil
 		}},
 	{Path: FieldModes, Flag: "modes", Default: "auto", Type: "strings", List: true, reset: func(r *Run) { r.Modes = nil },
@@ -483,7 +500,7 @@ func readFiles(r *Run) Errors {
 	if r.Object != "" {
 		if _, err := os.Stat(r.Object); err != nil {
 			es = append(es, fieldErr(FieldObject, fmt.Sprintf("%s: %v", r.Object, errors.Unwrap(err))))
-		} else if err := bpf.CheckObject(bpf.ObjectOptions{Path: r.Object, Program: r.ObjectProgram, MapEntries: r.MapEntries}); err != nil {
+		} else if err := bpf.CheckObject(bpf.ObjectOptions{Path: r.Object, Program: r.ObjectProgram, MapEntries: r.MapEntries, Variables: r.Variables}); err != nil {
 			es = append(es, objectError(err))
 		}
 	}
@@ -507,6 +524,10 @@ func objectError(err error) *FieldError {
 		}
 		return fieldErr(FieldMapEntries, fmt.Sprintf("map(s) %s of %s have max_entries 0: the object's own loader sizes them at load time; give their entries with ",
 			strings.Join(unsized.Maps, ", "), unsized.Object), Ref(FieldMapEntries), " "+strings.Join(fix, ","))
+	}
+	var variable *bpf.VariableError
+	if errors.As(err, &variable) {
+		return fieldErr(FieldVariables, fmt.Sprintf("%s=%s: %s", variable.Name, variable.Value, variable.Why))
 	}
 	var choice *bpf.ProgramChoiceError
 	if errors.As(err, &choice) {

@@ -21,6 +21,9 @@ type Run struct {
 	// MapEntries sizes the maps of the object that its own loader sizes
 	// (max_entries 0 in the ELF), by map name.
 	MapEntries map[string]uint32
+	// Variables set the object's global variables (.rodata, .data,
+	// .bss) before loading, by name, as text typed by its BTF.
+	Variables map[string]string
 	// Modes to run; empty runs every mode the DUT supports.
 	Modes []xdp.Mode
 	Work  bpf.Work

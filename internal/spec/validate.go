@@ -54,6 +54,9 @@ func (r *Run) validatePrograms(add adder) {
 	if len(r.MapEntries) > 0 && r.Object == "" {
 		add(FieldMapEntries, "sizes the maps of an object: give ", Ref(FieldObject), " too")
 	}
+	if len(r.Variables) > 0 && r.Object == "" {
+		add(FieldVariables, "sets the variables of an object: give ", Ref(FieldObject), " too")
+	}
 	for _, name := range slices.Sorted(maps.Keys(r.MapEntries)) {
 		if n := r.MapEntries[name]; n < 1 || n > MaxMapEntries {
 			add(FieldMapEntries, fmt.Sprintf("map %s: %d entries out of range: use 1 to %d", name, n, MaxMapEntries))
