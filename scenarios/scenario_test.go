@@ -188,6 +188,9 @@ func TestParseDescribes(t *testing.T) {
 			assert.Equal(t, map[string]uint32{"per_ifindex": 64}, r.MapEntries)
 			assert.Equal(t, "../bpf/testdata/unsized_bpfel.o", r.Object, "relative to the scenario file")
 		}},
+		{"object:\n  path: ../bpf/testdata/configured_bpfel.o\n  map_entries: [rxq_cnt=4]\n  set: [verdict=VERDICT_DROP, \"tag=ab\"]\n", func(t *testing.T, r spec.Run) {
+			assert.Equal(t, map[string]string{"verdict": "VERDICT_DROP", "tag": "ab"}, r.Variables)
+		}},
 		{"programs: [drop]\ntopology:\n  kind: nic-pair\n  dut: eth1\n  peer: eth2\n", func(t *testing.T, r spec.Run) {
 			assert.Equal(t, "eth1", r.DUTIface)
 			assert.Equal(t, "eth2", r.PeerIface)
