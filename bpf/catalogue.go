@@ -18,7 +18,7 @@ const objNameLen = 15
 // TestMain is built from it.
 func Catalogue() (programs, maps []string, err error) {
 	loaders := map[string]func() (*ebpf.CollectionSpec, error){
-		"dut": loadDut, "duthw": loadDuthw, "gen": loadGen, "latency": loadLatency, "probe": loadProbe, "qualify": loadQualify,
+		"dut": loadDut, "duthw": loadDuthw, "gen": loadGen, "latency": loadLatency, "probe": loadProbe, "qualify": loadQualify, "exception": loadException,
 	}
 	for _, w := range workloads {
 		loaders[w.Name] = w.load

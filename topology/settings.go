@@ -40,3 +40,17 @@ func (e *Endpoint) Driver() (string, error) {
 	}
 	return d, nil
 }
+
+// SetMTU sets the endpoint's MTU. For the veths of a pair xdplab made:
+// they go with the pair. A lent NIC's settings change only through its
+// journal.
+func (e *Endpoint) SetMTU(mtu int) error {
+	l, err := e.NS.nl.LinkByName(e.Name)
+	if err != nil {
+		return fmt.Errorf("set mtu of %s: %w", e.Name, err)
+	}
+	if err := e.NS.nl.LinkSetMTU(l, mtu); err != nil {
+		return fmt.Errorf("set mtu %d on %s: %w", mtu, e.Name, err)
+	}
+	return nil
+}

@@ -157,12 +157,8 @@ func probePair(ctx context.Context, o Options, rep *Report) (err error) {
 // SetMTU sets the MTU of each endpoint.
 func SetMTU(mtu int, eps ...*topology.Endpoint) error {
 	for _, ep := range eps {
-		l, err := ep.NS.Netlink().LinkByIndex(ep.Ifindex)
-		if err == nil {
-			err = ep.NS.Netlink().LinkSetMTU(l, mtu)
-		}
-		if err != nil {
-			return fmt.Errorf("set mtu %d on %s: %w", mtu, ep.Name, err)
+		if err := ep.SetMTU(mtu); err != nil {
+			return err
 		}
 	}
 	return nil
