@@ -16,8 +16,11 @@ package bpf
 //go:generate bpf2go flowstats flowstats.c
 //go:generate bpf2go l4lb l4lb.c
 //go:generate bpf2go qualify qualify.c
+//go:generate bpf2go exception exception.c
 // A user's object with a map its loader sizes: a test fixture, not one of
 // xdplab's programs (Go ignores testdata/, bindings included).
 //go:generate bpf2go -output-dir testdata unsized testdata/unsized.c
 // A user's object with settings in .rodata, a fixture as well.
 //go:generate bpf2go -output-dir testdata configured testdata/configured.c
+// A program that differs between modes: the equivalence check's fixture.
+//go:generate bpf2go -output-dir testdata modediff testdata/modediff.c

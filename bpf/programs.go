@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/cilium/ebpf"
+	"golang.org/x/sys/unix"
 
 	"github.com/xdplab/xdplab/results"
 )
@@ -174,6 +175,9 @@ type Program struct {
 	Notes []string
 	// Fingerprint is what the kernel made of the program at load.
 	Fingerprint *results.Fingerprint
+	// Frags: the program is frags-aware (xdp.frags, BPF_F_XDP_HAS_FRAGS):
+	// it runs on multi-buffer frames.
+	Frags bool
 	// lbIndex is the l4lb workload's backend indices.
 	lbIndex map[netip.Addr]uint32
 
@@ -391,7 +395,9 @@ func LoadObject(opts ObjectOptions) (*Program, error) {
 		return nil, fmt.Errorf("load object %s program %s: %w", opts.Path, name, loadHint(err))
 	}
 	sum := sha256.Sum256(raw)
+	frags := spec.Programs[name].Flags&unix.BPF_F_XDP_HAS_FRAGS != 0
 	return &Program{
+		Frags:   frags,
 		Name:    name,
 		Program: coll.Programs[name],
 		Object:  opts.Path,

@@ -21,7 +21,7 @@ import (
 // The exit statuses that need a run, each through the built binary: 4 an
 // expectation that did not hold, 5 a failed qualification check, 6 an
 // expectation no result could answer, 7 a teardown that could not restore
-// what it was lent.
+// what it was lent, 8 a program that differs between modes.
 func TestIntegrationExitStatuses(t *testing.T) {
 	testenv.RequireRoot(t)
 	scenario := func(expect string) string {
@@ -35,6 +35,18 @@ func TestIntegrationExitStatuses(t *testing.T) {
 		code, out := exitOf(t, "run", "--scenario", scenario("mpps >= 1000000"), "-o", t.TempDir(), "-q")
 		assert.Equal(t, 4, code, out)
 		assert.Contains(t, out, "FAIL mpps >= 1000000")
+	})
+	t.Run("8 a program differs between modes", func(t *testing.T) {
+		code, out := exitOf(t, "equiv", "../../bpf/testdata/modediff_bpfel.o", "--modes", "generic,native")
+		assert.Equal(t, 8, code, out)
+		assert.Contains(t, out, "FINDING frame 1 (ipv4 udp min (64 bytes)): generic redirect (60 bytes at lo), native redirect-failed")
+		assert.Contains(t, out, "modes differ")
+		code, out = exitOf(t, "equiv", "--prog", "tx", "--modes", "generic,native")
+		assert.Equal(t, 0, code, out)
+		assert.Contains(t, out, "verdict: pass")
+		code, out = exitOf(t, "equiv", "--prog", "tx", "--modes", "native")
+		assert.Equal(t, 6, code, out)
+		assert.Contains(t, out, "only 1 mode(s): nothing to compare against")
 	})
 	t.Run("6 an expectation undecided", func(t *testing.T) {
 		code, out := exitOf(t, "run", "--scenario", scenario("mpps[offload] >= 1"), "-o", t.TempDir(), "-q")

@@ -50,40 +50,8 @@ left behind.`,
 			if err != nil {
 				return err
 			}
-			if len(args) == 1 {
-				if cmd.Flags().Changed("prog") {
-					return usagef("--prog and OBJECT %s: inspect either built-ins or an object", args[0])
-				}
-				f.settings = append(f.settings, specSetting("object", args[0]))
-			} else if !cmd.Flags().Changed("prog") {
-				for _, n := range bpf.BuiltinNames() {
-					f.settings = append(f.settings, specSetting("prog", n))
-				}
-			}
-			// Workloads get example settings where none are given: the
-			// code the kernel sees does not depend on them.
-			var progs []string
-			for _, st := range f.settings {
-				if st.Path == spec.FieldPrograms {
-					progs = append(progs, st.Value)
-				}
-			}
-			if !cmd.Flags().Changed("rules") && slices.Contains(progs, "filter") {
-				dir, err := os.MkdirTemp("", "xdplab-inspect-")
-				if err != nil {
-					return err
-				}
-				defer os.RemoveAll(dir)
-				rules := filepath.Join(dir, "rules")
-				if err := os.WriteFile(rules, []byte(inspectRule+"\n"), 0o600); err != nil {
-					return err
-				}
-				f.settings = append(f.settings, specSetting("rules", rules))
-			}
-			if !cmd.Flags().Changed("limit") && !cmd.Flags().Changed("burst") && slices.Contains(progs, "ratelimit") {
-				f.settings = append(f.settings, specSetting("limit", "1M"), specSetting("burst", "64"))
-			}
-			r, err := f.describe()
+			r, cleanup, err := f.programDescription(cmd, args, "inspect")
+			defer cleanup()
 			if err != nil {
 				return err
 			}
@@ -121,4 +89,45 @@ func specSetting(flag, value string) spec.Setting {
 		}
 	}
 	panic("no run description field has the flag --" + flag)
+}
+
+// programDescription is the run description of inspect and equiv: the
+// object named, or the built-ins --prog names (all by default), with
+// example settings for workloads given none (the code the kernel sees
+// does not depend on them). cleanup removes the example rules file.
+func (f *runFlags) programDescription(cmd *cobra.Command, args []string, verb string) (_ spec.Run, cleanup func(), err error) {
+	cleanup = func() {}
+	if len(args) == 1 {
+		if cmd.Flags().Changed("prog") {
+			return spec.Run{}, cleanup, usagef("--prog and OBJECT %s: %s either built-ins or an object", args[0], verb)
+		}
+		f.settings = append(f.settings, specSetting("object", args[0]))
+	} else if !cmd.Flags().Changed("prog") {
+		for _, n := range bpf.BuiltinNames() {
+			f.settings = append(f.settings, specSetting("prog", n))
+		}
+	}
+	var progs []string
+	for _, st := range f.settings {
+		if st.Path == spec.FieldPrograms {
+			progs = append(progs, st.Value)
+		}
+	}
+	if !cmd.Flags().Changed("rules") && slices.Contains(progs, "filter") {
+		dir, err := os.MkdirTemp("", "xdplab-"+verb+"-")
+		if err != nil {
+			return spec.Run{}, cleanup, err
+		}
+		cleanup = func() { os.RemoveAll(dir) }
+		rules := filepath.Join(dir, "rules")
+		if err := os.WriteFile(rules, []byte(inspectRule+"\n"), 0o600); err != nil {
+			return spec.Run{}, cleanup, err
+		}
+		f.settings = append(f.settings, specSetting("rules", rules))
+	}
+	if !cmd.Flags().Changed("limit") && !cmd.Flags().Changed("burst") && slices.Contains(progs, "ratelimit") {
+		f.settings = append(f.settings, specSetting("limit", "1M"), specSetting("burst", "64"))
+	}
+	r, err := f.describe()
+	return r, cleanup, err
 }

@@ -23,6 +23,7 @@ const (
 	exitQualifyFail  = 5 // a qualification check failed
 	exitInconclusive = 6 // a verdict could not be decided (see README: inconclusive)
 	exitTeardown     = 7 // teardown incomplete: something was not restored or removed (xdplab clean)
+	exitModesDiffer  = 8 // equiv found a frame a program treats otherwise in another mode
 )
 
 // exitStatus maps an error Run returned to the process's exit status.
@@ -33,6 +34,7 @@ func exitStatus(err error) int {
 		ee *expectError
 		qe *qualifyError
 		ie *inconclusiveError
+		me *modesDifferError
 		te *topology.TeardownError
 	)
 	switch {
@@ -50,6 +52,8 @@ func exitStatus(err error) int {
 		return exitQualifyFail
 	case errors.As(err, &ie):
 		return exitInconclusive
+	case errors.As(err, &me):
+		return exitModesDiffer
 	}
 	return exitError
 }

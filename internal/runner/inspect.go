@@ -35,26 +35,12 @@ func Inspect(ctx context.Context, cfg Config) (_ *results.Inspection, err error)
 	if r.pair, err = topology.NewPair(topology.PairOptions{RunID: cfg.RunID}); err != nil {
 		return nil, err
 	}
-	defer func() {
-		if cerr := r.pair.Close(); cerr != nil {
-			err = errors.Join(err, fmt.Errorf("teardown: %w", cerr))
-		}
-	}()
-	p := r.pair
-	driver, _ := p.DUT.Driver()
-	if r.support, err = offload.ProbeModes(p.DUTNS.Handle, p.DUT.Name, p.DUT.Ifindex, driver); err != nil {
+	defer r.closePair(&err)
+	modes, err := r.pairModes(false)
+	if err != nil {
 		return nil, err
 	}
-	modes := cfg.Modes
-	if len(modes) == 0 {
-		modes = r.support.Modes
-	}
-	for _, m := range modes {
-		if err := r.support.Check(m); err != nil {
-			return nil, err
-		}
-		in.Modes = append(in.Modes, m.String())
-	}
+	in.Modes = modeNames(modes)
 	for _, name := range r.programs() {
 		blockers, err := r.offloadability(name)
 		if err != nil {
@@ -100,4 +86,44 @@ func (r *runner) inspect(name string, m xdp.Mode) (_ *results.Inspected, err err
 		Mode:    m.String(), AttachMethod: att.Method, AttachedMode: att.Mode.String(),
 		Fingerprint: prog.Fingerprint,
 	}, nil
+}
+
+// closePair removes the pair, joining what went wrong to *err.
+func (r *runner) closePair(err *error) {
+	if cerr := r.pair.Close(); cerr != nil {
+		*err = errors.Join(*err, fmt.Errorf("teardown: %w", cerr))
+	}
+}
+
+// pairModes probes the modes the DUT veth supports and checks the ones
+// asked (all it supports by default); veth has no offload, which a check
+// of programs on it refuses by name when noOffload.
+func (r *runner) pairModes(noOffload bool) ([]xdp.Mode, error) {
+	p := r.pair
+	driver, _ := p.DUT.Driver()
+	var err error
+	if r.support, err = offload.ProbeModes(p.DUTNS.Handle, p.DUT.Name, p.DUT.Ifindex, driver); err != nil {
+		return nil, err
+	}
+	modes := r.cfg.Modes
+	if len(modes) == 0 {
+		modes = r.support.Modes
+	}
+	for _, m := range modes {
+		if noOffload && m == xdp.Offload {
+			return nil, errors.New("--modes offload: the equivalence check runs on a veth pair, which has no offload; name generic and native")
+		}
+		if err := r.support.Check(m); err != nil {
+			return nil, err
+		}
+	}
+	return modes, nil
+}
+
+func modeNames(ms []xdp.Mode) []string {
+	var out []string
+	for _, m := range ms {
+		out = append(out, m.String())
+	}
+	return out
 }

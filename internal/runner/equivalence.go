@@ -1,0 +1,304 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"time"
+
+	"github.com/xdplab/xdplab/bpf"
+	"github.com/xdplab/xdplab/internal/host"
+	"github.com/xdplab/xdplab/internal/nsthread"
+	"github.com/xdplab/xdplab/internal/spec"
+	"github.com/xdplab/xdplab/internal/traffic"
+	"github.com/xdplab/xdplab/internal/xdp"
+	"github.com/xdplab/xdplab/results"
+	"github.com/xdplab/xdplab/topology"
+)
+
+// How long the equivalence check waits for a frame to come out, and for
+// more after the last.
+const (
+	equivWait   = 150 * time.Millisecond
+	equivSettle = 10 * time.Millisecond
+	// jumboMTU is the MTU a frags-aware program is checked at.
+	jumboMTU = 9000
+)
+
+// equivNotes say how the check observes.
+var equivNotes = []string{
+	"equivalence: each frame sent alone from the generator's namespace (AF_PACKET) to the DUT veth, where the identical program is attached for real in each mode in turn (not BPF_PROG_TEST_RUN)",
+	"a frame's verdict is where it came out: pass where an AF_PACKET socket on the DUT veth saw it (after XDP, before the stack), tx where it came back at the generator's veth, " +
+		"redirect where it came out of the sink's veth or the DUT namespace's lo; a frame that came out nowhere is drop, or aborted, tx-failed or redirect-failed where xdp:xdp_exception " +
+		"fired for the program (a raw tracepoint tap); xdplab's own programs' stats map counts the action too (counted)",
+	"a native XDP_PASS program is on the generator's and the sink's veth, so that they accept native XDP_TX'd and redirected frames (with rx-gro alone an XDP_TX'd frame waits in the veth's ring until another frame wakes it); IPv6 is off on every veth, so that no stack adds frames",
+}
+
+// Equivalence sends one set of frames (a capture's, or traffic.FrameSet)
+// through each program of cfg attached for real in each mode, and
+// compares frame by frame what came out. Nothing is left behind.
+func Equivalence(ctx context.Context, cfg Config) (_ *results.Equivalence, err error) {
+	if err := host.CheckPrivileges(); err != nil {
+		return nil, err
+	}
+	r := &runner{cfg: cfg}
+	e := &results.Equivalence{
+		Schema: results.EquivalenceSchema, SchemaVersion: results.EquivalenceSchemaVersion,
+		Tool:    results.Tool{Name: "xdplab", Version: cfg.Version, GoVersion: runtime.Version()},
+		Host:    host.Info(),
+		Started: time.Now().UTC(),
+		Notes:   append([]string(nil), equivNotes...),
+	}
+	if r.pair, err = topology.NewPair(topology.PairOptions{RunID: cfg.RunID, Sink: true}); err != nil {
+		return nil, err
+	}
+	defer r.closePair(&err)
+	p := r.pair
+	for _, ep := range []*topology.Endpoint{&p.Gen, &p.DUT, &p.Out, &p.Sink} {
+		if err := topology.QuietIPv6(ep.NS.Handle, ep.Name); err != nil {
+			return nil, err
+		}
+	}
+	// A native XDP_PASS program where frames come back (the generator's
+	// veth) and where they are redirected to (the sink's): a veth accepts
+	// XDP frames only so, and with rx-gro alone an XDP_TX'd frame waits in
+	// its ring until another frame wakes it.
+	pass, err := bpf.LoadMinimal(bpf.MinimalOptions{Action: bpf.Pass})
+	if err != nil {
+		return nil, err
+	}
+	defer pass.Close()
+	for _, ep := range []*topology.Endpoint{&p.Gen, &p.Sink} {
+		att, err := xdp.Attach(xdp.AttachOptions{NS: ep.NS.Handle, Iface: ep.Name, Program: pass, Mode: xdp.Native})
+		if err != nil {
+			return nil, fmt.Errorf("equivalence: XDP_PASS on %s: %w", ep.Name, err)
+		}
+		defer att.Close()
+	}
+	modes, err := r.pairModes(true)
+	if err != nil {
+		return nil, err
+	}
+	e.Modes = modeNames(modes)
+	frames, err := r.equivFrames(false)
+	if err != nil {
+		return nil, err
+	}
+	w, err := r.watch()
+	if err != nil {
+		return nil, err
+	}
+	defer w.Close()
+	for _, name := range r.programs() {
+		ep := results.EquivProgram{}
+		for _, m := range modes {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			em, prog, sent, err := r.equivMode(ctx, w, name, m, frames)
+			if err != nil {
+				return nil, err
+			}
+			ep.Program = prog
+			ep.Modes = append(ep.Modes, *em)
+			ep.Frames = ep.Frames[:0]
+			for i, f := range sent {
+				ep.Frames = append(ep.Frames, results.EquivFrame{Index: i + 1, Name: f.Name, Bytes: len(f.Frame)})
+			}
+		}
+		e.Programs = append(e.Programs, ep)
+	}
+	e.Judge()
+	return e, nil
+}
+
+// equivFrames are the capture's frames (addressed from the generator to
+// the DUT), or the generated set.
+func (r *runner) equivFrames(jumbo bool) ([]traffic.NamedFrame, error) {
+	p := r.pair
+	if r.cfg.Pcap == "" {
+		return traffic.FrameSet(traffic.FrameSetOptions{SrcMAC: p.Gen.MAC, DstMAC: p.DUT.MAC,
+			Src4: p.Gen.IPv4.Addr(), Dst4: p.DUT.IPv4.Addr(), Src6: p.Gen.IPv6.Addr(), Dst6: p.DUT.IPv6.Addr(), Jumbo: jumbo})
+	}
+	c, err := traffic.ReadCapture(r.cfg.Pcap, spec.MaxCaptureFrame)
+	if err != nil {
+		return nil, err
+	}
+	c.Rewrite(p.Gen.MAC, p.DUT.MAC)
+	if r.cfg.PcapRewriteIPs {
+		c.RewriteIPs(p.Gen.IPv4.Addr(), p.DUT.IPv4.Addr(), p.Gen.IPv6.Addr(), p.DUT.IPv6.Addr())
+	}
+	out := make([]traffic.NamedFrame, len(c.Frames))
+	for i, f := range c.Frames {
+		out[i] = traffic.NamedFrame{Name: fmt.Sprintf("%s #%d", r.cfg.Pcap, i+1), Frame: f}
+	}
+	return out, nil
+}
+
+// watch listens where frames can come out: back at the generator, into
+// the DUT's stack, out of the DUT namespace's lo, at the sink.
+func (r *runner) watch() (_ *traffic.Watch, err error) {
+	p := r.pair
+	w := &traffic.Watch{}
+	defer func() {
+		if err != nil {
+			w.Close()
+		}
+	}()
+	for _, l := range []struct {
+		name    string
+		ns      *topology.Namespace
+		ifindex int
+	}{{"dut", p.DUTNS, p.DUT.Ifindex}, {"gen", p.GenNS, p.Gen.Ifindex}, {"sink", p.SinkNS, p.Sink.Ifindex}, {"lo", p.DUTNS, 1}} {
+		rc, err := traffic.Listen(l.ns.Handle, l.ifindex)
+		if err != nil {
+			return nil, fmt.Errorf("equivalence: listen at %s: %w", l.name, err)
+		}
+		w.Add(l.name, rc)
+	}
+	return w, nil
+}
+
+// equivMode attaches program name in mode m and sends every frame.
+func (r *runner) equivMode(ctx context.Context, w *traffic.Watch, name string, m xdp.Mode, frames []traffic.NamedFrame) (_ *results.EquivMode, _ results.Program, sent []traffic.NamedFrame, err error) {
+	p := r.pair
+	prog, err := r.load(name, bpf.NoTouch, m)
+	if err != nil {
+		return nil, results.Program{}, nil, err
+	}
+	defer prog.Close()
+	rp := results.Program{Name: prog.Name, Object: prog.Object, SHA256: prog.SHA256, Counted: prog.Counted}
+	if prog.TxPort != nil {
+		err = nsthread.Do(p.DUTNS.Handle, func() error { return prog.TxPort.Put(uint32(0), uint32(p.Out.Ifindex)) })
+		if err != nil {
+			return nil, rp, nil, fmt.Errorf("redirect: set egress %s: %w", p.Out.Name, err)
+		}
+	}
+	if prog.Frags {
+		// A frags-aware program gets the jumbo frame too, at MTU 9000.
+		if err := errors.Join(p.Gen.SetMTU(jumboMTU), p.DUT.SetMTU(jumboMTU)); err != nil {
+			return nil, rp, nil, err
+		}
+		defer func() { err = errors.Join(err, p.DUT.SetMTU(1500), p.Gen.SetMTU(1500)) }()
+		if frames, err = r.equivFrames(true); err != nil {
+			return nil, rp, nil, err
+		}
+	}
+	if err := p.DUT.SetGRO(m == xdp.Generic); err != nil {
+		return nil, rp, nil, err
+	}
+	att, err := xdp.Attach(xdp.AttachOptions{NS: p.DUTNS.Handle, Iface: p.DUT.Name, Program: prog.Program, Mode: m})
+	if err != nil {
+		return nil, rp, nil, err
+	}
+	defer func() { err = errors.Join(err, att.Close()) }()
+	tap, err := bpf.TapExceptions(prog.Program)
+	if err != nil {
+		return nil, rp, nil, err
+	}
+	defer tap.Close()
+	em := &results.EquivMode{Mode: m.String()}
+	for _, f := range frames {
+		if err := ctx.Err(); err != nil {
+			return nil, rp, nil, err
+		}
+		v, err := r.sendOne(w, tap, prog, f.Frame)
+		if err != nil {
+			return nil, rp, nil, fmt.Errorf("%s %s, frame %q: %w", prog.Name, m, f.Name, err)
+		}
+		em.Frames = append(em.Frames, v)
+	}
+	return em, rp, frames, nil
+}
+
+// sendOne sends one frame and observes what becomes of it.
+func (r *runner) sendOne(w *traffic.Watch, tap *bpf.ExceptionTap, prog *bpf.Program, frame []byte) (results.FrameVerdict, error) {
+	if err := w.Drain(); err != nil {
+		return results.FrameVerdict{}, err
+	}
+	exc0, err := tap.Counts()
+	if err != nil {
+		return results.FrameVerdict{}, err
+	}
+	var st0 bpf.Stats
+	if prog.Counted {
+		if st0, err = bpf.ReadStats(prog.Stats); err != nil {
+			return results.FrameVerdict{}, err
+		}
+	}
+	if err := traffic.SendFrames(r.pair.GenNS.Handle, r.pair.Gen.Ifindex, frame, 1); err != nil {
+		return results.FrameVerdict{}, err
+	}
+	wait := equivWait
+	var counted *bpf.Action
+	if prog.Counted {
+		// The stats map tells at once what the program did; a frame it
+		// dropped need not be waited for.
+		deadline := time.Now().Add(equivWait)
+		for time.Now().Before(deadline) && counted == nil {
+			st, err := bpf.ReadStats(prog.Stats)
+			if err != nil {
+				return results.FrameVerdict{}, err
+			}
+			for a := range st {
+				if st[a].Packets > st0[a].Packets {
+					act := bpf.Action(a)
+					counted = &act
+				}
+			}
+			if counted == nil {
+				time.Sleep(time.Millisecond)
+			}
+		}
+		if counted != nil && (*counted == bpf.Drop || *counted == bpf.Aborted) {
+			wait = equivSettle
+		}
+	}
+	arrivals, err := w.Wait(wait, equivSettle)
+	if err != nil {
+		return results.FrameVerdict{}, err
+	}
+	exc1, err := tap.Counts()
+	if err != nil {
+		return results.FrameVerdict{}, err
+	}
+	var delta [bpf.NumExceptionSlots]uint64
+	for i := range delta {
+		delta[i] = exc1[i] - exc0[i]
+	}
+	return classify(arrivals, delta, counted), nil
+}
+
+// classify decides a frame's verdict from where it came out and the
+// exceptions it raised: the DUT's stack first (a passed frame may draw a
+// reply from it to the generator), then the generator's veth, then the
+// others; nowhere is a drop unless an exception says why.
+func classify(arrivals []traffic.Arrival, exc [bpf.NumExceptionSlots]uint64, counted *bpf.Action) results.FrameVerdict {
+	var v results.FrameVerdict
+	if counted != nil {
+		v.Counted = counted.String()
+	}
+	for _, where := range []struct{ at, verdict string }{{"dut", results.FramePass}, {"gen", results.FrameTX}, {"sink", results.FrameRedirect}, {"lo", results.FrameRedirect}} {
+		for _, a := range arrivals {
+			if a.Where == where.at {
+				v.Verdict, v.Where, v.Out = where.verdict, a.Where, a.Frame
+				return v
+			}
+		}
+	}
+	switch {
+	case exc[bpf.Aborted] > 0:
+		v.Verdict = results.FrameAborted
+	case exc[bpf.TX] > 0:
+		v.Verdict = results.FrameTXFailed
+	case exc[bpf.Redirect] > 0:
+		v.Verdict = results.FrameRedirectFailed
+	default:
+		v.Verdict = results.FrameDrop
+	}
+	if counted != nil && (*counted == bpf.TX || *counted == bpf.Redirect || *counted == bpf.Pass) && v.Verdict == results.FrameDrop {
+		v.Note = fmt.Sprintf("counted %s, but it came out nowhere xdplab watches and raised no exception", counted)
+	}
+	return v
+}

@@ -1,0 +1,102 @@
+package results
+
+import (
+	"bytes"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func frames(n int) []EquivFrame {
+	out := make([]EquivFrame, n)
+	for i := range out {
+		out[i] = EquivFrame{Index: i + 1, Name: "f", Bytes: 60}
+	}
+	return out
+}
+
+func mode(name string, vs ...FrameVerdict) EquivMode { return EquivMode{Mode: name, Frames: vs} }
+
+var (
+	tx60   = FrameVerdict{Verdict: FrameTX, Where: "gen", Out: bytes.Repeat([]byte{1}, 60)}
+	pass60 = FrameVerdict{Verdict: FramePass, Where: "dut", Out: bytes.Repeat([]byte{1}, 60)}
+	drop   = FrameVerdict{Verdict: FrameDrop}
+)
+
+func judge(ps ...EquivProgram) *Equivalence {
+	e := &Equivalence{Modes: []string{"generic", "native"}, Programs: ps}
+	e.Judge()
+	return e
+}
+
+func TestJudgeSame(t *testing.T) {
+	e := judge(EquivProgram{Program: Program{Name: "tx"}, Frames: frames(3), Modes: []EquivMode{mode("generic", tx60, drop, pass60), mode("native", tx60, drop, pass60)}})
+	assert.Equal(t, VerdictPass, e.Verdict, e.Why)
+	assert.Equal(t, VerdictPass, e.Programs[0].Verdict)
+	assert.Equal(t, 3, e.Programs[0].Compared)
+	assert.Empty(t, e.Programs[0].Findings)
+	assert.NotNil(t, e.Programs[0].Findings, "an empty list in JSON, not null")
+	assert.Equal(t, map[string]int{VerdictPass: 1}, e.Counts)
+}
+
+// A verdict, an interface or a byte that differs is a finding naming the
+// frame, both modes' verdicts and what differs.
+func TestJudgeFindings(t *testing.T) {
+	other := tx60
+	other.Out = append(bytes.Repeat([]byte{1}, 20), bytes.Repeat([]byte{2}, 40)...)
+	lo := FrameVerdict{Verdict: FrameRedirect, Where: "lo", Out: tx60.Out}
+	sink := FrameVerdict{Verdict: FrameRedirect, Where: "sink", Out: tx60.Out}
+	e := judge(EquivProgram{Program: Program{Name: "x"}, Frames: frames(4),
+		Modes: []EquivMode{mode("generic", tx60, tx60, lo, drop), mode("native", drop, other, sink, drop)}})
+	assert.Equal(t, VerdictFail, e.Verdict)
+	p := e.Programs[0]
+	require.Len(t, p.Findings, 3)
+	assert.Equal(t, Finding{Frame: 1, FrameName: "f", ModeA: "generic", ModeB: "native", VerdictA: "tx (60 bytes at gen)", VerdictB: "drop", Diff: "verdict tx against drop"}, p.Findings[0])
+	assert.Equal(t, "bytes differ from offset 20: 01 01 01 01 01 01 01 01 01 01 01 01 01 01 01 01 against 02 02 02 02 02 02 02 02 02 02 02 02 02 02 02 02", p.Findings[1].Diff)
+	assert.Equal(t, 3, p.Findings[2].Frame)
+	assert.Equal(t, "verdict redirect against redirect", p.Findings[2].Diff, "the same verdict out of another interface")
+	assert.Equal(t, 4, p.Compared)
+	assert.Contains(t, p.Why, "3 frame(s) treated otherwise in native than in generic")
+	assert.Contains(t, p.Findings[0].String(), "frame 1 (f): generic tx (60 bytes at gen), native drop: verdict tx against drop")
+}
+
+// One mode, or no frame every mode has a verdict for, decides nothing;
+// a failing program fails the whole, an undecided one makes it
+// inconclusive; nothing checked is inconclusive.
+func TestJudgeInconclusive(t *testing.T) {
+	one := EquivProgram{Frames: frames(1), Modes: []EquivMode{mode("generic", tx60)}}
+	e := judge(one)
+	assert.Equal(t, VerdictInconclusive, e.Verdict)
+	assert.Equal(t, "only 1 mode(s): nothing to compare against", e.Programs[0].Why)
+
+	none := EquivProgram{Frames: frames(1), Modes: []EquivMode{mode("generic", FrameVerdict{}), mode("native", tx60)}}
+	e = judge(none)
+	assert.Equal(t, VerdictInconclusive, e.Verdict)
+	assert.Equal(t, "no frame was compared", e.Programs[0].Why)
+
+	short := EquivProgram{Frames: frames(2), Modes: []EquivMode{mode("generic", tx60, tx60), mode("native", tx60)}}
+	e = judge(short)
+	assert.Equal(t, 1, e.Programs[0].Compared, "a frame one mode lacks is not compared")
+	assert.Equal(t, VerdictPass, e.Verdict)
+
+	fail := EquivProgram{Frames: frames(1), Modes: []EquivMode{mode("generic", tx60), mode("native", drop)}}
+	e = judge(none, fail)
+	assert.Equal(t, VerdictFail, e.Verdict)
+	assert.Equal(t, map[string]int{VerdictFail: 1, VerdictInconclusive: 1}, e.Counts)
+
+	e = judge()
+	assert.Equal(t, VerdictInconclusive, e.Verdict)
+	assert.Equal(t, "no program was checked", e.Why)
+}
+
+func TestByteDiff(t *testing.T) {
+	assert.Equal(t, "equal", ByteDiff([]byte{1, 2}, []byte{1, 2}))
+	assert.Equal(t, "bytes differ from offset 2: (ends) against 03; 2 bytes against 3", ByteDiff([]byte{1, 2}, []byte{1, 2, 3}))
+	assert.Equal(t, "bytes differ from offset 0: 09 against 01 02; 1 bytes against 2", ByteDiff([]byte{9}, []byte{1, 2}))
+}
+
+func TestFrameVerdictText(t *testing.T) {
+	assert.Equal(t, "drop, counted tx", FrameVerdict{Verdict: FrameDrop, Counted: "tx"}.Text())
+	assert.Equal(t, "tx (60 bytes at gen)", FrameVerdict{Verdict: FrameTX, Where: "gen", Out: make([]byte, 60), Counted: "tx"}.Text())
+}
