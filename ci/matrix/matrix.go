@@ -29,6 +29,9 @@ type Options struct {
 	Xdplab  string // the static xdplab binary to put in the VMs
 	// Programs, Duration and Trials shape the veth run in each VM.
 	Programs []string
+	// EquivPrograms are the programs of the equivalence check on veth
+	// (xdplab equiv) in each VM: Programs, or the scenario's, by default.
+	EquivPrograms []string
 	Duration time.Duration
 	Trials   int
 	Timeout  time.Duration // per VM
@@ -98,6 +101,8 @@ cd /tmp
 		b.WriteString(vm.Step("run-veth", fmt.Sprintf("/xdplab run --prog %s --duration %s --warmup 1s --trials %d --prog-stats 1s --no-calibrate -q -o /out/run-veth.json > /out/run-veth.txt 2>&1",
 			strings.Join(o.Programs, ","), dur, o.Trials)))
 	}
+	b.WriteString(vm.Step("equiv-veth", fmt.Sprintf("/xdplab equiv --prog %s --modes generic,native -o /out/equiv-veth.json > /out/equiv-veth.txt 2>&1",
+		strings.Join(o.EquivPrograms, ","))))
 	b.WriteString(vm.Step("run-netdevsim", "/xdplab run --iface \"$P0\" --peer \"$P1\" --prog drop --modes offload --no-calibrate --trials 1 --duration 1s --prog-stats 0 -q -o /out/run-netdevsim.json > /out/run-netdevsim.txt 2>&1"))
 	b.WriteString(vm.Step("qualify-netdevsim", "/xdplab qualify --iface \"$P0\" --peer \"$P1\" --only capabilities,functional --frames 20 -o /out/qualify > /out/qualify-netdevsim.txt 2>&1"))
 	b.WriteString("[ -f /out/qualify/qualification.json ] && mv /out/qualify/qualification.json /out/qualify-netdevsim.json\n")
@@ -122,6 +127,9 @@ func Run(ctx context.Context, o Options) ([]*KernelRun, error) {
 	if len(o.Programs) == 0 {
 		o.Programs = []string{"drop"}
 	}
+	if len(o.EquivPrograms) == 0 {
+		o.EquivPrograms = o.Programs
+	}
 	if _, err := os.Stat(o.Xdplab); err != nil {
 		return nil, fmt.Errorf("matrix: the xdplab binary for the VMs: %w", err)
 	}
@@ -132,6 +140,9 @@ func Run(ctx context.Context, o Options) ([]*KernelRun, error) {
 		}
 		if r := sc.Runs[0]; r.Object != "" || r.DUTIface != "" {
 			return nil, fmt.Errorf("matrix: scenario %s: the VMs run built-in programs on veth: leave out object and nic-pair", o.Scenario)
+		}
+		if len(o.EquivPrograms) == 0 {
+			o.EquivPrograms = sc.Runs[0].Programs
 		}
 	}
 	p := &kernels.Preparer{Cache: o.Cache, Log: o.Log}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -23,7 +24,11 @@ type Row struct {
 	Mpps                          []string // per program: median (emulated)
 	Drop                          string   // drop's share of offered, for the drop program
 	Generator                     string
-	Note                          string
+	// Equiv is the equivalence check's verdict on veth (one per kernel,
+	// on both veth rows); EquivFailed marks a verdict of fail.
+	Equiv       string
+	EquivFailed bool
+	Note        string
 }
 
 func readProbe(path string) (*probe.Report, error) {
@@ -54,10 +59,11 @@ func Rows(krs []*KernelRun) []Row {
 			continue
 		}
 		runs := vethRuns(kr)
+		equiv, equivFailed := equivalence(kr)
 		veth, _ := readProbe(kr.Files["probe-veth.json"])
 		nsim, _ := readProbe(kr.Files["probe-netdevsim.json"])
 		for _, m := range []string{"generic", "native"} {
-			r := Row{Kernel: kr.Spec.Name, Release: rel, Mode: m, Device: "veth", Expected: true, Attach: "no probe report"}
+			r := Row{Kernel: kr.Spec.Name, Release: rel, Mode: m, Device: "veth", Expected: true, Attach: "no probe report", Equiv: equiv, EquivFailed: equivFailed}
 			if veth != nil && len(veth.Interfaces) > 0 {
 				r.Attach = veth.Interfaces[0].Detected.Modes[m].String()
 			}
@@ -128,6 +134,35 @@ func Rows(krs []*KernelRun) []Row {
 	return rows
 }
 
+// equivalence is a kernel's equivalence check in a few words, and whether
+// it fails the kernel: a fail, and a check that should have run on every
+// kernel and did not.
+func equivalence(kr *KernelRun) (string, bool) {
+	p, ok := kr.Files["equiv-veth.json"]
+	if !ok {
+		return "not run (" + statusOf(kr, "equiv-veth") + ")", true
+	}
+	b, err := os.ReadFile(p)
+	var e results.Equivalence
+	if err == nil {
+		err = json.Unmarshal(b, &e)
+	}
+	if err != nil || e.Schema != results.EquivalenceSchema {
+		return fmt.Sprintf("unreadable (%s)", filepath.Base(p)), true
+	}
+	findings := 0
+	for _, p := range e.Programs {
+		findings += len(p.Findings)
+	}
+	switch e.Verdict {
+	case results.VerdictPass:
+		return fmt.Sprintf("pass (%d programs alike)", len(e.Programs)), false
+	case results.VerdictFail:
+		return fmt.Sprintf("FAIL: %d finding(s), equiv-veth.txt", findings), true
+	}
+	return e.Verdict + ": " + e.Why, false
+}
+
 // readQualification reads a VM's qualification report; nil when absent.
 func readQualification(path string) *results.Qualification {
 	if path == "" {
@@ -179,7 +214,12 @@ func Failures(krs []*KernelRun, rows []Row) []string {
 			out = append(out, fmt.Sprintf("kernel %s: transfer from the VM: %s", kr.Spec.Name, e))
 		}
 	}
+	equivSeen := map[string]bool{}
 	for _, r := range rows {
+		if r.EquivFailed && !equivSeen[r.Kernel] {
+			equivSeen[r.Kernel] = true
+			out = append(out, fmt.Sprintf("kernel %s: equivalence on veth: %s", r.Kernel, r.Equiv))
+		}
 		if r.Expected && !strings.HasPrefix(r.Attach, "ok") && r.Attach != "kernel failed" {
 			out = append(out, fmt.Sprintf("kernel %s: %s on %s: %s", r.Kernel, r.Mode, r.Device, r.Attach))
 		} else if r.Expected && strings.HasPrefix(r.Note, "no ") {
@@ -193,21 +233,22 @@ func Failures(krs []*KernelRun, rows []Row) []string {
 func WriteTable(w io.Writer, krs []*KernelRun) error {
 	rows := Rows(krs)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "kernel\trelease\tmode\tdevice\tattach\tprograms\tMpps (emulated)\tdrop\tgenerator\tnote\t")
+	fmt.Fprintln(tw, "kernel\trelease\tmode\tdevice\tattach\tprograms\tMpps (emulated)\tdrop\tgenerator\tsame verdict\tnote\t")
 	for _, r := range rows {
 		attach := r.Attach
 		if i := strings.Index(attach, " ("); i > 0 && strings.HasPrefix(attach, "ok") {
 			attach = "ok"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", r.Kernel, r.Release, r.Mode, dash(r.Device), attach,
-			dash(strings.Join(r.Programs, ",")), dash(strings.Join(r.Mpps, ",")), dash(r.Drop), dash(r.Generator), r.Note)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", r.Kernel, r.Release, r.Mode, dash(r.Device), attach,
+			dash(strings.Join(r.Programs, ",")), dash(strings.Join(r.Mpps, ",")), dash(r.Drop), dash(r.Generator), dash(r.Equiv), r.Note)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
 	fmt.Fprintln(w, "\nMpps: frames the DUT program counted (xdplab stats map), median over trials inside a QEMU VM (emulated CPU):")
 	fmt.Fprintln(w, "compare kernels and modes with each other, never with bare metal. drop: the drop program's drops per frame the generator sent.")
-	fmt.Fprintln(w, "attach: a minimal program attached in that mode and read back (xdplab probe).")
+	fmt.Fprintln(w, "attach: a minimal program attached in that mode and read back (xdplab probe). same verdict: xdplab equiv of the programs")
+	fmt.Fprintln(w, "in generic and native mode on veth, every frame of its set compared (the same result on both veth rows).")
 	for _, kr := range krs {
 		if kr.Kernel != nil {
 			fmt.Fprintf(w, "%s: %s %s, %s, VM %.0fs; files in %s\n", kr.Spec.Name, kr.Kernel.Package, kr.Kernel.Version, kr.Accel, kr.Elapsed.Seconds(), kr.Dir)

@@ -59,3 +59,36 @@ func TestMatrixFingerprints(t *testing.T) {
 	require.Len(t, in, 2)
 	assert.Equal(t, "offload", in[1].Runs[0].Results[0].Mode)
 }
+
+// The equivalence check's verdict is shown on both veth rows; a fail, or a
+// check that did not run, is a failure of the kernel, and says why.
+func TestMatrixEquivalence(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, verdict string, findings int) string {
+		e := &results.Equivalence{Schema: results.EquivalenceSchema, Verdict: verdict, Programs: []results.EquivProgram{{Findings: make([]results.Finding, findings)}}}
+		p := filepath.Join(dir, name)
+		require.NoError(t, results.WriteJSON(p, e))
+		return p
+	}
+	krs := []*KernelRun{
+		{Spec: kernels.Spec{Name: "6.1"}, Files: map[string]string{"equiv-veth.json": write("a.json", results.VerdictPass, 0)}},
+		{Spec: kernels.Spec{Name: "6.12"}, Files: map[string]string{"equiv-veth.json": write("b.json", results.VerdictFail, 3)}},
+		{Spec: kernels.Spec{Name: "sid"}, Files: map[string]string{}, Status: map[string]int{"equiv-veth": 1}},
+	}
+	rows := Rows(krs)
+	byKernel := map[string][]string{}
+	for _, r := range rows {
+		if r.Device == "veth" {
+			byKernel[r.Kernel] = append(byKernel[r.Kernel], r.Equiv)
+		}
+	}
+	assert.Equal(t, []string{"pass (1 programs alike)", "pass (1 programs alike)"}, byKernel["6.1"])
+	assert.Equal(t, []string{"FAIL: 3 finding(s), equiv-veth.txt", "FAIL: 3 finding(s), equiv-veth.txt"}, byKernel["6.12"])
+	assert.Equal(t, "not run (equiv-veth exited 1)", byKernel["sid"][0])
+	f := Failures(krs, rows)
+	assert.Contains(t, f, "kernel 6.12: equivalence on veth: FAIL: 3 finding(s), equiv-veth.txt")
+	assert.Contains(t, f, "kernel sid: equivalence on veth: not run (equiv-veth exited 1)", "a check that did not run is no pass")
+	for _, l := range f {
+		assert.NotContains(t, l, "kernel 6.1: equivalence")
+	}
+}
