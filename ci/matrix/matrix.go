@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -32,10 +33,10 @@ type Options struct {
 	// EquivPrograms are the programs of the equivalence check on veth
 	// (xdplab equiv) in each VM: Programs, or the scenario's, by default.
 	EquivPrograms []string
-	Duration time.Duration
-	Trials   int
-	Timeout  time.Duration // per VM
-	Log      io.Writer
+	Duration      time.Duration
+	Trials        int
+	Timeout       time.Duration // per VM
+	Log           io.Writer
 	// Scenario, when set, is a scenario file each VM runs on veth instead
 	// of Programs, Duration and Trials (its results files are named
 	// run-veth-<its name>...json).
@@ -57,6 +58,9 @@ type KernelRun struct {
 	Elapsed time.Duration
 	Err     error
 	Console string // path of the console log
+	// NoOffload says why offload did not run on this kernel: netdevsim
+	// did not build for it, or did not load. The kernel ran the rest.
+	NoOffload string
 	// Transfer are files the guest sent that did not come back whole, or
 	// a console cut short: reported, never silently dropped.
 	Transfer []string
@@ -81,19 +85,27 @@ echo "@@XDPLAB-KERNEL $(uname -r)"
 		name := strings.TrimSuffix(filepath.Base(m), ".ko")
 		b.WriteString(vm.Step("insmod-"+name, "insmod /lib/modules/"+filepath.Base(m)))
 	}
-	b.WriteString(`echo "1 2" > /sys/bus/netdevsim/new_device
+	nsim := false
+	for _, m := range modules {
+		nsim = nsim || filepath.Base(m) == "netdevsim.ko"
+	}
+	if nsim {
+		b.WriteString(`echo "1 2" > /sys/bus/netdevsim/new_device
 sleep 1
 set -- $(ls /sys/bus/netdevsim/devices/netdevsim1/net/ 2>/dev/null | sort)
 P0=$1; P1=$2
 echo "@@XDPLAB-NETDEVSIM $P0 $P1"
-cd /tmp
 `)
+	}
+	b.WriteString("cd /tmp\n")
 	if extra := o.BeforeSteps[name]; extra != "" {
 		b.WriteString(extra + "\n")
 	}
 	dur := fmt.Sprintf("%ds", int(o.Duration.Seconds()))
 	b.WriteString(vm.Step("probe-veth", "/xdplab probe -o /out/probe-veth.json > /out/probe-veth.txt 2>&1"))
-	b.WriteString(vm.Step("probe-netdevsim", "/xdplab probe --iface \"$P0\" --attach -o /out/probe-netdevsim.json > /out/probe-netdevsim.txt 2>&1"))
+	if nsim {
+		b.WriteString(vm.Step("probe-netdevsim", "/xdplab probe --iface \"$P0\" --attach -o /out/probe-netdevsim.json > /out/probe-netdevsim.txt 2>&1"))
+	}
 	if o.Scenario != "" {
 		b.WriteString(vm.Step("run-veth", "/xdplab run --scenario /scenario.yaml -q -o /out/scenario > /out/run-veth.txt 2>&1"))
 		b.WriteString("for f in /out/scenario/*.json; do [ -f \"$f\" ] && mv \"$f\" \"/out/run-veth-$(basename $f)\"; done\n")
@@ -103,9 +115,11 @@ cd /tmp
 	}
 	b.WriteString(vm.Step("equiv-veth", fmt.Sprintf("/xdplab equiv --prog %s --modes generic,native -o /out/equiv-veth.json > /out/equiv-veth.txt 2>&1",
 		strings.Join(o.EquivPrograms, ","))))
-	b.WriteString(vm.Step("run-netdevsim", "/xdplab run --iface \"$P0\" --peer \"$P1\" --prog drop --modes offload --no-calibrate --trials 1 --duration 1s --prog-stats 0 -q -o /out/run-netdevsim.json > /out/run-netdevsim.txt 2>&1"))
-	b.WriteString(vm.Step("qualify-netdevsim", "/xdplab qualify --iface \"$P0\" --peer \"$P1\" --only capabilities,functional --frames 20 -o /out/qualify > /out/qualify-netdevsim.txt 2>&1"))
-	b.WriteString("[ -f /out/qualify/qualification.json ] && mv /out/qualify/qualification.json /out/qualify-netdevsim.json\n")
+	if nsim {
+		b.WriteString(vm.Step("run-netdevsim", "/xdplab run --iface \"$P0\" --peer \"$P1\" --prog drop --modes offload --no-calibrate --trials 1 --duration 1s --prog-stats 0 -q -o /out/run-netdevsim.json > /out/run-netdevsim.txt 2>&1"))
+		b.WriteString(vm.Step("qualify-netdevsim", "/xdplab qualify --iface \"$P0\" --peer \"$P1\" --only capabilities,functional --frames 20 -o /out/qualify > /out/qualify-netdevsim.txt 2>&1"))
+		b.WriteString("[ -f /out/qualify/qualification.json ] && mv /out/qualify/qualification.json /out/qualify-netdevsim.json\n")
+	}
 	b.WriteString("dmesg > /out/dmesg.txt\n")
 	b.WriteString(vm.SendFiles("/out"))
 	b.WriteString("poweroff -f\n")
@@ -170,6 +184,9 @@ func runOne(ctx context.Context, o Options, p *kernels.Preparer, kr *KernelRun) 
 		return err
 	}
 	kr.Kernel = k
+	if !k.HasNetdevsim() {
+		kr.NoOffload = fmt.Sprintf("netdevsim did not build: %s (log %s)", k.NetdevsimError, k.NetdevsimLog)
+	}
 	files := map[string]string{"xdplab": o.Xdplab}
 	if o.Scenario != "" {
 		files["scenario.yaml"] = o.Scenario
@@ -204,11 +221,28 @@ func runOne(ctx context.Context, o Options, p *kernels.Preparer, kr *KernelRun) 
 	if verr != nil {
 		return fmt.Errorf("kernel %s (%s): %w; console log: %s", kr.Spec.Name, k.Release, verr, kr.Console)
 	}
-	var failed []string
+	// netdevsim and the modules it needs cost offload only when they do
+	// not load; veth, or any other step, fails the kernel.
+	nsimMods := map[string]bool{}
+	for _, m := range k.Modules {
+		if n := strings.TrimSuffix(filepath.Base(m), ".ko"); n != "veth" {
+			nsimMods["insmod-"+n] = true
+		}
+	}
+	var failed, offload []string
 	for name, st := range kr.Status {
-		if st != 0 && strings.HasPrefix(name, "insmod-") {
+		if st == 0 || !strings.HasPrefix(name, "insmod-") {
+			continue
+		}
+		if nsimMods[name] {
+			offload = append(offload, fmt.Sprintf("%s exited %d", name, st))
+		} else {
 			failed = append(failed, fmt.Sprintf("%s exited %d", name, st))
 		}
+	}
+	if len(offload) > 0 && kr.NoOffload == "" {
+		slices.Sort(offload)
+		kr.NoOffload = "netdevsim did not load: " + strings.Join(offload, ", ") + " (" + kr.Console + ")"
 	}
 	if len(failed) > 0 {
 		return fmt.Errorf("kernel %s (%s): %s; console log: %s", kr.Spec.Name, k.Release, strings.Join(failed, ", "), kr.Console)

@@ -107,6 +107,10 @@ func Rows(krs []*KernelRun) []Row {
 			}
 			rows = append(rows, r)
 		}
+		if kr.NoOffload != "" {
+			rows = append(rows, Row{Kernel: kr.Spec.Name, Release: rel, Mode: "offload", Device: "netdevsim", Attach: "not run: " + kr.NoOffload})
+			continue
+		}
 		r := Row{Kernel: kr.Spec.Name, Release: rel, Mode: "offload", Device: "netdevsim", Expected: true, Attach: "no probe report"}
 		if nsim != nil && len(nsim.Interfaces) > 0 {
 			r.Attach = nsim.Interfaces[0].Detected.Modes["offload"].String()

@@ -92,3 +92,25 @@ func TestMatrixEquivalence(t *testing.T) {
 		assert.NotContains(t, l, "kernel 6.1: equivalence")
 	}
 }
+
+// A kernel whose netdevsim did not build still gives its veth rows and
+// fingerprint; its offload row says why it did not run, and is no
+// failure.
+func TestMatrixWithoutNetdevsim(t *testing.T) {
+	dir := t.TempDir()
+	kr := &KernelRun{Spec: kernels.Spec{Name: "6.1-rt"}, NoOffload: "netdevsim did not build: make: error (log /c/netdevsim-build.log)",
+		Files: map[string]string{"run-veth.json": writeRun(t, dir, "a.json", 30, "generic", "native")}}
+	rows := Rows([]*KernelRun{kr})
+	require.Len(t, rows, 3)
+	assert.Equal(t, "veth", rows[0].Device)
+	assert.Equal(t, []string{"drop"}, rows[0].Programs)
+	assert.Equal(t, "offload", rows[2].Mode)
+	assert.Equal(t, "not run: netdevsim did not build: make: error (log /c/netdevsim-build.log)", rows[2].Attach)
+	assert.False(t, rows[2].Expected)
+	for _, f := range Failures([]*KernelRun{kr}, rows) {
+		assert.NotContains(t, f, "offload")
+	}
+	var b bytes.Buffer
+	require.NoError(t, writeFingerprints(&b, []*KernelRun{kr}))
+	assert.Regexp(t, `6\.1-rt\s+generic\s+drop\s+30`, b.String())
+}
