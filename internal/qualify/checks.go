@@ -2,9 +2,11 @@ package qualify
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/cilium/ebpf"
@@ -13,6 +15,7 @@ import (
 	"github.com/xdplab/xdplab/internal/afxdp"
 	"github.com/xdplab/xdplab/internal/nsthread"
 	"github.com/xdplab/xdplab/internal/probe"
+	"github.com/xdplab/xdplab/internal/runner"
 	"github.com/xdplab/xdplab/internal/traffic"
 	"github.com/xdplab/xdplab/internal/xdp"
 	"github.com/xdplab/xdplab/offload"
@@ -377,5 +380,53 @@ func (r *qualification) fragsCheck(m xdp.Mode) (err error) {
 	}
 	v := fragsVerdict(m == xdp.Native, advertised, frames, n, maxLen, uint64(len(f)))
 	r.check("functional", name, m.String(), v, "%d of %d frames of %d bytes seen, the longest %d bytes (bpf_xdp_get_buff_len)", frames, n, len(f), maxLen)
+	return nil
+}
+
+// equivalence sends the same frames through the same programs in generic
+// and native mode and compares what comes out (xdplab equiv), on the
+// suite's own pair of interfaces once the functional checks have let it
+// go.
+func (r *qualification) equivalence(ctx context.Context) error {
+	const name, mode = "same verdict in every mode", "generic,native"
+	modes := r.dataModes()
+	if d := r.sup.Driver; d == "netdevsim" {
+		r.check("functional", name, mode, results.VerdictNotApplicable, "netdevsim passes no frames between its ports here")
+		return nil
+	}
+	if len(modes) < 2 {
+		r.check("functional", name, mode, results.VerdictNotApplicable, "only %d mode runs programs on packets here: nothing to compare", len(modes))
+		return nil
+	}
+	c := r.baseConfig()
+	c.Programs = []string{"drop", "pass", "tx"}
+	if r.o.Iface == "" {
+		c.Programs = append(c.Programs, "redirect") // to the sink of xdplab's veth pair
+	}
+	e, err := runner.Equivalence(ctx, c)
+	if err != nil {
+		if ctx.Err() != nil {
+			return err
+		}
+		r.check("functional", name, mode, results.VerdictInconclusive, "the check could not run: %v", err)
+		return nil
+	}
+	frames := 0
+	var findings []string
+	for _, p := range e.Programs {
+		frames += p.Compared
+		for _, f := range p.Findings {
+			findings = append(findings, p.Program.Name+": "+f.String())
+		}
+	}
+	switch e.Verdict {
+	case results.VerdictPass:
+		r.check("functional", name, mode, results.VerdictPass, "%s: %d frames alike in %s", strings.Join(c.Programs, ", "), frames, strings.Join(e.Modes, " and "))
+	case results.VerdictFail:
+		shown := findings[:min(3, len(findings))]
+		r.check("functional", name, mode, results.VerdictFail, "%d finding(s): %s", len(findings), strings.Join(shown, "; "))
+	default:
+		r.check("functional", name, mode, results.VerdictInconclusive, "%s", e.Why)
+	}
 	return nil
 }

@@ -27,7 +27,8 @@ import (
 )
 
 // Suite names the suite and its version: reports of one version compare.
-const Suite = "xdplab-qualify/1"
+// Version 2 adds the functional check "same verdict in every mode".
+const Suite = "xdplab-qualify/2"
 
 // Options configures a qualification.
 type Options struct {
@@ -145,6 +146,11 @@ func Run(ctx context.Context, o Options) (*results.Qualification, error) {
 	}
 	if err := r.functional(ctx, o.runs("functional")); err != nil {
 		return nil, err
+	}
+	if o.runs("functional") {
+		if err := r.equivalence(ctx); err != nil {
+			return nil, err
+		}
 	}
 	var pdr float64
 	var err error

@@ -50,12 +50,19 @@ func Equivalence(ctx context.Context, cfg Config) (_ *results.Equivalence, err e
 		Started: time.Now().UTC(),
 		Notes:   append([]string(nil), equivNotes...),
 	}
-	if r.pair, err = topology.NewPair(topology.PairOptions{RunID: cfg.RunID, Sink: true}); err != nil {
+	if cfg.DUTIface != "" {
+		// Lent NICs, cabled to each other: the peer sends, and takes
+		// back what the DUT transmits.
+		r.pair, err = topology.NewNICPair(topology.NICPairOptions{RunID: cfg.RunID, DUT: cfg.DUTIface, Peer: cfg.PeerIface, Force: cfg.Force})
+	} else {
+		r.pair, err = topology.NewPair(topology.PairOptions{RunID: cfg.RunID, Sink: true})
+	}
+	if err != nil {
 		return nil, err
 	}
 	defer r.closePair(&err)
 	p := r.pair
-	for _, ep := range []*topology.Endpoint{&p.Gen, &p.DUT, &p.Out, &p.Sink} {
+	for _, ep := range p.Endpoints() {
 		if err := topology.QuietIPv6(ep.NS.Handle, ep.Name); err != nil {
 			return nil, err
 		}
@@ -69,7 +76,13 @@ func Equivalence(ctx context.Context, cfg Config) (_ *results.Equivalence, err e
 		return nil, err
 	}
 	defer pass.Close()
-	for _, ep := range []*topology.Endpoint{&p.Gen, &p.Sink} {
+	for _, ep := range p.Endpoints() {
+		if ep == &p.DUT || ep == &p.Out {
+			continue
+		}
+		if d, _ := ep.Driver(); d != "veth" {
+			continue // a NIC takes back what its peer transmits as it is
+		}
 		att, err := xdp.Attach(xdp.AttachOptions{NS: ep.NS.Handle, Iface: ep.Name, Program: pass, Mode: xdp.Native})
 		if err != nil {
 			return nil, fmt.Errorf("equivalence: XDP_PASS on %s: %w", ep.Name, err)
@@ -151,6 +164,9 @@ func (r *runner) watch() (_ *traffic.Watch, err error) {
 		ns      *topology.Namespace
 		ifindex int
 	}{{"dut", p.DUTNS, p.DUT.Ifindex}, {"gen", p.GenNS, p.Gen.Ifindex}, {"sink", p.SinkNS, p.Sink.Ifindex}, {"lo", p.DUTNS, 1}} {
+		if l.ns == nil {
+			continue // no sink: lent NICs
+		}
 		rc, err := traffic.Listen(l.ns.Handle, l.ifindex)
 		if err != nil {
 			return nil, fmt.Errorf("equivalence: listen at %s: %w", l.name, err)
@@ -170,13 +186,17 @@ func (r *runner) equivMode(ctx context.Context, w *traffic.Watch, name string, m
 	defer prog.Close()
 	rp := results.Program{Name: prog.Name, Object: prog.Object, SHA256: prog.SHA256, Counted: prog.Counted}
 	if prog.TxPort != nil {
+		if p.SinkNS == nil {
+			return nil, rp, nil, fmt.Errorf("%s: it redirects to the sink's veth, which a pair of lent NICs has not", prog.Name)
+		}
 		err = nsthread.Do(p.DUTNS.Handle, func() error { return prog.TxPort.Put(uint32(0), uint32(p.Out.Ifindex)) })
 		if err != nil {
 			return nil, rp, nil, fmt.Errorf("redirect: set egress %s: %w", p.Out.Name, err)
 		}
 	}
-	if prog.Frags {
-		// A frags-aware program gets the jumbo frame too, at MTU 9000.
+	if prog.Frags && p.SinkNS != nil {
+		// A frags-aware program gets the jumbo frame too, at MTU 9000 on
+		// the veths xdplab made (a lent NIC's MTU stays as it is).
 		if err := errors.Join(p.Gen.SetMTU(jumboMTU), p.DUT.SetMTU(jumboMTU)); err != nil {
 			return nil, rp, nil, err
 		}
