@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 )
 
 // Apt is a private apt configuration for one Debian suite: its own sources,
@@ -177,4 +178,43 @@ func Depends(field string) []string {
 		}
 	}
 	return out
+}
+
+// Source fetches the files of source package name at version into dir
+// (apt-get source --download-only, checked against the suite's signed
+// Sources index) and returns their paths. The suite's deb-src lists live
+// in a configuration of their own beside the binary one (dir Dir+"-src"),
+// updated only when a source is asked for.
+func (a *Apt) Source(ctx context.Context, dir, name, version string) ([]string, error) {
+	s := &Apt{Suite: a.Suite, Mirror: a.Mirror, Dir: a.Dir + "-src"}
+	if err := s.Init(); err != nil {
+		return nil, err
+	}
+	src := fmt.Sprintf("deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] %s %s main\n", s.Mirror, s.Suite)
+	if err := os.WriteFile(filepath.Join(s.Dir, "etc", "sources.list"), []byte(src), 0o644); err != nil {
+		return nil, fmt.Errorf("apt %s sources: %w", a.Suite, err)
+	}
+	lists, _ := filepath.Glob(filepath.Join(s.Dir, "state", "lists", "*Sources*"))
+	fresh := false
+	for _, l := range lists {
+		if st, err := os.Stat(l); err == nil && time.Since(st.ModTime()) < 6*time.Hour {
+			fresh = true
+		}
+	}
+	if !fresh {
+		if err := s.Update(ctx); err != nil {
+			return nil, err
+		}
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	if _, err := s.run(ctx, dir, "apt-get", "source", "--download-only", "-q", name+"="+version); err != nil {
+		return nil, err
+	}
+	m, _ := filepath.Glob(filepath.Join(dir, name+"_*"))
+	if len(m) == 0 {
+		return nil, fmt.Errorf("apt-get source %s=%s (suite %s): no files", name, version, a.Suite)
+	}
+	return m, nil
 }

@@ -104,6 +104,11 @@ type Kernel struct {
 	// uncompressed.
 	Modules []string `json:"modules"`
 	Dir     string   `json:"dir"`
+	// Flavour is the Debian flavour (cloud, rt); empty for the stock
+	// build. FlavourPatches are the patches of its own set applied to
+	// netdevsim.
+	Flavour        string   `json:"flavour,omitempty"`
+	FlavourPatches []string `json:"flavour_patches,omitempty"`
 	// NetdevsimError says why netdevsim did not build for this kernel
 	// (its log is NetdevsimLog): the kernel runs all but offload.
 	NetdevsimError string `json:"netdevsim_error,omitempty"`
@@ -116,6 +121,10 @@ func (k *Kernel) HasNetdevsim() bool { return k.NetdevsimError == "" }
 // RecipeVersion changes whenever the way a kernel is prepared changes, so
 // that cached kernels built the old way are rebuilt.
 const RecipeVersion = "1"
+
+// FlavourRecipe is added to a flavour kernel's recipe: its netdevsim is
+// built with the flavour's own patch set.
+const FlavourRecipe = "flavour-patches-1"
 
 // Wanted are the modules the matrix loads, in order, before their
 // dependencies are added.
@@ -227,7 +236,7 @@ func (p *Preparer) Prepare(ctx context.Context, s Spec) (*Kernel, error) {
 		return nil, err
 	}
 	release := strings.TrimPrefix(img, "linux-image-")
-	recipe := recipeHash()
+	recipe := recipeHash(s.Flavour)
 	dir := filepath.Join(p.Cache, "kernels", fmt.Sprintf("%s_%s_%s", release, version, recipe))
 	manifest := filepath.Join(dir, "kernel.json")
 	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
@@ -249,7 +258,7 @@ func (p *Preparer) Prepare(ctx context.Context, s Spec) (*Kernel, error) {
 	if err := os.RemoveAll(dir); err != nil {
 		return nil, err
 	}
-	k := &Kernel{Name: s.Name, Suite: s.Suite, Package: img, Version: version, Release: release, Recipe: recipe, Dir: dir}
+	k := &Kernel{Name: s.Name, Suite: s.Suite, Package: img, Version: version, Release: release, Recipe: recipe, Dir: dir, Flavour: s.Flavour}
 	if err := p.build(ctx, a, k); err != nil {
 		return nil, fmt.Errorf("kernel %s (%s %s): %w", s.Name, img, version, err)
 	}
@@ -264,8 +273,12 @@ func (p *Preparer) Prepare(ctx context.Context, s Spec) (*Kernel, error) {
 	return k, nil
 }
 
-func recipeHash() string {
-	h := sha256.Sum256([]byte(RecipeVersion + strings.Join(Wanted, ",")))
+func recipeHash(flavour string) string {
+	r := RecipeVersion + strings.Join(Wanted, ",")
+	if flavour != "" {
+		r += FlavourRecipe
+	}
+	h := sha256.Sum256([]byte(r))
 	return hex.EncodeToString(h[:4])
 }
 
@@ -336,7 +349,7 @@ func (p *Preparer) build(ctx context.Context, a *Apt, k *Kernel) error {
 	if err != nil {
 		return fmt.Errorf("no modules directory for %s in the image", k.Release)
 	}
-	nsim, err := p.netdevsim(ctx, k, root, files, series)
+	nsim, err := p.netdevsim(ctx, a, k, root, files, series)
 	if err != nil {
 		// One module that does not build (a flavour's patched sources, a
 		// compiler the headers do not expect) costs offload only: the
@@ -384,7 +397,7 @@ func (p *Preparer) vmlinuz(root string, k *Kernel) (string, error) {
 }
 
 // netdevsim builds netdevsim.ko against the kernel's headers.
-func (p *Preparer) netdevsim(ctx context.Context, k *Kernel, root string, files []string, series string) (string, error) {
+func (p *Preparer) netdevsim(ctx context.Context, a *Apt, k *Kernel, root string, files []string, series string) (string, error) {
 	build := filepath.Join(k.Dir, "build")
 	var srcDeb string
 	for _, f := range files {
@@ -407,6 +420,9 @@ func (p *Preparer) netdevsim(ctx context.Context, k *Kernel, root string, files 
 		return "", err
 	}
 	nsimDir := filepath.Join(build, "linux-source-"+series, "drivers", "net", "netdevsim")
+	if k.FlavourPatches, err = p.flavourPatches(ctx, a, k, build, filepath.Join(build, "linux-source-"+series)); err != nil {
+		return "", err
+	}
 	hdrDir := filepath.Join(root, "usr", "src", "linux-headers-"+k.Release)
 	if err := p.hostObjtool(ctx, k, root, build, srcDeb, tarball, series); err != nil {
 		return "", err

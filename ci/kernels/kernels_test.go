@@ -3,6 +3,7 @@ package kernels
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -76,4 +77,50 @@ Acquire::Retries "3"; APT::Get::AllowUnauthenticated "true";
 	assert.Contains(t, c, `APT::Get::AllowUnauthenticated "false";`)
 	assert.NotContains(t, c, `AllowUnauthenticated "true"`)
 	assert.Contains(t, c, `Dir::Etc::Parts "/x/etc/apt.conf.d";`)
+}
+
+// A flavour kernel's netdevsim is built another way: another cache entry;
+// the stock kernels' entries stay.
+func TestRecipeHash(t *testing.T) {
+	assert.Equal(t, "b1742bb3", recipeHash(""), "the stock recipe of the kernels already cached")
+	assert.NotEqual(t, recipeHash(""), recipeHash("rt"))
+	assert.Equal(t, recipeHash("cloud"), recipeHash("rt"))
+}
+
+func TestFilterPatch(t *testing.T) {
+	patch := `From 1 Mon Sep 17 00:00:00 2001
+Subject: [PATCH] treewide: Remove u64_stats_fetch_begin_irq()
+
+---
+ drivers/net/netdevsim/netdev.c | 4 ++--
+ drivers/net/veth.c             | 2 +-
+ 2 files changed
+
+diff --git a/drivers/net/netdevsim/netdev.c b/drivers/net/netdevsim/netdev.c
+index 1..2 100644
+--- a/drivers/net/netdevsim/netdev.c
++++ b/drivers/net/netdevsim/netdev.c
+@@ -67,3 +67,3 @@
+-		start = u64_stats_fetch_begin_irq(&ns->syncp);
++		start = u64_stats_fetch_begin(&ns->syncp);
+diff --git a/drivers/net/veth.c b/drivers/net/veth.c
+index 3..4 100644
+--- a/drivers/net/veth.c
++++ b/drivers/net/veth.c
+@@ -1,1 +1,1 @@
+-a
++b
+-- 
+2.40.0
+`
+	got := FilterPatch(patch, "drivers/net/netdevsim/")
+	assert.True(t, strings.HasPrefix(got, "diff --git a/drivers/net/netdevsim/netdev.c"), got)
+	assert.Contains(t, got, "+\t\tstart = u64_stats_fetch_begin(&ns->syncp);\n")
+	assert.NotContains(t, got, "veth")
+	assert.NotContains(t, got, "2.40.0")
+	assert.Empty(t, FilterPatch(patch, "drivers/net/netdevsim2/"))
+
+	plain := "Index: linux/drivers/net/netdevsim/dev.c\n--- linux.orig/drivers/net/netdevsim/dev.c\n+++ linux/drivers/net/netdevsim/dev.c\n@@ -1 +1 @@\n-x\n+y\n--- a/kernel/sched.c\n+++ b/kernel/sched.c\n@@ -1 +1 @@\n-p\n+q\n"
+	got = FilterPatch(plain, "drivers/net/netdevsim/")
+	assert.Equal(t, "--- linux.orig/drivers/net/netdevsim/dev.c\n+++ linux/drivers/net/netdevsim/dev.c\n@@ -1 +1 @@\n-x\n+y\n", got)
 }
