@@ -24,3 +24,5 @@ package bpf
 //go:generate bpf2go -output-dir testdata configured testdata/configured.c
 // A program that differs between modes: the equivalence check's fixture.
 //go:generate bpf2go -output-dir testdata modediff testdata/modediff.c
+// Tail calls, a pinned map, a companion program: a fixture too.
+//go:generate bpf2go -output-dir testdata tailcall testdata/tailcall.c

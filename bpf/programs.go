@@ -258,7 +258,7 @@ func LoadDUT(opts DUTOptions) (*Program, error) {
 			return nil, fmt.Errorf("load %s for offload: %w", b.Name, err)
 		}
 		defer closeMaps() // the collection holds its own references
-		notes = n
+		notes = append(notes, n...)
 	}
 	coll, fp, err := loadCollection(spec, copts, b.Section)
 	if err != nil {
@@ -297,7 +297,23 @@ type ObjectOptions struct {
 	// Variables set the object's global variables before loading, by
 	// name, as text typed by its BTF (see SetVariables).
 	Variables map[string]string
+	// TailCalls fill program arrays with the object's programs by name,
+	// beside the slots its ELF fills itself.
+	TailCalls []TailCall
+	// PinPath, when set, is a bpffs where maps the object pins by name
+	// are pinned (a scratch one: see nsthread.DoWithScratchBPFFS); empty
+	// loads them unpinned, said so in Notes.
+	PinPath string
 }
+
+// TailCall puts program Program in slot Index of program array Map.
+type TailCall struct {
+	Map     string
+	Index   uint32
+	Program string
+}
+
+func (t TailCall) String() string { return fmt.Sprintf("%s:%d=%s", t.Map, t.Index, t.Program) }
 
 // ProgramChoiceError says that a user's object holds no XDP program of the
 // name given (Name), or several and none was named.
@@ -360,7 +376,66 @@ func objectSpec(opts ObjectOptions) (spec *ebpf.CollectionSpec, raw []byte, name
 	if err := SetVariables(opts.Path, spec, opts.Variables); err != nil {
 		return nil, nil, "", err
 	}
+	if err := fillTailCalls(opts.Path, spec, opts.TailCalls); err != nil {
+		return nil, nil, "", err
+	}
 	return spec, raw, name, nil
+}
+
+// fillTailCalls adds the slots asked to the object's program arrays,
+// checking each names a program array, a slot in it and an XDP program.
+func fillTailCalls(object string, spec *ebpf.CollectionSpec, tcs []TailCall) error {
+	for _, tc := range tcs {
+		m, ok := spec.Maps[tc.Map]
+		if !ok || m.Type != ebpf.ProgramArray {
+			var arrays []string
+			for n, m := range spec.Maps {
+				if m.Type == ebpf.ProgramArray {
+					arrays = append(arrays, n)
+				}
+			}
+			sort.Strings(arrays)
+			return fmt.Errorf("object %s: tail call %s: no program array %q; its program arrays are %s", object, tc, tc.Map, orNone(arrays))
+		}
+		if tc.Index >= m.MaxEntries {
+			return fmt.Errorf("object %s: tail call %s: slot %d out of range: %s has %d slots", object, tc, tc.Index, tc.Map, m.MaxEntries)
+		}
+		ps, ok := spec.Programs[tc.Program]
+		if !ok || ps.Type != ebpf.XDP {
+			return fmt.Errorf("object %s: tail call %s: no XDP program %q", object, tc, tc.Program)
+		}
+		for _, kv := range m.Contents {
+			if k, ok := kv.Key.(uint32); ok && k == tc.Index {
+				return fmt.Errorf("object %s: tail call %s: slot %d of %s is filled already (by the object or another --tail-call)", object, tc, tc.Index, tc.Map)
+			}
+		}
+		m.Contents = append(m.Contents, ebpf.MapKV{Key: tc.Index, Value: tc.Program})
+	}
+	return nil
+}
+
+func orNone(s []string) string {
+	if len(s) == 0 {
+		return "none"
+	}
+	return strings.Join(s, ", ")
+}
+
+// tailCallTargets are the programs the object's program arrays name: they
+// load with the program run.
+func tailCallTargets(spec *ebpf.CollectionSpec) map[string]bool {
+	out := map[string]bool{}
+	for _, m := range spec.Maps {
+		if m.Type != ebpf.ProgramArray {
+			continue
+		}
+		for _, kv := range m.Contents {
+			if n, ok := kv.Value.(string); ok {
+				out[n] = true
+			}
+		}
+	}
+	return out
 }
 
 // LoadObject loads an XDP program from a user's ELF object. Its frames are not
@@ -371,13 +446,33 @@ func LoadObject(opts ObjectOptions) (*Program, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The program run and the programs its tail calls reach load; the
+	// object's other programs (companions of other types) stay out.
+	keep := tailCallTargets(spec)
+	keep[name] = true
 	for n := range spec.Programs {
-		if n != name {
+		if !keep[n] {
 			delete(spec.Programs, n)
 		}
 	}
 	var copts ebpf.CollectionOptions
 	var notes []string
+	var pinned []string
+	for n, m := range spec.Maps {
+		if m.Pinning != ebpf.PinNone {
+			pinned = append(pinned, n)
+			if opts.PinPath == "" {
+				m.Pinning = ebpf.PinNone
+			}
+		}
+	}
+	sort.Strings(pinned)
+	if len(pinned) > 0 && opts.PinPath == "" {
+		notes = append(notes, fmt.Sprintf("map(s) %s ask to be pinned by name: loaded unpinned (--pin scratch pins them in a scratch bpffs)", strings.Join(pinned, ", ")))
+	} else if len(pinned) > 0 {
+		copts.Maps.PinPath = opts.PinPath
+		notes = append(notes, fmt.Sprintf("map(s) %s pinned by name in a scratch bpffs, gone with the run", strings.Join(pinned, ", ")))
+	}
 	if opts.Ifindex != 0 {
 		// Say what stands in the way before the device says EINVAL.
 		if why := Offloadability(spec, name); len(why) > 0 {
@@ -388,7 +483,7 @@ func LoadObject(opts ObjectOptions) (*Program, error) {
 			return nil, fmt.Errorf("load object %s program %s for offload: %w", opts.Path, name, err)
 		}
 		defer closeMaps()
-		notes = n
+		notes = append(notes, n...)
 	}
 	coll, fp, err := loadCollection(spec, copts, name)
 	if err != nil {

@@ -98,6 +98,12 @@ func Describe(c Config, res *Result) []KV {
 		}
 		add("set", strings.Join(vars, "+"), true, false)
 	}
+	if len(c.TailCalls) > 0 {
+		add("tail-call", strings.Join(c.TailCalls, "+"), true, false)
+	}
+	if c.Pin != "" {
+		add("pin", c.Pin, false, false)
+	}
 	if c.Sources != 0 {
 		add("sources", itoa(c.Sources), false, false)
 	}

@@ -87,6 +87,11 @@ type Config struct {
 	// Variables are the values given to a user's object's global
 	// variables before loading (--set), as text.
 	Variables map[string]string `json:"variables,omitempty"`
+	// TailCalls are the program array slots given (--tail-call,
+	// MAP:INDEX=PROGRAM); Pin is "scratch" where maps pinned by name were
+	// pinned in a scratch bpffs (else they loaded unpinned).
+	TailCalls []string `json:"tail_calls,omitempty"`
+	Pin       string   `json:"pin,omitempty"`
 	// Rules names the filter workload's rules file.
 	Rules string `json:"rules,omitempty"`
 	// Backends is the l4lb workload's number of backends.

@@ -18,7 +18,7 @@ import (
 
 // inspectFlags are the run description's flags inspect takes: what to
 // load and in which modes, and the workloads' settings.
-var inspectFlags = []string{"prog", "program", "map-size", "set", "modes", "rules", "limit", "burst", "backends", "run-id"}
+var inspectFlags = []string{"prog", "program", "map-size", "set", "tail-call", "pin", "modes", "rules", "limit", "burst", "backends", "run-id"}
 
 // inspectRule is the filter's rule when inspect is given none: it matches
 // nothing a test sends.

@@ -173,6 +173,28 @@ func TestIntegrationRunUserObjectConfigured(t *testing.T) {
 	assert.Contains(t, err.Error(), "--set: verdict=VERDICT_MAYBE: enum verdict: give one of VERDICT_ABORTED, VERDICT_DROP, VERDICT_PASS, VERDICT_TX, or a number")
 }
 
+// An object of several programs chained by tail calls, with a map pinned
+// by name: it runs in generic and native mode with a slot filled by
+// --tail-call and its map pinned in a scratch bpffs that the host never
+// sees and that is gone with the run.
+func TestIntegrationRunUserObjectTailCallsPinned(t *testing.T) {
+	testenv.RequireRoot(t)
+	r := runJSON(t, "--object", "../../bpf/testdata/tailcall_bpfel.o", "--program", "xdp_entry", "--tail-call", "stages:1=xdp_stage_other",
+		"--pin", "scratch", "--modes", "generic,native")
+	require.Len(t, r.Results, 2)
+	assert.Equal(t, []string{"stages:1=xdp_stage_other"}, r.Config.TailCalls)
+	assert.Equal(t, "scratch", r.Config.Pin)
+	assert.Contains(t, r.Notes, "map(s) stage_hits pinned by name in a scratch bpffs, gone with the run")
+	for _, res := range r.Results {
+		assert.Greater(t, res.Trials[0].Figures.ThroughputPPS, 0.0, res.Mode)
+	}
+	if ents, err := os.ReadDir("/sys/fs/bpf"); err == nil {
+		for _, e := range ents {
+			assert.NotEqual(t, "stage_hits", e.Name(), "the host's bpffs holds no pin of the run")
+		}
+	}
+}
+
 func TestIntegrationRunTable(t *testing.T) {
 	testenv.RequireRoot(t)
 	out := filepath.Join(t.TempDir(), "r.json")

@@ -14,6 +14,7 @@ import (
 	"runtime"
 
 	"github.com/vishvananda/netns"
+	"golang.org/x/sys/unix"
 )
 
 // Do runs fn on a fresh OS thread inside ns and returns its error. A panic
@@ -43,4 +44,29 @@ func Go(ns netns.NsHandle, fn func() error) <-chan error {
 	errc := make(chan error, 1)
 	go func() { errc <- Do(ns, fn) }()
 	return errc
+}
+
+// ScratchBPFFS is where DoWithScratchBPFFS mounts its bpffs, in the
+// thread's own mount namespace: the host's /sys/fs/bpf is not touched.
+const ScratchBPFFS = "/sys/fs/bpf"
+
+// DoWithScratchBPFFS is Do with a fresh, empty bpffs at ScratchBPFFS,
+// seen by this thread only: the thread gets a mount namespace of its own
+// (unshare CLONE_NEWNS, mounts made private), and when it dies, so do the
+// namespace, the mount and every pin in it, whatever ends the process. A
+// loader pins there what an object asks to pin by name, and nothing stays
+// behind. It needs CAP_SYS_ADMIN.
+func DoWithScratchBPFFS(ns netns.NsHandle, fn func(pinPath string) error) error {
+	return Do(ns, func() error {
+		if err := unix.Unshare(unix.CLONE_NEWNS); err != nil {
+			return fmt.Errorf("scratch bpffs: a mount namespace of its own: %w", err)
+		}
+		if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
+			return fmt.Errorf("scratch bpffs: make mounts private: %w", err)
+		}
+		if err := unix.Mount("bpf", ScratchBPFFS, "bpf", 0, "mode=0700"); err != nil {
+			return fmt.Errorf("scratch bpffs: mount at %s: %w", ScratchBPFFS, err)
+		}
+		return fn(ScratchBPFFS)
+	})
 }

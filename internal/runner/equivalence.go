@@ -289,36 +289,3 @@ func (r *runner) sendOne(w *traffic.Watch, tap *bpf.ExceptionTap, prog *bpf.Prog
 	}
 	return classify(arrivals, delta, counted), nil
 }
-
-// classify decides a frame's verdict from where it came out and the
-// exceptions it raised: the DUT's stack first (a passed frame may draw a
-// reply from it to the generator), then the generator's veth, then the
-// others; nowhere is a drop unless an exception says why.
-func classify(arrivals []traffic.Arrival, exc [bpf.NumExceptionSlots]uint64, counted *bpf.Action) results.FrameVerdict {
-	var v results.FrameVerdict
-	if counted != nil {
-		v.Counted = counted.String()
-	}
-	for _, where := range []struct{ at, verdict string }{{"dut", results.FramePass}, {"gen", results.FrameTX}, {"sink", results.FrameRedirect}, {"lo", results.FrameRedirect}} {
-		for _, a := range arrivals {
-			if a.Where == where.at {
-				v.Verdict, v.Where, v.Out = where.verdict, a.Where, a.Frame
-				return v
-			}
-		}
-	}
-	switch {
-	case exc[bpf.Aborted] > 0:
-		v.Verdict = results.FrameAborted
-	case exc[bpf.TX] > 0:
-		v.Verdict = results.FrameTXFailed
-	case exc[bpf.Redirect] > 0:
-		v.Verdict = results.FrameRedirectFailed
-	default:
-		v.Verdict = results.FrameDrop
-	}
-	if counted != nil && (*counted == bpf.TX || *counted == bpf.Redirect || *counted == bpf.Pass) && v.Verdict == results.FrameDrop {
-		v.Note = fmt.Sprintf("counted %s, but it came out nowhere xdplab watches and raised no exception", counted)
-	}
-	return v
-}

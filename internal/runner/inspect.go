@@ -63,7 +63,7 @@ func Inspect(ctx context.Context, cfg Config) (_ *results.Inspection, err error)
 
 func (r *runner) offloadability(name string) ([]string, error) {
 	if name == "" {
-		return bpf.ObjectOffloadability(bpf.ObjectOptions{Path: r.cfg.Object, Program: r.cfg.ObjectProgram, MapEntries: r.cfg.MapEntries, Variables: r.cfg.Variables})
+		return bpf.ObjectOffloadability(bpf.ObjectOptions{Path: r.cfg.Object, Program: r.cfg.ObjectProgram, MapEntries: r.cfg.MapEntries, Variables: r.cfg.Variables, TailCalls: r.cfg.TailCalls})
 	}
 	return bpf.BuiltinOffloadability(name)
 }

@@ -3,6 +3,7 @@ package runner
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/xdplab/xdplab/bpf"
 	"github.com/xdplab/xdplab/internal/nsthread"
@@ -58,6 +59,13 @@ func (r *runner) prepare(name string, work bpf.Work, mode xdp.Mode) (_ *setup, e
 		return nil, err
 	}
 	s.name = s.prog.Name
+	if r.run != nil && mode != xdp.Offload {
+		for _, n := range s.prog.Notes { // what loading the object adapted
+			if !slices.Contains(r.run.Notes, n) {
+				r.run.Notes = append(r.run.Notes, n)
+			}
+		}
+	}
 	s.writes = name == "" || name == "tx" || work >= bpf.SwapMACs || s.work != nil && s.work.writes()
 	// A generic-mode program on a veth sees redirected frames only with
 	// rx-gro on; a native one needs no GRO.
@@ -146,12 +154,27 @@ func (r *runner) load(name string, work bpf.Work, mode xdp.Mode) (prog *bpf.Prog
 	if mode == xdp.Offload {
 		ifindex = uint32(p.DUT.Ifindex)
 	}
+	if name == "" {
+		o := bpf.ObjectOptions{Path: r.cfg.Object, Program: r.cfg.ObjectProgram, Ifindex: ifindex, MapEntries: r.cfg.MapEntries,
+			Variables: r.cfg.Variables, TailCalls: r.cfg.TailCalls}
+		if r.cfg.PinScratch {
+			err = nsthread.DoWithScratchBPFFS(p.DUTNS.Handle, func(pin string) error {
+				o.PinPath = pin
+				var err error
+				prog, err = bpf.LoadObject(o)
+				return err
+			})
+		} else {
+			err = nsthread.Do(p.DUTNS.Handle, func() error {
+				var err error
+				prog, err = bpf.LoadObject(o)
+				return err
+			})
+		}
+		return prog, err
+	}
 	err = nsthread.Do(p.DUTNS.Handle, func() error {
 		var err error
-		if name == "" {
-			prog, err = bpf.LoadObject(bpf.ObjectOptions{Path: r.cfg.Object, Program: r.cfg.ObjectProgram, Ifindex: ifindex, MapEntries: r.cfg.MapEntries, Variables: r.cfg.Variables})
-			return err
-		}
 		o := bpf.DUTOptions{Program: name, Work: work, Ifindex: ifindex}
 		if w := workloads[name]; w != nil {
 			w.options(r, &o)

@@ -208,6 +208,12 @@ func (r *runner) newRun() *results.Run {
 			MapEntries: c.MapEntries, Variables: c.Variables,
 		},
 	}
+	for _, tc := range c.TailCalls {
+		run.Config.TailCalls = append(run.Config.TailCalls, tc.String())
+	}
+	if c.PinScratch {
+		run.Config.Pin = "scratch"
+	}
 	if slices.Contains(c.Programs, "l4lb") {
 		run.Config.Backends = c.Backends
 		if run.Config.Backends == 0 {

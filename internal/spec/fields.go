@@ -21,6 +21,8 @@ const (
 	FieldObjectProgram = "object.program"
 	FieldMapEntries    = "object.map_entries"
 	FieldVariables     = "object.set"
+	FieldTailCalls     = "object.tail_calls"
+	FieldPin           = "object.pin"
 	FieldModes         = "modes"
 	FieldDUT           = "topology.dut"
 	FieldPeer          = "topology.peer"
@@ -213,6 +215,31 @@ var fields = []Field{
 				return fmt.Errorf("variable %s set twice", name)
 			}
 			r.Variables[name] = val
+			return nil
+		}},
+	{Path: FieldTailCalls, Flag: "tail-call", Type: "strings", List: true, reset: func(r *Run) { r.TailCalls = nil },
+		Usage: "fill a program array of --object with one of its XDP programs: MAP:INDEX=PROGRAM (slots the ELF fills itself need none)",
+		set: func(r *Run, v string) error {
+			slot, prog, ok := strings.Cut(strings.TrimSpace(v), "=")
+			m, i, ok2 := strings.Cut(slot, ":")
+			idx, err := strconv.ParseUint(i, 10, 32)
+			if !ok || !ok2 || m == "" || prog == "" || err != nil {
+				return fmt.Errorf("%q: write a program array, a slot and a program, such as jmp_table:0=xdp_parse", v)
+			}
+			r.TailCalls = append(r.TailCalls, bpf.TailCall{Map: m, Index: uint32(idx), Program: prog})
+			return nil
+		}},
+	{Path: FieldPin, Flag: "pin", Default: "ignore", Type: "string",
+		Usage: "maps --object pins by name: ignore (load them unpinned) or scratch (pin them in a bpffs of the run's own, gone with it)",
+		set: func(r *Run, v string) error {
+			switch v {
+			case "ignore":
+				r.PinScratch = false
+			case "scratch":
+				r.PinScratch = true
+			default:
+				return fmt.Errorf("%q: use ignore or scratch", v)
+			}
 			return nil
 		}},
 	{Path: FieldModes, Flag: "modes", Default: "auto", Type: "strings", List: true, reset: func(r *Run) { r.Modes = nil },
@@ -500,7 +527,7 @@ func readFiles(r *Run) Errors {
 	if r.Object != "" {
 		if _, err := os.Stat(r.Object); err != nil {
 			es = append(es, fieldErr(FieldObject, fmt.Sprintf("%s: %v", r.Object, errors.Unwrap(err))))
-		} else if err := bpf.CheckObject(bpf.ObjectOptions{Path: r.Object, Program: r.ObjectProgram, MapEntries: r.MapEntries, Variables: r.Variables}); err != nil {
+		} else if err := bpf.CheckObject(bpf.ObjectOptions{Path: r.Object, Program: r.ObjectProgram, MapEntries: r.MapEntries, Variables: r.Variables, TailCalls: r.TailCalls}); err != nil {
 			es = append(es, objectError(err))
 		}
 	}

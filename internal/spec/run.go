@@ -24,6 +24,11 @@ type Run struct {
 	// Variables set the object's global variables (.rodata, .data,
 	// .bss) before loading, by name, as text typed by its BTF.
 	Variables map[string]string
+	// TailCalls fill the object's program arrays with its programs.
+	TailCalls []bpf.TailCall
+	// PinScratch pins the maps the object pins by name in a scratch
+	// bpffs; otherwise they load unpinned.
+	PinScratch bool
 	// Modes to run; empty runs every mode the DUT supports.
 	Modes []xdp.Mode
 	Work  bpf.Work

@@ -62,7 +62,7 @@ func TestEveryRunFieldHasASetting(t *testing.T) {
 		found := false
 		for _, f := range Fields() {
 			r := Defaults()
-			for _, val := range []string{"7", "true", "false", "6", "icmp", "2s", "x", "tx", "native", "50%", "1k", "imix", "1%", "live-frames", "parse-ip", "m=7"} {
+			for _, val := range []string{"7", "true", "false", "6", "icmp", "2s", "x", "tx", "native", "50%", "1k", "imix", "1%", "live-frames", "parse-ip", "m=7", "scratch", "m:0=p"} {
 				r2 := r
 				if f.set(&r2, val) == nil && !reflect.DeepEqual(reflect.ValueOf(&r2).Elem().Field(i).Interface(), v.Interface()) {
 					found = true
@@ -107,6 +107,14 @@ func TestBuild(t *testing.T) {
 		{"object's program to choose", []Setting{{FieldObject, obj}}, nil, FieldObjectProgram, "holds 4 XDP programs (xdp_drop, xdp_pass, xdp_redirect, xdp_tx): choose one with object.program"},
 		{"object's program missing", []Setting{{FieldObject, obj}, {FieldObjectProgram, "nope"}}, nil, FieldObjectProgram, `has no XDP program "nope"`},
 		{"map entries without an object", []Setting{{FieldMapEntries, "m=4"}}, nil, FieldMapEntries, "sizes the maps of an object: give object too"},
+		{"variables without an object", []Setting{{FieldVariables, "v=1"}}, nil, FieldVariables, "sets the variables of an object: give object too"},
+		{"variable not name=value", []Setting{{FieldVariables, "v"}}, nil, "object.set[0]", `"v": write a variable's name and its value`},
+		{"variable set twice", []Setting{{FieldVariables, "v=1"}, {FieldVariables, "v=2"}}, nil, "object.set[1]", "variable v set twice"},
+		{"tail calls without an object", []Setting{{FieldTailCalls, "m:0=p"}}, nil, FieldTailCalls, "fills the program arrays of an object: give object too"},
+		{"tail call not map:slot=prog", []Setting{{FieldTailCalls, "m=p"}}, nil, "object.tail_calls[0]", `"m=p": write a program array, a slot and a program`},
+		{"tail call slot not a number", []Setting{{FieldTailCalls, "m:x=p"}}, nil, "object.tail_calls[0]", "write a program array, a slot and a program"},
+		{"pin without an object", []Setting{{FieldPin, "scratch"}}, nil, FieldPin, "pins the maps of an object: give object too"},
+		{"pin of no such kind", []Setting{{FieldPin, "host"}}, nil, FieldPin, `"host": use ignore or scratch`},
 		{"map entries not name=n", []Setting{{FieldMapEntries, "m"}}, nil, "object.map_entries[0]", `"m": write a map's name and its entries`},
 		{"map sized twice", []Setting{{FieldMapEntries, "m=1"}, {FieldMapEntries, "m=2"}}, nil, "object.map_entries[1]", "map m sized twice"},
 		{"map of no such name", []Setting{{FieldObject, obj}, {FieldObjectProgram, "xdp_pass"}, {FieldMapEntries, "nosuch=4"}}, nil, FieldObject, `no map "nosuch" to size`},

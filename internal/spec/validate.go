@@ -57,6 +57,12 @@ func (r *Run) validatePrograms(add adder) {
 	if len(r.Variables) > 0 && r.Object == "" {
 		add(FieldVariables, "sets the variables of an object: give ", Ref(FieldObject), " too")
 	}
+	if len(r.TailCalls) > 0 && r.Object == "" {
+		add(FieldTailCalls, "fills the program arrays of an object: give ", Ref(FieldObject), " too")
+	}
+	if r.PinScratch && r.Object == "" {
+		add(FieldPin, "pins the maps of an object: give ", Ref(FieldObject), " too")
+	}
 	for _, name := range slices.Sorted(maps.Keys(r.MapEntries)) {
 		if n := r.MapEntries[name]; n < 1 || n > MaxMapEntries {
 			add(FieldMapEntries, fmt.Sprintf("map %s: %d entries out of range: use 1 to %d", name, n, MaxMapEntries))
