@@ -16,7 +16,8 @@ import (
 //
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
-	modediffProgXdpToLo = "xdp_to_lo"
+	modediffProgXdpFragsDeep = "xdp_frags_deep"
+	modediffProgXdpToLo      = "xdp_to_lo"
 )
 
 // loadModediff returns the embedded CollectionSpec for modediff.
@@ -61,7 +62,8 @@ type modediffSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type modediffProgramSpecs struct {
-	XdpToLo *ebpf.ProgramSpec `ebpf:"xdp_to_lo"`
+	XdpFragsDeep *ebpf.ProgramSpec `ebpf:"xdp_frags_deep"`
+	XdpToLo      *ebpf.ProgramSpec `ebpf:"xdp_to_lo"`
 }
 
 // modediffMapSpecs contains maps before they are loaded into the kernel.
@@ -112,11 +114,13 @@ type modediffVariables struct {
 //
 // It can be passed to loadModediffObjects or ebpf.CollectionSpec.LoadAndAssign.
 type modediffPrograms struct {
-	XdpToLo *ebpf.Program `ebpf:"xdp_to_lo"`
+	XdpFragsDeep *ebpf.Program `ebpf:"xdp_frags_deep"`
+	XdpToLo      *ebpf.Program `ebpf:"xdp_to_lo"`
 }
 
 func (p *modediffPrograms) Close() error {
 	return _ModediffClose(
+		p.XdpFragsDeep,
 		p.XdpToLo,
 	)
 }

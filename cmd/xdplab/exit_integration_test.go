@@ -37,7 +37,7 @@ func TestIntegrationExitStatuses(t *testing.T) {
 		assert.Contains(t, out, "FAIL mpps >= 1000000")
 	})
 	t.Run("8 a program differs between modes", func(t *testing.T) {
-		code, out := exitOf(t, "equiv", "../../bpf/testdata/modediff_bpfel.o", "--modes", "generic,native")
+		code, out := exitOf(t, "equiv", "../../bpf/testdata/modediff_bpfel.o", "--program", "xdp_to_lo", "--modes", "generic,native")
 		assert.Equal(t, 8, code, out)
 		assert.Contains(t, out, "FINDING frame 1 (ipv4 udp min (64 bytes)): generic redirect (60 bytes at lo), native redirect-failed")
 		assert.Contains(t, out, "modes differ")

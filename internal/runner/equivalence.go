@@ -71,7 +71,7 @@ func Equivalence(ctx context.Context, cfg Config) (_ *results.Equivalence, err e
 	// veth) and where they are redirected to (the sink's): a veth accepts
 	// XDP frames only so, and with rx-gro alone an XDP_TX'd frame waits in
 	// its ring until another frame wakes it.
-	pass, err := bpf.LoadMinimal(bpf.MinimalOptions{Action: bpf.Pass})
+	pass, err := bpf.LoadMinimal(bpf.MinimalOptions{Action: bpf.Pass, Frags: true}) // frags-aware: the jumbo frame at MTU 9000 comes back
 	if err != nil {
 		return nil, err
 	}

@@ -62,7 +62,8 @@ func TestIntegrationEquivalenceBuiltins(t *testing.T) {
 // native's redirect fails; IPv6 frames, which it passes, are alike.
 func TestIntegrationEquivalenceFindsModeDifference(t *testing.T) {
 	testenv.RequireRoot(t)
-	r, err := spec.Build([]spec.Setting{{Path: spec.FieldObject, Value: "../../bpf/testdata/modediff_bpfel.o"}, {Path: spec.FieldModes, Value: "generic"}, {Path: spec.FieldModes, Value: "native"}})
+	r, err := spec.Build([]spec.Setting{{Path: spec.FieldObject, Value: "../../bpf/testdata/modediff_bpfel.o"}, {Path: spec.FieldObjectProgram, Value: "xdp_to_lo"},
+		{Path: spec.FieldModes, Value: "generic"}, {Path: spec.FieldModes, Value: "native"}})
 	require.NoError(t, err)
 	e, err := Equivalence(context.Background(), Config{Run: r, Version: "test"})
 	require.NoError(t, err)
@@ -80,4 +81,29 @@ func TestIntegrationEquivalenceFindsModeDifference(t *testing.T) {
 		assert.Equal(t, "verdict redirect against redirect-failed", f.Diff)
 	}
 	assert.Len(t, p.Findings, 7, "the IPv4 frames but the VLAN-tagged one, which it passes")
+}
+
+// A frags-aware program gets the jumbo frame too, at MTU 9000 on both
+// veths. It passes only frames whose first buffer holds 5000 bytes: every
+// mode gives the jumbo frame in buffers here (6.18 runs multi-buffer
+// frames in generic mode too), so it drops every frame in both.
+func TestIntegrationEquivalenceFrags(t *testing.T) {
+	testenv.RequireRoot(t)
+	r, err := spec.Build([]spec.Setting{{Path: spec.FieldObject, Value: "../../bpf/testdata/modediff_bpfel.o"}, {Path: spec.FieldObjectProgram, Value: "xdp_frags_deep"},
+		{Path: spec.FieldModes, Value: "generic"}, {Path: spec.FieldModes, Value: "native"}})
+	require.NoError(t, err)
+	e, err := Equivalence(context.Background(), Config{Run: r, Version: "test"})
+	require.NoError(t, err)
+	require.Len(t, e.Programs, 1)
+	p := e.Programs[0]
+	last := p.Frames[len(p.Frames)-1]
+	require.Contains(t, last.Name, "jumbo")
+	assert.Equal(t, 5996, last.Bytes)
+	assert.Equal(t, len(p.Frames), p.Compared)
+	for _, m := range p.Modes {
+		for i, v := range m.Frames {
+			assert.Equal(t, results.FrameDrop, v.Verdict, "%s frame %d", m.Mode, i+1)
+		}
+	}
+	assert.Equal(t, results.VerdictPass, e.Verdict, e.Why)
 }

@@ -92,3 +92,35 @@ func TestReportInChromium(t *testing.T) {
 func TestProbeSchemaAgrees(t *testing.T) {
 	assert.Equal(t, probe.ReportSchema, results.ProbeSchema)
 }
+
+// The fingerprint of each program and mode is a section of the report,
+// with n/r and the reason where the kernel gave none.
+func TestReportFingerprint(t *testing.T) {
+	r, err := results.ReadFile("../testdata/run-a-k6.18.json")
+	require.NoError(t, err)
+	r.SchemaVersion = results.SchemaVersion
+	v := uint64(28)
+	r.Results[0].Fingerprint = &results.Fingerprint{VerifiedInsns: &v, XlatedSHA256: "0fbb6077f893e21d63d157413140fa4a0672c1867c32a5edd9a122839c8e133d",
+		Helpers: []string{"bpf_map_lookup_elem"}, NotReported: map[string]string{"jit_bytes": "no JIT image"}}
+	p := filepath.Join(t.TempDir(), "fp.json")
+	require.NoError(t, results.WriteFile(p, r))
+	in, err := Load([]string{p})
+	require.NoError(t, err)
+	var b bytes.Buffer
+	_, err = Write(&b, in, "")
+	require.NoError(t, err)
+	html := b.String()
+	assert.Contains(t, html, "<h2>Program fingerprint</h2>")
+	assert.Contains(t, html, "<th>verified (insns)</th>")
+	assert.Contains(t, html, `<td class="num">28</td>`)
+	assert.Contains(t, html, "<code>0fbb6077f893</code>")
+	assert.Contains(t, html, "jit_bytes: no JIT image")
+	assert.Contains(t, html, "bpf_map_lookup_elem")
+
+	in, err = Load(inputs[:1])
+	require.NoError(t, err)
+	b.Reset()
+	_, err = Write(&b, in, "")
+	require.NoError(t, err)
+	assert.NotContains(t, b.String(), "Program fingerprint", "no section for files without fingerprints")
+}
