@@ -237,14 +237,20 @@ func calls(insns asm.Instructions) (helpers, kfuncs []string) {
 }
 
 // xlatedHash hashes translated instructions with every map reference's ID
-// replaced by the map's order of first use: IDs differ between loads, the
-// code does not.
+// replaced by the map's order of first use (IDs differ between loads, the
+// code does not) and the targets of helper and kfunc calls masked: the
+// kernel writes a helper's address as its offset from __bpf_call_base and
+// a kfunc as its BTF ID, both of which move between kernel builds (6.1
+// and 6.1-rt), while which helpers a program calls is in Helpers.
 func xlatedHash(insns asm.Instructions) string {
 	order := map[uint32]uint32{}
 	h := sha256.New()
 	var buf [16]byte
 	for _, ins := range insns {
 		c := ins.Constant
+		if ins.IsBuiltinCall() || ins.IsKfuncCall() {
+			c = 0
+		}
 		if ins.IsLoadFromMap() {
 			id := uint32(c)
 			n, ok := order[id]

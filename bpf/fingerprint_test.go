@@ -76,6 +76,28 @@ func TestXlatedHash(t *testing.T) {
 	assert.NotEqual(t, base, xlatedHash(other), "another value offset")
 }
 
+// A helper's address moves between kernel builds: the hash does not see
+// it, but sees a call where there was none.
+func TestXlatedHashMasksCalls(t *testing.T) {
+	call := func(imm int64) asm.Instructions {
+		c := asm.FnMapLookupElem.Call()
+		c.Constant = imm
+		return asm.Instructions{c, asm.Return()}
+	}
+	assert.Equal(t, xlatedHash(call(0x1234)), xlatedHash(call(0x5678)))
+	assert.NotEqual(t, xlatedHash(call(0x1234)), xlatedHash(asm.Instructions{asm.Mov.Imm(asm.R0, 0), asm.Return()}))
+	kf := asm.Call.Label("k")
+	kf.Src = asm.PseudoKfuncCall
+	kf2 := kf
+	kf.Constant, kf2.Constant = 100, 200
+	assert.Equal(t, xlatedHash(asm.Instructions{kf, asm.Return()}), xlatedHash(asm.Instructions{kf2, asm.Return()}))
+	sub := asm.Call.Label("f")
+	sub.Src = asm.PseudoCall
+	sub2 := sub
+	sub.Constant, sub2.Constant = 3, 4
+	assert.NotEqual(t, xlatedHash(asm.Instructions{sub, asm.Return()}), xlatedHash(asm.Instructions{sub2, asm.Return()}), "a call to a subprogram is the program's own")
+}
+
 func TestXlatedHashOrderIsFirstUse(t *testing.T) {
 	// IDs 5 and 3 used as first and second map hash like 1 and 2.
 	a := asm.Instructions{mapLoad(5, 0), mapLoad(3, 0), asm.Return()}
