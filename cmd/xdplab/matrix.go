@@ -25,23 +25,29 @@ func newMatrixCmd(stdout, stderr io.Writer) *cobra.Command {
 		trials                                   int
 	)
 	cmd := &cobra.Command{
-		Use:   "matrix [--kernels 5.10,6.1,6.12,sid] [--scenario FILE]",
+		Use:   "matrix [--kernels 5.10,6.1,6.12,sid,6.1-rt,...] [--scenario FILE]",
 		Short: "Run xdplab on several Debian kernels, one QEMU VM each, and compare them",
 		Long: `matrix fetches each Debian kernel (bullseye 5.10, bookworm 6.1, trixie 6.12,
-sid, or a linux-image-* package you name) through a private apt
-configuration, builds netdevsim for it out of tree, and boots it in QEMU
+sid, their cloud and rt flavours as 6.1-cloud or 6.12-rt, or a
+linux-image-* package you name) through a private apt configuration,
+builds netdevsim for it out of tree (with the flavour's own patch set
+where Debian ships one; a kernel whose netdevsim does not build runs all
+but offload), and boots it in QEMU
 (KVM where /dev/kvm exists, TCG otherwise) with an initramfs holding busybox,
 this xdplab and the modules. In each VM: xdplab probe on a veth pair and on
-netdevsim, xdplab run of the programs in every mode the veth supports, and
-offload mode on netdevsim (control plane only). Kernels are cached under
+netdevsim, xdplab run of the programs in every mode the veth supports,
+xdplab equiv of them in generic and native mode, and offload mode on
+netdevsim (control plane only). Kernels are cached under
 --cache, keyed by package version and build recipe.
 
 It prints one table, kernel x mode (attach result, Mpps inside the VM,
-marked emulated), then the comparison across kernels, and exits 1 when a
-kernel fails or a mode that should work does not. A failed kernel's console
+marked emulated, the equivalence verdict), the program fingerprint kernel
+x mode, then the comparison across kernels, and exits 1 when a kernel
+fails, a mode that should work does not, or the equivalence check fails
+or does not run. A failed kernel's console
 log is kept and the others go on.
 
-Needs root, apt-get (Debian or Ubuntu), dpkg-deb, make and gcc,
+Needs root, apt-get (Debian or Ubuntu), dpkg-deb, make, gcc and patch,
 qemu-system-x86 and busybox-static.`,
 		Example: `  sudo xdplab matrix --kernels 5.10,sid
   sudo XDPLAB_CACHE=/srv/cache xdplab matrix --prog drop,tx --trials 3`,
@@ -100,7 +106,7 @@ qemu-system-x86 and busybox-static.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&kernelList, "kernels", "5.10,6.1,6.12,sid", "kernels: 5.10, 6.1, 6.12, sid (or suite names) or linux-image-* packages")
+	fl.StringVar(&kernelList, "kernels", "5.10,6.1,6.12,sid", "kernels: 5.10, 6.1, 6.12, sid (or suite names), each with -cloud or -rt for a flavour, or linux-image-* packages")
 	fl.StringVar(&cache, "cache", kernels.DefaultCache(), "cache of kernels and apt lists (also $XDPLAB_CACHE)")
 	fl.StringVarP(&out, "output", "o", "", "directory for each kernel's files (default "+DefaultResultsDir+"/matrix-<time>)")
 	fl.StringVar(&binary, "binary", "", "the static xdplab to put in the VMs (default: this one)")
