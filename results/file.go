@@ -248,8 +248,8 @@ const ProbeSchema = "xdplab.probe"
 type Contents struct {
 	Path  string
 	Label string // the base name without .json, or the path below the directory named
-	// Schema is the file's schema name: SchemaName, QualificationSchema or
-	// ProbeSchema.
+	// Schema is the file's schema name: SchemaName, QualificationSchema,
+	// InspectionSchema, ProbeSchema or EquivalenceSchema.
 	Schema string
 	// Runs are a results file's run or a qualification's performance
 	// runs, read as the current schema version has them.
@@ -346,12 +346,23 @@ func readContents(path, label string) (Contents, error) {
 		if len(q.Performance) == 0 {
 			c.Skip = "a qualification without a performance section (it holds no measurements)"
 		}
+	case InspectionSchema:
+		if version != InspectionSchemaVersion {
+			return c, fmt.Errorf("read %s: inspection schema version %d; this xdplab reads %d", path, version, InspectionSchemaVersion)
+		}
+		var in Inspection
+		if err := json.Unmarshal(b, &in); err != nil {
+			return c, fmt.Errorf("read inspection %s: %w", path, err)
+		}
+		c.Runs = []*Run{in.Run()}
 	case ProbeSchema:
 		c.Skip = "a probe report (xdplab.probe) holds no measurements"
+	case EquivalenceSchema:
+		c.Skip = "an equivalence check (xdplab.equivalence) holds no measurements: its verdict is its own"
 	case "":
 		return c, fmt.Errorf("read results %s: no schema field: not a file xdplab wrote", path)
 	default:
-		return c, fmt.Errorf("read results %s: schema %q is not one xdplab reads (%s, %s, %s)", path, name, SchemaName, QualificationSchema, ProbeSchema)
+		return c, fmt.Errorf("read results %s: schema %q is not one xdplab reads (%s, %s, %s, %s, %s)", path, name, SchemaName, QualificationSchema, InspectionSchema, ProbeSchema, EquivalenceSchema)
 	}
 	return c, nil
 }

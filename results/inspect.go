@@ -3,6 +3,7 @@ package results
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 )
@@ -68,4 +69,23 @@ func (in *Inspection) WriteText(w io.Writer) error {
 		fmt.Fprintln(w, n)
 	}
 	return nil
+}
+
+// Run is the inspection as a results run that compare and report read:
+// one result per program and mode with its fingerprint, no trials, the
+// control plane checked (loaded, verified, attached, read back).
+func (in *Inspection) Run() *Run {
+	r := &Run{Schema: SchemaName, SchemaVersion: SchemaVersion, Tool: in.Tool, Host: in.Host, Started: in.Started, Finished: in.Started,
+		Config: Config{Modes: in.Modes, Protocol: "udp"}, Notes: in.Notes, Metrics: map[string]Metric{}}
+	for _, p := range in.Programs {
+		if !slices.Contains(r.Config.Programs, p.Program.Name) {
+			r.Config.Programs = append(r.Config.Programs, p.Program.Name)
+		}
+		r.Results = append(r.Results, Result{
+			Program: p.Program, Mode: p.Mode, AttachMethod: p.AttachMethod, AttachedMode: p.AttachedMode,
+			ControlPlaneOnly: true, Fingerprint: p.Fingerprint,
+			ControlPlane: []string{fmt.Sprintf("xdplab inspect: loaded, verified and attached with %s, the kernel reports %s mode; no traffic", p.AttachMethod, p.AttachedMode)},
+		})
+	}
+	return r
 }

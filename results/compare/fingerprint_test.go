@@ -1,6 +1,7 @@
 package compare
 
 import (
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -120,4 +121,37 @@ func TestGateExactMissing(t *testing.T) {
 	assert.Equal(t, GateInconclusive, g.Verdict)
 	require.NotEmpty(t, g.Unpaired)
 	assert.Equal(t, "jit-bytes", g.Unpaired[0].Metric)
+}
+
+// Inspections (xdplab inspect --json) compare as runs of fingerprints: a
+// pre-commit gate on the verifier's work and the image; an equivalence
+// check beside them is skipped, said so.
+func TestGateInspections(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name string, jit uint64) string {
+		in := &results.Inspection{Schema: results.InspectionSchema, SchemaVersion: results.InspectionSchemaVersion,
+			Host: results.Host{Kernel: "6.18"}, Modes: []string{"generic", "native"}}
+		for _, m := range in.Modes {
+			in.Programs = append(in.Programs, results.Inspected{Program: results.Program{Name: "drop"}, Mode: m, AttachMethod: "bpf_link", AttachedMode: m, Fingerprint: fp(28, jit)})
+		}
+		p := filepath.Join(dir, name)
+		require.NoError(t, results.WriteJSON(p, in))
+		return p
+	}
+	eq := filepath.Join(dir, "equiv.json")
+	require.NoError(t, results.WriteJSON(eq, &results.Equivalence{Schema: results.EquivalenceSchema, SchemaVersion: 1}))
+	base, same, grown := write("before.json", 172), write("same.json", 172), write("after.json", 200)
+
+	in, skipped, err := Load([]string{base, same, eq})
+	require.NoError(t, err)
+	require.Len(t, skipped, 1)
+	assert.Contains(t, skipped[0].Why, "an equivalence check")
+	_, g := gate(t, Options{}, in...)
+	assert.Equal(t, GatePass, g.Verdict, g.Why)
+
+	in, _, err = Load([]string{base, grown})
+	require.NoError(t, err)
+	_, g = gate(t, Options{}, in...)
+	assert.Equal(t, GateRegression, g.Verdict)
+	assert.True(t, regressed(g, "jit-bytes"), g.Regressions)
 }

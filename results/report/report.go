@@ -210,6 +210,9 @@ func Write(w io.Writer, in *Inputs, title string) ([]string, error) {
 				}
 				p.Fingerprints = append(p.Fingerprints, row)
 			}
+			if res.ControlPlaneOnly && res.Mode != "offload" {
+				continue // an inspection: its fingerprint is all it has
+			}
 			if res.ControlPlaneOnly {
 				p.Offload = append(p.Offload, offloadRow{Run: inp.Label, Program: res.Program.Name, Checks: strings.Join(res.ControlPlane, "; ")})
 				continue
