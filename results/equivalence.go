@@ -117,26 +117,24 @@ func (e *Equivalence) Judge() {
 	for i := range e.Programs {
 		p := &e.Programs[i]
 		p.Findings, p.Compared = compareModes(p.Modes, p.Frames)
-		switch {
-		case len(p.Findings) > 0:
+		if len(p.Findings) > 0 {
 			p.Verdict, p.Why = VerdictFail, fmt.Sprintf("%d frame(s) treated otherwise in %s than in %s", len(p.Findings), modesOf(p.Findings), p.Modes[0].Mode)
-		case len(p.Modes) < 2:
+		} else if len(p.Modes) < 2 {
 			p.Verdict, p.Why = VerdictInconclusive, fmt.Sprintf("only %d mode(s): nothing to compare against", len(p.Modes))
-		case p.Compared == 0:
+		} else if p.Compared == 0 {
 			p.Verdict, p.Why = VerdictInconclusive, "no frame was compared"
-		default:
+		} else {
 			p.Verdict, p.Why = VerdictPass, fmt.Sprintf("%d frames, the same verdict and bytes in %d modes", p.Compared, len(p.Modes))
 		}
 		e.Counts[p.Verdict]++
 	}
-	switch {
-	case e.Counts[VerdictFail] > 0:
+	if e.Counts[VerdictFail] > 0 {
 		e.Verdict, e.Why = VerdictFail, fmt.Sprintf("%d program(s) differ between modes", e.Counts[VerdictFail])
-	case len(e.Programs) == 0:
+	} else if len(e.Programs) == 0 {
 		e.Verdict, e.Why = VerdictInconclusive, "no program was checked"
-	case e.Counts[VerdictInconclusive] > 0:
+	} else if e.Counts[VerdictInconclusive] > 0 {
 		e.Verdict, e.Why = VerdictInconclusive, fmt.Sprintf("%d program(s) could not be compared", e.Counts[VerdictInconclusive])
-	default:
+	} else {
 		e.Verdict, e.Why = VerdictPass, fmt.Sprintf("every program treated every frame alike in %s", strings.Join(e.Modes, " and "))
 	}
 }

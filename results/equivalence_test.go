@@ -94,6 +94,26 @@ func TestByteDiff(t *testing.T) {
 	assert.Equal(t, "equal", ByteDiff([]byte{1, 2}, []byte{1, 2}))
 	assert.Equal(t, "bytes differ from offset 2: (ends) against 03; 2 bytes against 3", ByteDiff([]byte{1, 2}, []byte{1, 2, 3}))
 	assert.Equal(t, "bytes differ from offset 0: 09 against 01 02; 1 bytes against 2", ByteDiff([]byte{9}, []byte{1, 2}))
+	assert.Equal(t, "bytes differ from offset 2: 03 against (ends); 3 bytes against 2", ByteDiff([]byte{1, 2, 3}, []byte{1, 2}))
+	assert.Equal(t, "bytes differ from offset 1: 02 02 02 02 02 02 02 02 02 02 02 02 02 02 02 02 against 03 03 03 03 03 03 03 03 03 03 03 03 03 03 03 03",
+		ByteDiff(append([]byte{1}, bytes.Repeat([]byte{2}, 20)...), append([]byte{1}, bytes.Repeat([]byte{3}, 20)...)), "16 bytes at most; equal lengths are not said")
+}
+
+// The text output: a line per frame with each mode's verdict, the
+// findings, the verdict; a frame a mode lacks shows as -.
+func TestEquivalenceText(t *testing.T) {
+	e := judge(EquivProgram{Program: Program{Name: "x"}, Frames: frames(2),
+		Modes: []EquivMode{mode("generic", tx60, pass60), mode("native", drop)}})
+	e.Notes = []string{"a note"}
+	var b bytes.Buffer
+	require.NoError(t, e.WriteText(&b))
+	s := b.String()
+	assert.Contains(t, s, "x: fail (1 frame(s) treated otherwise in native than in generic)")
+	assert.Regexp(t, `1 f\s+tx \(60 bytes at gen\)\s+drop`, s)
+	assert.Regexp(t, `2 f\s+pass \(60 bytes at dut\)\s+-`, s)
+	assert.Contains(t, s, "  FINDING frame 1 (f): generic tx (60 bytes at gen), native drop: verdict tx against drop\n")
+	assert.Contains(t, s, "a note\n")
+	assert.Contains(t, s, "verdict: fail: 1 program(s) differ between modes")
 }
 
 func TestFrameVerdictText(t *testing.T) {

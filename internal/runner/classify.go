@@ -25,14 +25,13 @@ func classify(arrivals []traffic.Arrival, exc [bpf.NumExceptionSlots]uint64, cou
 			}
 		}
 	}
-	switch {
-	case exc[bpf.Aborted] > 0:
+	if exc[bpf.Aborted] > 0 {
 		v.Verdict = results.FrameAborted
-	case exc[bpf.TX] > 0:
+	} else if exc[bpf.TX] > 0 {
 		v.Verdict = results.FrameTXFailed
-	case exc[bpf.Redirect] > 0:
+	} else if exc[bpf.Redirect] > 0 {
 		v.Verdict = results.FrameRedirectFailed
-	default:
+	} else {
 		v.Verdict = results.FrameDrop
 	}
 	if counted != nil && (*counted == bpf.TX || *counted == bpf.Redirect || *counted == bpf.Pass) && v.Verdict == results.FrameDrop {
