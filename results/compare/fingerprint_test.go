@@ -1,6 +1,7 @@
 package compare
 
 import (
+	"math"
 	"path/filepath"
 	"testing"
 
@@ -154,4 +155,23 @@ func TestGateInspections(t *testing.T) {
 	_, g = gate(t, Options{}, in...)
 	assert.Equal(t, GateRegression, g.Verdict)
 	assert.True(t, regressed(g, "jit-bytes"), g.Regressions)
+}
+
+// From a figure of 0 (a program without stack) any growth is a
+// regression, shown as from 0; 0 against 0 is equal, a change of 0%.
+func TestGateExactFromZero(t *testing.T) {
+	none, some := fp(28, 172), fp(28, 172)
+	none.StackDepth, some.StackDepth = u64(0), u64(8)
+	c, g := gate(t, Options{By: ByKernel}, in("a", fpRun("6.1", none, none, nil)), in("b", fpRun("6.12", some, none, nil)))
+	assert.True(t, regressed(g, "stack-depth"), g.Regressions)
+	cell := cellOf(t, c, "stack-depth", "prog=drop/mode=generic/size=64", 1)
+	assert.True(t, math.IsNaN(cell.Delta))
+	assert.Equal(t, "from 0", deltaString(cell))
+	cell = cellOf(t, c, "stack-depth", "prog=drop/mode=native/size=64", 1)
+	assert.False(t, cell.Significant)
+	assert.Equal(t, 0.0, cell.Delta)
+	assert.Equal(t, "=", c.delta(cell0Metric(c, "stack-depth"), cell))
+
+	_, g = gate(t, Options{By: ByKernel}, in("a", fpRun("6.1", some, some, nil)), in("b", fpRun("6.12", none, some, nil)))
+	assert.False(t, regressed(g, "stack-depth"), "down to 0 is better")
 }
