@@ -9,6 +9,10 @@ import (
 	"strings"
 )
 
+// patchSets are the flavours Debian patches beyond their configuration,
+// and where the linux source package keeps each patch set.
+var patchSets = map[string]string{"rt": "debian/patches-rt"}
+
 // flavourPatches applies a flavour's own patch set, where Debian ships
 // one (debian/patches-rt/ of the linux source package for the rt
 // flavour), to netdevsim's sources under srcRoot: each patch of its
@@ -18,8 +22,9 @@ import (
 // u64_stats_fetch_begin_irq, which stock netdevsim calls). It returns the
 // patches it applied.
 func (p *Preparer) flavourPatches(ctx context.Context, a *Apt, k *Kernel, build, srcRoot string) ([]string, error) {
-	if k.Flavour == "" {
-		return nil, nil
+	set, ok := patchSets[k.Flavour]
+	if !ok {
+		return nil, nil // the stock build, or a flavour of config only (cloud)
 	}
 	dir := filepath.Join(build, "source")
 	files, err := a.Source(ctx, dir, "linux", k.Version)
@@ -35,7 +40,6 @@ func (p *Preparer) flavourPatches(ctx context.Context, a *Apt, k *Kernel, build,
 	if deb == "" {
 		return nil, fmt.Errorf("the %s flavour's patch set: no debian.tar.xz in source linux %s", k.Flavour, k.Version)
 	}
-	set := "debian/patches-" + k.Flavour
 	if err := run(ctx, dir, "tar", "-xJf", deb, "--wildcards", set+"/*"); err != nil {
 		// No such directory: this flavour has no patch set of its own.
 		p.logf("kernel %s: source linux %s has no %s: no patches to apply", k.Name, k.Version, set)
