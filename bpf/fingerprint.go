@@ -301,12 +301,18 @@ func jitHash(img []byte, lens []uint32) (string, error) {
 				clear(masked[off+n-8 : off+n])
 			}
 			for _, a := range inst.Args {
-				rel, ok := a.(x86asm.Rel)
-				if !ok || n < 5 {
-					continue
-				}
-				if t := off + n + int(rel); t < start || t >= end {
-					clear(masked[off+n-4 : off+n])
+				switch a := a.(type) {
+				case x86asm.Rel:
+					if t := off + n + int(a); n >= 5 && (t < start || t >= end) {
+						clear(masked[off+n-4 : off+n])
+					}
+				case x86asm.Mem:
+					// A per-CPU variable (gs: and an absolute address:
+					// from 6.15 on, a kernel address KASLR moves) or data
+					// relative to the image: the displacement is no code.
+					if a.Segment != 0 && a.Base == 0 && a.Index == 0 || a.Base == x86asm.RIP {
+						maskDisp(masked[off:off+n], img[off:off+n], a.Disp)
+					}
 				}
 			}
 			off += n
@@ -315,6 +321,16 @@ func jitHash(img []byte, lens []uint32) (string, error) {
 	}
 	sum := sha256.Sum256(masked)
 	return hex.EncodeToString(sum[:]), nil
+}
+
+// maskDisp clears the 32-bit displacement disp in one instruction's bytes
+// (x86asm does not say where in them it is).
+func maskDisp(masked, inst []byte, disp int64) {
+	var le [4]byte
+	binary.LittleEndian.PutUint32(le[:], uint32(int32(disp)))
+	if i := bytes.LastIndex(inst, le[:]); i >= 0 {
+		clear(masked[i : i+4])
+	}
 }
 
 // endbr64 opens every function of a kernel built with IBT (Debian's 6.12

@@ -2,6 +2,8 @@ package bpf
 
 import (
 	"encoding/hex"
+	"os"
+	"strings"
 	"testing"
 
 	"github.com/cilium/ebpf/asm"
@@ -193,4 +195,35 @@ func TestCalls(t *testing.T) {
 	assert.NotNil(t, h)
 	assert.NotNil(t, k)
 	assert.Empty(t, h)
+}
+
+// The drop program's JIT image from two boots of Debian's 7.2.13 (sid):
+// KASLR moved its map addresses and, since per-CPU variables became
+// plain kernel addresses (6.15), the gs: displacement of its per-CPU
+// stats lookup. The two hash the same.
+func TestJITHashTwoBoots(t *testing.T) {
+	var hs []string
+	for _, f := range []string{"testdata/jit/drop-7.2.13-boot1.hex", "testdata/jit/drop-7.2.13-boot2.hex"} {
+		b, err := os.ReadFile(f)
+		require.NoError(t, err)
+		img, err := hex.DecodeString(strings.TrimSpace(string(b)))
+		require.NoError(t, err)
+		h, err := jitHash(img, nil)
+		require.NoError(t, err)
+		hs = append(hs, h)
+	}
+	assert.Equal(t, hs[0], hs[1])
+}
+
+// A gs: absolute displacement and a RIP-relative one are masked; a
+// displacement from a register is the program's own.
+func TestJITHashMasksDisplacements(t *testing.T) {
+	h := func(s string) string {
+		v, err := jitHash(unhex(t, s), nil)
+		require.NoError(t, err)
+		return v
+	}
+	assert.Equal(t, h("654803042528408285c3"), h("654803042528409999c3"), "add rax, gs:[disp32]")
+	assert.Equal(t, h("488b0511223344c3"), h("488b0555667788c3"), "mov rax, [rip+disp32]")
+	assert.NotEqual(t, h("488b4708c3"), h("488b4710c3"), "mov rax, [rdi+8] against [rdi+16]")
 }

@@ -62,7 +62,7 @@ type FingerprintMap struct {
 const FingerprintSource = "fingerprint: verified_insns, total_states, peak_states, stack_depth and verify_time_us from the verifier's log at BPF_LOG_STATS " +
 	"(verified_insns checked against bpf_prog_info.verified_insns, kernel 5.16+); xlated_* and jit_bytes from bpf_prog_info; " +
 	"xlated_sha256 over the translated instructions with map IDs replaced by their order of use and helper and kfunc call targets masked (they move between kernel builds; helpers and kfuncs list them); " +
-	"jit_sha256 over the x86-64 machine code with 64-bit immediates (map addresses) and calls and jumps out of the image masked; " +
+	"jit_sha256 over the x86-64 machine code with 64-bit immediates (map addresses), calls and jumps out of the image, and the displacements of per-CPU (gs:) and RIP-relative operands masked; " +
 	"helpers and kfuncs from the object's instructions; load_time_us is the wall time of the load"
 
 // FingerprintFigure is one figure of a fingerprint: compare judges the
