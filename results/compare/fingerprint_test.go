@@ -1,6 +1,7 @@
 package compare
 
 import (
+	"bytes"
 	"math"
 	"path/filepath"
 	"testing"
@@ -56,6 +57,9 @@ func TestGateExactEqual(t *testing.T) {
 	assert.True(t, cell.Reachable)
 	assert.False(t, cell.Significant)
 	assert.Equal(t, "=", c.delta(cell0Metric(c, "verified-insns"), cell))
+	var b bytes.Buffer
+	require.NoError(t, c.WriteText(&b))
+	assert.Regexp(t, `prog=drop/mode=offload/size=64\s+30\s+30\s+=\s+exact n=1`, b.String(), "exact counts as integers")
 	for _, u := range g.Untested {
 		assert.NotContains(t, u, "verified-insns", "an exact figure is judged, not untested")
 	}

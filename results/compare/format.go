@@ -147,7 +147,7 @@ func (c *Comparison) line(t Table, r Row, name, mark string) []string {
 			continue
 		}
 		if t.Metric.Exact && !cell.Varies {
-			line = append(line, num(cell.Summary.Center))
+			line = append(line, strconv.FormatFloat(cell.Summary.Center, 'f', -1, 64)) // a count: 28, not 28.00
 		} else {
 			line = append(line, centre(cell))
 		}
