@@ -30,18 +30,17 @@ const (
 // through the identical program attached for real in each mode, and what
 // came out.
 type Equivalence struct {
-	Schema        string            `json:"schema"`
-	SchemaVersion int               `json:"schema_version"`
-	Tool          Tool              `json:"tool"`
-	Host          Host              `json:"host"`
-	Started       time.Time         `json:"started"`
-	Modes         []string          `json:"modes"`
-	Programs      []EquivProgram    `json:"programs"`
-	Verdict       string            `json:"verdict"` // pass, fail, inconclusive
-	Why           string            `json:"why"`
-	Notes         []string          `json:"notes,omitempty"`
-	Counts        map[string]int    `json:"counts"` // programs by verdict
-	Sources       map[string]string `json:"sources"`
+	Schema        string         `json:"schema"`
+	SchemaVersion int            `json:"schema_version"`
+	Tool          Tool           `json:"tool"`
+	Host          Host           `json:"host"`
+	Started       time.Time      `json:"started"`
+	Modes         []string       `json:"modes"`
+	Programs      []EquivProgram `json:"programs"`
+	Verdict       string         `json:"verdict"` // pass, fail, inconclusive
+	Why           string         `json:"why"`
+	Notes         []string       `json:"notes,omitempty"`
+	Counts        map[string]int `json:"counts"` // programs by verdict
 }
 
 // EquivFrame is one frame of the set.

@@ -2,10 +2,14 @@ package results
 
 import (
 	"bytes"
+	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/xdplab/xdplab/internal/schematest"
 )
 
 func frames(n int) []EquivFrame {
@@ -119,4 +123,35 @@ func TestEquivalenceText(t *testing.T) {
 func TestFrameVerdictText(t *testing.T) {
 	assert.Equal(t, "drop, counted tx", FrameVerdict{Verdict: FrameDrop, Counted: "tx"}.Text())
 	assert.Equal(t, "tx (60 bytes at gen)", FrameVerdict{Verdict: FrameTX, Where: "gen", Out: make([]byte, 60), Counted: "tx"}.Text())
+}
+
+// An equivalence document validates against its JSON Schema.
+func TestEquivalenceSchema(t *testing.T) {
+	e := judge(EquivProgram{Program: Program{Name: "x", Object: "builtin", SHA256: strings.Repeat("ab", 32)}, Frames: frames(2),
+		Modes: []EquivMode{mode("generic", tx60, pass60), mode("native", drop, pass60)}})
+	e.Schema, e.SchemaVersion, e.Host = EquivalenceSchema, EquivalenceSchemaVersion, Host{Hostname: "h", Kernel: "6.18", Machine: "x86_64", CPUModel: "c", Cores: 2}
+	b, err := json.Marshal(e)
+	require.NoError(t, err)
+	schematest.ValidateJSON(t, EquivalenceJSONSchema, b, JSONSchema)
+}
+
+// An inspection validates against its JSON Schema, and reads as a run of
+// fingerprints, control plane only.
+func TestInspectionSchemaAndRun(t *testing.T) {
+	in := &Inspection{Schema: InspectionSchema, SchemaVersion: InspectionSchemaVersion, Modes: []string{"native"},
+		Host: Host{Hostname: "h", Kernel: "6.18", Machine: "x86_64", CPUModel: "c", Cores: 2},
+		Programs: []Inspected{{Program: Program{Name: "drop", Object: "builtin", SHA256: strings.Repeat("ab", 32)}, Mode: "native",
+			AttachMethod: "bpf_link", AttachedMode: "native", Fingerprint: sampleFingerprint(), Offloadable: true}}}
+	b, err := json.Marshal(in)
+	require.NoError(t, err)
+	schematest.ValidateJSON(t, InspectionJSONSchema, b, JSONSchema)
+	r := in.Run()
+	require.Len(t, r.Results, 1)
+	assert.True(t, r.Results[0].ControlPlaneOnly)
+	assert.Equal(t, []string{"drop"}, r.Config.Programs)
+	assert.Contains(t, r.Results[0].ControlPlane[0], "xdplab inspect: loaded, verified and attached with bpf_link, the kernel reports native mode")
+	var out bytes.Buffer
+	require.NoError(t, in.WriteText(&out))
+	assert.Contains(t, out.String(), "drop native: attached with bpf_link, the kernel reports native mode")
+	assert.Contains(t, out.String(), "drop: offloadable")
 }

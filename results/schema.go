@@ -600,5 +600,15 @@ const FlagProgWithinNoise = "prog-within-noise"
 
 // JSONSchema is the JSON Schema (draft 2020-12) of the current version.
 //
+// InspectionJSONSchema and EquivalenceJSONSchema are the JSON Schemas of
+// xdplab inspect's and xdplab equiv's documents; they refer to JSONSchema
+// for what they share with a results file.
+var (
+	//go:embed inspect.schema.json
+	InspectionJSONSchema []byte
+	//go:embed equivalence.schema.json
+	EquivalenceJSONSchema []byte
+)
+
 //go:embed results.schema.json
 var JSONSchema []byte

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/xdplab/xdplab/internal/schematest"
 	"github.com/xdplab/xdplab/internal/testenv"
 	"github.com/xdplab/xdplab/results"
 )
@@ -24,6 +25,7 @@ func TestIntegrationInspectObject(t *testing.T) {
 
 	out, _, err := xdplab(t, context.Background(), "inspect", "../../bpf/testdata/unsized_bpfel.o", "--map-size", "per_ifindex=16", "--modes", "generic,native", "--json")
 	require.NoError(t, err)
+	schematest.ValidateJSON(t, results.InspectionJSONSchema, []byte(out), results.JSONSchema)
 	var in results.Inspection
 	require.NoError(t, json.Unmarshal([]byte(out), &in))
 	require.Len(t, in.Programs, 2)

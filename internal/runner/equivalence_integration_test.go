@@ -4,6 +4,7 @@ package runner
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/xdplab/xdplab/bpf"
+	"github.com/xdplab/xdplab/internal/schematest"
 	"github.com/xdplab/xdplab/internal/spec"
 	"github.com/xdplab/xdplab/internal/testenv"
 	"github.com/xdplab/xdplab/results"
@@ -24,6 +26,9 @@ func TestIntegrationEquivalenceBuiltins(t *testing.T) {
 	e, err := Equivalence(context.Background(), inspectConfig(t))
 	require.NoError(t, err)
 	assert.Equal(t, results.VerdictPass, e.Verdict, e.Why)
+	b, err := json.Marshal(e)
+	require.NoError(t, err)
+	schematest.ValidateJSON(t, results.EquivalenceJSONSchema, b, results.JSONSchema)
 	require.Len(t, e.Programs, len(bpf.BuiltinNames()))
 	for _, p := range e.Programs {
 		assert.Empty(t, p.Findings, p.Program.Name)
@@ -106,4 +111,26 @@ func TestIntegrationEquivalenceFrags(t *testing.T) {
 		}
 	}
 	assert.Equal(t, results.VerdictPass, e.Verdict, e.Why)
+}
+
+// A capture the user gives is the frame set: each of its frames, in
+// order, addressed from the generator to the DUT.
+func TestIntegrationEquivalenceCapture(t *testing.T) {
+	testenv.RequireRoot(t)
+	r, err := spec.Build([]spec.Setting{{Path: spec.FieldPrograms, Value: "tx"}, {Path: spec.FieldModes, Value: "generic"}, {Path: spec.FieldModes, Value: "native"},
+		{Path: spec.FieldPcap, Value: "../../scenarios/library/pcap/udp-100.pcap"}})
+	require.NoError(t, err)
+	e, err := Equivalence(context.Background(), Config{Run: r, Version: "test"})
+	require.NoError(t, err)
+	assert.Equal(t, results.VerdictPass, e.Verdict, e.Why)
+	require.Len(t, e.Programs, 1)
+	p := e.Programs[0]
+	require.Len(t, p.Frames, 100)
+	assert.Equal(t, "../../scenarios/library/pcap/udp-100.pcap #1", p.Frames[0].Name)
+	assert.Equal(t, 100, p.Compared)
+	for _, m := range p.Modes {
+		for i, v := range m.Frames {
+			assert.Equal(t, results.FrameTX, v.Verdict, "%s frame %d", m.Mode, i+1)
+		}
+	}
 }

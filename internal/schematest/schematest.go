@@ -11,14 +11,27 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// ValidateJSON checks a JSON document against a JSON Schema.
-func ValidateJSON(tb testing.TB, schema, doc []byte) {
+// ValidateJSON checks a JSON document against a JSON Schema; refs are the
+// schemas it refers to, each known by its $id.
+func ValidateJSON(tb testing.TB, schema, doc []byte, refs ...[]byte) {
 	tb.Helper()
-	sd, err := jsonschema.UnmarshalJSON(bytes.NewReader(schema))
-	require.NoError(tb, err, "schema")
 	c := jsonschema.NewCompiler()
-	require.NoError(tb, c.AddResource("schema.json", sd))
-	sch, err := c.Compile("schema.json")
+	add := func(b []byte) string {
+		sd, err := jsonschema.UnmarshalJSON(bytes.NewReader(b))
+		require.NoError(tb, err, "schema")
+		id := "schema.json"
+		if m, ok := sd.(map[string]any); ok {
+			if s, ok := m["$id"].(string); ok {
+				id = s
+			}
+		}
+		require.NoError(tb, c.AddResource(id, sd))
+		return id
+	}
+	for _, r := range refs {
+		add(r)
+	}
+	sch, err := c.Compile(add(schema))
 	require.NoError(tb, err, "compile schema")
 	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(doc))
 	require.NoError(tb, err, "document")
