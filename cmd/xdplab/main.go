@@ -10,6 +10,8 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/cilium/ebpf/rlimit"
+
 	"github.com/xdplab/xdplab/topology"
 )
 
@@ -66,6 +68,12 @@ func main() {
 	// A closed pipe (xdplab run ... 2>&1 | head) makes writes fail with
 	// EPIPE instead of killing the process before its teardown.
 	signal.Ignore(syscall.SIGPIPE)
+	// Kernels before 5.11 charge BPF maps and programs to RLIMIT_MEMLOCK,
+	// whose default a few loads exhaust (5.10 refused the equivalence
+	// check's maps with EPERM). RemoveMemlock lifts it only there.
+	if err := rlimit.RemoveMemlock(); err != nil {
+		fmt.Fprintln(os.Stderr, "xdplab: warning: could not lift RLIMIT_MEMLOCK:", err)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), signals...)
 	err := Run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
