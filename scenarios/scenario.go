@@ -14,6 +14,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -138,8 +139,14 @@ type checker struct {
 	values map[string]any
 }
 
-// line finds the line of a YAML path such as $.traffic.sizes.
+// line finds the line of a YAML path such as $.traffic.sizes; 0 where it
+// cannot tell. A key of other characters than a path may hold is not
+// handed to goccy's path parser, which panics on some ("0[0:", found by
+// fuzzing): the error names the key without its line.
 func (c *checker) line(key string) int {
+	if !pathSafe(key) {
+		return 0
+	}
 	p, err := yaml.PathString("$." + key)
 	if err != nil {
 		return 0
@@ -153,6 +160,13 @@ func (c *checker) line(key string) int {
 	}
 	return n.GetToken().Position.Line
 }
+
+// pathSafe tells whether key is a path of this loader's keys: names of
+// letters, digits, _ and -, each with list indexes, joined by dots
+// (traffic.sizes[1]).
+func pathSafe(key string) bool { return safePath.MatchString(key) }
+
+var safePath = regexp.MustCompile(`^[A-Za-z0-9_-]+(\[[0-9]+\])*(\.[A-Za-z0-9_-]+(\[[0-9]+\])*)*$`)
 
 // MaxMessage bounds an error message: a hostile value is never echoed
 // whole.

@@ -233,3 +233,19 @@ func TestEverySettingIsAKey(t *testing.T) {
 		}
 	}
 }
+
+// Keys that goccy's path parser cannot take are refused with the key
+// named and no line, never a panic (the fuzzer found "0[0:").
+func TestHostileKeys(t *testing.T) {
+	for _, doc := range []string{"0[0:", "a[1]: 2\n", "'x..y': 1\n", "\"$.a\": 1\n", "traffic:\n  \"v[\": 1\n"} {
+		_, err := Parse("t.yaml", []byte(doc))
+		assert.Error(t, err, doc)
+	}
+	assert.True(t, pathSafe("traffic.vlan"))
+	assert.True(t, pathSafe("object.map_entries"))
+	assert.True(t, pathSafe("programs[0]"))
+	assert.True(t, pathSafe("traffic.sizes[12]"))
+	for _, k := range []string{"", ".a", "a.", "a..b", "a[0", "a b", "0[0:", "a[x]", "a[0]b"} {
+		assert.False(t, pathSafe(k), k)
+	}
+}
