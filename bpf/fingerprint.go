@@ -41,30 +41,18 @@ func loadCollection(spec *ebpf.CollectionSpec, opts ebpf.CollectionOptions, sect
 		coll.Close()
 		return nil, nil, fmt.Errorf("program %s is not in the loaded collection", section)
 	}
-	f := Fingerprint(p, ps, took)
-	if ps.Ifindex != 0 && ps.Flags&unix.BPF_F_XDP_DEV_BOUND_ONLY == 0 {
-		// Offloaded: the device translated it; the host kept no JIT image
-		// and dumps the device's instructions, not its own.
-		why := "an offloaded program runs on the device, which translated it: the host has no JIT image of it"
-		for _, k := range []string{"jit_bytes", "jit_sha256"} {
-			if _, ok := f.NotReported[k]; ok {
-				f.NotReported[k] = why
-			}
-		}
-		if r, ok := f.NotReported["xlated_sha256"]; ok {
-			f.NotReported["xlated_sha256"] = "the device's translated image of an offloaded program does not decode as host BPF instructions (" + r + ")"
-		}
-	}
-	return coll, f, nil
+	return coll, Fingerprint(p, ps, took), nil
 }
 
 // Fingerprint reads what the kernel made of loaded program p: its
 // verifier log (which needs the load at ebpf.LogLevelStats or higher),
 // bpf_prog_info and its maps. spec, the program as loaded (linked with
-// its subprograms), gives the helpers and kfuncs; load is the wall time of
-// the load. Figures the kernel does not give are NotReported with why.
+// its subprograms), gives the helpers and kfuncs and tells an offloaded
+// program (bound to a device, not dev-bound only); load is the wall time
+// of the load. Figures the kernel does not give are NotReported with why.
 func Fingerprint(p *ebpf.Program, spec *ebpf.ProgramSpec, load time.Duration) *results.Fingerprint {
 	f := &results.Fingerprint{NotReported: map[string]string{}, Maps: []results.FingerprintMap{}, Helpers: []string{}, Kfuncs: []string{}}
+	offloaded := spec != nil && spec.Ifindex != 0 && spec.Flags&unix.BPF_F_XDP_DEV_BOUND_ONLY == 0
 	lt := uint64(load.Microseconds())
 	f.LoadTimeUS = &lt
 	readVerifierLog(f, p.VerifierLog)
@@ -94,18 +82,27 @@ func Fingerprint(p *ebpf.Program, spec *ebpf.ProgramSpec, load time.Duration) *r
 		f.NotReported["xlated_insns"] = "bpf_prog_info has no translated length: " + err.Error()
 		f.NotReported["xlated_bytes"] = f.NotReported["xlated_insns"]
 	}
+	// An offloaded program runs on the device, which translated it: the
+	// host keeps no JIT image and dumps the device's instructions.
+	const onDevice = "an offloaded program runs on the device, which translated it: the host has no JIT image of it"
 	if insns, err := info.Instructions(); err == nil {
 		f.XlatedSHA256 = xlatedHash(insns)
+	} else if offloaded {
+		f.NotReported["xlated_sha256"] = "the device's translated image of an offloaded program does not decode as host BPF instructions (" + restricted(err) + ")"
 	} else {
 		f.NotReported["xlated_sha256"] = "the kernel gives no translated instructions: " + restricted(err)
 	}
 	if n, err := info.JitedSize(); err == nil {
 		b := uint64(n)
 		f.JITBytes = &b
+	} else if offloaded {
+		f.NotReported["jit_bytes"] = onDevice
 	} else {
 		f.NotReported["jit_bytes"] = "no JIT image (net.core.bpf_jit_enable=0, or an interpreter-only kernel): " + err.Error()
 	}
-	if img, ok := info.JitedInsns(); !ok {
+	if img, ok := info.JitedInsns(); !ok && offloaded {
+		f.NotReported["jit_sha256"] = onDevice
+	} else if !ok {
 		f.NotReported["jit_sha256"] = "the kernel gives no JIT image (it hides raw images from this process: kernel.kptr_restrict, CAP_SYSLOG, or no JIT)"
 	} else if runtime.GOARCH != "amd64" {
 		f.NotReported["jit_sha256"] = "masking the addresses in a JIT image is done for x86-64 only, this is " + runtime.GOARCH
