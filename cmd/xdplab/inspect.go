@@ -20,10 +20,6 @@ import (
 // load and in which modes, and the workloads' settings.
 var inspectFlags = []string{"prog", "program", "map-size", "set", "tail-call", "pin", "modes", "rules", "limit", "burst", "backends", "run-id"}
 
-// inspectRule is the filter's rule when inspect is given none: it matches
-// nothing a test sends.
-const inspectRule = "drop src 2001:2:0:fffe::/64"
-
 func newInspectCmd(stdout, stderr io.Writer) *cobra.Command {
 	f := &runFlags{}
 	cmd := &cobra.Command{
@@ -120,7 +116,7 @@ func (f *runFlags) programDescription(cmd *cobra.Command, args []string, verb st
 		}
 		cleanup = func() { os.RemoveAll(dir) }
 		rules := filepath.Join(dir, "rules")
-		if err := os.WriteFile(rules, []byte(inspectRule+"\n"), 0o600); err != nil {
+		if err := os.WriteFile(rules, []byte(runner.ExampleRule+"\n"), 0o600); err != nil {
 			return spec.Run{}, cleanup, err
 		}
 		f.settings = append(f.settings, specSetting("rules", rules))

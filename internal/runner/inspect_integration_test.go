@@ -21,7 +21,7 @@ import (
 // inspectConfig inspects every built-in in generic and native mode.
 func inspectConfig(tb testing.TB) Config {
 	rules := filepath.Join(tb.TempDir(), "rules")
-	require.NoError(tb, os.WriteFile(rules, []byte("drop src 2001:2:0:fffe::/64\n"), 0o600))
+	require.NoError(tb, os.WriteFile(rules, []byte(ExampleRule+"\n"), 0o600))
 	var settings []spec.Setting
 	for _, n := range bpf.BuiltinNames() {
 		settings = append(settings, spec.Setting{Path: spec.FieldPrograms, Value: n})
