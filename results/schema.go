@@ -4,6 +4,7 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
+	"runtime"
 	"strings"
 	"time"
 )
@@ -55,6 +56,11 @@ type Tool struct {
 	Name      string `json:"name"`
 	Version   string `json:"version"`
 	GoVersion string `json:"go_version"`
+}
+
+// ThisTool is this xdplab, of version, built with this Go.
+func ThisTool(version string) Tool {
+	return Tool{Name: "xdplab", Version: version, GoVersion: runtime.Version()}
 }
 
 // Host describes the machine.

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"runtime"
 	"slices"
 	"strings"
 	"time"
@@ -131,7 +130,7 @@ func Run(ctx context.Context, o Options) (*results.Qualification, error) {
 		return nil, err
 	}
 	r := &qualification{o: o, q: &results.Qualification{Schema: results.QualificationSchema, SchemaVersion: results.QualificationSchemaVersion,
-		Suite: Suite, Tool: results.Tool{Name: "xdplab", Version: o.Version, GoVersion: runtime.Version()}, Host: host.Info(), Created: time.Now().UTC(),
+		Suite: Suite, Tool: results.ThisTool(o.Version), Host: host.Info(), Created: time.Now().UTC(),
 		Settings: map[string]string{"frames_per_check": fmt.Sprint(o.Frames), "trial": o.Trial.String(), "trials": fmt.Sprint(o.Trials),
 			"soak": o.Soak.String(), "search_trials": fmt.Sprint(o.SearchTrials)}}}
 	r.q.Reproduce = []string{strings.Join(o.Command, " ")}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"runtime"
 	"time"
 
 	"github.com/xdplab/xdplab/bpf"
@@ -45,7 +44,7 @@ func Equivalence(ctx context.Context, cfg Config) (_ *results.Equivalence, err e
 	r := &runner{cfg: cfg}
 	e := &results.Equivalence{
 		Schema: results.EquivalenceSchema, SchemaVersion: results.EquivalenceSchemaVersion,
-		Tool:    results.Tool{Name: "xdplab", Version: cfg.Version, GoVersion: runtime.Version()},
+		Tool:    results.ThisTool(cfg.Version),
 		Host:    host.Info(),
 		Started: time.Now().UTC(),
 		Notes:   append([]string(nil), equivNotes...),

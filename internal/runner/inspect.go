@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"runtime"
 	"time"
 
 	"github.com/xdplab/xdplab/bpf"
@@ -26,7 +25,7 @@ func Inspect(ctx context.Context, cfg Config) (_ *results.Inspection, err error)
 	r := &runner{cfg: cfg}
 	in := &results.Inspection{
 		Schema: results.InspectionSchema, SchemaVersion: results.InspectionSchemaVersion,
-		Tool:    results.Tool{Name: "xdplab", Version: cfg.Version, GoVersion: runtime.Version()},
+		Tool:    results.ThisTool(cfg.Version),
 		Host:    host.Info(),
 		Started: time.Now().UTC(),
 		Notes: []string{results.FingerprintSource,

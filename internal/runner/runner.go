@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"runtime"
 	"runtime/debug"
 	"slices"
 	"strings"
@@ -196,7 +195,7 @@ func (r *runner) newRun() *results.Run {
 	}
 	run := &results.Run{
 		Schema: results.SchemaName, SchemaVersion: results.SchemaVersion,
-		Tool:    results.Tool{Name: "xdplab", Version: c.Version, GoVersion: runtime.Version()},
+		Tool:    results.ThisTool(c.Version),
 		Host:    host.Info(),
 		Started: time.Now().UTC(),
 		Config: results.Config{
