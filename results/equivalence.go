@@ -75,7 +75,8 @@ type FrameVerdict struct {
 	Where   string `json:"where,omitempty"` // the interface it came out of
 	Out     []byte `json:"out,omitempty"`   // the bytes that came out
 	// Counted is the action xdplab's stats map counted (its own
-	// programs), a second source for the verdict.
+	// programs), a second source for the verdict; CountedNone where it
+	// counted nothing: the program never ran on the frame.
 	Counted string `json:"counted,omitempty"`
 	Note    string `json:"note,omitempty"`
 }
@@ -148,8 +149,14 @@ func modesOf(fs []Finding) string {
 	return strings.Join(out, ", ")
 }
 
+// CountedNone is FrameVerdict.Counted where xdplab's stats map counted no
+// action for the frame: the program never ran on it.
+const CountedNone = "none"
+
 // compareModes compares every mode with the first, frame by frame; a
-// frame counts as compared when every mode has a verdict for it.
+// frame counts as compared when every mode has a verdict for it and the
+// program ran on it in at least one (a frame no mode's program saw tells
+// nothing about the program).
 func compareModes(modes []EquivMode, frames []EquivFrame) (findings []Finding, compared int) {
 	findings = []Finding{}
 	if len(modes) < 2 {
@@ -157,13 +164,15 @@ func compareModes(modes []EquivMode, frames []EquivFrame) (findings []Finding, c
 	}
 	base := modes[0]
 	for fi, fr := range frames {
-		all := true
+		all, ran := true, false
 		for _, m := range modes {
 			if fi >= len(m.Frames) || m.Frames[fi].Verdict == "" {
 				all = false
+			} else if m.Frames[fi].Counted != CountedNone {
+				ran = true
 			}
 		}
-		if !all {
+		if !all || !ran {
 			continue
 		}
 		compared++
@@ -173,6 +182,8 @@ func compareModes(modes []EquivMode, frames []EquivFrame) (findings []Finding, c
 			f := Finding{Frame: fr.Index, FrameName: fr.Name, ModeA: base.Mode, ModeB: m.Mode, VerdictA: a.Text(), VerdictB: b.Text()}
 			if a.Verdict != b.Verdict || a.Where != b.Where {
 				f.Diff = fmt.Sprintf("verdict %s against %s", a.Verdict, b.Verdict)
+			} else if a.Counted != b.Counted {
+				f.Diff = fmt.Sprintf("counted %s against %s", a.Counted, b.Counted)
 			} else if !bytes.Equal(a.Out, b.Out) {
 				f.Diff = ByteDiff(a.Out, b.Out)
 			} else {

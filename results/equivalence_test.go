@@ -65,6 +65,23 @@ func TestJudgeFindings(t *testing.T) {
 	assert.Contains(t, p.Findings[0].String(), "frame 1 (f): generic tx (60 bytes at gen), native drop: verdict tx against drop")
 }
 
+// A frame one mode's program ran on and another's did not is a finding,
+// whatever came out; a frame no mode's program ran on is not compared, so
+// that a program that never ran passes nothing.
+func TestJudgeCountedNone(t *testing.T) {
+	ran := FrameVerdict{Verdict: FrameDrop, Counted: "drop"}
+	not := FrameVerdict{Verdict: FrameDrop, Counted: CountedNone}
+	e := judge(EquivProgram{Frames: frames(2), Modes: []EquivMode{mode("generic", ran, not), mode("native", not, not)}})
+	p := e.Programs[0]
+	require.Len(t, p.Findings, 1)
+	assert.Equal(t, "counted drop against none", p.Findings[0].Diff)
+	assert.Equal(t, 1, p.Compared, "frame 2 ran in no mode")
+
+	e = judge(EquivProgram{Frames: frames(2), Modes: []EquivMode{mode("generic", not, not), mode("native", not, not)}})
+	assert.Equal(t, VerdictInconclusive, e.Verdict)
+	assert.Equal(t, "no frame was compared", e.Programs[0].Why)
+}
+
 // One mode, or no frame every mode has a verdict for, decides nothing;
 // a failing program fails the whole, an undecided one makes it
 // inconclusive; nothing checked is inconclusive.

@@ -12,10 +12,15 @@ import (
 // exceptions it raised: the DUT's stack first (a passed frame may draw a
 // reply from it to the generator), then the generator's veth, then the
 // others; nowhere is a drop unless an exception says why.
-func classify(arrivals []traffic.Arrival, exc [bpf.NumExceptionSlots]uint64, counted *bpf.Action) results.FrameVerdict {
+func classify(arrivals []traffic.Arrival, exc [bpf.NumExceptionSlots]uint64, countable bool, counted *bpf.Action) results.FrameVerdict {
 	var v results.FrameVerdict
 	if counted != nil {
 		v.Counted = counted.String()
+	} else if countable {
+		// A program of xdplab's counts every frame it runs on: this
+		// frame never reached it.
+		v.Counted = results.CountedNone
+		v.Note = "xdplab's stats map counted no action: the program did not run on this frame"
 	}
 	for _, where := range []struct{ at, verdict string }{{"dut", results.FramePass}, {"gen", results.FrameTX}, {"sink", results.FrameRedirect}, {"lo", results.FrameRedirect}} {
 		for _, a := range arrivals {

@@ -30,7 +30,7 @@ var equivNotes = []string{
 	"equivalence: each frame sent alone from the generator's namespace (AF_PACKET) to the DUT veth, where the identical program is attached for real in each mode in turn (not BPF_PROG_TEST_RUN)",
 	"a frame's verdict is where it came out: pass where an AF_PACKET socket on the DUT veth saw it (after XDP, before the stack), tx where it came back at the generator's veth, " +
 		"redirect where it came out of the sink's veth or the DUT namespace's lo; a frame that came out nowhere is drop, or aborted, tx-failed or redirect-failed where xdp:xdp_exception " +
-		"fired for the program (a raw tracepoint tap); xdplab's own programs' stats map counts the action too (counted)",
+		"or xdp:xdp_redirect_err fired for the program (a raw tracepoint tap); xdplab's own programs' stats map counts the action too (counted; none where the program never ran on the frame, which is then not compared unless another mode's program ran on it)",
 	"a native XDP_PASS program is on the generator's and the sink's veth, so that they accept native XDP_TX'd and redirected frames (with rx-gro alone an XDP_TX'd frame waits in the veth's ring until another frame wakes it); IPv6 is off on every veth, so that no stack adds frames",
 }
 
@@ -118,9 +118,10 @@ func Equivalence(ctx context.Context, cfg Config) (_ *results.Equivalence, err e
 			}
 			ep.Program = prog
 			ep.Modes = append(ep.Modes, *em)
-			ep.Frames = ep.Frames[:0]
-			for i, f := range sent {
-				ep.Frames = append(ep.Frames, results.EquivFrame{Index: i + 1, Name: f.Name, Bytes: len(f.Frame)})
+			if ep.Frames == nil { // the same frames in every mode
+				for i, f := range sent {
+					ep.Frames = append(ep.Frames, results.EquivFrame{Index: i + 1, Name: f.Name, Bytes: len(f.Frame)})
+				}
 			}
 		}
 		e.Programs = append(e.Programs, ep)
@@ -290,5 +291,5 @@ func (r *runner) sendOne(w *traffic.Watch, tap *bpf.ExceptionTap, prog *bpf.Prog
 	for i := range delta {
 		delta[i] = exc1[i] - exc0[i]
 	}
-	return classify(arrivals, delta, counted), nil
+	return classify(arrivals, delta, prog.Counted, counted), nil
 }

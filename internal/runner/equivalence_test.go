@@ -40,6 +40,14 @@ func TestClassify(t *testing.T) {
 		{"counted pass, lost", nil, none, act(bpf.Pass), results.FrameVerdict{Verdict: results.FrameDrop, Counted: "pass",
 			Note: "counted pass, but it came out nowhere xdplab watches and raised no exception"}},
 	} {
-		assert.Equal(t, c.want, classify(c.arrivals, c.exc, c.counted), c.name)
+		assert.Equal(t, c.want, classify(c.arrivals, c.exc, c.counted != nil, c.counted), c.name)
 	}
+	// A program of xdplab's that counted nothing never ran on the frame:
+	// said so, whatever came out.
+	assert.Equal(t, results.FrameVerdict{Verdict: results.FrameDrop, Counted: results.CountedNone,
+		Note: "xdplab's stats map counted no action: the program did not run on this frame"}, classify(nil, none, true, nil))
+	v := classify([]traffic.Arrival{{Where: "dut", Frame: f}}, none, true, nil)
+	assert.Equal(t, results.CountedNone, v.Counted)
+	assert.Equal(t, results.FramePass, v.Verdict)
+	assert.Empty(t, classify(nil, none, false, nil).Counted, "a user's program has no counter to ask")
 }
