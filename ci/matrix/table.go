@@ -25,23 +25,27 @@ type Row struct {
 	Drop                          string   // drop's share of offered, for the drop program
 	Generator                     string
 	// Equiv is the equivalence check's verdict on veth (one per kernel,
-	// on both veth rows); EquivFailed marks a verdict of fail.
+	// on both veth rows); EquivFailed marks what fails the kernel: a
+	// verdict of fail, or a check that did not run or cannot be read.
 	Equiv       string
 	EquivFailed bool
 	Note        string
 }
 
-func readProbe(path string) (*probe.Report, error) {
+// readJSON reads one of a VM's JSON files.
+func readJSON[T any](path string) (*T, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	var r probe.Report
-	if err := json.Unmarshal(b, &r); err != nil {
+	var v T
+	if err := json.Unmarshal(b, &v); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	return &r, nil
+	return &v, nil
 }
+
+func readProbe(path string) (*probe.Report, error) { return readJSON[probe.Report](path) }
 
 // Rows builds the table: per kernel, generic and native on veth, offload on
 // netdevsim.
@@ -146,11 +150,7 @@ func equivalence(kr *KernelRun) (string, bool) {
 	if !ok {
 		return "not run (" + statusOf(kr, "equiv-veth") + ")", true
 	}
-	b, err := os.ReadFile(p)
-	var e results.Equivalence
-	if err == nil {
-		err = json.Unmarshal(b, &e)
-	}
+	e, err := readJSON[results.Equivalence](p)
 	if err != nil || e.Schema != results.EquivalenceSchema {
 		return fmt.Sprintf("unreadable (%s)", filepath.Base(p)), true
 	}
@@ -172,15 +172,8 @@ func readQualification(path string) *results.Qualification {
 	if path == "" {
 		return nil
 	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil
-	}
-	var q results.Qualification
-	if json.Unmarshal(b, &q) != nil {
-		return nil
-	}
-	return &q
+	q, _ := readJSON[results.Qualification](path)
+	return q
 }
 
 // qualifySummary names the offload checks' verdicts and counts the rest.

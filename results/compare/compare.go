@@ -637,7 +637,7 @@ func (c *Comparison) Gate() Gate {
 					} else if cell == nil {
 						u.Reason = c.missing(t, r, ci)
 					} else if !cell.Reachable && t.Metric.Exact {
-						u.Reason = fmt.Sprintf("not exact: the loads in %s or %s do not repeat (%s)", c.Columns[0], c.Columns[ci], strings.Join(append(b.Warnings, cell.Warnings...), "; "))
+						u.Reason = fmt.Sprintf("not exact: the loads in %s or %s do not repeat (%s)", c.Columns[0], c.Columns[ci], strings.Join(slices.Concat(b.Warnings, cell.Warnings), "; "))
 					} else if !cell.Reachable {
 						u.Reason = fmt.Sprintf("too few trials: %d in %s and %d in %s; the Mann-Whitney U test needs at least %d a side to find a difference at p < %g",
 							b.N, c.Columns[0], cell.N, c.Columns[ci], need, c.Alpha)
