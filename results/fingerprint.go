@@ -159,11 +159,7 @@ func (f *Fingerprint) Reasons() []string {
 // why any figure is not reported. It writes nothing when no result has
 // one.
 func WriteFingerprints(w io.Writer, rs []Result) error {
-	any := false
-	for _, r := range rs {
-		any = any || r.Fingerprint != nil
-	}
-	if !any {
+	if !slices.ContainsFunc(rs, func(r Result) bool { return r.Fingerprint != nil }) {
 		return nil
 	}
 	fmt.Fprintln(w, "program fingerprint, as the kernel loaded it (exact figures repeat from load to load on one kernel):")

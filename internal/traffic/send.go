@@ -74,11 +74,18 @@ func Listen(ns netns.NsHandle, ifindex int) (*Receiver, error) {
 // them or quiet passes without one.
 func (r *Receiver) Collect(max int, quiet time.Duration, keep func([]byte) bool) ([][]byte, error) {
 	return collect(r.fd, max, quiet, func(from unix.Sockaddr, b []byte) bool {
-		if ll, ok := from.(*unix.SockaddrLinklayer); ok && ll.Pkttype == unix.PACKET_OUTGOING {
+		if outgoing(from) {
 			return false
 		}
 		return keep == nil || keep(b)
 	})
+}
+
+// outgoing tells whether an AF_PACKET socket's frame is one its interface
+// sent, not one it received.
+func outgoing(from unix.Sockaddr) bool {
+	ll, ok := from.(*unix.SockaddrLinklayer)
+	return ok && ll.Pkttype == unix.PACKET_OUTGOING
 }
 
 // collect reads from fd (a socket with a receive timeout) what keep

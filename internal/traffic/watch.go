@@ -71,7 +71,7 @@ func (w *Watch) Wait(first, settle time.Duration) ([]Arrival, error) {
 				if err != nil {
 					return out, fmt.Errorf("watch %s: receive: %w", w.names[i], err)
 				}
-				if ll, ok := from.(*unix.SockaddrLinklayer); ok && ll.Pkttype == unix.PACKET_OUTGOING {
+				if outgoing(from) {
 					continue
 				}
 				out = append(out, Arrival{Where: w.names[i], Frame: append([]byte(nil), buf[:m]...)})
