@@ -5,11 +5,16 @@ import (
 	"fmt"
 )
 
-// NICPairOptions names two interfaces of one host cabled back to back: the
-// generator sends on Peer, the program under test runs on DUT.
+// NICPairOptions names two interfaces cabled back to back: the generator
+// sends on Peer, the program under test runs on DUT.
 type NICPairOptions struct {
 	RunID     string
 	DUT, Peer string
+	// Split: the two ports are on two hosts, and this host has only one of
+	// them. The controller names DUT and leaves Peer empty; the generator
+	// host's agent names Peer and leaves DUT empty. The pair then has only
+	// that side's namespace and endpoint.
+	Split bool
 	// Force accepts an interface that carries the default route.
 	Force bool
 }
@@ -34,13 +39,25 @@ func NewNICPair(o NICPairOptions) (_ *Pair, err error) {
 	if err := validRunID(o.RunID); err != nil {
 		return nil, err
 	}
-	if o.DUT == "" || o.Peer == "" {
+	if o.Split {
+		if (o.DUT == "") == (o.Peer == "") {
+			return nil, errors.New("one host of a two-host pair has one of its ports: name the DUT's (--iface) or the generator's (--peer)")
+		}
+	} else if o.DUT == "" || o.Peer == "" {
 		return nil, errors.New("a NIC pair needs two interfaces: --iface DUT --peer GEN")
 	}
 	if o.DUT == o.Peer {
 		return nil, fmt.Errorf("--iface and --peer both name %s: name two interfaces cabled back to back", o.DUT)
 	}
-	host, err := OpenNIC(NICOptions{Name: o.DUT, Force: o.Force})
+	// The sides this host has, each named for its role.
+	type side struct{ name, role string }
+	var sides []side
+	for _, sd := range []side{{o.Peer, "gen"}, {o.DUT, "dut"}} {
+		if sd.name != "" {
+			sides = append(sides, sd)
+		}
+	}
+	host, err := OpenNIC(NICOptions{Name: sides[0].name, Force: o.Force})
 	if err != nil {
 		return nil, err
 	}
@@ -53,35 +70,32 @@ func NewNICPair(o NICPairOptions) (_ *Pair, err error) {
 			err = errors.Join(err, p.Close())
 		}
 	}()
-	if peer, err := OpenNIC(NICOptions{Name: o.Peer, Force: o.Force}); err != nil {
-		return nil, err
-	} else if err := peer.Close(); err != nil {
-		return nil, err
+	for _, sd := range sides[1:] {
+		if other, err := OpenNIC(NICOptions{Name: sd.name, Force: o.Force}); err != nil {
+			return nil, err
+		} else if err := other.Close(); err != nil {
+			return nil, err
+		}
 	}
-	name := func(role string) string { return NamespacePrefix + o.RunID + "-" + role }
-	if p.GenNS, err = p.newNamespace(name("gen")); err != nil {
-		return nil, err
-	}
-	if p.DUTNS, err = p.newNamespace(name("dut")); err != nil {
-		return nil, err
-	}
-	for _, m := range []struct {
-		name string
-		ns   *Namespace
-		ep   *Endpoint
-		v4   Endpoint
-	}{
-		{o.Peer, p.GenNS, &p.Gen, Endpoint{IPv4: GenIPv4, IPv6: GenIPv6}},
-		{o.DUT, p.DUTNS, &p.DUT, Endpoint{IPv4: DUTIPv4, IPv6: DUTIPv6}},
-	} {
-		b, err := p.borrow(m.name, m.ns)
+	for _, sd := range sides {
+		ns, ep, addrs := &p.GenNS, &p.Gen, Endpoint{IPv4: GenIPv4, IPv6: GenIPv6}
+		if sd.role == "dut" {
+			ns, ep, addrs = &p.DUTNS, &p.DUT, Endpoint{IPv4: DUTIPv4, IPv6: DUTIPv6}
+		}
+		if *ns, err = p.newNamespace(NamespacePrefix + o.RunID + "-" + sd.role); err != nil {
+			return nil, err
+		}
+		b, err := p.borrow(sd.name, *ns)
 		if err != nil {
 			return nil, err
 		}
-		*m.ep = Endpoint{NS: m.ns, Name: b.rec.Name, IPv4: m.v4.IPv4, IPv6: m.v4.IPv6}
-		if err := m.ep.configure(); err != nil {
+		*ep = Endpoint{NS: *ns, Name: b.rec.Name, IPv4: addrs.IPv4, IPv6: addrs.IPv6}
+		if err := ep.configure(); err != nil {
 			return nil, err
 		}
+	}
+	if p.DUTNS == nil {
+		return p, nil
 	}
 	rx, _, err := p.DUT.Queues()
 	if err == nil {

@@ -192,9 +192,15 @@ func (e *Endpoint) configure() error {
 	return nil
 }
 
-// Endpoints lists the endpoints that exist.
+// Endpoints lists the endpoints of this host that exist (of a split NIC
+// pair, only this host's side).
 func (p *Pair) Endpoints() []*Endpoint {
-	out := []*Endpoint{&p.Gen, &p.DUT}
+	var out []*Endpoint
+	for _, e := range []*Endpoint{&p.Gen, &p.DUT} {
+		if e.NS != nil {
+			out = append(out, e)
+		}
+	}
 	if p.SinkNS != nil {
 		out = append(out, &p.Out, &p.Sink)
 	}

@@ -2,11 +2,13 @@ package runner
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"net/netip"
 
 	"github.com/xdplab/xdplab/bpf"
+	"github.com/xdplab/xdplab/internal/peer"
 	"github.com/xdplab/xdplab/internal/spec"
 	"github.com/xdplab/xdplab/internal/xdp"
 	"github.com/xdplab/xdplab/results"
@@ -24,13 +26,18 @@ func (l4lbWorkload) writes() bool { return true }
 // far: encapsulated frames go back out to the generator's veth, where the
 // lb sink checks and counts them by backend.
 func (l4lbWorkload) far(r *runner, s *setup) (err error) {
-	if s.sink, err = bpf.LoadLBSink(r.lbConfig().Backends); err != nil {
+	p := r.pair
+	if p.GenNS == nil {
+		return errors.New("l4lb: its sink checks the encapsulation on the generator's port, which is on the generator host: run l4lb with both ports on this host")
+	}
+	if s.lbSink, err = bpf.LoadLBSink(r.lbConfig().Backends); err != nil {
 		return err
 	}
-	p := r.pair
-	if s.sinkAtt, err = xdp.Attach(xdp.AttachOptions{NS: p.GenNS.Handle, Iface: p.Gen.Name, Program: s.sink.Program, Mode: xdp.Native}); err != nil {
-		return fmt.Errorf("lb sink on %s: %w", p.Gen.Name, err)
+	att, err := xdp.Attach(xdp.AttachOptions{NS: p.GenNS.Handle, Iface: p.Gen.Name, Program: s.lbSink.Program, Mode: xdp.Native})
+	if err != nil {
+		return errors.Join(fmt.Errorf("lb sink on %s: %w", p.Gen.Name, err), s.lbSink.Close())
 	}
+	s.sink = peer.ProgramSink(s.lbSink, att)
 	return nil
 }
 
@@ -72,7 +79,7 @@ func (r *runner) lbFigures(s *setup, start [bpf.LBNoBackend + 1]uint64) (*result
 	if err != nil {
 		return nil, err
 	}
-	by, checks, err := s.sink.SinkCounts()
+	by, checks, err := s.lbSink.SinkCounts()
 	if err != nil {
 		return nil, err
 	}

@@ -7,26 +7,28 @@ import (
 
 	"github.com/xdplab/xdplab/bpf"
 	"github.com/xdplab/xdplab/internal/nsthread"
+	"github.com/xdplab/xdplab/internal/peer"
 	"github.com/xdplab/xdplab/internal/traffic"
 	"github.com/xdplab/xdplab/internal/xdp"
 	"github.com/xdplab/xdplab/offload"
-	"github.com/xdplab/xdplab/topology"
 )
 
 // setup is one program attached in one mode, with its far side.
 type setup struct {
-	name    string // program name for output
-	mode    xdp.Mode
-	prog    *bpf.Program
-	att     *xdp.Attachment
-	sink    *bpf.Program // counts frames out of the DUT (tx, redirect)
-	sinkAtt *xdp.Attachment
-	lat     *bpf.LatencySink // the sink, when it measures latency
+	name string // program name for output
+	mode xdp.Mode
+	prog *bpf.Program
+	att  *xdp.Attachment
+	// sink counts frames out of the DUT (tx, redirect, l4lb), on the
+	// generator's end or on the sink's veth; latency: it measures latency.
+	sink    peer.Sink
+	latency bool
+	lbSink  *bpf.Program // l4lb's sink, for its per-backend counts
 	// work is the reference workload's runner side (nil for the others)
 	// and before what its start read.
 	work   workload
 	before any
-	gen    *traffic.Generator
+	gen    peer.Generator
 	stack  bool // count what the stack received (pass)
 	// writes: the DUT program writes into frames (tx, l4lb, swap-macs
 	// work, a user's program): the generator restores each frame's head.
@@ -41,7 +43,11 @@ func (s *setup) Close() error {
 	if s.gen != nil {
 		errs = append(errs, s.gen.Close())
 	}
-	errs = append(errs, s.att.Close(), s.sinkAtt.Close(), s.prog.Close(), s.sink.Close(), s.lat.Close())
+	errs = append(errs, s.att.Close())
+	if s.sink != nil {
+		errs = append(errs, s.sink.Close())
+	}
+	errs = append(errs, s.prog.Close())
 	return errors.Join(errs...)
 }
 
@@ -80,20 +86,23 @@ func (r *runner) prepare(name string, work bpf.Work, mode xdp.Mode) (_ *setup, e
 	}
 	// Several generator threads need as many queues on both ends: a
 	// redirected frame lands in the rx queue of the sending CPU.
-	for _, e := range []*topology.Endpoint{&p.Gen, &p.DUT} {
-		rx, tx, err := e.Queues()
+	for _, e := range []struct {
+		name string
+		q    func() (int, int, error)
+	}{{p.Gen.Name, r.end.Queues}, {p.DUT.Name, p.DUT.Queues}} {
+		rx, tx, err := e.q()
 		if err != nil {
 			return nil, err
 		}
 		if rx < r.cfg.Threads || tx < r.cfg.Threads {
-			return nil, fmt.Errorf("%s has %d rx and %d tx queues, fewer than %d generator threads", e.Name, rx, tx, r.cfg.Threads)
+			return nil, fmt.Errorf("%s has %d rx and %d tx queues, fewer than %d generator threads", e.name, rx, tx, r.cfg.Threads)
 		}
 	}
 	switch name {
 	case "tx":
 		// Frames come back to the generator's veth: a native sink there
 		// counts them (and lets the veth accept them at all).
-		if err = r.attachSinkTo(s, &p.Gen); err != nil {
+		if err = r.attachSinkTo(s, r.end); err != nil {
 			return nil, err
 		}
 	case "redirect":
@@ -105,7 +114,7 @@ func (r *runner) prepare(name string, work bpf.Work, mode xdp.Mode) (_ *setup, e
 		if err != nil {
 			return nil, fmt.Errorf("redirect: set egress %s: %w", p.Out.Name, err)
 		}
-		if err = r.attachSinkTo(s, &p.Sink); err != nil {
+		if err = r.attachSinkTo(s, peer.NewLocal(&p.Sink)); err != nil {
 			return nil, err
 		}
 	case "pass":
@@ -129,12 +138,12 @@ func (r *runner) prepare(name string, work bpf.Work, mode xdp.Mode) (_ *setup, e
 	// Before traffic flows: the generator's veth must accept redirected
 	// frames, which the netdev family's ndo-xmit bit tells.
 	if r.kind == traffic.LiveFrames {
-		if err = requireNdoXmit(&p.Gen, "the generator's frames"); err != nil {
+		if err = requireNdoXmit(r.end.Info(), "the generator's frames"); err != nil {
 			return nil, err
 		}
 	}
 	if name == "redirect" && mode == xdp.Native {
-		if err = requireNdoXmit(&p.Out, "redirected frames"); err != nil {
+		if err = requireNdoXmit(peer.NewLocal(&p.Out).Info(), "redirected frames"); err != nil {
 			return nil, err
 		}
 	}
@@ -185,54 +194,28 @@ func (r *runner) load(name string, work bpf.Work, mode xdp.Mode) (prog *bpf.Prog
 	return prog, err
 }
 
-func requireNdoXmit(e *topology.Endpoint, what string) error {
-	f, err := offload.Features(e.NS.Handle, e.Ifindex)
-	if errors.Is(err, offload.ErrNotReported) {
+// requireNdoXmit refuses an interface that would lose what is sent to it.
+func requireNdoXmit(in peer.Info, what string) error {
+	if !in.FeaturesKnown {
 		return nil // older kernel: the DUT-saw-nothing flag will tell
 	}
-	if err != nil {
-		return err
-	}
-	if f.XDP&offload.FeatureNdoXmit == 0 {
-		return fmt.Errorf("%s would be lost: %s does not accept redirected frames (xdp-features %s lacks ndo-xmit; its peer needs a native XDP program or GRO)", what, e.Name, f.XDP)
+	if f := offload.XDPFeature(in.XDPFeatures); f&offload.FeatureNdoXmit == 0 {
+		return fmt.Errorf("%s would be lost: %s does not accept redirected frames (xdp-features %s lacks ndo-xmit; its peer needs a native XDP program or GRO)", what, in.Name, f)
 	}
 	return nil
 }
 
-// attachSinkTo attaches the sink of s on e: the latency sink when the run
-// measures latency, else the plain counting one.
-func (r *runner) attachSinkTo(s *setup, e *topology.Endpoint) error {
-	if !r.cfg.Latency {
-		var err error
-		s.sink, s.sinkAtt, err = r.attachSink(e)
-		return err
+// attachSinkTo attaches the sink of s on end: the latency sink when the
+// run measures latency, else the plain counting one.
+func (r *runner) attachSinkTo(s *setup, end peer.End) (err error) {
+	o := peer.SinkOptions{Kind: peer.SinkCount}
+	if r.cfg.Latency {
+		l := r.frameSpec().Layout()
+		o = peer.SinkOptions{Kind: peer.SinkLatency, Latency: bpf.LatencyOptions{L3Offset: uint32(l.L3), IPv6: l.IPv6, L4Hdr: uint32(l.L4Hdr)}}
+		s.latency = true
 	}
-	l := r.frameSpec().Layout()
-	lat, err := bpf.LoadLatencySink(bpf.LatencyOptions{L3Offset: uint32(l.L3), IPv6: l.IPv6, L4Hdr: uint32(l.L4Hdr)})
-	if err != nil {
-		return fmt.Errorf("latency sink on %s: %w", e.Name, err)
-	}
-	s.lat = lat
-	s.sink = &bpf.Program{Name: "latency-sink", Program: lat.Program, Stats: lat.Stats}
-	s.sinkAtt, err = xdp.Attach(xdp.AttachOptions{NS: e.NS.Handle, Iface: e.Name, Program: lat.Program, Mode: xdp.Native})
-	if err != nil {
-		return fmt.Errorf("latency sink on %s: %w", e.Name, err)
-	}
-	return nil
-}
-
-// attachSink attaches a counting native drop program on e.
-func (r *runner) attachSink(e *topology.Endpoint) (*bpf.Program, *xdp.Attachment, error) {
-	sink, err := bpf.LoadDUT(bpf.DUTOptions{Program: "drop", Work: bpf.NoTouch})
-	if err != nil {
-		return nil, nil, fmt.Errorf("sink on %s: %w", e.Name, err)
-	}
-	att, err := xdp.Attach(xdp.AttachOptions{NS: e.NS.Handle, Iface: e.Name, Program: sink.Program, Mode: xdp.Native})
-	if err != nil {
-		sink.Close()
-		return nil, nil, fmt.Errorf("sink on %s: %w", e.Name, err)
-	}
-	return sink, att, nil
+	s.sink, err = end.AttachSink(o)
+	return err
 }
 
 // controlPlane checks what an offload device that runs no program on

@@ -14,6 +14,7 @@ import (
 
 	"github.com/xdplab/xdplab/bpf"
 	"github.com/xdplab/xdplab/internal/host"
+	"github.com/xdplab/xdplab/internal/peer"
 	"github.com/xdplab/xdplab/internal/spec"
 	"github.com/xdplab/xdplab/internal/traffic"
 	"github.com/xdplab/xdplab/internal/xdp"
@@ -30,10 +31,13 @@ const (
 
 // runner holds a run's state.
 type runner struct {
-	cfg     Config
-	kind    traffic.Kind
-	cpus    []int
-	pair    *topology.Pair
+	cfg  Config
+	kind traffic.Kind
+	cpus []int
+	pair *topology.Pair
+	// end is the generator's end: the pair's Gen here, or the remote
+	// agent's port on the generator host.
+	end     peer.End
 	support *offload.Support
 	calNs   *float64
 	// calNoise is the calibration's spread: a DUT share below it is
@@ -98,6 +102,7 @@ func Run(ctx context.Context, cfg Config) (_ *results.Run, err error) {
 	if err != nil {
 		return nil, err
 	}
+	r.end = peer.NewLocal(&r.pair.Gen)
 	r.describeTopology()
 	if r.capture != nil {
 		r.capture.Rewrite(r.pair.Gen.MAC, r.pair.DUT.MAC)
@@ -108,7 +113,7 @@ func Run(ctx context.Context, cfg Config) (_ *results.Run, err error) {
 		// A replay delivers exactly the capture's frames: the generator's
 		// side must add none of its own (IPv6 sends MLD reports and router
 		// solicitations on its own; the replay needs no addresses).
-		if err := topology.QuietIPv6(r.pair.GenNS.Handle, r.pair.Gen.Name); err != nil {
+		if err := r.end.QuietIPv6(); err != nil {
 			return nil, err
 		}
 	} else if !cfg.IPv6 && cfg.DUTIface == "" {
@@ -116,7 +121,7 @@ func Run(ctx context.Context, cfg Config) (_ *results.Run, err error) {
 		// hits): the generator's veth must not add its own IPv6 frames
 		// (MLD reports, router solicitations) to an IPv4 stream, or the
 		// DUT counts more frames than the generator sent.
-		if err := topology.QuietIPv6(r.pair.GenNS.Handle, r.pair.Gen.Name); err != nil {
+		if err := r.end.QuietIPv6(); err != nil {
 			return nil, err
 		}
 	}
@@ -331,9 +336,9 @@ func (r *runner) frameSpec() traffic.FrameSpec {
 	}
 }
 
-func (r *runner) newGenerator(s *setup) (*traffic.Generator, error) {
-	return traffic.New(traffic.Options{
-		Kind: r.kind, NS: r.pair.GenNS.Handle, Ifindex: r.pair.Gen.Ifindex,
+func (r *runner) newGenerator(s *setup) (peer.Generator, error) {
+	return r.end.NewGenerator(traffic.Options{
+		Kind:  r.kind,
 		Frame: r.frameSpec(), Flows: r.cfg.Flows, Sources: r.cfg.Sources, CPUs: r.cpus, RatePPS: r.cfg.RatePPS,
 		Mix: r.cfg.Mix, MalformedPPM: r.cfg.MalformedPPM, Restore: s.writes,
 		Replay: r.capture, Loops: r.cfg.Loops, ReplayTiming: r.cfg.ReplayTiming, ReplaySpeed: r.cfg.ReplaySpeed,

@@ -31,20 +31,20 @@ func (r *runner) snap(s *setup, full bool) (snapshot, error) {
 	var sn snapshot
 	var err error
 	sn.at = time.Now()
-	if sn.gen, err = s.gen.Sent(); err != nil {
+	es, err := r.end.Snapshot(s.gen, full)
+	if err != nil {
 		return sn, err
 	}
+	sn.gen, sn.tries, sn.malformed = es.Sent, es.Tries, es.Malformed
 	if s.prog.Counted {
 		if sn.prog, err = bpf.ReadStats(s.prog.Stats); err != nil {
 			return sn, err
 		}
 	}
 	if s.sink != nil {
-		st, err := bpf.ReadStats(s.sink.Stats)
-		if err != nil {
+		if sn.sink, err = s.sink.Count(); err != nil {
 			return sn, err
 		}
-		sn.sink = st.Total()
 	}
 	if sn.cpu, err = procstat.Read(); err != nil {
 		return sn, err
@@ -59,14 +59,8 @@ func (r *runner) snap(s *setup, full bool) (snapshot, error) {
 		}
 		return sn, nil
 	}
-	if sn.tries, err = s.gen.Attempted(); err != nil {
-		return sn, err
-	}
-	if sn.malformed, err = s.gen.Malformed(); err != nil {
-		return sn, err
-	}
-	if s.lat != nil {
-		l, err := s.lat.Read()
+	if s.latency {
+		l, err := s.sink.Latency()
 		if err != nil {
 			return sn, err
 		}
@@ -79,7 +73,10 @@ func (r *runner) snap(s *setup, full bool) (snapshot, error) {
 	}
 	sn.ifaces = map[string]topology.Counters{}
 	p := r.pair
-	for role, e := range map[string]*topology.Endpoint{"gen": &p.Gen, "dut": &p.DUT, "out": &p.Out, "sink": &p.Sink} {
+	if es.Iface != nil {
+		sn.ifaces["gen"] = *es.Iface
+	}
+	for role, e := range map[string]*topology.Endpoint{"dut": &p.DUT, "out": &p.Out, "sink": &p.Sink} {
 		if e.NS == nil {
 			continue
 		}
@@ -156,8 +153,8 @@ func (r *runner) trial(ctx context.Context, s *setup, index int, label string) (
 	if err := sleep(ctx, r.cfg.Warmup); err != nil {
 		return t, err
 	}
-	if s.lat != nil {
-		if err := s.lat.ResetExtremes(); err != nil {
+	if s.latency {
+		if err := s.sink.ResetExtremes(); err != nil {
 			return t, err
 		}
 	}
