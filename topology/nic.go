@@ -25,6 +25,10 @@ type NICOptions struct {
 	NSLabel string
 	// Force accepts the interface that carries the default route.
 	Force bool
+	// NeverSSH refuses the interface this process's SSH session runs over
+	// even with Force: the remote agent, for which taking it would cut the
+	// session that gives it back.
+	NeverSSH bool
 	// Journal, where set, records the interface as it is before the first
 	// change (an interface of the host's namespace only), so that `xdplab
 	// clean` can restore it after a killed run.
@@ -98,9 +102,12 @@ func OpenNIC(o NICOptions) (_ *NIC, err error) {
 	if o.NS == nil {
 		n.journal = o.Journal
 	}
-	why, err := carriesDefaultRoute(ns.nl, n.Ifindex, os.Getenv("SSH_CONNECTION"))
+	why, ssh, err := carriesDefaultRoute(ns.nl, n.Ifindex, os.Getenv("SSH_CONNECTION"))
 	if err != nil {
 		return nil, fmt.Errorf("interface %s: %w", o.Name, err)
+	}
+	if ssh && o.NeverSSH {
+		return nil, fmt.Errorf("interface %s carries the SSH session xdplab runs over (%s): taking it would cut the session that gives it back; name another interface", o.Name, why)
 	}
 	n.DefaultRoute = why != ""
 	if n.DefaultRoute && !o.Force {
@@ -128,10 +135,10 @@ func dupHandle(h netns.NsHandle) (netns.NsHandle, error) {
 // bridge or bond it is a port of), its lower device (a VLAN's or
 // macvlan's parent), or an upper one (a VLAN, macvlan or master on top),
 // transitively.
-func carriesDefaultRoute(h *netlink.Handle, ifindex int, sshConn string) (string, error) {
+func carriesDefaultRoute(h *netlink.Handle, ifindex int, sshConn string) (why string, ssh bool, err error) {
 	links, err := h.LinkList()
 	if err != nil {
-		return "", fmt.Errorf("list links: %w", err)
+		return "", false, fmt.Errorf("list links: %w", err)
 	}
 	related := stacked(links, ifindex)
 	name := func(i int) string {
@@ -148,10 +155,24 @@ func carriesDefaultRoute(h *netlink.Handle, ifindex int, sshConn string) (string
 		}
 		return fmt.Sprintf(" through %s, which it is stacked with", name(i))
 	}
+	// The SSH session first: its interface is refused even where it
+	// also carries the default route, and even with --force by the agent.
+	if f := strings.Fields(sshConn); len(f) >= 1 {
+		if ip := net.ParseIP(f[0]); ip != nil {
+			rs, err := h.RouteGet(ip)
+			if err == nil {
+				for _, r := range rs {
+					if related[r.LinkIndex] {
+						return fmt.Sprintf("the route to this SSH session's client %s leaves%s", ip, via(r.LinkIndex)), true, nil
+					}
+				}
+			}
+		}
+	}
 	for _, fam := range []int{netlink.FAMILY_V4, netlink.FAMILY_V6} {
 		routes, err := h.RouteListFiltered(fam, &netlink.Route{Table: 0}, netlink.RT_FILTER_TABLE)
 		if err != nil {
-			return "", fmt.Errorf("list routes: %w", err)
+			return "", false, fmt.Errorf("list routes: %w", err)
 		}
 		for _, r := range routes {
 			if r.Dst != nil {
@@ -160,28 +181,16 @@ func carriesDefaultRoute(h *netlink.Handle, ifindex int, sshConn string) (string
 				}
 			}
 			if related[r.LinkIndex] {
-				return "the default route leaves" + via(r.LinkIndex), nil
+				return "the default route leaves" + via(r.LinkIndex), false, nil
 			}
 			for _, nh := range r.MultiPath {
 				if related[nh.LinkIndex] {
-					return "a next hop of the default route leaves" + via(nh.LinkIndex), nil
+					return "a next hop of the default route leaves" + via(nh.LinkIndex), false, nil
 				}
 			}
 		}
 	}
-	if f := strings.Fields(sshConn); len(f) >= 1 {
-		if ip := net.ParseIP(f[0]); ip != nil {
-			rs, err := h.RouteGet(ip)
-			if err == nil {
-				for _, r := range rs {
-					if related[r.LinkIndex] {
-						return fmt.Sprintf("the route to this SSH session's client %s leaves%s", ip, via(r.LinkIndex)), nil
-					}
-				}
-			}
-		}
-	}
-	return "", nil
+	return "", false, nil
 }
 
 // stacked is ifindex and every device stacked with it: masters and lower

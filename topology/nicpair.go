@@ -17,6 +17,9 @@ type NICPairOptions struct {
 	Split bool
 	// Force accepts an interface that carries the default route.
 	Force bool
+	// NeverSSH refuses the interface of this process's SSH session even
+	// with Force (see NICOptions).
+	NeverSSH bool
 }
 
 // borrowed is a user's interface moved into one of xdplab's namespaces,
@@ -57,7 +60,7 @@ func NewNICPair(o NICPairOptions) (_ *Pair, err error) {
 			sides = append(sides, sd)
 		}
 	}
-	host, err := OpenNIC(NICOptions{Name: sides[0].name, Force: o.Force})
+	host, err := OpenNIC(NICOptions{Name: sides[0].name, Force: o.Force, NeverSSH: o.NeverSSH})
 	if err != nil {
 		return nil, err
 	}
@@ -71,7 +74,7 @@ func NewNICPair(o NICPairOptions) (_ *Pair, err error) {
 		}
 	}()
 	for _, sd := range sides[1:] {
-		if other, err := OpenNIC(NICOptions{Name: sd.name, Force: o.Force}); err != nil {
+		if other, err := OpenNIC(NICOptions{Name: sd.name, Force: o.Force, NeverSSH: o.NeverSSH}); err != nil {
 			return nil, err
 		} else if err := other.Close(); err != nil {
 			return nil, err
