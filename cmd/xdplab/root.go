@@ -58,7 +58,7 @@ Most commands need root (or CAP_SYS_ADMIN, CAP_NET_ADMIN and CAP_BPF).`,
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &usageError{fmt.Errorf("%w (see xdplab %s --help)", err, c.Name())}
 	})
-	root.AddCommand(newRunCmd(stdout, stderr), newProbeCmd(stdout, stderr), newQualifyCmd(stdout, stderr), newCompareCmd(stdout, stderr), newReportCmd(stderr), newMatrixCmd(stdout, stderr), newInspectCmd(stdout, stderr), newEquivCmd(stdout, stderr), newScenarioCmd(stdout), newCleanCmd(stdout, stderr), newVersionCmd(stdout))
+	root.AddCommand(newRunCmd(stdout, stderr), newProbeCmd(stdout, stderr), newQualifyCmd(stdout, stderr), newCompareCmd(stdout, stderr), newReportCmd(stderr), newMatrixCmd(stdout, stderr), newInspectCmd(stdout, stderr), newEquivCmd(stdout, stderr), newScenarioCmd(stdout), newCleanCmd(stdout, stderr), newVersionCmd(stdout), newAgentCmd(stderr))
 	for _, c := range root.Commands() {
 		c.Args = wrapArgs(c.Args)
 	}
