@@ -29,7 +29,7 @@ import (
 // file is a valid version 6 file without them.
 const (
 	SchemaName    = "xdplab.results"
-	SchemaVersion = 6
+	SchemaVersion = 7
 )
 
 // Run is one `xdplab run`: its environment, configuration and results.
@@ -147,11 +147,44 @@ type Topology struct {
 	Borrowed   []string    `json:"borrowed,omitempty"`
 	Namespaces []string    `json:"namespaces"`
 	Interfaces []Interface `json:"interfaces"`
+	// Remote is the generator's host of a "nic-pair-remote" (schema 7).
+	Remote *Remote `json:"remote,omitempty"`
+}
+
+// Remote is the generator's host of a two-host pair: the DUT's port is on
+// this host, the generator's on that one, reached over SSH.
+type Remote struct {
+	Target  string `json:"target"` // ssh://[user@]host[:port]
+	Host    Host   `json:"host"`
+	Version string `json:"xdplab_version"`
+	// Agent says how xdplab came to run there.
+	Agent      string   `json:"agent"`
+	RunID      string   `json:"run_id"` // the agent's own, of its namespaces and journal there
+	Namespaces []string `json:"namespaces"`
+	// SameMachine: the two share a kernel (equal boot ids), as in a test
+	// where the "host" is a namespace: CPU figures then include the
+	// generator's work.
+	SameMachine bool `json:"same_machine"`
+	// ControlDelay is the control channel's one-way delay (half the round
+	// trip of the counter snapshots).
+	ControlDelay *ControlDelay `json:"control_delay,omitempty"`
+	// Clocks says which host's clock each figure uses.
+	Clocks string `json:"clocks"`
+}
+
+// ControlDelay is half the round trip of the controller's snapshots.
+type ControlDelay struct {
+	MedianS   float64 `json:"median_s"`
+	MaxS      float64 `json:"max_s"`
+	Snapshots int     `json:"snapshots"`
 }
 
 // Interface is one interface of the topology.
 type Interface struct {
-	Role      string `json:"role"` // gen, dut, out, sink
+	Role string `json:"role"` // gen, dut, out, sink
+	// Host names the host the interface is on where it is not this one
+	// (the generator's of a nic-pair-remote).
+	Host      string `json:"host,omitempty"`
 	Name      string `json:"name"`
 	Namespace string `json:"namespace"`
 	Driver    string `json:"driver"`

@@ -12,6 +12,10 @@ import (
 func WriteTable(w io.Writer, r *Run) error {
 	c := r.Config
 	fmt.Fprintf(w, "xdplab %s  kernel %s  %s  %d cores\n", r.Tool.Version, r.Host.Kernel, r.Host.CPUModel, r.Host.Cores)
+	rm := r.Topology.Remote
+	if rm != nil {
+		fmt.Fprintf(w, "generator on %s: xdplab %s  kernel %s  %s  %d cores%s\n", rm.Target, rm.Version, rm.Host.Kernel, rm.Host.CPUModel, rm.Host.Cores, rm.delay())
+	}
 	fmt.Fprintf(w, "%s\n\n", Text(Describe(c, nil)))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "program\tmode\tMpps\tGbit/s L2\tloss %\tCPU ns/pkt\tDUT ns/pkt\tprog ns/pkt\tflags\t")
@@ -38,7 +42,14 @@ func WriteTable(w io.Writer, r *Run) error {
 		return err
 	}
 	fmt.Fprintln(w, "\nmedian [min-max] over trials. Mpps: frames the DUT program counted; loss: 1 - counted/offered;")
-	fmt.Fprintln(w, "CPU ns/pkt: /proc/stat busy time of the generator CPUs per offered frame (generator + veth + DUT);")
+	switch {
+	case rm != nil && rm.SameMachine:
+		fmt.Fprintln(w, "CPU ns/pkt: /proc/stat busy time of every CPU of this host per offered frame; the generator's host shares this kernel, so it includes the generator;")
+	case rm != nil:
+		fmt.Fprintln(w, "CPU ns/pkt: /proc/stat busy time of every CPU of this host (the DUT's) per offered frame; the generator's CPU is on its own host;")
+	default:
+		fmt.Fprintln(w, "CPU ns/pkt: /proc/stat busy time of the generator CPUs per offered frame (generator + veth + DUT);")
+	}
 	if r.Calibration != nil {
 		noise := ""
 		if n := r.Calibration.Noise; n != nil {
@@ -170,4 +181,13 @@ func span(s Stat, k float64, f string) string {
 		return fmt.Sprintf(f, s.Median*k)
 	}
 	return fmt.Sprintf(f+" ["+f+"-"+f+"]", s.Median*k, s.Min*k, s.Max*k)
+}
+
+// delay says the control channel's one-way delay, where measured.
+func (rm *Remote) delay() string {
+	d := rm.ControlDelay
+	if d == nil || d.Snapshots == 0 {
+		return ""
+	}
+	return fmt.Sprintf("  control channel %.2f ms one way (median of %d snapshots, at most %.2f ms)", d.MedianS*1e3, d.Snapshots, d.MaxS*1e3)
 }

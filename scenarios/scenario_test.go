@@ -69,6 +69,8 @@ func TestParseBroken(t *testing.T) {
 		{"mode twice", "format: 1\nname: x\nprograms: [drop]\nmodes: [native, drv]\n", "native named twice"},
 		{"bad topology", "format: 1\nname: x\nprograms: [drop]\ntopology:\n  kind: ring\n", `topology.kind: "ring"`},
 		{"nic-pair without peer", "format: 1\nname: x\nprograms: [drop]\ntopology:\n  kind: nic-pair\n  dut: eth1\n", "needs dut and peer"},
+		{"remote that is no ssh address", "format: 1\nname: x\nprograms: [drop]\ntopology:\n  kind: nic-pair\n  dut: eth1\n  peer: eth2\n  remote: gen-host\n", "not an ssh:// address"},
+		{"ssh options in a file", "format: 1\nname: x\nprograms: [drop]\ntopology:\n  kind: nic-pair\n  dut: eth1\n  peer: eth2\n  remote: ssh://gen\n  remote_ssh_options: [ProxyCommand=sh]\n", "remote_ssh_options"},
 		{"unknown protocol", "format: 1\nname: x\nprograms: [drop]\ntraffic:\n  protocol: sctp\n", `t.yaml:5: traffic.protocol: "sctp": use udp, tcp-syn or icmp`},
 		{"vlan out of range", "format: 1\nname: x\nprograms: [drop]\ntraffic:\n  vlan: 4095\n", "traffic.vlan: 4095 out of range"},
 		{"imix and sizes", "format: 1\nname: x\nprograms: [drop]\ntraffic:\n  sizes: [64]\n  imix: imix\n", "traffic.imix: an IMIX and traffic.sizes exclude each other"},
@@ -195,6 +197,10 @@ func TestParseDescribes(t *testing.T) {
 			assert.Equal(t, "eth1", r.DUTIface)
 			assert.Equal(t, "eth2", r.PeerIface)
 			assert.False(t, r.Force)
+		}},
+		{"programs: [drop]\ntopology:\n  kind: nic-pair\n  dut: eth1\n  peer: eth2\n  remote: ssh://lab@gen-host:2222\n", func(t *testing.T, r spec.Run) {
+			assert.Equal(t, "ssh://lab@gen-host:2222", r.Remote)
+			assert.Equal(t, "eth2", r.PeerIface, "the generator's port on that host")
 		}},
 	}
 	for _, c := range cases {

@@ -63,7 +63,7 @@ func TestCompareRejects(t *testing.T) {
 		assert.True(t, errorsAs(err, &ue), "usage error for %v: %v", args, err)
 	}
 	bad := filepath.Join(t.TempDir(), "bad.json")
-	require.NoError(t, os.WriteFile(bad, []byte(`{"schema":"xdplab.results","schema_version":7}`), 0o644))
+	require.NoError(t, os.WriteFile(bad, []byte(`{"schema":"xdplab.results","schema_version":99}`), 0o644))
 	_, _, err := xdplab(t, context.Background(), "compare", fixtureA, bad)
 	assert.ErrorContains(t, err, "bad.json")
 	assert.ErrorContains(t, err, "upgrade xdplab")

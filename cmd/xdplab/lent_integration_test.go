@@ -29,7 +29,12 @@ func ipState(t *testing.T, name string) string {
 		require.NoError(t, err, "ip %v: %s", args, out)
 		b.Write(out)
 	}
-	s := regexp.MustCompile(`(?m)^\d+: `).ReplaceAllString(b.String(), "")
+	return normalizeIP(b.String())
+}
+
+// normalizeIP drops from ip's output what changes by itself.
+func normalizeIP(s string) string {
+	s = regexp.MustCompile(`(?m)^\d+: `).ReplaceAllString(s, "")
 	s = regexp.MustCompile(`@if\d+`).ReplaceAllString(s, "@if")
 	s = regexp.MustCompile(`(?m)^\s+valid_lft.*$`).ReplaceAllString(s, "")
 	return s

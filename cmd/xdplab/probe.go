@@ -1,6 +1,9 @@
 package main
 
 import (
+	"bytes"
+	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 
@@ -8,6 +11,7 @@ import (
 
 	"github.com/xdplab/xdplab/internal/host"
 	"github.com/xdplab/xdplab/internal/probe"
+	"github.com/xdplab/xdplab/internal/remote"
 	"github.com/xdplab/xdplab/results"
 )
 
@@ -17,6 +21,7 @@ func newProbeCmd(stdout, stderr io.Writer) *cobra.Command {
 		format string
 		asJSON bool
 		output string
+		ro     remoteFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "probe [--iface NAME ...]",
@@ -31,20 +36,29 @@ A mismatch between the two is a finding.
 With no --iface it probes both ends of a veth pair it builds (and removes).
 With --iface it probes the named interfaces read-only; --attach also runs
 the detection (XDP_PASS programs only, the MTU changed and restored). The
-interface that carries the default route is refused without --force.`,
+interface that carries the default route is refused without --force.
+
+With --remote, the probe runs on the generator host of a two-host pair (its
+--iface names interfaces there), and the report comes back here.`,
 		Example: `  sudo xdplab probe
-  sudo xdplab probe --iface enp3s0f0 --iface enp3s0f1 --attach --json`,
+  sudo xdplab probe --iface enp3s0f0 --iface enp3s0f1 --attach --json
+  sudo xdplab probe --remote ssh://root@gen-host --iface enp5s0f1`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			f, err := outputFormat(format, asJSON, cmd.Flags().Changed("format"))
 			if err != nil {
 				return err
 			}
-			if err := host.CheckPrivileges(); err != nil {
-				return err
+			var rep *probe.Report
+			if ro.target != "" {
+				rep, err = remoteProbe(cmd.Context(), ro, o, stderr)
+			} else {
+				if err := host.CheckPrivileges(); err != nil {
+					return err
+				}
+				o.Version = toolVersion()
+				rep, err = probe.Run(cmd.Context(), o)
 			}
-			o.Version = toolVersion()
-			rep, err := probe.Run(cmd.Context(), o)
 			if err != nil {
 				if cmd.Context().Err() != nil {
 					return interrupted(err, "everything xdplab made was removed and every setting restored")
@@ -68,5 +82,32 @@ interface that carries the default route is refused without --force.`,
 	fl.StringVar(&format, "format", "text", "output on stdout: text or json")
 	fl.BoolVar(&asJSON, "json", false, "shorthand for --format json")
 	fl.StringVarP(&output, "output", "o", "", "also write the JSON report to this file")
+	ro.add(cmd, "probe the generator host of a two-host pair instead of this one")
 	return cmd
+}
+
+// remoteProbe runs the probe on the --remote host and reads its report.
+func remoteProbe(ctx context.Context, ro remoteFlags, o probe.Options, stderr io.Writer) (*probe.Report, error) {
+	args := []string{"probe", "--json"}
+	for _, i := range o.Ifaces {
+		args = append(args, "--iface", i)
+	}
+	if o.Attach {
+		args = append(args, "--attach")
+	}
+	if o.Force {
+		args = append(args, "--force")
+	}
+	if o.RunID != "" {
+		args = append(args, "--run-id", o.RunID)
+	}
+	var out bytes.Buffer
+	if err := remote.Exec(ctx, ro.options(), args, &out, stderr); err != nil {
+		return nil, err
+	}
+	var rep probe.Report
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+		return nil, fmt.Errorf("the probe report from %s: %w", ro.target, err)
+	}
+	return &rep, nil
 }

@@ -181,7 +181,7 @@ func (f *runFlags) config(stderr io.Writer) (runner.Config, error) {
 	if err != nil {
 		return runner.Config{}, err
 	}
-	cfg := runner.Config{Run: r, Command: append([]string{"xdplab"}, os.Args[1:]...), Version: toolVersion()}
+	cfg := runner.Config{Run: r, Command: append([]string{"xdplab"}, os.Args[1:]...), Version: toolVersion(), Stderr: stderr}
 	if !f.quiet {
 		cfg.Live = stderr
 	}

@@ -12,15 +12,21 @@ import (
 // reports as it goes.
 type Config struct {
 	spec.Run
-	Live    io.Writer // one line per second; nil for none
-	Command []string  // recorded in the results
-	Version string    // xdplab's version, recorded in the results
+	Live io.Writer // one line per second; nil for none
+	// Stderr gets what the --remote host's agent and ssh say (nil: kept
+	// for errors only).
+	Stderr  io.Writer
+	Command []string // recorded in the results
+	Version string   // xdplab's version, recorded in the results
 }
 
 // checkHost checks what the description leaves to the machine the run
 // starts on: the CPUs this process may use. Inside the kernel matrix's VM,
 // that is the VM's.
 func (c *Config) checkHost() error {
+	if c.Remote != "" {
+		return nil // the generator's threads run there: its agent checks
+	}
 	if n := len(host.CPUs()); c.Threads > n {
 		return &spec.FieldError{Field: spec.FieldThreads, Parts: []any{fmt.Sprintf(
 			"%d out of range: this machine lets xdplab use %d CPUs (one generator thread per CPU and queue)", c.Threads, n)}}

@@ -15,6 +15,7 @@ import (
 	"github.com/xdplab/xdplab/bpf"
 	"github.com/xdplab/xdplab/internal/host"
 	"github.com/xdplab/xdplab/internal/peer"
+	"github.com/xdplab/xdplab/internal/remote"
 	"github.com/xdplab/xdplab/internal/spec"
 	"github.com/xdplab/xdplab/internal/traffic"
 	"github.com/xdplab/xdplab/internal/xdp"
@@ -36,8 +37,9 @@ type runner struct {
 	cpus []int
 	pair *topology.Pair
 	// end is the generator's end: the pair's Gen here, or the remote
-	// agent's port on the generator host.
+	// agent's port on the generator host (then remote is set too).
 	end     peer.End
+	remote  *remote.Client
 	support *offload.Support
 	calNs   *float64
 	// calNoise is the calibration's spread: a DUT share below it is
@@ -81,12 +83,29 @@ func Run(ctx context.Context, cfg Config) (_ *results.Run, err error) {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("internal error: %v\n%s", p, debug.Stack())
 		}
+		if cerr := r.remote.Close(); cerr != nil {
+			err = errors.Join(err, fmt.Errorf("teardown: %w", cerr))
+		}
 		if r.pair != nil {
 			if cerr := r.pair.Close(); cerr != nil {
 				err = errors.Join(err, fmt.Errorf("teardown: %w", cerr))
 			}
 		}
 	}()
+	if cfg.Remote != "" {
+		// The generator's host first: a host that cannot be reached
+		// fails the run before any interface here is touched.
+		if r.remote, err = remote.Dial(ctx, remote.Options{Target: cfg.Remote, SSHOptions: cfg.RemoteSSHOptions,
+			RemoteXdplab: cfg.RemoteXdplab, Version: cfg.Version, Stderr: cfg.Stderr}); err != nil {
+			return nil, err
+		}
+		if n := r.remote.Hello().CPUs; cfg.Threads > n {
+			return nil, &spec.FieldError{Field: spec.FieldThreads, Parts: []any{fmt.Sprintf(
+				"%d out of range: the generator's host %s lets xdplab use %d CPUs", cfg.Threads, r.remote.Target().Host, n)}}
+		}
+		// CPU time is this host's, the DUT's: every CPU of it counts.
+		r.cpus = host.CPUs()
+	}
 	if err := r.pickGenerator(); err != nil {
 		return nil, err
 	}
@@ -94,7 +113,9 @@ func Run(ctx context.Context, cfg Config) (_ *results.Run, err error) {
 
 	// Only redirect needs the sink namespace; tx's sink is the generator's veth.
 	needSink := slices.Contains(r.programs(), "redirect")
-	if cfg.DUTIface != "" {
+	if cfg.Remote != "" {
+		r.pair, err = topology.NewNICPair(topology.NICPairOptions{RunID: cfg.RunID, DUT: cfg.DUTIface, Split: true, Force: cfg.Force})
+	} else if cfg.DUTIface != "" {
 		r.pair, err = topology.NewNICPair(topology.NICPairOptions{RunID: cfg.RunID, DUT: cfg.DUTIface, Peer: cfg.PeerIface, Force: cfg.Force})
 	} else {
 		r.pair, err = topology.NewPair(topology.PairOptions{RunID: cfg.RunID, Queues: cfg.Threads, Sink: needSink})
@@ -102,7 +123,13 @@ func Run(ctx context.Context, cfg Config) (_ *results.Run, err error) {
 	if err != nil {
 		return nil, err
 	}
-	r.end = peer.NewLocal(&r.pair.Gen)
+	if r.remote != nil {
+		if err := r.setUpRemote(); err != nil {
+			return nil, err
+		}
+	} else {
+		r.end = peer.NewLocal(&r.pair.Gen)
+	}
 	r.describeTopology()
 	if r.capture != nil {
 		r.capture.Rewrite(r.pair.Gen.MAC, r.pair.DUT.MAC)
@@ -141,7 +168,9 @@ func Run(ctx context.Context, cfg Config) (_ *results.Run, err error) {
 		}
 		r.run.Config.Modes = append(r.run.Config.Modes, m.String())
 	}
-	if cfg.Calibrate {
+	if cfg.Calibrate && r.remote != nil {
+		r.run.Notes = append(r.run.Notes, "no calibration: it measures the generator's CPU cost on this host, and the generator runs on "+r.remote.Target().Host)
+	} else if cfg.Calibrate {
 		if err := r.calibrate(ctx); err != nil {
 			return nil, err
 		}
@@ -156,6 +185,10 @@ func Run(ctx context.Context, cfg Config) (_ *results.Run, err error) {
 		}
 	}
 	r.run.Finished = time.Now().UTC()
+	if r.remote != nil {
+		med, most, n := r.remote.ControlDelay()
+		r.run.Topology.Remote.ControlDelay = &results.ControlDelay{MedianS: med.Seconds(), MaxS: most.Seconds(), Snapshots: n}
+	}
 	return r.run, nil
 }
 
@@ -167,7 +200,15 @@ func (r *runner) programs() []string {
 }
 
 func (r *runner) pickGenerator() error {
-	err := xdp.HaveLiveFrames()
+	var err error
+	if r.remote != nil {
+		// The generator runs there: what its kernel can do counts.
+		if why := r.remote.Hello().LiveFrames; why != "" {
+			err = fmt.Errorf("on %s: %s: %w", r.remote.Target().Host, why, ebpf.ErrNotSupported)
+		}
+	} else {
+		err = xdp.HaveLiveFrames()
+	}
 	switch r.cfg.Generator {
 	case traffic.LiveFrames:
 		if err != nil {
@@ -268,10 +309,20 @@ func (r *runner) newRun() *results.Run {
 		run.Notes = append(run.Notes, fmt.Sprintf("offered rate paced to %d frames/s by the generator program (a token bucket per CPU): "+
 			"the generator's CPUs spin between frames, so CPU ns/pkt counts that spinning and says nothing about the DUT", c.RatePPS))
 	}
+	cpuNote := "CPU: busy time (user+system+irq+softirq) from /proc/stat on the generator's CPUs, per offered frame; on a veth pair the generator, the veth NAPI and the DUT program run in softirq on the same CPU, so the DUT's share is CPU ns/pkt minus the calibrated generator share"
+	if r.remote != nil {
+		h := r.remote.Target().Host
+		cpuNote = "CPU: busy time (user+system+irq+softirq) from /proc/stat on every CPU of this host, the DUT's, per offered frame; the generator runs on " + h + " and its CPU time is not in it"
+		if hello := r.remote.Hello(); hello.BootID != "" && hello.BootID == remote.BootID() {
+			cpuNote = "CPU: busy time from /proc/stat on every CPU of this host per offered frame; " + h + " shares this host's kernel (the same boot id: a namespace posing as a host), so it includes the generator's work"
+		}
+		run.Notes = append(run.Notes, fmt.Sprintf("two hosts: the DUT's port %s here, the generator's %s on %s (xdplab %s there, %s)",
+			c.DUTIface, c.PeerIface, r.remote.Target(), r.remote.Hello().Version, r.remote.How()))
+	}
 	run.Notes = append(run.Notes,
 		"offered: frames the generator sent ("+generatorSource(r.kind)+"); throughput: frames the DUT program counted (xdplab stats map), per second of the timed window",
 		"loss = 1 - seen/offered over the trial, after every counter settled; bit rates use the frame size with FCS (L2) and add 20 bytes of preamble and gap (L1)",
-		"CPU: busy time (user+system+irq+softirq) from /proc/stat on the generator's CPUs, per offered frame; on a veth pair the generator, the veth NAPI and the DUT program run in softirq on the same CPU, so the DUT's share is CPU ns/pkt minus the calibrated generator share",
+		cpuNote,
 		"program ns/pkt: the kernel's BPF run-time stats (kernel.bpf_stats_enabled) in a separate pass after the trials, never during them (they slow every run)",
 		results.FingerprintSource,
 	)
@@ -305,6 +356,16 @@ func (r *runner) describeTopology() {
 	if len(t.Borrowed) > 0 {
 		t.Kind = "nic-pair"
 	}
+	if r.remote != nil {
+		t.Kind, t.Remote = "nic-pair-remote", r.remoteRecord()
+		in := r.end.Info()
+		feat := "not reported"
+		if in.FeaturesKnown {
+			feat = fmt.Sprintf("%#x (%s)", in.XDPFeatures, offload.XDPFeature(in.XDPFeatures))
+		}
+		t.Interfaces = append(t.Interfaces, results.Interface{Role: "gen", Host: in.Host, Name: in.Name, Namespace: in.Namespace,
+			Driver: in.Driver, Queues: in.RxQueues, XDPFeatures: feat})
+	}
 	for _, n := range p.Namespaces() {
 		t.Namespaces = append(t.Namespaces, n.Name)
 	}
@@ -337,9 +398,13 @@ func (r *runner) frameSpec() traffic.FrameSpec {
 }
 
 func (r *runner) newGenerator(s *setup) (peer.Generator, error) {
+	cpus := r.cpus
+	if r.remote != nil {
+		cpus = make([]int, r.cfg.Threads) // the agent picks its host's
+	}
 	return r.end.NewGenerator(traffic.Options{
 		Kind:  r.kind,
-		Frame: r.frameSpec(), Flows: r.cfg.Flows, Sources: r.cfg.Sources, CPUs: r.cpus, RatePPS: r.cfg.RatePPS,
+		Frame: r.frameSpec(), Flows: r.cfg.Flows, Sources: r.cfg.Sources, CPUs: cpus, RatePPS: r.cfg.RatePPS,
 		Mix: r.cfg.Mix, MalformedPPM: r.cfg.MalformedPPM, Restore: s.writes,
 		Replay: r.capture, Loops: r.cfg.Loops, ReplayTiming: r.cfg.ReplayTiming, ReplaySpeed: r.cfg.ReplaySpeed,
 	})
@@ -363,4 +428,29 @@ func sleep(ctx context.Context, d time.Duration) error {
 	case <-t.C:
 		return nil
 	}
+}
+
+// setUpRemote moves the generator's port on the remote host into the
+// agent's namespace there; the pair's Gen then describes it (addresses,
+// MAC) with no namespace here.
+func (r *runner) setUpRemote() error {
+	s, err := r.remote.SetUp(remote.SetupOptions{Peer: r.cfg.PeerIface, Force: r.cfg.Force})
+	if err != nil {
+		return err
+	}
+	r.end = r.remote
+	in := s.Info
+	r.pair.Gen = topology.Endpoint{Name: in.Name, Ifindex: in.Ifindex, MAC: in.MAC, IPv4: in.IPv4, IPv6: in.IPv6}
+	return nil
+}
+
+// remoteRecord is what the results say of the generator's host.
+func (r *runner) remoteRecord() *results.Remote {
+	h, s := r.remote.Hello(), r.remote.Setup()
+	rec := &results.Remote{Target: r.remote.Target().String(), Host: h.Host, Version: h.Version, Agent: r.remote.How(),
+		RunID: s.RunID, Namespaces: []string{s.Info.Namespace}, SameMachine: h.BootID != "" && h.BootID == remote.BootID(),
+		Clocks: "rates: the timed window on this host's clock, between snapshots of both ends taken back to back over the control channel; " +
+			"counts: both ends read after the generator stopped and every counter settled; " +
+			"latency (tx only): a round trip measured on the generator host's clock, which stamps and reads each frame"}
+	return rec
 }

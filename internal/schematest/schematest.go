@@ -5,6 +5,7 @@ package schematest
 
 import (
 	"bytes"
+	"fmt"
 	"testing"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
@@ -15,25 +16,42 @@ import (
 // schemas it refers to, each known by its $id.
 func ValidateJSON(tb testing.TB, schema, doc []byte, refs ...[]byte) {
 	tb.Helper()
+	require.NoError(tb, Validate(schema, doc, refs...))
+}
+
+// Validate is ValidateJSON's check, for a test that wants a document
+// refused: an error names the schema, the document or what is invalid.
+func Validate(schema, doc []byte, refs ...[]byte) error {
 	c := jsonschema.NewCompiler()
-	add := func(b []byte) string {
+	add := func(b []byte) (string, error) {
 		sd, err := jsonschema.UnmarshalJSON(bytes.NewReader(b))
-		require.NoError(tb, err, "schema")
+		if err != nil {
+			return "", fmt.Errorf("schema: %w", err)
+		}
 		id := "schema.json"
 		if m, ok := sd.(map[string]any); ok {
 			if s, ok := m["$id"].(string); ok {
 				id = s
 			}
 		}
-		require.NoError(tb, c.AddResource(id, sd))
-		return id
+		return id, c.AddResource(id, sd)
 	}
 	for _, r := range refs {
-		add(r)
+		if _, err := add(r); err != nil {
+			return err
+		}
 	}
-	sch, err := c.Compile(add(schema))
-	require.NoError(tb, err, "compile schema")
+	id, err := add(schema)
+	if err != nil {
+		return err
+	}
+	sch, err := c.Compile(id)
+	if err != nil {
+		return fmt.Errorf("compile schema: %w", err)
+	}
 	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(doc))
-	require.NoError(tb, err, "document")
-	require.NoError(tb, sch.Validate(inst))
+	if err != nil {
+		return fmt.Errorf("document: %w", err)
+	}
+	return sch.Validate(inst)
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/xdplab/xdplab/bpf"
+	"github.com/xdplab/xdplab/internal/remote"
 	"github.com/xdplab/xdplab/internal/traffic"
 	"github.com/xdplab/xdplab/internal/xdp"
 )
@@ -27,6 +28,9 @@ const (
 	FieldDUT           = "topology.dut"
 	FieldPeer          = "topology.peer"
 	FieldForce         = "topology.force"
+	FieldRemote        = "topology.remote"
+	FieldRemoteXdplab  = "topology.remote_xdplab"
+	FieldRemoteSSH     = "topology.remote_ssh_options"
 	FieldRunID         = "run_id"
 	FieldProtocol      = "traffic.protocol"
 	FieldIP            = "traffic.ip"
@@ -261,6 +265,28 @@ var fields = []Field{
 	{Path: FieldPeer, Flag: "peer", Type: "string",
 		Usage: "the host's interface cabled back to back to --iface; the generator sends on it",
 		set:   stringField(func(r *Run) *string { return &r.PeerIface })},
+	{Path: FieldRemote, Flag: "remote", Type: "string",
+		Usage: "the generator's host, ssh://[user@]host[:port]: --peer then names its port there, cabled to --iface here; xdplab runs there as an agent over SSH",
+		set: func(r *Run, v string) error {
+			r.Remote = strings.TrimSpace(v)
+			if r.Remote == "" {
+				return nil
+			}
+			_, err := remote.ParseTarget(r.Remote)
+			return err
+		}},
+	{Path: FieldRemoteXdplab, Key: "-", Flag: "remote-xdplab", Type: "string",
+		Usage: "xdplab's path on the --remote host (default: xdplab on its PATH when it is this release, else this binary, shipped for the run)",
+		set:   stringField(func(r *Run) *string { return &r.RemoteXdplab })},
+	{Path: FieldRemoteSSH, Key: "-", Flag: "remote-ssh-option", Type: "strings", List: true, reset: func(r *Run) { r.RemoteSSHOptions = nil },
+		Usage: "an ssh option for the --remote session, Name=value as ssh -o takes it (repeat for several; they come before xdplab's own, so they win)",
+		set: func(r *Run, v string) error {
+			if err := remote.CheckSSHOptions([]string{v}); err != nil {
+				return err
+			}
+			r.RemoteSSHOptions = append(r.RemoteSSHOptions, v)
+			return nil
+		}},
 	{Path: FieldForce, Key: "-", Flag: "force", Type: "bool",
 		Usage: "accept an interface that carries the default route",
 		set:   boolField(func(r *Run) *bool { return &r.Force })},

@@ -88,6 +88,13 @@ type Run struct {
 	// DUTIface and PeerIface name two interfaces of this host cabled back
 	// to back. Empty: a veth pair.
 	DUTIface, PeerIface string
+	// Remote is the generator's host (ssh://[user@]host[:port]): PeerIface
+	// is its port there, cabled to DUTIface here. RemoteXdplab is xdplab's
+	// path there and RemoteSSHOptions ssh's -o options (the command line
+	// only: an option such as ProxyCommand runs a command here).
+	Remote           string
+	RemoteXdplab     string
+	RemoteSSHOptions []string
 	// Force accepts an interface that carries the default route (the
 	// command line only, never a file).
 	Force bool

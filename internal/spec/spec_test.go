@@ -62,7 +62,7 @@ func TestEveryRunFieldHasASetting(t *testing.T) {
 		found := false
 		for _, f := range Fields() {
 			r := Defaults()
-			for _, val := range []string{"7", "true", "false", "6", "icmp", "2s", "x", "tx", "native", "50%", "1k", "imix", "1%", "live-frames", "parse-ip", "m=7", "scratch", "m:0=p"} {
+			for _, val := range []string{"7", "true", "false", "6", "icmp", "2s", "x", "tx", "native", "50%", "1k", "imix", "1%", "live-frames", "parse-ip", "m=7", "scratch", "m:0=p", "ssh://gen"} {
 				r2 := r
 				if f.set(&r2, val) == nil && !reflect.DeepEqual(reflect.ValueOf(&r2).Elem().Field(i).Interface(), v.Interface()) {
 					found = true

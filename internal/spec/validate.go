@@ -185,6 +185,12 @@ func (r *Run) validateTopology(add adder) {
 	if (r.DUTIface == "") != (r.PeerIface == "") {
 		add(FieldDUT, "the DUT's interface and ", Ref(FieldPeer), " go together: the generator sends on the peer, cabled back to back to the DUT's")
 	}
+	if r.Remote != "" && r.DUTIface == "" {
+		add(FieldRemote, "names the generator's host of a two-host pair: give ", Ref(FieldDUT), " (the DUT's port here) and ", Ref(FieldPeer), " (the generator's port there)")
+	}
+	if r.Remote == "" && (r.RemoteXdplab != "" || len(r.RemoteSSHOptions) > 0) {
+		add(FieldRemoteXdplab, "and ", Ref(FieldRemoteSSH), " go with ", Ref(FieldRemote))
+	}
 	if r.DUTIface != "" && r.Object == "" && slices.Contains(r.Programs, "redirect") {
 		add(FieldPrograms, "redirect needs a second DUT port and a sink behind it: on two interfaces use drop, pass or tx")
 	}

@@ -114,6 +114,10 @@ func TestValidateRules(t *testing.T) {
 		{"dut without peer", func(r *Run) { r.DUTIface = "eth1" }, []string{FieldDUT}},
 		{"peer without dut", func(r *Run) { r.PeerIface = "eth2" }, []string{FieldDUT}},
 		{"redirect on a nic pair", func(r *Run) { r.DUTIface, r.PeerIface, r.Programs = "eth1", "eth2", []string{"redirect"} }, []string{FieldPrograms}},
+		{"two hosts", func(r *Run) { r.DUTIface, r.PeerIface, r.Remote = "eth1", "eth2", "ssh://gen" }, nil},
+		{"remote without ports", func(r *Run) { r.Remote = "ssh://gen" }, []string{FieldRemote}},
+		{"remote xdplab without remote", func(r *Run) { r.RemoteXdplab = "/usr/bin/xdplab" }, []string{FieldRemoteXdplab}},
+		{"ssh options without remote", func(r *Run) { r.RemoteSSHOptions = []string{"Port=22"} }, []string{FieldRemoteXdplab}},
 		{"an object's redirect on a nic pair", func(r *Run) { r.DUTIface, r.PeerIface, r.Programs, r.Object = "eth1", "eth2", nil, "x.o" }, nil},
 
 		{"replay", pcap, nil},
