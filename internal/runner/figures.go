@@ -121,7 +121,7 @@ func (r *runner) figures(s *setup, index int, start, end, final snapshot, sample
 	g, d := ifd["gen"], ifd["dut"]
 	in := flags.Trial{Generated: gen.Packets, Tries: tries, Seen: seen, Malformed: raw.Malformed, OfferedPPS: f.OfferedPPS, RatePPS: r.cfg.RatePPS,
 		LiveFrames: r.kind == traffic.LiveFrames, GenTx: g.TxPackets, Counted: s.prog.Counted,
-		CPUNsPerPkt: f.CPUNsPerPkt, DUTNsPerPkt: f.DUTNsPerPkt, DUTNoiseBound: f.DUTNsPerPktBelow}
+		CPUNsPerPkt: f.CPUNsPerPkt, DUTNsPerPkt: f.DUTNsPerPkt, DUTNoiseBound: f.DUTNsPerPktBelow, GenElsewhere: r.remote != nil}
 	in.GenXmit, in.GenXmitKnown = g.SumQueues("tx", "xdp_xmit")
 	in.GenXmitError, _ = g.SumQueues("tx", "xdp_xmit_errors")
 	in.DUTRx, in.DUTRxCounter = dutRx(d)

@@ -45,7 +45,17 @@ type Trial struct {
 	SentOn, SinkGot, TxErrors  uint64
 	CPUNsPerPkt                float64
 	DUTNsPerPkt, DUTNoiseBound *float64 // a resolved DUT share, or the bound of one within noise
+	// GenElsewhere: the generator ran on another host (--remote), whose
+	// CPU cost this host cannot calibrate: the DUT-share rule cannot tell
+	// who set the rate, the loss can.
+	GenElsewhere bool
 }
+
+// KeptUpPerMille is the loss, per mille, at or below which an unpaced
+// trial with the generator on another host counts as generator-bound: the
+// DUT took (almost) every frame offered as fast as the generator could
+// send.
+const KeptUpPerMille = 1
 
 func disagree(a, b uint64) bool {
 	m := max(a, b)
@@ -115,6 +125,9 @@ func For(t Trial) []results.Flag {
 		}
 	} else if d := t.DUTNsPerPkt; d != nil && t.CPUNsPerPkt > 0 && *d < 0.1*t.CPUNsPerPkt {
 		flag(results.FlagGeneratorBound, "the DUT's share is %.1f of %.1f ns/pkt: the generator, not the DUT, set this rate", *d, t.CPUNsPerPkt)
+	} else if t.GenElsewhere && t.RatePPS == 0 && t.Generated > 0 && (t.Generated-min(t.Seen, t.Generated))*1000 <= KeptUpPerMille*t.Generated {
+		flag(results.FlagGeneratorBound, "the DUT counted %d of the %d frames the generator on the other host sent as fast as it could (loss %.3f%%, at most %.1f%%): "+
+			"the generator, not the DUT, set this rate, a lower bound of the DUT's", t.Seen, t.Generated, 100*Loss(t.Seen, t.Generated), 0.1*KeptUpPerMille)
 	}
 	return out
 }

@@ -60,6 +60,19 @@ func TestFlags(t *testing.T) {
 		{"DUT share at 10%", func(t *Trial) { t.DUTNsPerPkt = ptr(10) }, nil},
 		{"DUT within noise", func(t *Trial) { t.DUTNsPerPkt, t.DUTNoiseBound = nil, ptr(20) }, []string{results.FlagDUTWithinNoise}},
 		{"DUT within small noise", func(t *Trial) { t.DUTNsPerPkt, t.DUTNoiseBound = nil, ptr(5) }, []string{results.FlagDUTWithinNoise, results.FlagGeneratorBound}},
+		{"generator elsewhere, no loss", func(t *Trial) { t.GenElsewhere, t.DUTNsPerPkt = true, nil }, []string{results.FlagGeneratorBound}},
+		{"generator elsewhere, loss at 0.1%", func(t *Trial) {
+			t.GenElsewhere, t.DUTNsPerPkt, t.Generated, t.Tries, t.GenXmit = true, nil, 100000, 100000, 100000
+			t.Seen, t.DUTRx, t.ExpectedGot = 99900, 99900, 99900
+		}, []string{results.FlagGeneratorBound}},
+		{"generator elsewhere, loss past 0.1%", func(t *Trial) {
+			t.GenElsewhere, t.DUTNsPerPkt, t.Generated, t.Tries, t.GenXmit = true, nil, 100000, 100000, 100000
+			t.Seen, t.DUTRx, t.ExpectedGot = 99899, 99899, 99899
+		}, nil},
+		{"generator elsewhere, paced", func(t *Trial) { t.GenElsewhere, t.DUTNsPerPkt, t.RatePPS = true, nil, 1000 }, nil},
+		{"generator elsewhere sent nothing", func(t *Trial) {
+			t.GenElsewhere, t.DUTNsPerPkt, t.Generated, t.Tries, t.Seen, t.GenXmit, t.DUTRx, t.ExpectedGot = true, nil, 0, 0, 0, 0, 0, 0
+		}, []string{results.FlagGeneratorShort}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			tr := clean()
@@ -77,6 +90,10 @@ func TestFlagMessages(t *testing.T) {
 	}{
 		{func(t *Trial) { t.Seen, t.DUTRx, t.ExpectedGot = 1032, 1032, 1032 }, "the DUT counted 1032 frames, 32 more than the generator sent"},
 		{func(t *Trial) { t.RatePPS = 2000 }, "offered 1000 frames/s, 50.0% short of the 2000 asked for"},
+		{func(t *Trial) {
+			t.GenElsewhere, t.DUTNsPerPkt, t.Seen, t.DUTRx, t.ExpectedGot = true, nil, 999, 999, 999
+		},
+			"the DUT counted 999 of the 1000 frames the generator on the other host sent as fast as it could (loss 0.100%, at most 0.1%)"},
 		{func(t *Trial) { t.Tries = 1250 }, "the generator sent 1000 of the 1250 frames it tried (80.00%)"},
 		{func(t *Trial) { t.GenXmit = 900 }, "generator counted 1000 frames, the generator veth's ndo_xdp_xmit 900 (+0 errors)"},
 		{func(t *Trial) { t.GenXmit, t.GenXmitError = 980, 20 }, "20 frames (2.00%) found the DUT's rx ring full"},
