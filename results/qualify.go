@@ -39,6 +39,8 @@ type Qualification struct {
 	Created       time.Time `json:"created"`
 	DUT           Qualified `json:"dut"`
 	Peer          Qualified `json:"peer"`
+	// Generator is the peer's host where it is not this one (--remote).
+	Generator *GeneratorHost `json:"generator_host,omitempty"`
 	// Settings are the suite's knobs as run (frames per check, trial
 	// lengths, soak length).
 	Settings map[string]string `json:"settings"`
@@ -53,6 +55,30 @@ type Qualification struct {
 	// Performance is the results of the performance section's runs.
 	Performance []*Run   `json:"performance,omitempty"`
 	Notes       []string `json:"notes,omitempty"`
+}
+
+// GeneratorHost is the host the peer port is on, reached over SSH.
+type GeneratorHost struct {
+	Target string `json:"target"` // ssh://[user@]host[:port]
+	// Host, Version and Agent are what its agent said (absent where no
+	// functional check reached it).
+	Host    *Host  `json:"host,omitempty"`
+	Version string `json:"xdplab_version,omitempty"`
+	Agent   string `json:"agent,omitempty"`
+	// SameMachine: it shares this host's kernel (a test's namespace).
+	SameMachine bool `json:"same_machine,omitempty"`
+}
+
+// String names the host for reports.
+func (g *GeneratorHost) String() string {
+	if g.Host == nil {
+		return g.Target
+	}
+	s := fmt.Sprintf("%s (%s, kernel %s, %s, %d cores, xdplab %s)", g.Target, g.Host.Hostname, g.Host.Kernel, g.Host.CPUModel, g.Host.Cores, g.Version)
+	if g.SameMachine {
+		s += ", sharing this host's kernel"
+	}
+	return s
 }
 
 // Qualified names an interface: name, driver, its version, firmware, bus.
@@ -132,6 +158,9 @@ func (q *Qualification) WriteMarkdown(w io.Writer) error {
 	fmt.Fprintf(&b, "- Kernel: %s (%s), %s, %d cores\n", m(q.Host.Kernel), m(q.Host.Machine), m(q.Host.CPUModel), q.Host.Cores)
 	fmt.Fprintf(&b, "- DUT: %s, driver %s %s, firmware %s, bus %s\n", m(q.DUT.Name), m(q.DUT.Driver), m(orNone(q.DUT.Version)), m(orNone(q.DUT.Firmware)), m(orNone(q.DUT.Bus)))
 	fmt.Fprintf(&b, "- Peer: %s, driver %s\n", m(q.Peer.Name), m(q.Peer.Driver))
+	if q.Generator != nil {
+		fmt.Fprintf(&b, "- Generator host: %s\n", m(q.Generator.String()))
+	}
 	fmt.Fprintf(&b, "- Created: %s\n\n", q.Created.Format(time.RFC3339))
 	var keys []string
 	for k := range q.Counts {
@@ -171,7 +200,7 @@ var qualifyHTML = template.Must(template.New("q").Parse(`<!DOCTYPE html>
 .pass{background:#e6f4e6}.fail,.advertised-fails{background:#fbe3e3}.works-not-advertised{background:#fff4d6}</style></head><body>
 <h1>XDP qualification: {{.DUT.Name}}: <span class="{{.Verdict}}">{{.Verdict}}</span></h1>
 <p>Suite {{.Suite}}, {{.Tool.Name}} {{.Tool.Version}}. Kernel {{.Host.Kernel}} ({{.Host.Machine}}), {{.Host.CPUModel}}, {{.Host.Cores}} cores.
-DUT {{.DUT.Name}}: driver {{.DUT.Driver}} {{.DUT.Version}}, firmware {{.DUT.Firmware}}, bus {{.DUT.Bus}}. Peer {{.Peer.Name}} ({{.Peer.Driver}}). Created {{.Created}}.</p>
+DUT {{.DUT.Name}}: driver {{.DUT.Driver}} {{.DUT.Version}}, firmware {{.DUT.Firmware}}, bus {{.DUT.Bus}}. Peer {{.Peer.Name}} ({{.Peer.Driver}}){{with .Generator}} on the generator host {{.String}}{{end}}. Created {{.Created}}.</p>
 <table><tr><th>section</th><th>check</th><th>mode</th><th>verdict</th><th>detail</th></tr>
 {{range .Checks}}<tr class="{{.Verdict}}"><td>{{.Section}}</td><td>{{.Name}}</td><td>{{.Mode}}</td><td>{{.Verdict}}</td><td>{{.Detail}}</td></tr>
 {{end}}</table>

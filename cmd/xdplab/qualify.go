@@ -35,6 +35,7 @@ func newQualifyCmd(stdout, stderr io.Writer) *cobra.Command {
 		outDir   string
 		peerNS   bool
 		badBadly uint32
+		ro       remoteFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "qualify [--iface DUT --peer GEN]",
@@ -55,7 +56,9 @@ not-run) and overall:
 With no --iface it qualifies a veth pair it makes. With --iface DUT --peer GEN
 (two interfaces of this host cabled back to back) it moves them into its
 namespaces and gives them back as they were; the interface with the default
-route is refused without --force. The reports (JSON, Markdown, HTML) go to
+route is refused without --force. With --remote ssh://host, --peer is the
+generator's port on that host, cabled to --iface here: the generator runs
+there as an agent over SSH (see xdplab run --help). The reports (JSON, Markdown, HTML) go to
 --output DIR; the exit status is 5 when a check failed. Needs root.`,
 		Example: `  sudo xdplab qualify --soak 1m -o qual
   sudo xdplab qualify --iface enp3s0f0 --peer enp3s0f1 -o qual-mlx5`,
@@ -86,6 +89,7 @@ route is refused without --force. The reports (JSON, Markdown, HTML) go to
 			if err := host.CheckPrivileges(); err != nil {
 				return err
 			}
+			o.Remote, o.RemoteXdplab, o.RemoteSSHOptions = ro.target, ro.xdplab, ro.ssh
 			q, err := qualify.Run(cmd.Context(), o)
 			if err != nil {
 				if cmd.Context().Err() != nil {
@@ -124,6 +128,7 @@ route is refused without --force. The reports (JSON, Markdown, HTML) go to
 	fl.StringVar(&o.Peer, "peer", "", "the host's interface cabled back to back to --iface; the generator sends on it")
 	fl.BoolVar(&peerNS, "peer-netns", false, "feed --iface from a namespace instead of a peer port (not possible without a cable: refused)")
 	fl.BoolVar(&o.Force, "force", false, "accept an interface that carries the default route")
+	ro.add(cmd, "the generator's host of a two-host pair, --peer its port there")
 	fl.IntVar(&o.Frames, "frames", 200, "frames per functional check")
 	fl.DurationVar(&o.Trial, "trial", 0, "length of each performance trial (default 3s)")
 	fl.IntVar(&o.Trials, "trials", 3, "performance trials per size and mode")

@@ -31,6 +31,7 @@ func (r *qualification) baseConfig() runner.Config {
 	c.Programs, c.Modes = []string{"drop"}, r.dataModes()
 	c.Duration, c.Trials = r.o.Trial, r.o.Trials
 	c.DUTIface, c.PeerIface, c.Force = r.o.Iface, r.o.Peer, r.o.Force
+	c.Remote, c.RemoteXdplab, c.RemoteSSHOptions = r.o.Remote, r.o.RemoteXdplab, r.o.RemoteSSHOptions
 	c.Command, c.Version = r.o.Command, r.o.Version
 	return c
 }

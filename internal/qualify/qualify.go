@@ -1,6 +1,7 @@
 package qualify
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -16,7 +17,9 @@ import (
 	"github.com/xdplab/xdplab/bpf"
 	"github.com/xdplab/xdplab/internal/host"
 	"github.com/xdplab/xdplab/internal/nsthread"
+	"github.com/xdplab/xdplab/internal/peer"
 	"github.com/xdplab/xdplab/internal/probe"
+	"github.com/xdplab/xdplab/internal/remote"
 	"github.com/xdplab/xdplab/internal/spec"
 	"github.com/xdplab/xdplab/internal/traffic"
 	"github.com/xdplab/xdplab/internal/xdp"
@@ -34,11 +37,16 @@ type Options struct {
 	// Iface and Peer name two interfaces of this host cabled back to back
 	// (the DUT and the generator's); neither: a veth pair xdplab makes.
 	Iface, Peer string
-	Force       bool
-	Frames      int           // frames per functional check (default 200)
-	Trial       time.Duration // performance trial length (default 3s)
-	Trials      int           // performance trials (default 3)
-	Soak        time.Duration // the soak trial (default 10m)
+	// Remote is the generator's host (ssh://...): Peer is its port
+	// there, cabled to Iface here (see spec.Run's fields of that name).
+	Remote           string
+	RemoteXdplab     string
+	RemoteSSHOptions []string
+	Force            bool
+	Frames           int           // frames per functional check (default 200)
+	Trial            time.Duration // performance trial length (default 3s)
+	Trials           int           // performance trials (default 3)
+	Soak             time.Duration // the soak trial (default 10m)
 	// SearchTrials bounds each NDR/PDR search (default 16).
 	SearchTrials int
 	// Only runs these sections (capabilities, functional, performance,
@@ -78,6 +86,8 @@ func (o *Options) Validate() error {
 	switch {
 	case (o.Iface == "") != (o.Peer == ""):
 		return errors.New("--iface and --peer go together: the generator sends on --peer, cabled back to back to --iface")
+	case o.Remote != "" && o.Iface == "":
+		return errors.New("--remote names the generator's host of two: give --iface (the DUT's port here) and --peer (the generator's port there)")
 	case o.Frames < 1 || o.Frames > 100000:
 		return fmt.Errorf("--frames %d out of range: use 1 to 100000", o.Frames)
 	case o.Trial < spec.MinDuration || o.Trial > spec.MaxDuration:
@@ -108,8 +118,11 @@ type qualification struct {
 	o    Options
 	q    *results.Qualification
 	pair *topology.Pair
-	sup  *offload.Support
-	rep  *probe.Report
+	// end is the generator's end of the functional checks: the pair's Gen,
+	// or the agent's port on the --remote host.
+	end peer.End
+	sup *offload.Support
+	rep *probe.Report
 }
 
 func (r *qualification) check(section, name, mode, verdict, format string, args ...any) {
@@ -174,9 +187,17 @@ func (r *qualification) capabilities(ctx context.Context, report bool) error {
 	if r.o.Iface != "" {
 		po.Ifaces = []string{r.o.Iface, r.o.Peer}
 	}
+	if r.o.Remote != "" {
+		po.Ifaces = po.Ifaces[:1] // the peer is probed on its own host
+	}
 	rep, err := probe.Run(ctx, po)
 	if err != nil {
 		return fmt.Errorf("capabilities: %w", err)
+	}
+	if r.o.Remote != "" {
+		if err := r.probeRemotePeer(ctx, rep); err != nil {
+			return fmt.Errorf("capabilities: %w", err)
+		}
 	}
 	r.rep = rep
 	if r.q.Capabilities, err = json.Marshal(rep); err != nil {
@@ -234,7 +255,14 @@ func (r *qualification) frame(check string, size int) ([]byte, error) {
 // functional sends frames through a program in each mode and verifies them
 // where they come out.
 func (r *qualification) functional(ctx context.Context, checks bool) (err error) {
-	if r.o.Iface != "" {
+	var client *remote.Client
+	if r.o.Remote != "" {
+		if client, err = remote.Dial(ctx, r.remoteOptions()); err != nil {
+			return fmt.Errorf("functional checks: %w", err)
+		}
+		defer func() { err = errors.Join(err, client.Close()) }()
+		r.pair, err = topology.NewNICPair(topology.NICPairOptions{RunID: r.o.RunID, DUT: r.o.Iface, Split: true, Force: r.o.Force})
+	} else if r.o.Iface != "" {
 		r.pair, err = topology.NewNICPair(topology.NICPairOptions{RunID: r.o.RunID, DUT: r.o.Iface, Peer: r.o.Peer, Force: r.o.Force})
 	} else {
 		r.pair, err = topology.NewPair(topology.PairOptions{RunID: r.o.RunID, Sink: true})
@@ -244,6 +272,20 @@ func (r *qualification) functional(ctx context.Context, checks bool) (err error)
 	}
 	defer func() { err = errors.Join(err, r.pair.Close()) }()
 	p := r.pair
+	r.end = peer.NewLocal(&p.Gen)
+	if client != nil {
+		s, err := client.SetUp(remote.SetupOptions{Peer: r.o.Peer, Force: r.o.Force})
+		if err != nil {
+			return fmt.Errorf("functional checks: %w", err)
+		}
+		in := s.Info
+		p.Gen = topology.Endpoint{Name: in.Name, Ifindex: in.Ifindex, MAC: in.MAC, IPv4: in.IPv4, IPv6: in.IPv6}
+		r.end = client
+		r.recordGenerator(client)
+		if err := client.QuietIPv6(); err != nil {
+			return err
+		}
+	}
 	driver, _ := p.DUT.Driver()
 	if r.sup, err = offload.ProbeModes(p.DUTNS.Handle, p.DUT.Name, p.DUT.Ifindex, driver); err != nil {
 		return err
@@ -312,4 +354,41 @@ func (r *qualification) offloadControlPlane(driver string) {
 	if driver == "netdevsim" {
 		r.check("functional", "offload data path", "offload", results.VerdictNotApplicable, "netdevsim runs no offloaded program on packets")
 	}
+}
+
+func (r *qualification) remoteOptions() remote.Options {
+	return remote.Options{Target: r.o.Remote, SSHOptions: r.o.RemoteSSHOptions, RemoteXdplab: r.o.RemoteXdplab, Version: r.o.Version}
+}
+
+// probeRemotePeer probes the generator's port on its own host, read-only
+// (nothing attaches there but the functional checks' own programs), and
+// adds it to rep as the second interface, as a local peer would be.
+func (r *qualification) probeRemotePeer(ctx context.Context, rep *probe.Report) error {
+	args := []string{"probe", "--json", "--iface", r.o.Peer}
+	if r.o.Force {
+		args = append(args, "--force")
+	}
+	var out, errs bytes.Buffer
+	if err := remote.Exec(ctx, r.remoteOptions(), args, &out, &errs); err != nil {
+		return fmt.Errorf("probe %s on %s: %w: %s", r.o.Peer, r.o.Remote, err, strings.TrimSpace(errs.String()))
+	}
+	var peer probe.Report
+	if err := json.Unmarshal(out.Bytes(), &peer); err != nil {
+		return fmt.Errorf("the probe report from %s: %w", r.o.Remote, err)
+	}
+	if len(peer.Interfaces) != 1 {
+		return fmt.Errorf("the probe on %s reported %d interfaces, not %s", r.o.Remote, len(peer.Interfaces), r.o.Peer)
+	}
+	rep.Interfaces = append(rep.Interfaces, peer.Interfaces[0])
+	rep.Notes = append(rep.Notes, fmt.Sprintf("%s was probed on the generator's host %s (%s, kernel %s), read-only", r.o.Peer, r.o.Remote, peer.Tool, peer.Kernel.Release))
+	r.q.Generator = &results.GeneratorHost{Target: r.o.Remote}
+	return nil
+}
+
+// recordGenerator names the generator's host in the report, as its agent
+// described it.
+func (r *qualification) recordGenerator(c *remote.Client) {
+	h := c.Hello()
+	r.q.Generator = &results.GeneratorHost{Target: c.Target().String(), Host: &h.Host, Version: h.Version, Agent: c.How(),
+		SameMachine: h.BootID != "" && h.BootID == remote.BootID()}
 }
