@@ -38,6 +38,10 @@ var equivNotes = []string{
 // through each program of cfg attached for real in each mode, and
 // compares frame by frame what came out. Nothing is left behind.
 func Equivalence(ctx context.Context, cfg Config) (_ *results.Equivalence, err error) {
+	if cfg.Remote != "" {
+		return nil, &spec.FieldError{Field: spec.FieldRemote, Parts: []any{
+			"the equivalence check watches where each frame comes out on both ports: it runs with both on this host"}}
+	}
 	if err := host.CheckPrivileges(); err != nil {
 		return nil, err
 	}

@@ -1,11 +1,14 @@
 package runner
 
 import (
+	"context"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/xdplab/xdplab/bpf"
+	"github.com/xdplab/xdplab/internal/spec"
 	"github.com/xdplab/xdplab/internal/traffic"
 	"github.com/xdplab/xdplab/results"
 )
@@ -50,4 +53,12 @@ func TestClassify(t *testing.T) {
 	assert.Equal(t, results.CountedNone, v.Counted)
 	assert.Equal(t, results.FramePass, v.Verdict)
 	assert.Empty(t, classify(nil, none, false, nil).Counted, "a user's program has no counter to ask")
+}
+
+func TestEquivalenceRefusesRemote(t *testing.T) {
+	_, err := Equivalence(context.Background(), Config{Run: spec.Run{Remote: "ssh://gen"}})
+	var fe *spec.FieldError
+	require.ErrorAs(t, err, &fe)
+	assert.Equal(t, spec.FieldRemote, fe.Field)
+	assert.Contains(t, err.Error(), "both on this host")
 }
