@@ -64,7 +64,7 @@ func (v *specFlag) Set(s string) error {
 			s = v.field.FlagSets
 		}
 	}
-	if v.field.List {
+	if v.field.List && !v.field.Whole {
 		for _, e := range strings.Split(s, ",") {
 			v.f.settings = append(v.f.settings, spec.Setting{Path: v.field.Path, Value: e})
 		}

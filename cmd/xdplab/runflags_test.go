@@ -36,6 +36,12 @@ func TestRunFlagsDescribe(t *testing.T) {
 		{[]string{"--prog", "drop,pass", "--prog", "tx"}, func(t *testing.T, r spec.Run) {
 			assert.Equal(t, []string{"drop", "pass", "tx"}, r.Programs)
 		}},
+		{[]string{"--iface", "eth1", "--peer", "eth2", "--remote", "ssh://gen", "--remote-ssh-option", "Ciphers=aes128-ctr,aes256-ctr",
+			"--remote-ssh-option", "Port=2222", "--remote-xdplab", "/opt/xdplab"}, func(t *testing.T, r spec.Run) {
+			assert.Equal(t, "ssh://gen", r.Remote)
+			assert.Equal(t, []string{"Ciphers=aes128-ctr,aes256-ctr", "Port=2222"}, r.RemoteSSHOptions, "an option's commas are its own")
+			assert.Equal(t, "/opt/xdplab", r.RemoteXdplab)
+		}},
 		{[]string{"--modes", "native,generic"}, func(t *testing.T, r spec.Run) {
 			assert.Equal(t, []xdp.Mode{xdp.Native, xdp.Generic}, r.Modes)
 		}},

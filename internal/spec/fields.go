@@ -81,8 +81,10 @@ type Field struct {
 	Default string
 	Usage   string
 	// List: every setting adds one element; the first replaces the
-	// default, which reset clears.
+	// default, which reset clears. A flag's value is split at commas
+	// unless Whole (an ssh option's value may hold commas).
 	List  bool
+	Whole bool
 	reset func(r *Run)
 	// File: the value names a file (a scenario resolves it against its
 	// own directory).
@@ -278,7 +280,7 @@ var fields = []Field{
 	{Path: FieldRemoteXdplab, Key: "-", Flag: "remote-xdplab", Type: "string",
 		Usage: "xdplab's path on the --remote host (default: xdplab on its PATH when it is this release, else this binary, shipped for the run)",
 		set:   stringField(func(r *Run) *string { return &r.RemoteXdplab })},
-	{Path: FieldRemoteSSH, Key: "-", Flag: "remote-ssh-option", Type: "strings", List: true, reset: func(r *Run) { r.RemoteSSHOptions = nil },
+	{Path: FieldRemoteSSH, Key: "-", Flag: "remote-ssh-option", Type: "strings", List: true, Whole: true, reset: func(r *Run) { r.RemoteSSHOptions = nil },
 		Usage: "an ssh option for the --remote session, Name=value as ssh -o takes it (repeat for several; they come before xdplab's own, so they win)",
 		set: func(r *Run, v string) error {
 			if err := remote.CheckSSHOptions([]string{v}); err != nil {

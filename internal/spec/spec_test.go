@@ -260,3 +260,24 @@ func TestErrorsJoin(t *testing.T) {
 	one := fieldErr(FieldVLAN, "x")
 	assert.Equal(t, []*FieldError{one}, FieldErrors(fmt.Errorf("wrapped: %w", one)))
 }
+
+func TestRemoteFields(t *testing.T) {
+	r, err := Build([]Setting{{Path: FieldRemote, Value: " ssh://root@gen:2222 "}, {Path: FieldRemoteSSH, Value: "ProxyJump=a,b"},
+		{Path: FieldRemoteSSH, Value: "IdentityFile=/k"}, {Path: FieldDUT, Value: "eth1"}, {Path: FieldPeer, Value: "eth2"}})
+	require.NoError(t, err)
+	assert.Equal(t, "ssh://root@gen:2222", r.Remote)
+	assert.Equal(t, []string{"ProxyJump=a,b", "IdentityFile=/k"}, r.RemoteSSHOptions, "each option whole, in order")
+	r, err = Build([]Setting{{Path: FieldRemote, Value: " "}})
+	require.NoError(t, err)
+	assert.Empty(t, r.Remote, "empty: no remote")
+	for _, s := range []Setting{{Path: FieldRemote, Value: "gen"}, {Path: FieldRemoteSSH, Value: "-oProxyCommand=sh"}} {
+		_, err := Build([]Setting{s})
+		fes := FieldErrors(err)
+		require.NotEmpty(t, fes, s.Value)
+		f, _ := SplitIndex(fes[0].Field)
+		assert.Equal(t, s.Path, f)
+	}
+	f, ok := Lookup(FieldRemoteSSH)
+	require.True(t, ok)
+	assert.True(t, f.Whole, "a flag's value is not split at commas")
+}
