@@ -36,6 +36,8 @@ func (l *Local) Info() Info {
 	in.RxQueues, in.TxQueues, _ = e.Queues()
 	if f, err := offload.Features(e.NS.Handle, e.Ifindex); err == nil {
 		in.XDPFeatures, in.FeaturesKnown = uint64(f.XDP), true
+	} else if !errors.Is(err, offload.ErrNotReported) {
+		in.FeaturesError = fmt.Sprintf("xdp-features of %s: %v", e.Name, err)
 	}
 	return in
 }

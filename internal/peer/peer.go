@@ -41,6 +41,9 @@ type Info struct {
 	// is false where the kernel does not report it (before 6.3).
 	XDPFeatures   uint64 `json:"xdp_features"`
 	FeaturesKnown bool   `json:"xdp_features_known"`
+	// FeaturesError is why the features could not be read where the
+	// kernel does report them.
+	FeaturesError string `json:"xdp_features_error,omitempty"`
 }
 
 // SinkKind names what a sink on the end does with what arrives.

@@ -390,5 +390,5 @@ func (r *qualification) probeRemotePeer(ctx context.Context, rep *probe.Report) 
 func (r *qualification) recordGenerator(c *remote.Client) {
 	h := c.Hello()
 	r.q.Generator = &results.GeneratorHost{Target: c.Target().String(), Host: &h.Host, Version: h.Version, Agent: c.How(),
-		SameMachine: h.BootID != "" && h.BootID == remote.BootID()}
+		SameMachine: c.SameMachine()}
 }

@@ -196,6 +196,9 @@ func (r *runner) load(name string, work bpf.Work, mode xdp.Mode) (prog *bpf.Prog
 
 // requireNdoXmit refuses an interface that would lose what is sent to it.
 func requireNdoXmit(in peer.Info, what string) error {
+	if in.FeaturesError != "" {
+		return errors.New(in.FeaturesError)
+	}
 	if !in.FeaturesKnown {
 		return nil // older kernel: the DUT-saw-nothing flag will tell
 	}

@@ -313,7 +313,7 @@ func (r *runner) newRun() *results.Run {
 	if r.remote != nil {
 		h := r.remote.Target().Host
 		cpuNote = "CPU: busy time (user+system+irq+softirq) from /proc/stat on every CPU of this host, the DUT's, per offered frame; the generator runs on " + h + " and its CPU time is not in it"
-		if hello := r.remote.Hello(); hello.BootID != "" && hello.BootID == remote.BootID() {
+		if r.remote.SameMachine() {
 			cpuNote = "CPU: busy time from /proc/stat on every CPU of this host per offered frame; " + h + " shares this host's kernel (the same boot id: a namespace posing as a host), so it includes the generator's work"
 		}
 		run.Notes = append(run.Notes, fmt.Sprintf("two hosts: the DUT's port %s here, the generator's %s on %s (xdplab %s there, %s)",
@@ -448,7 +448,7 @@ func (r *runner) setUpRemote() error {
 func (r *runner) remoteRecord() *results.Remote {
 	h, s := r.remote.Hello(), r.remote.Setup()
 	rec := &results.Remote{Target: r.remote.Target().String(), Host: h.Host, Version: h.Version, Agent: r.remote.How(),
-		RunID: s.RunID, Namespaces: []string{s.Info.Namespace}, SameMachine: h.BootID != "" && h.BootID == remote.BootID(),
+		RunID: s.RunID, Namespaces: []string{s.Info.Namespace}, SameMachine: r.remote.SameMachine(),
 		Clocks: "rates: the timed window on this host's clock, between snapshots of both ends taken back to back over the control channel; " +
 			"counts: both ends read after the generator stopped and every counter settled; " +
 			"latency (tx only): a round trip measured on the generator host's clock, which stamps and reads each frame"}
