@@ -27,6 +27,11 @@ func remoteCmd(t *testing.T, h *testenv.SSHHost, args ...string) *exec.Cmd {
 	return exec.Command(built(t), a...)
 }
 
+// sansOtherEnd drops where a veth's other end is from ip's output.
+func sansOtherEnd(s string) string {
+	return regexp.MustCompile(`link-netns(id)? \S+`).ReplaceAllString(s, "")
+}
+
 // portState is a port as ip shows it in namespace ns ("" here).
 func portState(t *testing.T, ns, name string) string {
 	t.Helper()
@@ -35,8 +40,13 @@ func portState(t *testing.T, ns, name string) string {
 		if ns != "" {
 			c = append([]string{"-n", ns}, c...)
 		}
-		out, err := exec.Command("ip", c...).CombinedOutput()
-		require.NoError(t, err, "ip %v: %s", c, out)
+		// stdout only: ip warns on stderr of a peer namespace it cannot name
+		// (a dead agent's, before clean).
+		cmd := exec.Command("ip", c...)
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		require.NoError(t, err, "ip %v: %s", c, stderr.String())
 		b.Write(out)
 	}
 	return normalizeIP(b.String())
@@ -53,12 +63,11 @@ func hostState(t *testing.T, h *testenv.SSHHost) string {
 // `xdplab clean` here).
 func settled(t *testing.T, h *testenv.SSHHost, want string) {
 	t.Helper()
-	otherEnd := regexp.MustCompile(`link-netns(id)? \S+`)
-	want = otherEnd.ReplaceAllString(want, "")
+	want = sansOtherEnd(want)
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		if exec.Command("ip", "-n", h.NS, "link", "show", h.Peer).Run() == nil {
-			got := otherEnd.ReplaceAllString(portState(t, h.NS, h.Peer), "")
+			got := sansOtherEnd(portState(t, h.NS, h.Peer))
 			if got == want || time.Now().After(deadline) {
 				assert.Equal(t, want, got, "the generator's port as it was")
 				return
@@ -157,7 +166,7 @@ func TestIntegrationRemoteRun(t *testing.T) {
 func TestIntegrationRemoteEveryEnd(t *testing.T) {
 	testenv.RequireRoot(t)
 	h := testenv.NewSSHHost(t)
-	before, peerBefore := hostState(t, h), portState(t, h.NS, h.Peer)
+	before, peerBefore, dutBefore := hostState(t, h), portState(t, h.NS, h.Peer), portState(t, "", h.DUT)
 	start := func(t *testing.T) *watched {
 		cmd := remoteCmd(t, h, "run", "--output", filepath.Join(t.TempDir(), "r.json"), "--prog", "drop", "--modes", "native",
 			"--duration", "30s", "--trials", "3")
@@ -181,6 +190,24 @@ func TestIntegrationRemoteEveryEnd(t *testing.T) {
 		code, text := exitOf(t, append([]string{"clean", "--dry-run"}, h.RemoteArgs()...)...)
 		require.Equal(t, 0, code, text)
 		assert.Contains(t, text, "nothing to clean")
+	})
+	t.Run("agent SIGKILL and clean --remote", func(t *testing.T) {
+		w := start(t)
+		left := agents(t, h)
+		require.Len(t, left, 1, "one agent serves the run")
+		require.NoError(t, exec.Command("kill", "-KILL", strings.SplitN(left[0], ":", 2)[0]).Run())
+		err := w.wait()
+		require.Error(t, err, "the run fails with its agent")
+		assert.Contains(t, w.text(), "the SSH session ended")
+		assert.Equal(t, sansOtherEnd(dutBefore), sansOtherEnd(portState(t, "", h.DUT)), "this host's port back at once")
+		require.Error(t, exec.Command("ip", "-n", h.NS, "link", "show", h.Peer).Run(), "the generator's port stranded in the dead agent's namespace")
+		code, text := exitOf(t, append([]string{"clean", "--dry-run"}, h.RemoteArgs()...)...)
+		require.Equal(t, 0, code, text)
+		assert.Contains(t, text, "would restore "+h.Peer)
+		code, text = exitOf(t, append([]string{"clean"}, h.RemoteArgs()...)...)
+		require.Equal(t, 0, code, text)
+		assert.Contains(t, text, "restored "+h.Peer)
+		assert.Equal(t, before, hostState(t, h), "both ports as they were")
 	})
 	t.Run("SIGKILL and clean", func(t *testing.T) {
 		w := start(t)
