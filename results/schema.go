@@ -34,16 +34,24 @@ const (
 
 // Run is one `xdplab run`: its environment, configuration and results.
 type Run struct {
-	Schema        string       `json:"schema"`
-	SchemaVersion int          `json:"schema_version"`
-	Tool          Tool         `json:"tool"`
-	Host          Host         `json:"host"`
-	Started       time.Time    `json:"started"`
-	Finished      time.Time    `json:"finished"`
-	Config        Config       `json:"config"`
-	Topology      Topology     `json:"topology"`
-	Calibration   *Calibration `json:"calibration,omitempty"`
-	Results       []Result     `json:"results"`
+	Schema        string    `json:"schema"`
+	SchemaVersion int       `json:"schema_version"`
+	Tool          Tool      `json:"tool"`
+	Host          Host      `json:"host"`
+	Started       time.Time `json:"started"`
+	Finished      time.Time `json:"finished"`
+	// Label names the run in a history (run --label: a release, a
+	// commit); "": the file's name (schema 7).
+	Label string `json:"label,omitempty"`
+	// Rerun is the command line that repeats the run (schema 7).
+	Rerun string `json:"rerun,omitempty"`
+	// Environment is what the machine was beyond Host, for telling what
+	// changed between runs (schema 7).
+	Environment *Environment `json:"environment,omitempty"`
+	Config      Config       `json:"config"`
+	Topology    Topology     `json:"topology"`
+	Calibration *Calibration `json:"calibration,omitempty"`
+	Results     []Result     `json:"results"`
 	// Metrics names the unit, better direction and source counter of
 	// every figure, keyed by its JSON name (throughput_pps, ...).
 	Metrics map[string]Metric `json:"metrics"`

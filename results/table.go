@@ -11,7 +11,11 @@ import (
 // program and mode, each figure as median with min and max over trials.
 func WriteTable(w io.Writer, r *Run) error {
 	c := r.Config
-	fmt.Fprintf(w, "xdplab %s  kernel %s  %s  %d cores\n", r.Tool.Version, r.Host.Kernel, r.Host.CPUModel, r.Host.Cores)
+	label := ""
+	if r.Label != "" {
+		label = "  run " + r.Label
+	}
+	fmt.Fprintf(w, "xdplab %s  kernel %s  %s  %d cores%s\n", r.Tool.Version, r.Host.Kernel, r.Host.CPUModel, r.Host.Cores, label)
 	rm := r.Topology.Remote
 	if rm != nil {
 		fmt.Fprintf(w, "generator on %s: xdplab %s  kernel %s  %s  %d cores%s\n", rm.Target, rm.Version, rm.Host.Kernel, rm.Host.CPUModel, rm.Host.Cores, rm.delay())
@@ -168,6 +172,9 @@ func WriteTable(w io.Writer, r *Run) error {
 	if len(flagged) > 0 {
 		fmt.Fprintln(w, "\nflagged trials:")
 		fmt.Fprintln(w, strings.Join(flagged, "\n"))
+	}
+	if r.Rerun != "" {
+		fmt.Fprintf(w, "\nrerun: %s\n", r.Rerun)
 	}
 	return nil
 }

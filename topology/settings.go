@@ -2,6 +2,8 @@ package topology
 
 import (
 	"fmt"
+
+	"github.com/xdplab/xdplab/results"
 )
 
 // SetGRO turns rx-gro on or off. A generic-mode program on a veth sees
@@ -53,4 +55,32 @@ func (e *Endpoint) SetMTU(mtu int) error {
 		return fmt.Errorf("set mtu %d on %s: %w", mtu, e.Name, err)
 	}
 	return nil
+}
+
+// Environment is the endpoint as its driver has it, for the results'
+// environment: driver, its version and firmware, ring sizes, channels and
+// its IRQs' CPUs (irqs says them for a name). What the driver does not
+// report stays empty.
+func (e *Endpoint) Environment(role string, irqs func(name string) []string) results.NICEnvironment {
+	n := results.NICEnvironment{Role: role, Name: e.Name}
+	if d, err := e.NS.eth.DriverInfo(e.Name); err == nil {
+		n.Driver, n.DriverVersion, n.Firmware = d.Driver, d.Version, d.FwVersion
+	}
+	if r, err := e.NS.eth.GetRing(e.Name); err == nil {
+		n.Rings = fmt.Sprintf("rx %d tx %d", r.RxPending, r.TxPending)
+	}
+	if c, err := e.NS.eth.GetChannels(e.Name); err == nil {
+		switch {
+		case c.CombinedCount > 0 && c.RxCount+c.TxCount == 0:
+			n.Channels = fmt.Sprintf("combined %d", c.CombinedCount)
+		case c.CombinedCount > 0:
+			n.Channels = fmt.Sprintf("rx %d tx %d combined %d", c.RxCount, c.TxCount, c.CombinedCount)
+		default:
+			n.Channels = fmt.Sprintf("rx %d tx %d", c.RxCount, c.TxCount)
+		}
+	}
+	if irqs != nil {
+		n.IRQs = irqs(e.Name)
+	}
+	return n
 }

@@ -35,6 +35,7 @@ type runFlags struct {
 	json     bool
 	quiet    bool
 	scenario string
+	label    string
 }
 
 // specFlag is one field of the run description as a flag: each value
@@ -173,6 +174,7 @@ The results file (versioned JSON) goes to --output, by default
 	fl.BoolVar(&f.json, "json", false, "shorthand for --format json")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no live line per second on stderr")
 	fl.StringVar(&f.scenario, "scenario", "", "run a scenario file (see scenarios/library); it replaces the measurement flags, --output names a directory")
+	fl.StringVar(&f.label, "label", "", "name the run in a history (a release, a commit: v1.4.0-rc1); xdplab history can order runs by it")
 	return c
 }
 
@@ -181,7 +183,10 @@ func (f *runFlags) config(stderr io.Writer) (runner.Config, error) {
 	if err != nil {
 		return runner.Config{}, err
 	}
-	cfg := runner.Config{Run: r, Command: append([]string{"xdplab"}, os.Args[1:]...), Version: toolVersion(), Stderr: stderr}
+	if err := checkLabel(f.label); err != nil {
+		return runner.Config{}, err
+	}
+	cfg := runner.Config{Run: r, Command: append([]string{"xdplab"}, os.Args[1:]...), Version: toolVersion(), Stderr: stderr, Label: f.label}
 	if !f.quiet {
 		cfg.Live = stderr
 	}
@@ -266,4 +271,13 @@ func defaultOutput(cfg runner.Config) string {
 	}
 	return filepath.Join(DefaultResultsDir, fmt.Sprintf("%s-%s-%s-%s.json", name,
 		unix.ByteSliceToString(uts.Release[:]), time.Now().UTC().Format("20060102T150405Z"), cfg.RunID))
+}
+
+// checkLabel refuses a label a history could not show: at most 128
+// printable characters.
+func checkLabel(l string) error {
+	if len(l) > 128 || strings.IndexFunc(l, func(r rune) bool { return r < ' ' || r == 0x7f }) >= 0 {
+		return usagef("--label %q: use at most 128 printable characters (a release or a commit)", l)
+	}
+	return nil
 }

@@ -71,6 +71,9 @@ func runScenario(cmd *cobra.Command, f *runFlags, format string, stdout, stderr 
 		}
 		extra = append(extra, st)
 	}
+	if err := checkLabel(f.label); err != nil {
+		return err
+	}
 	s, err := scenarios.Load(f.scenario)
 	if err != nil {
 		return &usageError{err}
@@ -95,7 +98,7 @@ func runScenario(cmd *cobra.Command, f *runFlags, format string, stdout, stderr 
 			r.RunID = s.Runs[0].RunID
 		}
 		s.Runs[i] = r
-		cfg := runner.Config{Run: r, Version: toolVersion(), Command: []string{"xdplab", "run", "--scenario", s.Path}}
+		cfg := runner.Config{Run: r, Version: toolVersion(), Command: []string{"xdplab", "run", "--scenario", s.Path}, Label: f.label}
 		if !f.quiet {
 			cfg.Live = stderr
 		}

@@ -17,7 +17,9 @@ type Config struct {
 	// for errors only).
 	Stderr  io.Writer
 	Command []string // recorded in the results
-	Version string   // xdplab's version, recorded in the results
+	// Label names the run in a history (run --label); recorded.
+	Label   string
+	Version string // xdplab's version, recorded in the results
 }
 
 // checkHost checks what the description leaves to the machine the run

@@ -241,9 +241,12 @@ func (r *runner) newRun() *results.Run {
 	}
 	run := &results.Run{
 		Schema: results.SchemaName, SchemaVersion: results.SchemaVersion,
-		Tool:    results.ThisTool(c.Version),
-		Host:    host.Info(),
-		Started: time.Now().UTC(),
+		Tool:        results.ThisTool(c.Version),
+		Host:        host.Info(),
+		Started:     time.Now().UTC(),
+		Label:       c.Label,
+		Rerun:       results.Rerun(c.Command),
+		Environment: host.Environment(),
 		Config: results.Config{
 			Command: c.Command, Programs: progs, FrameSize: c.FrameSize, IPVersion: ipv, Flows: c.Flows, Sources: c.Sources, Rules: c.RulesPath, LimitPPS: c.Limit.PPS, Burst: c.Limit.Burst,
 			Threads: c.Threads, CPUs: r.cpus, Work: c.Work.String(), Generator: string(r.kind),
@@ -365,6 +368,8 @@ func (r *runner) describeTopology() {
 		}
 		t.Interfaces = append(t.Interfaces, results.Interface{Role: "gen", Host: in.Host, Name: in.Name, Namespace: in.Namespace,
 			Driver: in.Driver, Queues: in.RxQueues, XDPFeatures: feat})
+		r.run.Environment.NICs = append(r.run.Environment.NICs, results.NICEnvironment{Role: "gen", Name: in.Name, Driver: in.Driver,
+			Channels: fmt.Sprintf("rx %d tx %d", in.RxQueues, in.TxQueues)})
 	}
 	for _, n := range p.Namespaces() {
 		t.Namespaces = append(t.Namespaces, n.Name)
@@ -380,6 +385,7 @@ func (r *runner) describeTopology() {
 		t.Interfaces = append(t.Interfaces, results.Interface{
 			Role: roles[e], Name: e.Name, Namespace: e.NS.Name, Driver: d, Queues: rx, XDPFeatures: feat,
 		})
+		r.run.Environment.NICs = append(r.run.Environment.NICs, e.Environment(roles[e], host.IRQs))
 	}
 	r.run.Topology = t
 }
