@@ -366,3 +366,11 @@ func readContents(path, label string) (Contents, error) {
 	}
 	return c, nil
 }
+
+// ReadOne reads one file as ReadContents does, labelled label: a stream
+// of files (a history) reads them one at a time.
+func ReadOne(path, label string) (Contents, error) { return readContents(path, label) }
+
+// Upgrade reads a run of an older schema version as the current one has
+// it, for a reader that decoded the run itself (a history's slim one).
+func Upgrade(r *Run) { upgrade(r) }

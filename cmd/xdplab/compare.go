@@ -9,7 +9,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/xdplab/xdplab/results"
 	"github.com/xdplab/xdplab/results/compare"
 )
 
@@ -75,6 +74,10 @@ compare reads results files, qualifications (their performance runs) and
 directories holding them (a kernel matrix's output); probe reports hold no
 measurements and are skipped with a note.
 
+--format openmetrics writes each column's median in the OpenMetrics text
+exposition (the configuration keys and the column as labels, the column's
+newest run start as the timestamp), for the dashboards people run.
+
 --format benchfmt writes every trial in the Go benchmark format, for
 benchstat (try: benchstat -col run FILE).`,
 		Example: `  xdplab compare before.json after.json
@@ -88,7 +91,7 @@ benchstat (try: benchstat -col run FILE).`,
 				return &usageError{err}
 			}
 			switch format {
-			case compare.FormatText, compare.FormatMarkdown, compare.FormatCSV, compare.FormatBenchfmt:
+			case compare.FormatText, compare.FormatMarkdown, compare.FormatCSV, compare.FormatBenchfmt, compare.FormatOpenMetrics:
 			default:
 				return usagef("--format %q: use %s", format, strings.Join(compare.Formats, ", "))
 			}
@@ -113,19 +116,16 @@ benchstat (try: benchstat -col run FILE).`,
 				err = c.WriteCSV(&b)
 			case compare.FormatBenchfmt:
 				err = compare.WriteBenchfmt(&b, in)
+			case compare.FormatOpenMetrics:
+				err = c.WriteOpenMetrics(&b)
 			}
 			if err != nil {
 				return err
 			}
-			if output != "" {
-				if err := results.WriteBytes(output, b.Bytes()); err != nil {
-					return err
-				}
-				fmt.Fprintf(stderr, "comparison written to %s\n", output)
-			} else if _, err := stdout.Write(b.Bytes()); err != nil {
+			if err := emit(stdout, stderr, output, "comparison", b.Bytes()); err != nil {
 				return err
 			}
-			if output != "" || format == compare.FormatCSV || format == compare.FormatBenchfmt {
+			if output != "" || format == compare.FormatCSV || format == compare.FormatBenchfmt || format == compare.FormatOpenMetrics {
 				// The data went elsewhere or has no room for it: the
 				// verdict goes to stderr.
 				if err := c.WriteVerdict(stderr); err != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -119,4 +120,13 @@ func TestCompareAndReportTakeEveryFile(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, string(b), "<svg")
 	assert.Contains(t, string(b), "virtio_net", "the probe report from the directory")
+}
+
+func TestCompareOpenMetrics(t *testing.T) {
+	out, stderr, err := xdplab(t, context.Background(), "compare", fixtureA, fixtureB, "--format", "openmetrics")
+	require.NoError(t, err)
+	assert.True(t, strings.HasPrefix(out, "# TYPE xdplab_mpps gauge\n"), out[:60])
+	assert.Regexp(t, `(?m)^xdplab_mpps\{prog="drop",mode="generic",size="64",run="run-a-k6\.18"\} [0-9.e+-]+ [0-9]+\.[0-9]{3}$`, out)
+	assert.True(t, strings.HasSuffix(out, "# EOF\n"))
+	assert.NotEmpty(t, stderr, "the verdict goes to stderr")
 }

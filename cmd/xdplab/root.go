@@ -8,6 +8,8 @@ import (
 	"runtime/debug"
 
 	"github.com/spf13/cobra"
+
+	"github.com/xdplab/xdplab/results"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -58,7 +60,7 @@ Most commands need root (or CAP_SYS_ADMIN, CAP_NET_ADMIN and CAP_BPF).`,
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &usageError{fmt.Errorf("%w (see xdplab %s --help)", err, c.Name())}
 	})
-	root.AddCommand(newRunCmd(stdout, stderr), newProbeCmd(stdout, stderr), newQualifyCmd(stdout, stderr), newCompareCmd(stdout, stderr), newReportCmd(stderr), newMatrixCmd(stdout, stderr), newInspectCmd(stdout, stderr), newEquivCmd(stdout, stderr), newScenarioCmd(stdout), newCleanCmd(stdout, stderr), newVersionCmd(stdout), newAgentCmd(stderr))
+	root.AddCommand(newRunCmd(stdout, stderr), newProbeCmd(stdout, stderr), newQualifyCmd(stdout, stderr), newCompareCmd(stdout, stderr), newReportCmd(stderr), newMatrixCmd(stdout, stderr), newInspectCmd(stdout, stderr), newEquivCmd(stdout, stderr), newScenarioCmd(stdout), newCleanCmd(stdout, stderr), newVersionCmd(stdout), newAgentCmd(stderr), newHistoryCmd(stdout, stderr))
 	for _, c := range root.Commands() {
 		c.Args = wrapArgs(c.Args)
 	}
@@ -85,4 +87,18 @@ func writeOut(w io.Writer, asJSON bool, v any, text func() error) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
+}
+
+// emit writes a command's data to the file output names (atomically,
+// saying so on stderr), or to stdout.
+func emit(stdout, stderr io.Writer, output, what string, b []byte) error {
+	if output == "" {
+		_, err := stdout.Write(b)
+		return err
+	}
+	if err := results.WriteBytes(output, b); err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "%s written to %s\n", what, output)
+	return nil
 }

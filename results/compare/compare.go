@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"golang.org/x/perf/benchmath"
 
@@ -79,6 +80,10 @@ type Metric struct {
 	// result (prog ns/pkt, measured once).
 	get func(r *results.Result) []float64
 }
+
+// Values are the metric's values in a result: one per trial, or one for
+// the result (PerResult); none where it was not measured.
+func (m Metric) Values(r *results.Result) []float64 { return m.get(r) }
 
 func perTrial(f func(t *results.Trial) float64) func(r *results.Result) []float64 {
 	return func(r *results.Result) []float64 {
@@ -251,9 +256,9 @@ func (k Key) Name() string {
 	return strings.Join(parts, "/")
 }
 
-// keyOf is the configuration of a result, without kernel and run: the
+// KeyOf is the configuration of a result, without kernel and run: the
 // settings results.Describe says pair.
-func keyOf(r *results.Run, res *results.Result) Key {
+func KeyOf(r *results.Run, res *results.Result) Key {
 	k := Key{Program: res.Program.Name, Mode: res.Mode, FrameSize: r.Config.FrameSize}
 	n := 0
 	for _, kv := range results.Describe(r.Config, res) {
@@ -318,6 +323,8 @@ type Comparison struct {
 	// Notes say what a reader must know: kernels that differ between
 	// the columns of a --by run comparison, rows only a candidate has.
 	Notes []string
+	// Times is each column's newest run start.
+	Times map[string]time.Time
 }
 
 // Options shape a comparison.
@@ -382,7 +389,7 @@ func Compare(in []Input, o Options) (*Comparison, error) {
 			in[i].Label = fmt.Sprintf("%s#%d", label, n)
 		}
 	}
-	c := &Comparison{By: o.By, Threshold: o.Threshold, Alpha: o.Alpha}
+	c := &Comparison{By: o.By, Threshold: o.Threshold, Alpha: o.Alpha, Times: map[string]time.Time{}}
 	// samples[metric][row key][column] = values
 	type cellKey struct {
 		row Key
@@ -428,10 +435,13 @@ func Compare(in []Input, o Options) (*Comparison, error) {
 				if f := res.ProgNsPerPkt; f != nil && f.Flag != "" {
 					noisy++
 				}
-				k := keyOf(r, res)
+				k := KeyOf(r, res)
 				k.Kernel, k.Run = r.Host.Kernel, inp.Label
 				col := k.dim(o.By)
 				addColumn(col)
+				if r.Started.After(c.Times[col]) {
+					c.Times[col] = r.Started
+				}
 				rk := k.without(o.By)
 				if !slices.Contains(rows, rk) {
 					rows = append(rows, rk)
@@ -498,7 +508,7 @@ func Compare(in []Input, o Options) (*Comparison, error) {
 					cell.Compared, cell.P = true, math.NaN()
 					cell.Reachable = !cell.Varies && !baseCell.Varies
 					cell.Significant = cell.Reachable && old != cur
-					cell.Delta, cell.DeltaUnit = change(m, old, cur)
+					cell.Delta, cell.DeltaUnit = Change(m, old, cur)
 					cell.Regression = cell.Significant && c.worse(m, old, cur)
 				} else if base != nil {
 					cmp := benchmath.AssumeNothing.Compare(base, s)
@@ -509,7 +519,7 @@ func Compare(in []Input, o Options) (*Comparison, error) {
 					}
 					cell.Significant = cmp.P < o.Alpha
 					old, cur := baseCell.Summary.Center, cell.Summary.Center
-					cell.Delta, cell.DeltaUnit = change(m, old, cur)
+					cell.Delta, cell.DeltaUnit = Change(m, old, cur)
 					cell.Regression = cell.Significant && c.worse(m, old, cur)
 				}
 				row.Cells[ci] = cell
@@ -523,10 +533,10 @@ func Compare(in []Input, o Options) (*Comparison, error) {
 	return c, nil
 }
 
-// change is the change of the medians from old to cur: in percentage
+// Change is the change of the medians from old to cur: in percentage
 // points for loss (often 0, where a relative change means nothing),
 // relative in percent for the others (NaN where old is 0).
-func change(m Metric, old, cur float64) (float64, string) {
+func Change(m Metric, old, cur float64) (float64, string) {
 	if m.JSON == "loss" {
 		return cur - old, "pp"
 	}
@@ -540,11 +550,15 @@ func change(m Metric, old, cur float64) (float64, string) {
 }
 
 // worse tells whether going from old to cur is a regression at or beyond
-// the threshold. Loss is judged in percentage points, the others
+// the comparison's threshold (Worse).
+func (c *Comparison) worse(m Metric, old, cur float64) bool { return Worse(m, c.Threshold, old, cur) }
+
+// Worse tells whether going from old to cur is a regression at or beyond
+// threshold (percent). Loss is judged in percentage points, the others
 // relatively, each in its metric's better direction. From a baseline of 0
 // (a relative change without a scale), any rise of a lower-is-better
 // metric is worse.
-func (c *Comparison) worse(m Metric, old, cur float64) bool {
+func Worse(m Metric, threshold, old, cur float64) bool {
 	var change float64 // positive = worse
 	if m.JSON == "loss" {
 		change = cur - old
@@ -555,7 +569,7 @@ func (c *Comparison) worse(m Metric, old, cur float64) bool {
 	} else {
 		change = (cur - old) / math.Abs(old) * 100
 	}
-	return change > 0 && change >= c.Threshold
+	return change > 0 && change >= threshold
 }
 
 // Regressions lists every regression: metric, row and column.

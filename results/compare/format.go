@@ -17,14 +17,15 @@ import (
 
 // The output formats.
 const (
-	FormatText     = "text"
-	FormatMarkdown = "markdown"
-	FormatCSV      = "csv"
-	FormatBenchfmt = "benchfmt"
+	FormatText        = "text"
+	FormatMarkdown    = "markdown"
+	FormatCSV         = "csv"
+	FormatBenchfmt    = "benchfmt"
+	FormatOpenMetrics = "openmetrics"
 )
 
 // Formats lists them.
-var Formats = []string{FormatText, FormatMarkdown, FormatCSV, FormatBenchfmt}
+var Formats = []string{FormatText, FormatMarkdown, FormatCSV, FormatBenchfmt, FormatOpenMetrics}
 
 func num(v float64) string {
 	a := math.Abs(v)
@@ -326,7 +327,7 @@ func writeBenchRun(bw *benchfmt.Writer, label string, r *results.Run) error {
 			if res.ControlPlaneOnly {
 				continue
 			}
-			k := keyOf(r, res)
+			k := KeyOf(r, res)
 			base := &benchfmt.Result{
 				Config: []benchfmt.Config{
 					{Key: "goos", Value: []byte("linux"), File: true},

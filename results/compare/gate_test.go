@@ -344,7 +344,7 @@ func TestCompareLabelsAndOrder(t *testing.T) {
 // results.Describe: the stream, and the work the program did.
 func TestKeyName(t *testing.T) {
 	name := func(c results.Config, work string) string {
-		return keyOf(&results.Run{Config: c}, &results.Result{Program: results.Program{Work: work}}).Name()
+		return KeyOf(&results.Run{Config: c}, &results.Result{Program: results.Program{Work: work}}).Name()
 	}
 	assert.Equal(t, "", name(results.Config{Protocol: "udp", IPVersion: 4, Flows: 1, Threads: 1}, "no-touch"))
 	assert.Equal(t, "proto=tcp-syn/vlan=7/imix=64:7+1518:1/malformed-ppm=10000/rate=50%/pcap=x.pcap",
@@ -352,8 +352,8 @@ func TestKeyName(t *testing.T) {
 	assert.Equal(t, "rate=250000", name(results.Config{RatePPS: 250000}, ""))
 	assert.Equal(t, "ip=6/flows=16/threads=2/work=swap-macs", name(results.Config{IPVersion: 6, Flows: 16, Threads: 2, Trials: 9, Generator: "af-packet"}, "swap-macs"),
 		"trials and the generator say how, not what: they do not pair")
-	a := keyOf(&results.Run{Config: results.Config{FrameSize: 64, Flows: 1}}, &results.Result{})
-	b := keyOf(&results.Run{Config: results.Config{FrameSize: 128, Flows: 16, VLAN: 7}}, &results.Result{})
+	a := KeyOf(&results.Run{Config: results.Config{FrameSize: 64, Flows: 1}}, &results.Result{})
+	b := KeyOf(&results.Run{Config: results.Config{FrameSize: 128, Flows: 16, VLAN: 7}}, &results.Result{})
 	assert.Equal(t, []string{"size 64 -> 128", "flows 1 -> 16", "vlan none -> 7"}, a.diff(b))
 }
 
@@ -462,7 +462,7 @@ func TestKeyHoldsEveryPairingSetting(t *testing.T) {
 			pairing = append(pairing, kv.Key)
 		}
 	}
-	k := keyOf(&results.Run{Config: c}, res)
+	k := KeyOf(&results.Run{Config: c}, res)
 	var held []string
 	for _, kv := range k.Settings.list() {
 		held = append(held, kv.Key)
