@@ -4,12 +4,18 @@ import (
 	"bytes"
 	"fmt"
 	"html/template"
+	"image/color"
+	"math"
+	"slices"
 	"strings"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+
+	"github.com/xdplab/xdplab/results/history"
 )
 
 // series is one set of bars or one line of a chart.
@@ -37,7 +43,7 @@ func svgOf(p *plot.Plot, w, h vg.Length) (template.HTML, error) {
 }
 
 // barChart draws grouped bars: one group per category, one bar per series.
-func barChart(title, ylabel string, categories []string, ss []series) (template.HTML, error) {
+func barChart(title, xlabel, ylabel string, categories []string, ss []series) (template.HTML, error) {
 	p := plot.New()
 	p.Title.Text = title
 	p.Y.Label.Text = ylabel
@@ -56,7 +62,8 @@ func barChart(title, ylabel string, categories []string, ss []series) (template.
 		p.Legend.Add(s.Name, bars)
 	}
 	p.Legend.Top = true
-	p.Y.Max = headroom(ss)
+	p.Y.Max = legendRoom(top(ss), n)
+	p.X.Label.Text = xlabel
 	p.NominalX(categories...)
 	return svgOf(p, vg.Points(float64(max(320, 90*len(categories)*max(n, 1)/2+160))), vg.Points(260))
 }
@@ -80,14 +87,13 @@ func lineChart(title, xlabel, ylabel string, ss []series) (template.HTML, error)
 		p.Legend.Add(s.Name, l, pts)
 	}
 	p.Legend.Top = true
-	p.Y.Max = headroom(ss)
+	p.Y.Max = legendRoom(top(ss), len(ss))
 	p.Add(plotter.NewGrid())
 	return svgOf(p, vg.Points(520), vg.Points(300))
 }
 
-// headroom is the top of the y axis: room above the highest value for the
-// legend, which sits in the top right corner.
-func headroom(ss []series) float64 {
+// top is the highest value of the series.
+func top(ss []series) float64 {
 	top := 0.0
 	for _, s := range ss {
 		for _, v := range s.Values {
@@ -97,8 +103,129 @@ func headroom(ss []series) float64 {
 			top = max(top, p.Y)
 		}
 	}
-	if top == 0 {
-		return 1
+	return top
+}
+
+// legendRoom is the top of the y axis that keeps a legend of n entries in
+// the top corner above every value: the plot area is about 220 points
+// high and each entry takes about 14, with 12 of padding.
+func legendRoom(top float64, n int) float64 {
+	if top <= 0 {
+		top = 1
 	}
-	return top * (1.25 + 0.06*float64(len(ss)))
+	const area = 220.0
+	legend := 14*float64(n) + 12
+	return top * area / (area - min(legend, area*0.6))
+}
+
+// trendChart draws one series over its runs: each run's median with its
+// 95% confidence interval as an error bar, each level's mean as a line,
+// each change point as a dashed vertical line labelled with its run and
+// step, and each outlier as a hollow mark. Black and greys with dashes
+// and shapes, so that it reads in greyscale and with any colour vision.
+func trendChart(s *history.Series, runs []history.Run) (template.HTML, error) {
+	p := plot.New()
+	p.Title.Text = s.Key + ": " + s.Metric
+	p.X.Label.Text = "run, in order (labels at change points)"
+	p.Y.Label.Text = s.Metric + " (" + s.Unit + "), per run"
+	if s.Unit == s.Metric {
+		p.Y.Label.Text = s.Unit + ", per run"
+	}
+	pts := make(plotter.XYs, 0, len(s.Values))
+	errs := make(plotter.YErrors, 0, len(s.Values))
+	var outs plotter.XYs
+	top, low := 0.0, math.Inf(1)
+	for i, v := range s.Values {
+		if slices.Contains(s.Outliers, i) {
+			outs = append(outs, plotter.XY{X: float64(i), Y: v.Median})
+		} else {
+			pts = append(pts, plotter.XY{X: float64(i), Y: v.Median})
+			errs = append(errs, struct{ Low, High float64 }{1.96 * v.SE, 1.96 * v.SE})
+		}
+		top, low = max(top, v.Median+1.96*v.SE), min(low, v.Median-1.96*v.SE)
+	}
+	if len(pts) > 0 {
+		sc, err := plotter.NewScatter(pts)
+		if err != nil {
+			return "", err
+		}
+		sc.GlyphStyle.Shape = draw.CircleGlyph{}
+		sc.GlyphStyle.Color = color.Black
+		sc.GlyphStyle.Radius = vg.Points(2)
+		eb, err := plotter.NewYErrorBars(struct {
+			plotter.XYs
+			plotter.YErrors
+		}{pts, errs})
+		if err != nil {
+			return "", err
+		}
+		eb.LineStyle.Color = color.Gray{Y: 0x60}
+		p.Add(eb, sc)
+		p.Legend.Add("run median, 95% CI", sc)
+	}
+	for _, g := range s.Segments {
+		l, err := plotter.NewLine(plotter.XYs{{X: float64(g.Start) - 0.4, Y: g.Mean}, {X: float64(g.End-1) + 0.4, Y: g.Mean}})
+		if err != nil {
+			return "", err
+		}
+		l.LineStyle.Width = vg.Points(2)
+		l.LineStyle.Color = color.Gray{Y: 0x40}
+		p.Add(l)
+		if g.Start == 0 {
+			p.Legend.Add("level (equal mean)", l)
+		}
+	}
+	if len(outs) > 0 {
+		sc, err := plotter.NewScatter(outs)
+		if err != nil {
+			return "", err
+		}
+		sc.GlyphStyle.Shape = draw.CrossGlyph{}
+		sc.GlyphStyle.Radius = vg.Points(4)
+		p.Add(sc)
+		p.Legend.Add("outlier (set aside)", sc)
+	}
+	if low > 0 {
+		low = 0
+	}
+	p.Y.Min = low
+	var ticks []plot.Tick
+	for k, c := range s.Changes {
+		x := float64(c.At) - 0.5
+		l, err := plotter.NewLine(plotter.XYs{{X: x, Y: p.Y.Min}, {X: x, Y: top}})
+		if err != nil {
+			return "", err
+		}
+		l.LineStyle.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
+		l.LineStyle.Color = color.Black
+		p.Add(l)
+		if k == 0 {
+			p.Legend.Add("change point", l)
+		}
+		lab, err := plotter.NewLabels(plotter.XYLabels{XYs: plotter.XYs{{X: x, Y: top}},
+			Labels: []string{fmt.Sprintf(" %s %+.1f%s", c.Run, c.Step, c.StepUnit)}})
+		if err != nil {
+			return "", err
+		}
+		p.Add(lab)
+		ticks = append(ticks, plot.Tick{Value: float64(c.At), Label: c.Run})
+	}
+	if len(s.Values) > 0 {
+		ticks = append(ticks, plot.Tick{Value: 0, Label: runs[s.Values[0].Run].Label},
+			plot.Tick{Value: float64(len(s.Values) - 1), Label: runs[s.Values[len(s.Values)-1].Run].Label})
+	}
+	p.X.Tick.Marker = plot.ConstantTicks(ticks)
+	p.X.Min, p.X.Max = -1, float64(len(s.Values))+1
+	p.Legend.Top, p.Legend.Left = true, true
+	p.Legend.XOffs = vg.Points(8)
+	entries := 2 // run medians, levels
+	if len(outs) > 0 {
+		entries++
+	}
+	if len(s.Changes) > 0 {
+		entries++
+	}
+	p.Y.Max = low + legendRoom(top-low, entries)
+	p.Add(plotter.NewGrid())
+	return svgOf(p, vg.Points(640), vg.Points(300))
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/xdplab/xdplab/internal/probe"
 	"github.com/xdplab/xdplab/results"
 	"github.com/xdplab/xdplab/results/compare"
+	"github.com/xdplab/xdplab/results/history"
 )
 
 // Inputs are the files of a report.
@@ -28,6 +29,9 @@ type Inputs struct {
 	Runs   []compare.Input
 	Probes []*probe.Report
 	Files  []string
+	// History, when set, is drawn as trend charts (report --history),
+	// analysed.
+	History *history.History
 }
 
 // Load reads results files, qualifications (their performance runs and
@@ -124,6 +128,7 @@ type page struct {
 	CPU        []Chart
 	FrameSize  []Chart
 	Latency    []Chart
+	Trends     []Chart
 	Offload    []offloadRow
 	// FingerprintHeads name the columns of Fingerprints' figures.
 	FingerprintHeads []string
@@ -144,7 +149,7 @@ type section struct {
 // Charts lists every chart of a page, in order.
 func (p *page) charts() []Chart {
 	var out []Chart
-	for _, cs := range [][]Chart{p.Throughput, p.CPU, p.FrameSize, p.Latency} {
+	for _, cs := range [][]Chart{p.Trends, p.Throughput, p.CPU, p.FrameSize, p.Latency} {
 		out = append(out, cs...)
 	}
 	return out
@@ -168,8 +173,9 @@ func Write(w io.Writer, in *Inputs, title string) ([]string, error) {
 	}
 	metrics := map[string]results.Metric{}
 	// frame size lines: (program, mode, label) -> size -> median Mpps
-	type lineKey struct{ prog, mode, run string }
-	lines := map[lineKey]map[int]float64{}
+	// frame size lines: (program, mode, kernel) -> size -> the runs' medians
+	type lineKey struct{ prog, mode, kernel string }
+	lines := map[lineKey]map[int][]float64{}
 	type labelled struct {
 		Label string
 		Run   *results.Run
@@ -226,11 +232,11 @@ func Write(w io.Writer, in *Inputs, title string) ([]string, error) {
 			s := res.Summary
 			mpps[[2]string{res.Program.Name, res.Mode}] = s.ThroughputPPS.Median / 1e6
 			cpu[[2]string{res.Program.Name, res.Mode}] = s.CPUNsPerPkt.Median
-			lk := lineKey{res.Program.Name, res.Mode, inp.Label}
+			lk := lineKey{res.Program.Name, res.Mode, r.Host.Kernel}
 			if lines[lk] == nil {
-				lines[lk] = map[int]float64{}
+				lines[lk] = map[int][]float64{}
 			}
-			lines[lk][c.FrameSize] = s.ThroughputPPS.Median / 1e6
+			lines[lk][c.FrameSize] = append(lines[lk][c.FrameSize], s.ThroughputPPS.Median/1e6)
 			row := resultRow{Run: inp.Label, Program: res.Program.Name, Mode: res.Mode,
 				Mpps: span(s.ThroughputPPS, 1e-6, "%.2f"), Gbps: span(s.L2BitsPerSec, 1e-9, "%.2f"),
 				Loss: span(s.Loss, 100, "%.3f"), CPU: span(s.CPUNsPerPkt, 1, "%.1f"), DUT: "-", Prog: "-", Search: "-", Flags: "-"}
@@ -266,13 +272,13 @@ func Write(w io.Writer, in *Inputs, title string) ([]string, error) {
 			}
 			tput, cost = append(tput, st), append(cost, sc)
 		}
-		svg, err := barChart("Throughput: "+inp.Label, "Mpps (median)", progs, tput)
+		svg, err := barChart("Throughput: "+inp.Label, "program (a bar per mode)", "Mpps (median)", progs, tput)
 		if err != nil {
 			return nil, err
 		}
 		p.Throughput = append(p.Throughput, Chart{ID: "throughput-" + inp.Label, SVG: svg,
 			Caption: fmt.Sprintf("%s, kernel %s: median Mpps per program and mode (%s)", inp.Label, r.Host.Kernel, metrics["throughput_pps"].Source)})
-		svg, err = barChart("CPU cost: "+inp.Label, "CPU ns/packet (median)", progs, cost)
+		svg, err = barChart("CPU cost: "+inp.Label, "program (a bar per mode)", "CPU ns/packet (median)", progs, cost)
 		if err != nil {
 			return nil, err
 		}
@@ -289,7 +295,7 @@ func Write(w io.Writer, in *Inputs, title string) ([]string, error) {
 			p99.Values = append(p99.Values, res.Summary.LatencyP99Ns.Median/1e3)
 		}
 		if len(cats) > 0 {
-			svg, err := barChart("One-way latency: "+inp.Label, "microseconds (median over trials)", cats, []series{p50, p99})
+			svg, err := barChart("One-way latency: "+inp.Label, "program and mode (a bar per percentile)", "microseconds (median over trials)", cats, []series{p50, p99})
 			if err != nil {
 				return nil, err
 			}
@@ -304,7 +310,7 @@ func Write(w io.Writer, in *Inputs, title string) ([]string, error) {
 		}
 		sort.Slice(keys, func(i, j int) bool {
 			a, b := keys[i], keys[j]
-			return a.prog+a.mode+a.run < b.prog+b.mode+b.run
+			return a.prog+a.mode+a.kernel < b.prog+b.mode+b.kernel
 		})
 		var ss []series
 		for _, k := range keys {
@@ -313,18 +319,25 @@ func Write(w io.Writer, in *Inputs, title string) ([]string, error) {
 				sizes = append(sizes, s)
 			}
 			sort.Ints(sizes)
-			s := series{Name: fmt.Sprintf("%s %s (%s)", k.prog, k.mode, k.run)}
+			if len(sizes) < 2 {
+				continue // one size is no line
+			}
+			s := series{Name: fmt.Sprintf("%s %s (kernel %s)", k.prog, k.mode, k.kernel)}
 			for _, sz := range sizes {
-				s.Points = append(s.Points, plotter.XY{X: float64(sz), Y: lines[k][sz]})
+				s.Points = append(s.Points, plotter.XY{X: float64(sz), Y: results.Summarize(lines[k][sz], "", "").Median})
 			}
 			ss = append(ss, s)
 		}
-		svg, err := lineChart("Throughput against frame size", "frame size, bytes with FCS", "Mpps (median)", ss)
-		if err != nil {
-			return nil, err
+		if len(ss) == 0 {
+			p.Notes = append(p.Notes, "throughput against frame size: every program and mode was measured at one frame size, so no size chart is drawn")
+		} else {
+			svg, err := lineChart("Throughput against frame size", "frame size, bytes with FCS", "Mpps (median)", ss)
+			if err != nil {
+				return nil, err
+			}
+			p.FrameSize = append(p.FrameSize, Chart{ID: "frame-size", SVG: svg,
+				Caption: "median Mpps per frame size (the median of the runs at a size), for each program, mode and kernel measured at two sizes or more"})
 		}
-		p.FrameSize = append(p.FrameSize, Chart{ID: "frame-size", SVG: svg,
-			Caption: "median Mpps per frame size; one point per size a run measured (each run measures one size)"})
 	}
 	p.Notes = append(p.Notes, "latency: these results hold no latency histograms (one-way latency arrives with the scenario issue); none is drawn")
 	for _, k := range slices.Sorted(func(yield func(string) bool) {
@@ -337,7 +350,24 @@ func Write(w io.Writer, in *Inputs, title string) ([]string, error) {
 		m := metrics[k]
 		p.Metrics = append(p.Metrics, metricRow{Name: k, Unit: m.Unit, Better: m.Better, Source: m.Source})
 	}
+	if h := in.History; h != nil {
+		for i, s := range h.Series {
+			svg, err := trendChart(s, h.Runs)
+			if err != nil {
+				return nil, err
+			}
+			caption := fmt.Sprintf("%s, %s over %d runs: %d change point(s); now %s", s.Key, s.Metric, len(s.Values), len(s.Changes), level(s))
+			for _, c := range s.Changes {
+				caption += fmt.Sprintf("; at %s %+.1f%s (%s)", c.Run, c.Step, c.StepUnit, c.Direction)
+				if len(c.Environment) > 0 {
+					caption += ", changed: " + strings.Join(c.Environment, ", ")
+				}
+			}
+			p.Trends = append(p.Trends, Chart{ID: fmt.Sprintf("trend-%d", i+1), SVG: svg, Caption: caption})
+		}
+	}
 	p.Sections = []section{
+		{"trends", "Trends and change points", p.Trends},
 		{"throughput", "Throughput per mode", p.Throughput},
 		{"cpu", "CPU cost per mode", p.CPU},
 		{"frame-size", "Throughput against frame size", p.FrameSize},
@@ -362,4 +392,12 @@ func pairing(kv []results.KV) []results.KV {
 		}
 	}
 	return out
+}
+
+// level says a series' level now.
+func level(s *history.Series) string {
+	if s.Level == nil {
+		return "-"
+	}
+	return fmt.Sprintf("%.4g %s [%.4g, %.4g] over %d run(s)", s.Level.Value, s.Unit, s.Level.Lo, s.Level.Hi, s.Level.Runs)
 }

@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +17,8 @@ import (
 	"github.com/xdplab/xdplab/internal/probe"
 	"github.com/xdplab/xdplab/internal/testenv"
 	"github.com/xdplab/xdplab/results"
+	"github.com/xdplab/xdplab/results/history"
+	"github.com/xdplab/xdplab/results/history/historytest"
 )
 
 var inputs = []string{"../testdata/run-a-k6.18.json", "../testdata/run-b-k6.1.json", "../../internal/probe/testdata/probe-virtio_net.json"}
@@ -34,7 +37,8 @@ func writeReport(t *testing.T) (path string, charts []string) {
 
 func TestReportContents(t *testing.T) {
 	path, charts := writeReport(t)
-	assert.Equal(t, []string{"throughput-run-a-k6.18", "throughput-run-b-k6.1", "cpu-run-a-k6.18", "cpu-run-b-k6.1", "frame-size"}, charts)
+	// Both runs measured one frame size: no size chart, and a note says so.
+	assert.Equal(t, []string{"throughput-run-a-k6.18", "throughput-run-b-k6.1", "cpu-run-a-k6.18", "cpu-run-b-k6.1"}, charts)
 	b, err := os.ReadFile(path)
 	require.NoError(t, err)
 	html := string(b)
@@ -44,6 +48,7 @@ func TestReportContents(t *testing.T) {
 		"virtio_net", "advertised", // the probe's capability table
 		"generator-bound", // the fixtures' flagged trials
 		"no latency histograms",
+		"measured at one frame size, so no size chart is drawn",
 		"Where each figure comes from", "frames the DUT program counted",
 	} {
 		assert.Contains(t, html, want)
@@ -123,4 +128,82 @@ func TestReportFingerprint(t *testing.T) {
 	_, err = Write(&b, in, "")
 	require.NoError(t, err)
 	assert.NotContains(t, b.String(), "Program fingerprint", "no section for files without fingerprints")
+}
+
+// Two sizes on one kernel make a line; every axis says its unit.
+func TestReportFrameSizeChart(t *testing.T) {
+	r, err := results.ReadFile("../testdata/run-a-k6.18.json")
+	require.NoError(t, err)
+	dir := t.TempDir()
+	for _, size := range []int{64, 1518} {
+		r.Config.FrameSize = size
+		require.NoError(t, results.WriteJSON(filepath.Join(dir, fmt.Sprintf("size-%d.json", size)), r))
+	}
+	in, err := Load([]string{dir})
+	require.NoError(t, err)
+	var b bytes.Buffer
+	charts, err := Write(&b, in, "")
+	require.NoError(t, err)
+	assert.Contains(t, charts, "frame-size")
+	html := b.String()
+	for _, axis := range []string{"frame size, bytes with FCS", "Mpps (median)", "CPU ns/packet (median)", "program (a bar per mode)"} {
+		assert.Contains(t, html, axis)
+	}
+	assert.NotContains(t, html, "so no size chart is drawn")
+}
+
+// legendRoom keeps the legend above every value: the highest value sits
+// below the legend's bottom edge.
+func TestLegendRoom(t *testing.T) {
+	for n := 1; n <= 6; n++ {
+		top := legendRoom(10, n)
+		legendBottom := top * (1 - (14*float64(n)+12)/220)
+		assert.GreaterOrEqual(t, legendBottom, 10*0.999, "%d entries", n)
+	}
+	assert.InDelta(t, 220.0/208, legendRoom(0, 0), 1e-9, "no values: a scale of 1")
+}
+
+// The trend charts of a history: one per series, change points dashed
+// and labelled, drawn in headless Chromium (the screenshot is kept in
+// $XDPLAB_ARTEFACTS, or the test's directory).
+func TestReportTrends(t *testing.T) {
+	dir := t.TempDir()
+	historytest.Nightly(t, "../history/"+historytest.Template, dir, 30, 1, historytest.Step(20, 7.5e6, 6.0e6), func(i int, r *results.Run) {
+		if i+1 >= 20 {
+			r.Host.Kernel = "6.12.48"
+		}
+	})
+	h, err := history.Read([]string{dir}, history.Options{Metrics: []string{"Mpps"}})
+	require.NoError(t, err)
+	h.Analyse()
+	var b bytes.Buffer
+	charts, err := Write(&b, &Inputs{History: h}, "trends")
+	require.NoError(t, err)
+	assert.Equal(t, []string{"trend-1", "trend-2"}, charts, "a chart per series")
+	html := b.String()
+	assert.Contains(t, html, "night-20 -20.0%", "the change point is labelled on the chart")
+	assert.Contains(t, html, "stroke-dasharray", "and dashed")
+	assert.Contains(t, html, "changed: kernel 6.18.44-fc-v1045 → 6.12.48")
+	assert.Contains(t, html, "Mpps, per run")
+	assert.Contains(t, html, "run median, 95% CI")
+	path := filepath.Join(t.TempDir(), "trends.html")
+	require.NoError(t, os.WriteFile(path, b.Bytes(), 0o644))
+
+	chromium := testenv.RequireTool(t, "chromium")
+	out := os.Getenv("XDPLAB_ARTEFACTS")
+	if out == "" {
+		out = t.TempDir()
+	}
+	require.NoError(t, os.MkdirAll(out, 0o755))
+	png := filepath.Join(out, "report-trends.png")
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, chromium, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--window-size=1100,1400",
+		"--user-data-dir="+t.TempDir(), "--screenshot="+png, "file://"+path)
+	outb, err := cmd.CombinedOutput()
+	require.NoError(t, err, "%s", outb)
+	st, err := os.Stat(png)
+	require.NoError(t, err)
+	assert.Greater(t, st.Size(), int64(20000), "a screenshot with the charts in it")
+	t.Logf("screenshot: %s", png)
 }
