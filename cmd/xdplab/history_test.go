@@ -87,3 +87,17 @@ func TestHistoryRejects(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "bad.json", "the file is named")
 }
+
+func TestReportHistory(t *testing.T) {
+	dir := t.TempDir()
+	historytest.Nightly(t, nightTemplate, dir, 10, 1, historytest.Step(6, 7.5e6, 6.0e6), nil)
+	out := filepath.Join(t.TempDir(), "trends.html")
+	_, stderr, err := xdplab(t, context.Background(), "report", "--history", dir, "-o", out)
+	require.NoError(t, err)
+	assert.Contains(t, stderr, "(4 charts)", "Mpps and CPU ns/pkt of drop in two modes")
+	b, err := os.ReadFile(out)
+	require.NoError(t, err)
+	assert.True(t, strings.Contains(string(b), "night-06 -20."), "the change point is labelled")
+	_, _, err = xdplab(t, context.Background(), "report", "-o", out)
+	assert.Equal(t, exitUsage, exitStatus(err))
+}
