@@ -127,8 +127,8 @@ func (s *Series) analyse(runs []Run) {
 		c.Step, c.StepUnit = compare.Change(s.metric, a.Mean, b.Mean)
 		c.Direction = direction(s.Better, a.Mean, b.Mean)
 		c.P = pTwoSided(a, b)
-		prev := s.Values[lastKept(s, a)].Run
-		c.Environment = envDiff(runs[prev], runs[s.Values[b.Start].Run])
+		before, after := s.Values[lastKept(s, a)], s.Values[b.Start]
+		c.Environment = append(envDiff(runs[before.Run], runs[after.Run]), progDiff(before.prog, after.prog)...)
 		s.Changes = append(s.Changes, c)
 	}
 	if len(s.Segments) == 0 {
@@ -226,4 +226,19 @@ func orNone(s string) string {
 		return "(none)"
 	}
 	return s
+}
+
+// progDiff names what differs between two loads of the program.
+func progDiff(a, b progID) []string {
+	var out []string
+	for _, d := range []struct{ what, a, b string }{
+		{"program object sha256", a.object, b.object},
+		{"translated image sha256", a.xlated, b.xlated},
+		{"JIT image sha256", a.jit, b.jit},
+	} {
+		if d.a != d.b {
+			out = append(out, fmt.Sprintf("%s %s → %s", d.what, d.a, d.b))
+		}
+	}
+	return out
 }

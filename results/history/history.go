@@ -24,6 +24,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/xdplab/xdplab/results"
 	"github.com/xdplab/xdplab/results/compare"
 )
 
@@ -59,7 +60,13 @@ type Value struct {
 	Median float64 `json:"median"`
 	SE     float64 `json:"se"`
 	N      int     `json:"n"`
+	// prog is what the program was: its object's and its images' hashes.
+	prog progID
 }
+
+// progID names a program as loaded: the SHA-256 of its object, and of
+// its translated and JIT images (the fingerprint; "" where none).
+type progID struct{ object, xlated, jit string }
 
 // History is what Read found.
 type History struct {
@@ -246,12 +253,18 @@ func readFile(f file, metrics []compare.Metric) ([]fileRun, string, error) {
 		for ri := range r.Results {
 			res := &r.Results[ri]
 			key := compare.KeyOf(r, res)
+			id := progID{object: results.ShortHash(res.Program.SHA256)}
+			if f := res.Fingerprint; f != nil {
+				id.xlated, id.jit = results.ShortHash(f.XlatedSHA256), results.ShortHash(f.JITSHA256)
+			}
 			for mi, m := range metrics {
 				vs := m.Values(res)
 				if len(vs) == 0 {
 					continue
 				}
-				fr.points = append(fr.points, point{key: key, metric: mi, v: summarize(vs, m.Scale)})
+				v := summarize(vs, m.Scale)
+				v.prog = id
+				fr.points = append(fr.points, point{key: key, metric: mi, v: v})
 			}
 		}
 		out = append(out, fr)

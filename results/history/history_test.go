@@ -27,6 +27,9 @@ func TestStepAtNight20(t *testing.T) {
 		if i+1 >= 20 {
 			r.Host.Kernel = "6.12.48"
 			r.Environment.Mitigations["spec_rstack_overflow"] = "Mitigation: Safe RET"
+			for ri := range r.Results {
+				r.Results[ri].Fingerprint.JITSHA256 = "1df2f0c5a3e6" + r.Results[ri].Fingerprint.JITSHA256[12:]
+			}
 		}
 	})
 	h, err := Read([]string{dir}, Options{Metrics: []string{"Mpps"}})
@@ -42,6 +45,7 @@ func TestStepAtNight20(t *testing.T) {
 		assert.Less(t, c.P, 1e-6)
 		assert.Contains(t, c.Environment, "kernel 6.18.44-fc-v1045 → 6.12.48")
 		assert.Contains(t, c.Environment, "mitigations changed: spec_rstack_overflow Vulnerable → Mitigation: Safe RET")
+		assert.Contains(t, c.Environment, "JIT image sha256 f29dbd40f3a5 → 1df2f0c5a3e6", "the program's own change too")
 		assert.Equal(t, 11, s.Level.Runs)
 	}
 	v := h.Gate(5)
