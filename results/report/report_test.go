@@ -206,4 +206,18 @@ func TestReportTrends(t *testing.T) {
 	require.NoError(t, err)
 	assert.Greater(t, st.Size(), int64(20000), "a screenshot with the charts in it")
 	t.Logf("screenshot: %s", png)
+	// And the page as Chromium built it: every trend chart with its SVG,
+	// the change point's label in it, nothing on the console.
+	dump := exec.CommandContext(ctx, chromium, "--headless", "--no-sandbox", "--disable-gpu", "--enable-logging=stderr", "--v=0",
+		"--user-data-dir="+t.TempDir(), "--dump-dom", "file://"+path)
+	var dom, logs bytes.Buffer
+	dump.Stdout, dump.Stderr = &dom, &logs
+	require.NoError(t, dump.Run(), logs.String())
+	for _, id := range charts {
+		i := strings.Index(dom.String(), `data-chart="`+id+`"`)
+		require.GreaterOrEqual(t, i, 0, "chart %s in the DOM", id)
+		assert.Contains(t, dom.String()[i:min(dom.Len(), i+400)], "<svg", "chart %s has its SVG", id)
+	}
+	assert.Contains(t, dom.String(), "night-20 -20.0%")
+	assert.NotContains(t, logs.String(), ":CONSOLE", "the page logged to the console")
 }
