@@ -13,7 +13,6 @@ package history
 
 import (
 	"cmp"
-	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -410,5 +409,3 @@ func digits(s string) int {
 	}
 	return n
 }
-
-var errNoSeries = errors.New("no series")
