@@ -78,6 +78,8 @@ With --remote, the probe runs on the generator host of a two-host pair (its
 	fl.StringArrayVar(&o.Ifaces, "iface", nil, "interface to probe, in the host's namespace (repeat for several); none: a veth pair xdplab builds")
 	fl.BoolVar(&o.Attach, "attach", false, "with --iface: attach XDP_PASS test programs and change the MTU to detect what works (all undone)")
 	fl.BoolVar(&o.Force, "force", false, "accept the interface that carries the default route")
+	fl.BoolVar(&o.NeverSSH, "never-ssh", false, "refuse the interface this SSH session runs over even with --force (what probe --remote asks of the remote)")
+	_ = fl.MarkHidden("never-ssh")
 	fl.StringVar(&o.RunID, "run-id", "", "names the veth pair (xl<id>g, xl<id>d); random by default")
 	fl.StringVar(&format, "format", "text", "output on stdout: text or json")
 	fl.BoolVar(&asJSON, "json", false, "shorthand for --format json")
@@ -88,7 +90,9 @@ With --remote, the probe runs on the generator host of a two-host pair (its
 
 // remoteProbe runs the probe on the --remote host and reads its report.
 func remoteProbe(ctx context.Context, ro remoteFlags, o probe.Options, stderr io.Writer) (*probe.Report, error) {
-	args := []string{"probe", "--json"}
+	// The remote probe runs over the SSH session: the interface it runs
+	// over is never the one to attach to or change the MTU of.
+	args := []string{"probe", "--json", "--never-ssh"}
 	for _, i := range o.Ifaces {
 		args = append(args, "--iface", i)
 	}

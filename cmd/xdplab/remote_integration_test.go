@@ -279,6 +279,13 @@ func TestIntegrationRemoteProbe(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(text[strings.Index(text, "{"):]), &rep), text)
 	require.Len(t, rep.Interfaces, 1)
 	assert.Equal(t, h.Peer, rep.Interfaces[0].Name)
+
+	// Over the session, its own interface is never probed with --attach,
+	// even with --force.
+	args = append([]string{"probe", "--iface", h.Link, "--attach", "--force"}, h.RemoteArgs()...)
+	code, text = exitOf(t, args...)
+	assert.NotEqual(t, 0, code)
+	assert.Contains(t, text, "carries the SSH session xdplab runs over")
 }
 
 // The functional checks with the generator on the second host: frames sent

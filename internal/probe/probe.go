@@ -29,9 +29,12 @@ type Options struct {
 	// undone.
 	Attach bool
 	// Force accepts the interface that carries the default route.
-	Force   bool
-	RunID   string
-	Version string
+	Force bool
+	// NeverSSH refuses the interface of this process's SSH session even
+	// with Force (a probe --remote runs over that session).
+	NeverSSH bool
+	RunID    string
+	Version  string
 }
 
 // Run probes and returns the report. It removes what it built and restores
@@ -72,7 +75,7 @@ func Run(ctx context.Context, o Options) (rep *Report, err error) {
 		}
 	}()
 	for _, name := range o.Ifaces {
-		n, err := topology.OpenNIC(topology.NICOptions{Name: name, Force: o.Force, Journal: journal})
+		n, err := topology.OpenNIC(topology.NICOptions{Name: name, Force: o.Force, NeverSSH: o.NeverSSH, Journal: journal})
 		if err != nil {
 			return nil, err
 		}

@@ -364,7 +364,7 @@ func (r *qualification) remoteOptions() remote.Options {
 // (nothing attaches there but the functional checks' own programs), and
 // adds it to rep as the second interface, as a local peer would be.
 func (r *qualification) probeRemotePeer(ctx context.Context, rep *probe.Report) error {
-	args := []string{"probe", "--json", "--iface", r.o.Peer}
+	args := []string{"probe", "--json", "--never-ssh", "--iface", r.o.Peer}
 	if r.o.Force {
 		args = append(args, "--force")
 	}
