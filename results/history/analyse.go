@@ -78,7 +78,7 @@ func outliers(xs []Point) []int {
 		return nil // exact figures: every change is real
 	}
 	med := func(lo, hi int) float64 {
-		v := make([]float64, 0, hi-lo)
+		var v []float64
 		for _, p := range xs[max(lo, 0):min(hi, n)] {
 			v = append(v, p.Value)
 		}
@@ -172,15 +172,16 @@ func pTwoSided(a, b Segment) float64 {
 }
 
 func direction(better string, before, after float64) string {
-	switch {
-	case after == before:
+	if after == before {
 		return "none"
-	case better == results.BetterHigher && after > before, better == results.BetterLower && after < before:
-		return "improvement"
-	case better == results.BetterHigher, better == results.BetterLower:
-		return "regression"
 	}
-	return "change"
+	if better != results.BetterHigher && better != results.BetterLower {
+		return "change"
+	}
+	if (after > before) == (better == results.BetterHigher) {
+		return "improvement"
+	}
+	return "regression"
 }
 
 // envDiff names what differs between two runs' environments.

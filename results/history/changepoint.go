@@ -71,11 +71,7 @@ func Segments(xs []Point) []Segment {
 	// Prefix sums of w, w*x, w*x^2.
 	sw, swx, swxx := make([]float64, n+1), make([]float64, n+1), make([]float64, n+1)
 	for i, p := range xs {
-		v := max(p.SE*p.SE, typical) + tau2
-		if v < floor {
-			v = floor
-		}
-		w[i] = 1 / v
+		w[i] = 1 / max(max(p.SE*p.SE, typical)+tau2, floor)
 		x := p.Value - ref
 		sw[i+1] = sw[i] + w[i]
 		swx[i+1] = swx[i] + w[i]*x
@@ -87,10 +83,11 @@ func Segments(xs []Point) []Segment {
 		return 0.5 * ((swxx[b] - swxx[a]) - S*S/W)
 	}
 	beta := Penalty * math.Log(float64(max(n, 2)))
-	// F[t]: the least cost of points [0, t); last[t]: where its last group starts.
+	// F[t]: the least cost of points [0, t), each group costing beta
+	// (the first too: a constant, which changes no choice); last[t]:
+	// where its last group starts.
 	F := make([]float64, n+1)
 	last := make([]int, n+1)
-	F[0] = -beta
 	cands := []int{0}
 	for t := 1; t <= n; t++ {
 		best, arg := math.Inf(1), 0

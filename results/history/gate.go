@@ -43,13 +43,12 @@ func (h *History) Gate(threshold float64) Verdict {
 				name, c.Step, c.StepUnit, c.Run, num(c.Before), num(c.After), s.Unit, pText(c.P)))
 		}
 	}
-	switch {
-	case len(v.Regressions) > 0:
-		v.Verdict = results.VerdictFail
-	case len(v.Undecided) > 0:
+	v.Verdict = results.VerdictPass
+	if len(v.Undecided) > 0 {
 		v.Verdict = results.VerdictInconclusive
-	default:
-		v.Verdict = results.VerdictPass
+	}
+	if len(v.Regressions) > 0 {
+		v.Verdict = results.VerdictFail
 	}
 	return v
 }
