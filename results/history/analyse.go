@@ -62,10 +62,11 @@ const OutlierWidths = 5
 // level (which agrees with the runs after it). The comparison is with the
 // median of up to 3 runs each side (at least 2), the width the series'
 // robust noise (the median absolute difference of successive runs), as
-// Hampel's identifier does with one window.
+// Hampel's identifier does with one window. An outlier spoils two of the
+// differences, so it takes 6 runs for their median to stand.
 func outliers(xs []Point) []int {
 	n := len(xs)
-	if n < 5 {
+	if n < 6 {
 		return nil
 	}
 	d := make([]float64, n-1)

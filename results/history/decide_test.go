@@ -114,7 +114,11 @@ func TestOutlierRule(t *testing.T) {
 	assert.Nil(t, outliers(xs), "under 5 widths is no outlier")
 	xs[6].Value = 101 - 5.5*width
 	assert.Equal(t, []int{6}, outliers(xs), "below as above")
-	assert.Nil(t, outliers(flat(4)), "four runs are too few")
+	six := flat(6)
+	six[3].Value = 100 + 5.5*width // its sides' medians: 100 (runs 0-2) and 100.5 (runs 4, 5)
+	assert.Nil(t, outliers(six[:5]), "five runs are too few: the outlier's two differences are the median")
+	six[3].Value = 100.25 + 5.6*width
+	assert.Equal(t, []int{3}, outliers(six), "six are enough")
 
 	// The second and the second last run have too few neighbours on one
 	// side; the third and the third last have two.
@@ -169,9 +173,10 @@ func TestOutlierRule(t *testing.T) {
 func TestPTwoSided(t *testing.T) {
 	assert.Equal(t, 1.0, pTwoSided(Segment{Mean: 5}, Segment{Mean: 5}), "exact and equal")
 	assert.Equal(t, 0.0, pTwoSided(Segment{Mean: 5}, Segment{Mean: 6}), "exact and different")
-	p := pTwoSided(Segment{Mean: 0, SE: 0.6}, Segment{Mean: 1.96, SE: 0.8})
+	p := pTwoSided(Segment{Mean: 1, SE: 0.6}, Segment{Mean: 2.96, SE: 0.8})
 	assert.InDelta(t, 0.05, p, 1e-3, "z = 1.96 over hypot(0.6, 0.8) = 1")
-	assert.InDelta(t, p, pTwoSided(Segment{Mean: 1.96, SE: 0.6}, Segment{Mean: 0, SE: 0.8}), 1e-12, "two-sided")
+	assert.InDelta(t, p, pTwoSided(Segment{Mean: 2.96, SE: 0.6}, Segment{Mean: 1, SE: 0.8}), 1e-12, "two-sided")
+	assert.InDelta(t, 0.3173, pTwoSided(Segment{Mean: 10, SE: 1}, Segment{Mean: 10 + math.Sqrt2, SE: 1}), 1e-4, "z = 1")
 }
 
 func TestDirection(t *testing.T) {
