@@ -16,6 +16,15 @@ var (
 	benchDir  string
 )
 
+// TestMain removes the benchmark's history, which its runs share.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if benchDir != "" {
+		os.RemoveAll(benchDir)
+	}
+	os.Exit(code)
+}
+
 // tenThousand is a history of 10,000 results files: 2,500 nights of a
 // kernel matrix (4 kernels a night, drop in two modes, 3 trials), with a
 // 20% step at night 2,000 on one kernel.
