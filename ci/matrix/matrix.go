@@ -18,6 +18,8 @@ import (
 
 	"github.com/xdplab/xdplab/ci/kernels"
 	"github.com/xdplab/xdplab/ci/vm"
+	"github.com/xdplab/xdplab/internal/spec"
+	"github.com/xdplab/xdplab/internal/xdp"
 	"github.com/xdplab/xdplab/results"
 	"github.com/xdplab/xdplab/scenarios"
 )
@@ -35,8 +37,14 @@ type Options struct {
 	EquivPrograms []string
 	Duration      time.Duration
 	Trials        int
-	Timeout       time.Duration // per VM
-	Log           io.Writer
+	// Timeout bounds each VM; zero: the budget of its script's work.
+	Timeout time.Duration
+	// Stall ends a VM whose console is silent this long (default
+	// vm.DefaultStall).
+	Stall time.Duration
+	// KVMDevice is the KVM device to try (default /dev/kvm).
+	KVMDevice string
+	Log       io.Writer
 	// Scenario, when set, is a scenario file each VM runs on veth instead
 	// of Programs, Duration and Trials (its results files are named
 	// run-veth-<its name>...json).
@@ -49,13 +57,20 @@ type Options struct {
 
 // KernelRun is one kernel's outcome.
 type KernelRun struct {
-	Spec    kernels.Spec
-	Kernel  *kernels.Kernel
-	Dir     string            // where its files and console log are
-	Files   map[string]string // name -> path
-	Status  map[string]int
-	Accel   string
+	Spec   kernels.Spec
+	Kernel *kernels.Kernel
+	Dir    string            // where its files and console log are
+	Files  map[string]string // name -> path
+	Status map[string]int
+	// Accel is the accelerator the VM ran with and why.
+	Accel vm.Choice
+	// Boot is how long the kernel took to reach the init script.
+	Boot    time.Duration
 	Elapsed time.Duration
+	// Budget is the time the VM was given.
+	Budget time.Duration
+	// Steps are the script's steps with their times, in order.
+	Steps   []vm.StepTime
 	Err     error
 	Console string // path of the console log
 	// NoOffload says why offload did not run on this kernel: netdevsim
@@ -66,13 +81,23 @@ type KernelRun struct {
 	Transfer []string
 }
 
-// script is the VM's /init.
-func script(o Options, name string, modules []string) string {
+// plan is a VM's /init script and the time it may take.
+type plan struct {
+	script string
+	budget time.Duration // the boot, every step's budget, the files' transfer
+}
+
+// script is the VM's /init, with a budget for each step from the work it
+// does (budget.go). scenario holds the scenario's runs when o.Scenario is
+// set.
+func script(o Options, name string, modules []string, scenario []spec.Run) plan {
 	var b strings.Builder
-	b.WriteString(`#!/bin/busybox sh
-/bin/busybox --install -s /bin
-export PATH=/bin
-mount -t proc proc /proc
+	total := bootBudget + sendBudget
+	step := func(name string, budget time.Duration, command string) {
+		total += budget + 10*time.Second // timeout's grace before KILL
+		b.WriteString(vm.TimedStep(name, budget, command))
+	}
+	b.WriteString(`mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev 2>/dev/null
 mount -t tmpfs run /run
@@ -83,7 +108,7 @@ echo "@@XDPLAB-KERNEL $(uname -r)"
 `)
 	for _, m := range modules {
 		name := strings.TrimSuffix(filepath.Base(m), ".ko")
-		b.WriteString(vm.Step("insmod-"+name, "insmod /lib/modules/"+filepath.Base(m)))
+		step("insmod-"+name, 30*time.Second, "insmod /lib/modules/"+filepath.Base(m))
 	}
 	nsim := false
 	for _, m := range modules {
@@ -102,36 +127,40 @@ echo "@@XDPLAB-NETDEVSIM $P0 $P1"
 		b.WriteString(extra + "\n")
 	}
 	dur := fmt.Sprintf("%ds", int(o.Duration.Seconds()))
-	b.WriteString(vm.Step("probe-veth", "/xdplab probe -o /out/probe-veth.json > /out/probe-veth.txt 2>&1"))
+	probe := time.Minute
+	step("probe-veth", probe, "/xdplab probe -o /out/probe-veth.json > /out/probe-veth.txt 2>&1")
 	if nsim {
-		b.WriteString(vm.Step("probe-netdevsim", "/xdplab probe --iface \"$P0\" --attach -o /out/probe-netdevsim.json > /out/probe-netdevsim.txt 2>&1"))
+		step("probe-netdevsim", probe, "/xdplab probe --iface \"$P0\" --attach -o /out/probe-netdevsim.json > /out/probe-netdevsim.txt 2>&1")
 	}
 	if o.Scenario != "" {
-		b.WriteString(vm.Step("run-veth", "/xdplab run --scenario /scenario.yaml -q -o /out/scenario > /out/run-veth.txt 2>&1"))
+		var work time.Duration
+		for _, r := range scenario {
+			work += runWork(r)
+		}
+		step("run-veth", measureBudget(work), "/xdplab run --scenario /scenario.yaml -q -o /out/scenario > /out/run-veth.txt 2>&1")
 		b.WriteString("for f in /out/scenario/*.json; do [ -f \"$f\" ] && mv \"$f\" \"/out/run-veth-$(basename $f)\"; done\n")
 	} else {
-		b.WriteString(vm.Step("run-veth", fmt.Sprintf("/xdplab run --prog %s --duration %s --warmup 1s --trials %d --prog-stats 1s --no-calibrate -q -o /out/run-veth.json > /out/run-veth.txt 2>&1",
-			strings.Join(o.Programs, ","), dur, o.Trials)))
+		work := runWork(spec.Run{Programs: o.Programs, Warmup: time.Second, Duration: o.Duration, Trials: o.Trials, ProgStats: time.Second})
+		step("run-veth", measureBudget(work), fmt.Sprintf("/xdplab run --prog %s --duration %s --warmup 1s --trials %d --prog-stats 1s --no-calibrate -q -o /out/run-veth.json > /out/run-veth.txt 2>&1",
+			strings.Join(o.Programs, ","), dur, o.Trials))
 	}
-	b.WriteString(vm.Step("equiv-veth", fmt.Sprintf("/xdplab equiv --prog %s --modes generic,native -o /out/equiv-veth.json > /out/equiv-veth.txt 2>&1",
-		strings.Join(o.EquivPrograms, ","))))
+	step("equiv-veth", stepBase+time.Duration(len(o.EquivPrograms))*30*time.Second, fmt.Sprintf("/xdplab equiv --prog %s --modes generic,native -o /out/equiv-veth.json > /out/equiv-veth.txt 2>&1",
+		strings.Join(o.EquivPrograms, ",")))
 	if nsim {
-		b.WriteString(vm.Step("run-netdevsim", "/xdplab run --iface \"$P0\" --peer \"$P1\" --prog drop --modes offload --no-calibrate --trials 1 --duration 1s --prog-stats 0 -q -o /out/run-netdevsim.json > /out/run-netdevsim.txt 2>&1"))
-		b.WriteString(vm.Step("qualify-netdevsim", "/xdplab qualify --iface \"$P0\" --peer \"$P1\" --only capabilities,functional --frames 20 -o /out/qualify > /out/qualify-netdevsim.txt 2>&1"))
+		work := runWork(spec.Run{Programs: []string{"drop"}, Modes: []xdp.Mode{xdp.Offload}, Duration: time.Second, Trials: 1})
+		step("run-netdevsim", measureBudget(work), "/xdplab run --iface \"$P0\" --peer \"$P1\" --prog drop --modes offload --no-calibrate --trials 1 --duration 1s --prog-stats 0 -q -o /out/run-netdevsim.json > /out/run-netdevsim.txt 2>&1")
+		step("qualify-netdevsim", qualifyBudget, "/xdplab qualify --iface \"$P0\" --peer \"$P1\" --only capabilities,functional --frames 20 -o /out/qualify > /out/qualify-netdevsim.txt 2>&1")
 		b.WriteString("[ -f /out/qualify/qualification.json ] && mv /out/qualify/qualification.json /out/qualify-netdevsim.json\n")
 	}
 	b.WriteString("dmesg > /out/dmesg.txt\n")
 	b.WriteString(vm.SendFiles("/out"))
 	b.WriteString("poweroff -f\n")
-	return b.String()
+	return plan{script: vm.Script(b.String()), budget: total}
 }
 
 // Run runs every kernel, one after another; a kernel's failure is in its
 // KernelRun, not in the error, which is for what stops the whole matrix.
 func Run(ctx context.Context, o Options) ([]*KernelRun, error) {
-	if o.Timeout == 0 {
-		o.Timeout = 10 * time.Minute
-	}
 	if o.Duration == 0 {
 		o.Duration = 2 * time.Second
 	}
@@ -147,6 +176,7 @@ func Run(ctx context.Context, o Options) ([]*KernelRun, error) {
 	if _, err := os.Stat(o.Xdplab); err != nil {
 		return nil, fmt.Errorf("matrix: the xdplab binary for the VMs: %w", err)
 	}
+	var scenario []spec.Run
 	if o.Scenario != "" {
 		sc, err := scenarios.Load(o.Scenario)
 		if err != nil {
@@ -158,6 +188,14 @@ func Run(ctx context.Context, o Options) ([]*KernelRun, error) {
 		if len(o.EquivPrograms) == 0 {
 			o.EquivPrograms = sc.Runs[0].Programs
 		}
+		scenario = sc.Runs
+	}
+	accel, err := vm.Choose(o.KVMDevice)
+	if err != nil {
+		return nil, fmt.Errorf("matrix: %w", err)
+	}
+	if o.Log != nil {
+		fmt.Fprintf(o.Log, "matrix: accelerator %s\n", accel)
 	}
 	p := &kernels.Preparer{Cache: o.Cache, Log: o.Log}
 	var out []*KernelRun
@@ -167,15 +205,23 @@ func Run(ctx context.Context, o Options) ([]*KernelRun, error) {
 		}
 		kr := &KernelRun{Spec: s, Dir: filepath.Join(o.Out, s.Name), Files: map[string]string{}}
 		out = append(out, kr)
-		kr.Err = runOne(ctx, o, p, kr)
+		kr.Err = runOne(ctx, o, p, kr, accel, scenario)
 		if kr.Err != nil && o.Log != nil {
 			fmt.Fprintf(o.Log, "kernel %s: FAILED: %v\n", s.Name, kr.Err)
+		}
+		// The first VM that boots decides for the matrix: a KVM that
+		// could not boot it is not tried again.
+		if accel.Accel == vm.KVM && kr.Accel.Accel == vm.TCG {
+			accel = kr.Accel
+			if o.Log != nil {
+				fmt.Fprintf(o.Log, "matrix: %s, for every kernel of this matrix\n", accel.Why)
+			}
 		}
 	}
 	return out, nil
 }
 
-func runOne(ctx context.Context, o Options, p *kernels.Preparer, kr *KernelRun) error {
+func runOne(ctx context.Context, o Options, p *kernels.Preparer, kr *KernelRun, accel vm.Choice, scenario []spec.Run) error {
 	if err := os.MkdirAll(kr.Dir, 0o755); err != nil {
 		return err
 	}
@@ -195,21 +241,34 @@ func runOne(ctx context.Context, o Options, p *kernels.Preparer, kr *KernelRun) 
 		files["lib/modules/"+filepath.Base(m)] = m
 	}
 	initrd := filepath.Join(kr.Dir, "initramfs.cpio.gz")
-	if err := (vm.Image{Files: files, Init: script(o, kr.Spec.Name, k.Modules)}).Build(initrd); err != nil {
+	pl := script(o, kr.Spec.Name, k.Modules, scenario)
+	if err := (vm.Image{Files: files, Init: pl.script}).Build(initrd); err != nil {
 		return err
 	}
 	defer os.Remove(initrd)
-	if o.Log != nil {
-		fmt.Fprintf(o.Log, "kernel %s: booting %s in QEMU\n", kr.Spec.Name, k.Release)
+	kr.Budget = pl.budget
+	if o.Timeout > 0 {
+		kr.Budget = o.Timeout
 	}
-	res, verr := vm.Run(ctx, vm.Options{Kernel: k.Vmlinuz, Initrd: initrd, Timeout: o.Timeout})
+	if o.Log != nil {
+		fmt.Fprintf(o.Log, "kernel %s: booting %s in QEMU with %s, for at most %s\n", kr.Spec.Name, k.Release, accel.Accel, kr.Budget)
+	}
+	res, verr := vm.Run(ctx, vm.Options{Kernel: k.Vmlinuz, Initrd: initrd, Timeout: kr.Budget, Accel: accel, Stall: o.Stall})
 	if res != nil && o.Log != nil {
-		fmt.Fprintf(o.Log, "kernel %s: VM ran %.0fs (%s)\n", kr.Spec.Name, res.Elapsed.Seconds(), res.Accel)
+		if res.FellBack {
+			fmt.Fprintf(o.Log, "kernel %s: %s\n", kr.Spec.Name, res.Accel.Why)
+		}
+		var steps []string
+		for _, st := range res.Steps {
+			steps = append(steps, fmt.Sprintf("%s %.0fs", st.Name, st.Took.Seconds()))
+		}
+		fmt.Fprintf(o.Log, "kernel %s: VM ran %.0fs (%s; boot %.1fs; %s)\n", kr.Spec.Name, res.Elapsed.Seconds(), res.Accel.Accel, res.Boot.Seconds(), strings.Join(steps, ", "))
 	}
 	if res != nil {
 		kr.Console = filepath.Join(kr.Dir, "console.log")
 		_ = results.WriteBytes(kr.Console, res.Console)
 		kr.Status, kr.Accel, kr.Elapsed, kr.Transfer = res.Status, res.Accel, res.Elapsed, res.Errors
+		kr.Boot, kr.Steps = res.Boot, res.Steps
 		for name, b := range res.Files {
 			path := filepath.Join(kr.Dir, name)
 			if err := results.WriteBytes(path, b); err != nil {

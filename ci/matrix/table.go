@@ -10,6 +10,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/xdplab/xdplab/ci/vm"
 	"github.com/xdplab/xdplab/internal/probe"
 	"github.com/xdplab/xdplab/results"
 	"github.com/xdplab/xdplab/results/compare"
@@ -18,8 +19,9 @@ import (
 // Row is one kernel and mode of the matrix table.
 type Row struct {
 	Kernel, Release, Mode, Device string
-	Attach                        string // ok, or why not
-	Expected                      bool   // this mode must work here
+	Accel                         vm.Accel // the VM's accelerator
+	Attach                        string   // ok, or why not
+	Expected                      bool     // this mode must work here
 	Programs                      []string
 	Mpps                          []string // per program: median (emulated)
 	Drop                          string   // drop's share of offered, for the drop program
@@ -58,7 +60,7 @@ func Rows(krs []*KernelRun) []Row {
 		}
 		if kr.Err != nil && len(kr.Files) == 0 {
 			for _, m := range []string{"generic", "native", "offload"} {
-				rows = append(rows, Row{Kernel: kr.Spec.Name, Release: rel, Mode: m, Expected: true, Attach: "kernel failed"})
+				rows = append(rows, Row{Kernel: kr.Spec.Name, Release: rel, Accel: kr.Accel.Accel, Mode: m, Expected: true, Attach: "kernel failed"})
 			}
 			continue
 		}
@@ -67,7 +69,7 @@ func Rows(krs []*KernelRun) []Row {
 		veth, _ := readProbe(kr.Files["probe-veth.json"])
 		nsim, _ := readProbe(kr.Files["probe-netdevsim.json"])
 		for _, m := range []string{"generic", "native"} {
-			r := Row{Kernel: kr.Spec.Name, Release: rel, Mode: m, Device: "veth", Expected: true, Attach: "no probe report", Equiv: equiv, EquivFailed: equivFailed}
+			r := Row{Kernel: kr.Spec.Name, Release: rel, Accel: kr.Accel.Accel, Mode: m, Device: "veth", Expected: true, Attach: "no probe report", Equiv: equiv, EquivFailed: equivFailed}
 			if veth != nil && len(veth.Interfaces) > 0 {
 				r.Attach = veth.Interfaces[0].Detected.Modes[m].String()
 			}
@@ -112,10 +114,10 @@ func Rows(krs []*KernelRun) []Row {
 			rows = append(rows, r)
 		}
 		if kr.NoOffload != "" {
-			rows = append(rows, Row{Kernel: kr.Spec.Name, Release: rel, Mode: "offload", Device: "netdevsim", Attach: "not run: " + kr.NoOffload})
+			rows = append(rows, Row{Kernel: kr.Spec.Name, Release: rel, Accel: kr.Accel.Accel, Mode: "offload", Device: "netdevsim", Attach: "not run: " + kr.NoOffload})
 			continue
 		}
-		r := Row{Kernel: kr.Spec.Name, Release: rel, Mode: "offload", Device: "netdevsim", Expected: true, Attach: "no probe report"}
+		r := Row{Kernel: kr.Spec.Name, Release: rel, Accel: kr.Accel.Accel, Mode: "offload", Device: "netdevsim", Expected: true, Attach: "no probe report"}
 		if nsim != nil && len(nsim.Interfaces) > 0 {
 			r.Attach = nsim.Interfaces[0].Detected.Modes["offload"].String()
 			r.Device = nsim.Interfaces[0].Driver.Driver
@@ -230,13 +232,13 @@ func Failures(krs []*KernelRun, rows []Row) []string {
 func WriteTable(w io.Writer, krs []*KernelRun) error {
 	rows := Rows(krs)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "kernel\trelease\tmode\tdevice\tattach\tprograms\tMpps (emulated)\tdrop\tgenerator\tsame verdict\tnote\t")
+	fmt.Fprintln(tw, "kernel\trelease\taccel\tmode\tdevice\tattach\tprograms\tMpps (emulated)\tdrop\tgenerator\tsame verdict\tnote\t")
 	for _, r := range rows {
 		attach := r.Attach
 		if i := strings.Index(attach, " ("); i > 0 && strings.HasPrefix(attach, "ok") {
 			attach = "ok"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", r.Kernel, r.Release, r.Mode, dash(r.Device), attach,
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", r.Kernel, r.Release, dash(string(r.Accel)), r.Mode, dash(r.Device), attach,
 			dash(strings.Join(r.Programs, ",")), dash(strings.Join(r.Mpps, ",")), dash(r.Drop), dash(r.Generator), dash(r.Equiv), r.Note)
 	}
 	if err := tw.Flush(); err != nil {
@@ -246,9 +248,11 @@ func WriteTable(w io.Writer, krs []*KernelRun) error {
 	fmt.Fprintln(w, "compare kernels and modes with each other, never with bare metal. drop: the drop program's drops per frame the generator sent.")
 	fmt.Fprintln(w, "attach: a minimal program attached in that mode and read back (xdplab probe). same verdict: xdplab equiv of the programs")
 	fmt.Fprintln(w, "in generic and native mode on veth, every frame of its set compared (the same result on both veth rows).")
+	fmt.Fprintln(w, "accel: QEMU's accelerator (kvm, or tcg: emulated, and slower still).")
 	for _, kr := range krs {
 		if kr.Kernel != nil {
-			fmt.Fprintf(w, "%s: %s %s, %s, VM %.0fs; files in %s\n", kr.Spec.Name, kr.Kernel.Package, kr.Kernel.Version, kr.Accel, kr.Elapsed.Seconds(), kr.Dir)
+			fmt.Fprintf(w, "%s: %s %s, %s, boot %.1fs, VM %.0fs of %s; files in %s\n", kr.Spec.Name, kr.Kernel.Package, kr.Kernel.Version,
+				dash(kr.Accel.String()), kr.Boot.Seconds(), kr.Elapsed.Seconds(), kr.Budget, kr.Dir)
 		}
 	}
 	return writeFingerprints(w, krs)

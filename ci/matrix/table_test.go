@@ -2,13 +2,16 @@ package matrix
 
 import (
 	"bytes"
+	"errors"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/xdplab/xdplab/ci/kernels"
+	"github.com/xdplab/xdplab/ci/vm"
 	"github.com/xdplab/xdplab/results"
 )
 
@@ -113,4 +116,25 @@ func TestMatrixWithoutNetdevsim(t *testing.T) {
 	var b bytes.Buffer
 	require.NoError(t, writeFingerprints(&b, []*KernelRun{kr}))
 	assert.Regexp(t, `6\.1-rt\s+generic\s+drop\s+30`, b.String())
+}
+
+// Every row says which accelerator its kernel's VM ran with, and the
+// kernel's line under the table says why.
+func TestMatrixTableAccel(t *testing.T) {
+	why := "KVM present but unusable here (no console output in 20s): using TCG"
+	krs := []*KernelRun{
+		{Spec: kernels.Spec{Name: "5.10"}, Kernel: &kernels.Kernel{Package: "linux-image-5.10.0-32-amd64", Version: "5.10.223-1"},
+			Accel: vm.Choice{Accel: vm.TCG, Why: why}, Boot: 2500 * time.Millisecond, Elapsed: 31 * time.Second, Budget: 20 * time.Minute,
+			Err: errors.New("boom")},
+		{Spec: kernels.Spec{Name: "sid"}, Accel: vm.Choice{Accel: vm.KVM}, Files: map[string]string{}},
+	}
+	for _, r := range Rows(krs) {
+		assert.Equal(t, map[string]vm.Accel{"5.10": vm.TCG, "sid": vm.KVM}[r.Kernel], r.Accel, r.Kernel+" "+r.Mode)
+	}
+	var b bytes.Buffer
+	require.NoError(t, WriteTable(&b, krs))
+	assert.Regexp(t, `(?m)^kernel\s+release\s+accel\s+mode`, b.String())
+	assert.Regexp(t, `(?m)^5\.10\s+tcg\s+generic\s+-\s+kernel failed`, b.String())
+	assert.Regexp(t, `(?m)^sid\s+kvm\s+generic\s+veth`, b.String())
+	assert.Contains(t, b.String(), "5.10: linux-image-5.10.0-32-amd64 5.10.223-1, tcg ("+why+"), boot 2.5s, VM 31s of 20m0s;")
 }

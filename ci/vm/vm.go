@@ -1,18 +1,19 @@
 // Package vm boots a kernel in QEMU with an initramfs xdplab builds: busybox
 // (Debian's busybox-static), a static xdplab, the kernel's modules and an
 // init script; the script's files come back over the serial console. QEMU
-// uses KVM where /dev/kvm exists and TCG otherwise.
+// uses KVM where /dev/kvm opens and TCG otherwise; a KVM boot that does
+// not reach the init script in time boots again with TCG. A watchdog
+// stops a VM whose console goes silent or that runs past its time. It
+// needs qemu-system-x86_64 (and read-write /dev/kvm for KVM); its errors
+// are *Error, naming the accelerator, the step and the console's last
+// lines.
 package vm
 
 import (
-	"bufio"
 	"bytes"
 	"compress/gzip"
 	"context"
-	"crypto/sha256"
 	"debug/elf"
-	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -107,23 +108,56 @@ func checkStatic(path string) error {
 
 // Options boot one VM.
 type Options struct {
-	Kernel  string // vmlinuz
-	Initrd  string
-	Memory  int // MiB, default 1024
-	CPUs    int // default 2
+	Kernel string // vmlinuz
+	Initrd string
+	Memory int // MiB, default 1024
+	CPUs   int // default 2
+	// Timeout bounds the whole VM; the caller sizes it to the script's
+	// work. Default 10 minutes.
 	Timeout time.Duration
+	// Accel is the accelerator; the zero value is Choose's. A KVM choice
+	// that is not forced falls back to TCG when the boot does not reach
+	// the init script within KVMBoot.
+	Accel Choice
+	// KVMBoot is how long a KVM boot may take to reach the init script
+	// (default DefaultKVMBoot).
+	KVMBoot time.Duration
+	// Stall ends a VM whose console says nothing for this long (default
+	// DefaultStall): the init script's heartbeat keeps a live guest's
+	// console busy.
+	Stall time.Duration
+	// Cmdline is added to the kernel's command line.
+	Cmdline string
 	// Console receives the serial console as it comes; the whole of it is
 	// also returned.
 	Console io.Writer
+	// KVMDevice is the KVM device Choose tries (default /dev/kvm).
+	KVMDevice string
 }
+
+// DefaultKVMBoot is how long a KVM boot may take to reach the init script.
+// Under TCG the matrix's kernels reach it in about 6 s here, so a KVM
+// that needs over three times that is no gain even where it would get
+// there.
+const DefaultKVMBoot = 20 * time.Second
+
+// DefaultStall is how long a console may stay silent: nine heartbeats.
+const DefaultStall = 45 * time.Second
 
 // Result is what came back from a VM.
 type Result struct {
 	Console []byte
 	Files   map[string][]byte // sent by the init script with SendFiles, each checked against its length and SHA-256
 	Status  map[string]int    // step -> exit status, sent with Step
+	Steps   []StepTime        // each step's time, in order
 	Done    bool              // the script reached its end
-	Accel   string
+	// Accel is the accelerator the VM ran with, and why; FellBack says a
+	// KVM boot failed first (Accel.Why says how).
+	Accel    Choice
+	FellBack bool
+	// Boot is how long the kernel took to start the init script; zero
+	// when it never did.
+	Boot    time.Duration
 	Elapsed time.Duration
 	// Errors are files that did not come back whole (a kernel message
 	// inside the transfer, a name refused) and a console cut at
@@ -160,58 +194,40 @@ func (c *capped) Write(p []byte) (int, error) {
 	return c.b.Write(p)
 }
 
-// Markers the init script prints.
-const (
-	markFile   = "@@XDPLAB-FILE "
-	markEnd    = "@@XDPLAB-END"
-	markStatus = "@@XDPLAB-STATUS "
-	markDone   = "@@XDPLAB-DONE"
-)
-
-// Step wraps a shell command so that its exit status comes back.
-func Step(name, command string) string {
-	return fmt.Sprintf("%s\necho \"%s%s $?\"\n", command, markStatus, name)
-}
-
-// SendFiles is the script tail that sends every file in dir back, each
-// framed with its length and SHA-256.
-func SendFiles(dir string) string {
-	return fmt.Sprintf("for f in %s/*; do [ -f \"$f\" ] || continue; "+
-		"echo \"%s$(basename $f) $(wc -c < \"$f\") $(sha256sum \"$f\" | cut -d' ' -f1)\"; base64 \"$f\"; echo \"%s\"; done\necho \"%s\"\n",
-		dir, markFile, markEnd, markDone)
-}
-
-// Accel is kvm where /dev/kvm can be opened, else tcg; XDPLAB_QEMU_ACCEL
-// (kvm or tcg) overrides it.
-func Accel() string {
-	if a := os.Getenv("XDPLAB_QEMU_ACCEL"); a == "kvm" || a == "tcg" {
-		return a
-	}
-	if f, err := os.OpenFile("/dev/kvm", os.O_RDWR, 0); err == nil {
-		f.Close()
-		return "kvm"
-	}
-	return "tcg"
-}
-
-// Run boots the VM and waits for it to power off. Where KVM is there but
-// QEMU cannot start a vCPU with it (nested virtualisation often refuses
-// MSRs), it boots again with TCG.
+// Run boots the VM and waits for it to power off. Where KVM is the
+// choice but the boot does not reach the init script within KVMBoot (a
+// nested KVM that aborts, or hangs with an empty console), it boots again
+// with TCG, unless XDPLAB_QEMU_ACCEL forced KVM. A console silent for
+// Stall, or a VM past Timeout, is stopped; the error (an *Error) names
+// the accelerator, the step and the console's last lines.
 func Run(ctx context.Context, o Options) (*Result, error) {
-	accel := Accel()
-	res, err := run(ctx, o, accel)
-	if accel == "kvm" && err != nil && res != nil && res.Elapsed < 15*time.Second && !bytes.Contains(res.Console, []byte("Linux version")) &&
-		!bytes.Contains(res.Console, []byte("@@XDPLAB")) {
-		res2, err2 := run(ctx, o, "tcg")
-		if res2 != nil {
-			res2.Console = append([]byte(fmt.Sprintf("[xdplab: KVM failed (%v), booted again with TCG]\n%s\n", err, res.Console)), res2.Console...)
+	choice := o.Accel
+	if choice.Accel == "" {
+		c, err := Choose(o.KVMDevice)
+		if err != nil {
+			return nil, err
 		}
-		return res2, err2
+		choice = c
 	}
-	return res, err
+	res, err := run(ctx, o, choice)
+	var ve *Error
+	if choice.Accel != KVM || choice.Forced || ctx.Err() != nil || !errors.As(err, &ve) || ve.Kind != NoBoot {
+		return res, err
+	}
+	why := ve.Reason()
+	if l := telling(ve.Last); l != "" {
+		why += "; " + l
+	}
+	fb := Choice{Accel: TCG, Why: "KVM present but unusable here (" + why + "): using TCG"}
+	res2, err2 := run(ctx, o, fb)
+	if res2 != nil {
+		res2.FellBack = true
+		res2.Console = append([]byte(fmt.Sprintf("[xdplab: %s]\n%s\n[xdplab: the TCG boot]\n", ve.Error(), res.Console)), res2.Console...)
+	}
+	return res2, err2
 }
 
-func run(ctx context.Context, o Options, accel string) (*Result, error) {
+func run(ctx context.Context, o Options, choice Choice) (*Result, error) {
 	qemu, err := exec.LookPath("qemu-system-x86_64")
 	if err != nil {
 		return nil, fmt.Errorf("qemu-system-x86_64 is missing (Debian: apt-get install qemu-system-x86): %w", err)
@@ -225,128 +241,124 @@ func run(ctx context.Context, o Options, accel string) (*Result, error) {
 	if o.Timeout == 0 {
 		o.Timeout = 10 * time.Minute
 	}
-	res := &Result{Files: map[string][]byte{}, Status: map[string]int{}, Accel: accel}
+	if o.KVMBoot == 0 {
+		o.KVMBoot = DefaultKVMBoot
+	}
+	if o.Stall == 0 {
+		o.Stall = DefaultStall
+	}
+	res := &Result{Files: map[string][]byte{}, Status: map[string]int{}, Accel: choice}
+	// The kernel's own boot lines go to the console (the init script
+	// quiets it to errors once it starts), so a boot that stops shows
+	// where; xdplab.accel tells the guest's results which accelerator ran
+	// them (their environment records the command line).
+	cmdline := strings.TrimSpace("console=ttyS0 panic=-1 oops=panic xdplab.accel=" + string(choice.Accel) + " " + o.Cmdline)
 	args := []string{"-no-reboot", "-m", strconv.Itoa(o.Memory), "-smp", strconv.Itoa(o.CPUs),
-		"-kernel", o.Kernel, "-initrd", o.Initrd,
-		"-append", "console=ttyS0 loglevel=3 panic=-1 oops=panic",
+		"-kernel", o.Kernel, "-initrd", o.Initrd, "-append", cmdline,
 		"-nic", "none", "-serial", "stdio", "-monitor", "none", "-display", "none"}
-	if res.Accel == "kvm" {
+	if choice.Accel == KVM {
 		args = append(args, "-accel", "kvm", "-cpu", "host")
 	} else {
 		args = append(args, "-accel", "tcg,thread=multi", "-cpu", "max")
 	}
-	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
+	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, qemu, args...)
 	cmd.WaitDelay = 5 * time.Second
+	start := time.Now()
 	console := &capped{n: MaxConsole}
-	w := io.Writer(console)
+	watch := newWatcher(start, time.Now)
+	ws := []io.Writer{console, watch}
 	if o.Console != nil {
-		w = io.MultiWriter(console, o.Console)
+		ws = append(ws, o.Console)
 	}
+	w := io.MultiWriter(ws...)
 	cmd.Stdout, cmd.Stderr = w, w
 	// QEMU dies with xdplab, even by SIGKILL: the parent-death signal
 	// goes with the thread that started it, which stays locked until QEMU
 	// has ended.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+
+	// The watchdog: the whole VM's deadline, KVM's boot deadline, and a
+	// console that stays silent.
+	var stopped *Error
+	done := make(chan struct{})
+	watched := make(chan struct{})
+	go func() {
+		defer close(watched)
+		tick := time.NewTicker(100 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+			}
+			s, ran := watch.state(), time.Since(start)
+			kvmBoot := choice.Accel == KVM && !s.inited // the boot deadline rules
+			switch {
+			case ran >= o.Timeout:
+				stopped = &Error{Kind: TimedOut, Limit: o.Timeout, Said: s.said}
+			case kvmBoot && ran >= o.KVMBoot:
+				stopped = &Error{Kind: NoBoot, Limit: o.KVMBoot, Said: s.said}
+			case !kvmBoot && s.silent >= o.Stall:
+				stopped = &Error{Kind: Stalled, Limit: o.Stall, Said: s.said}
+			default:
+				continue
+			}
+			cancel()
+			return
+		}
+	}()
 	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	start := time.Now()
 	err = cmd.Run()
+	runtime.UnlockOSThread()
+	close(done)
+	<-watched
 	res.Elapsed = time.Since(start)
 	res.Console = console.b.Bytes()
 	parse(res)
 	if console.cut {
 		res.Errors = append(res.Errors, fmt.Sprintf("the console passed %d MiB: the rest was dropped", MaxConsole>>20))
 	}
+	st := watch.state()
+	if st.inited {
+		res.Boot = st.initAt
+	}
+	steps, last := watch.finish()
+	res.Steps = steps
+	fail := func(e *Error) (*Result, error) {
+		e.Accel, e.After, e.Last = choice.Accel, res.Elapsed, last
+		if n := len(steps); n > 0 && !steps[n-1].Ended {
+			e.Step = steps[n-1].Name
+		}
+		return res, e
+	}
 	switch {
-	case ctx.Err() == context.DeadlineExceeded:
-		return res, fmt.Errorf("the VM did not power off within %s", o.Timeout)
+	case stopped != nil:
+		return fail(stopped)
+	case ctx.Err() != nil:
+		return res, fmt.Errorf("the VM was stopped: %w", context.Cause(ctx))
+	case err != nil && !st.inited:
+		return fail(&Error{Kind: NoBoot, Said: st.said, Err: err})
 	case err != nil:
-		return res, fmt.Errorf("qemu: %w", err)
+		return fail(&Error{Kind: Exited, Err: err})
 	case !res.Done:
-		return res, errors.New("the VM powered off before its script ended (a kernel panic, or init died)")
+		return fail(&Error{Kind: Unfinished, Said: st.said})
 	}
 	return res, nil
 }
 
-// parse picks the files and statuses out of the console.
-func parse(res *Result) {
-	sc := bufio.NewScanner(bytes.NewReader(res.Console))
-	sc.Buffer(make([]byte, 1<<20), 16<<20)
-	var name, sum string
-	var size int
-	var b64 strings.Builder
-	skipped := 0
-	for sc.Scan() {
-		line := strings.TrimRight(sc.Text(), "\r")
-		switch {
-		case strings.HasPrefix(line, markFile):
-			f := strings.Fields(strings.TrimPrefix(line, markFile))
-			name, b64, skipped = "", strings.Builder{}, 0
-			if len(f) != 3 {
-				res.Errors = append(res.Errors, fmt.Sprintf("a file header without name, length and SHA-256: %.80q", line))
-				continue
-			}
-			n, err := strconv.Atoi(f[1])
-			switch {
-			case !fileName.MatchString(f[0]) || f[0] == "console.log":
-				res.Errors = append(res.Errors, fmt.Sprintf("file %.80q: a name the guest may not send (letters, digits, . _ -; not console.log)", f[0]))
-			case err != nil || n < 0 || n > MaxFile:
-				res.Errors = append(res.Errors, fmt.Sprintf("file %s: length %q out of range (at most %d MiB)", f[0], f[1], MaxFile>>20))
-			default:
-				name, size, sum = f[0], n, f[2]
-			}
-		case line == markEnd && name != "":
-			b, err := base64.StdEncoding.DecodeString(b64.String())
-			got := sha256.Sum256(b)
-			switch {
-			case err != nil:
-				res.Errors = append(res.Errors, fmt.Sprintf("file %s: not base64 (%v; %d console lines inside it skipped)", name, err, skipped))
-			case len(b) != size || hex.EncodeToString(got[:]) != sum:
-				res.Errors = append(res.Errors, fmt.Sprintf("file %s: %d bytes of %d, SHA-256 %s: it did not come back whole (%d console lines inside it skipped)",
-					name, len(b), size, map[bool]string{true: "matches", false: "differs"}[hex.EncodeToString(got[:]) == sum], skipped))
-			default:
-				res.Files[name] = b
-			}
-			name = ""
-		case name != "":
-			t := strings.TrimSpace(line)
-			if !isBase64(t) {
-				skipped++ // a kernel message inside the transfer
-				continue
-			}
-			if b64.Len()+len(t) > MaxFile*4/3+4 {
-				res.Errors = append(res.Errors, fmt.Sprintf("file %s: longer than it said", name))
-				name = ""
-				continue
-			}
-			b64.WriteString(t)
-		case strings.HasPrefix(line, markStatus):
-			f := strings.Fields(strings.TrimPrefix(line, markStatus))
-			if len(f) == 2 {
-				if v, err := strconv.Atoi(f[1]); err == nil {
-					res.Status[f[0]] = v
-				}
-			}
-		case line == markDone:
-			res.Done = true
+// telling is the console line that best says why a boot failed: QEMU's
+// first word about it, else the kernel's last.
+func telling(last []string) string {
+	for _, l := range last {
+		if strings.HasPrefix(l, "qemu-system-") {
+			return "QEMU said: " + l
 		}
 	}
-	if name != "" {
-		res.Errors = append(res.Errors, fmt.Sprintf("file %s: the console ended inside it", name))
+	if n := len(last); n > 0 {
+		return "its last line: " + last[n-1]
 	}
-}
-
-func isBase64(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '+' || c == '/' || c == '=') {
-			return false
-		}
-	}
-	return true
+	return ""
 }

@@ -60,7 +60,7 @@ func TestCapped(t *testing.T) {
 }
 
 func TestStepAndSendFiles(t *testing.T) {
-	assert.Equal(t, "true\necho \"@@XDPLAB-STATUS x $?\"\n", Step("x", "true"))
+	assert.Equal(t, "echo \"@@XDPLAB-START x\"\ntrue\necho \"@@XDPLAB-STATUS x $?\"\n", Step("x", "true"))
 	assert.Contains(t, SendFiles("/out"), "base64")
 	assert.Contains(t, SendFiles("/out"), markDone)
 }

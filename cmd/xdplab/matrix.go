@@ -32,13 +32,20 @@ sid, their cloud and rt flavours as 6.1-cloud or 6.12-rt, or a
 linux-image-* package you name) through a private apt configuration,
 builds netdevsim for it out of tree (with the flavour's own patch set
 where Debian ships one; a kernel whose netdevsim does not build runs all
-but offload), and boots it in QEMU
-(KVM where /dev/kvm exists, TCG otherwise) with an initramfs holding busybox,
+but offload), and boots it in QEMU with an initramfs holding busybox,
 this xdplab and the modules. In each VM: xdplab probe on a veth pair and on
 netdevsim, xdplab run of the programs in every mode the veth supports,
 xdplab equiv of them in generic and native mode, and offload mode on
 netdevsim (control plane only). Kernels are cached under
 --cache, keyed by package version and build recipe.
+
+QEMU uses KVM where /dev/kvm opens, and TCG where it does not. A KVM boot
+that does not reach the VM's init script in 20 s (a nested KVM that aborts,
+or hangs with an empty console) is stopped, booted again with TCG, and the
+rest of the matrix uses TCG; the log and the table say so.
+XDPLAB_QEMU_ACCEL=kvm or tcg forces one. Each VM has a budget from its
+script's work (--timeout sets one), each step inside it its own, and a
+console silent for 45 s ends the VM with its last lines in the error.
 
 It prints one table, kernel x mode (attach result, Mpps inside the VM,
 marked emulated, the equivalence verdict), the program fingerprint kernel
@@ -114,6 +121,6 @@ qemu-system-x86 and busybox-static.`,
 	fl.StringVar(&scenario, "scenario", "", "a scenario file each VM runs on veth (instead of --prog, --duration, --trials)")
 	fl.DurationVar(&duration, "duration", 2*time.Second, "trial length in the VMs")
 	fl.IntVar(&trials, "trials", 2, "trials per program and mode in the VMs")
-	fl.DurationVar(&timeout, "timeout", 10*time.Minute, "how long one VM may run")
+	fl.DurationVar(&timeout, "timeout", 0, "how long one VM may run (default: a budget from its script's work: programs, trials, checks)")
 	return cmd
 }
