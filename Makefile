@@ -4,7 +4,7 @@ GO      ?= $(shell command -v go 2>/dev/null || echo /usr/local/go/bin/go)
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 
-.PHONY: all build generate check-generate test test-unit fuzz mutation lint demo report-screenshot matrix clean
+.PHONY: all build generate check-generate test test-library test-unit fuzz mutation lint demo report-screenshot matrix clean
 
 all: build
 
@@ -25,6 +25,12 @@ check-generate: generate
 # Packages run one at a time so trials do not compete for CPUs.
 test:
 	$(GO) test -tags integration -p 1 -count=1 -timeout 20m ./...
+
+# The library scenarios alone, each as its file says (its trials, their
+# length), judged as `xdplab run --scenario` judges it; make test runs them
+# too. XDPLAB_LIBRARY=quick,ddos-filter narrows them.
+test-library:
+	$(GO) test -tags integration -count=1 -timeout 60m -run '^TestIntegrationLibrary$$' -v ./internal/runner
 
 # The tests that need no privileges: without the integration tag no test
 # that builds a namespace or sends a frame is compiled, however this runs.
