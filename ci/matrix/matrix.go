@@ -262,7 +262,8 @@ func runOne(ctx context.Context, o Options, p *kernels.Preparer, kr *KernelRun, 
 		for _, st := range res.Steps {
 			steps = append(steps, fmt.Sprintf("%s %.0fs", st.Name, st.Took.Seconds()))
 		}
-		fmt.Fprintf(o.Log, "kernel %s: VM ran %.0fs (%s; boot %.1fs; %s)\n", kr.Spec.Name, res.Elapsed.Seconds(), res.Accel.Accel, res.Boot.Seconds(), strings.Join(steps, ", "))
+		fmt.Fprintf(o.Log, "kernel %s: VM ran %.0fs (%s; first console line %.1fs, init script %.1fs; %s)\n", kr.Spec.Name, res.Elapsed.Seconds(),
+			res.Accel.Accel, res.FirstOutput.Seconds(), res.Boot.Seconds(), strings.Join(steps, ", "))
 	}
 	if res != nil {
 		kr.Console = filepath.Join(kr.Dir, "console.log")

@@ -109,6 +109,8 @@ func TestRunKVMWorks(t *testing.T) {
 	assert.Equal(t, "probe", res.Steps[0].Name)
 	assert.True(t, res.Steps[0].Ended)
 	assert.Positive(t, res.Boot)
+	assert.Positive(t, res.FirstOutput)
+	assert.LessOrEqual(t, res.FirstOutput, res.Boot)
 }
 
 // A KVM boot that prints nothing, one that prints the kernel's first lines
@@ -245,6 +247,7 @@ func TestWatcher(t *testing.T) {
 	assert.Equal(t, 2*time.Second, w.state().silent, "silent since the start before any byte")
 
 	w.Write([]byte("[ 0.1] Linux version\r\n@@XDPLAB-IN"))
+	assert.Equal(t, 2*time.Second, w.state().firstAt)
 	assert.False(t, w.state().inited, "half a marker is no marker")
 	now = now.Add(time.Second)
 	w.Write([]byte("IT 6.1\n@@XDPLAB-START run-veth\n"))

@@ -155,10 +155,11 @@ type Result struct {
 	// KVM boot failed first (Accel.Why says how).
 	Accel    Choice
 	FellBack bool
-	// Boot is how long the kernel took to start the init script; zero
-	// when it never did.
-	Boot    time.Duration
-	Elapsed time.Duration
+	// FirstOutput is when the console said its first byte, and Boot when
+	// the kernel started the init script; zero when it never did.
+	FirstOutput time.Duration
+	Boot        time.Duration
+	Elapsed     time.Duration
 	// Errors are files that did not come back whole (a kernel message
 	// inside the transfer, a name refused) and a console cut at
 	// MaxConsole.
@@ -324,6 +325,9 @@ func run(ctx context.Context, o Options, choice Choice) (*Result, error) {
 	st := watch.state()
 	if st.inited {
 		res.Boot = st.initAt
+	}
+	if st.said {
+		res.FirstOutput = st.firstAt
 	}
 	steps, last := watch.finish()
 	res.Steps = steps

@@ -16,6 +16,7 @@ type watcher struct {
 	mu      sync.Mutex
 	start   time.Time
 	last    time.Time // the last byte; zero: nothing yet
+	firstAt time.Duration
 	initAt  time.Duration
 	inited  bool
 	partial []byte
@@ -48,6 +49,9 @@ func (w *watcher) Write(p []byte) (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	t := w.now()
+	if w.last.IsZero() {
+		w.firstAt = t.Sub(w.start)
+	}
 	w.last = t
 	w.partial = append(w.partial, p...)
 	for {
@@ -100,6 +104,7 @@ func (w *watcher) line(l string, t time.Time) {
 type state struct {
 	silent  time.Duration // since the last byte, or since the start
 	said    bool          // any byte at all
+	firstAt time.Duration // when the first came
 	inited  bool
 	initAt  time.Duration
 	step    string
@@ -110,7 +115,7 @@ func (w *watcher) state() state {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	t := w.now()
-	s := state{inited: w.inited, initAt: w.initAt, step: w.step, said: !w.last.IsZero()}
+	s := state{inited: w.inited, initAt: w.initAt, step: w.step, said: !w.last.IsZero(), firstAt: w.firstAt}
 	if s.said {
 		s.silent = t.Sub(w.last)
 	} else {
