@@ -8,6 +8,7 @@ package expect
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -23,7 +24,8 @@ import (
 // 95%" (ratelimit's passed rate as a share of its limit), "spread <= 5%"
 // (l4lb's largest deviation from an even share of backends), "verified >=
 // 99.9%" (l4lb's frames the sink found encapsulated right). The scope in
-// brackets is a mode or a program.
+// brackets is a mode or a program. Shares, loss, rates and percentiles are
+// each judged on their median over the trials.
 type Expectation struct {
 	Text    string
 	Subject string // an action (drop, pass, tx, redirect, aborted), loss, mpps, or a mode
@@ -318,24 +320,38 @@ func judge(e Expectation, run *results.Run, res *results.Result, modes map[strin
 	if !res.Program.Counted {
 		return undecided("a user's program has no xdplab counters to tell actions apart")
 	}
-	var act, sent uint64
+	// The median over trials of each trial's share, as loss and latency
+	// are judged: one trial a noisy host cut short does not decide.
+	var shares []float64
+	var surplus uint64
 	for _, t := range res.Trials {
-		act += t.Raw.Program[e.Subject].Packets
-		sent += t.Raw.Generator.Packets
+		act, sent := t.Raw.Program[e.Subject].Packets, t.Raw.Generator.Packets
+		if sent == 0 {
+			continue
+		}
+		if act > sent {
+			// More than the generator sent: frames from elsewhere (the
+			// stack's own) or counters read over different windows. A
+			// share stays within 100%; a surplus beyond the counters'
+			// agreement decides nothing.
+			if float64(act-sent) > results.Agreement*float64(sent) {
+				return undecided(fmt.Sprintf("the program counted %d %s frames of %d the generator sent in trial %d: the counters disagree (see the trials' flags)", act, e.Subject, sent, t.Index))
+			}
+			surplus += act - sent
+			act = sent
+		}
+		shares = append(shares, 100*float64(act)/float64(sent))
 	}
-	if sent == 0 {
+	if len(shares) == 0 {
 		return undecided("the generator sent nothing: no share to judge")
 	}
-	got, extra := 100*float64(act)/float64(sent), ""
-	if act > sent {
-		// More than the generator sent: frames from elsewhere (the
-		// stack's own) or counters read over different windows. A share
-		// stays within 100%; a surplus beyond the counters' agreement
-		// decides nothing.
-		if float64(act-sent) > results.Agreement*float64(sent) {
-			return undecided(fmt.Sprintf("the program counted %d %s frames of %d the generator sent: the counters disagree (see the trials' flags)", act, e.Subject, sent))
-		}
-		got, extra = 100, fmt.Sprintf(" (%d frames more than offered, not the generator's: flagged %s)", act-sent, results.FlagSeenExceedsOffered)
+	got := results.Summarize(shares, "%", "").Median
+	text := fmt.Sprintf("%.3f%% of offered", got)
+	if len(shares) > 1 {
+		text += fmt.Sprintf(" (median of %d trials, %.3f%% to %.3f%%)", len(shares), slices.Min(shares), slices.Max(shares))
 	}
-	return decided(fmt.Sprintf("%.3f%% of offered%s", got, extra), compareOp(e.Op, got, e.Value))
+	if surplus > 0 {
+		text += fmt.Sprintf(" (%d frames more than offered, not the generator's: flagged %s)", surplus, results.FlagSeenExceedsOffered)
+	}
+	return decided(text, compareOp(e.Op, got, e.Value))
 }

@@ -292,3 +292,34 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// An action's share is the median over trials of each trial's share, as
+// loss and latency are: one trial a noisy host cut short does not decide,
+// two do; a trial that offered nothing is no trial.
+func TestCheckShareMedianOfTrials(t *testing.T) {
+	trial := func(i int, offered, dropped uint64) results.Trial {
+		return results.Trial{Index: i, Raw: results.Raw{Generator: results.Counter{Packets: offered}, Program: map[string]results.Counter{"drop": {Packets: dropped}}}}
+	}
+	res := mk(dropN)
+	res.Trials = []results.Trial{trial(0, 1000, 999), trial(1, 1000, 850), trial(2, 2000, 1999), trial(3, 0, 0)}
+	run := &results.Run{Config: results.Config{FrameSize: 64, Flows: 1}, Results: []results.Result{res}}
+	vs := check(t, "drop >= 99.9%", run)
+	require.Len(t, vs, 1)
+	assert.Equal(t, Pass, vs[0].Result, "pooled it would be 96.2%%: one trial does not decide")
+	assert.Equal(t, "99.900% of offered (median of 3 trials, 85.000% to 99.950%)", vs[0].Got)
+
+	res.Trials[2] = trial(2, 2000, 1900)
+	vs = check(t, "drop >= 99.9%", run)
+	assert.Equal(t, Fail, vs[0].Result, "two of three trials short")
+	assert.Equal(t, "95.000% of offered (median of 3 trials, 85.000% to 99.900%)", vs[0].Got)
+
+	res.Trials[1] = trial(1, 1000, 1011)
+	vs = check(t, "drop >= 90%", run)
+	assert.Equal(t, Inconclusive, vs[0].Result, "one trial's counters disagree beyond the agreement")
+	assert.Contains(t, vs[0].Got, "in trial 1")
+
+	res.Trials[1] = trial(1, 1000, 1005)
+	vs = check(t, "drop >= 99.9%", run)
+	assert.Equal(t, Pass, vs[0].Result)
+	assert.Equal(t, "99.900% of offered (median of 3 trials, 95.000% to 100.000%) (5 frames more than offered, not the generator's: flagged seen-exceeds-offered)", vs[0].Got)
+}
