@@ -2,8 +2,10 @@ package topology
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/xdplab/xdplab/results"
+	"golang.org/x/sys/unix"
 )
 
 // SetGRO turns rx-gro on or off. A generic-mode program on a veth sees
@@ -43,9 +45,18 @@ func (e *Endpoint) Driver() (string, error) {
 	return d, nil
 }
 
+// MTU reads the endpoint's MTU.
+func (e *Endpoint) MTU() (int, error) {
+	l, err := e.NS.nl.LinkByName(e.Name)
+	if err != nil {
+		return 0, fmt.Errorf("read mtu of %s: %w", e.Name, err)
+	}
+	return l.Attrs().MTU, nil
+}
+
 // SetMTU sets the endpoint's MTU. For the veths of a pair xdplab made:
-// they go with the pair. A lent NIC's settings change only through its
-// journal.
+// they go with the pair. A lent NIC's MTU is in its journal before the
+// run changes anything, and its teardown (or xdplab clean) sets it back.
 func (e *Endpoint) SetMTU(mtu int) error {
 	l, err := e.NS.nl.LinkByName(e.Name)
 	if err != nil {
@@ -83,4 +94,34 @@ func (e *Endpoint) Environment(role string, irqs func(name string) []string) res
 		n.IRQs = irqs(e.Name)
 	}
 	return n
+}
+
+// LinkUpTimeout bounds WaitCarrier where the caller gives no time: a NIC
+// negotiates its link in seconds (QEMU's emulated igb in about 2 s under
+// TCG), and an XDP attach in native mode resets many drivers.
+const LinkUpTimeout = 15 * time.Second
+
+// WaitCarrier waits until the endpoint has its carrier (IFF_LOWER_UP): a
+// real NIC drops it while it negotiates its link, and while a driver
+// resets its rings for an XDP program attached or removed in native mode
+// (igb, ixgbe, e1000e, ...); frames sent meanwhile are lost. A veth has its
+// carrier as soon as both ends are up. It says how long it waited.
+func (e *Endpoint) WaitCarrier(timeout time.Duration) (time.Duration, error) {
+	if timeout <= 0 {
+		timeout = LinkUpTimeout
+	}
+	start := time.Now()
+	for {
+		l, err := e.NS.nl.LinkByName(e.Name)
+		if err != nil {
+			return time.Since(start), fmt.Errorf("carrier of %s: %w", e.Name, err)
+		}
+		if l.Attrs().RawFlags&unix.IFF_LOWER_UP != 0 {
+			return time.Since(start), nil
+		}
+		if time.Since(start) > timeout {
+			return time.Since(start), fmt.Errorf("%s has no carrier after %s (operstate %s): check the cable, or the driver's reset after an XDP attach", e.Name, timeout.Round(time.Second), l.Attrs().OperState)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }

@@ -33,6 +33,7 @@ func (l *Local) Info() Info {
 	e := l.E
 	in := Info{Host: l.Host, Namespace: e.NS.Name, Name: e.Name, Ifindex: e.Ifindex, MAC: e.MAC, IPv4: e.IPv4, IPv6: e.IPv6}
 	in.Driver, _ = e.Driver()
+	in.MTU, _ = e.MTU()
 	in.RxQueues, in.TxQueues, _ = e.Queues()
 	if f, err := offload.Features(e.NS.Handle, e.Ifindex); err == nil {
 		in.XDPFeatures, in.FeaturesKnown = uint64(f.XDP), true
@@ -49,6 +50,10 @@ func (l *Local) Queues() (rx, tx int, err error) { return l.E.Queues() }
 func (l *Local) SetMTU(mtu int) error { return l.E.SetMTU(mtu) }
 
 func (l *Local) QuietIPv6() error { return topology.QuietIPv6(l.E.NS.Handle, l.E.Name) }
+
+func (l *Local) WaitCarrier(timeout time.Duration) (time.Duration, error) {
+	return l.E.WaitCarrier(timeout)
+}
 
 // AttachSink loads the sink and attaches it natively on the interface.
 func (l *Local) AttachSink(o SinkOptions) (Sink, error) {
@@ -68,7 +73,10 @@ func (l *Local) AttachSink(o SinkOptions) (Sink, error) {
 		}
 		s.lat, s.stats, prog = lat, lat.Stats, lat.Program
 	case SinkPass:
-		p, err := bpf.LoadMinimal(bpf.MinimalOptions{Action: bpf.Pass, Frags: true})
+		// Frags-aware where the kernel has it (5.18+), for the MTU 9000
+		// checks.
+		frags := bpf.HaveFrags() == nil
+		p, err := bpf.LoadMinimal(bpf.MinimalOptions{Action: bpf.Pass, Frags: frags})
 		if err != nil {
 			return nil, fmt.Errorf("XDP_PASS on %s: %w", l.E.Name, err)
 		}

@@ -34,6 +34,7 @@ type Info struct {
 	IPv4      netip.Prefix     `json:"ipv4"`
 	IPv6      netip.Prefix     `json:"ipv6"`
 	Driver    string           `json:"driver,omitempty"`
+	MTU       int              `json:"mtu,omitempty"`
 	// RxQueues and TxQueues are the interface's channels.
 	RxQueues int `json:"rx_queues"`
 	TxQueues int `json:"tx_queues"`
@@ -110,6 +111,9 @@ type End interface {
 	// QuietIPv6 stops the interface from sending IPv6 frames of its own
 	// (router solicitations, MLD reports).
 	QuietIPv6() error
+	// WaitCarrier waits until the interface has its carrier (a NIC
+	// negotiating its link, or resetting for an XDP attach, has none).
+	WaitCarrier(timeout time.Duration) (time.Duration, error)
 	AttachSink(SinkOptions) (Sink, error)
 	// NewGenerator makes a generator that sends on the end's interface
 	// (o.NS and o.Ifindex are the end's).

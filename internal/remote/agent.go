@@ -200,6 +200,14 @@ func (a *agent) handle(req request) (any, error) {
 		return nil, a.end.SetMTU(args.MTU)
 	case opQuiet:
 		return nil, a.end.QuietIPv6()
+	case opCarrier:
+		args, err := decode[carrierArgs](req.Args)
+		if err != nil {
+			return nil, err
+		}
+		// Within the controller's patience for one call.
+		w, err := a.end.WaitCarrier(min(args.Timeout, callTimeout/2))
+		return carrierResult{Waited: w}, err
 	case opSinkAttach:
 		o, err := decode[peer.SinkOptions](req.Args)
 		if err != nil {

@@ -413,6 +413,12 @@ func (c *Client) SetMTU(mtu int) error { return c.call(opMTU, mtuArgs{MTU: mtu},
 
 func (c *Client) QuietIPv6() error { return c.call(opQuiet, nil, nil) }
 
+func (c *Client) WaitCarrier(timeout time.Duration) (time.Duration, error) {
+	var r carrierResult
+	err := c.call(opCarrier, carrierArgs{Timeout: timeout}, &r)
+	return r.Waited, err
+}
+
 func (c *Client) AttachSink(o peer.SinkOptions) (peer.Sink, error) {
 	var h handleArgs
 	if err := c.call(opSinkAttach, o, &h); err != nil {

@@ -39,6 +39,7 @@ const (
 	opQueues     = "queues"
 	opMTU        = "mtu"
 	opQuiet      = "quiet-ipv6"
+	opCarrier    = "wait-carrier"
 	opSinkAttach = "sink-attach"
 	opSinkCount  = "sink-count"
 	opSinkLat    = "sink-latency"
@@ -115,6 +116,14 @@ type queuesResult struct {
 
 type mtuArgs struct {
 	MTU int `json:"mtu"`
+}
+
+type carrierArgs struct {
+	Timeout time.Duration `json:"timeout_ns"`
+}
+
+type carrierResult struct {
+	Waited time.Duration `json:"waited_ns"`
 }
 
 type generatorResult struct {
