@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/asm"
@@ -132,6 +133,23 @@ func LoadMinimal(o MinimalOptions) (*ebpf.Program, error) {
 	}
 	return prog, nil
 }
+
+// haveFrags remembers whether this kernel loads frags-aware XDP programs.
+var haveFrags = sync.OnceValue(func() error {
+	p, err := LoadMinimal(MinimalOptions{Action: Pass, Frags: true})
+	if err == nil {
+		p.Close()
+		return nil
+	}
+	if errors.Is(err, unix.EINVAL) {
+		return fmt.Errorf("frags-aware XDP programs (BPF_F_XDP_HAS_FRAGS, kernel 5.18+): %w", ebpf.ErrNotSupported)
+	}
+	return err
+})
+
+// HaveFrags tells whether this kernel loads frags-aware XDP programs:
+// nil, an error wrapping ebpf.ErrNotSupported, or why it could not tell.
+func HaveFrags() error { return haveFrags() }
 
 // VerifierLine returns the line of a verifier log that explains a load
 // failure (its last non-empty line), or "".

@@ -1,6 +1,7 @@
 package bpf
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/cilium/ebpf"
@@ -9,7 +10,8 @@ import (
 
 // QualifyPrograms are the programs of `xdplab qualify`'s functional checks
 // (qualify.c): Action returns the action it was loaded with and counts it,
-// Adjust moves the head and the tail, Frags is xdp.frags-aware, and
+// Adjust moves the head and the tail, Frags is xdp.frags-aware (nil where
+// the kernel has no frags-aware programs, before 5.18), and
 // Exception counts the xdp:xdp_exception tracepoint.
 type QualifyPrograms struct {
 	Action    *ebpf.Program
@@ -34,6 +36,12 @@ func LoadQualify(action uint32) (*QualifyPrograms, error) {
 	}
 	if err := set(setting{s.Q_action, action}); err != nil {
 		return nil, fmt.Errorf("load qualify programs: %w", err)
+	}
+	// A kernel before 5.18 refuses the frags-aware program, and with it
+	// the whole collection: leave it out there (Frags is nil then).
+	noFrags := errors.Is(HaveFrags(), ebpf.ErrNotSupported)
+	if noFrags {
+		delete(spec.Programs, "xdp_q_frags")
 	}
 	coll, err := ebpf.NewCollection(spec)
 	if err != nil {

@@ -193,7 +193,9 @@ func (r *runner) equivMode(ctx context.Context, w *traffic.Watch, name string, m
 	}
 	defer prog.Close()
 	rp := results.Program{Name: prog.Name, Object: prog.Object, SHA256: prog.SHA256, Counted: prog.Counted}
-	if prog.TxPort != nil {
+	// Every built-in shares the redirect program's devmap; only redirect
+	// sends to it.
+	if prog.TxPort != nil && name == "redirect" {
 		if p.SinkNS == nil {
 			return nil, rp, nil, fmt.Errorf("%s: it redirects to the sink's veth, which a pair of lent NICs has not", prog.Name)
 		}
@@ -221,6 +223,14 @@ func (r *runner) equivMode(ctx context.Context, w *traffic.Watch, name string, m
 		return nil, rp, nil, err
 	}
 	defer func() { err = errors.Join(err, att.Close()) }()
+	// A NIC's driver resets for a native attach: its link must be back
+	// before the first frame, or the frame is lost for no fault of the
+	// program's.
+	for _, ep := range p.Endpoints() {
+		if _, err := ep.WaitCarrier(0); err != nil {
+			return nil, rp, nil, err
+		}
+	}
 	tap, err := bpf.TapExceptions(prog.Program)
 	if err != nil {
 		return nil, rp, nil, err

@@ -29,7 +29,11 @@ type setup struct {
 	work   workload
 	before any
 	gen    peer.Generator
-	stack  bool // count what the stack received (pass)
+	// genPass is a native XDP_PASS program on a NIC generator's port that
+	// makes its driver a redirect target (igb sets up its XDP transmit
+	// rings only while a program is attached).
+	genPass peer.Sink
+	stack   bool // count what the stack received (pass)
 	// writes: the DUT program writes into frames (tx, l4lb, swap-macs
 	// work, a user's program): the generator restores each frame's head.
 	writes bool
@@ -46,6 +50,9 @@ func (s *setup) Close() error {
 	errs = append(errs, s.att.Close())
 	if s.sink != nil {
 		errs = append(errs, s.sink.Close())
+	}
+	if s.genPass != nil {
+		errs = append(errs, s.genPass.Close())
 	}
 	errs = append(errs, s.prog.Close())
 	return errors.Join(errs...)
@@ -135,12 +142,28 @@ func (r *runner) prepare(name string, work bpf.Work, mode xdp.Mode) (_ *setup, e
 			return s, r.controlPlane(s, d)
 		}
 	}
-	// Before traffic flows: the generator's veth must accept redirected
-	// frames, which the netdev family's ndo-xmit bit tells.
+	// Before traffic flows: the generator's port must accept redirected
+	// frames, which the netdev family's ndo-xmit bit tells. A NIC's
+	// driver may set it only while an XDP program is attached (igb): a
+	// native XDP_PASS program there, unless the port has a sink already.
 	if r.kind == traffic.LiveFrames {
+		if in := r.end.Info(); in.Driver != "veth" && s.sink == nil && requireNdoXmit(in, "") != nil {
+			if s.genPass, err = r.end.AttachSink(peer.SinkOptions{Kind: peer.SinkPass}); err != nil {
+				return nil, fmt.Errorf("the generator's port %s (%s) is no redirect target, and takes no native XDP program to become one: %w (use --generator af-packet)", in.Name, in.Driver, err)
+			}
+		}
 		if err = requireNdoXmit(r.end.Info(), "the generator's frames"); err != nil {
 			return nil, err
 		}
+	}
+	// A NIC's driver resets for a native attach (its own or the sink's
+	// on the generator's port) and drops its carrier meanwhile: frames
+	// sent before the link is back would be lost.
+	if _, err = p.DUT.WaitCarrier(0); err != nil {
+		return nil, err
+	}
+	if _, err = r.end.WaitCarrier(0); err != nil {
+		return nil, err
 	}
 	if name == "redirect" && mode == xdp.Native {
 		if err = requireNdoXmit(peer.NewLocal(&p.Out).Info(), "redirected frames"); err != nil {
@@ -203,7 +226,11 @@ func requireNdoXmit(in peer.Info, what string) error {
 		return nil // older kernel: the DUT-saw-nothing flag will tell
 	}
 	if f := offload.XDPFeature(in.XDPFeatures); f&offload.FeatureNdoXmit == 0 {
-		return fmt.Errorf("%s would be lost: %s does not accept redirected frames (xdp-features %s lacks ndo-xmit; its peer needs a native XDP program or GRO)", what, in.Name, f)
+		why := "its peer needs a native XDP program or GRO"
+		if in.Driver != "veth" {
+			why = "its driver " + in.Driver + " takes none, even with a native XDP program attached"
+		}
+		return fmt.Errorf("%s would be lost: %s does not accept redirected frames (xdp-features %s lacks ndo-xmit; %s)", what, in.Name, f, why)
 	}
 	return nil
 }

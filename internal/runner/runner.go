@@ -130,6 +130,11 @@ func Run(ctx context.Context, cfg Config) (_ *results.Run, err error) {
 	} else {
 		r.end = peer.NewLocal(&r.pair.Gen)
 	}
+	if why := r.liveFramesOut(); why != "" {
+		r.kind = traffic.AFPacket
+		r.run = r.newRun()
+		r.run.Notes = append(r.run.Notes, why)
+	}
 	r.describeTopology()
 	if r.capture != nil {
 		r.capture.Rewrite(r.pair.Gen.MAC, r.pair.DUT.MAC)
@@ -227,6 +232,24 @@ func (r *runner) pickGenerator() error {
 		}
 	}
 	return nil
+}
+
+// liveFramesOut says why live frames cannot leave the generator's port
+// of a NIC pair, where the generator was not asked for by name: live
+// frames leave by XDP redirect, which a driver takes only while it has a
+// native XDP program (igb: its XDP transmit rings), and one without native
+// XDP (e1000e) never. Empty: they can, or the choice was the user's.
+func (r *runner) liveFramesOut() string {
+	in := r.end.Info()
+	if r.kind != traffic.LiveFrames || r.cfg.Generator != "" || in.Driver == "veth" {
+		return ""
+	}
+	s, err := r.end.AttachSink(peer.SinkOptions{Kind: peer.SinkPass})
+	if err != nil {
+		return fmt.Sprintf("generator: AF_PACKET, because the generator's port %s (%s) takes no native XDP program (%v), so live frames cannot leave it", in.Name, in.Driver, err)
+	}
+	_ = s.Close()
+	return ""
 }
 
 func (r *runner) newRun() *results.Run {

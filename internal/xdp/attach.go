@@ -172,7 +172,10 @@ func explainAttach(o AttachOptions, err error) error {
 	case o.Mode == Offload && (errors.Is(err, unix.EINVAL) || errors.Is(err, unix.EOPNOTSUPP)):
 		return fmt.Errorf("%s: the device cannot offload this program (no hardware offload, or the program was not loaded bound to it): %w", base, err)
 	case o.Mode == Native && errors.Is(err, unix.EOPNOTSUPP):
-		return fmt.Errorf("%s: the driver has no native XDP: %w", base, err)
+		// A driver with native XDP refuses it too where its setup does
+		// not fit (vmxnet3 above its XDP MTU, virtio_net without enough
+		// queues): the bpf_link path gives no extended ack to say which.
+		return fmt.Errorf("%s: the driver refused native XDP (it has none, or not with this MTU or these queues): %w", base, err)
 	case errors.Is(err, unix.ERANGE), errors.Is(err, unix.E2BIG):
 		return fmt.Errorf("%s: the MTU is too large for XDP on this driver (or the program is not frags-aware): %w", base, err)
 	}

@@ -108,7 +108,7 @@ func For(t Trial) []results.Flag {
 	}
 	if t.Counted {
 		if disagree(t.Seen, t.DUTRx) {
-			flag(results.FlagCountersDisagree, "the DUT program counted %d frames, the DUT veth's %s %d", t.Seen, t.DUTRxCounter, t.DUTRx)
+			flag(results.FlagCountersDisagree, "the DUT program counted %d frames, the DUT interface's %s %d", t.Seen, t.DUTRxCounter, t.DUTRx)
 		}
 		// Frames malformed on purpose may rightly get another action.
 		if t.Expected != "" && t.Seen > 0 && Ratio(t.ExpectedGot, t.Seen) < 1-results.Agreement-Ratio(t.Malformed, t.Generated) {

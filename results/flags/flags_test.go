@@ -98,7 +98,7 @@ func TestFlagMessages(t *testing.T) {
 		{func(t *Trial) { t.GenXmit = 900 }, "generator counted 1000 frames, the generator veth's ndo_xdp_xmit 900 (+0 errors)"},
 		{func(t *Trial) { t.GenXmit, t.GenXmitError = 980, 20 }, "20 frames (2.00%) found the DUT's rx ring full"},
 		{func(t *Trial) { t.LiveFrames, t.GenTx = false, 900 }, "generator counted 1000 frames, the generator veth's tx_packets 900"},
-		{func(t *Trial) { t.DUTRx = 1100 }, "the DUT program counted 1000 frames, the DUT veth's rx_queue_*_xdp_packets 1100"},
+		{func(t *Trial) { t.DUTRx = 1100 }, "the DUT program counted 1000 frames, the DUT interface's rx_queue_*_xdp_packets 1100"},
 		{func(t *Trial) { t.ExpectedGot = 750 }, "only 75.00% of the frames the program saw got drop"},
 		{func(t *Trial) { t.Sink, t.SentOn, t.SinkGot, t.TxErrors = true, 1000, 800, 50 }, "the DUT program sent on 1000 frames, the sink counted 800 (+50 tx errors)"},
 		{func(t *Trial) { t.DUTNsPerPkt = ptr(5) }, "the DUT's share is 5.0 of 100.0 ns/pkt"},
