@@ -66,10 +66,13 @@ demo: build
 
 # The kernel matrix in QEMU (root; apt-get install qemu-system-x86
 # busybox-static). Kernels are cached in $(XDPLAB_CACHE).
+# NICS: the emulated NIC pairs each VM qualifies (igb, virtio, vmxnet3,
+# e1000e; all: what the installed QEMU emulates; none).
 KERNELS      ?= 5.10,6.1,6.12,sid
+NICS         ?= all
 XDPLAB_CACHE ?= /var/cache/xdplab
 matrix: build
-	XDPLAB_CACHE=$(XDPLAB_CACHE) ./xdplab matrix --kernels $(KERNELS)
+	XDPLAB_CACHE=$(XDPLAB_CACHE) ./xdplab matrix --kernels $(KERNELS) --nics $(NICS)
 
 # The HTML report of the committed fixtures (two runs, two kernels, a probe
 # report) and a PNG of it from headless Chromium (apt-get install chromium).

@@ -103,7 +103,10 @@ type Kernel struct {
 	// Modules are the .ko files to load, in order (dependencies first),
 	// uncompressed.
 	Modules []string `json:"modules"`
-	Dir     string   `json:"dir"`
+	// Wants are the wanted modules this kernel has, by name; one it has
+	// neither as a module nor built in is absent.
+	Wants map[string]Want `json:"wants"`
+	Dir   string          `json:"dir"`
 	// Flavour is the Debian flavour (cloud, rt); empty for the stock
 	// build. FlavourPatches are the patches of its own set applied to
 	// netdevsim.
@@ -127,8 +130,19 @@ const RecipeVersion = "1"
 const FlavourRecipe = "flavour-patches-2"
 
 // Wanted are the modules the matrix loads, in order, before their
-// dependencies are added.
-var Wanted = []string{"veth", "netdevsim"}
+// dependencies are added: veth, netdevsim, and the drivers of the NICs
+// QEMU emulates (virtio_pci is virtio-net's PCI transport, which
+// virtio_net does not name as a dependency).
+var Wanted = []string{"veth", "netdevsim", "igb", "e1000e", "virtio_pci", "virtio_net", "vmxnet3"}
+
+// Want is how a kernel has one wanted module.
+type Want struct {
+	// Modules are the .ko files it needs, dependencies first and itself
+	// last; those built into the kernel are left out.
+	Modules []string `json:"modules,omitempty"`
+	// Builtin: the module itself is built into the kernel.
+	Builtin bool `json:"builtin,omitempty"`
+}
 
 // Preparer prepares kernels into a cache directory.
 type Preparer struct {
@@ -604,7 +618,14 @@ func (p *Preparer) modules(k *Kernel, modDir, nsim string) error {
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return err
 	}
+	builtin := map[string]bool{}
+	if b, err := os.ReadFile(filepath.Join(modDir, "modules.builtin")); err == nil {
+		for _, l := range strings.Fields(string(b)) {
+			builtin[modName(l)] = true
+		}
+	}
 	var order []string
+	depsOf := map[string][]string{}
 	var add func(name string) error
 	add = func(name string) error {
 		if slices.Contains(order, name) {
@@ -622,6 +643,7 @@ func (p *Preparer) modules(k *Kernel, modDir, nsim string) error {
 		if err != nil {
 			return err
 		}
+		depsOf[name] = deps
 		for _, d := range deps {
 			if err := add(d); err != nil {
 				return err
@@ -631,10 +653,37 @@ func (p *Preparer) modules(k *Kernel, modDir, nsim string) error {
 		k.Modules = append(k.Modules, dst)
 		return nil
 	}
+	k.Wants = map[string]Want{}
 	for _, w := range Wanted {
 		if err := add(w); err != nil {
 			return err
 		}
+		if _, ok := index[w]; !ok {
+			if builtin[w] {
+				k.Wants[w] = Want{Builtin: true}
+			}
+			continue
+		}
+		// What w needs, in the load order of k.Modules.
+		need := map[string]bool{}
+		var walk func(string)
+		walk = func(n string) {
+			if need[n] {
+				return
+			}
+			need[n] = true
+			for _, d := range depsOf[n] {
+				walk(d)
+			}
+		}
+		walk(w)
+		var mods []string
+		for i, n := range order {
+			if need[n] {
+				mods = append(mods, k.Modules[i])
+			}
+		}
+		k.Wants[w] = Want{Modules: mods}
 	}
 	return nil
 }

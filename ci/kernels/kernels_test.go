@@ -2,12 +2,14 @@ package kernels
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/xdplab/xdplab/internal/testenv"
 )
 
 func TestParseList(t *testing.T) {
@@ -82,7 +84,9 @@ Acquire::Retries "3"; APT::Get::AllowUnauthenticated "true";
 // A flavour kernel's netdevsim is built another way: another cache entry;
 // the stock kernels' entries stay.
 func TestRecipeHash(t *testing.T) {
-	assert.Equal(t, "b1742bb3", recipeHash(""), "the stock recipe of the kernels already cached")
+	// It changed when the NIC drivers joined Wanted: a cache entry without
+	// their modules is not taken for one with them.
+	assert.Equal(t, "35f03fa2", recipeHash(""), "the stock recipe of the kernels already cached")
 	assert.NotEqual(t, recipeHash(""), recipeHash("rt"))
 	assert.Equal(t, recipeHash("cloud"), recipeHash("rt"))
 }
@@ -123,4 +127,49 @@ index 3..4 100644
 	plain := "Index: linux/drivers/net/netdevsim/dev.c\n--- linux.orig/drivers/net/netdevsim/dev.c\n+++ linux/drivers/net/netdevsim/dev.c\n@@ -1 +1 @@\n-x\n+y\n--- a/kernel/sched.c\n+++ b/kernel/sched.c\n@@ -1 +1 @@\n-p\n+q\n"
 	got = FilterPatch(plain, "drivers/net/netdevsim/")
 	assert.Equal(t, "--- linux.orig/drivers/net/netdevsim/dev.c\n+++ linux/drivers/net/netdevsim/dev.c\n@@ -1 +1 @@\n-x\n+y\n", got)
+}
+
+// A kernel's wanted modules: each with what it needs, dependencies first
+// and itself last, a built-in one marked, a missing one absent; modules
+// shared by two wants load once.
+func TestModulesWants(t *testing.T) {
+	gcc := testenv.RequireTool(t, "gcc")
+	mods := t.TempDir()
+	ko := func(path, depends string) {
+		src := filepath.Join(t.TempDir(), "m.c")
+		require.NoError(t, os.WriteFile(src, []byte(`__attribute__((section(".modinfo"), used)) static const char d[] = "depends=`+depends+`";`), 0o644))
+		require.NoError(t, os.MkdirAll(filepath.Dir(filepath.Join(mods, path)), 0o755))
+		out, err := exec.Command(gcc, "-c", "-o", filepath.Join(mods, path), src).CombinedOutput()
+		require.NoError(t, err, string(out))
+	}
+	ko("kernel/drivers/net/veth.ko", "")
+	ko("kernel/drivers/net/ethernet/intel/igb/igb.ko", "dca,ptp,i2c-algo-bit")
+	ko("kernel/drivers/net/ethernet/intel/e1000e/e1000e.ko", "ptp")
+	ko("kernel/drivers/ptp/ptp.ko", "pps_core")
+	ko("kernel/drivers/pps/pps_core.ko", "")
+	ko("kernel/drivers/dca/dca.ko", "")
+	ko("kernel/drivers/i2c/algos/i2c-algo-bit.ko", "")
+	ko("kernel/drivers/net/virtio_net.ko", "net_failover")
+	ko("kernel/drivers/net/net_failover.ko", "failover")
+	ko("kernel/net/core/failover.ko", "")
+	require.NoError(t, os.WriteFile(filepath.Join(mods, "modules.builtin"), []byte("kernel/drivers/virtio/virtio_pci.ko\nkernel/drivers/virtio/virtio.ko\n"), 0o644))
+
+	k := &Kernel{Dir: t.TempDir()}
+	require.NoError(t, (&Preparer{}).modules(k, mods, ""))
+	base := func(paths []string) []string {
+		var out []string
+		for _, p := range paths {
+			out = append(out, strings.TrimSuffix(filepath.Base(p), ".ko"))
+		}
+		return out
+	}
+	assert.Equal(t, []string{"veth", "dca", "pps_core", "ptp", "i2c_algo_bit", "igb", "e1000e", "failover", "net_failover", "virtio_net"}, base(k.Modules),
+		"load order: dependencies first, each module once")
+	assert.Equal(t, []string{"veth"}, base(k.Wants["veth"].Modules))
+	assert.Equal(t, []string{"dca", "pps_core", "ptp", "i2c_algo_bit", "igb"}, base(k.Wants["igb"].Modules))
+	assert.Equal(t, []string{"pps_core", "ptp", "e1000e"}, base(k.Wants["e1000e"].Modules))
+	assert.Equal(t, []string{"failover", "net_failover", "virtio_net"}, base(k.Wants["virtio_net"].Modules))
+	assert.Equal(t, Want{Builtin: true}, k.Wants["virtio_pci"])
+	assert.NotContains(t, k.Wants, "vmxnet3", "neither a module nor built in")
+	assert.NotContains(t, k.Wants, "netdevsim", "did not build")
 }

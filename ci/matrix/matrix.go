@@ -44,7 +44,10 @@ type Options struct {
 	Stall time.Duration
 	// KVMDevice is the KVM device to try (default /dev/kvm).
 	KVMDevice string
-	Log       io.Writer
+	// NICs are the NIC kinds each VM gets a cabled pair of (ParseNICs);
+	// none: no NICs.
+	NICs []NICKind
+	Log  io.Writer
 	// Scenario, when set, is a scenario file each VM runs on veth instead
 	// of Programs, Duration and Trials (its results files are named
 	// run-veth-<its name>...json).
@@ -76,6 +79,8 @@ type KernelRun struct {
 	// NoOffload says why offload did not run on this kernel: netdevsim
 	// did not build for it, or did not load. The kernel ran the rest.
 	NoOffload string
+	// NICs are the emulated NIC pairs of this kernel's VM, by kind.
+	NICs []NICRun
 	// Transfer are files the guest sent that did not come back whole, or
 	// a console cut short: reported, never silently dropped.
 	Transfer []string
@@ -87,10 +92,18 @@ type plan struct {
 	budget time.Duration // the boot, every step's budget, the files' transfer
 }
 
+// NICRun is one NIC kind in one kernel's VM.
+type NICRun struct {
+	Kind NICKind
+	// Skipped says why the kind did not run here (its driver is not in
+	// this kernel, or did not load); empty where it ran.
+	Skipped string
+}
+
 // script is the VM's /init, with a budget for each step from the work it
 // does (budget.go). scenario holds the scenario's runs when o.Scenario is
-// set.
-func script(o Options, name string, modules []string, scenario []spec.Run) plan {
+// set; nics are the NIC kinds the VM has.
+func script(o Options, name string, modules []string, scenario []spec.Run, nics []NICKind) plan {
 	var b strings.Builder
 	total := bootBudget + sendBudget
 	step := func(name string, budget time.Duration, command string) {
@@ -152,6 +165,7 @@ echo "@@XDPLAB-NETDEVSIM $P0 $P1"
 		step("qualify-netdevsim", qualifyBudget, "/xdplab qualify --iface \"$P0\" --peer \"$P1\" --only capabilities,functional --frames 20 -o /out/qualify > /out/qualify-netdevsim.txt 2>&1")
 		b.WriteString("[ -f /out/qualify/qualification.json ] && mv /out/qualify/qualification.json /out/qualify-netdevsim.json\n")
 	}
+	nicScript(step, &b, nics, nicMACs)
 	b.WriteString("dmesg > /out/dmesg.txt\n")
 	b.WriteString(vm.SendFiles("/out"))
 	b.WriteString("poweroff -f\n")
@@ -241,7 +255,17 @@ func runOne(ctx context.Context, o Options, p *kernels.Preparer, kr *KernelRun, 
 		files["lib/modules/"+filepath.Base(m)] = m
 	}
 	initrd := filepath.Join(kr.Dir, "initramfs.cpio.gz")
-	pl := script(o, kr.Spec.Name, k.Modules, scenario)
+	var nics []NICKind
+	var pairs []vm.NICPair
+	for _, n := range o.NICs {
+		nr := NICRun{Kind: n, Skipped: nicMissing(k, n)}
+		kr.NICs = append(kr.NICs, nr)
+		if nr.Skipped == "" {
+			nics = append(nics, n)
+			pairs = append(pairs, vm.NICPair{Model: n.Model, MACs: nicMACs(n)})
+		}
+	}
+	pl := script(o, kr.Spec.Name, k.Modules, scenario, nics)
 	if err := (vm.Image{Files: files, Init: pl.script}).Build(initrd); err != nil {
 		return err
 	}
@@ -253,7 +277,7 @@ func runOne(ctx context.Context, o Options, p *kernels.Preparer, kr *KernelRun, 
 	if o.Log != nil {
 		fmt.Fprintf(o.Log, "kernel %s: booting %s in QEMU with %s, for at most %s\n", kr.Spec.Name, k.Release, accel.Accel, kr.Budget)
 	}
-	res, verr := vm.Run(ctx, vm.Options{Kernel: k.Vmlinuz, Initrd: initrd, Timeout: kr.Budget, Accel: accel, Stall: o.Stall})
+	res, verr := vm.Run(ctx, vm.Options{Kernel: k.Vmlinuz, Initrd: initrd, Timeout: kr.Budget, Accel: accel, Stall: o.Stall, NICs: pairs})
 	if res != nil && o.Log != nil {
 		if res.FellBack {
 			fmt.Fprintf(o.Log, "kernel %s: %s\n", kr.Spec.Name, res.Accel.Why)
@@ -281,30 +305,52 @@ func runOne(ctx context.Context, o Options, p *kernels.Preparer, kr *KernelRun, 
 	if verr != nil {
 		return fmt.Errorf("kernel %s (%s): %w; console log: %s", kr.Spec.Name, k.Release, verr, kr.Console)
 	}
-	// netdevsim and the modules it needs cost offload only when they do
-	// not load; veth, or any other step, fails the kernel.
-	nsimMods := map[string]bool{}
-	for _, m := range k.Modules {
-		if n := strings.TrimSuffix(filepath.Base(m), ".ko"); n != "veth" {
-			nsimMods["insmod-"+n] = true
+	// A module that does not load costs what needs it: netdevsim's
+	// offload, a NIC driver's that NIC kind; veth's, or any other step's,
+	// the kernel.
+	users := map[string][]string{} // insmod step -> the wanted modules that need it
+	for w, want := range k.Wants {
+		for _, m := range want.Modules {
+			step := "insmod-" + strings.TrimSuffix(filepath.Base(m), ".ko")
+			users[step] = append(users[step], w)
 		}
 	}
 	var failed, offload []string
+	wantFailed := map[string][]string{}
 	for name, st := range kr.Status {
 		if st == 0 || !strings.HasPrefix(name, "insmod-") {
 			continue
 		}
-		if nsimMods[name] {
-			offload = append(offload, fmt.Sprintf("%s exited %d", name, st))
-		} else {
-			failed = append(failed, fmt.Sprintf("%s exited %d", name, st))
+		what := fmt.Sprintf("%s exited %d", name, st)
+		us := users[name]
+		if len(us) == 0 || slices.Contains(us, "veth") {
+			failed = append(failed, what)
+			continue
+		}
+		for _, u := range us {
+			if u == "netdevsim" {
+				offload = append(offload, what)
+			} else {
+				wantFailed[u] = append(wantFailed[u], what)
+			}
 		}
 	}
 	if len(offload) > 0 && kr.NoOffload == "" {
 		slices.Sort(offload)
 		kr.NoOffload = "netdevsim did not load: " + strings.Join(offload, ", ") + " (" + kr.Console + ")"
 	}
+	for i := range kr.NICs {
+		var why []string
+		for _, w := range kr.NICs[i].Kind.Wants {
+			why = append(why, wantFailed[w]...)
+		}
+		if len(why) > 0 && kr.NICs[i].Skipped == "" {
+			slices.Sort(why)
+			kr.NICs[i].Skipped = "the driver did not load: " + strings.Join(why, ", ") + " (" + kr.Console + ")"
+		}
+	}
 	if len(failed) > 0 {
+		slices.Sort(failed)
 		return fmt.Errorf("kernel %s (%s): %s; console log: %s", kr.Spec.Name, k.Release, strings.Join(failed, ", "), kr.Console)
 	}
 	return nil

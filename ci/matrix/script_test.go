@@ -19,7 +19,7 @@ import (
 )
 
 func TestScript(t *testing.T) {
-	pl := script(Options{Programs: []string{"drop", "tx"}, EquivPrograms: []string{"drop", "tx"}, Duration: 2e9, Trials: 2}, "6.1", []string{"/c/psample.ko", "/c/netdevsim.ko"}, nil)
+	pl := script(Options{Programs: []string{"drop", "tx"}, EquivPrograms: []string{"drop", "tx"}, Duration: 2e9, Trials: 2}, "6.1", []string{"/c/psample.ko", "/c/netdevsim.ko"}, nil, nil)
 	s := pl.script
 	assert.True(t, strings.HasPrefix(s, "#!/bin/busybox sh\n"))
 	assert.Less(t, strings.Index(s, "insmod /lib/modules/psample.ko"), strings.Index(s, "insmod /lib/modules/netdevsim.ko"), "load order kept")
@@ -32,13 +32,13 @@ func TestScript(t *testing.T) {
 	assert.Contains(t, s, "/xdplab equiv --prog drop,tx --modes generic,native")
 
 	// Without netdevsim (it did not build) the VM runs all but offload.
-	s = script(Options{Programs: []string{"drop"}, EquivPrograms: []string{"drop"}, Duration: 2e9, Trials: 2}, "6.1-rt", []string{"/c/veth.ko"}, nil).script
+	s = script(Options{Programs: []string{"drop"}, EquivPrograms: []string{"drop"}, Duration: 2e9, Trials: 2}, "6.1-rt", []string{"/c/veth.ko"}, nil, nil).script
 	assert.NotContains(t, s, "netdevsim")
 	assert.Contains(t, s, "probe-veth")
 	assert.Contains(t, s, "/xdplab equiv --prog drop")
 	assert.NotContains(t, s, "--modes offload")
 
-	s = script(Options{Scenario: "/x/quick.yaml"}, "6.1", nil, nil).script
+	s = script(Options{Scenario: "/x/quick.yaml"}, "6.1", nil, nil, nil).script
 	assert.Contains(t, s, "/xdplab run --scenario /scenario.yaml")
 	assert.NotContains(t, s, "--prog drop --duration")
 }
@@ -59,28 +59,28 @@ func TestRunRejectsScenario(t *testing.T) {
 func TestScriptBudget(t *testing.T) {
 	mods := []string{"/c/psample.ko", "/c/netdevsim.ko"}
 	base := Options{Programs: []string{"drop"}, EquivPrograms: []string{"drop"}, Duration: 2 * time.Second, Trials: 2}
-	small := script(base, "6.1", mods, nil).budget
+	small := script(base, "6.1", mods, nil, nil).budget
 	more := base
 	more.Programs, more.EquivPrograms = []string{"drop", "pass", "tx"}, []string{"drop", "pass", "tx"}
-	assert.Greater(t, script(more, "6.1", mods, nil).budget, small, "programs")
+	assert.Greater(t, script(more, "6.1", mods, nil, nil).budget, small, "programs")
 	longer := base
 	longer.Trials, longer.Duration = 5, 10*time.Second
 	// 2 modes x (5 x 11 s - 2 x 3 s) more trial time, three times over.
-	assert.Equal(t, small+3*2*(5*11-2*3)*time.Second, script(longer, "6.1", mods, nil).budget, "trials and their length")
-	assert.Less(t, script(base, "6.1", []string{"/c/veth.ko"}, nil).budget, small, "no netdevsim: no offload steps")
+	assert.Equal(t, small+3*2*(5*11-2*3)*time.Second, script(longer, "6.1", mods, nil, nil).budget, "trials and their length")
+	assert.Less(t, script(base, "6.1", []string{"/c/veth.ko"}, nil, nil).budget, small, "no netdevsim: no offload steps")
 
 	sc := base
 	sc.Scenario = "/x/s.yaml"
 	r := spec.Run{Programs: []string{"drop", "tx"}, Warmup: time.Second, Duration: 3 * time.Second, Trials: 3}
-	one := script(sc, "6.1", mods, []spec.Run{r}).budget
-	assert.Equal(t, one+slack*runWork(r), script(sc, "6.1", mods, []spec.Run{r, r}).budget, "each of a scenario's runs")
+	one := script(sc, "6.1", mods, []spec.Run{r}, nil).budget
+	assert.Equal(t, one+slack*runWork(r), script(sc, "6.1", mods, []spec.Run{r, r}, nil).budget, "each of a scenario's runs")
 	assert.Greater(t, runWork(spec.Run{Programs: []string{"drop"}, Duration: time.Second, Trials: 1, Search: &search.Options{MaxTrials: 16, Short: time.Second}}),
 		16*2*time.Second, "a search's trials")
 	assert.Equal(t, runWork(spec.Run{Programs: []string{"drop"}, Duration: time.Second, Trials: 1})+2*2*time.Second,
 		runWork(spec.Run{Programs: []string{"drop"}, Duration: time.Second, Trials: 1, RatePercent: 50, Calibrate: true}), "a rate in percent and calibration each add a trial per mode")
 
 	// Every step's budget adds up to less than the VM's.
-	s := script(base, "6.1", mods, nil)
+	s := script(base, "6.1", mods, nil, nil)
 	var sum time.Duration
 	for _, m := range regexp.MustCompile(`timeout -k 10 (\d+) `).FindAllStringSubmatch(s.script, -1) {
 		n, _ := strconv.Atoi(m[1])

@@ -213,6 +213,33 @@ func Failures(krs []*KernelRun, rows []Row) []string {
 			out = append(out, fmt.Sprintf("kernel %s: transfer from the VM: %s", kr.Spec.Name, e))
 		}
 	}
+	// A NIC pair whose probe or qualification did not report fails the
+	// matrix: xdplab could not judge the driver. What the qualification
+	// found (a check that failed, advertised and detected apart) is the
+	// driver's, shown in the table and listed under it; a capability a
+	// later kernel lost is a regression and fails the matrix (below). A
+	// driver this kernel does not have fails nothing.
+	nicSeen := map[string]bool{}
+	for _, r := range NICRows(krs) {
+		key := r.Kernel + "/" + r.Kind
+		if nicSeen[key] || r.Attach == "not run" || r.Attach == "kernel failed" {
+			continue
+		}
+		switch {
+		case strings.HasPrefix(r.Attach, "no probe report") || strings.HasPrefix(r.Attach, "not run:"):
+			out = append(out, fmt.Sprintf("kernel %s: NIC %s: %s", r.Kernel, r.Kind, r.Attach))
+		case strings.HasPrefix(r.Verdict, "no report"):
+			out = append(out, fmt.Sprintf("kernel %s: NIC %s: qualification %s (qualify-%s.md)", r.Kernel, r.Kind, r.Verdict, r.Kind))
+		default:
+			continue
+		}
+		nicSeen[key] = true
+	}
+	for _, d := range NICDifferences(NICRows(krs)) {
+		if d.Regression {
+			out = append(out, "NIC "+d.String())
+		}
+	}
 	equivSeen := map[string]bool{}
 	for _, r := range rows {
 		if r.EquivFailed && !equivSeen[r.Kernel] {
@@ -254,6 +281,9 @@ func WriteTable(w io.Writer, krs []*KernelRun) error {
 			fmt.Fprintf(w, "%s: %s %s, %s, boot %.1fs, VM %.0fs of %s; files in %s\n", kr.Spec.Name, kr.Kernel.Package, kr.Kernel.Version,
 				dash(kr.Accel.String()), kr.Boot.Seconds(), kr.Elapsed.Seconds(), kr.Budget, kr.Dir)
 		}
+	}
+	if err := WriteNICTable(w, krs); err != nil {
+		return err
 	}
 	return writeFingerprints(w, krs)
 }

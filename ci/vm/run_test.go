@@ -298,3 +298,30 @@ func TestChoose(t *testing.T) {
 	assert.Equal(t, KVM, c.Accel)
 	assert.Equal(t, "kvm ("+c.Why+")", c.String())
 }
+
+// Each NIC pair is two devices of its model on one hub of its own.
+func TestNICPairArgs(t *testing.T) {
+	f := newFake(t, "ok", "ok")
+	o := f.opts()
+	o.NICs = []NICPair{{Model: "igb", MACs: [2]string{"52:54:00:78:01:01", "52:54:00:78:01:02"}}, {Model: "e1000e", MACs: [2]string{"m1", "m2"}}}
+	_, err := Run(context.Background(), o)
+	require.NoError(t, err)
+	b, err := os.ReadFile(f.args)
+	require.NoError(t, err)
+	assert.Contains(t, string(b), "-netdev hubport,id=xl0a,hubid=0 -device igb,netdev=xl0a,mac=52:54:00:78:01:01,addr=0x4 -netdev hubport,id=xl0b,hubid=0 -device igb,netdev=xl0b,mac=52:54:00:78:01:02,addr=0x6")
+	assert.Contains(t, string(b), "-netdev hubport,id=xl1a,hubid=1 -device e1000e,netdev=xl1a,mac=m1,addr=0x8 -netdev hubport,id=xl1b,hubid=1 -device e1000e,netdev=xl1b,mac=m2,addr=0xa")
+	// igb's slots come first wherever it is in the list.
+	assert.Equal(t, []string{"-netdev", "hubport,id=xl0a,hubid=0", "-device", "e1000e,netdev=xl0a,mac=a,addr=0x8", "-netdev", "hubport,id=xl0b,hubid=0", "-device", "e1000e,netdev=xl0b,mac=b,addr=0xa",
+		"-netdev", "hubport,id=xl1a,hubid=1", "-device", "igb,netdev=xl1a,mac=c,addr=0x4", "-netdev", "hubport,id=xl1b,hubid=1", "-device", "igb,netdev=xl1b,mac=d,addr=0x6"},
+		nicArgs([]NICPair{{Model: "e1000e", MACs: [2]string{"a", "b"}}, {Model: "igb", MACs: [2]string{"c", "d"}}}))
+}
+
+func TestDevices(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "qemu-system-x86_64"), []byte("#!/bin/sh\n[ \"$*\" = \"-device help\" ] || exit 1\n"+
+		"echo 'Network devices:'\necho 'name \"e1000e\", bus PCI, desc \"Intel 82574L GbE Controller\"'\necho 'name \"virtio-net-pci\", bus PCI, alias \"virtio-net\"'\n"), 0o755))
+	t.Setenv("PATH", dir)
+	d, err := Devices(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, map[string]bool{"e1000e": true, "virtio-net-pci": true}, d)
+}

@@ -128,6 +128,8 @@ type Options struct {
 	Stall time.Duration
 	// Cmdline is added to the kernel's command line.
 	Cmdline string
+	// NICs are pairs of emulated NICs, each pair cabled back to back.
+	NICs []NICPair
 	// Console receives the serial console as it comes; the whole of it is
 	// also returned.
 	Console io.Writer
@@ -257,6 +259,7 @@ func run(ctx context.Context, o Options, choice Choice) (*Result, error) {
 	args := []string{"-no-reboot", "-m", strconv.Itoa(o.Memory), "-smp", strconv.Itoa(o.CPUs),
 		"-kernel", o.Kernel, "-initrd", o.Initrd, "-append", cmdline,
 		"-nic", "none", "-serial", "stdio", "-monitor", "none", "-display", "none"}
+	args = append(args, nicArgs(o.NICs)...)
 	if choice.Accel == KVM {
 		args = append(args, "-accel", "kvm", "-cpu", "host")
 	} else {

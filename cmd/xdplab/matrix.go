@@ -13,16 +13,17 @@ import (
 	"github.com/xdplab/xdplab/bpf"
 	"github.com/xdplab/xdplab/ci/kernels"
 	"github.com/xdplab/xdplab/ci/matrix"
+	"github.com/xdplab/xdplab/ci/vm"
 	"github.com/xdplab/xdplab/results/compare"
 	"github.com/xdplab/xdplab/topology"
 )
 
 func newMatrixCmd(stdout, stderr io.Writer) *cobra.Command {
 	var (
-		kernelList, cache, out, binary, scenario string
-		progs                                    []string
-		duration, timeout                        time.Duration
-		trials                                   int
+		kernelList, cache, out, binary, scenario, nicList string
+		progs                                             []string
+		duration, timeout                                 time.Duration
+		trials                                            int
 	)
 	cmd := &cobra.Command{
 		Use:   "matrix [--kernels 5.10,6.1,6.12,sid,6.1-rt,...] [--scenario FILE]",
@@ -36,7 +37,12 @@ but offload), and boots it in QEMU with an initramfs holding busybox,
 this xdplab and the modules. In each VM: xdplab probe on a veth pair and on
 netdevsim, xdplab run of the programs in every mode the veth supports,
 xdplab equiv of them in generic and native mode, and offload mode on
-netdevsim (control plane only). Kernels are cached under
+netdevsim (control plane only). With --nics, each VM also gets a pair of
+each emulated NIC kind cabled back to back (igb, virtio-net, vmxnet3,
+e1000e: QEMU's devices, the kernel's real drivers), and xdplab probes
+and qualifies each pair (capabilities and the functional checks) and
+runs drop on it; an emulated NIC's throughput is no measurement.
+Kernels are cached under
 --cache, keyed by package version and build recipe.
 
 QEMU uses KVM where /dev/kvm opens, and TCG where it does not. A KVM boot
@@ -57,7 +63,8 @@ log is kept and the others go on.
 Needs root, apt-get (Debian or Ubuntu), dpkg-deb, make, gcc and patch,
 qemu-system-x86 and busybox-static.`,
 		Example: `  sudo xdplab matrix --kernels 5.10,sid
-  sudo XDPLAB_CACHE=/srv/cache xdplab matrix --prog drop,tx --trials 3`,
+  sudo XDPLAB_CACHE=/srv/cache xdplab matrix --prog drop,tx --trials 3
+  sudo xdplab matrix --kernels 6.12 --nics igb,e1000e`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			specs, err := kernels.ParseList(kernelList)
@@ -76,6 +83,16 @@ qemu-system-x86 and busybox-static.`,
 					return &usageError{err}
 				}
 			}
+			var nics []matrix.NICKind
+			if nicList != "none" {
+				devices, err := vm.Devices(cmd.Context())
+				if err != nil {
+					return err
+				}
+				if nics, err = matrix.ParseNICs(nicList, devices); err != nil {
+					return &usageError{fmt.Errorf("--nics: %w", err)}
+				}
+			}
 			if binary == "" {
 				if binary, err = os.Executable(); err != nil {
 					return err
@@ -88,7 +105,7 @@ qemu-system-x86 and busybox-static.`,
 			}
 			krs, err := matrix.Run(cmd.Context(), matrix.Options{
 				Kernels: specs, Cache: cache, Out: out, Xdplab: binary,
-				Programs: progs, Duration: duration, Trials: trials, Timeout: timeout, Log: stderr, Scenario: scenario,
+				Programs: progs, Duration: duration, Trials: trials, Timeout: timeout, Log: stderr, Scenario: scenario, NICs: nics,
 			})
 			if err != nil {
 				return err
@@ -121,6 +138,7 @@ qemu-system-x86 and busybox-static.`,
 	fl.StringVar(&scenario, "scenario", "", "a scenario file each VM runs on veth (instead of --prog, --duration, --trials)")
 	fl.DurationVar(&duration, "duration", 2*time.Second, "trial length in the VMs")
 	fl.IntVar(&trials, "trials", 2, "trials per program and mode in the VMs")
+	fl.StringVar(&nicList, "nics", "all", "emulated NIC pairs in each VM, qualified on their real drivers: igb, virtio, vmxnet3, e1000e, all (every kind this QEMU emulates) or none")
 	fl.DurationVar(&timeout, "timeout", 0, "how long one VM may run (default: a budget from its script's work: programs, trials, checks)")
 	return cmd
 }

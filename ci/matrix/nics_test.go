@@ -1,0 +1,178 @@
+package matrix
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/xdplab/xdplab/ci/kernels"
+	"github.com/xdplab/xdplab/ci/vm"
+	"github.com/xdplab/xdplab/internal/probe"
+	"github.com/xdplab/xdplab/offload"
+	"github.com/xdplab/xdplab/results"
+)
+
+func names(ks []NICKind) []string {
+	var out []string
+	for _, k := range ks {
+		out = append(out, k.Name)
+	}
+	return out
+}
+
+// --nics: all is what this QEMU emulates; a kind named that it cannot is
+// an error that says which QEMU can.
+func TestParseNICs(t *testing.T) {
+	qemu72 := map[string]bool{"e1000e": true, "virtio-net-pci": true, "vmxnet3": true, "e1000": true}
+	qemu10 := map[string]bool{"e1000e": true, "virtio-net-pci": true, "vmxnet3": true, "igb": true}
+	k, err := ParseNICs("all", qemu72)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"virtio", "vmxnet3", "e1000e"}, names(k))
+	k, err = ParseNICs("", qemu10)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"igb", "virtio", "vmxnet3", "e1000e"}, names(k))
+	k, err = ParseNICs("none", qemu10)
+	require.NoError(t, err)
+	assert.Empty(t, k)
+	k, err = ParseNICs("e1000e, igb,e1000e", qemu10)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"e1000e", "igb"}, names(k), "the order given, once each")
+	_, err = ParseNICs("igb", qemu72)
+	assert.ErrorContains(t, err, "this QEMU cannot emulate igb (QEMU 8.0 or newer can; on Debian 12: apt-get install -t bookworm-backports qemu-system-x86)")
+	_, err = ParseNICs("ixgbe", qemu10)
+	assert.ErrorContains(t, err, `NIC kind "ixgbe": use igb, virtio, vmxnet3, e1000e, all or none`)
+}
+
+// A kind runs where the kernel has every module it needs, as a module or
+// built in.
+func TestNICMissing(t *testing.T) {
+	k := &kernels.Kernel{Wants: map[string]kernels.Want{"igb": {Modules: []string{"/c/igb.ko"}}, "virtio_pci": {Builtin: true}}}
+	assert.Empty(t, nicMissing(k, NICKinds[0]))
+	assert.Equal(t, "the kernel has no virtio_net module (neither built nor built in)", nicMissing(k, NICKinds[1]))
+}
+
+// Each kind's ports are found by their addresses, which are the ones QEMU
+// gives them; probe, qualify and a run go to them, and every step has a
+// budget.
+func TestNICScript(t *testing.T) {
+	kinds, err := ParseNICs("igb,e1000e", map[string]bool{"igb": true, "e1000e": true})
+	require.NoError(t, err)
+	s := script(Options{Programs: []string{"drop"}, EquivPrograms: []string{"drop"}, Duration: time.Second, Trials: 1}, "6.12", []string{"/c/veth.ko"}, nil, kinds)
+	assert.Contains(t, s.script, "A=$(nic_by_mac 52:54:00:78:01:01); B=$(nic_by_mac 52:54:00:78:01:02)\necho \"$A $B\" > /out/nic-igb.txt")
+	assert.Contains(t, s.script, "A=$(nic_by_mac 52:54:00:78:04:01); B=$(nic_by_mac 52:54:00:78:04:02)\necho \"$A $B\" > /out/nic-e1000e.txt")
+	for _, k := range []string{"igb", "e1000e"} {
+		assert.Contains(t, s.script, "/xdplab probe --iface \"$A\" --attach -o /out/probe-"+k+".json")
+		assert.Contains(t, s.script, "/xdplab qualify --iface \"$A\" --peer \"$B\" --only capabilities,functional --frames 20 -o /out/qualify-"+k)
+		assert.Contains(t, s.script, "mv /out/qualify-"+k+"/qualification.md /out/qualify-"+k+".md")
+		assert.Contains(t, s.script, "/xdplab run --iface \"$A\" --peer \"$B\" --prog drop")
+	}
+	assert.Less(t, strings.Index(s.script, "nic-e1000e.txt"), strings.Index(s.script, vm.SendFiles("/out")[:20]), "before the files go back")
+	none := script(Options{Programs: []string{"drop"}, EquivPrograms: []string{"drop"}, Duration: time.Second, Trials: 1}, "6.12", []string{"/c/veth.ko"}, nil, nil)
+	assert.NotContains(t, none.script, "nic_by_mac")
+	assert.Greater(t, s.budget, none.budget+2*nicQualifyBudget, "each kind's steps are in the VM's budget")
+	assert.Equal(t, [2]string{"52:54:00:78:02:01", "52:54:00:78:02:02"}, nicMACs(NICKinds[1]))
+}
+
+// The driver table: a row per kernel, driver and mode, with the attach,
+// the functional checks, the findings and the qualification; a kind the
+// kernel lacks says why and fails nothing, a pair without a report fails.
+func TestNICTable(t *testing.T) {
+	dir := t.TempDir()
+	file := func(name string, v any) string {
+		p := filepath.Join(dir, name)
+		require.NoError(t, results.WriteJSON(p, v))
+		return p
+	}
+	pr := &probe.Report{Schema: probe.ReportSchema, Interfaces: []*offload.InterfaceCaps{{Name: "eth0", Driver: offload.DriverInfo{Driver: "e1000e"},
+		Detected: offload.Detected{Attached: true, Modes: map[string]offload.Check{
+			"generic": {Result: offload.CheckOK},
+			"native":  {Result: offload.CheckFailed, Errno: "EOPNOTSUPP", Explain: "native and generic XDP can't be active at the same time"},
+		}}}}}
+	q := &results.Qualification{Schema: results.QualificationSchema, Verdict: results.VerdictPass, Checks: []results.QualifyCheck{
+		{Section: "capabilities", Name: "XDP_REDIRECT (redirect)", Verdict: results.VerdictWorksNotAdvertised},
+		{Section: "functional", Name: "XDP_DROP", Mode: "generic", Verdict: results.VerdictPass},
+		{Section: "functional", Name: "XDP_TX", Mode: "generic", Verdict: results.VerdictPass},
+		{Section: "functional", Name: "AF_XDP receive (zero-copy)", Mode: "generic", Verdict: results.VerdictNotApplicable},
+		{Section: "functional", Name: "attach", Mode: "native", Verdict: results.VerdictNotSupported},
+	}}
+	nicTxt := filepath.Join(dir, "nic.txt")
+	require.NoError(t, os.WriteFile(nicTxt, []byte("eth0 eth1\n"), 0o644))
+	e1000e, igb := NICKinds[3], NICKinds[0]
+	krs := []*KernelRun{
+		{Spec: kernels.Spec{Name: "6.12"}, Kernel: &kernels.Kernel{Release: "6.12.117+deb13-amd64"}, Accel: vm.Choice{Accel: vm.TCG},
+			NICs:   []NICRun{{Kind: e1000e}, {Kind: igb, Skipped: "the kernel has no igb module (neither built nor built in)"}},
+			Status: map[string]int{"probe-e1000e": 0, "qualify-e1000e": 0},
+			Files:  map[string]string{"nic-e1000e.txt": nicTxt, "probe-e1000e.json": file("p.json", pr), "qualify-e1000e.json": file("q.json", q)}},
+		{Spec: kernels.Spec{Name: "sid"}, NICs: []NICRun{{Kind: e1000e}}, Files: map[string]string{"nic-e1000e.txt": nicTxt}, Status: map[string]int{"probe-e1000e": 1}},
+	}
+	rows := NICRows(krs)
+	require.Len(t, rows, 6)
+	g, n := rows[0], rows[1]
+	assert.Equal(t, "generic", g.Mode)
+	assert.Equal(t, "ok", g.Attach)
+	assert.Equal(t, map[string]string{"XDP_DROP": "pass", "XDP_TX": "pass", "AF_XDP receive (zero-copy)": "not-applicable"}, g.Checks)
+	assert.Equal(t, []string{"XDP_REDIRECT (redirect): works-not-advertised"}, g.Findings)
+	assert.Equal(t, "failed: EOPNOTSUPP (native and generic XDP can't be active at the same time)", n.Attach, "the kernel's own words")
+	assert.Equal(t, "not run", rows[2].Attach)
+	assert.Contains(t, rows[2].Note, "no igb module")
+	assert.Equal(t, "no probe report (probe-e1000e exited 1)", rows[4].Attach)
+
+	var b bytes.Buffer
+	require.NoError(t, WriteNICTable(&b, krs))
+	assert.Regexp(t, `(?m)^6\.12\s+tcg\s+e1000e\s+generic\s+ok\s+ok\s+-\s+ok\s+-\s+-\s+-\s+-\s+-\s+n/a\s+pass\s+no run \(run-e1000e did not run\)\s+XDP_REDIRECT \(redirect\): works-not-advertised`, b.String())
+	assert.Regexp(t, `(?m)^6\.12\s+tcg\s+e1000e\s+native\s+failed: EOPNOTSUPP`, b.String())
+	assert.Regexp(t, `(?m)^6\.12\s+tcg\s+igb\s+generic\s+not run\s+`, b.String())
+
+	f := Failures(krs, Rows(krs))
+	assert.Contains(t, f, "kernel sid: NIC e1000e: no probe report (probe-e1000e exited 1)")
+	for _, l := range f {
+		assert.NotContains(t, l, "NIC igb", "a driver the kernel does not have fails nothing")
+		assert.NotContains(t, l, "kernel 6.12: NIC", "a qualification that passed")
+	}
+}
+
+// What differs between kernels for one driver is named; a later kernel
+// that lost what an earlier had is a regression, and fails the matrix.
+func TestNICDifferences(t *testing.T) {
+	row := func(kernel, mode, attach, tx string) NICRow {
+		return NICRow{Kernel: kernel, Kind: "igb", Mode: mode, Attach: attach, Checks: map[string]string{"XDP_TX": tx, "XDP_DROP": "pass"}}
+	}
+	rows := []NICRow{
+		row("5.10", "native", "ok", "pass"), row("6.1", "native", "ok (bpf_link)", "fail"), row("6.12", "native", "ok", "pass"),
+		row("5.10", "generic", "failed: EINVAL", "not-supported"), row("6.1", "generic", "ok", "pass"),
+		{Kernel: "sid", Kind: "igb", Mode: "native", Attach: "not run"},
+	}
+	ds := NICDifferences(rows)
+	require.Len(t, ds, 3)
+	assert.Equal(t, "igb native tx: ok on 5.10, 6.12; FAIL on 6.1 (REGRESSION: a later kernel lost it)", ds[0].String())
+	assert.Equal(t, "igb generic attach: failed: EINVAL on 5.10; ok on 6.1", ds[1].String())
+	assert.False(t, ds[1].Regression, "gained, not lost")
+	assert.Equal(t, "igb generic tx: no on 5.10; ok on 6.1", ds[2].String())
+	assert.Empty(t, NICDifferences(rows[:1]))
+}
+
+// A failed check is the driver's finding, listed under the table; it
+// fails the matrix only where a later kernel lost what an earlier had.
+func TestNICFindingsAndFailures(t *testing.T) {
+	row := func(kernel, tx string) NICRow {
+		return NICRow{Kernel: kernel, Kind: "igb", Mode: "generic", Attach: "ok", Verdict: map[string]string{"pass": "pass", "fail": "fail"}[tx],
+			Checks: map[string]string{"XDP_TX": tx, "XDP_DROP": "pass"}}
+	}
+	gained := []NICRow{row("5.10", "fail"), row("sid", "pass")}
+	assert.Equal(t, []string{"kernel 5.10, igb: qualification fail: tx generic fail (qualify-igb.md)"}, NICFindings(gained))
+	for _, d := range NICDifferences(gained) {
+		assert.False(t, d.Regression)
+	}
+	lost := []NICRow{row("5.10", "pass"), row("sid", "fail")}
+	require.Len(t, NICDifferences(lost), 1)
+	assert.True(t, NICDifferences(lost)[0].Regression)
+	withAdv := row("6.1", "pass")
+	withAdv.Findings = []string{"XDP_REDIRECT (redirect): works-not-advertised"}
+	assert.Equal(t, []string{"kernel 6.1, igb: qualification pass: XDP_REDIRECT (redirect): works-not-advertised (qualify-igb.md)"}, NICFindings([]NICRow{withAdv}))
+}

@@ -1,0 +1,359 @@
+package matrix
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/xdplab/xdplab/ci/vm"
+	"github.com/xdplab/xdplab/results"
+)
+
+// NICRow is one kernel, NIC driver and mode of the driver table.
+type NICRow struct {
+	Kernel, Release string
+	Accel           vm.Accel
+	Kind            string // igb, virtio, ...
+	Driver          string // the driver as ethtool names it (from the probe)
+	Mode            string
+	// Attach: the probe's minimal program attached in this mode and read
+	// back (ok, or why not).
+	Attach string
+	// Checks are the qualification's functional checks in this mode, by
+	// name, with their verdicts.
+	Checks map[string]string
+	// Verdict is the qualification's verdict on the pair (all modes);
+	// Findings its checks where advertised and detected disagree.
+	Verdict  string
+	Findings []string
+	// Counters: the short run's counter cross-check (its trial flags),
+	// or why there is none.
+	Counters string
+	Note     string
+}
+
+// The functional checks the driver table shows, in its column order.
+var nicChecks = []struct{ name, short string }{
+	{"XDP_DROP", "drop"}, {"XDP_PASS", "pass"}, {"XDP_TX", "tx"}, {"XDP_REDIRECT", "redirect"}, {"XDP_ABORTED", "aborted"},
+	{"head and tail adjustment", "adjust"}, {"multi-buffer (MTU 9000, xdp.frags)", "mbuf"},
+	{"AF_XDP receive (copy)", "xsk-copy"}, {"AF_XDP receive (zero-copy)", "xsk-zc"},
+}
+
+// nicModes are the modes a driver row is shown in: offload exists on no
+// emulated NIC.
+var nicModes = []string{"generic", "native"}
+
+// NICRows are the driver table's rows, kernel by kernel, kind by kind.
+func NICRows(krs []*KernelRun) []NICRow {
+	var rows []NICRow
+	for _, kr := range krs {
+		rel := ""
+		if kr.Kernel != nil {
+			rel = kr.Kernel.Release
+		}
+		for _, n := range kr.NICs {
+			base := NICRow{Kernel: kr.Spec.Name, Release: rel, Accel: kr.Accel.Accel, Kind: n.Kind.Name, Driver: n.Kind.Driver}
+			switch {
+			case n.Skipped != "":
+				base.Attach, base.Note = "not run", n.Skipped
+			case kr.Err != nil && len(kr.Files) == 0:
+				base.Attach = "kernel failed"
+			}
+			if base.Attach != "" {
+				for _, m := range nicModes {
+					r := base
+					r.Mode = m
+					rows = append(rows, r)
+				}
+				continue
+			}
+			probe, _ := readProbe(kr.Files["probe-"+n.Kind.Name+".json"])
+			q := readQualification(kr.Files["qualify-"+n.Kind.Name+".json"])
+			ports := ""
+			if p, ok := kr.Files["nic-"+n.Kind.Name+".txt"]; ok {
+				b, _ := os.ReadFile(p)
+				ports = strings.TrimSpace(string(b))
+			}
+			counters := nicCounters(kr, n.Kind.Name)
+			for _, m := range nicModes {
+				r := base
+				r.Mode, r.Attach, r.Counters = m, "no probe report ("+statusOf(kr, "probe-"+n.Kind.Name)+")", counters
+				if len(strings.Fields(ports)) < 2 {
+					r.Attach = fmt.Sprintf("not run: the guest did not find both ports (%q)", ports)
+				}
+				if probe != nil && len(probe.Interfaces) > 0 {
+					ic := probe.Interfaces[0]
+					r.Attach = ic.Detected.Modes[m].String()
+					if ic.Driver.Driver != "" {
+						r.Driver = ic.Driver.Driver
+					}
+				}
+				if q == nil {
+					r.Verdict = "no report (" + statusOf(kr, "qualify-"+n.Kind.Name) + ")"
+				} else {
+					r.Verdict = q.Verdict
+					r.Checks = map[string]string{}
+					for _, c := range q.Checks {
+						switch {
+						case c.Section == "functional" && c.Mode == m:
+							r.Checks[c.Name] = c.Verdict
+						}
+						if c.Verdict == results.VerdictWorksNotAdvertised || c.Verdict == results.VerdictAdvertisedFails {
+							if c.Section == "capabilities" {
+								r.Findings = append(r.Findings, c.Name+": "+c.Verdict)
+							} else if c.Mode == m {
+								r.Findings = append(r.Findings, c.Name+" ("+m+"): "+c.Verdict)
+							}
+						}
+					}
+					slices.Sort(r.Findings)
+					r.Findings = slices.Compact(r.Findings)
+				}
+				rows = append(rows, r)
+			}
+		}
+	}
+	return rows
+}
+
+// nicCounters is the short run's cross-check of the program's count
+// against the driver's own counters, in a few words.
+func nicCounters(kr *KernelRun, kind string) string {
+	p, ok := kr.Files["run-"+kind+".json"]
+	if !ok {
+		return "no run (" + statusOf(kr, "run-"+kind) + ")"
+	}
+	run, err := results.ReadFile(p)
+	if err != nil {
+		return "unreadable run-" + kind + ".json"
+	}
+	var parts []string
+	for _, res := range run.Results {
+		flags := map[string]bool{}
+		for _, t := range res.Trials {
+			for _, f := range t.Flags {
+				flags[f.Code] = true
+			}
+		}
+		s := res.Mode + " agree"
+		if len(flags) > 0 {
+			var fs []string
+			for f := range flags {
+				fs = append(fs, f)
+			}
+			slices.Sort(fs)
+			s = res.Mode + " " + strings.Join(fs, "+")
+		}
+		parts = append(parts, s)
+	}
+	if len(parts) == 0 {
+		return "no results"
+	}
+	return strings.Join(parts, ", ")
+}
+
+// short is a verdict in the table's few letters.
+func short(v string) string {
+	switch v {
+	case "":
+		return "-"
+	case results.VerdictPass:
+		return "ok"
+	case results.VerdictFail:
+		return "FAIL"
+	case results.VerdictNotSupported:
+		return "no"
+	case results.VerdictNotApplicable:
+		return "n/a"
+	case results.VerdictNotRun:
+		return "not-run"
+	case results.VerdictWorksNotAdvertised:
+		return "works*"
+	case results.VerdictAdvertisedFails:
+		return "ADV-FAILS"
+	case results.VerdictInconclusive:
+		return "?"
+	}
+	return v
+}
+
+// WriteNICTable writes the driver table: kernel x driver x mode.
+func WriteNICTable(w io.Writer, krs []*KernelRun) error {
+	rows := NICRows(krs)
+	if len(rows) == 0 {
+		return nil
+	}
+	fmt.Fprintln(w, "\nNIC drivers (QEMU's emulated NICs, two ports cabled back to back; the kernel's real drivers):")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	head := "kernel\taccel\tdriver\tmode\tattach\t"
+	for _, c := range nicChecks {
+		head += c.short + "\t"
+	}
+	fmt.Fprintln(tw, head+"qualify\tcounters\tfindings / note\t")
+	for _, r := range rows {
+		attach := r.Attach
+		if strings.HasPrefix(attach, "ok") {
+			attach = "ok"
+		}
+		line := fmt.Sprintf("%s\t%s\t%s\t%s\t%s\t", r.Kernel, dash(string(r.Accel)), r.Driver, r.Mode, attach)
+		for _, c := range nicChecks {
+			line += short(r.Checks[c.name]) + "\t"
+		}
+		note := strings.Join(r.Findings, "; ")
+		if r.Note != "" {
+			note = strings.TrimPrefix(note+"; "+r.Note, "; ")
+		}
+		if !strings.HasPrefix(r.Attach, "ok") && r.Attach != attach {
+			note = strings.TrimPrefix(note+"; "+r.Attach, "; ")
+		}
+		fmt.Fprintln(tw, line+dash(r.Verdict)+"\t"+dash(r.Counters)+"\t"+note+"\t")
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintln(w, "attach: a minimal program attached in that mode and read back (xdplab probe --attach). drop ... xsk-zc: the")
+	fmt.Fprintln(w, "qualification's functional checks in that mode (ok, FAIL, no: not supported, n/a, not-run, ?: inconclusive,")
+	fmt.Fprintln(w, "works*: works but not advertised, ADV-FAILS: advertised but fails). qualify: the pair's verdict; findings:")
+	fmt.Fprintln(w, "where the driver's advertised features and what works disagree. counters: the short run's cross-check of the")
+	fmt.Fprintln(w, "program's count against the driver's counters (its trial flags). An emulated NIC's throughput under TCG is")
+	fmt.Fprintln(w, "no measurement: no Mpps is shown and no performance check runs.")
+	if fs := NICFindings(rows); len(fs) > 0 {
+		fmt.Fprintln(w, "\ndriver findings (the qualification's failed checks and its advertised-versus-detected disagreements):")
+		for _, f := range fs {
+			fmt.Fprintln(w, "  "+f)
+		}
+	}
+	if ds := NICDifferences(rows); len(ds) > 0 {
+		fmt.Fprintln(w, "\nwhat differs between kernels, per driver and mode:")
+		for _, d := range ds {
+			fmt.Fprintln(w, "  "+d.String())
+		}
+	}
+	return nil
+}
+
+// NICDifference is one column of one driver and mode whose value differs
+// between kernels.
+type NICDifference struct {
+	Kind, Mode, Column string
+	// Values are the kernels by value, in the matrix's kernel order.
+	Values []KernelsWith
+	// Regression: a kernel later in the matrix's order lost what an
+	// earlier one had (ok before, not ok after).
+	Regression bool
+}
+
+// KernelsWith are the kernels where a column had one value.
+type KernelsWith struct {
+	Value   string
+	Kernels []string
+}
+
+func (d NICDifference) String() string {
+	var parts []string
+	for _, v := range d.Values {
+		parts = append(parts, v.Value+" on "+strings.Join(v.Kernels, ", "))
+	}
+	s := fmt.Sprintf("%s %s %s: %s", d.Kind, d.Mode, d.Column, strings.Join(parts, "; "))
+	if d.Regression {
+		s += " (REGRESSION: a later kernel lost it)"
+	}
+	return s
+}
+
+// NICDifferences names every column of a driver and mode that differs
+// between kernels (kernels where the kind did not run are left out). The
+// kernels' order is the matrix's, oldest first as --kernels lists them.
+func NICDifferences(rows []NICRow) []NICDifference {
+	type key struct{ kind, mode string }
+	var keys []key
+	byKey := map[key][]NICRow{}
+	for _, r := range rows {
+		if r.Attach == "not run" || r.Attach == "kernel failed" {
+			continue
+		}
+		k := key{r.Kind, r.Mode}
+		if _, ok := byKey[k]; !ok {
+			keys = append(keys, k)
+		}
+		byKey[k] = append(byKey[k], r)
+	}
+	var out []NICDifference
+	for _, k := range keys {
+		rs := byKey[k]
+		cols := []struct {
+			name string
+			get  func(NICRow) string
+		}{{"attach", func(r NICRow) string {
+			if strings.HasPrefix(r.Attach, "ok") {
+				return "ok"
+			}
+			return r.Attach
+		}}}
+		for _, c := range nicChecks {
+			cols = append(cols, struct {
+				name string
+				get  func(NICRow) string
+			}{c.short, func(r NICRow) string { return short(r.Checks[c.name]) }})
+		}
+		for _, c := range cols {
+			d := NICDifference{Kind: k.kind, Mode: k.mode, Column: c.name}
+			seenOK := false
+			for _, r := range rs {
+				v := c.get(r)
+				ok := v == "ok"
+				if seenOK && !ok && v != "-" {
+					d.Regression = true
+				}
+				seenOK = seenOK || ok
+				i := slices.IndexFunc(d.Values, func(kw KernelsWith) bool { return kw.Value == v })
+				if i < 0 {
+					d.Values = append(d.Values, KernelsWith{Value: v})
+					i = len(d.Values) - 1
+				}
+				d.Values[i].Kernels = append(d.Values[i].Kernels, r.Kernel)
+			}
+			if len(d.Values) > 1 {
+				out = append(out, d)
+			}
+		}
+	}
+	return out
+}
+
+// NICFindings are, per kernel and driver, the checks of its qualification
+// that failed and where advertised and detected disagree, in a line each.
+func NICFindings(rows []NICRow) []string {
+	type key struct{ kernel, kind string }
+	var keys []key
+	failed := map[key][]string{}
+	verdict := map[key]string{}
+	for _, r := range rows {
+		k := key{r.Kernel, r.Kind}
+		if _, ok := verdict[k]; !ok {
+			keys = append(keys, k)
+			verdict[k] = r.Verdict
+		}
+		for _, c := range nicChecks {
+			if v := r.Checks[c.name]; v == results.VerdictFail || v == results.VerdictAdvertisedFails {
+				failed[k] = append(failed[k], fmt.Sprintf("%s %s %s", c.short, r.Mode, v))
+			}
+		}
+		for _, f := range r.Findings {
+			if !slices.Contains(failed[k], f) {
+				failed[k] = append(failed[k], f)
+			}
+		}
+	}
+	var out []string
+	for _, k := range keys {
+		if len(failed[k]) == 0 {
+			continue
+		}
+		out = append(out, fmt.Sprintf("kernel %s, %s: qualification %s: %s (qualify-%s.md)", k.kernel, k.kind, verdict[k], strings.Join(failed[k], "; "), k.kind))
+	}
+	return out
+}
