@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/cilium/ebpf"
+	"golang.org/x/sys/unix"
 
 	"github.com/xdplab/xdplab/bpf"
 	"github.com/xdplab/xdplab/internal/afxdp"
@@ -70,9 +71,11 @@ func (r *qualification) modeChecks(m xdp.Mode) error {
 	return r.fragsCheck(m)
 }
 
-// xskCheck: frames redirected to an AF_XDP socket on the DUT's queue 0
-// arrive intact, in copy mode, and in zero-copy mode where the driver
-// advertises it.
+// xskCheck: frames redirected to AF_XDP sockets arrive intact, in copy
+// mode, and in zero-copy mode where the driver advertises it. A NIC with
+// several receive queues spreads flows over them by a hash whose key it
+// picks at boot (igb), so there is a socket on every queue the DUT
+// receives on, each in the XSKMAP at its queue's index.
 func (r *qualification) xskCheck(m xdp.Mode, zeroCopy bool) (err error) {
 	p, n := r.pair, r.o.Frames
 	name := "AF_XDP receive (copy)"
@@ -90,19 +93,37 @@ func (r *qualification) xskCheck(m xdp.Mode, zeroCopy bool) (err error) {
 		return nil
 	}
 	defer func() { err = errors.Join(err, att.Close(), q.Close()) }()
-	var sock *afxdp.Socket
-	err = nsthread.Do(p.DUTNS.Handle, func() error {
-		var err error
-		sock, err = afxdp.Open(p.DUT.Ifindex, 0, zeroCopy)
+	rxq, _, err := p.DUT.Queues()
+	if err != nil {
 		return err
+	}
+	var socks []*afxdp.Socket
+	defer func() {
+		for _, s := range socks {
+			s.Close()
+		}
+	}()
+	err = nsthread.Do(p.DUTNS.Handle, func() error {
+		for i := range min(max(rxq, 1), maxXSKQueues) {
+			s, err := afxdp.Open(p.DUT.Ifindex, i, zeroCopy)
+			if err != nil {
+				if i > 0 && errors.Is(err, unix.EINVAL) {
+					return nil // past the queues the driver has set up
+				}
+				return err
+			}
+			socks = append(socks, s)
+		}
+		return nil
 	})
 	if err != nil {
 		r.check("functional", name, m.String(), xskVerdict(zeroCopy, advertised, err, 0, n), "%v", err)
 		return nil
 	}
-	defer sock.Close()
-	if err := q.SetXSK(0, sock.FD()); err != nil {
-		return err
+	for i, s := range socks {
+		if err := q.SetXSK(i, s.FD()); err != nil {
+			return err
+		}
 	}
 	f, err := r.frame("afxdp", 128)
 	if err != nil {
@@ -111,20 +132,26 @@ func (r *qualification) xskCheck(m xdp.Mode, zeroCopy bool) (err error) {
 	if err := r.send(f); err != nil {
 		return err
 	}
-	got, err := sock.Receive(n, quiet)
-	if err != nil {
-		return err
-	}
 	good := 0
-	for _, g := range got {
-		if bytes.Equal(g, f) {
-			good++
+	for _, s := range socks {
+		got, err := s.Receive(n, quiet)
+		if err != nil {
+			return err
+		}
+		for _, g := range got {
+			if bytes.Equal(g, f) {
+				good++
+			}
 		}
 	}
 	v := xskVerdict(zeroCopy, advertised, nil, good, n)
-	r.check("functional", name, m.String(), v, "%d of %d frames arrived intact on an AF_XDP socket (%s, queue 0) through an XSKMAP", good, n, sock.Mode)
+	r.check("functional", name, m.String(), v, "%d of %d frames arrived intact on AF_XDP sockets (%s, one on each of queues 0-%d) through an XSKMAP", good, n, socks[0].Mode, len(socks)-1)
 	return nil
 }
+
+// maxXSKQueues bounds the AF_XDP sockets of one check (each has its own
+// UMEM).
+const maxXSKQueues = 64
 
 // gros sets GRO on the endpoints that exist and returns what restores it.
 func gros(on bool, eps ...*topology.Endpoint) (func(), error) {
