@@ -176,3 +176,32 @@ func TestNICFindingsAndFailures(t *testing.T) {
 	withAdv.Findings = []string{"XDP_REDIRECT (redirect): works-not-advertised"}
 	assert.Equal(t, []string{"kernel 6.1, igb: qualification pass: XDP_REDIRECT (redirect): works-not-advertised (qualify-igb.md)"}, NICFindings([]NICRow{withAdv}))
 }
+
+// The counters column: each mode's trial flags, sorted and once each, or
+// "agree"; a run that is missing or unreadable says so.
+func TestNICCounters(t *testing.T) {
+	dir := t.TempDir()
+	p := writeRun(t, dir, "run.json", 30, "generic", "native")
+	r, err := results.ReadFile(p)
+	require.NoError(t, err)
+	for i := range r.Results {
+		for j := range r.Results[i].Trials {
+			r.Results[i].Trials[j].Flags = nil
+		}
+	}
+	g := &r.Results[0]
+	require.NotEmpty(t, g.Trials)
+	g.Trials[0].Flags = []results.Flag{{Code: results.FlagCountersDisagree}, {Code: "generator-short"}}
+	g.Trials = append(g.Trials, g.Trials[0])
+	g.Trials[1].Flags = []results.Flag{{Code: results.FlagCountersDisagree}}
+	require.NoError(t, results.WriteFile(p, r))
+	bad := filepath.Join(dir, "bad.json")
+	require.NoError(t, os.WriteFile(bad, []byte("{"), 0o644))
+	kr := &KernelRun{Files: map[string]string{"run-igb.json": p, "run-e1000e.json": bad}, Status: map[string]int{"run-virtio": 1}}
+	assert.Equal(t, "generic counters-disagree+generator-short, native agree", nicCounters(kr, "igb"))
+	assert.Equal(t, "unreadable run-e1000e.json", nicCounters(kr, "e1000e"))
+	assert.Equal(t, "no run (run-virtio exited 1)", nicCounters(kr, "virtio"))
+	r.Results = nil
+	require.NoError(t, results.WriteFile(p, r))
+	assert.Equal(t, "no results", nicCounters(kr, "igb"))
+}
