@@ -255,16 +255,7 @@ func runOne(ctx context.Context, o Options, p *kernels.Preparer, kr *KernelRun, 
 		files["lib/modules/"+filepath.Base(m)] = m
 	}
 	initrd := filepath.Join(kr.Dir, "initramfs.cpio.gz")
-	var nics []NICKind
-	var pairs []vm.NICPair
-	for _, n := range o.NICs {
-		nr := NICRun{Kind: n, Skipped: nicMissing(k, n)}
-		kr.NICs = append(kr.NICs, nr)
-		if nr.Skipped == "" {
-			nics = append(nics, n)
-			pairs = append(pairs, vm.NICPair{Model: n.Model, MACs: nicMACs(n)})
-		}
-	}
+	nics, pairs := planNICs(o.NICs, k, kr)
 	pl := script(o, kr.Spec.Name, k.Modules, scenario, nics)
 	if err := (vm.Image{Files: files, Init: pl.script}).Build(initrd); err != nil {
 		return err
@@ -305,9 +296,29 @@ func runOne(ctx context.Context, o Options, p *kernels.Preparer, kr *KernelRun, 
 	if verr != nil {
 		return fmt.Errorf("kernel %s (%s): %w; console log: %s", kr.Spec.Name, k.Release, verr, kr.Console)
 	}
-	// A module that does not load costs what needs it: netdevsim's
-	// offload, a NIC driver's that NIC kind; veth's, or any other step's,
-	// the kernel.
+	return moduleFailures(kr, k)
+}
+
+// planNICs records each NIC kind in kr, with why where the kernel lacks
+// its driver, and returns the kinds the VM gets and their pairs.
+func planNICs(kinds []NICKind, k *kernels.Kernel, kr *KernelRun) ([]NICKind, []vm.NICPair) {
+	var nics []NICKind
+	var pairs []vm.NICPair
+	for _, n := range kinds {
+		nr := NICRun{Kind: n, Skipped: nicMissing(k, n)}
+		kr.NICs = append(kr.NICs, nr)
+		if nr.Skipped == "" {
+			nics = append(nics, n)
+			pairs = append(pairs, vm.NICPair{Model: n.Model, MACs: nicMACs(n)})
+		}
+	}
+	return nics, pairs
+}
+
+// moduleFailures sorts the insmod steps that failed by what needs their
+// module: netdevsim's cost offload, a NIC driver's that NIC kind (both
+// recorded in kr); veth's, or any other step's, fail the kernel.
+func moduleFailures(kr *KernelRun, k *kernels.Kernel) error {
 	users := map[string][]string{} // insmod step -> the wanted modules that need it
 	for w, want := range k.Wants {
 		for _, m := range want.Modules {

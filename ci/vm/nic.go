@@ -51,9 +51,9 @@ var deviceName = regexp.MustCompile(`(?m)^name "([^"]+)"`)
 // `qemu-system-x86_64 -device help` lists): igb, for one, only from QEMU
 // 8.0 on.
 func Devices(ctx context.Context) (map[string]bool, error) {
-	qemu, err := exec.LookPath("qemu-system-x86_64")
+	qemu, err := qemuPath()
 	if err != nil {
-		return nil, fmt.Errorf("qemu-system-x86_64 is missing (Debian: apt-get install qemu-system-x86): %w", err)
+		return nil, err
 	}
 	out, err := exec.CommandContext(ctx, qemu, "-device", "help").Output()
 	if err != nil {

@@ -231,43 +231,15 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 }
 
 func run(ctx context.Context, o Options, choice Choice) (*Result, error) {
-	qemu, err := exec.LookPath("qemu-system-x86_64")
+	qemu, err := qemuPath()
 	if err != nil {
-		return nil, fmt.Errorf("qemu-system-x86_64 is missing (Debian: apt-get install qemu-system-x86): %w", err)
+		return nil, err
 	}
-	if o.Memory == 0 {
-		o.Memory = 1024
-	}
-	if o.CPUs == 0 {
-		o.CPUs = 2
-	}
-	if o.Timeout == 0 {
-		o.Timeout = 10 * time.Minute
-	}
-	if o.KVMBoot == 0 {
-		o.KVMBoot = DefaultKVMBoot
-	}
-	if o.Stall == 0 {
-		o.Stall = DefaultStall
-	}
+	o = o.withDefaults()
 	res := &Result{Files: map[string][]byte{}, Status: map[string]int{}, Accel: choice}
-	// The kernel's own boot lines go to the console (the init script
-	// quiets it to errors once it starts), so a boot that stops shows
-	// where; xdplab.accel tells the guest's results which accelerator ran
-	// them (their environment records the command line).
-	cmdline := strings.TrimSpace("console=ttyS0 panic=-1 oops=panic xdplab.accel=" + string(choice.Accel) + " " + o.Cmdline)
-	args := []string{"-no-reboot", "-m", strconv.Itoa(o.Memory), "-smp", strconv.Itoa(o.CPUs),
-		"-kernel", o.Kernel, "-initrd", o.Initrd, "-append", cmdline,
-		"-nic", "none", "-serial", "stdio", "-monitor", "none", "-display", "none"}
-	args = append(args, nicArgs(o.NICs)...)
-	if choice.Accel == KVM {
-		args = append(args, "-accel", "kvm", "-cpu", "host")
-	} else {
-		args = append(args, "-accel", "tcg,thread=multi", "-cpu", "max")
-	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, qemu, args...)
+	cmd := exec.CommandContext(ctx, qemu, qemuArgs(o, choice.Accel)...)
 	cmd.WaitDelay = 5 * time.Second
 	start := time.Now()
 	console := &capped{n: MaxConsole}
@@ -282,43 +254,11 @@ func run(ctx context.Context, o Options, choice Choice) (*Result, error) {
 	// goes with the thread that started it, which stays locked until QEMU
 	// has ended.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-
-	// The watchdog: the whole VM's deadline, KVM's boot deadline, and a
-	// console that stays silent.
-	var stopped *Error
-	done := make(chan struct{})
-	watched := make(chan struct{})
-	go func() {
-		defer close(watched)
-		tick := time.NewTicker(100 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-tick.C:
-			}
-			s, ran := watch.state(), time.Since(start)
-			kvmBoot := choice.Accel == KVM && !s.inited // the boot deadline rules
-			switch {
-			case ran >= o.Timeout:
-				stopped = &Error{Kind: TimedOut, Limit: o.Timeout, Said: s.said}
-			case kvmBoot && ran >= o.KVMBoot:
-				stopped = &Error{Kind: NoBoot, Limit: o.KVMBoot, Said: s.said}
-			case !kvmBoot && s.silent >= o.Stall:
-				stopped = &Error{Kind: Stalled, Limit: o.Stall, Said: s.said}
-			default:
-				continue
-			}
-			cancel()
-			return
-		}
-	}()
+	stop := watchdog(watch, o, choice.Accel, start, cancel)
 	runtime.LockOSThread()
 	err = cmd.Run()
 	runtime.UnlockOSThread()
-	close(done)
-	<-watched
+	stopped := stop()
 	res.Elapsed = time.Since(start)
 	res.Console = console.b.Bytes()
 	parse(res)
@@ -354,6 +294,98 @@ func run(ctx context.Context, o Options, choice Choice) (*Result, error) {
 		return fail(&Error{Kind: Unfinished, Said: st.said})
 	}
 	return res, nil
+}
+
+// qemuPath finds QEMU, or says how to install it.
+func qemuPath() (string, error) {
+	qemu, err := exec.LookPath("qemu-system-x86_64")
+	if err != nil {
+		return "", fmt.Errorf("qemu-system-x86_64 is missing (Debian: apt-get install qemu-system-x86): %w", err)
+	}
+	return qemu, nil
+}
+
+// withDefaults fills what the caller left out.
+func (o Options) withDefaults() Options {
+	if o.Memory == 0 {
+		o.Memory = 1024
+	}
+	if o.CPUs == 0 {
+		o.CPUs = 2
+	}
+	if o.Timeout == 0 {
+		o.Timeout = 10 * time.Minute
+	}
+	if o.KVMBoot == 0 {
+		o.KVMBoot = DefaultKVMBoot
+	}
+	if o.Stall == 0 {
+		o.Stall = DefaultStall
+	}
+	return o
+}
+
+// qemuArgs is QEMU's command line for o with accelerator a. The
+// kernel's own boot lines go to the console (the init script quiets it
+// to errors once it starts), so a boot that stops shows where;
+// xdplab.accel tells the guest's results which accelerator ran them
+// (their environment records the command line).
+func qemuArgs(o Options, a Accel) []string {
+	cmdline := strings.TrimSpace("console=ttyS0 panic=-1 oops=panic xdplab.accel=" + string(a) + " " + o.Cmdline)
+	args := []string{"-no-reboot", "-m", strconv.Itoa(o.Memory), "-smp", strconv.Itoa(o.CPUs),
+		"-kernel", o.Kernel, "-initrd", o.Initrd, "-append", cmdline,
+		"-nic", "none", "-serial", "stdio", "-monitor", "none", "-display", "none"}
+	args = append(args, nicArgs(o.NICs)...)
+	if a == KVM {
+		return append(args, "-accel", "kvm", "-cpu", "host")
+	}
+	return append(args, "-accel", "tcg,thread=multi", "-cpu", "max")
+}
+
+// overdue is the deadline a VM has passed after ran, if any: the whole
+// VM's, KVM's boot deadline (which rules until the init script starts,
+// so that a silent KVM boot falls back rather than stalls), or a console
+// silent for Stall.
+func overdue(o Options, a Accel, s state, ran time.Duration) *Error {
+	kvmBoot := a == KVM && !s.inited
+	switch {
+	case ran >= o.Timeout:
+		return &Error{Kind: TimedOut, Limit: o.Timeout, Said: s.said}
+	case kvmBoot && ran >= o.KVMBoot:
+		return &Error{Kind: NoBoot, Limit: o.KVMBoot, Said: s.said}
+	case !kvmBoot && s.silent >= o.Stall:
+		return &Error{Kind: Stalled, Limit: o.Stall, Said: s.said}
+	}
+	return nil
+}
+
+// watchdog checks the deadlines ten times a second and cancels the VM
+// when one passes. stop ends it and returns the deadline that stopped the
+// VM, if one did.
+func watchdog(w *watcher, o Options, a Accel, start time.Time, cancel func()) (stop func() *Error) {
+	var stopped *Error
+	done, watched := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(watched)
+		tick := time.NewTicker(100 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+			}
+			if stopped = overdue(o, a, w.state(), time.Since(start)); stopped != nil {
+				cancel()
+				return
+			}
+		}
+	}()
+	return func() *Error {
+		close(done)
+		<-watched
+		return stopped
+	}
 }
 
 // telling is the console line that best says why a boot failed: QEMU's
