@@ -119,7 +119,7 @@ func replay(j *Journal, o CleanOptions, rep *CleanReport, openHost func() (*Name
 		}
 	}
 	for _, rec := range append([]Lent(nil), j.Lent...) {
-		what := fmt.Sprintf("%s of dead run %s: back from %s with MTU %d, %d address(es), %d route(s), GRO and channels as before",
+		what := fmt.Sprintf("%s of dead run %s: back from %s with MTU %d, %d address(es), %d route(s), features, channels and rings as before",
 			rec.Name, j.RunID, orHere(rec.In), rec.MTU, len(rec.Addrs), len(rec.Routes))
 		if o.DryRun {
 			rep.Restored = append(rep.Restored, "would restore "+what)

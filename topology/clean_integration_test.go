@@ -17,6 +17,7 @@ import (
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
 
+	"github.com/xdplab/xdplab/internal/nsthread"
 	"github.com/xdplab/xdplab/internal/testenv"
 	"github.com/xdplab/xdplab/topology"
 )
@@ -108,7 +109,7 @@ func TestIntegrationCleanNotOurs(t *testing.T) {
 }
 
 // An interface lent to a run that died goes back with every setting the
-// journal holds: MTU, address, route, GRO.
+// journal holds: MTU, address, route, every feature.
 func TestIntegrationCleanRestoresLent(t *testing.T) {
 	testenv.RequireRoot(t)
 	dut, peer := testenv.LentVeth(t, 1400, "198.18.9.1/24")
@@ -125,8 +126,18 @@ func TestIntegrationCleanRestoresLent(t *testing.T) {
 
 	p, err := topology.NewNICPair(topology.NICPairOptions{DUT: dut, Peer: peer})
 	require.NoError(t, err)
-	// The run changes what runs change.
+	// The run changes what runs change, and something else changes a
+	// feature no run sets (as a driver's reset or an XDP attach does:
+	// the kernel turns LRO off for good on a generic attach).
 	require.NoError(t, p.DUT.SetGRO(false))
+	require.NoError(t, nsthread.Do(p.DUT.NS.Handle, func() error {
+		e, err := ethtool.NewEthtool()
+		if err != nil {
+			return err
+		}
+		defer e.Close()
+		return e.Change(dut, map[string]bool{"tx-checksum-ip-generic": !before["tx-checksum-ip-generic"]})
+	}))
 	_, err = netlink.LinkByName(dut)
 	require.Error(t, err, "moved into the run's namespace")
 
@@ -149,6 +160,7 @@ func TestIntegrationCleanRestoresLent(t *testing.T) {
 	after, err := eth.Features(dut)
 	require.NoError(t, err)
 	assert.Equal(t, before["rx-gro"], after["rx-gro"])
+	assert.Equal(t, before, after, "every feature as it was")
 	_, err = netlink.LinkByName(peer)
 	require.NoError(t, err)
 	assert.NoFileExists(t, filepath.Join(topology.RunDir(), p.RunID+".json"))

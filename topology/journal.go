@@ -53,6 +53,7 @@ type Lent struct {
 	Addrs    []string          `json:"addrs,omitempty"` // CIDR, link-local left out (the kernel makes it again)
 	Features map[string]bool   `json:"features,omitempty"`
 	Channels *ethtool.Channels `json:"channels,omitempty"`
+	Rings    *ethtool.Ring     `json:"rings,omitempty"`
 	Routes   []RouteRecord     `json:"routes,omitempty"`
 	XDPProg  uint32            `json:"xdp_prog_id,omitempty"` // a program attached before xdplab came (left as it is)
 }
@@ -369,11 +370,30 @@ func snapshot(ns *Namespace, name string) (Lent, error) {
 	if ch, err := ns.eth.GetChannels(name); err == nil {
 		rec.Channels = &ch
 	}
+	if r, err := ns.eth.GetRing(name); err == nil {
+		rec.Rings = &r
+	}
 	return rec, nil
 }
 
-// settable are the ethtool features a run may change, restored at the end.
-var settable = []string{"rx-gro", "generic-receive-offload"}
+// featuresToRestore are the recorded features whose state differs now and
+// that the driver lets change: a run sets rx-gro, an XDP attach turns LRO
+// off for good (dev_disable_lro), and a driver reset may change others.
+func featuresToRestore(was map[string]bool, now map[string]ethtool.FeatureState) map[string]bool {
+	change := map[string]bool{}
+	for f, on := range was {
+		if st, ok := now[f]; ok && st.Available && st.Active != on {
+			change[f] = on
+		}
+	}
+	return change
+}
+
+// samePending says whether two ring settings have the same sizes (the
+// maximums are the driver's, not a setting).
+func samePending(a, b ethtool.Ring) bool {
+	return a.RxPending == b.RxPending && a.RxMiniPending == b.RxMiniPending && a.RxJumboPending == b.RxJumboPending && a.TxPending == b.TxPending
+}
 
 // restore puts a lent interface back into host (from the namespace it was
 // lent to, when it is there) and sets everything the record holds.
@@ -396,16 +416,10 @@ func restore(host *Namespace, from *Namespace, rec Lent) error {
 			errs = append(errs, fmt.Errorf("MTU %d: %w", rec.MTU, err))
 		}
 	}
-	if now, err := host.eth.Features(rec.Name); err == nil {
-		change := map[string]bool{}
-		for _, f := range settable {
-			if was, ok := rec.Features[f]; ok && now[f] != was {
-				change[f] = was
-			}
-		}
-		if len(change) > 0 {
+	if now, err := host.eth.FeaturesWithState(rec.Name); err == nil {
+		if change := featuresToRestore(rec.Features, now); len(change) > 0 {
 			if err := host.eth.Change(rec.Name, change); err != nil {
-				errs = append(errs, fmt.Errorf("features: %w", err))
+				errs = append(errs, fmt.Errorf("features %v: %w", change, err))
 			}
 		}
 	}
@@ -413,6 +427,13 @@ func restore(host *Namespace, from *Namespace, rec Lent) error {
 		if now, err := host.eth.GetChannels(rec.Name); err == nil && now != *rec.Channels {
 			if _, err := host.eth.SetChannels(rec.Name, *rec.Channels); err != nil {
 				errs = append(errs, fmt.Errorf("channels: %w", err))
+			}
+		}
+	}
+	if rec.Rings != nil {
+		if now, err := host.eth.GetRing(rec.Name); err == nil && !samePending(now, *rec.Rings) {
+			if _, err := host.eth.SetRing(rec.Name, *rec.Rings); err != nil {
+				errs = append(errs, fmt.Errorf("rings rx %d tx %d: %w", rec.Rings.RxPending, rec.Rings.TxPending, err))
 			}
 		}
 	}

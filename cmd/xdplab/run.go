@@ -147,9 +147,9 @@ bucket (--limit, --burst); flowstats per-flow telemetry; l4lb a Katran-style bal
 With --iface DUT --peer GEN it measures on two interfaces of this host
 cabled back to back instead: it moves them into its namespaces for the run
 (the generator sends on GEN, the program runs on DUT) and gives them back
-afterwards with their addresses, MTU, GRO and channels as they were. Routes
-through them are not restored, so the interface with the default route is
-refused unless --force.
+afterwards with their addresses, routes, MTU, features, channels and ring
+sizes as they were. While lent they carry nothing else, so the interface
+with the default route is refused unless --force.
 
 The results file (versioned JSON) goes to --output, by default
 ` + DefaultResultsDir + `/<programs>-<kernel>-<time>.json. Needs root.`,
