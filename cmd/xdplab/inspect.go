@@ -99,7 +99,12 @@ func (f *runFlags) programDescription(cmd *cobra.Command, args []string, verb st
 		}
 		f.settings = append(f.settings, specSetting("object", args[0]))
 	} else if !cmd.Flags().Changed("prog") {
+		// On a lent pair there is no second DUT port to redirect to.
+		pair := cmd.Flags().Lookup("iface") != nil && cmd.Flags().Changed("iface")
 		for _, n := range bpf.BuiltinNames() {
+			if pair && n == "redirect" {
+				continue
+			}
 			f.settings = append(f.settings, specSetting("prog", n))
 		}
 	}

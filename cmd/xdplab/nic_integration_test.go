@@ -4,9 +4,11 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 
@@ -48,6 +50,40 @@ func TestIntegrationRunNICPair(t *testing.T) {
 	assert.ErrorContains(t, err, "xlnosuch")
 	assert.NoFileExists(t, out)
 	requireGivenBack(t, dut, peer)
+}
+
+// equiv runs on a lent pair too: every built-in a pair can take (no
+// redirect, which needs a second DUT port), each mode the driver attaches,
+// and both ports given back with their settings.
+func TestIntegrationEquivNICPair(t *testing.T) {
+	testenv.RequireRoot(t)
+	dut, peer := cable(t)
+	out := filepath.Join(t.TempDir(), "e.json")
+	stdout, stderr, err := xdplab(t, context.Background(), "equiv", "--iface", dut, "--peer", peer, "--modes", "generic,native", "--json", "-o", out)
+	require.NoError(t, err, stderr)
+	requireGivenBack(t, dut, peer)
+	var e results.Equivalence
+	require.NoError(t, json.Unmarshal([]byte(stdout), &e))
+	assert.Equal(t, results.VerdictPass, e.Verdict, e.Why)
+	assert.Equal(t, []string{"generic", "native"}, e.Modes)
+	var names []string
+	for _, p := range e.Programs {
+		names = append(names, p.Program.Name)
+		for _, m := range p.Modes {
+			require.Len(t, m.Frames, len(p.Frames), "%s %s", p.Program.Name, m.Mode)
+		}
+		if p.Program.Name == "tx" {
+			for _, f := range p.Modes[0].Frames {
+				if f.Verdict == "tx" {
+					assert.Equal(t, "gen", f.Where, "an XDP_TX'd frame comes back at the peer")
+				}
+			}
+		}
+	}
+	assert.NotContains(t, names, "redirect")
+	assert.Contains(t, names, "tx")
+	assert.Contains(t, strings.Join(e.Notes, "\n"), "IPv6 is off on both lent ports")
+	assert.FileExists(t, out)
 }
 
 // SIGINT in the middle of a NIC run gives the interfaces back too.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/xdplab/xdplab/bpf"
@@ -27,12 +28,18 @@ const (
 
 // equivNotes say how the check observes.
 var equivNotes = []string{
-	"equivalence: each frame sent alone from the generator's namespace (AF_PACKET) to the DUT veth, where the identical program is attached for real in each mode in turn (not BPF_PROG_TEST_RUN)",
-	"a frame's verdict is where it came out: pass where an AF_PACKET socket on the DUT veth saw it (after XDP, before the stack), tx where it came back at the generator's veth, " +
+	"equivalence: each frame sent alone from the generator's namespace (AF_PACKET) to the DUT port, where the identical program is attached for real in each mode in turn (not BPF_PROG_TEST_RUN)",
+	"a frame's verdict is where it came out: pass where an AF_PACKET socket on the DUT port saw it (after XDP, before the stack), tx where it came back at the generator's port, " +
 		"redirect where it came out of the sink's veth or the DUT namespace's lo; a frame that came out nowhere is drop, or aborted, tx-failed or redirect-failed where xdp:xdp_exception " +
 		"or xdp:xdp_redirect_err fired for the program (a raw tracepoint tap); xdplab's own programs' stats map counts the action too (counted; none where the program never ran on the frame, which is then not compared unless another mode's program ran on it)",
-	"a native XDP_PASS program is on the generator's and the sink's veth, so that they accept native XDP_TX'd and redirected frames (with rx-gro alone an XDP_TX'd frame waits in the veth's ring until another frame wakes it); IPv6 is off on every veth, so that no stack adds frames",
 }
+
+// equivNICNote and equivVethNote say how the pair is kept quiet and, on
+// veths, what a veth needs to take frames back.
+const (
+	equivNICNote  = "IPv6 is off on both lent ports while they are lent, so that no stack adds frames; the peer takes back what the DUT transmits as its driver delivers it"
+	equivVethNote = "a native XDP_PASS program is on the generator's and the sink's veth, so that they accept native XDP_TX'd and redirected frames (with rx-gro alone an XDP_TX'd frame waits in the veth's ring until another frame wakes it); IPv6 is off on every veth, so that no stack adds frames"
+)
 
 // Equivalence sends one set of frames (a capture's, or traffic.FrameSet)
 // through each program of cfg attached for real in each mode, and
@@ -64,6 +71,11 @@ func Equivalence(ctx context.Context, cfg Config) (_ *results.Equivalence, err e
 		return nil, err
 	}
 	defer r.closePair(&err)
+	if cfg.DUTIface != "" {
+		e.Notes = append(e.Notes, equivNICNote)
+	} else {
+		e.Notes = append(e.Notes, equivVethNote)
+	}
 	p := r.pair
 	for _, ep := range p.Endpoints() {
 		if err := topology.QuietIPv6(ep.NS.Handle, ep.Name); err != nil {
@@ -95,6 +107,15 @@ func Equivalence(ctx context.Context, cfg Config) (_ *results.Equivalence, err e
 			return nil, fmt.Errorf("equivalence: XDP_PASS on %s: %w", ep.Name, err)
 		}
 		defer att.Close()
+	}
+	if cfg.DUTIface != "" && cfg.Pcap == "" {
+		note, err := fullSizeMTU(p.Endpoints())
+		if err != nil {
+			return nil, err
+		}
+		if note != "" {
+			e.Notes = append(e.Notes, note)
+		}
 	}
 	modes, err := r.pairModes(true)
 	if err != nil {
@@ -132,6 +153,30 @@ func Equivalence(ctx context.Context, cfg Config) (_ *results.Equivalence, err e
 	}
 	e.Judge()
 	return e, nil
+}
+
+// fullSizeMTU raises a lent port's MTU below 1500 to 1500, so that the
+// set's 1518-byte frames pass (its journal puts the MTU back when the
+// port is given back), and says so.
+func fullSizeMTU(eps []*topology.Endpoint) (string, error) {
+	var raised []string
+	for _, ep := range eps {
+		mtu, err := ep.MTU()
+		if err != nil {
+			return "", err
+		}
+		if mtu >= 1500 {
+			continue
+		}
+		if err := ep.SetMTU(1500); err != nil {
+			return "", fmt.Errorf("equivalence: the frame set's 1518-byte frames need MTU 1500: %w", err)
+		}
+		raised = append(raised, fmt.Sprintf("%s from %d", ep.Name, mtu))
+	}
+	if len(raised) == 0 {
+		return "", nil
+	}
+	return "MTU raised to 1500 for the frame set's 1518-byte frames on " + strings.Join(raised, ", ") + " (set back when the ports are given back)", nil
 }
 
 // equivFrames are the capture's frames (addressed from the generator to

@@ -148,11 +148,13 @@ func Run(ctx context.Context, cfg Config) (_ *results.Run, err error) {
 		if err := r.end.QuietIPv6(); err != nil {
 			return nil, err
 		}
-	} else if !cfg.IPv6 && cfg.DUTIface == "" {
+	} else if !cfg.IPv6 {
 		// The DUT counts what arrives (actions, flows, sources, rule
-		// hits): the generator's veth must not add its own IPv6 frames
+		// hits): the generator's port must not add its own IPv6 frames
 		// (MLD reports, router solicitations) to an IPv4 stream, or the
-		// DUT counts more frames than the generator sent.
+		// DUT counts more frames than the generator sent. A lent NIC
+		// gets IPv6 back when it returns to the host's namespace: the
+		// kernel makes its IPv6 settings anew there.
 		if err := r.end.QuietIPv6(); err != nil {
 			return nil, err
 		}
