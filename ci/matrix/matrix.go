@@ -7,10 +7,13 @@ package matrix
 
 import (
 	"context"
+	_ "embed"
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -23,6 +26,38 @@ import (
 	"github.com/xdplab/xdplab/results"
 	"github.com/xdplab/xdplab/scenarios"
 )
+
+// journalCheck is the journal check a VM runs on each NIC pair.
+//
+//go:embed journal-check.sh
+var journalCheck string
+
+// journalTools are the host's ethtool and ip (iproute2's, for -d), with
+// their libraries, at /sbin in the image: the journal check's independent
+// view of a port's settings.
+func journalTools() (map[string]string, error) {
+	files := map[string]string{}
+	for _, t := range []string{"ethtool", "ip"} {
+		path, err := exec.LookPath(t)
+		if err != nil {
+			for _, d := range []string{"/usr/sbin/", "/sbin/", "/usr/bin/", "/bin/"} {
+				if _, serr := os.Stat(d + t); serr == nil {
+					path, err = d+t, nil
+					break
+				}
+			}
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w (apt-get install ethtool iproute2)", t, err)
+		}
+		f, err := vm.HostTool(path, "sbin/"+t)
+		if err != nil {
+			return nil, err
+		}
+		maps.Copy(files, f)
+	}
+	return files, nil
+}
 
 // Options configure a matrix run.
 type Options struct {
@@ -52,6 +87,9 @@ type Options struct {
 	// of Programs, Duration and Trials (its results files are named
 	// run-veth-<its name>...json).
 	Scenario string
+	// hostTools are the host's ethtool and ip with their libraries, for
+	// the journal check on NIC pairs (Run finds them).
+	hostTools map[string]string
 	// BeforeSteps adds shell lines to a kernel's VM script (by the
 	// kernel's name), run after the modules load and before xdplab: to
 	// set up, or to inject a fault in tests.
@@ -165,7 +203,7 @@ echo "@@XDPLAB-NETDEVSIM $P0 $P1"
 		step("qualify-netdevsim", qualifyBudget, "/xdplab qualify --iface \"$P0\" --peer \"$P1\" --only capabilities,functional --frames 20 -o /out/qualify > /out/qualify-netdevsim.txt 2>&1")
 		b.WriteString("[ -f /out/qualify/qualification.json ] && mv /out/qualify/qualification.json /out/qualify-netdevsim.json\n")
 	}
-	nicScript(step, &b, nics, nicMACs)
+	nicScript(step, &b, nics, nicMACs, o.EquivPrograms)
 	b.WriteString("dmesg > /out/dmesg.txt\n")
 	b.WriteString(vm.SendFiles("/out"))
 	b.WriteString("poweroff -f\n")
@@ -184,9 +222,6 @@ func Run(ctx context.Context, o Options) ([]*KernelRun, error) {
 	if len(o.Programs) == 0 {
 		o.Programs = []string{"drop"}
 	}
-	if len(o.EquivPrograms) == 0 {
-		o.EquivPrograms = o.Programs
-	}
 	if _, err := os.Stat(o.Xdplab); err != nil {
 		return nil, fmt.Errorf("matrix: the xdplab binary for the VMs: %w", err)
 	}
@@ -203,6 +238,15 @@ func Run(ctx context.Context, o Options) ([]*KernelRun, error) {
 			o.EquivPrograms = sc.Runs[0].Programs
 		}
 		scenario = sc.Runs
+	}
+	if len(o.EquivPrograms) == 0 {
+		o.EquivPrograms = o.Programs
+	}
+	if len(o.NICs) > 0 {
+		var err error
+		if o.hostTools, err = journalTools(); err != nil && o.Log != nil {
+			fmt.Fprintf(o.Log, "matrix: no journal check on the NIC pairs: %v\n", err)
+		}
 	}
 	accel, err := vm.Choose(o.KVMDevice)
 	if err != nil {
@@ -248,6 +292,9 @@ func runOne(ctx context.Context, o Options, p *kernels.Preparer, kr *KernelRun, 
 		kr.NoOffload = fmt.Sprintf("netdevsim did not build: %s (log %s)", k.NetdevsimError, k.NetdevsimLog)
 	}
 	files := map[string]string{"xdplab": o.Xdplab}
+	if len(o.NICs) > 0 {
+		maps.Copy(files, o.hostTools)
+	}
 	if o.Scenario != "" {
 		files["scenario.yaml"] = o.Scenario
 	}
@@ -257,7 +304,7 @@ func runOne(ctx context.Context, o Options, p *kernels.Preparer, kr *KernelRun, 
 	initrd := filepath.Join(kr.Dir, "initramfs.cpio.gz")
 	nics, pairs := planNICs(o.NICs, k, kr)
 	pl := script(o, kr.Spec.Name, k.Modules, scenario, nics)
-	if err := (vm.Image{Files: files, Init: pl.script}).Build(initrd); err != nil {
+	if err := (vm.Image{Files: files, Texts: map[string]string{"journal-check.sh": journalCheck}, Init: pl.script}).Build(initrd); err != nil {
 		return err
 	}
 	defer os.Remove(initrd)

@@ -49,15 +49,7 @@ func TestIntegrationMatrixGoesOnAfterFailures(t *testing.T) {
 	if _, err := os.Stat("/bin/busybox"); err != nil {
 		testenv.RequireTool(t, "busybox-static")
 	}
-	bin := filepath.Join(t.TempDir(), "xdplab")
-	gocmd, err := exec.LookPath("go")
-	if err != nil {
-		gocmd = filepath.Join(runtime.GOROOT(), "bin", "go")
-	}
-	build := exec.Command(gocmd, "build", "-o", bin, "github.com/xdplab/xdplab/cmd/xdplab")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	out, err := build.CombinedOutput()
-	require.NoError(t, err, string(out))
+	bin := buildXdplab(t)
 
 	real, err := exec.LookPath("qemu-system-x86_64")
 	require.NoError(t, err)
@@ -155,4 +147,70 @@ func TestIntegrationMatrixGoesOnAfterFailures(t *testing.T) {
 	require.NoError(t, WriteTable(&table, krs))
 	assert.Contains(t, table.String(), "kernel failed")
 	assert.Contains(t, table.String(), "control plane only")
+}
+
+// buildXdplab builds a static xdplab, as the VMs get it.
+func buildXdplab(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "xdplab")
+	gocmd, err := exec.LookPath("go")
+	if err != nil {
+		gocmd = filepath.Join(runtime.GOROOT(), "bin", "go")
+	}
+	build := exec.Command(gocmd, "build", "-o", bin, "github.com/xdplab/xdplab/cmd/xdplab")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	out, err := build.CombinedOutput()
+	require.NoError(t, err, string(out))
+	return bin
+}
+
+// The journal check a VM runs on each NIC pair, run here on a pair of
+// veths in the host's namespace (no rings, one channel: it says so): MTU
+// and GRO off their defaults, a run that holds the pair killed with
+// SIGKILL, and after xdplab clean every setting as it was. With a clean
+// that does nothing the check says "differs": it can fail.
+func TestIntegrationJournalCheckScript(t *testing.T) {
+	testenv.RequireRoot(t)
+	for _, tool := range []string{"ethtool", "ip", "nsenter"} {
+		testenv.RequireTool(t, tool)
+	}
+	if _, err := os.Stat("/sbin/ethtool"); err != nil {
+		t.Skip("the script calls /sbin/ethtool and /sbin/ip, as in the VM")
+	}
+	bin := buildXdplab(t)
+	script := filepath.Join(t.TempDir(), "journal-check.sh")
+	require.NoError(t, os.WriteFile(script, []byte(journalCheck), 0o755))
+	check := func(xdplab string) (verdict, record string, out string) {
+		a, b := testenv.HostVeth(t, 1500)
+		dir := t.TempDir()
+		cmd := exec.Command("sh", script, "veth", a, b)
+		cmd.Env = append(os.Environ(), "XDPLAB="+xdplab, "OUT="+dir)
+		o, err := cmd.CombinedOutput()
+		require.NoError(t, err, string(o))
+		rec, err := os.ReadFile(filepath.Join(dir, "journal-veth.txt"))
+		require.NoError(t, err)
+		lines := strings.Split(strings.TrimSpace(string(rec)), "\n")
+		return lines[len(lines)-1], string(rec), dir
+	}
+
+	v, rec, _ := check(bin)
+	assert.Equal(t, "verdict: restored", v, rec)
+	assert.Contains(t, rec, "mtu 1500 -> 1400")
+	assert.Contains(t, rec, "gro -> off")
+	assert.Contains(t, rec, "rings not changeable")
+	assert.Regexp(t, `(?m)^lent: after \d+s \S+ was in /run/netns/xdplab-\w+-dut with the run's program attached in generic mode`, rec)
+	assert.Regexp(t, `(?m)^/run/netns/xdplab-\w+-dut: \S+ mtu 1400 -> 1300$`, rec, "changed again while lent")
+	assert.Contains(t, rec, "xdplab run: killed (SIGKILL)")
+
+	// A clean that restores nothing: the ports stay in the dead run's
+	// namespaces, and the check sees it.
+	noClean := filepath.Join(t.TempDir(), "xdplab-no-clean")
+	require.NoError(t, os.WriteFile(noClean, []byte("#!/bin/sh\n[ \"$1\" = clean ] && exit 0\nexec "+bin+" \"$@\"\n"), 0o755))
+	v, rec, dir := check(noClean)
+	t.Cleanup(func() { _ = exec.Command(bin, "clean").Run() })
+	assert.Regexp(t, `^verdict: differs: \d+ line\(s\), journal-veth.diff$`, v, rec)
+	assert.FileExists(t, filepath.Join(dir, "journal-veth.diff"))
+	out, err := exec.Command(bin, "clean").CombinedOutput()
+	require.NoError(t, err, string(out))
+	assert.Contains(t, string(out), "restored")
 }

@@ -102,15 +102,27 @@ func nicMissing(k *kernels.Kernel, n NICKind) string {
 	return fmt.Sprintf("the kernel has no %s module (neither built nor built in)", strings.Join(miss, ", "))
 }
 
-// nicBudget is one kind's steps: probe, qualify (capabilities and every
-// functional check in every mode the driver attaches), a short run.
+// nicQualifyBudget is one kind's qualification: capabilities and every
+// functional check in every mode the driver attaches.
 const nicQualifyBudget = 4 * time.Minute
 
+// journalBudget is the journal check: settings changed, a run that holds
+// the pair (it waits up to 2 minutes for it), SIGKILL, clean.
+const journalBudget = 4 * time.Minute
+
+// nicEquivPrograms are the equivalence check's programs on a NIC pair:
+// the veth's, less redirect, which needs a second DUT port.
+func nicEquivPrograms(progs []string) []string {
+	return slices.DeleteFunc(slices.Clone(progs), func(p string) bool { return p == "redirect" })
+}
+
 // nicScript is the part of the VM script for the NIC pairs: each kind's
-// ports found by their addresses, then probe, qualify and a short run of
-// drop on them. Files: nic-K.txt (the ports' names), probe-K.json,
-// qualify-K.{json,md,html}, run-K.json and each step's .txt.
-func nicScript(step func(name string, budget time.Duration, command string), b *strings.Builder, kinds []NICKind, macsOf func(NICKind) [2]string) {
+// ports found by their addresses, then probe, qualify, a short run of drop,
+// the equivalence of equivProgs across the driver's modes, and the journal
+// check (journal-check.sh) on them. Files: nic-K.txt (the ports' names),
+// probe-K.json, qualify-K.{json,md,html}, run-K.json, equiv-K.json,
+// journal-K*.txt and each step's .txt.
+func nicScript(step func(name string, budget time.Duration, command string), b *strings.Builder, kinds []NICKind, macsOf func(NICKind) [2]string, equivProgs []string) {
 	if len(kinds) == 0 {
 		return
 	}
@@ -125,6 +137,10 @@ func nicScript(step func(name string, budget time.Duration, command string), b *
 			fmt.Fprintf(b, "[ -f /out/qualify-%s/qualification.%s ] && mv /out/qualify-%s/qualification.%s /out/qualify-%s.%s\n", k.Name, ext, k.Name, ext, k.Name, ext)
 		}
 		step("run-"+k.Name, measureBudget(30*time.Second), fmt.Sprintf("/xdplab run --iface \"$A\" --peer \"$B\" --prog drop --trials 1 --duration 1s --warmup 1s --prog-stats 0 --no-calibrate -q -o /out/run-%s.json > /out/run-%s.txt 2>&1", k.Name, k.Name))
+		if progs := nicEquivPrograms(equivProgs); len(progs) > 0 {
+			step("equiv-"+k.Name, stepBase+time.Duration(len(progs))*45*time.Second, fmt.Sprintf("/xdplab equiv --iface \"$A\" --peer \"$B\" --prog %s -o /out/equiv-%s.json > /out/equiv-%s.txt 2>&1", strings.Join(progs, ","), k.Name, k.Name))
+		}
+		step("journal-"+k.Name, journalBudget, fmt.Sprintf("sh /journal-check.sh %s \"$A\" \"$B\"", k.Name))
 		b.WriteString("fi\n")
 	}
 }

@@ -63,7 +63,7 @@ func TestNICMissing(t *testing.T) {
 func TestNICScript(t *testing.T) {
 	kinds, err := ParseNICs("igb,e1000e", map[string]bool{"igb": true, "e1000e": true})
 	require.NoError(t, err)
-	s := script(Options{Programs: []string{"drop"}, EquivPrograms: []string{"drop"}, Duration: time.Second, Trials: 1}, "6.12", []string{"/c/veth.ko"}, nil, kinds)
+	s := script(Options{Programs: []string{"drop"}, EquivPrograms: []string{"drop", "redirect", "tx"}, Duration: time.Second, Trials: 1}, "6.12", []string{"/c/veth.ko"}, nil, kinds)
 	assert.Contains(t, s.script, "A=$(nic_by_mac 52:54:00:78:01:01); B=$(nic_by_mac 52:54:00:78:01:02)\necho \"$A $B\" > /out/nic-igb.txt")
 	assert.Contains(t, s.script, "A=$(nic_by_mac 52:54:00:78:04:01); B=$(nic_by_mac 52:54:00:78:04:02)\necho \"$A $B\" > /out/nic-e1000e.txt")
 	for _, k := range []string{"igb", "e1000e"} {
@@ -71,11 +71,14 @@ func TestNICScript(t *testing.T) {
 		assert.Contains(t, s.script, "/xdplab qualify --iface \"$A\" --peer \"$B\" --only capabilities,functional --frames 20 -o /out/qualify-"+k)
 		assert.Contains(t, s.script, "mv /out/qualify-"+k+"/qualification.md /out/qualify-"+k+".md")
 		assert.Contains(t, s.script, "/xdplab run --iface \"$A\" --peer \"$B\" --prog drop")
+		assert.Contains(t, s.script, "/xdplab equiv --iface \"$A\" --peer \"$B\" --prog drop,tx -o /out/equiv-"+k+".json", "no redirect on a pair")
+		assert.Contains(t, s.script, "timeout -k 10 240 sh /journal-check.sh "+k+" \"$A\" \"$B\"")
 	}
+	assert.Contains(t, s.script, "equiv --prog drop,redirect,tx --modes generic,native -o /out/equiv-veth.json", "the veth pair has its sink")
 	assert.Less(t, strings.Index(s.script, "nic-e1000e.txt"), strings.Index(s.script, vm.SendFiles("/out")[:20]), "before the files go back")
 	none := script(Options{Programs: []string{"drop"}, EquivPrograms: []string{"drop"}, Duration: time.Second, Trials: 1}, "6.12", []string{"/c/veth.ko"}, nil, nil)
 	assert.NotContains(t, none.script, "nic_by_mac")
-	assert.Greater(t, s.budget, none.budget+2*nicQualifyBudget, "each kind's steps are in the VM's budget")
+	assert.Greater(t, s.budget, none.budget+2*(nicQualifyBudget+journalBudget), "each kind's steps are in the VM's budget")
 	assert.Equal(t, [2]string{"52:54:00:78:02:01", "52:54:00:78:02:02"}, nicMACs(NICKinds[1]))
 }
 
@@ -103,12 +106,20 @@ func TestNICTable(t *testing.T) {
 	}}
 	nicTxt := filepath.Join(dir, "nic.txt")
 	require.NoError(t, os.WriteFile(nicTxt, []byte("eth0 eth1\n"), 0o644))
+	text := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		require.NoError(t, os.WriteFile(p, []byte(body), 0o644))
+		return p
+	}
+	eq := &results.Equivalence{Schema: results.EquivalenceSchema, Verdict: results.VerdictPass}
+	journal := text("j.txt", "before: eth0 mtu 1500 -> 1400\nxdplab clean: exit 0\nverdict: restored\n")
 	e1000e, igb := NICKinds[3], NICKinds[0]
 	krs := []*KernelRun{
 		{Spec: kernels.Spec{Name: "6.12"}, Kernel: &kernels.Kernel{Release: "6.12.117+deb13-amd64"}, Accel: vm.Choice{Accel: vm.TCG},
 			NICs:   []NICRun{{Kind: e1000e}, {Kind: igb, Skipped: "the kernel has no igb module (neither built nor built in)"}},
 			Status: map[string]int{"probe-e1000e": 0, "qualify-e1000e": 0},
-			Files:  map[string]string{"nic-e1000e.txt": nicTxt, "probe-e1000e.json": file("p.json", pr), "qualify-e1000e.json": file("q.json", q)}},
+			Files: map[string]string{"nic-e1000e.txt": nicTxt, "probe-e1000e.json": file("p.json", pr), "qualify-e1000e.json": file("q.json", q),
+				"equiv-e1000e.json": file("e.json", eq), "journal-e1000e.txt": journal}},
 		{Spec: kernels.Spec{Name: "sid"}, NICs: []NICRun{{Kind: e1000e}}, Files: map[string]string{"nic-e1000e.txt": nicTxt}, Status: map[string]int{"probe-e1000e": 1}},
 	}
 	rows := NICRows(krs)
@@ -122,10 +133,13 @@ func TestNICTable(t *testing.T) {
 	assert.Equal(t, "not run", rows[2].Attach)
 	assert.Contains(t, rows[2].Note, "no igb module")
 	assert.Equal(t, "no probe report (probe-e1000e exited 1)", rows[4].Attach)
+	assert.Equal(t, "ok", g.Equiv)
+	assert.Equal(t, "ok", g.Journal)
+	assert.False(t, g.JournalFailed)
 
 	var b bytes.Buffer
 	require.NoError(t, WriteNICTable(&b, krs))
-	assert.Regexp(t, `(?m)^6\.12\s+tcg\s+e1000e\s+generic\s+ok\s+ok\s+-\s+ok\s+-\s+-\s+-\s+-\s+-\s+n/a\s+pass\s+no run \(run-e1000e did not run\)\s+XDP_REDIRECT \(redirect\): works-not-advertised`, b.String())
+	assert.Regexp(t, `(?m)^6\.12\s+tcg\s+e1000e\s+generic\s+ok\s+ok\s+-\s+ok\s+-\s+-\s+-\s+-\s+-\s+n/a\s+ok\s+pass\s+no run \(run-e1000e did not run\)\s+ok\s+XDP_REDIRECT \(redirect\): works-not-advertised`, b.String())
 	assert.Regexp(t, `(?m)^6\.12\s+tcg\s+e1000e\s+native\s+failed: EOPNOTSUPP`, b.String())
 	assert.Regexp(t, `(?m)^6\.12\s+tcg\s+igb\s+generic\s+not run\s+`, b.String())
 
@@ -134,6 +148,30 @@ func TestNICTable(t *testing.T) {
 	for _, l := range f {
 		assert.NotContains(t, l, "NIC igb", "a driver the kernel does not have fails nothing")
 		assert.NotContains(t, l, "kernel 6.12: NIC", "a qualification that passed")
+	}
+
+	// A setting the journal did not give back fails the matrix; modes that
+	// differ are the driver's finding; checks that did not run fail it.
+	krs[0].Files["journal-e1000e.txt"] = text("j2.txt", "verdict: differs: 2 line(s), journal-e1000e.diff\n")
+	krs[0].Files["equiv-e1000e.json"] = file("e2.json", &results.Equivalence{Schema: results.EquivalenceSchema, Verdict: results.VerdictFail})
+	rows = NICRows(krs)
+	assert.True(t, rows[0].JournalFailed)
+	assert.Equal(t, "DIFFERS: 2 line(s), journal-e1000e.diff", rows[0].Journal)
+	assert.Equal(t, "FAIL", rows[0].Equiv)
+	f = Failures(krs, Rows(krs))
+	assert.Contains(t, f, "kernel 6.12: NIC e1000e: journal DIFFERS: 2 line(s), journal-e1000e.diff")
+	assert.Contains(t, strings.Join(NICFindings(rows), "\n"), "equivalence across modes FAIL (equiv-e1000e.txt)")
+	b.Reset()
+	require.NoError(t, WriteNICTable(&b, krs))
+	assert.Regexp(t, `(?m)^6\.12\s+tcg\s+e1000e\s+generic\s.*\sFAIL\s+pass\s.*\sDIFFERS\s.*journal DIFFERS: 2 line\(s\)`, b.String())
+	delete(krs[0].Files, "journal-e1000e.txt")
+	delete(krs[0].Files, "equiv-e1000e.json")
+	f = Failures(krs, Rows(krs))
+	assert.Contains(t, f, "kernel 6.12: NIC e1000e: journal not run (journal-e1000e did not run)")
+	assert.Contains(t, f, "kernel 6.12: NIC e1000e: equivalence not run (equiv-e1000e did not run)")
+	krs[0].Files["journal-e1000e.txt"] = text("j3.txt", "verdict: not-run: the VM has no ethtool or ip\n")
+	for _, l := range Failures(krs, Rows(krs)) {
+		assert.NotContains(t, l, "journal", "a check the host could not give the VM its tools for says so and fails nothing")
 	}
 }
 

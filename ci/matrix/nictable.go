@@ -32,7 +32,15 @@ type NICRow struct {
 	// Counters: the short run's counter cross-check (its trial flags),
 	// or why there is none.
 	Counters string
-	Note     string
+	// Equiv is the equivalence check across the driver's modes, the same
+	// on every mode's row; EquivFailed where its programs differ.
+	Equiv       string
+	EquivFailed bool
+	// Journal is the journal check on the pair: restored, differs, or
+	// not-run with why; JournalFailed where it differs.
+	Journal       string
+	JournalFailed bool
+	Note          string
 }
 
 // The functional checks the driver table shows, in its column order.
@@ -78,6 +86,8 @@ func NICRows(krs []*KernelRun) []NICRow {
 				ports = strings.TrimSpace(string(b))
 			}
 			counters := nicCounters(kr, n.Kind.Name)
+			base.Equiv, base.EquivFailed = nicEquivalence(kr, n.Kind.Name)
+			base.Journal, base.JournalFailed = journalVerdict(kr, n.Kind.Name)
 			for _, m := range nicModes {
 				r := base
 				r.Mode, r.Attach, r.Counters = m, "no probe report ("+statusOf(kr, "probe-"+n.Kind.Name)+")", counters
@@ -155,6 +165,54 @@ func nicCounters(kr *KernelRun, kind string) string {
 	return strings.Join(parts, ", ")
 }
 
+// nicEquivalence is a pair's equivalence check in a word or two, and
+// whether its programs differed between the driver's modes.
+func nicEquivalence(kr *KernelRun, kind string) (string, bool) {
+	p, ok := kr.Files["equiv-"+kind+".json"]
+	if !ok {
+		return "not run (" + statusOf(kr, "equiv-"+kind) + ")", false
+	}
+	e, err := readJSON[results.Equivalence](p)
+	if err != nil || e.Schema != results.EquivalenceSchema {
+		return "unreadable equiv-" + kind + ".json", false
+	}
+	switch e.Verdict {
+	case results.VerdictPass:
+		return "ok", false
+	case results.VerdictFail:
+		return "FAIL", true
+	}
+	return short(e.Verdict), false
+}
+
+// journalVerdict is the journal check's last line, "verdict: ...", and
+// whether a setting did not come back.
+func journalVerdict(kr *KernelRun, kind string) (string, bool) {
+	p, ok := kr.Files["journal-"+kind+".txt"]
+	if !ok {
+		return "not run (" + statusOf(kr, "journal-"+kind) + ")", false
+	}
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return "unreadable journal-" + kind + ".txt", false
+	}
+	v := ""
+	for _, l := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(l, "verdict: "); ok {
+			v = rest
+		}
+	}
+	switch {
+	case v == "":
+		return "no verdict (" + statusOf(kr, "journal-"+kind) + ")", false
+	case v == "restored":
+		return "ok", false
+	case strings.HasPrefix(v, "differs"):
+		return "DIFFERS: " + strings.TrimPrefix(strings.TrimPrefix(v, "differs"), ": "), true
+	}
+	return v, false
+}
+
 // short is a verdict in the table's few letters.
 func short(v string) string {
 	switch v {
@@ -192,7 +250,7 @@ func WriteNICTable(w io.Writer, krs []*KernelRun) error {
 	for _, c := range nicChecks {
 		head += c.short + "\t"
 	}
-	fmt.Fprintln(tw, head+"qualify\tcounters\tfindings / note\t")
+	fmt.Fprintln(tw, head+"equiv\tqualify\tcounters\tjournal\tfindings / note\t")
 	for _, r := range rows {
 		attach := r.Attach
 		if strings.HasPrefix(attach, "ok") {
@@ -209,7 +267,13 @@ func WriteNICTable(w io.Writer, krs []*KernelRun) error {
 		if !strings.HasPrefix(r.Attach, "ok") && r.Attach != attach {
 			note = strings.TrimPrefix(note+"; "+r.Attach, "; ")
 		}
-		fmt.Fprintln(tw, line+dash(r.Verdict)+"\t"+dash(r.Counters)+"\t"+note+"\t")
+		if r.Equiv != "" && r.Equiv != "ok" && r.Equiv != cell(r.Equiv) {
+			note = strings.TrimPrefix(note+"; equiv "+r.Equiv, "; ")
+		}
+		if r.Journal != "" && r.Journal != "ok" && r.Journal != cell(r.Journal) {
+			note = strings.TrimPrefix(note+"; journal "+r.Journal, "; ")
+		}
+		fmt.Fprintln(tw, line+cell(r.Equiv)+"\t"+dash(r.Verdict)+"\t"+dash(r.Counters)+"\t"+cell(r.Journal)+"\t"+note+"\t")
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -218,8 +282,11 @@ func WriteNICTable(w io.Writer, krs []*KernelRun) error {
 	fmt.Fprintln(w, "qualification's functional checks in that mode (ok, FAIL, no: not supported, n/a, not-run, ?: inconclusive,")
 	fmt.Fprintln(w, "works*: works but not advertised, ADV-FAILS: advertised but fails). qualify: the pair's verdict; findings:")
 	fmt.Fprintln(w, "where the driver's advertised features and what works disagree. counters: the short run's cross-check of the")
-	fmt.Fprintln(w, "program's count against the driver's counters (its trial flags). An emulated NIC's throughput under TCG is")
-	fmt.Fprintln(w, "no measurement: no Mpps is shown and no performance check runs.")
+	fmt.Fprintln(w, "program's count against the driver's counters (its trial flags). equiv: the same frames through each program")
+	fmt.Fprintln(w, "in each mode the driver attaches, compared frame by frame (xdplab equiv). journal: MTU, rings, channels and")
+	fmt.Fprintln(w, "GRO set off their defaults, a run killed with SIGKILL while it held the pair, xdplab clean, and ip -d link and")
+	fmt.Fprintln(w, "ethtool -g/-l/-k as before (journal-K.txt). An emulated NIC's throughput under TCG is no measurement: no Mpps")
+	fmt.Fprintln(w, "is shown and no performance check runs.")
 	if fs := NICFindings(rows); len(fs) > 0 {
 		fmt.Fprintln(w, "\ndriver findings (the qualification's failed checks and its advertised-versus-detected disagreements):")
 		for _, f := range fs {
@@ -233,6 +300,18 @@ func WriteNICTable(w io.Writer, krs []*KernelRun) error {
 		}
 	}
 	return nil
+}
+
+// cell is a long verdict in a word ("not run (why)" is not-run): the
+// rest is in the note.
+func cell(s string) string {
+	if strings.HasPrefix(s, "not run") {
+		return "not-run"
+	}
+	if f := strings.Fields(s); len(f) > 0 {
+		return strings.TrimSuffix(f[0], ":")
+	}
+	return "-"
 }
 
 // NICDifference is one column of one driver and mode whose value differs
@@ -299,6 +378,10 @@ func NICDifferences(rows []NICRow) []NICDifference {
 				get  func(NICRow) string
 			}{c.short, func(r NICRow) string { return short(r.Checks[c.name]) }})
 		}
+		cols = append(cols, struct {
+			name string
+			get  func(NICRow) string
+		}{"equiv", func(r NICRow) string { return cell(r.Equiv) }})
 		for _, c := range cols {
 			d := NICDifference{Kind: k.kind, Mode: k.mode, Column: c.name}
 			seenOK := false
@@ -346,6 +429,9 @@ func NICFindings(rows []NICRow) []string {
 			if !slices.Contains(failed[k], f) {
 				failed[k] = append(failed[k], f)
 			}
+		}
+		if f := "equivalence across modes FAIL (equiv-" + r.Kind + ".txt)"; r.EquivFailed && !slices.Contains(failed[k], f) {
+			failed[k] = append(failed[k], f)
 		}
 	}
 	var out []string

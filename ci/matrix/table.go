@@ -225,15 +225,22 @@ func Failures(krs []*KernelRun, rows []Row) []string {
 		if nicSeen[key] || r.Attach == "not run" || r.Attach == "kernel failed" {
 			continue
 		}
+		nicSeen[key] = true
 		switch {
 		case strings.HasPrefix(r.Attach, "no probe report") || strings.HasPrefix(r.Attach, "not run:"):
 			out = append(out, fmt.Sprintf("kernel %s: NIC %s: %s", r.Kernel, r.Kind, r.Attach))
+			continue
 		case strings.HasPrefix(r.Verdict, "no report"):
 			out = append(out, fmt.Sprintf("kernel %s: NIC %s: qualification %s (qualify-%s.md)", r.Kernel, r.Kind, r.Verdict, r.Kind))
-		default:
-			continue
 		}
-		nicSeen[key] = true
+		if strings.HasPrefix(r.Equiv, "not run (") || strings.HasPrefix(r.Equiv, "unreadable") {
+			out = append(out, fmt.Sprintf("kernel %s: NIC %s: equivalence %s", r.Kernel, r.Kind, r.Equiv))
+		}
+		// The journal is xdplab's own: a setting it did not give back
+		// fails the matrix, as does a check that could not run.
+		if r.JournalFailed || strings.HasPrefix(r.Journal, "not run (") || strings.HasPrefix(r.Journal, "no verdict") {
+			out = append(out, fmt.Sprintf("kernel %s: NIC %s: journal %s", r.Kernel, r.Kind, r.Journal))
+		}
 	}
 	for _, d := range NICDifferences(NICRows(krs)) {
 		if d.Regression {

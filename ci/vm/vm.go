@@ -17,10 +17,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/exec"
 	"regexp"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -36,6 +38,7 @@ const Busybox = "/bin/busybox"
 type Image struct {
 	Busybox string            // a static busybox; default Busybox
 	Files   map[string]string // path in the image -> file on the host
+	Texts   map[string]string // path in the image -> its content (scripts)
 	Init    string            // the /init script (busybox sh)
 }
 
@@ -66,10 +69,13 @@ func (im Image) Build(out string) error {
 	if err := add("bin/busybox", bb); err != nil {
 		return err
 	}
-	for dst, src := range im.Files {
-		if err := add(dst, src); err != nil {
+	for _, dst := range slices.Sorted(maps.Keys(im.Files)) {
+		if err := add(dst, im.Files[dst]); err != nil {
 			return err
 		}
+	}
+	for _, dst := range slices.Sorted(maps.Keys(im.Texts)) {
+		recs = append(recs, cpio.StaticFile(strings.TrimPrefix(dst, "/"), im.Texts[dst], 0o755))
 	}
 	f, err := os.Create(out)
 	if err != nil {

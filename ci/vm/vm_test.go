@@ -73,7 +73,7 @@ func TestBuildInitramfs(t *testing.T) {
 	extra := filepath.Join(dir, "x")
 	require.NoError(t, os.WriteFile(extra, []byte("payload"), 0o644))
 	out := filepath.Join(dir, "initrd.gz")
-	require.NoError(t, Image{Files: map[string]string{"lib/modules/x.ko": extra}, Init: "#!/bin/busybox sh\n"}.Build(out))
+	require.NoError(t, Image{Files: map[string]string{"lib/modules/x.ko": extra}, Texts: map[string]string{"check.sh": "echo hi\n"}, Init: "#!/bin/busybox sh\n"}.Build(out))
 	f, err := os.Open(out)
 	require.NoError(t, err)
 	defer f.Close()
@@ -87,10 +87,13 @@ func TestBuildInitramfs(t *testing.T) {
 	for _, r := range recs {
 		names[r.Name] = r
 	}
-	for _, n := range []string{"init", "bin/busybox", "lib/modules/x.ko", "dev/console", "var/run", "out"} {
+	for _, n := range []string{"init", "bin/busybox", "lib/modules/x.ko", "check.sh", "dev/console", "var/run", "out"} {
 		assert.Contains(t, names, n)
 	}
 	assert.NotZero(t, names["init"].Mode&0o100, "init is executable")
+	text, err := io.ReadAll(io.NewSectionReader(names["check.sh"], 0, int64(names["check.sh"].FileSize)))
+	require.NoError(t, err)
+	assert.Equal(t, "echo hi\n", string(text))
 
 	require.ErrorContains(t, Image{Busybox: extra}.Build(out), "busybox-static", "not an ELF")
 	require.ErrorContains(t, Image{Busybox: "/bin/true"}.Build(out), "dynamically linked")

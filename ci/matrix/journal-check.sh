@@ -1,0 +1,138 @@
+#!/bin/busybox sh
+# journal-check.sh KIND A B: a lent NIC pair's journal, proven on a real
+# driver inside a matrix VM. Each port's MTU, rings (ethtool -G), channels
+# (ethtool -L) and GRO are moved off their defaults; `ip -d link` and
+# `ethtool -g/-l/-k` record them. xdplab run then takes both ports (moves
+# them into its namespaces, attaches in generic mode, which turns GRO on)
+# and, while it holds them, MTU, rings and channels change again inside its
+# namespaces (as a driver's reset or a check could). The run ends with
+# SIGKILL, `xdplab clean` replays its journal, and the record must be what
+# it was. It writes /out/journal-KIND.txt (what changed, and a last line
+# "verdict: restored|differs|not-run: why"), -before.txt, -after.txt,
+# .diff where they differ, -run.txt and -clean.txt. The host's ethtool and
+# ip are at /sbin (the matrix copies them with their libraries).
+KIND=$1 A=$2 B=$3
+# Where the VM has them; a test on the host points them elsewhere.
+XDPLAB=${XDPLAB:-/xdplab} OUT=${OUT:-/out}
+F=$OUT/journal-$KIND.txt
+say() { echo "$*" >> "$F"; }
+
+# state PORT...: what must come back, less the link's index (the only
+# field a move between namespaces may renumber).
+state() {
+	for p in "$@"; do
+		echo "== $p"
+		/sbin/ip -d link show dev "$p" | sed -e 's/^[0-9]*: //'
+		/sbin/ethtool -g "$p" 2>&1
+		/sbin/ethtool -l "$p" 2>&1
+		/sbin/ethtool -k "$p" 2>&1
+	done
+}
+
+# val PORT -g|-l max|cur FIELD: one figure of ethtool -g or -l.
+val() {
+	/sbin/ethtool "$2" "$1" 2>/dev/null | awk -v s="$3" -v f="$4:" '/^Pre-set/ {c = "max"} /^Current/ {c = "cur"} c == s && $1 == f {print $2; exit}'
+}
+
+# other CUR MAX: a ring size the driver takes that is not CUR.
+other() {
+	if [ "$2" -ge $(($1 * 2)) ] 2>/dev/null; then echo $(($1 * 2)); else echo $(($1 / 2)); fi
+}
+
+# ns PORT: the run's namespace that holds PORT.
+ns() {
+	for n in /run/netns/xdplab-*; do
+		[ -e "$n" ] && nsenter --net="$n" /sbin/ip link show dev "$1" > /dev/null 2>&1 && { echo "$n"; return; }
+	done
+}
+
+# change WHERE PORT: MTU, rings and channels off what they are, here (in
+# the namespace this shell is in); WHERE names it in the record.
+change() {
+	p=$2
+	mtu=$(/sbin/ip -o link show dev "$p" | sed -n 's/.* mtu \([0-9]*\) .*/\1/p')
+	nmtu=1400
+	[ "$mtu" = 1400 ] && nmtu=1300
+	if out=$(/sbin/ip link set dev "$p" mtu $nmtu 2>&1); then say "$1: $p mtu $mtu -> $nmtu"; else say "$1: $p mtu not changed: $out"; fi
+	rx=$(val "$p" -g cur RX)
+	tx=$(val "$p" -g cur TX)
+	if [ -n "$rx" ] && [ -n "$tx" ]; then
+		nrx=$(other "$rx" "$(val "$p" -g max RX)")
+		ntx=$(other "$tx" "$(val "$p" -g max TX)")
+		if out=$(/sbin/ethtool -G "$p" rx "$nrx" tx "$ntx" 2>&1); then
+			say "$1: $p rings rx $rx tx $tx -> rx $nrx tx $ntx"
+		else
+			say "$1: $p rings not changeable: ethtool -G: $(echo $out)"
+		fi
+	else
+		say "$1: $p rings not changeable: ethtool -g reports none"
+	fi
+	c=$(val "$p" -l cur Combined)
+	cm=$(val "$p" -l max Combined)
+	if [ "${cm:-0}" -ge 2 ] 2> /dev/null; then
+		nc=1
+		[ "$c" = 1 ] && nc=2
+		if out=$(/sbin/ethtool -L "$p" combined $nc 2>&1); then say "$1: $p channels combined $c -> $nc"; else say "$1: $p channels not changeable: ethtool -L: $(echo $out)"; fi
+	else
+		say "$1: $p channels not changeable: one queue pair (combined max ${cm:-n/a})"
+	fi
+}
+
+# Called again inside a run's namespace: change WHERE PORT there.
+if [ "$KIND" = --change ]; then
+	F=$4
+	change "$A" "$B"
+	exit 0
+fi
+
+: > "$F"
+if [ ! -x /sbin/ethtool ] || [ ! -x /sbin/ip ]; then
+	say "verdict: not-run: the VM has no ethtool or ip (the host has none to copy: apt-get install ethtool iproute2)"
+	exit 0
+fi
+
+for p in "$A" "$B"; do
+	change before "$p"
+	if out=$(/sbin/ethtool -K "$p" gro off 2>&1); then say "before: $p gro -> off"; else say "before: $p gro not changed: $(echo $out)"; fi
+done
+state "$A" "$B" > $OUT/journal-$KIND-before.txt
+
+"$XDPLAB" run --iface "$A" --peer "$B" --prog drop --modes generic --trials 60 --duration 2s --warmup 1s --prog-stats 0 --no-calibrate -q \
+	-o /tmp/journal-$KIND.json > $OUT/journal-$KIND-run.txt 2>&1 &
+pid=$!
+held=""
+i=0
+while [ $i -lt 120 ]; do
+	na=$(ns "$A")
+	nb=$(ns "$B")
+	if [ -n "$na" ] && [ -n "$nb" ] && nsenter --net="$na" /sbin/ip link show dev "$A" | grep -q xdpgeneric; then
+		held=1
+		break
+	fi
+	kill -0 $pid 2> /dev/null || break
+	sleep 1
+	i=$((i + 1))
+done
+if [ -n "$held" ]; then
+	say "lent: after ${i}s $A was in $na with the run's program attached in generic mode, $B in $nb"
+	sleep 2
+	nsenter --net="$na" /bin/sh "$0" --change "$na" "$A" "$F"
+	nsenter --net="$nb" /bin/sh "$0" --change "$nb" "$B" "$F"
+	kill -9 $pid
+	wait $pid 2> /dev/null
+	say "xdplab run: killed (SIGKILL)"
+else
+	kill -9 $pid 2> /dev/null
+	wait $pid 2> /dev/null
+fi
+"$XDPLAB" clean > $OUT/journal-$KIND-clean.txt 2>&1
+say "xdplab clean: exit $?"
+state "$A" "$B" > $OUT/journal-$KIND-after.txt
+if [ -z "$held" ]; then
+	say "verdict: not-run: the run did not hold both ports with its program attached within ${i}s (journal-$KIND-run.txt)"
+elif cmp -s $OUT/journal-$KIND-before.txt $OUT/journal-$KIND-after.txt; then
+	say "verdict: restored"
+else
+	diff $OUT/journal-$KIND-before.txt $OUT/journal-$KIND-after.txt > $OUT/journal-$KIND.diff
+	say "verdict: differs: $(grep -c '^[-+][^-+]' $OUT/journal-$KIND.diff) line(s), journal-$KIND.diff"
+fi
