@@ -72,7 +72,11 @@ Other errors exit 1, usage mistakes 2.
 
 compare reads results files, qualifications (their performance runs) and
 directories holding them (a kernel matrix's output); probe reports hold no
-measurements and are skipped with a note.
+measurements and are skipped with a note. With --by kernel it also sets the
+qualifications' capability and functional checks of each driver side by
+side, kernels in version order: a check whose verdict differs is listed,
+and one that a later kernel lost (it passed before; now it fails, is not
+supported, or is gone) is a regression for the gate.
 
 --format openmetrics writes each column's median in the OpenMetrics text
 exposition (the configuration keys and the column as labels, the column's

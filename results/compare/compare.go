@@ -25,6 +25,9 @@ import (
 type Input struct {
 	Label string // the file's base name without .json, unless set
 	Runs  []*results.Run
+	// Qualification is the file's qualification, when it is one: with
+	// --by kernel its checks are compared too.
+	Qualification *results.Qualification
 }
 
 // Skipped is a file Load read but compare cannot use, and why.
@@ -32,8 +35,8 @@ type Skipped struct {
 	Path, Why string
 }
 
-// Load reads results files and qualifications (their performance runs);
-// each is labelled by its base name. A directory (a kernel matrix's
+// Load reads results files and qualifications (their performance runs,
+// and their checks for --by kernel); each is labelled by its base name. A directory (a kernel matrix's
 // output, a CI artefact) is searched for such files. Probe reports hold no
 // measurements: they are skipped, and said so. A file that is not JSON
 // xdplab wrote is an error naming it.
@@ -45,11 +48,11 @@ func Load(paths []string) ([]Input, []Skipped, error) {
 	var in []Input
 	var skipped []Skipped
 	for _, c := range files {
-		if c.Skip != "" {
+		if c.Skip != "" && c.Qualification == nil {
 			skipped = append(skipped, Skipped{Path: c.Path, Why: c.Skip})
 			continue
 		}
-		in = append(in, Input{Label: c.Label, Runs: c.Runs})
+		in = append(in, Input{Label: c.Label, Runs: c.Runs, Qualification: c.Qualification})
 	}
 	if len(in) == 0 && len(skipped) > 0 {
 		return nil, skipped, fmt.Errorf("%s: %s; compare reads results files (xdplab run) and qualifications (xdplab qualify)", skipped[0].Path, skipped[0].Why)
@@ -325,6 +328,11 @@ type Comparison struct {
 	Notes []string
 	// Times is each column's newest run start.
 	Times map[string]time.Time
+	// Capabilities are the qualification checks whose verdict differs
+	// between kernels (--by kernel), CapabilitiesCompared how many
+	// checks of a driver seen on two kernels or more were compared.
+	Capabilities         []CapabilityChange
+	CapabilitiesCompared int
 }
 
 // Options shape a comparison.
@@ -407,7 +415,17 @@ func Compare(in []Input, o Options) (*Comparison, error) {
 	kernels := map[string][]string{} // column -> kernels (--by run)
 	noisy := 0                       // prog ns/pkt figures within noise
 	var rows []Key
+	var quals []*results.Qualification
 	for _, inp := range in {
+		if q := inp.Qualification; q != nil {
+			quals = append(quals, q)
+			if len(inp.Runs) == 0 {
+				if o.By != ByKernel {
+					c.Notes = append(c.Notes, inp.Label+": a qualification without measurements: compare --by kernel compares its checks")
+				}
+				continue
+			}
+		}
 		// By run or kernel, every file is a column, measured or not: a
 		// file without results is a column with nothing in it, which the
 		// gate cannot pass.
@@ -456,6 +474,14 @@ func Compare(in []Input, o Options) (*Comparison, error) {
 					}
 				}
 			}
+		}
+	}
+	if o.By == ByKernel && len(quals) > 0 {
+		c.Capabilities, c.CapabilitiesCompared = capabilities(quals)
+		if c.CapabilitiesCompared > 0 {
+			c.Notes = append(c.Notes, capabilityNote(c.Capabilities, c.CapabilitiesCompared))
+		} else {
+			c.Notes = append(c.Notes, "capabilities: no driver was qualified on two kernels or more: nothing to compare")
 		}
 	}
 	if o.By == ByRun && len(c.Columns) > 1 {
@@ -572,9 +598,15 @@ func Worse(m Metric, threshold, old, cur float64) bool {
 	return change > 0 && change >= threshold
 }
 
-// Regressions lists every regression: metric, row and column.
+// Regressions lists every regression: metric, row and column, and each
+// capability a later kernel lost.
 func (c *Comparison) Regressions() []string {
 	var out []string
+	for _, ch := range c.Capabilities {
+		if ch.Regression {
+			out = append(out, "capability "+ch.String())
+		}
+	}
 	for _, t := range c.Tables {
 		for _, r := range t.Rows {
 			for _, cell := range r.Cells {
@@ -667,6 +699,9 @@ func (c *Comparison) Gate() Gate {
 	if len(g.Regressions) > 0 {
 		g.Verdict = GateRegression
 		g.Why = fmt.Sprintf("%d significant regression(s) beyond the threshold", len(g.Regressions))
+	} else if len(c.Columns) == 0 && c.CapabilitiesCompared > 0 {
+		g.Verdict = GatePass
+		g.Why = fmt.Sprintf("no capability lost between kernels (%d qualification checks compared); no measured results", c.CapabilitiesCompared)
 	} else if len(c.Columns) < 2 {
 		g.Verdict = GateInconclusive
 		what := "no measured results"

@@ -183,6 +183,12 @@ func (c *Comparison) WriteText(w io.Writer) error {
 			return err
 		}
 	}
+	if len(c.Capabilities) > 0 {
+		fmt.Fprintln(w, "\ncapabilities by kernel (qualification checks whose verdict differs, oldest kernel first):")
+		for _, ch := range c.Capabilities {
+			fmt.Fprintln(w, "  "+ch.String())
+		}
+	}
 	fmt.Fprintln(w)
 	for _, n := range c.notes() {
 		fmt.Fprintln(w, n)
@@ -240,6 +246,13 @@ func (c *Comparison) WriteMarkdown(w io.Writer) error {
 		for _, r := range t.Rows {
 			line := c.line(t, r, results.MarkdownCode(r.Key.Name()), "**")
 			fmt.Fprintf(w, "| %s |\n", strings.Join(line, " | "))
+		}
+	}
+	if len(c.Capabilities) > 0 {
+		fmt.Fprintln(w, "\n**capabilities by kernel** (qualification checks whose verdict differs, oldest kernel first)")
+		fmt.Fprintln(w)
+		for _, ch := range c.Capabilities {
+			fmt.Fprintf(w, "- %s\n", md(ch.String()))
 		}
 	}
 	fmt.Fprintln(w)
