@@ -86,12 +86,12 @@ func kernelVersion(rel string) []int {
 	return v
 }
 
-// capabilities compares the checks of qualifications of one driver
+// Capabilities compares the checks of qualifications of one driver
 // across kernels. It returns every check whose verdict differs, and how
 // many checks it could compare (those of a driver seen on two kernels or
 // more). A kernel with several qualifications of one driver keeps the
 // first one's verdict.
-func capabilities(qs []*results.Qualification) ([]CapabilityChange, int) {
+func Capabilities(qs []*results.Qualification) ([]CapabilityChange, int) {
 	type key struct{ driver, check, mode string }
 	var keys []key
 	verdicts := map[key]map[string]string{} // kernel -> verdict

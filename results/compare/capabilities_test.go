@@ -46,7 +46,7 @@ func TestCapabilities(t *testing.T) {
 			check("AF_XDP", "native", "pass")),
 		qual("6.12.117+deb13-amd64", "e1000e", check("XDP_TX", "generic", "fail")),
 	}
-	changes, compared := capabilities(qs)
+	changes, compared := Capabilities(qs)
 	assert.Equal(t, 4, compared, "igb's four checks; e1000e was on one kernel")
 	require.Len(t, changes, 3)
 	assert.Equal(t, "igb functional: XDP_TX (native): pass on 5.10.0-32-amd64, pass on 6.12.117+deb13-amd64, fail on 7.2.13+deb14-amd64 (REGRESSION: a later kernel lost it)", changes[0].String())
@@ -59,7 +59,7 @@ func TestCapabilities(t *testing.T) {
 	// Measurements are the tables', not the capabilities'.
 	perf := qual("5.10", "igb", results.QualifyCheck{Section: "performance", Name: "drop", Verdict: "pass"})
 	perf2 := qual("6.1", "igb", results.QualifyCheck{Section: "performance", Name: "drop", Verdict: "fail"})
-	changes, compared = capabilities([]*results.Qualification{perf, perf2})
+	changes, compared = Capabilities([]*results.Qualification{perf, perf2})
 	assert.Empty(t, changes)
 	assert.Zero(t, compared)
 }

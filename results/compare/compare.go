@@ -477,7 +477,7 @@ func Compare(in []Input, o Options) (*Comparison, error) {
 		}
 	}
 	if o.By == ByKernel && len(quals) > 0 {
-		c.Capabilities, c.CapabilitiesCompared = capabilities(quals)
+		c.Capabilities, c.CapabilitiesCompared = Capabilities(quals)
 		if c.CapabilitiesCompared > 0 {
 			c.Notes = append(c.Notes, capabilityNote(c.Capabilities, c.CapabilitiesCompared))
 		} else {

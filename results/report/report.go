@@ -28,7 +28,10 @@ import (
 type Inputs struct {
 	Runs   []compare.Input
 	Probes []*probe.Report
-	Files  []string
+	// Qualifications are the qualifications read: their checks are set
+	// side by side across kernels, per driver.
+	Qualifications []*results.Qualification
+	Files          []string
 	// History, when set, is drawn as trend charts (report --history),
 	// analysed.
 	History *history.History
@@ -47,6 +50,9 @@ func Load(paths []string) (*Inputs, error) {
 		if len(c.Runs) > 0 {
 			in.Runs = append(in.Runs, compare.Input{Label: c.Label, Runs: c.Runs})
 		}
+		if c.Qualification != nil {
+			in.Qualifications = append(in.Qualifications, c.Qualification)
+		}
 		switch {
 		case c.Schema == probe.ReportSchema:
 			rep, err := readProbe(c.Path, c.Raw)
@@ -63,7 +69,7 @@ func Load(paths []string) (*Inputs, error) {
 		}
 		in.Files = append(in.Files, c.Path)
 	}
-	if len(in.Runs) == 0 && len(in.Probes) == 0 {
+	if len(in.Runs) == 0 && len(in.Probes) == 0 && len(in.Qualifications) == 0 {
 		return nil, errors.New("report: no input: name results files, qualifications or probe reports")
 	}
 	return in, nil
@@ -135,9 +141,14 @@ type page struct {
 	Fingerprints     []fingerprintRow
 	Flags            []flagRow
 	Probes           []*probe.Report
-	Metrics          []metricRow
-	Notes            []string
-	Sections         []section
+	// CapabilityChanges are the qualification checks whose verdict
+	// differs between kernels; CapabilitiesCompared how many were
+	// compared (zero: no driver was qualified on two kernels).
+	CapabilityChanges    []compare.CapabilityChange
+	CapabilitiesCompared int
+	Metrics              []metricRow
+	Notes                []string
+	Sections             []section
 }
 
 // section is a part of the page made of charts.
@@ -168,6 +179,7 @@ func Write(w io.Writer, in *Inputs, title string) ([]string, error) {
 		title = "xdplab report"
 	}
 	p := &page{Title: title, Files: in.Files, Probes: in.Probes}
+	p.CapabilityChanges, p.CapabilitiesCompared = compare.Capabilities(in.Qualifications)
 	for _, ff := range results.FingerprintFigures {
 		p.FingerprintHeads = append(p.FingerprintHeads, ff.Short+" ("+ff.Unit+")")
 	}

@@ -221,3 +221,25 @@ func TestReportTrends(t *testing.T) {
 	assert.Contains(t, dom.String(), "night-20 -20.0%")
 	assert.NotContains(t, logs.String(), ":CONSOLE", "the page logged to the console")
 }
+
+// Qualifications of one driver on several kernels: the report sets their
+// checks side by side, oldest kernel first, and marks a lost one.
+func TestReportCapabilitiesByKernel(t *testing.T) {
+	dir := t.TempDir()
+	for i, k := range []struct{ kernel, tx string }{{"7.2.13+deb14-amd64", results.VerdictFail}, {"6.12.117+deb13-amd64", results.VerdictPass}} {
+		q := &results.Qualification{Schema: results.QualificationSchema, SchemaVersion: results.QualificationSchemaVersion,
+			Host: results.Host{Kernel: k.kernel}, DUT: results.Qualified{Name: "eth0", Driver: "igb"},
+			Checks: []results.QualifyCheck{{Section: "functional", Name: "XDP_TX", Mode: "native", Verdict: k.tx}, {Section: "functional", Name: "XDP_DROP", Mode: "native", Verdict: "pass"}}}
+		q.Finish()
+		require.NoError(t, results.WriteJSON(filepath.Join(dir, fmt.Sprintf("q%d.json", i)), q))
+	}
+	in, err := Load([]string{dir})
+	require.NoError(t, err)
+	var b bytes.Buffer
+	_, err = Write(&b, in, "")
+	require.NoError(t, err)
+	html := b.String()
+	assert.Contains(t, html, "<h2>Capabilities by kernel</h2>")
+	assert.Contains(t, html, "<td>igb</td><td>functional: XDP_TX</td><td>native</td><td>6.12.117&#43;deb13-amd64: pass; 7.2.13&#43;deb14-amd64: fail</td><td class=\"mismatch\">REGRESSION</td>")
+	assert.NotContains(t, html, "functional: XDP_DROP", "a check alike on every kernel is not listed")
+}

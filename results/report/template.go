@@ -93,6 +93,18 @@ code { font-size: 12px; }
 </section>
 {{end}}
 
+{{if .CapabilitiesCompared}}
+<section id="capabilities-by-kernel">
+<h2>Capabilities by kernel</h2>
+<p>Each driver's qualification checks across the kernels it was qualified on, oldest kernel first. A check that passed on an earlier kernel and fails, is not supported or is gone on a later one is a regression.</p>
+{{if .CapabilityChanges}}<table>
+<tr><th>driver</th><th>check</th><th>mode</th><th>verdict per kernel</th><th></th></tr>
+{{range .CapabilityChanges}}<tr><td>{{.Driver}}</td><td>{{.Check}}</td><td>{{.Mode}}</td><td>{{range $i, $v := .Verdicts}}{{if $i}}; {{end}}{{$v.Kernel}}: {{$v.Verdict}}{{end}}</td><td{{if .Regression}} class="mismatch"{{end}}>{{if .Regression}}REGRESSION{{end}}</td></tr>
+{{end}}</table>
+{{else}}<p>All {{.CapabilitiesCompared}} checks have the same verdict on every kernel.</p>{{end}}
+</section>
+{{end}}
+
 {{if .Env}}
 <section id="flags">
 <h2>Flagged trials</h2>
