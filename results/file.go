@@ -211,12 +211,11 @@ func upgradeNet(r *Run) {
 
 // ReadFile reads a results file.
 func ReadFile(path string) (*Run, error) {
-	f, err := os.Open(path)
+	b, err := ReadBounded(path, nil)
 	if err != nil {
-		return nil, fmt.Errorf("read results: %w", err)
+		return nil, err
 	}
-	defer f.Close()
-	r, err := Read(f)
+	r, err := Read(bytes.NewReader(b))
 	if err != nil {
 		return nil, fmt.Errorf("read results %s: %w", path, err)
 	}
@@ -236,9 +235,69 @@ func SchemaOf(b []byte) (name string, version int, err error) {
 	return head.Schema, head.SchemaVersion, nil
 }
 
-// MaxFileSize bounds the files ReadContents reads: the largest results
-// file xdplab writes (a day's soak with per-second samples) is a few MiB.
-const MaxFileSize = 256 << 20
+// The bounds of what xdplab reads back. The largest documents xdplab
+// writes are small: a run of drop in two modes, two 1 s trials each, is
+// 30 KB; a qualification with its runs 23 KB; each second of a trial adds
+// a sample of about 100 bytes, so a soak of a day at one sample a second
+// is about 9 MiB. A file past MaxFileSize is not one xdplab wrote, and a
+// command reads at most MaxTotalSize in all (compare and report hold every
+// file at once; history reads one at a time). Both are refused from the
+// file's size, before a byte is read.
+const (
+	MaxFileSize  = 32 << 20
+	MaxTotalSize = 128 << 20
+)
+
+// TooLargeError is a file past a bound: it names the file, its size and
+// the bound, in a line.
+type TooLargeError struct {
+	Path  string
+	Size  int64
+	Bound int64
+	// Total: the bound is MaxTotalSize, for all the files of a command.
+	Total bool
+}
+
+func (e *TooLargeError) Error() string {
+	if e.Total {
+		return fmt.Sprintf("read %s: %d MiB more would take this command past the %d MiB it reads in all: name fewer files at once", e.Path, e.Size>>20, e.Bound>>20)
+	}
+	return fmt.Sprintf("read %s: %d MiB is larger than any document xdplab writes (at most %d MiB): not a file of xdplab's", e.Path, e.Size>>20, e.Bound>>20)
+}
+
+// ReadBounded reads a document of xdplab's whole, refusing one past
+// MaxFileSize from its size (a pipe's from what it sent). budget, when
+// not nil, is what the command may still read in all; the file's size is
+// taken from it.
+func ReadBounded(path string, budget *int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("read results: %w", err)
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
+		if st.Size() > MaxFileSize {
+			return nil, &TooLargeError{Path: path, Size: st.Size(), Bound: MaxFileSize}
+		}
+		if budget != nil && st.Size() > *budget {
+			return nil, &TooLargeError{Path: path, Size: st.Size(), Bound: MaxTotalSize, Total: true}
+		}
+	}
+	b, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("read results %s: %w", path, err)
+	}
+	if len(b) > MaxFileSize {
+		return nil, &TooLargeError{Path: path, Size: int64(len(b)), Bound: MaxFileSize}
+	}
+	if budget != nil {
+		if int64(len(b)) > *budget {
+			return nil, &TooLargeError{Path: path, Size: int64(len(b)), Bound: MaxTotalSize, Total: true}
+		}
+		*budget -= int64(len(b))
+	}
+	return b, nil
+}
 
 // ProbeSchema names the probe report format (probe.ReportSchema), which
 // holds no runs.
@@ -265,13 +324,14 @@ type Contents struct {
 // writes, or a directory without one, is an error naming it.
 func ReadContents(paths []string) ([]Contents, error) {
 	var out []Contents
+	budget := int64(MaxTotalSize)
 	for _, p := range paths {
 		st, err := os.Stat(p)
 		if err != nil {
 			return nil, fmt.Errorf("read results: %w", err)
 		}
 		if !st.IsDir() {
-			c, err := readContents(p, strings.TrimSuffix(filepath.Base(p), ".json"))
+			c, err := readContents(p, strings.TrimSuffix(filepath.Base(p), ".json"), &budget)
 			if err != nil {
 				return nil, err
 			}
@@ -287,7 +347,7 @@ func ReadContents(paths []string) ([]Contents, error) {
 			if rel, err := filepath.Rel(p, path); err == nil {
 				label = rel
 			}
-			c, err := readContents(path, strings.TrimSuffix(label, ".json"))
+			c, err := readContents(path, strings.TrimSuffix(label, ".json"), &budget)
 			out = append(out, c)
 			return err
 		})
@@ -301,19 +361,11 @@ func ReadContents(paths []string) ([]Contents, error) {
 	return out, nil
 }
 
-func readContents(path, label string) (Contents, error) {
+func readContents(path, label string, budget *int64) (Contents, error) {
 	c := Contents{Path: path, Label: label}
-	f, err := os.Open(path)
+	b, err := ReadBounded(path, budget)
 	if err != nil {
-		return c, fmt.Errorf("read results: %w", err)
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
-	if err != nil {
-		return c, fmt.Errorf("read results %s: %w", path, err)
-	}
-	if len(b) > MaxFileSize {
-		return c, fmt.Errorf("read results %s: larger than %d MiB: not a file xdplab wrote", path, MaxFileSize>>20)
+		return c, err
 	}
 	c.Raw = b
 	name, version, err := SchemaOf(b)
@@ -369,7 +421,7 @@ func readContents(path, label string) (Contents, error) {
 
 // ReadOne reads one file as ReadContents does, labelled label: a stream
 // of files (a history) reads them one at a time.
-func ReadOne(path, label string) (Contents, error) { return readContents(path, label) }
+func ReadOne(path, label string) (Contents, error) { return readContents(path, label, nil) }
 
 // Upgrade reads a run of an older schema version as the current one has
 // it, for a reader that decoded the run itself (a history's slim one).

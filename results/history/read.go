@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
-	"os"
 	"time"
 
 	"github.com/xdplab/xdplab/results"
@@ -46,17 +44,9 @@ type slimTrial struct {
 // JSON, anything else (a qualification's performance runs, an inspection,
 // a probe report to skip) as compare reads it.
 func readRuns(path, label string) ([]*results.Run, string, error) {
-	f, err := os.Open(path)
+	b, err := results.ReadBounded(path, nil)
 	if err != nil {
 		return nil, "", fmt.Errorf("history: %w", err)
-	}
-	b, err := io.ReadAll(io.LimitReader(f, results.MaxFileSize+1))
-	f.Close()
-	if err != nil {
-		return nil, "", fmt.Errorf("history %s: %w", path, err)
-	}
-	if len(b) > results.MaxFileSize {
-		return nil, "", fmt.Errorf("history %s: larger than %d MiB: not a file xdplab wrote", path, results.MaxFileSize>>20)
 	}
 	var s slimRun
 	if err := json.Unmarshal(b, &s); err != nil || s.Schema != results.SchemaName {
