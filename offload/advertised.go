@@ -4,27 +4,6 @@ import (
 	"github.com/xdplab/xdplab/internal/xdp"
 )
 
-// Row sets what an interface advertises against what xdplab detected for
-// one capability, like the kernel's xdp_features tool (DETECTED /
-// ADVERTISED).
-type Row struct {
-	Capability string `json:"capability"`
-	// Advertised is yes, no or not-reported; Detected is yes, no, or the
-	// Check's result when it did not run (not-tested, skipped).
-	Advertised string `json:"advertised"`
-	Detected   string `json:"detected"`
-	// Verdict is match, mismatch (a finding) or unverified.
-	Verdict string `json:"verdict"`
-	Note    string `json:"note,omitempty"`
-}
-
-// The verdicts.
-const (
-	VerdictMatch      = "match"
-	VerdictMismatch   = "mismatch"
-	VerdictUnverified = "unverified"
-)
-
 func yesNo(b bool) string {
 	if b {
 		return "yes"

@@ -14,83 +14,9 @@ import (
 	"github.com/xdplab/xdplab/bpf"
 	"github.com/xdplab/xdplab/internal/nsthread"
 	"github.com/xdplab/xdplab/internal/xdp"
+	"github.com/xdplab/xdplab/results/caps"
 	"github.com/xdplab/xdplab/topology"
 )
-
-// InterfaceCaps is what one interface advertises and what xdplab detected.
-type InterfaceCaps struct {
-	Name      string `json:"name"`
-	Namespace string `json:"namespace"`
-	Ifindex   int    `json:"ifindex"`
-	Kind      string `json:"kind"` // netlink link type: veth, device, ...
-	MTU       int    `json:"mtu"`
-	// MadeByXdplab: xdplab built this interface for the probe.
-	MadeByXdplab bool `json:"made_by_xdplab"`
-
-	Driver      DriverInfo      `json:"driver"`
-	Features    map[string]bool `json:"ethtool_features"`
-	Channels    *Channels       `json:"channels,omitempty"`
-	ChannelsErr string          `json:"channels_error,omitempty"`
-	Rings       *Rings          `json:"rings,omitempty"`
-	RingsErr    string          `json:"rings_error,omitempty"`
-	// XDPStats names the driver's ethtool statistics about XDP
-	// (rx_queue_0_xdp_drops, ...).
-	XDPStats []string `json:"xdp_stat_names"`
-
-	Advertised Advertised `json:"advertised"`
-	// AdvertisedWhilePeerNative is, for a veth, what it advertises while
-	// its peer has a native XDP program (ndo-xmit appears then).
-	AdvertisedWhilePeerNative *Advertised `json:"advertised_while_peer_native,omitempty"`
-	Detected                  Detected    `json:"detected"`
-	Comparison                []Row       `json:"comparison"`
-}
-
-// DriverInfo is ethtool's driver information.
-type DriverInfo struct {
-	Driver   string `json:"driver"`
-	Version  string `json:"version"`
-	Firmware string `json:"firmware"`
-	BusInfo  string `json:"bus_info"`
-	Error    string `json:"error,omitempty"`
-}
-
-// Channels is ethtool's channel counts (current and maximum).
-type Channels struct {
-	Rx          uint32 `json:"rx"`
-	Tx          uint32 `json:"tx"`
-	Other       uint32 `json:"other"`
-	Combined    uint32 `json:"combined"`
-	MaxRx       uint32 `json:"max_rx"`
-	MaxTx       uint32 `json:"max_tx"`
-	MaxOther    uint32 `json:"max_other"`
-	MaxCombined uint32 `json:"max_combined"`
-}
-
-// Rings is ethtool's ring sizes (current and maximum).
-type Rings struct {
-	Rx    uint32 `json:"rx"`
-	Tx    uint32 `json:"tx"`
-	MaxRx uint32 `json:"max_rx"`
-	MaxTx uint32 `json:"max_tx"`
-}
-
-// Advertised is what the netdev family reports.
-type Advertised struct {
-	// Reported is false on kernels without the netdev family (before 6.3);
-	// NotReported says so.
-	Reported       bool     `json:"reported"`
-	NotReported    string   `json:"not_reported,omitempty"`
-	XDPFeatures    []string `json:"xdp_features"`
-	XDPFeaturesRaw uint64   `json:"xdp_features_raw"`
-	XDPZCMaxSegs   uint32   `json:"xdp_zc_max_segs"`
-	RxMetadata     []string `json:"xdp_rx_metadata_features"`
-	RxMetadataRaw  uint64   `json:"xdp_rx_metadata_features_raw"`
-	XSK            []string `json:"xsk_features"`
-	XSKRaw         uint64   `json:"xsk_features_raw"`
-}
-
-// Has tells whether an xdp-features bit is advertised.
-func (a Advertised) Has(f XDPFeature) bool { return a.XDPFeaturesRaw&uint64(f) != 0 }
 
 func bitNames(v uint64, names []string) []string {
 	out := []string{}
@@ -127,24 +53,6 @@ func AdvertisedFrom(d DevFeatures, err error) Advertised {
 	}
 }
 
-// Detected is what attach and load probes found.
-type Detected struct {
-	// Attached is false for a read-only probe: nothing was attached and
-	// every check below is not-tested.
-	Attached bool `json:"attached"`
-	// Modes: a minimal XDP_PASS program attached in each mode (offload:
-	// loaded bound to the device) and the mode read back.
-	Modes map[string]Check `json:"modes"`
-	// MultiBuffer: a frags-aware XDP_PASS program attached in native mode
-	// at MTU 9000; NonFragsAtJumbo: the same without frags, for contrast.
-	MultiBuffer     Check `json:"multi_buffer"`
-	NonFragsAtJumbo Check `json:"non_frags_at_jumbo"`
-	// RxMetadata: per kfunc (hash, timestamp), a device-bound program that
-	// calls it loads; and, where xdplab can send a frame, what the kfunc
-	// returned on it.
-	RxMetadata map[string]Check `json:"rx_metadata"`
-}
-
 // Target is an interface to probe.
 type Target struct {
 	EP           *topology.Endpoint
@@ -161,7 +69,7 @@ type Target struct {
 }
 
 // JumboMTU is the MTU of the multi-buffer check.
-const JumboMTU = 9000
+const JumboMTU = caps.JumboMTU
 
 // ProbeInterface reads what an interface advertises and, with t.Attach,
 // detects what works.

@@ -16,52 +16,6 @@ import (
 	"github.com/xdplab/xdplab/internal/xdp"
 )
 
-// Check is the answer of one capability check.
-type Check struct {
-	// Result is ok, failed, skipped (could not be tried here) or
-	// not-tested (xdplab did not try, Explain says why).
-	Result string `json:"result"`
-	Errno  string `json:"errno,omitempty"` // EINVAL, EOPNOTSUPP, ...
-	Error  string `json:"error,omitempty"`
-	// Explain is the kernel's own words where it gave some (the verifier
-	// log line, the netlink extended ack), or why a check was skipped.
-	Explain string `json:"explain,omitempty"`
-}
-
-// The results of a Check.
-const (
-	CheckOK        = "ok"
-	CheckFailed    = "failed"
-	CheckSkipped   = "skipped"
-	CheckNotTested = "not-tested"
-)
-
-// OK tells whether the check passed.
-func (c Check) OK() bool { return c.Result == CheckOK }
-
-func (c Check) String() string {
-	switch c.Result {
-	case CheckOK:
-		if c.Explain != "" {
-			return "ok (" + c.Explain + ")"
-		}
-		return "ok"
-	case CheckFailed:
-		s := "failed"
-		if c.Errno != "" {
-			s += ": " + c.Errno
-		}
-		if c.Explain != "" {
-			s += " (" + c.Explain + ")"
-		}
-		return s
-	}
-	if c.Explain != "" {
-		return c.Result + ": " + c.Explain
-	}
-	return c.Result
-}
-
 func okCheck(explain string) Check { return Check{Result: CheckOK, Explain: explain} }
 
 // failCheck turns an error into a failed check with its errno and, where
@@ -83,27 +37,6 @@ func checkOf(err error) Check {
 		return okCheck("")
 	}
 	return failCheck(err)
-}
-
-// KernelCaps is what the running kernel offers XDP.
-type KernelCaps struct {
-	Release    string `json:"release"`
-	BTF        Check  `json:"btf"`         // /sys/kernel/btf/vmlinux parses
-	XDPLink    Check  `json:"xdp_link"`    // XDP through bpf_link (5.9+)
-	LiveFrames Check  `json:"live_frames"` // BPF_F_TEST_XDP_LIVE_FRAMES (5.18+)
-	XDPFrags   Check  `json:"xdp_frags"`   // frags-aware programs, BPF_F_XDP_HAS_FRAGS (5.18+)
-	JIT        JIT    `json:"jit"`
-	// Tracepoints are the xdp tracepoints the kernel has (from its BTF,
-	// btf_trace_* types, so no tracefs is needed).
-	Tracepoints    []string `json:"xdp_tracepoints"`
-	TracepointsErr string   `json:"xdp_tracepoints_error,omitempty"`
-}
-
-// JIT is the BPF JIT's sysctls (net.core.bpf_jit_*); -1 where unreadable.
-type JIT struct {
-	Enable   int `json:"enable"` // 0 off, 1 on, 2 on with debug output
-	Harden   int `json:"harden"`
-	Kallsyms int `json:"kallsyms"`
 }
 
 func readSysctlInt(name string) int {

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strings"
 
 	"github.com/mdlayher/genetlink"
 	"github.com/mdlayher/netlink"
@@ -25,50 +24,6 @@ const (
 	netdevAttrXDPRxMetadata = 5
 	netdevAttrXSKFeatures   = 6
 )
-
-// XDPFeature is a bit of the netdev family's xdp-features.
-type XDPFeature uint64
-
-// The xdp-features bits (enum netdev_xdp_act).
-const (
-	FeatureBasic       XDPFeature = 1 << 0 // XDP_PASS/DROP/ABORTED/TX in native mode
-	FeatureRedirect    XDPFeature = 1 << 1 // XDP_REDIRECT in native mode
-	FeatureNdoXmit     XDPFeature = 1 << 2 // accepts redirected frames (ndo_xdp_xmit) now
-	FeatureXSKZeroCopy XDPFeature = 1 << 3
-	FeatureHWOffload   XDPFeature = 1 << 4
-	FeatureRxSG        XDPFeature = 1 << 5
-	FeatureNdoXmitSG   XDPFeature = 1 << 6
-)
-
-var featureNames = []struct {
-	f    XDPFeature
-	name string
-}{
-	{FeatureBasic, "basic"}, {FeatureRedirect, "redirect"}, {FeatureNdoXmit, "ndo-xmit"},
-	{FeatureXSKZeroCopy, "xsk-zerocopy"}, {FeatureHWOffload, "hw-offload"},
-	{FeatureRxSG, "rx-sg"}, {FeatureNdoXmitSG, "ndo-xmit-sg"},
-}
-
-// Names lists the set bits by the kernel's names.
-func (f XDPFeature) Names() []string {
-	var out []string
-	for _, n := range featureNames {
-		if f&n.f != 0 {
-			out = append(out, n.name)
-		}
-	}
-	if rest := f &^ (1<<7 - 1); rest != 0 {
-		out = append(out, fmt.Sprintf("unknown(%#x)", uint64(rest)))
-	}
-	return out
-}
-
-func (f XDPFeature) String() string {
-	if f == 0 {
-		return "none"
-	}
-	return strings.Join(f.Names(), ",")
-}
 
 // DevFeatures is what the netdev family reports for one interface.
 type DevFeatures struct {

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/xdplab/xdplab/internal/atomicfile"
+	"github.com/xdplab/xdplab/results/caps"
 )
 
 // Marshal encodes a run as indented JSON.
@@ -299,9 +300,8 @@ func ReadBounded(path string, budget *int64) ([]byte, error) {
 	return b, nil
 }
 
-// ProbeSchema names the probe report format (probe.ReportSchema), which
-// holds no runs.
-const ProbeSchema = "xdplab.probe"
+// ProbeSchema names the probe report format, which holds no runs.
+const ProbeSchema = caps.ReportSchema
 
 // Contents is one file of xdplab's as compare and report read it.
 type Contents struct {

@@ -9,6 +9,7 @@ import (
 	"github.com/xdplab/xdplab/internal/probe"
 	"github.com/xdplab/xdplab/internal/schematest"
 	"github.com/xdplab/xdplab/internal/testenv"
+	"github.com/xdplab/xdplab/results/caps"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
@@ -18,5 +19,5 @@ func validate(t *testing.T, rep *probe.Report) {
 	t.Helper()
 	b, err := json.Marshal(rep)
 	require.NoError(t, err)
-	schematest.ValidateJSON(t, probe.ReportJSONSchema, b)
+	schematest.ValidateJSON(t, caps.ReportJSONSchema, b)
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/xdplab/xdplab/internal/probe"
 	"github.com/xdplab/xdplab/internal/schematest"
 	"github.com/xdplab/xdplab/offload"
+	"github.com/xdplab/xdplab/results/caps"
 )
 
 // A recorded report of a real NIC (virtio_net) validates against the
@@ -22,7 +23,7 @@ import (
 func TestRecordedVirtioNetReport(t *testing.T) {
 	b, err := os.ReadFile("testdata/probe-virtio_net.json")
 	require.NoError(t, err)
-	schematest.ValidateJSON(t, probe.ReportJSONSchema, b)
+	schematest.ValidateJSON(t, caps.ReportJSONSchema, b)
 	var rep probe.Report
 	require.NoError(t, json.Unmarshal(b, &rep))
 	require.Len(t, rep.Interfaces, 1)

@@ -18,8 +18,8 @@ import (
 
 	"gonum.org/v1/plot/plotter"
 
-	"github.com/xdplab/xdplab/internal/probe"
 	"github.com/xdplab/xdplab/results"
+	"github.com/xdplab/xdplab/results/caps"
 	"github.com/xdplab/xdplab/results/compare"
 	"github.com/xdplab/xdplab/results/history"
 )
@@ -27,7 +27,7 @@ import (
 // Inputs are the files of a report.
 type Inputs struct {
 	Runs   []compare.Input
-	Probes []*probe.Report
+	Probes []*caps.Report
 	// Qualifications are the qualifications read: their checks are set
 	// side by side across kernels, per driver.
 	Qualifications []*results.Qualification
@@ -54,7 +54,7 @@ func Load(paths []string) (*Inputs, error) {
 			in.Qualifications = append(in.Qualifications, c.Qualification)
 		}
 		switch {
-		case c.Schema == probe.ReportSchema:
+		case c.Schema == caps.ReportSchema:
 			rep, err := readProbe(c.Path, c.Raw)
 			if err != nil {
 				return nil, err
@@ -75,13 +75,13 @@ func Load(paths []string) (*Inputs, error) {
 	return in, nil
 }
 
-func readProbe(p string, b []byte) (*probe.Report, error) {
-	var rep probe.Report
+func readProbe(p string, b []byte) (*caps.Report, error) {
+	var rep caps.Report
 	if err := json.Unmarshal(b, &rep); err != nil {
 		return nil, fmt.Errorf("report: probe report %s: %w", p, err)
 	}
-	if rep.SchemaVersion != probe.ReportSchemaVersion {
-		return nil, fmt.Errorf("report: probe report %s has schema version %d; this xdplab reads %d", p, rep.SchemaVersion, probe.ReportSchemaVersion)
+	if rep.SchemaVersion != caps.ReportSchemaVersion {
+		return nil, fmt.Errorf("report: probe report %s has schema version %d; this xdplab reads %d", p, rep.SchemaVersion, caps.ReportSchemaVersion)
 	}
 	return &rep, nil
 }
@@ -140,7 +140,7 @@ type page struct {
 	FingerprintHeads []string
 	Fingerprints     []fingerprintRow
 	Flags            []flagRow
-	Probes           []*probe.Report
+	Probes           []*caps.Report
 	// CapabilityChanges are the qualification checks whose verdict
 	// differs between kernels; CapabilitiesCompared how many were
 	// compared (zero: no driver was qualified on two kernels).

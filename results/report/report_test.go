@@ -14,7 +14,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/xdplab/xdplab/internal/probe"
 	"github.com/xdplab/xdplab/internal/testenv"
 	"github.com/xdplab/xdplab/results"
 	"github.com/xdplab/xdplab/results/history"
@@ -91,11 +90,6 @@ func TestReportInChromium(t *testing.T) {
 		require.GreaterOrEqual(t, i, 0, "chart %s in the DOM", id)
 		assert.Contains(t, dom[i:min(len(dom), i+400)], "<svg", "chart %s has its SVG", id)
 	}
-}
-
-// results names the probe schema without importing offload: the two agree.
-func TestProbeSchemaAgrees(t *testing.T) {
-	assert.Equal(t, probe.ReportSchema, results.ProbeSchema)
 }
 
 // The fingerprint of each program and mode is a section of the report,

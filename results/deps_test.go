@@ -1,0 +1,61 @@
+package results_test
+
+import (
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// kernelFacing are the modules and packages that touch a kernel or a
+// host: BPF, netlink, namespaces, ethtool, and xdplab's own machinery.
+var kernelFacing = []string{
+	"github.com/cilium/ebpf", "github.com/vishvananda/netlink", "github.com/vishvananda/netns",
+	"github.com/safchain/ethtool", "github.com/mdlayher/genetlink",
+	"github.com/xdplab/xdplab/bpf", "github.com/xdplab/xdplab/offload", "github.com/xdplab/xdplab/topology",
+	"github.com/xdplab/xdplab/internal/",
+}
+
+// plainData are the packages that only describe and read documents: they
+// must build without any of kernelFacing, so that a report, a comparison
+// or a history links no BPF or netlink code. (internal/atomicfile, the
+// writer's one helper, touches no kernel.)
+var plainData = []string{"github.com/xdplab/xdplab/results/..."}
+
+var allowed = []string{"github.com/xdplab/xdplab/internal/atomicfile"}
+
+func TestDocumentsTouchNoKernel(t *testing.T) {
+	gocmd, err := exec.LookPath("go")
+	if err != nil {
+		gocmd = filepath.Join(runtime.GOROOT(), "bin", "go")
+	}
+	for _, p := range plainData {
+		out, err := exec.Command(gocmd, "list", "-deps", p).CombinedOutput()
+		require.NoError(t, err, string(out))
+		var bad []string
+		for _, dep := range strings.Fields(string(out)) {
+			if isAllowed(dep) {
+				continue
+			}
+			for _, k := range kernelFacing {
+				if dep == k || strings.HasPrefix(dep, strings.TrimSuffix(k, "/")+"/") {
+					bad = append(bad, dep)
+				}
+			}
+		}
+		assert.Empty(t, bad, "%s depends on what touches a kernel", p)
+	}
+}
+
+func isAllowed(dep string) bool {
+	for _, a := range allowed {
+		if dep == a {
+			return true
+		}
+	}
+	return false
+}
