@@ -55,10 +55,17 @@ fuzz:
 mutation:
 	GO=$(GO) .ci/mutation
 
+# staticcheck, pinned: go run fetches and builds this version once (the
+# module proxy), then the build cache keeps it. With the integration tag it
+# sees every file, so the helpers only integration tests use are not
+# "unused".
+STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
 lint:
 	@test -z "$$(gofmt -l .)" || { gofmt -l .; echo "gofmt: files above need formatting"; exit 1; }
 	$(GO) vet ./...
 	$(GO) vet -tags integration ./...
+	$(STATICCHECK) -tags integration ./...
 
 # The README's main job: a quick comparison of modes on a veth pair.
 demo: build

@@ -86,13 +86,6 @@ func TestLatencyBuckets(t *testing.T) {
 	}
 }
 
-func boolInt(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
-}
-
 // The catalogue names every program of every committed object, within the
 // kernel's name length.
 func TestObjectCatalogue(t *testing.T) {

@@ -39,7 +39,7 @@ type Namespace struct {
 // newNamespace makes a named namespace and opens handles into it.
 func newNamespace(name string) (*Namespace, error) {
 	if !strings.HasPrefix(name, NamespacePrefix) {
-		return nil, fmt.Errorf("namespace %q: xdplab names its namespaces %s...", name, NamespacePrefix)
+		return nil, fmt.Errorf("namespace %q: xdplab names its namespaces %s<id>-<role>", name, NamespacePrefix)
 	}
 	if _, err := os.Stat(filepath.Join(netnsDir, name)); err == nil {
 		return nil, fmt.Errorf("create namespace %s: it exists already, made by another run or left by a dead one (`xdplab clean --dry-run` tells which)", name)

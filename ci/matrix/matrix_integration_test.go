@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -153,10 +152,8 @@ func TestIntegrationMatrixGoesOnAfterFailures(t *testing.T) {
 func buildXdplab(t *testing.T) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "xdplab")
-	gocmd, err := exec.LookPath("go")
-	if err != nil {
-		gocmd = filepath.Join(runtime.GOROOT(), "bin", "go")
-	}
+	gocmd, err := exec.LookPath("go") // go test puts its own go first on PATH
+	require.NoError(t, err)
 	build := exec.Command(gocmd, "build", "-o", bin, "github.com/xdplab/xdplab/cmd/xdplab")
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	out, err := build.CombinedOutput()

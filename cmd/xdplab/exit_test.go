@@ -5,7 +5,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"sync"
 	"testing"
 
@@ -31,9 +30,11 @@ func built(t *testing.T) string {
 			builtErr = err
 			return
 		}
-		goCmd := filepath.Join(runtime.GOROOT(), "bin", "go")
-		if p, err := exec.LookPath("go"); err == nil {
-			goCmd = p
+		// go test puts its own go first on PATH.
+		goCmd, err := exec.LookPath("go")
+		if err != nil {
+			builtErr = err
+			return
 		}
 		builtPath = filepath.Join(dir, "xdplab")
 		cmd := exec.Command(goCmd, "build", "-o", builtPath, ".")

@@ -306,7 +306,7 @@ func (h *History) build(perFile [][]fileRun, metrics []compare.Metric, order str
 	var all []entry
 	for _, fr := range perFile {
 		for _, r := range fr {
-			all = append(all, entry{r.run, r.points})
+			all = append(all, entry(r))
 		}
 	}
 	slices.SortStableFunc(all, func(a, b entry) int {
