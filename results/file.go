@@ -323,22 +323,18 @@ type Contents struct {
 // (a kernel matrix's output, a CI artefact). A file that is not one xdplab
 // writes, or a directory without one, is an error naming it.
 func ReadContents(paths []string) ([]Contents, error) {
-	var out []Contents
-	budget := int64(MaxTotalSize)
+	type file struct{ path, label string }
+	var files []file
 	for _, p := range paths {
 		st, err := os.Stat(p)
 		if err != nil {
 			return nil, fmt.Errorf("read results: %w", err)
 		}
 		if !st.IsDir() {
-			c, err := readContents(p, strings.TrimSuffix(filepath.Base(p), ".json"), &budget)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, c)
+			files = append(files, file{p, strings.TrimSuffix(filepath.Base(p), ".json")})
 			continue
 		}
-		n := len(out)
+		n := len(files)
 		err = filepath.WalkDir(p, func(path string, d os.DirEntry, err error) error {
 			if err != nil || d.IsDir() || !strings.HasSuffix(path, ".json") {
 				return err
@@ -347,16 +343,37 @@ func ReadContents(paths []string) ([]Contents, error) {
 			if rel, err := filepath.Rel(p, path); err == nil {
 				label = rel
 			}
-			c, err := readContents(path, strings.TrimSuffix(label, ".json"), &budget)
-			out = append(out, c)
-			return err
+			files = append(files, file{path, strings.TrimSuffix(label, ".json")})
+			return nil
 		})
 		if err != nil {
 			return nil, err
 		}
-		if len(out) == n {
+		if len(files) == n {
 			return nil, fmt.Errorf("%s: a directory without .json files: name files of xdplab's or a directory holding them", p)
 		}
+	}
+	// The files' sizes first: a set past the total is refused before a
+	// byte is read. (A pipe's size shows as it is read: the budget.)
+	var total int64
+	for _, f := range files {
+		if st, err := os.Stat(f.path); err == nil && st.Mode().IsRegular() {
+			if st.Size() > MaxFileSize {
+				return nil, &TooLargeError{Path: f.path, Size: st.Size(), Bound: MaxFileSize}
+			}
+			if total += st.Size(); total > MaxTotalSize {
+				return nil, &TooLargeError{Path: f.path, Size: st.Size(), Bound: MaxTotalSize, Total: true}
+			}
+		}
+	}
+	budget := int64(MaxTotalSize)
+	out := make([]Contents, 0, len(files))
+	for _, f := range files {
+		c, err := readContents(f.path, f.label, &budget)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
 	}
 	return out, nil
 }

@@ -54,13 +54,18 @@ func TestHugeResultsRefused(t *testing.T) {
 	}
 
 	// Five files of 30 MiB each: each one within the bound, together past
-	// what compare holds.
+	// what compare holds, refused before any is read.
 	many := t.TempDir()
 	for _, n := range []string{"a", "b", "c", "d", "e"} {
 		writeWithNote(t, filepath.Join(many, n+".json"), 30<<20)
 	}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
 	_, err = results.ReadContents([]string{many})
+	runtime.ReadMemStats(&after)
 	require.ErrorAs(t, err, &tl)
+	assert.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(1<<20), "refused from the sizes, before a file is read")
 	assert.True(t, tl.Total)
 	assert.Contains(t, err.Error(), "name fewer files at once")
 }
