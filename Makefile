@@ -41,7 +41,7 @@ test-unit:
 FUZZTIME ?= 15s
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./scenarios
-	$(GO) test -run '^$$' -fuzz '^FuzzParseCapture$$' -fuzztime $(FUZZTIME) ./internal/traffic
+	$(GO) test -run '^$$' -fuzz '^FuzzParseCapture$$' -fuzztime $(FUZZTIME) ./internal/stream
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./scenarios/expect
 	$(GO) test -run '^$$' -fuzz '^FuzzRead$$' -fuzztime $(FUZZTIME) ./results
 	$(GO) test -run '^$$' -fuzz '^FuzzParseFilterRules$$' -fuzztime $(FUZZTIME) ./bpf

@@ -16,6 +16,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/xdplab/xdplab/bpf"
+	"github.com/xdplab/xdplab/internal/stream"
 	"github.com/xdplab/xdplab/internal/testenv"
 	"github.com/xdplab/xdplab/internal/traffic"
 )
@@ -89,41 +90,41 @@ func TestIntegrationRedirectWithEmptyDevmapAborts(t *testing.T) {
 	assert.Equal(t, uint32(bpf.Aborted), ret, "an empty devmap is visible, not a silent drop")
 }
 
-// The generator program shapes every frame exactly as traffic.Shaper does:
+// The generator program shapes every frame exactly as stream.Shaper does:
 // flows, sizes of a mix, protocols, VLAN tags and malformed frames, each
 // frame made from the template whatever the frame held before.
 func TestIntegrationGeneratorMatchesShaper(t *testing.T) {
 	testenv.RequireRoot(t)
 	type tc struct {
-		proto traffic.Protocol
+		proto stream.Protocol
 		v6    bool
 		vlan  uint16
 		mix   bool
 		bad   uint32
 	}
 	var cases []tc
-	for _, proto := range []traffic.Protocol{traffic.UDP, traffic.TCPSYN, traffic.ICMP} {
+	for _, proto := range []stream.Protocol{stream.UDP, stream.TCPSYN, stream.ICMP} {
 		for _, v6 := range []bool{false, true} {
 			cases = append(cases, tc{proto, v6, 0, false, 0}, tc{proto, v6, 42, true, 200_000})
 		}
 	}
-	cases = append(cases, tc{traffic.UDP, false, 0, true, 0}, tc{traffic.UDP, true, 0, false, 1_000_000})
+	cases = append(cases, tc{stream.UDP, false, 0, true, 0}, tc{stream.UDP, true, 0, false, 1_000_000})
 	for _, c := range cases {
 		name := fmt.Sprintf("%s/v6=%v/vlan=%d/mix=%v/bad=%d", c.proto, c.v6, c.vlan, c.mix, c.bad)
 		t.Run(name, func(t *testing.T) {
 			onOneCPU(t)
-			s := traffic.FrameSpec{Size: 128, Proto: c.proto, VLAN: c.vlan, SrcMAC: macA, DstMAC: macB,
+			s := stream.FrameSpec{Size: 128, Proto: c.proto, VLAN: c.vlan, SrcMAC: macA, DstMAC: macB,
 				Src: netip.MustParseAddr("198.18.0.1"), Dst: netip.MustParseAddr("198.18.0.2"), SrcPort: 10000, DstPort: 9}
 			if c.v6 {
 				s.Src, s.Dst = netip.MustParseAddr("2001:2::1"), netip.MustParseAddr("2001:2::2")
 			}
-			o := traffic.ShapeOptions{Frame: s, Flows: 7, MalformedPPM: c.bad}
+			o := stream.ShapeOptions{Frame: s, Flows: 7, MalformedPPM: c.bad}
 			if c.mix {
-				o.Mix = traffic.Mix{{Size: s.MinSize(), Weight: 3}, {Size: 700, Weight: 2}, {Size: s.MaxSize(), Weight: 1}}
+				o.Mix = stream.Mix{{Size: s.MinSize(), Weight: 3}, {Size: 700, Weight: 2}, {Size: s.MaxSize(), Weight: 1}}
 			}
-			want, err := traffic.NewShaper(o)
+			want, err := stream.NewShaper(o)
 			require.NoError(t, err)
-			g, err := bpf.LoadGenerator(want.GenOptions(1, 0, false))
+			g, err := bpf.LoadGenerator(traffic.GenOptions(want, 1, 0, false))
 			require.NoError(t, err)
 			defer g.Close()
 			in := want.Template()
@@ -151,17 +152,17 @@ func TestIntegrationGeneratorMatchesShaper(t *testing.T) {
 // latency sink files it in the right bucket.
 func TestIntegrationLatencyStampAndSink(t *testing.T) {
 	testenv.RequireRoot(t)
-	for _, proto := range []traffic.Protocol{traffic.UDP, traffic.TCPSYN, traffic.ICMP} {
+	for _, proto := range []stream.Protocol{stream.UDP, stream.TCPSYN, stream.ICMP} {
 		for _, v6 := range []bool{false, true} {
 			t.Run(fmt.Sprintf("%s/v6=%v", proto, v6), func(t *testing.T) {
-				s := traffic.FrameSpec{Size: 128, Proto: proto, VLAN: 9, SrcMAC: macA, DstMAC: macB, Stamp: true,
+				s := stream.FrameSpec{Size: 128, Proto: proto, VLAN: 9, SrcMAC: macA, DstMAC: macB, Stamp: true,
 					Src: netip.MustParseAddr("198.18.0.1"), Dst: netip.MustParseAddr("198.18.0.2"), SrcPort: 10000, DstPort: 9}
 				if v6 {
 					s.Src, s.Dst = netip.MustParseAddr("2001:2::1"), netip.MustParseAddr("2001:2::2")
 				}
-				sh, err := traffic.NewShaper(traffic.ShapeOptions{Frame: s, Flows: 3})
+				sh, err := stream.NewShaper(stream.ShapeOptions{Frame: s, Flows: 3})
 				require.NoError(t, err)
-				g, err := bpf.LoadGenerator(sh.GenOptions(1, 0, false))
+				g, err := bpf.LoadGenerator(traffic.GenOptions(sh, 1, 0, false))
 				require.NoError(t, err)
 				defer g.Close()
 				ro := &ebpf.RunOptions{Data: sh.Template(), DataOut: make([]byte, 512)}
@@ -169,7 +170,7 @@ func TestIntegrationLatencyStampAndSink(t *testing.T) {
 				require.NoError(t, err)
 				out := ro.DataOut
 				require.Equal(t, uint32(bpf.Redirect), ret)
-				require.NoError(t, traffic.CheckChecksums(out), "the stamp is in the checksum")
+				require.NoError(t, stream.CheckChecksums(out), "the stamp is in the checksum")
 
 				l := sh.Layout()
 				sink, err := bpf.LoadLatencySink(bpf.LatencyOptions{L3Offset: uint32(l.L3), IPv6: v6, L4Hdr: uint32(l.L4Hdr)})
@@ -279,9 +280,9 @@ func TestIntegrationLoadForOffloadRefused(t *testing.T) {
 func TestIntegrationGeneratorRestores(t *testing.T) {
 	testenv.RequireRoot(t)
 	onOneCPU(t)
-	s := traffic.FrameSpec{Size: 64, SrcMAC: macA, DstMAC: macB,
+	s := stream.FrameSpec{Size: 64, SrcMAC: macA, DstMAC: macB,
 		Src: netip.MustParseAddr("198.18.0.1"), Dst: netip.MustParseAddr("198.18.0.2"), SrcPort: 10000, DstPort: 9}
-	sh, err := traffic.NewShaper(traffic.ShapeOptions{Frame: s})
+	sh, err := stream.NewShaper(stream.ShapeOptions{Frame: s})
 	require.NoError(t, err)
 	tmpl := sh.Template()
 	dirty := append([]byte(nil), tmpl...)
@@ -289,7 +290,7 @@ func TestIntegrationGeneratorRestores(t *testing.T) {
 		dirty[i] ^= 0xff // an outer header written over the Ethernet and IP headers
 	}
 	for _, restore := range []bool{false, true} {
-		g, err := bpf.LoadGenerator(sh.GenOptions(1, 0, restore))
+		g, err := bpf.LoadGenerator(traffic.GenOptions(sh, 1, 0, restore))
 		require.NoError(t, err)
 		ro := &ebpf.RunOptions{Data: dirty, DataOut: make([]byte, len(dirty)+64)}
 		ret, err := g.Program.Run(ro)

@@ -12,8 +12,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/xdplab/xdplab/bpf"
+	"github.com/xdplab/xdplab/internal/stream"
 	"github.com/xdplab/xdplab/internal/testenv"
-	"github.com/xdplab/xdplab/internal/traffic"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
@@ -25,12 +25,12 @@ var (
 
 func frame(t *testing.T, ipv6 bool, size int) []byte {
 	t.Helper()
-	s := traffic.FrameSpec{Size: size, SrcMAC: macA, DstMAC: macB,
+	s := stream.FrameSpec{Size: size, SrcMAC: macA, DstMAC: macB,
 		Src: netip.MustParseAddr("198.18.0.1"), Dst: netip.MustParseAddr("198.18.0.2"), SrcPort: 10000, DstPort: 9}
 	if ipv6 {
 		s.Src, s.Dst = netip.MustParseAddr("2001:2::1"), netip.MustParseAddr("2001:2::2")
 	}
-	b, err := traffic.BuildUDP(s)
+	b, err := stream.BuildUDP(s)
 	require.NoError(t, err)
 	return b
 }

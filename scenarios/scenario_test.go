@@ -11,8 +11,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/xdplab/xdplab/internal/spec"
+	"github.com/xdplab/xdplab/internal/stream"
 	"github.com/xdplab/xdplab/internal/testenv"
-	"github.com/xdplab/xdplab/internal/traffic"
 	"github.com/xdplab/xdplab/internal/xdp"
 )
 
@@ -165,12 +165,12 @@ func TestParseDescribes(t *testing.T) {
 		{"programs: [drop]\ntraffic:\n  ip: 6\n  vlan: 10\n  protocol: tcp-syn\n  sizes: 128\n  threads: 200\n", func(t *testing.T, r spec.Run) {
 			assert.True(t, r.IPv6)
 			assert.Equal(t, uint16(10), r.VLAN)
-			assert.Equal(t, traffic.TCPSYN, r.Proto)
+			assert.Equal(t, stream.TCPSYN, r.Proto)
 			assert.Equal(t, 128, r.FrameSize)
 			assert.Equal(t, 200, r.Threads, "threads are the host's to check, where the run starts (in the matrix: the VM)")
 		}},
 		{"programs: [drop]\ntraffic:\n  imix:\n    - {size: 64, weight: 3}\n    - {size: 1518, weight: 1}\n", func(t *testing.T, r spec.Run) {
-			assert.Equal(t, traffic.Mix{{Size: 64, Weight: 3}, {Size: 1518, Weight: 1}}, r.Mix)
+			assert.Equal(t, stream.Mix{{Size: 64, Weight: 3}, {Size: 1518, Weight: 1}}, r.Mix)
 		}},
 		{"programs: [drop]\ntrials:\n  calibrate: false\n  search: true\n  duration: 2s\n  warmup: 0s\n", func(t *testing.T, r spec.Run) {
 			assert.False(t, r.Calibrate)

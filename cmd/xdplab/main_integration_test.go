@@ -23,8 +23,8 @@ import (
 
 	"github.com/xdplab/xdplab/internal/host"
 	"github.com/xdplab/xdplab/internal/spec"
+	"github.com/xdplab/xdplab/internal/stream"
 	"github.com/xdplab/xdplab/internal/testenv"
-	"github.com/xdplab/xdplab/internal/traffic"
 	"github.com/xdplab/xdplab/results"
 )
 
@@ -343,7 +343,7 @@ func TestIntegrationRunPcapReplay(t *testing.T) {
 	}
 	// Distinct frames, not one template: flowstats finds every flow of
 	// the capture.
-	c, err := traffic.ReadCapture("../../scenarios/library/pcap/udp-100.pcap", 1514)
+	c, err := stream.ReadCapture("../../scenarios/library/pcap/udp-100.pcap", 1514)
 	require.NoError(t, err)
 	tuples := map[string]bool{}
 	for _, f := range c.Frames {
@@ -369,12 +369,12 @@ func TestIntegrationRunPcapReplay(t *testing.T) {
 // of a capture spanning 2 s sends about half of it; four times faster, all.
 func TestIntegrationRunPcapTiming(t *testing.T) {
 	testenv.RequireRoot(t)
-	c, err := traffic.ReadCapture("../../scenarios/library/pcap/udp-100.pcap", 1514)
+	c, err := stream.ReadCapture("../../scenarios/library/pcap/udp-100.pcap", 1514)
 	require.NoError(t, err)
 	path := filepath.Join(t.TempDir(), "slow.pcap")
 	f, err := os.Create(path)
 	require.NoError(t, err)
-	require.NoError(t, traffic.WriteCaptureTimed(f, c.Frames, 20*time.Millisecond))
+	require.NoError(t, stream.WriteCaptureTimed(f, c.Frames, 20*time.Millisecond))
 	require.NoError(t, f.Close())
 
 	sent := func(r *results.Run) uint64 { return r.Results[0].Trials[0].Raw.Generator.Packets }

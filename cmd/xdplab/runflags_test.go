@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/xdplab/xdplab/internal/spec"
-	"github.com/xdplab/xdplab/internal/traffic"
+	"github.com/xdplab/xdplab/internal/stream"
 	"github.com/xdplab/xdplab/internal/xdp"
 )
 
@@ -50,7 +50,7 @@ func TestRunFlagsDescribe(t *testing.T) {
 			assert.True(t, r.IPv6)
 			assert.Equal(t, 128, r.FrameSize)
 			assert.Equal(t, uint16(7), r.VLAN)
-			assert.Equal(t, traffic.TCPSYN, r.Proto)
+			assert.Equal(t, stream.TCPSYN, r.Proto)
 		}},
 		{[]string{"--ipv6=false"}, func(t *testing.T, r spec.Run) { assert.False(t, r.IPv6) }},
 		{[]string{"--no-calibrate", "--search", "--duration", "2s", "--trials", "5"}, func(t *testing.T, r spec.Run) {
@@ -60,7 +60,7 @@ func TestRunFlagsDescribe(t *testing.T) {
 			assert.Equal(t, 5, r.Trials)
 		}},
 		{[]string{"--rate", "50%"}, func(t *testing.T, r spec.Run) { assert.Equal(t, 50.0, r.RatePercent) }},
-		{[]string{"--imix", "imix"}, func(t *testing.T, r spec.Run) { assert.Equal(t, traffic.SimpleIMIX, r.Mix) }},
+		{[]string{"--imix", "imix"}, func(t *testing.T, r spec.Run) { assert.Equal(t, stream.SimpleIMIX, r.Mix) }},
 		{[]string{"--prog", "ratelimit", "--limit", "100k", "--burst", "64"}, func(t *testing.T, r spec.Run) {
 			assert.Equal(t, uint64(100000), r.Limit.PPS)
 			assert.Equal(t, uint64(64), r.Limit.Burst)

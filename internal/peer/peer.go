@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/xdplab/xdplab/bpf"
+	"github.com/xdplab/xdplab/internal/stream"
 	"github.com/xdplab/xdplab/internal/traffic"
 	"github.com/xdplab/xdplab/topology"
 )
@@ -88,7 +89,7 @@ type Generator interface {
 	Attempted() (uint64, error)
 	Malformed() (uint64, error)
 	// Flows is how the flows spread over ports and addresses.
-	Flows() traffic.Flows
+	Flows() stream.Flows
 	Close() error
 }
 

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/xdplab/xdplab/bpf"
+	"github.com/xdplab/xdplab/internal/stream"
 	"github.com/xdplab/xdplab/internal/traffic"
 	"github.com/xdplab/xdplab/internal/xdp"
 	"github.com/xdplab/xdplab/offload"
@@ -126,7 +127,7 @@ func probePair(ctx context.Context, o Options, rep *Report) (err error) {
 			return err
 		}
 		ep, peer := e.ep, e.peer
-		frame, err := traffic.BuildUDP(traffic.FrameSpec{Size: 64, SrcMAC: peer.MAC, DstMAC: ep.MAC,
+		frame, err := stream.BuildUDP(stream.FrameSpec{Size: 64, SrcMAC: peer.MAC, DstMAC: ep.MAC,
 			Src: peer.IPv4.Addr(), Dst: ep.IPv4.Addr(), SrcPort: 9, DstPort: 9})
 		if err != nil {
 			return err

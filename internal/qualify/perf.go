@@ -10,7 +10,7 @@ import (
 
 	"github.com/xdplab/xdplab/internal/runner"
 	"github.com/xdplab/xdplab/internal/spec"
-	"github.com/xdplab/xdplab/internal/traffic"
+	"github.com/xdplab/xdplab/internal/stream"
 	"github.com/xdplab/xdplab/internal/xdp"
 	"github.com/xdplab/xdplab/results"
 )
@@ -52,7 +52,7 @@ func (r *qualification) performance(ctx context.Context) (pdr float64, err error
 		{"throughput 64 B", func(c *runner.Config) { c.FrameSize = 64 }},
 		{"throughput 512 B", func(c *runner.Config) { c.FrameSize = 512 }},
 		{"throughput 1518 B", func(c *runner.Config) { c.FrameSize = 1518 }},
-		{"throughput IMIX", func(c *runner.Config) { c.Mix = traffic.SimpleIMIX }},
+		{"throughput IMIX", func(c *runner.Config) { c.Mix = stream.SimpleIMIX }},
 		{"NDR/PDR 64 B", func(c *runner.Config) {
 			c.FrameSize, c.Trials, c.ProgStats = 64, 1, 0
 			s := spec.DefaultSearch()

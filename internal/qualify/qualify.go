@@ -21,7 +21,7 @@ import (
 	"github.com/xdplab/xdplab/internal/probe"
 	"github.com/xdplab/xdplab/internal/remote"
 	"github.com/xdplab/xdplab/internal/spec"
-	"github.com/xdplab/xdplab/internal/traffic"
+	"github.com/xdplab/xdplab/internal/stream"
 	"github.com/xdplab/xdplab/internal/xdp"
 	"github.com/xdplab/xdplab/offload"
 	"github.com/xdplab/xdplab/results"
@@ -229,22 +229,22 @@ func (r *qualification) capabilities(ctx context.Context, report bool) error {
 // generator to the DUT, its payload naming the check.
 func (r *qualification) frame(check string, size int) ([]byte, error) {
 	p := r.pair
-	s := traffic.FrameSpec{Size: size, SrcMAC: p.Gen.MAC, DstMAC: p.DUT.MAC, Src: p.Gen.IPv4.Addr(), Dst: p.DUT.IPv4.Addr(), SrcPort: 10000, DstPort: 9}
-	if size > traffic.MaxFrameSize {
+	s := stream.FrameSpec{Size: size, SrcMAC: p.Gen.MAC, DstMAC: p.DUT.MAC, Src: p.Gen.IPv4.Addr(), Dst: p.DUT.IPv4.Addr(), SrcPort: 10000, DstPort: 9}
+	if size > stream.MaxFrameSize {
 		// A jumbo frame: built here, gopacket fixing lengths and sums.
 		ip := &layers.IPv4{Version: 4, IHL: 5, TTL: 64, Protocol: layers.IPProtocolUDP, SrcIP: s.Src.AsSlice(), DstIP: s.Dst.AsSlice()}
 		u := &layers.UDP{SrcPort: 10000, DstPort: 9}
 		if err := u.SetNetworkLayerForChecksum(ip); err != nil {
 			return nil, err
 		}
-		pl := make([]byte, size-traffic.FCSLen-14-20-8)
+		pl := make([]byte, size-stream.FCSLen-14-20-8)
 		copy(pl, "xdplab "+check)
 		buf := gopacket.NewSerializeBuffer()
 		err := gopacket.SerializeLayers(buf, gopacket.SerializeOptions{FixLengths: true, ComputeChecksums: true},
 			&layers.Ethernet{SrcMAC: s.SrcMAC, DstMAC: s.DstMAC, EthernetType: layers.EthernetTypeIPv4}, ip, u, gopacket.Payload(pl))
 		return buf.Bytes(), err
 	}
-	b, err := traffic.Build(s)
+	b, err := stream.Build(s)
 	if err != nil {
 		return nil, err
 	}

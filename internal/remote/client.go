@@ -17,6 +17,7 @@ import (
 
 	"github.com/xdplab/xdplab/bpf"
 	"github.com/xdplab/xdplab/internal/peer"
+	"github.com/xdplab/xdplab/internal/stream"
 	"github.com/xdplab/xdplab/internal/traffic"
 	"github.com/xdplab/xdplab/topology"
 )
@@ -508,14 +509,14 @@ func (s *remoteSink) Close() error { return s.c.call(opClose, s.h, nil) }
 type remoteGen struct {
 	c     *Client
 	h     handleArgs
-	flows traffic.Flows
+	flows stream.Flows
 }
 
 func (g *remoteGen) Start() error { return g.c.call(opGenStart, g.h, nil) }
 func (g *remoteGen) Stop() error  { return g.c.call(opGenStop, g.h, nil) }
 func (g *remoteGen) Close() error { return g.c.call(opClose, g.h, nil) }
 
-func (g *remoteGen) Flows() traffic.Flows { return g.flows }
+func (g *remoteGen) Flows() stream.Flows { return g.flows }
 
 func (g *remoteGen) snap() (peer.Snapshot, error) {
 	var s peer.Snapshot

@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"github.com/xdplab/xdplab/internal/peer"
-	"github.com/xdplab/xdplab/internal/traffic"
+	"github.com/xdplab/xdplab/internal/stream"
 	"github.com/xdplab/xdplab/results"
 )
 
@@ -127,8 +127,8 @@ type carrierResult struct {
 }
 
 type generatorResult struct {
-	Handle uint64        `json:"handle"`
-	Flows  traffic.Flows `json:"flows"`
+	Handle uint64       `json:"handle"`
+	Flows  stream.Flows `json:"flows"`
 }
 
 type snapshotArgs struct {

@@ -11,6 +11,7 @@ import (
 	"github.com/xdplab/xdplab/internal/host"
 	"github.com/xdplab/xdplab/internal/nsthread"
 	"github.com/xdplab/xdplab/internal/spec"
+	"github.com/xdplab/xdplab/internal/stream"
 	"github.com/xdplab/xdplab/internal/traffic"
 	"github.com/xdplab/xdplab/internal/xdp"
 	"github.com/xdplab/xdplab/results"
@@ -41,7 +42,7 @@ const (
 	equivVethNote = "a native XDP_PASS program is on the generator's and the sink's veth, so that they accept native XDP_TX'd and redirected frames (with rx-gro alone an XDP_TX'd frame waits in the veth's ring until another frame wakes it); IPv6 is off on every veth, so that no stack adds frames"
 )
 
-// Equivalence sends one set of frames (a capture's, or traffic.FrameSet)
+// Equivalence sends one set of frames (a capture's, or stream.FrameSet)
 // through each program of cfg attached for real in each mode, and
 // compares frame by frame what came out. Nothing is left behind.
 func Equivalence(ctx context.Context, cfg Config) (_ *results.Equivalence, err error) {
@@ -181,13 +182,13 @@ func fullSizeMTU(eps []*topology.Endpoint) (string, error) {
 
 // equivFrames are the capture's frames (addressed from the generator to
 // the DUT), or the generated set.
-func (r *runner) equivFrames(jumbo bool) ([]traffic.NamedFrame, error) {
+func (r *runner) equivFrames(jumbo bool) ([]stream.NamedFrame, error) {
 	p := r.pair
 	if r.cfg.Pcap == "" {
-		return traffic.FrameSet(traffic.FrameSetOptions{SrcMAC: p.Gen.MAC, DstMAC: p.DUT.MAC,
+		return stream.FrameSet(stream.FrameSetOptions{SrcMAC: p.Gen.MAC, DstMAC: p.DUT.MAC,
 			Src4: p.Gen.IPv4.Addr(), Dst4: p.DUT.IPv4.Addr(), Src6: p.Gen.IPv6.Addr(), Dst6: p.DUT.IPv6.Addr(), Jumbo: jumbo})
 	}
-	c, err := traffic.ReadCapture(r.cfg.Pcap, spec.MaxCaptureFrame)
+	c, err := stream.ReadCapture(r.cfg.Pcap, spec.MaxCaptureFrame)
 	if err != nil {
 		return nil, err
 	}
@@ -195,9 +196,9 @@ func (r *runner) equivFrames(jumbo bool) ([]traffic.NamedFrame, error) {
 	if r.cfg.PcapRewriteIPs {
 		c.RewriteIPs(p.Gen.IPv4.Addr(), p.DUT.IPv4.Addr(), p.Gen.IPv6.Addr(), p.DUT.IPv6.Addr())
 	}
-	out := make([]traffic.NamedFrame, len(c.Frames))
+	out := make([]stream.NamedFrame, len(c.Frames))
 	for i, f := range c.Frames {
-		out[i] = traffic.NamedFrame{Name: fmt.Sprintf("%s #%d", r.cfg.Pcap, i+1), Frame: f}
+		out[i] = stream.NamedFrame{Name: fmt.Sprintf("%s #%d", r.cfg.Pcap, i+1), Frame: f}
 	}
 	return out, nil
 }
@@ -230,7 +231,7 @@ func (r *runner) watch() (_ *traffic.Watch, err error) {
 }
 
 // equivMode attaches program name in mode m and sends every frame.
-func (r *runner) equivMode(ctx context.Context, w *traffic.Watch, name string, m xdp.Mode, frames []traffic.NamedFrame) (_ *results.EquivMode, _ results.Program, sent []traffic.NamedFrame, err error) {
+func (r *runner) equivMode(ctx context.Context, w *traffic.Watch, name string, m xdp.Mode, frames []stream.NamedFrame) (_ *results.EquivMode, _ results.Program, sent []stream.NamedFrame, err error) {
 	p := r.pair
 	prog, err := r.load(name, bpf.NoTouch, m)
 	if err != nil {

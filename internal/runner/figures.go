@@ -4,7 +4,7 @@ import (
 	"fmt"
 
 	"github.com/xdplab/xdplab/bpf"
-	"github.com/xdplab/xdplab/internal/traffic"
+	"github.com/xdplab/xdplab/internal/stream"
 	"github.com/xdplab/xdplab/results"
 	"github.com/xdplab/xdplab/results/flags"
 	"github.com/xdplab/xdplab/topology"
@@ -120,7 +120,7 @@ func (r *runner) figures(s *setup, index int, start, end, final snapshot, sample
 	}
 	g, d := ifd["gen"], ifd["dut"]
 	in := flags.Trial{Generated: gen.Packets, Tries: tries, Seen: seen, Malformed: raw.Malformed, OfferedPPS: f.OfferedPPS, RatePPS: r.cfg.RatePPS,
-		LiveFrames: r.kind == traffic.LiveFrames, GenTx: g.TxPackets, Counted: s.prog.Counted,
+		LiveFrames: r.kind == stream.LiveFrames, GenTx: g.TxPackets, Counted: s.prog.Counted,
 		CPUNsPerPkt: f.CPUNsPerPkt, DUTNsPerPkt: f.DUTNsPerPkt, DUTNoiseBound: f.DUTNsPerPktBelow, GenElsewhere: r.remote != nil}
 	in.GenXmit, in.GenXmitKnown = g.SumQueues("tx", "xdp_xmit")
 	in.GenXmitError, _ = g.SumQueues("tx", "xdp_xmit_errors")

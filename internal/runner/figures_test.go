@@ -12,7 +12,7 @@ import (
 	"github.com/xdplab/xdplab/internal/host"
 	"github.com/xdplab/xdplab/internal/procstat"
 	"github.com/xdplab/xdplab/internal/spec"
-	"github.com/xdplab/xdplab/internal/traffic"
+	"github.com/xdplab/xdplab/internal/stream"
 	"github.com/xdplab/xdplab/results"
 	"github.com/xdplab/xdplab/topology"
 )
@@ -26,7 +26,7 @@ func snapAt(t0 time.Time, sec int, gen, tries uint64, prog bpf.Stats, dut, genIf
 }
 
 func TestFiguresAndFlags(t *testing.T) {
-	r := &runner{cfg: Config{Run: spec.Run{FrameSize: 64}}, kind: traffic.LiveFrames, cpus: []int{0}}
+	r := &runner{cfg: Config{Run: spec.Run{FrameSize: 64}}, kind: stream.LiveFrames, cpus: []int{0}}
 	drop := bpf.Action(bpf.Drop)
 	s := &setup{prog: &bpf.Program{Counted: true, Expected: &drop}}
 	t0 := time.Now()

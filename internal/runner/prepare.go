@@ -8,7 +8,7 @@ import (
 	"github.com/xdplab/xdplab/bpf"
 	"github.com/xdplab/xdplab/internal/nsthread"
 	"github.com/xdplab/xdplab/internal/peer"
-	"github.com/xdplab/xdplab/internal/traffic"
+	"github.com/xdplab/xdplab/internal/stream"
 	"github.com/xdplab/xdplab/internal/xdp"
 	"github.com/xdplab/xdplab/offload"
 )
@@ -146,7 +146,7 @@ func (r *runner) prepare(name string, work bpf.Work, mode xdp.Mode) (_ *setup, e
 	// frames, which the netdev family's ndo-xmit bit tells. A NIC's
 	// driver may set it only while an XDP program is attached (igb): a
 	// native XDP_PASS program there, unless the port has a sink already.
-	if r.kind == traffic.LiveFrames {
+	if r.kind == stream.LiveFrames {
 		if in := r.end.Info(); in.Driver != "veth" && s.sink == nil && requireNdoXmit(in, "") != nil {
 			if s.genPass, err = r.end.AttachSink(peer.SinkOptions{Kind: peer.SinkPass}); err != nil {
 				return nil, fmt.Errorf("the generator's port %s (%s) is no redirect target, and takes no native XDP program to become one: %w (use --generator af-packet)", in.Name, in.Driver, err)

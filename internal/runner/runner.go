@@ -17,6 +17,7 @@ import (
 	"github.com/xdplab/xdplab/internal/peer"
 	"github.com/xdplab/xdplab/internal/remote"
 	"github.com/xdplab/xdplab/internal/spec"
+	"github.com/xdplab/xdplab/internal/stream"
 	"github.com/xdplab/xdplab/internal/traffic"
 	"github.com/xdplab/xdplab/internal/xdp"
 	"github.com/xdplab/xdplab/offload"
@@ -33,7 +34,7 @@ const (
 // runner holds a run's state.
 type runner struct {
 	cfg  Config
-	kind traffic.Kind
+	kind stream.Kind
 	cpus []int
 	pair *topology.Pair
 	// end is the generator's end: the pair's Gen here, or the remote
@@ -46,7 +47,7 @@ type runner struct {
 	// not resolved.
 	calNoise float64
 	run      *results.Run
-	capture  *traffic.Capture // --pcap
+	capture  *stream.Capture // --pcap
 }
 
 // Run measures what cfg asks for. On error (cancellation included) nothing
@@ -67,16 +68,16 @@ func Run(ctx context.Context, cfg Config) (_ *results.Run, err error) {
 	}
 	if cfg.Pcap != "" {
 		// Frames up to the veth's MTU (1500) plus the Ethernet header.
-		c, err := traffic.ReadCapture(cfg.Pcap, spec.MaxCaptureFrame)
+		c, err := stream.ReadCapture(cfg.Pcap, spec.MaxCaptureFrame)
 		if err != nil {
 			return nil, err
 		}
 		r.capture = c
 		r.cfg.Warmup = 0
 		if len(c.Frames) > bpf.MaxReplayFrames && r.cfg.Generator == "" {
-			r.cfg.Generator = traffic.AFPacket // too many for the replay map
+			r.cfg.Generator = stream.AFPacket // too many for the replay map
 		}
-		r.cfg.FrameSize = min(max(c.MeanSize(), traffic.MinFrameSize(false)), traffic.MaxFrameSize)
+		r.cfg.FrameSize = min(max(c.MeanSize(), stream.MinFrameSize(false)), stream.MaxFrameSize)
 	}
 	defer func() {
 		// Teardown runs on return, error and panic alike.
@@ -131,7 +132,7 @@ func Run(ctx context.Context, cfg Config) (_ *results.Run, err error) {
 		r.end = peer.NewLocal(&r.pair.Gen)
 	}
 	if why := r.liveFramesOut(); why != "" {
-		r.kind = traffic.AFPacket
+		r.kind = stream.AFPacket
 		r.run = r.newRun()
 		r.run.Notes = append(r.run.Notes, why)
 	}
@@ -217,18 +218,18 @@ func (r *runner) pickGenerator() error {
 		err = xdp.HaveLiveFrames()
 	}
 	switch r.cfg.Generator {
-	case traffic.LiveFrames:
+	case stream.LiveFrames:
 		if err != nil {
 			return fmt.Errorf("generator live-frames: %w: use --generator af-packet", err)
 		}
-		r.kind = traffic.LiveFrames
-	case traffic.AFPacket:
-		r.kind = traffic.AFPacket
+		r.kind = stream.LiveFrames
+	case stream.AFPacket:
+		r.kind = stream.AFPacket
 	default:
 		if err == nil {
-			r.kind = traffic.LiveFrames
+			r.kind = stream.LiveFrames
 		} else if errors.Is(err, ebpf.ErrNotSupported) {
-			r.kind = traffic.AFPacket
+			r.kind = stream.AFPacket
 		} else {
 			return fmt.Errorf("probe live frames: %w", err)
 		}
@@ -243,7 +244,7 @@ func (r *runner) pickGenerator() error {
 // XDP (e1000e) never. Empty: they can, or the choice was the user's.
 func (r *runner) liveFramesOut() string {
 	in := r.end.Info()
-	if r.kind != traffic.LiveFrames || r.cfg.Generator != "" || in.Driver == "veth" {
+	if r.kind != stream.LiveFrames || r.cfg.Generator != "" || in.Driver == "veth" {
 		return ""
 	}
 	s, err := r.end.AttachSink(peer.SinkOptions{Kind: peer.SinkPass})
@@ -294,7 +295,7 @@ func (r *runner) newRun() *results.Run {
 		}
 	}
 	if run.Config.Protocol == "" {
-		run.Config.Protocol = string(traffic.UDP)
+		run.Config.Protocol = string(stream.UDP)
 	}
 	if len(c.Mix) > 0 {
 		run.Config.IMIX = c.Mix.String()
@@ -303,7 +304,7 @@ func (r *runner) newRun() *results.Run {
 	}
 	if c.MalformedPPM > 0 {
 		run.Notes = append(run.Notes, fmt.Sprintf("%.4f%% of the frames are malformed on purpose, in turn: %s; raw.malformed counts them (they are in the generator's count)",
-			float64(c.MalformedPPM)/1e4, strings.Join(traffic.MalformedKinds, "; ")))
+			float64(c.MalformedPPM)/1e4, strings.Join(stream.MalformedKinds, "; ")))
 	}
 	if c.Latency {
 		run.Notes = append(run.Notes, "latency: the generator writes bpf_ktime_get_ns() into each frame's payload as its program sends it; "+
@@ -357,12 +358,12 @@ func (r *runner) newRun() *results.Run {
 	if r.capture != nil {
 		how := "the live-frames replay program: each frame written whole into a live frame from a map of the capture, " +
 			"exactly frames x loops, then every further frame held back"
-		if r.kind == traffic.AFPacket {
+		if r.kind == stream.AFPacket {
 			how = "AF_PACKET from one thread, a full socket buffer waited out, never skipped"
 		}
 		run.Notes = append(run.Notes, "replay through "+how)
 	}
-	if r.kind == traffic.AFPacket && r.capture == nil {
+	if r.kind == stream.AFPacket && r.capture == nil {
 		run.Notes = append(run.Notes, "generator: AF_PACKET (this kernel has no BPF_PROG_RUN live frames, or it was asked for): its ceiling is far below live frames, so the DUT is rarely the bottleneck")
 	}
 	if run.Host.BPFStatsEnabled {
@@ -371,8 +372,8 @@ func (r *runner) newRun() *results.Run {
 	return run
 }
 
-func generatorSource(k traffic.Kind) string {
-	if k == traffic.LiveFrames {
+func generatorSource(k stream.Kind) string {
+	if k == stream.LiveFrames {
 		return "the live-frames generator program's per-CPU counter of redirected frames"
 	}
 	return "AF_PACKET writes the socket accepted"
@@ -416,13 +417,13 @@ func (r *runner) describeTopology() {
 }
 
 // frameSpec is the template frame from the generator to the DUT.
-func (r *runner) frameSpec() traffic.FrameSpec {
+func (r *runner) frameSpec() stream.FrameSpec {
 	p := r.pair
 	src, dst := p.Gen.IPv4.Addr(), p.DUT.IPv4.Addr()
 	if r.cfg.IPv6 {
 		src, dst = p.Gen.IPv6.Addr(), p.DUT.IPv6.Addr()
 	}
-	return traffic.FrameSpec{
+	return stream.FrameSpec{
 		Size: r.cfg.FrameSize, Proto: r.cfg.Proto, VLAN: r.cfg.VLAN, Stamp: r.cfg.Latency,
 		SrcMAC: p.Gen.MAC, DstMAC: p.DUT.MAC, Src: src, Dst: dst, SrcPort: srcPort, DstPort: dstPort,
 	}

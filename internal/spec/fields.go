@@ -10,7 +10,7 @@ import (
 
 	"github.com/xdplab/xdplab/bpf"
 	"github.com/xdplab/xdplab/internal/remote"
-	"github.com/xdplab/xdplab/internal/traffic"
+	"github.com/xdplab/xdplab/internal/stream"
 	"github.com/xdplab/xdplab/internal/xdp"
 )
 
@@ -298,7 +298,7 @@ var fields = []Field{
 	{Path: FieldProtocol, Flag: "proto", Default: "udp", Type: "string",
 		Usage: "transport of the frames: udp, tcp-syn (SYN segments) or icmp (echo requests)",
 		set: func(r *Run, v string) error {
-			p, err := traffic.ParseProtocol(v)
+			p, err := stream.ParseProtocol(v)
 			if err != nil {
 				return fmt.Errorf("%q: use udp, tcp-syn or icmp", v)
 			}
@@ -334,13 +334,13 @@ var fields = []Field{
 	{Path: FieldIMIX, Flag: "imix", Type: "string",
 		Usage: "send a mix of sizes instead of --size: imix (64:7,570:4,1518:1) or size:weight pairs",
 		set: func(r *Run, v string) (err error) {
-			r.Mix, err = traffic.ParseMix(v)
+			r.Mix, err = stream.ParseMix(v)
 			return err
 		}},
 	{Path: FieldMalformed, Flag: "malformed", Type: "string",
 		Usage: "make this share of the frames malformed (truncated headers, wrong IP length), such as 1%",
 		set: func(r *Run, v string) (err error) {
-			r.MalformedPPM, err = traffic.ParseShare(v)
+			r.MalformedPPM, err = stream.ParseShare(v)
 			return err
 		}},
 	{Path: FieldLatency, Flag: "latency", Type: "bool",
@@ -358,13 +358,13 @@ var fields = []Field{
 	{Path: FieldGenerator, Flag: "generator", Default: "auto", Type: "string",
 		Usage: "traffic generator: auto, live-frames, af-packet",
 		set: func(r *Run, v string) (err error) {
-			r.Generator, err = traffic.ParseKind(v)
+			r.Generator, err = stream.ParseKind(v)
 			return err
 		}},
 	{Path: FieldRate, Flag: "rate", Type: "string",
 		Usage: "offered rate in frames/s (250k, 1.5M) or a share of the measured maximum (50%); default: as fast as it can",
 		set: func(r *Run, v string) (err error) {
-			r.RatePPS, r.RatePercent, err = traffic.ParseRateOrShare(v)
+			r.RatePPS, r.RatePercent, err = stream.ParseRateOrShare(v)
 			return err
 		}},
 	{Path: FieldWork, Flag: "work", Default: "no-touch", Type: "string",
@@ -425,7 +425,7 @@ var fields = []Field{
 	{Path: FieldLimit, Flag: "limit", Type: "string",
 		Usage: "the ratelimit workload's limit: frames a second each source may send (100k)",
 		set: func(r *Run, v string) (err error) {
-			r.Limit.PPS, err = traffic.ParseRate(v)
+			r.Limit.PPS, err = stream.ParseRate(v)
 			return err
 		}},
 	{Path: FieldBurst, Flag: "burst", Type: "int",
@@ -560,7 +560,7 @@ func readFiles(r *Run) Errors {
 		}
 	}
 	if r.Pcap != "" {
-		if _, err := traffic.ReadCapture(r.Pcap, MaxCaptureFrame); err != nil {
+		if _, err := stream.ReadCapture(r.Pcap, MaxCaptureFrame); err != nil {
 			es = append(es, fieldErr(FieldPcap, err.Error()))
 		}
 	}

@@ -6,7 +6,7 @@ import (
 
 	"github.com/xdplab/xdplab/bpf"
 	"github.com/xdplab/xdplab/internal/search"
-	"github.com/xdplab/xdplab/internal/traffic"
+	"github.com/xdplab/xdplab/internal/stream"
 	"github.com/xdplab/xdplab/internal/xdp"
 )
 
@@ -50,15 +50,15 @@ type Run struct {
 	// one frame size, a share of malformed frames per million, and send
 	// times in the payload for latency (tx and redirect only: a sink on
 	// the far side reads them).
-	Proto        traffic.Protocol
+	Proto        stream.Protocol
 	VLAN         uint16
-	Mix          traffic.Mix
+	Mix          stream.Mix
 	MalformedPPM uint32
 	Latency      bool
 	Threads      int
 	// Generator is LiveFrames, AFPacket, or "" to pick live frames where
 	// the kernel has them.
-	Generator traffic.Kind
+	Generator stream.Kind
 	// RatePPS is the offered rate (live frames); 0: as fast as it can.
 	RatePPS uint64
 	// RatePercent paces each program and mode to this share (0-100] of
@@ -107,7 +107,7 @@ func Defaults() Run {
 	return Run{
 		Programs:     []string{"drop"},
 		FrameSize:    64,
-		Proto:        traffic.UDP,
+		Proto:        stream.UDP,
 		Flows:        1,
 		Threads:      1,
 		Warmup:       time.Second,
@@ -130,7 +130,7 @@ const (
 	MaxDuration = time.Hour
 	MaxTrials   = 1000
 	MaxRatePPS  = 1e9
-	MaxVLAN     = traffic.MaxVLAN
+	MaxVLAN     = stream.MaxVLAN
 	MaxLoops    = 1000000
 	MaxSpeed    = 1e6
 	// MaxThreads is the most generator threads (and veth queues) a run
@@ -149,8 +149,8 @@ const (
 )
 
 // StreamSpec is the stream's frame without addresses: what sizes depend on.
-func (r *Run) StreamSpec() traffic.FrameSpec {
-	s := traffic.FrameSpec{Size: r.FrameSize, Proto: r.Proto, VLAN: r.VLAN, Stamp: r.Latency,
+func (r *Run) StreamSpec() stream.FrameSpec {
+	s := stream.FrameSpec{Size: r.FrameSize, Proto: r.Proto, VLAN: r.VLAN, Stamp: r.Latency,
 		Src: netip.IPv4Unspecified(), Dst: netip.IPv4Unspecified()}
 	if r.IPv6 {
 		s.Src, s.Dst = netip.IPv6Unspecified(), netip.IPv6Unspecified()

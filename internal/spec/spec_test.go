@@ -13,7 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/xdplab/xdplab/internal/traffic"
+	"github.com/xdplab/xdplab/internal/stream"
 	"github.com/xdplab/xdplab/internal/xdp"
 )
 
@@ -123,7 +123,7 @@ func TestBuild(t *testing.T) {
 			func(t *testing.T, r Run) {
 				assert.True(t, r.IPv6)
 				assert.Equal(t, uint16(100), r.VLAN)
-				assert.Equal(t, traffic.TCPSYN, r.Proto)
+				assert.Equal(t, stream.TCPSYN, r.Proto)
 				assert.Equal(t, 128, r.FrameSize)
 				assert.Equal(t, uint32(10000), r.MalformedPPM)
 			}, "", ""},

@@ -6,7 +6,7 @@ import (
 	"slices"
 
 	"github.com/xdplab/xdplab/bpf"
-	"github.com/xdplab/xdplab/internal/traffic"
+	"github.com/xdplab/xdplab/internal/stream"
 	"github.com/xdplab/xdplab/internal/xdp"
 )
 
@@ -93,7 +93,7 @@ func (r *Run) validatePrograms(add adder) {
 }
 
 func (r *Run) validateStream(add adder) {
-	if _, err := traffic.ParseProtocol(string(r.Proto)); err != nil {
+	if _, err := stream.ParseProtocol(string(r.Proto)); err != nil {
 		add(FieldProtocol, err.Error())
 		return
 	}
@@ -109,11 +109,11 @@ func (r *Run) validateStream(add adder) {
 		add(FieldSize, fmt.Sprintf("%d out of range: %s needs %d to %d bytes (frame size with FCS, as in RFC 2544)",
 			r.FrameSize, spec.Describe(), lo, hi))
 	}
-	if r.MalformedPPM > traffic.MaxMalformedPPM {
+	if r.MalformedPPM > stream.MaxMalformedPPM {
 		add(FieldMalformed, fmt.Sprintf("%d ppm out of range: at most 100%%", r.MalformedPPM))
 	}
-	if r.Flows < 1 || r.Flows > traffic.MaxFlows {
-		add(FieldFlows, fmt.Sprintf("%d out of range: use 1 to %d", r.Flows, traffic.MaxFlows))
+	if r.Flows < 1 || r.Flows > stream.MaxFlows {
+		add(FieldFlows, fmt.Sprintf("%d out of range: use 1 to %d", r.Flows, stream.MaxFlows))
 	}
 	if r.Sources < 0 || r.Sources > r.Flows {
 		add(FieldSources, fmt.Sprintf("%d out of range: use 1 to the number of flows (%d)", r.Sources, r.Flows))
@@ -139,14 +139,14 @@ func (r *Run) validateWorkloads(add adder) {
 		if r.Backends < 0 || r.Backends > MaxBackends {
 			add(FieldBackends, fmt.Sprintf("%d out of range: use 1 to %d", r.Backends, MaxBackends))
 		}
-		if r.Proto == traffic.ICMP {
+		if r.Proto == stream.ICMP {
 			add(FieldProtocol, "l4lb balances UDP and TCP flows to a VIP port: use udp or tcp-syn")
 		}
 		outer := 20
 		if r.IPv6 {
 			outer = 40
 		}
-		if max := traffic.MaxFrameSize - outer; r.FrameSize > max || len(r.Mix) > 0 && r.Mix.Largest() > max {
+		if max := stream.MaxFrameSize - outer; r.FrameSize > max || len(r.Mix) > 0 && r.Mix.Largest() > max {
 			add(FieldSize, fmt.Sprintf("l4lb adds a %d-byte outer header and sends the frame back on a 1500-byte MTU: use frames of at most %d bytes", outer, max))
 		}
 	} else if r.Backends != 0 {
@@ -213,7 +213,7 @@ func (r *Run) validateReplay(add adder) {
 		add(FieldPcap, "a replay sends the capture's frames in order from one thread: leave out ", Ref(FieldThreads), ", ",
 			Ref(FieldSearch), ", ", Ref(FieldFlows), " and a ", Ref(FieldRate), " in percent")
 	}
-	if r.Proto != "" && r.Proto != traffic.UDP || r.VLAN != 0 || len(r.Mix) > 0 || r.MalformedPPM > 0 || r.Latency {
+	if r.Proto != "" && r.Proto != stream.UDP || r.VLAN != 0 || len(r.Mix) > 0 || r.MalformedPPM > 0 || r.Latency {
 		add(FieldPcap, "a replay sends the capture's own frames: leave out ", Ref(FieldProtocol), ", ", Ref(FieldVLAN), ", ",
 			Ref(FieldIMIX), ", ", Ref(FieldMalformed), " and ", Ref(FieldLatency))
 	}
@@ -246,14 +246,14 @@ func (r *Run) validatePacing(add adder) {
 		if !(r.RatePercent >= 0 && r.RatePercent <= 100) {
 			add(FieldRate, fmt.Sprintf("%g%% out of range: give a share from above 0 to 100%% of the measured maximum", r.RatePercent))
 		}
-		if r.RatePPS > 0 || r.Search != nil || r.Generator == traffic.AFPacket {
+		if r.RatePPS > 0 || r.Search != nil || r.Generator == stream.AFPacket {
 			add(FieldRate, "a rate as a share paces the live-frames generator: leave out ", Ref(FieldSearch), " and the af-packet ", Ref(FieldGenerator))
 		}
 	}
-	if r.Search != nil && (r.RatePPS > 0 || r.Generator == traffic.AFPacket) {
+	if r.Search != nil && (r.RatePPS > 0 || r.Generator == stream.AFPacket) {
 		add(FieldSearch, "the search paces the live-frames generator itself: leave out ", Ref(FieldRate), " and the af-packet ", Ref(FieldGenerator))
 	}
-	if r.RatePPS > 0 && r.Generator == traffic.AFPacket && r.Pcap == "" {
+	if r.RatePPS > 0 && r.Generator == stream.AFPacket && r.Pcap == "" {
 		add(FieldRate, "a rate needs the live-frames generator: af-packet sends as fast as it can (", Ref(FieldGenerator), ")")
 	}
 	if r.RatePPS > MaxRatePPS {

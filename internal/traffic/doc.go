@@ -1,5 +1,6 @@
-// Package traffic builds test frames (with gopacket) and sends them from the
-// generator's network namespace.
+// Package traffic sends test streams (what internal/stream describes and
+// builds: frames, flows, mixes, captures) from the generator's network
+// namespace, and watches where single frames come out.
 //
 // Two generators exist. LiveFrames runs xdplab's generator program with
 // BPF_PROG_RUN and BPF_F_TEST_XDP_LIVE_FRAMES (kernel 5.18+): the kernel

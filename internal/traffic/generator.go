@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/xdplab/xdplab/internal/stream"
+
 	"github.com/cilium/ebpf"
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
@@ -17,36 +19,16 @@ import (
 	"github.com/xdplab/xdplab/internal/nsthread"
 )
 
-// Kind names a generator implementation.
-type Kind string
-
-// The generators.
-const (
-	LiveFrames Kind = "live-frames" // BPF_PROG_RUN with BPF_F_TEST_XDP_LIVE_FRAMES
-	AFPacket   Kind = "af-packet"   // raw AF_PACKET socket, qdisc bypass
-)
-
-// ParseKind reads a generator name; "auto" gives "".
-func ParseKind(s string) (Kind, error) {
-	switch Kind(s) {
-	case LiveFrames, AFPacket:
-		return Kind(s), nil
-	case "auto", "":
-		return "", nil
-	}
-	return "", fmt.Errorf("unknown generator %q: use auto, %s or %s", s, LiveFrames, AFPacket)
-}
-
 // Options configures a generator.
 type Options struct {
-	Kind    Kind
-	NS      netns.NsHandle // the generator's namespace; never the host's
-	Ifindex int            // the interface to send on, in NS
-	Frame   FrameSpec      // the stream's frame: protocol, VLAN, stamp
+	Kind    stream.Kind
+	NS      netns.NsHandle   // the generator's namespace; never the host's
+	Ifindex int              // the interface to send on, in NS
+	Frame   stream.FrameSpec // the stream's frame: protocol, VLAN, stamp
 	Flows   int
 	Sources int // source addresses the flows spread over (0: as few as the ports allow)
 	// Mix sends the sizes of an IMIX in turn (Frame.Size is ignored).
-	Mix Mix
+	Mix stream.Mix
 	// MalformedPPM makes this share (per million) of the frames malformed.
 	MalformedPPM uint32
 	// Restore: the DUT program may write into frames, and its writes come
@@ -60,7 +42,7 @@ type Options struct {
 	// Replay, when set, sends these frames in order, Loops times, then
 	// stops sending: AF_PACKET and one thread, so every frame is sent
 	// exactly once a loop (a full socket buffer is waited out, not skipped).
-	Replay *Capture
+	Replay *stream.Capture
 	Loops  int
 	// ReplayTiming paces a replay: "" or "top-speed" as fast as the socket
 	// takes frames, "capture" at the capture's own timestamps divided by
@@ -76,7 +58,7 @@ type Options struct {
 type Generator struct {
 	opts    Options
 	frame   []byte
-	shapers []*Shaper // one per thread (AF_PACKET)
+	shapers []*stream.Shaper // one per thread (AF_PACKET)
 	prog    *bpf.Generator
 
 	mu      sync.Mutex
@@ -91,7 +73,7 @@ type Generator struct {
 // New checks the options, builds the frame and, for live frames, loads the
 // generator program. Close releases it.
 func New(o Options) (*Generator, error) {
-	if o.Kind != LiveFrames && o.Kind != AFPacket {
+	if o.Kind != stream.LiveFrames && o.Kind != stream.AFPacket {
 		return nil, fmt.Errorf("generator: unknown kind %q", o.Kind)
 	}
 	if !o.NS.IsOpen() {
@@ -112,7 +94,7 @@ func New(o Options) (*Generator, error) {
 	if o.Replay != nil && o.Loops < 1 {
 		o.Loops = 1
 	}
-	if o.RatePPS > 0 && o.Kind != LiveFrames && !(o.Replay != nil && o.ReplayTiming == "rate") {
+	if o.RatePPS > 0 && o.Kind != stream.LiveFrames && !(o.Replay != nil && o.ReplayTiming == "rate") {
 		return nil, fmt.Errorf("generator: a rate needs the live-frames generator (%s sends as fast as it can)", o.Kind)
 	}
 	if o.Replay != nil && o.ReplayTiming == "capture" && o.ReplaySpeed == 0 {
@@ -122,7 +104,7 @@ func New(o Options) (*Generator, error) {
 		sent: make([]atomic.Uint64, len(o.CPUs)), bytes: make([]atomic.Uint64, len(o.CPUs)),
 		tries: make([]atomic.Uint64, len(o.CPUs))}
 	if o.Replay != nil {
-		if o.Kind == LiveFrames {
+		if o.Kind == stream.LiveFrames {
 			ro := bpf.ReplayOptions{TargetIfindex: uint32(o.Ifindex), Frames: o.Replay.Frames, Loops: o.Loops}
 			switch o.ReplayTiming {
 			case "capture":
@@ -143,9 +125,9 @@ func New(o Options) (*Generator, error) {
 		}
 		return g, nil
 	}
-	so := ShapeOptions{Frame: o.Frame, Mix: o.Mix, Flows: o.Flows, Sources: o.Sources, MalformedPPM: o.MalformedPPM}
+	so := stream.ShapeOptions{Frame: o.Frame, Mix: o.Mix, Flows: o.Flows, Sources: o.Sources, MalformedPPM: o.MalformedPPM}
 	for i := range o.CPUs {
-		sh, err := NewShaper(so)
+		sh, err := stream.NewShaper(so)
 		if err != nil {
 			return nil, err
 		}
@@ -154,9 +136,9 @@ func New(o Options) (*Generator, error) {
 		g.shapers = append(g.shapers, sh)
 	}
 	g.frame = g.shapers[0].Template()
-	if o.Kind == LiveFrames {
+	if o.Kind == stream.LiveFrames {
 		var err error
-		if g.prog, err = bpf.LoadGenerator(g.shapers[0].GenOptions(uint32(o.Ifindex), o.RatePPS/uint64(len(o.CPUs)), o.Restore)); err != nil {
+		if g.prog, err = bpf.LoadGenerator(GenOptions(g.shapers[0], uint32(o.Ifindex), o.RatePPS/uint64(len(o.CPUs)), o.Restore)); err != nil {
 			return nil, err
 		}
 	}
@@ -164,15 +146,15 @@ func New(o Options) (*Generator, error) {
 }
 
 // Flows is the flow layout the generator sends.
-func (g *Generator) Flows() Flows {
+func (g *Generator) Flows() stream.Flows {
 	if len(g.shapers) == 0 {
-		return Flows{N: 1, PortsPerAddr: 1}
+		return stream.Flows{N: 1, PortsPerAddr: 1}
 	}
 	return g.shapers[0].Flows()
 }
 
 // Kind names the generator.
-func (g *Generator) Kind() Kind { return g.opts.Kind }
+func (g *Generator) Kind() stream.Kind { return g.opts.Kind }
 
 // Start starts one thread per CPU. It returns once every thread runs or one
 // failed to start.
@@ -201,12 +183,12 @@ func (g *Generator) Start() error {
 			if err := unix.SchedSetaffinity(0, &set); err != nil {
 				err = fmt.Errorf("generator thread %d: pin to cpu %d: %w", i, cpu, err)
 				started <- err
-				if g.opts.Kind == LiveFrames {
+				if g.opts.Kind == stream.LiveFrames {
 					g.live[i].Abandon() // so that Stop does not wait for it
 				}
 				return err
 			}
-			if g.opts.Kind == LiveFrames {
+			if g.opts.Kind == stream.LiveFrames {
 				return g.runLive(i, started)
 			}
 			return g.runAFPacket(i, started)
@@ -236,7 +218,7 @@ func (g *Generator) Stop() error {
 func (g *Generator) stopLocked() error {
 	g.stop.Store(true)
 	var errs []error
-	if g.opts.Kind == LiveFrames && g.running != nil {
+	if g.opts.Kind == stream.LiveFrames && g.running != nil {
 		for _, l := range g.live {
 			errs = append(errs, l.Stop())
 		}
