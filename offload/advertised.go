@@ -1,7 +1,7 @@
 package offload
 
 import (
-	"github.com/xdplab/xdplab/internal/xdp"
+	"github.com/xdplab/xdplab/internal/xdpmode"
 )
 
 func yesNo(b bool) string {
@@ -38,8 +38,8 @@ func row(name string, adv Advertised, advBit bool, c Check) Row {
 // Compare sets advertised against detected, capability by capability.
 func Compare(adv Advertised, det Detected) []Row {
 	rows := []Row{
-		row("native XDP (basic)", adv, adv.Has(FeatureBasic), det.Modes[xdp.Native.String()]),
-		row("hardware offload (hw-offload)", adv, adv.Has(FeatureHWOffload), det.Modes[xdp.Offload.String()]),
+		row("native XDP (basic)", adv, adv.Has(FeatureBasic), det.Modes[xdpmode.Native.String()]),
+		row("hardware offload (hw-offload)", adv, adv.Has(FeatureHWOffload), det.Modes[xdpmode.Offload.String()]),
 		row("multi-buffer at MTU 9000 (rx-sg)", adv, adv.Has(FeatureRxSG), det.MultiBuffer),
 		row("rx hash kfunc (rx-metadata hash)", adv, adv.RxMetadataRaw&2 != 0, det.RxMetadata["hash"]),
 		row("rx timestamp kfunc (rx-metadata timestamp)", adv, adv.RxMetadataRaw&1 != 0, det.RxMetadata["timestamp"]),

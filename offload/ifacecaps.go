@@ -14,6 +14,7 @@ import (
 	"github.com/xdplab/xdplab/bpf"
 	"github.com/xdplab/xdplab/internal/nsthread"
 	"github.com/xdplab/xdplab/internal/xdp"
+	"github.com/xdplab/xdplab/internal/xdpmode"
 	"github.com/xdplab/xdplab/results/caps"
 	"github.com/xdplab/xdplab/topology"
 )
@@ -134,7 +135,7 @@ func detect(t Target) Detected {
 	d := Detected{Attached: t.Attach, Modes: map[string]Check{}, RxMetadata: map[string]Check{}}
 	if !t.Attach {
 		const why = "read-only probe: add --attach to attach test programs"
-		for _, m := range xdp.AllModes {
+		for _, m := range xdpmode.All() {
 			d.Modes[m.String()] = notTested(why)
 		}
 		d.MultiBuffer, d.NonFragsAtJumbo = notTested(why), notTested(why)
@@ -146,7 +147,7 @@ func detect(t Target) Detected {
 	// The kernel's extended ack makes an attach error say why.
 	nl.EnableErrorMessageReporting = true
 	ep := t.EP
-	for _, m := range xdp.AllModes {
+	for _, m := range xdpmode.All() {
 		d.Modes[m.String()] = attachCheck(ep, m, bpf.MinimalOptions{Action: bpf.Pass})
 	}
 	d.MultiBuffer, d.NonFragsAtJumbo = multiBuffer(t)
@@ -158,14 +159,14 @@ func detect(t Target) Detected {
 
 // attachCheck loads an XDP_PASS program (bound to the device for offload)
 // and attaches it in mode m, reads the mode back and detaches.
-func attachCheck(ep *topology.Endpoint, m xdp.Mode, o bpf.MinimalOptions) Check {
+func attachCheck(ep *topology.Endpoint, m xdpmode.Mode, o bpf.MinimalOptions) Check {
 	return attachCheckAt(ep.NS.Handle, ep.Name, ep.Ifindex, m, o)
 }
 
-func attachCheckAt(ns netns.NsHandle, iface string, ifindex int, m xdp.Mode, o bpf.MinimalOptions) Check {
+func attachCheckAt(ns netns.NsHandle, iface string, ifindex int, m xdpmode.Mode, o bpf.MinimalOptions) Check {
 	var prog *ebpf.Program
 	err := nsthread.Do(ns, func() error {
-		if m == xdp.Offload {
+		if m == xdpmode.Offload {
 			o.Ifindex = uint32(ifindex)
 		}
 		var err error
@@ -174,7 +175,7 @@ func attachCheckAt(ns netns.NsHandle, iface string, ifindex int, m xdp.Mode, o b
 	})
 	if err != nil {
 		c := failCheck(err)
-		if m == xdp.Offload {
+		if m == xdpmode.Offload {
 			c.Error = "load bound to the device: " + c.Error
 			if c.Explain == "" {
 				c.Explain = "the kernel refused to bind the program to this device: it has no BPF offload"
@@ -197,7 +198,7 @@ func attachCheckAt(ns netns.NsHandle, iface string, ifindex int, m xdp.Mode, o b
 
 // attachExplain is the kernel's own reason for a failed attach (its
 // extended ack, which bpf_link attach errors do not carry).
-func attachExplain(ns netns.NsHandle, iface string, m xdp.Mode, prog *ebpf.Program) string {
+func attachExplain(ns netns.NsHandle, iface string, m xdpmode.Mode, prog *ebpf.Program) string {
 	reason, err := xdp.KernelReason(ns, iface, m, prog)
 	if err != nil {
 		return ""
@@ -215,8 +216,8 @@ func multiBuffer(t Target) (frags, plain Check) {
 		s := Check{Result: CheckSkipped, Explain: fmt.Sprintf("MTU %d not accepted: %v", JumboMTU, err)}
 		return s, s
 	}
-	plain = attachCheck(t.EP, xdp.Native, bpf.MinimalOptions{Action: bpf.Pass})
-	frags = attachCheck(t.EP, xdp.Native, bpf.MinimalOptions{Action: bpf.Pass, Frags: true})
+	plain = attachCheck(t.EP, xdpmode.Native, bpf.MinimalOptions{Action: bpf.Pass})
+	frags = attachCheck(t.EP, xdpmode.Native, bpf.MinimalOptions{Action: bpf.Pass, Frags: true})
 	if err := undo(); err != nil {
 		frags = failCheck(fmt.Errorf("restore MTU after the multi-buffer check: %w", err))
 	}
@@ -241,7 +242,7 @@ func rxMetadata(t Target, k bpf.MetaKfunc) Check {
 	if t.SendFrame == nil {
 		return notTested(fmt.Sprintf("%s loads bound to the device; whether the driver implements it shows only on a received frame, and xdplab sends none on an interface it did not create", k.Kfunc()))
 	}
-	a, err := xdp.Attach(xdp.AttachOptions{NS: ep.NS.Handle, Iface: ep.Name, Program: p.Program, Mode: xdp.Native})
+	a, err := xdp.Attach(xdp.AttachOptions{NS: ep.NS.Handle, Iface: ep.Name, Program: p.Program, Mode: xdpmode.Native})
 	if err != nil {
 		return failCheck(err)
 	}

@@ -4,10 +4,11 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/xdplab/xdplab/internal/xdpmode"
+
 	"github.com/vishvananda/netns"
 
 	"github.com/xdplab/xdplab/bpf"
-	"github.com/xdplab/xdplab/internal/xdp"
 )
 
 // Support says which modes an interface supports and why others are not.
@@ -18,13 +19,13 @@ type Support struct {
 	// on kernels before 6.3.
 	Features    DevFeatures
 	FeaturesErr error
-	Modes       []xdp.Mode          // supported, in AllModes order
-	Reasons     map[xdp.Mode]string // why a mode is not supported
-	details     map[xdp.Mode]string
+	Modes       []xdpmode.Mode          // supported, in AllModes order
+	Reasons     map[xdpmode.Mode]string // why a mode is not supported
+	details     map[xdpmode.Mode]string
 }
 
 // Supports tells whether m is supported.
-func (s *Support) Supports(m xdp.Mode) bool {
+func (s *Support) Supports(m xdpmode.Mode) bool {
 	for _, x := range s.Modes {
 		if x == m {
 			return true
@@ -35,7 +36,7 @@ func (s *Support) Supports(m xdp.Mode) bool {
 
 // Check returns nil when m is supported, else an error saying why and which
 // modes are.
-func (s *Support) Check(m xdp.Mode) error {
+func (s *Support) Check(m xdpmode.Mode) error {
 	if s.Supports(m) {
 		return nil
 	}
@@ -45,14 +46,14 @@ func (s *Support) Check(m xdp.Mode) error {
 // UnsupportedModeError says a mode cannot run on an interface.
 type UnsupportedModeError struct {
 	Iface     string
-	Mode      xdp.Mode
+	Mode      xdpmode.Mode
 	Reason    string
-	Available []xdp.Mode
+	Available []xdpmode.Mode
 	Detail    string // the evidence, such as the xdp-features read
 }
 
 func (e *UnsupportedModeError) Error() string {
-	msg := fmt.Sprintf("%s mode on %s: %s; modes available here: %s", e.Mode, e.Iface, e.Reason, xdp.ModesString(e.Available))
+	msg := fmt.Sprintf("%s mode on %s: %s; modes available here: %s", e.Mode, e.Iface, e.Reason, xdpmode.Join(e.Available))
 	if e.Detail != "" {
 		msg += " (" + e.Detail + ")"
 	}
@@ -64,12 +65,12 @@ func (e *UnsupportedModeError) Error() string {
 // are, offload loaded bound to the device. The netdev family's xdp-features
 // explain a refusal.
 func ProbeModes(ns netns.NsHandle, iface string, ifindex int, driver string) (*Support, error) {
-	s := &Support{Iface: iface, Driver: driver, Reasons: map[xdp.Mode]string{}, details: map[xdp.Mode]string{}}
+	s := &Support{Iface: iface, Driver: driver, Reasons: map[xdpmode.Mode]string{}, details: map[xdpmode.Mode]string{}}
 	s.Features, s.FeaturesErr = Features(ns, ifindex)
 	if s.FeaturesErr != nil && !errors.Is(s.FeaturesErr, ErrNotReported) {
 		return nil, fmt.Errorf("probe modes of %s: %w", iface, s.FeaturesErr)
 	}
-	for _, m := range xdp.AllModes {
+	for _, m := range xdpmode.All() {
 		c := attachCheckAt(ns, iface, ifindex, m, bpf.MinimalOptions{Action: bpf.Pass})
 		if c.OK() {
 			s.Modes = append(s.Modes, m)
@@ -80,14 +81,14 @@ func ProbeModes(ns netns.NsHandle, iface string, ifindex int, driver string) (*S
 			s.details[m] = c.Explain
 		}
 	}
-	if !s.Supports(xdp.Offload) {
+	if !s.Supports(xdpmode.Offload) {
 		switch {
 		case s.FeaturesErr != nil:
-			s.Reasons[xdp.Offload] = "the offload attach failed and the kernel does not report xdp-features (6.3+): " + s.Reasons[xdp.Offload]
+			s.Reasons[xdpmode.Offload] = "the offload attach failed and the kernel does not report xdp-features (6.3+): " + s.Reasons[xdpmode.Offload]
 		case s.Features.XDP&FeatureHWOffload == 0:
-			s.Reasons[xdp.Offload] = fmt.Sprintf("%s has no hardware offload", driver)
-			s.details[xdp.Offload] = fmt.Sprintf("netdev xdp-features of %s: %s; a program bound to it: %s",
-				iface, s.Features.XDP, s.details[xdp.Offload])
+			s.Reasons[xdpmode.Offload] = fmt.Sprintf("%s has no hardware offload", driver)
+			s.details[xdpmode.Offload] = fmt.Sprintf("netdev xdp-features of %s: %s; a program bound to it: %s",
+				iface, s.Features.XDP, s.details[xdpmode.Offload])
 		}
 	}
 	return s, nil

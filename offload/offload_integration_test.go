@@ -3,6 +3,7 @@
 package offload_test
 
 import (
+	"github.com/xdplab/xdplab/internal/xdpmode"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -22,8 +23,8 @@ func TestIntegrationProbeModesVeth(t *testing.T) {
 	defer p.Close()
 	s, err := offload.ProbeModes(p.DUTNS.Handle, p.DUT.Name, p.DUT.Ifindex, "veth")
 	require.NoError(t, err)
-	assert.Equal(t, []xdp.Mode{xdp.Generic, xdp.Native}, s.Modes)
-	err = s.Check(xdp.Offload)
+	assert.Equal(t, []xdpmode.Mode{xdpmode.Generic, xdpmode.Native}, s.Modes)
+	err = s.Check(xdpmode.Offload)
 	var ue *offload.UnsupportedModeError
 	require.ErrorAs(t, err, &ue)
 	assert.ErrorContains(t, err, "veth has no hardware offload")
@@ -33,6 +34,6 @@ func TestIntegrationProbeModesVeth(t *testing.T) {
 	prog, err := bpf.LoadDUT(bpf.DUTOptions{Program: "drop"})
 	require.NoError(t, err)
 	defer prog.Close()
-	_, err = xdp.Attach(xdp.AttachOptions{NS: p.DUTNS.Handle, Iface: p.DUT.Name, Program: prog.Program, Mode: xdp.Offload})
+	_, err = xdp.Attach(xdp.AttachOptions{NS: p.DUTNS.Handle, Iface: p.DUT.Name, Program: prog.Program, Mode: xdpmode.Offload})
 	assert.ErrorContains(t, err, "cannot offload")
 }

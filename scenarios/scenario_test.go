@@ -7,13 +7,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xdplab/xdplab/internal/xdpmode"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/xdplab/xdplab/internal/spec"
 	"github.com/xdplab/xdplab/internal/stream"
 	"github.com/xdplab/xdplab/internal/testenv"
-	"github.com/xdplab/xdplab/internal/xdp"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
@@ -159,7 +160,7 @@ func TestParseDescribes(t *testing.T) {
 		}},
 		{"programs: [tx, pass]\nmodes: [native]\n", func(t *testing.T, r spec.Run) {
 			assert.Equal(t, []string{"tx", "pass"}, r.Programs)
-			assert.Equal(t, []xdp.Mode{xdp.Native}, r.Modes)
+			assert.Equal(t, []xdpmode.Mode{xdpmode.Native}, r.Modes)
 		}},
 		{"programs: [drop]\nmodes: [auto]\n", func(t *testing.T, r spec.Run) { assert.Nil(t, r.Modes) }},
 		{"programs: [drop]\ntraffic:\n  ip: 6\n  vlan: 10\n  protocol: tcp-syn\n  sizes: 128\n  threads: 200\n", func(t *testing.T, r spec.Run) {

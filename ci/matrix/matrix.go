@@ -19,10 +19,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/xdplab/xdplab/internal/xdpmode"
+
 	"github.com/xdplab/xdplab/ci/kernels"
 	"github.com/xdplab/xdplab/ci/vm"
 	"github.com/xdplab/xdplab/internal/spec"
-	"github.com/xdplab/xdplab/internal/xdp"
 	"github.com/xdplab/xdplab/results"
 	"github.com/xdplab/xdplab/scenarios"
 )
@@ -198,7 +199,7 @@ echo "@@XDPLAB-NETDEVSIM $P0 $P1"
 	step("equiv-veth", stepBase+time.Duration(len(o.EquivPrograms))*30*time.Second, fmt.Sprintf("/xdplab equiv --prog %s --modes generic,native -o /out/equiv-veth.json > /out/equiv-veth.txt 2>&1",
 		strings.Join(o.EquivPrograms, ",")))
 	if nsim {
-		work := runWork(spec.Run{Programs: []string{"drop"}, Modes: []xdp.Mode{xdp.Offload}, Duration: time.Second, Trials: 1})
+		work := runWork(spec.Run{Programs: []string{"drop"}, Modes: []xdpmode.Mode{xdpmode.Offload}, Duration: time.Second, Trials: 1})
 		step("run-netdevsim", measureBudget(work), "/xdplab run --iface \"$P0\" --peer \"$P1\" --prog drop --modes offload --no-calibrate --trials 1 --duration 1s --prog-stats 0 -q -o /out/run-netdevsim.json > /out/run-netdevsim.txt 2>&1")
 		step("qualify-netdevsim", qualifyBudget, "/xdplab qualify --iface \"$P0\" --peer \"$P1\" --only capabilities,functional --frames 20 -o /out/qualify > /out/qualify-netdevsim.txt 2>&1")
 		b.WriteString("[ -f /out/qualify/qualification.json ] && mv /out/qualify/qualification.json /out/qualify-netdevsim.json\n")

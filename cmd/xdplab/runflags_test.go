@@ -5,13 +5,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xdplab/xdplab/internal/xdpmode"
+
 	"github.com/spf13/pflag"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/xdplab/xdplab/internal/spec"
 	"github.com/xdplab/xdplab/internal/stream"
-	"github.com/xdplab/xdplab/internal/xdp"
 )
 
 // describeArgs maps run flags to the run description, as run does,
@@ -43,7 +44,7 @@ func TestRunFlagsDescribe(t *testing.T) {
 			assert.Equal(t, "/opt/xdplab", r.RemoteXdplab)
 		}},
 		{[]string{"--modes", "native,generic"}, func(t *testing.T, r spec.Run) {
-			assert.Equal(t, []xdp.Mode{xdp.Native, xdp.Generic}, r.Modes)
+			assert.Equal(t, []xdpmode.Mode{xdpmode.Native, xdpmode.Generic}, r.Modes)
 		}},
 		{[]string{"--modes", "auto"}, func(t *testing.T, r spec.Run) { assert.Nil(t, r.Modes) }},
 		{[]string{"--ipv6", "--size", "128", "--vlan", "7", "--proto", "tcp-syn"}, func(t *testing.T, r spec.Run) {

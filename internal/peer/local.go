@@ -12,6 +12,7 @@ import (
 	"github.com/xdplab/xdplab/bpf"
 	"github.com/xdplab/xdplab/internal/traffic"
 	"github.com/xdplab/xdplab/internal/xdp"
+	"github.com/xdplab/xdplab/internal/xdpmode"
 	"github.com/xdplab/xdplab/offload"
 	"github.com/xdplab/xdplab/topology"
 )
@@ -84,7 +85,7 @@ func (l *Local) AttachSink(o SinkOptions) (Sink, error) {
 	default:
 		return nil, fmt.Errorf("sink on %s: unknown kind %q", l.E.Name, o.Kind)
 	}
-	att, err := xdp.Attach(xdp.AttachOptions{NS: l.E.NS.Handle, Iface: l.E.Name, Program: prog, Mode: xdp.Native})
+	att, err := xdp.Attach(xdp.AttachOptions{NS: l.E.NS.Handle, Iface: l.E.Name, Program: prog, Mode: xdpmode.Native})
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("sink on %s: %w", l.E.Name, err), s.Close())
 	}

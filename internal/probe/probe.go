@@ -16,6 +16,7 @@ import (
 	"github.com/xdplab/xdplab/internal/stream"
 	"github.com/xdplab/xdplab/internal/traffic"
 	"github.com/xdplab/xdplab/internal/xdp"
+	"github.com/xdplab/xdplab/internal/xdpmode"
 	"github.com/xdplab/xdplab/offload"
 	"github.com/xdplab/xdplab/topology"
 )
@@ -176,7 +177,7 @@ func whilePeerNative(ep, peer *topology.Endpoint) (*offload.Advertised, error) {
 		return nil, err
 	}
 	defer prog.Close()
-	a, err := xdp.Attach(xdp.AttachOptions{NS: peer.NS.Handle, Iface: peer.Name, Program: prog, Mode: xdp.Native})
+	a, err := xdp.Attach(xdp.AttachOptions{NS: peer.NS.Handle, Iface: peer.Name, Program: prog, Mode: xdpmode.Native})
 	if err != nil {
 		return nil, err
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/xdplab/xdplab/internal/runner"
 	"github.com/xdplab/xdplab/internal/traffic"
 	"github.com/xdplab/xdplab/internal/xdp"
+	"github.com/xdplab/xdplab/internal/xdpmode"
 	"github.com/xdplab/xdplab/offload"
 	"github.com/xdplab/xdplab/results"
 	"github.com/xdplab/xdplab/topology"
@@ -29,7 +30,7 @@ import (
 const quiet = 300 * time.Millisecond
 
 // modeChecks runs the functional checks of one mode.
-func (r *qualification) modeChecks(m xdp.Mode) error {
+func (r *qualification) modeChecks(m xdpmode.Mode) error {
 	p := r.pair
 	// Frames sent back with XDP_TX reach the generator's veth only when it
 	// has an XDP program of its own (veth kicks the peer's NAPI only then):
@@ -76,14 +77,14 @@ func (r *qualification) modeChecks(m xdp.Mode) error {
 // several receive queues spreads flows over them by a hash whose key it
 // picks at boot (igb), so there is a socket on every queue the DUT
 // receives on, each in the XSKMAP at its queue's index.
-func (r *qualification) xskCheck(m xdp.Mode, zeroCopy bool) (err error) {
+func (r *qualification) xskCheck(m xdpmode.Mode, zeroCopy bool) (err error) {
 	p, n := r.pair, r.o.Frames
 	name := "AF_XDP receive (copy)"
 	if zeroCopy {
 		name = "AF_XDP receive (zero-copy)"
 	}
 	advertised := r.rep != nil && len(r.rep.Interfaces) > 0 && r.rep.Interfaces[0].Advertised.Has(offload.FeatureXSKZeroCopy)
-	if zeroCopy && m == xdp.Generic {
+	if zeroCopy && m == xdpmode.Generic {
 		r.check("functional", name, m.String(), results.VerdictNotApplicable, "zero-copy needs the driver: native mode only")
 		return nil
 	}
@@ -181,7 +182,7 @@ func gros(on bool, eps ...*topology.Endpoint) (func(), error) {
 
 // attach loads the qualify programs and attaches prog (picked from them)
 // on the DUT in mode m.
-func (r *qualification) attach(m xdp.Mode, action uint32, pick func(*bpf.QualifyPrograms) *ebpf.Program) (*bpf.QualifyPrograms, *xdp.Attachment, error) {
+func (r *qualification) attach(m xdpmode.Mode, action uint32, pick func(*bpf.QualifyPrograms) *ebpf.Program) (*bpf.QualifyPrograms, *xdp.Attachment, error) {
 	p := r.pair
 	var q *bpf.QualifyPrograms
 	err := nsthread.Do(p.DUTNS.Handle, func() error {
@@ -198,7 +199,7 @@ func (r *qualification) attach(m xdp.Mode, action uint32, pick func(*bpf.Qualify
 		q.Close()
 		return nil, nil, err
 	}
-	if err := p.DUT.SetGRO(m == xdp.Generic); err != nil {
+	if err := p.DUT.SetGRO(m == xdpmode.Generic); err != nil {
 		q.Close()
 		return nil, nil, err
 	}
@@ -235,7 +236,7 @@ func (r *qualification) send(f []byte) error {
 // what comes out where it should: nothing (drop), the DUT's UDP socket
 // (pass), the generator's side with MACs swapped (tx), the sink behind the
 // DUT's second port (redirect), the xdp_exception tracepoint (aborted).
-func (r *qualification) actionCheck(m xdp.Mode, act bpf.Action) (err error) {
+func (r *qualification) actionCheck(m xdpmode.Mode, act bpf.Action) (err error) {
 	p, n := r.pair, uint64(r.o.Frames)
 	name := "XDP_" + map[bpf.Action]string{bpf.Drop: "DROP", bpf.Pass: "PASS", bpf.TX: "TX", bpf.Redirect: "REDIRECT", bpf.Aborted: "ABORTED"}[act]
 	if act == bpf.Redirect && p.Out.NS == nil {
@@ -359,7 +360,7 @@ func countOf(c [bpf.QualifyOther + 1]uint64, a bpf.Action) uint64 {
 
 // adjustCheck: a program that puts a new Ethernet header in front of the
 // frame and cuts 4 bytes off its end, then sends it back.
-func (r *qualification) adjustCheck(m xdp.Mode) (err error) {
+func (r *qualification) adjustCheck(m xdpmode.Mode) (err error) {
 	n := r.o.Frames
 	const name = "head and tail adjustment"
 	q, att, err := r.attach(m, uint32(bpf.Pass), func(q *bpf.QualifyPrograms) *ebpf.Program { return q.Adjust })
@@ -396,7 +397,7 @@ func (r *qualification) adjustCheck(m xdp.Mode) (err error) {
 
 // fragsCheck: at MTU 9000 both ends, an xdp.frags program sees 8000-byte
 // frames whole.
-func (r *qualification) fragsCheck(m xdp.Mode) (err error) {
+func (r *qualification) fragsCheck(m xdpmode.Mode) (err error) {
 	p, n := r.pair, uint64(r.o.Frames)
 	const name = "multi-buffer (MTU 9000, xdp.frags)"
 	advertised := r.rep != nil && len(r.rep.Interfaces) > 0 && r.rep.Interfaces[0].Advertised.Has(offload.FeatureRxSG)
@@ -458,7 +459,7 @@ func (r *qualification) fragsCheck(m xdp.Mode) (err error) {
 	if err != nil {
 		return err
 	}
-	v := fragsVerdict(m == xdp.Native, advertised, frames, n, maxLen, uint64(len(f)))
+	v := fragsVerdict(m == xdpmode.Native, advertised, frames, n, maxLen, uint64(len(f)))
 	r.check("functional", name, m.String(), v, "%d of %d frames of %d bytes seen, the longest %d bytes (bpf_xdp_get_buff_len)", frames, n, len(f), maxLen)
 	return nil
 }

@@ -6,19 +6,20 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/xdplab/xdplab/internal/xdpmode"
+
 	"golang.org/x/sys/unix"
 
 	"github.com/xdplab/xdplab/internal/runner"
 	"github.com/xdplab/xdplab/internal/spec"
 	"github.com/xdplab/xdplab/internal/stream"
-	"github.com/xdplab/xdplab/internal/xdp"
 	"github.com/xdplab/xdplab/results"
 )
 
 // dataModes are the modes that run programs on packets here.
-func (r *qualification) dataModes() []xdp.Mode {
-	var out []xdp.Mode
-	for _, m := range []xdp.Mode{xdp.Generic, xdp.Native} {
+func (r *qualification) dataModes() []xdpmode.Mode {
+	var out []xdpmode.Mode
+	for _, m := range []xdpmode.Mode{xdpmode.Generic, xdpmode.Native} {
 		if r.sup.Supports(m) {
 			out = append(out, m)
 		}
@@ -73,7 +74,7 @@ func (r *qualification) performance(ctx context.Context) (pdr float64, err error
 			s := res.Summary
 			if c.Search != nil {
 				v, detail := searchVerdict(&res)
-				if rate, ok := res.PDR.Found(); ok && (pdr == 0 || res.Mode == xdp.Native.String()) {
+				if rate, ok := res.PDR.Found(); ok && (pdr == 0 || res.Mode == xdpmode.Native.String()) {
 					pdr = rate
 				}
 				r.check("performance", j.name, res.Mode, v, "%s", detail)

@@ -23,6 +23,7 @@ import (
 	"github.com/xdplab/xdplab/internal/spec"
 	"github.com/xdplab/xdplab/internal/stream"
 	"github.com/xdplab/xdplab/internal/xdp"
+	"github.com/xdplab/xdplab/internal/xdpmode"
 	"github.com/xdplab/xdplab/offload"
 	"github.com/xdplab/xdplab/results"
 	"github.com/xdplab/xdplab/topology"
@@ -300,7 +301,7 @@ func (r *qualification) functional(ctx context.Context, checks bool) (err error)
 			return err
 		}
 	}
-	for _, m := range []xdp.Mode{xdp.Generic, xdp.Native, xdp.Offload} {
+	for _, m := range []xdpmode.Mode{xdpmode.Generic, xdpmode.Native, xdpmode.Offload} {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
@@ -308,7 +309,7 @@ func (r *qualification) functional(ctx context.Context, checks bool) (err error)
 			r.check("functional", "attach", m.String(), results.VerdictNotSupported, "%v", err)
 			continue
 		}
-		if m == xdp.Offload {
+		if m == xdpmode.Offload {
 			r.offloadControlPlane(driver)
 			continue
 		}
@@ -339,7 +340,7 @@ func (r *qualification) offloadControlPlane(driver string) {
 		return
 	}
 	defer prog.Close()
-	att, err := xdp.Attach(xdp.AttachOptions{NS: p.DUTNS.Handle, Iface: p.DUT.Name, Program: prog.Program, Mode: xdp.Offload})
+	att, err := xdp.Attach(xdp.AttachOptions{NS: p.DUTNS.Handle, Iface: p.DUT.Name, Program: prog.Program, Mode: xdpmode.Offload})
 	if err != nil {
 		r.check("functional", "offload control plane", "offload", results.VerdictFail, "attach: %v", err)
 		return

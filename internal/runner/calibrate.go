@@ -5,8 +5,9 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/xdplab/xdplab/internal/xdpmode"
+
 	"github.com/xdplab/xdplab/bpf"
-	"github.com/xdplab/xdplab/internal/xdp"
 	"github.com/xdplab/xdplab/results"
 	"github.com/xdplab/xdplab/results/flags"
 )
@@ -14,9 +15,9 @@ import (
 // calibrate measures the generator's own CPU cost per frame against a
 // minimal native sink (count and drop, no packet access).
 func (r *runner) calibrate(ctx context.Context) error {
-	mode := xdp.Native
+	mode := xdpmode.Native
 	if !r.support.Supports(mode) {
-		mode = xdp.Generic
+		mode = xdpmode.Generic
 	}
 	s, err := r.prepare("drop", bpf.NoTouch, mode)
 	if err != nil {

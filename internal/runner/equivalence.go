@@ -14,6 +14,7 @@ import (
 	"github.com/xdplab/xdplab/internal/stream"
 	"github.com/xdplab/xdplab/internal/traffic"
 	"github.com/xdplab/xdplab/internal/xdp"
+	"github.com/xdplab/xdplab/internal/xdpmode"
 	"github.com/xdplab/xdplab/results"
 	"github.com/xdplab/xdplab/topology"
 )
@@ -103,7 +104,7 @@ func Equivalence(ctx context.Context, cfg Config) (_ *results.Equivalence, err e
 		if d, _ := ep.Driver(); d != "veth" {
 			continue // a NIC takes back what its peer transmits as it is
 		}
-		att, err := xdp.Attach(xdp.AttachOptions{NS: ep.NS.Handle, Iface: ep.Name, Program: pass, Mode: xdp.Native})
+		att, err := xdp.Attach(xdp.AttachOptions{NS: ep.NS.Handle, Iface: ep.Name, Program: pass, Mode: xdpmode.Native})
 		if err != nil {
 			return nil, fmt.Errorf("equivalence: XDP_PASS on %s: %w", ep.Name, err)
 		}
@@ -231,7 +232,7 @@ func (r *runner) watch() (_ *traffic.Watch, err error) {
 }
 
 // equivMode attaches program name in mode m and sends every frame.
-func (r *runner) equivMode(ctx context.Context, w *traffic.Watch, name string, m xdp.Mode, frames []stream.NamedFrame) (_ *results.EquivMode, _ results.Program, sent []stream.NamedFrame, err error) {
+func (r *runner) equivMode(ctx context.Context, w *traffic.Watch, name string, m xdpmode.Mode, frames []stream.NamedFrame) (_ *results.EquivMode, _ results.Program, sent []stream.NamedFrame, err error) {
 	p := r.pair
 	prog, err := r.load(name, bpf.NoTouch, m)
 	if err != nil {
@@ -261,7 +262,7 @@ func (r *runner) equivMode(ctx context.Context, w *traffic.Watch, name string, m
 			return nil, rp, nil, err
 		}
 	}
-	if err := p.DUT.SetGRO(m == xdp.Generic); err != nil {
+	if err := p.DUT.SetGRO(m == xdpmode.Generic); err != nil {
 		return nil, rp, nil, err
 	}
 	att, err := xdp.Attach(xdp.AttachOptions{NS: p.DUTNS.Handle, Iface: p.DUT.Name, Program: prog.Program, Mode: m})

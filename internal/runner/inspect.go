@@ -9,6 +9,7 @@ import (
 	"github.com/xdplab/xdplab/bpf"
 	"github.com/xdplab/xdplab/internal/host"
 	"github.com/xdplab/xdplab/internal/xdp"
+	"github.com/xdplab/xdplab/internal/xdpmode"
 	"github.com/xdplab/xdplab/offload"
 	"github.com/xdplab/xdplab/results"
 	"github.com/xdplab/xdplab/topology"
@@ -69,7 +70,7 @@ func (r *runner) offloadability(name string) ([]string, error) {
 
 // inspect loads and attaches one program in one mode, and takes it away
 // again.
-func (r *runner) inspect(name string, m xdp.Mode) (_ *results.Inspected, err error) {
+func (r *runner) inspect(name string, m xdpmode.Mode) (_ *results.Inspected, err error) {
 	prog, err := r.load(name, bpf.NoTouch, m)
 	if err != nil {
 		return nil, err
@@ -97,7 +98,7 @@ func (r *runner) closePair(err *error) {
 // pairModes probes the modes the DUT veth supports and checks the ones
 // asked (all it supports by default); veth has no offload, which a check
 // of programs on it refuses by name when noOffload.
-func (r *runner) pairModes(noOffload bool) ([]xdp.Mode, error) {
+func (r *runner) pairModes(noOffload bool) ([]xdpmode.Mode, error) {
 	p := r.pair
 	driver, _ := p.DUT.Driver()
 	var err error
@@ -109,7 +110,7 @@ func (r *runner) pairModes(noOffload bool) ([]xdp.Mode, error) {
 		modes = r.support.Modes
 	}
 	for _, m := range modes {
-		if noOffload && m == xdp.Offload {
+		if noOffload && m == xdpmode.Offload {
 			return nil, errors.New("--modes offload: the equivalence check runs on a veth pair, which has no offload; name generic and native")
 		}
 		if err := r.support.Check(m); err != nil {
@@ -119,7 +120,7 @@ func (r *runner) pairModes(noOffload bool) ([]xdp.Mode, error) {
 	return modes, nil
 }
 
-func modeNames(ms []xdp.Mode) []string {
+func modeNames(ms []xdpmode.Mode) []string {
 	var out []string
 	for _, m := range ms {
 		out = append(out, m.String())

@@ -8,13 +8,14 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/xdplab/xdplab/internal/xdpmode"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/xdplab/xdplab/bpf"
 	"github.com/xdplab/xdplab/internal/spec"
 	"github.com/xdplab/xdplab/internal/testenv"
-	"github.com/xdplab/xdplab/internal/xdp"
 	"github.com/xdplab/xdplab/results"
 )
 
@@ -65,7 +66,7 @@ func TestIntegrationInspectBuiltins(t *testing.T) {
 func TestIntegrationInspectOffloadOnVeth(t *testing.T) {
 	testenv.RequireRoot(t)
 	cfg := inspectConfig(t)
-	cfg.Programs, cfg.Modes = []string{"drop"}, []xdp.Mode{xdp.Offload}
+	cfg.Programs, cfg.Modes = []string{"drop"}, []xdpmode.Mode{xdpmode.Offload}
 	_, err := Inspect(context.Background(), cfg)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "offload")

@@ -11,6 +11,7 @@ import (
 	"github.com/xdplab/xdplab/internal/peer"
 	"github.com/xdplab/xdplab/internal/spec"
 	"github.com/xdplab/xdplab/internal/xdp"
+	"github.com/xdplab/xdplab/internal/xdpmode"
 	"github.com/xdplab/xdplab/results"
 )
 
@@ -33,7 +34,7 @@ func (l4lbWorkload) far(r *runner, s *setup) (err error) {
 	if s.lbSink, err = bpf.LoadLBSink(r.lbConfig().Backends); err != nil {
 		return err
 	}
-	att, err := xdp.Attach(xdp.AttachOptions{NS: p.GenNS.Handle, Iface: p.Gen.Name, Program: s.lbSink.Program, Mode: xdp.Native})
+	att, err := xdp.Attach(xdp.AttachOptions{NS: p.GenNS.Handle, Iface: p.Gen.Name, Program: s.lbSink.Program, Mode: xdpmode.Native})
 	if err != nil {
 		return errors.Join(fmt.Errorf("lb sink on %s: %w", p.Gen.Name, err), s.lbSink.Close())
 	}

@@ -7,13 +7,14 @@ import (
 	"math"
 	"time"
 
+	"github.com/xdplab/xdplab/internal/xdpmode"
+
 	"github.com/xdplab/xdplab/bpf"
-	"github.com/xdplab/xdplab/internal/xdp"
 	"github.com/xdplab/xdplab/results"
 )
 
 // measure runs the trials of one program in one mode.
-func (r *runner) measure(ctx context.Context, name string, mode xdp.Mode) (_ *results.Result, err error) {
+func (r *runner) measure(ctx context.Context, name string, mode xdpmode.Mode) (_ *results.Result, err error) {
 	s, err := r.prepare(name, r.cfg.Work, mode)
 	if err != nil {
 		return nil, err

@@ -10,13 +10,14 @@ import (
 	"github.com/xdplab/xdplab/internal/peer"
 	"github.com/xdplab/xdplab/internal/stream"
 	"github.com/xdplab/xdplab/internal/xdp"
+	"github.com/xdplab/xdplab/internal/xdpmode"
 	"github.com/xdplab/xdplab/offload"
 )
 
 // setup is one program attached in one mode, with its far side.
 type setup struct {
 	name string // program name for output
-	mode xdp.Mode
+	mode xdpmode.Mode
 	prog *bpf.Program
 	att  *xdp.Attachment
 	// sink counts frames out of the DUT (tx, redirect, l4lb), on the
@@ -60,7 +61,7 @@ func (s *setup) Close() error {
 
 // prepare loads and attaches program name (a built-in, or "" for the
 // user's object) in mode, with what the mode needs.
-func (r *runner) prepare(name string, work bpf.Work, mode xdp.Mode) (_ *setup, err error) {
+func (r *runner) prepare(name string, work bpf.Work, mode xdpmode.Mode) (_ *setup, err error) {
 	p := r.pair
 	s := &setup{name: name, mode: mode, work: workloads[name]}
 	defer func() {
@@ -72,7 +73,7 @@ func (r *runner) prepare(name string, work bpf.Work, mode xdp.Mode) (_ *setup, e
 		return nil, err
 	}
 	s.name = s.prog.Name
-	if r.run != nil && mode != xdp.Offload {
+	if r.run != nil && mode != xdpmode.Offload {
 		for _, n := range s.prog.Notes { // what loading the object adapted
 			if !slices.Contains(r.run.Notes, n) {
 				r.run.Notes = append(r.run.Notes, n)
@@ -82,7 +83,7 @@ func (r *runner) prepare(name string, work bpf.Work, mode xdp.Mode) (_ *setup, e
 	s.writes = name == "" || name == "tx" || work >= bpf.SwapMACs || s.work != nil && s.work.writes()
 	// A generic-mode program on a veth sees redirected frames only with
 	// rx-gro on; a native one needs no GRO.
-	wantGRO := mode == xdp.Generic
+	wantGRO := mode == xdpmode.Generic
 	if err = p.DUT.SetGRO(wantGRO); err != nil {
 		return nil, err
 	}
@@ -135,7 +136,7 @@ func (r *runner) prepare(name string, work bpf.Work, mode xdp.Mode) (_ *setup, e
 	if s.att, err = xdp.Attach(xdp.AttachOptions{NS: p.DUTNS.Handle, Iface: p.DUT.Name, Program: s.prog.Program, Mode: mode}); err != nil {
 		return nil, err
 	}
-	if mode == xdp.Offload {
+	if mode == xdpmode.Offload {
 		if d, _ := p.DUT.Driver(); d == "netdevsim" {
 			// netdevsim runs no offloaded program on packets: what can be
 			// proved is the control plane.
@@ -165,7 +166,7 @@ func (r *runner) prepare(name string, work bpf.Work, mode xdp.Mode) (_ *setup, e
 	if _, err = r.end.WaitCarrier(0); err != nil {
 		return nil, err
 	}
-	if name == "redirect" && mode == xdp.Native {
+	if name == "redirect" && mode == xdpmode.Native {
 		if err = requireNdoXmit(peer.NewLocal(&p.Out).Info(), "redirected frames"); err != nil {
 			return nil, err
 		}
@@ -178,12 +179,12 @@ func (r *runner) prepare(name string, work bpf.Work, mode xdp.Mode) (_ *setup, e
 
 // load loads program name (a built-in, or "" for the user's object) for
 // mode in the DUT's namespace, with its workload's settings.
-func (r *runner) load(name string, work bpf.Work, mode xdp.Mode) (prog *bpf.Program, err error) {
+func (r *runner) load(name string, work bpf.Work, mode xdpmode.Mode) (prog *bpf.Program, err error) {
 	p := r.pair
 	// Offload: the program and its maps are bound to the device, whose
 	// ifindex is resolved in the DUT's namespace.
 	var ifindex uint32
-	if mode == xdp.Offload {
+	if mode == xdpmode.Offload {
 		ifindex = uint32(p.DUT.Ifindex)
 	}
 	if name == "" {

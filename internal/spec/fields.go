@@ -8,10 +8,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/xdplab/xdplab/internal/xdpmode"
+
 	"github.com/xdplab/xdplab/bpf"
 	"github.com/xdplab/xdplab/internal/remote"
 	"github.com/xdplab/xdplab/internal/stream"
-	"github.com/xdplab/xdplab/internal/xdp"
 )
 
 // The fields' paths. A scenario file spells a field by its path unless
@@ -254,7 +255,7 @@ var fields = []Field{
 			if strings.TrimSpace(v) == "auto" {
 				return nil
 			}
-			m, err := xdp.ParseMode(strings.TrimSpace(v))
+			m, err := xdpmode.Parse(strings.TrimSpace(v))
 			if err != nil {
 				return fmt.Errorf("%w (or auto)", err)
 			}

@@ -4,10 +4,11 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/xdplab/xdplab/internal/xdpmode"
+
 	"github.com/xdplab/xdplab/bpf"
 	"github.com/xdplab/xdplab/internal/search"
 	"github.com/xdplab/xdplab/internal/stream"
-	"github.com/xdplab/xdplab/internal/xdp"
 )
 
 // Run is what to measure. It is plain data: applying it (namespaces,
@@ -30,7 +31,7 @@ type Run struct {
 	// bpffs; otherwise they load unpinned.
 	PinScratch bool
 	// Modes to run; empty runs every mode the DUT supports.
-	Modes []xdp.Mode
+	Modes []xdpmode.Mode
 	Work  bpf.Work
 
 	FrameSize int // bytes with FCS; with a Mix, its mean (rounded) at run time

@@ -10,11 +10,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xdplab/xdplab/internal/xdpmode"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/xdplab/xdplab/internal/stream"
-	"github.com/xdplab/xdplab/internal/xdp"
 )
 
 // Every field has one path, one flag at most, one scenario key; its
@@ -95,7 +96,7 @@ func TestBuild(t *testing.T) {
 		{"list replaces default", []Setting{{FieldPrograms, "pass"}, {FieldPrograms, "tx"}},
 			func(t *testing.T, r Run) { assert.Equal(t, []string{"pass", "tx"}, r.Programs) }, "", ""},
 		{"modes", []Setting{{FieldModes, "native"}, {FieldModes, "skb"}},
-			func(t *testing.T, r Run) { assert.Equal(t, []xdp.Mode{xdp.Native, xdp.Generic}, r.Modes) }, "", ""},
+			func(t *testing.T, r Run) { assert.Equal(t, []xdpmode.Mode{xdpmode.Native, xdpmode.Generic}, r.Modes) }, "", ""},
 		{"auto is every mode", []Setting{{FieldModes, "auto"}}, func(t *testing.T, r Run) { assert.Nil(t, r.Modes) }, "", ""},
 		{"object replaces the default program", []Setting{{FieldObject, obj}, {FieldObjectProgram, "xdp_pass"}},
 			func(t *testing.T, r Run) {

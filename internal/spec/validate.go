@@ -5,9 +5,10 @@ import (
 	"maps"
 	"slices"
 
+	"github.com/xdplab/xdplab/internal/xdpmode"
+
 	"github.com/xdplab/xdplab/bpf"
 	"github.com/xdplab/xdplab/internal/stream"
-	"github.com/xdplab/xdplab/internal/xdp"
 )
 
 // Validate checks the description on its own: every value in range, no
@@ -68,9 +69,9 @@ func (r *Run) validatePrograms(add adder) {
 			add(FieldMapEntries, fmt.Sprintf("map %s: %d entries out of range: use 1 to %d", name, n, MaxMapEntries))
 		}
 	}
-	seen := map[xdp.Mode]bool{}
+	seen := map[xdpmode.Mode]bool{}
 	for i, m := range r.Modes {
-		if m < xdp.Generic || m > xdp.Offload {
+		if m < xdpmode.Generic || m > xdpmode.Offload {
 			add(Index(FieldModes, i), fmt.Sprintf("unknown mode %d", int(m)))
 		} else if seen[m] {
 			add(Index(FieldModes, i), fmt.Sprintf("%s named twice", m))

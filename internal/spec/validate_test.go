@@ -6,11 +6,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xdplab/xdplab/internal/xdpmode"
+
 	"github.com/stretchr/testify/assert"
 
 	"github.com/xdplab/xdplab/bpf"
 	"github.com/xdplab/xdplab/internal/stream"
-	"github.com/xdplab/xdplab/internal/xdp"
 )
 
 // Every rule of Validate, at and just past its boundaries: the fields
@@ -38,10 +39,10 @@ func TestValidateRules(t *testing.T) {
 		{"a map too large", func(r *Run) {
 			r.Object, r.Programs, r.MapEntries = "x.o", nil, map[string]uint32{"m": MaxMapEntries + 1}
 		}, []string{FieldMapEntries}},
-		{"mode 0", func(r *Run) { r.Modes = []xdp.Mode{0} }, []string{"modes[0]"}},
-		{"mode past offload", func(r *Run) { r.Modes = []xdp.Mode{xdp.Offload + 1} }, []string{"modes[0]"}},
-		{"every mode", func(r *Run) { r.Modes = []xdp.Mode{xdp.Generic, xdp.Native, xdp.Offload} }, nil},
-		{"mode twice", func(r *Run) { r.Modes = []xdp.Mode{xdp.Native, xdp.Native} }, []string{"modes[1]"}},
+		{"mode 0", func(r *Run) { r.Modes = []xdpmode.Mode{0} }, []string{"modes[0]"}},
+		{"mode past offload", func(r *Run) { r.Modes = []xdpmode.Mode{xdpmode.Offload + 1} }, []string{"modes[0]"}},
+		{"every mode", func(r *Run) { r.Modes = []xdpmode.Mode{xdpmode.Generic, xdpmode.Native, xdpmode.Offload} }, nil},
+		{"mode twice", func(r *Run) { r.Modes = []xdpmode.Mode{xdpmode.Native, xdpmode.Native} }, []string{"modes[1]"}},
 		{"swap-macs", func(r *Run) { r.Work = bpf.SwapMACs }, nil},
 		{"work past swap-macs", func(r *Run) { r.Work = bpf.SwapMACs + 1 }, []string{FieldWork}},
 		{"latency with tx and redirect", func(r *Run) { r.Latency, r.Programs, r.FrameSize = true, []string{"tx", "redirect"}, 128 }, nil},

@@ -4,7 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"strings"
+
+	"github.com/xdplab/xdplab/internal/xdpmode"
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/link"
@@ -20,7 +21,7 @@ type AttachOptions struct {
 	NS      netns.NsHandle // the interface's namespace
 	Iface   string
 	Program *ebpf.Program
-	Mode    Mode
+	Mode    xdpmode.Mode
 	// ForceNetlink attaches through netlink even where bpf_link works.
 	ForceNetlink bool
 }
@@ -29,8 +30,8 @@ type AttachOptions struct {
 type Attachment struct {
 	Iface   string
 	Ifindex int
-	Mode    Mode   // the mode the kernel reports, equal to the one asked for
-	Method  string // "bpf_link" or "netlink"
+	Mode    xdpmode.Mode // the mode the kernel reports, equal to the one asked for
+	Method  string       // "bpf_link" or "netlink"
 
 	ns     netns.NsHandle
 	lnk    link.Link
@@ -42,7 +43,7 @@ type Attachment struct {
 // another mode than the one asked for.
 type ModeMismatchError struct {
 	Iface           string
-	Asked, Reported Mode
+	Asked, Reported xdpmode.Mode
 	ReportedRaw     uint32
 }
 
@@ -56,10 +57,10 @@ func Attach(o AttachOptions) (*Attachment, error) {
 	if o.Program == nil {
 		return nil, fmt.Errorf("attach %s: no program", o.Iface)
 	}
-	if o.Mode.linkFlags() == 0 {
+	if linkFlags(o.Mode) == 0 {
 		return nil, fmt.Errorf("attach %s: unknown mode %d", o.Iface, int(o.Mode))
 	}
-	a := &Attachment{Iface: o.Iface, ns: o.NS, flags: o.Mode.linkFlags()}
+	a := &Attachment{Iface: o.Iface, ns: o.NS, flags: linkFlags(o.Mode)}
 	useNetlink := o.ForceNetlink
 	if !useNetlink {
 		if err := HaveXDPLink(); errors.Is(err, ebpf.ErrNotSupported) {
@@ -107,7 +108,7 @@ func Attach(o AttachOptions) (*Attachment, error) {
 }
 
 // readBack asks netlink which mode the program runs in.
-func (a *Attachment) readBack(prog *ebpf.Program) (Mode, uint32, error) {
+func (a *Attachment) readBack(prog *ebpf.Program) (xdpmode.Mode, uint32, error) {
 	h, err := netlink.NewHandleAt(a.ns, unix.NETLINK_ROUTE)
 	if err != nil {
 		return 0, 0, fmt.Errorf("read back xdp mode of %s: %w", a.Iface, err)
@@ -169,9 +170,9 @@ func explainAttach(o AttachOptions, err error) error {
 		return fmt.Errorf("%s: %w (run as root or grant CAP_BPF and CAP_NET_ADMIN)", base, err)
 	case errors.Is(err, unix.EBUSY), errors.Is(err, unix.EEXIST):
 		return fmt.Errorf("%s: another XDP program is attached there already: %w", base, err)
-	case o.Mode == Offload && (errors.Is(err, unix.EINVAL) || errors.Is(err, unix.EOPNOTSUPP)):
+	case o.Mode == xdpmode.Offload && (errors.Is(err, unix.EINVAL) || errors.Is(err, unix.EOPNOTSUPP)):
 		return fmt.Errorf("%s: the device cannot offload this program (no hardware offload, or the program was not loaded bound to it): %w", base, err)
-	case o.Mode == Native && errors.Is(err, unix.EOPNOTSUPP):
+	case o.Mode == xdpmode.Native && errors.Is(err, unix.EOPNOTSUPP):
 		// A driver with native XDP refuses it too where its setup does
 		// not fit (vmxnet3 above its XDP MTU, virtio_net without enough
 		// queues): the bpf_link path gives no extended ack to say which.
@@ -180,13 +181,4 @@ func explainAttach(o AttachOptions, err error) error {
 		return fmt.Errorf("%s: the MTU is too large for XDP on this driver (or the program is not frags-aware): %w", base, err)
 	}
 	return fmt.Errorf("%s: %w", base, err)
-}
-
-// ModesString writes modes as "generic, native".
-func ModesString(ms []Mode) string {
-	var s []string
-	for _, m := range ms {
-		s = append(s, m.String())
-	}
-	return strings.Join(s, ", ")
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net"
 
+	"github.com/xdplab/xdplab/internal/xdpmode"
+
 	"github.com/cilium/ebpf"
 	"github.com/mdlayher/netlink"
 	"github.com/mdlayher/netlink/nlenc"
@@ -22,7 +24,7 @@ import (
 // Where that attach works after all, the program is detached again and
 // the reason is "netlink attach worked where bpf_link failed". Empty: the
 // kernel gave no reason.
-func KernelReason(ns netns.NsHandle, iface string, m Mode, prog *ebpf.Program) (string, error) {
+func KernelReason(ns netns.NsHandle, iface string, m xdpmode.Mode, prog *ebpf.Program) (string, error) {
 	var reason string
 	err := nsthread.Do(ns, func() error {
 		ifi, err := net.InterfaceByName(iface)
@@ -37,11 +39,11 @@ func KernelReason(ns netns.NsHandle, iface string, m Mode, prog *ebpf.Program) (
 		if err := c.SetOption(netlink.ExtendedAcknowledge, true); err != nil {
 			return err
 		}
-		flags := uint32(m.linkFlags()) | unix.XDP_FLAGS_UPDATE_IF_NOEXIST
+		flags := uint32(linkFlags(m)) | unix.XDP_FLAGS_UPDATE_IF_NOEXIST
 		err = setXDP(c, ifi.Index, prog.FD(), flags)
 		if err == nil {
 			reason = "netlink attach worked where bpf_link failed"
-			return setXDP(c, ifi.Index, -1, uint32(m.linkFlags()))
+			return setXDP(c, ifi.Index, -1, uint32(linkFlags(m)))
 		}
 		var oe *netlink.OpError
 		if errors.As(err, &oe) {

@@ -6,6 +6,8 @@ import (
 	"os"
 	"testing"
 
+	"github.com/xdplab/xdplab/internal/xdpmode"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -24,7 +26,7 @@ func TestIntegrationAttachReadsModeBack(t *testing.T) {
 	require.NoError(t, err)
 	defer prog.Close()
 	for _, netlinkPath := range []bool{false, true} {
-		for _, m := range []xdp.Mode{xdp.Generic, xdp.Native} {
+		for _, m := range []xdpmode.Mode{xdpmode.Generic, xdpmode.Native} {
 			a, err := xdp.Attach(xdp.AttachOptions{NS: p.DUTNS.Handle, Iface: p.DUT.Name, Program: prog.Program, Mode: m, ForceNetlink: netlinkPath})
 			require.NoError(t, err, "%s netlink=%v", m, netlinkPath)
 			assert.Equal(t, m, a.Mode, "mode read back")
@@ -64,17 +66,17 @@ func TestIntegrationKernelReason(t *testing.T) {
 	require.NoError(t, err)
 	defer prog.Close()
 
-	why, err := xdp.KernelReason(p.DUTNS.Handle, p.DUT.Name, xdp.Native, prog.Program)
+	why, err := xdp.KernelReason(p.DUTNS.Handle, p.DUT.Name, xdpmode.Native, prog.Program)
 	require.NoError(t, err)
 	assert.Equal(t, "netlink attach worked where bpf_link failed", why)
 	l, err := p.DUTNS.Netlink().LinkByName(p.DUT.Name)
 	require.NoError(t, err)
 	assert.False(t, l.Attrs().Xdp != nil && l.Attrs().Xdp.Attached, "the trial attach was undone")
 
-	a, err := xdp.Attach(xdp.AttachOptions{NS: p.DUTNS.Handle, Iface: p.DUT.Name, Program: prog.Program, Mode: xdp.Native})
+	a, err := xdp.Attach(xdp.AttachOptions{NS: p.DUTNS.Handle, Iface: p.DUT.Name, Program: prog.Program, Mode: xdpmode.Native})
 	require.NoError(t, err)
 	defer a.Close()
-	why, err = xdp.KernelReason(p.DUTNS.Handle, p.DUT.Name, xdp.Generic, prog.Program)
+	why, err = xdp.KernelReason(p.DUTNS.Handle, p.DUT.Name, xdpmode.Generic, prog.Program)
 	require.NoError(t, err)
 	assert.Contains(t, why, "can't be active at the same time", "the kernel's extended ack")
 }
