@@ -17,6 +17,7 @@ import (
 
 	"github.com/xdplab/xdplab/bpf"
 	"github.com/xdplab/xdplab/internal/peer"
+	"github.com/xdplab/xdplab/internal/sshtarget"
 	"github.com/xdplab/xdplab/internal/stream"
 	"github.com/xdplab/xdplab/internal/traffic"
 	"github.com/xdplab/xdplab/topology"
@@ -42,7 +43,7 @@ type Options struct {
 // Client is the generator's end on a remote host, through the agent: a
 // peer.End.
 type Client struct {
-	t       Target
+	t       sshtarget.Target
 	o       Options
 	cmd     *exec.Cmd
 	stdin   io.WriteCloser
@@ -72,11 +73,11 @@ var _ peer.End = (*Client)(nil)
 // by RemoteXdplab, or on the remote's PATH when it is this release, or
 // this binary shipped.
 func Dial(ctx context.Context, o Options) (_ *Client, err error) {
-	t, err := ParseTarget(o.Target)
+	t, err := sshtarget.Parse(o.Target)
 	if err != nil {
 		return nil, err
 	}
-	if err := CheckSSHOptions(o.SSHOptions); err != nil {
+	if err := sshtarget.CheckOptions(o.SSHOptions); err != nil {
 		return nil, err
 	}
 	if _, err := exec.LookPath("ssh"); err != nil {
@@ -135,13 +136,13 @@ func (v invocation) command(args string, exec bool) string {
 
 // resolve decides how xdplab runs there: RemoteXdplab, xdplab on the
 // remote's PATH when it is this release, or this binary shipped.
-func resolve(ctx context.Context, t Target, o Options) (invocation, error) {
+func resolve(ctx context.Context, t sshtarget.Target, o Options) (invocation, error) {
 	if o.RemoteXdplab != "" {
 		return invocation{program: shellQuote(o.RemoteXdplab), how: "xdplab at " + o.RemoteXdplab + " on the remote host"}, nil
 	}
 	pctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(pctx, "ssh", t.sshArgs(o.SSHOptions, `uname -m; command -v xdplab >/dev/null 2>&1 && xdplab version`)...)
+	cmd := exec.CommandContext(pctx, "ssh", t.Args(o.SSHOptions, `uname -m; command -v xdplab >/dev/null 2>&1 && xdplab version`)...)
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
@@ -168,7 +169,7 @@ func resolve(ctx context.Context, t Target, o Options) (invocation, error) {
 }
 
 // sshError explains a failed ssh.
-func sshError(t Target, err error, stderr string) error {
+func sshError(t sshtarget.Target, err error, stderr string) error {
 	msg := strings.TrimSpace(stderr)
 	switch {
 	case strings.Contains(msg, "Host key verification failed"), strings.Contains(msg, "No ED25519 host key is known"),
@@ -193,7 +194,7 @@ func lastLine(s string) string {
 // start runs ssh with the agent's command, in a process group of its own
 // (a terminal's ^C reaches xdplab, which then tears down in order).
 func (c *Client) start(command string) error {
-	cmd := exec.Command("ssh", c.t.sshArgs(c.o.SSHOptions, command)...)
+	cmd := exec.Command("ssh", c.t.Args(c.o.SSHOptions, command)...)
 	// No Pdeathsig: it follows the OS thread that started ssh, not this
 	// process. When xdplab dies, ssh's stdin closes, the agent reads the
 	// end of it and tears down.
@@ -368,7 +369,7 @@ func (c *Client) Hello() Hello { return c.hello }
 func (c *Client) SameMachine() bool { return c.hello.BootID != "" && c.hello.BootID == BootID() }
 
 // Target is the host's address.
-func (c *Client) Target() Target { return c.t }
+func (c *Client) Target() sshtarget.Target { return c.t }
 
 // How says how the agent was started.
 func (c *Client) How() string { return c.how }

@@ -8,6 +8,8 @@ import (
 	"io"
 	"os/exec"
 	"strings"
+
+	"github.com/xdplab/xdplab/internal/sshtarget"
 )
 
 // ExitError is a remote xdplab's failure: its exit status there.
@@ -25,11 +27,11 @@ func (e *ExitError) Error() string {
 // it), its stdout and stderr passed on to these. ssh's own failures (255)
 // are explained; the remote xdplab's are an *ExitError.
 func Exec(ctx context.Context, o Options, args []string, stdout, stderr io.Writer) error {
-	t, err := ParseTarget(o.Target)
+	t, err := sshtarget.Parse(o.Target)
 	if err != nil {
 		return err
 	}
-	if err := CheckSSHOptions(o.SSHOptions); err != nil {
+	if err := sshtarget.CheckOptions(o.SSHOptions); err != nil {
 		return err
 	}
 	if _, err := exec.LookPath("ssh"); err != nil {
@@ -43,7 +45,7 @@ func Exec(ctx context.Context, o Options, args []string, stdout, stderr io.Write
 	for i, a := range args {
 		quoted[i] = shellQuote(a)
 	}
-	cmd := exec.CommandContext(ctx, "ssh", t.sshArgs(o.SSHOptions, inv.command(strings.Join(quoted, " "), false))...)
+	cmd := exec.CommandContext(ctx, "ssh", t.Args(o.SSHOptions, inv.command(strings.Join(quoted, " "), false))...)
 	if inv.payload != nil {
 		cmd.Stdin = bytes.NewReader(inv.payload)
 	}

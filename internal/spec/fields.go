@@ -8,10 +8,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/xdplab/xdplab/internal/sshtarget"
+
 	"github.com/xdplab/xdplab/internal/xdpmode"
 
 	"github.com/xdplab/xdplab/bpf"
-	"github.com/xdplab/xdplab/internal/remote"
 	"github.com/xdplab/xdplab/internal/stream"
 )
 
@@ -275,7 +276,7 @@ var fields = []Field{
 			if r.Remote == "" {
 				return nil
 			}
-			_, err := remote.ParseTarget(r.Remote)
+			_, err := sshtarget.Parse(r.Remote)
 			return err
 		}},
 	{Path: FieldRemoteXdplab, Key: "-", Flag: "remote-xdplab", Type: "string",
@@ -284,7 +285,7 @@ var fields = []Field{
 	{Path: FieldRemoteSSH, Key: "-", Flag: "remote-ssh-option", Type: "strings", List: true, Whole: true, reset: func(r *Run) { r.RemoteSSHOptions = nil },
 		Usage: "an ssh option for the --remote session, Name=value as ssh -o takes it (repeat for several; they come before xdplab's own, so they win)",
 		set: func(r *Run, v string) error {
-			if err := remote.CheckSSHOptions([]string{v}); err != nil {
+			if err := sshtarget.CheckOptions([]string{v}); err != nil {
 				return err
 			}
 			r.RemoteSSHOptions = append(r.RemoteSSHOptions, v)

@@ -1,4 +1,4 @@
-package remote
+package sshtarget
 
 import (
 	"testing"
@@ -18,10 +18,10 @@ func TestParseTarget(t *testing.T) {
 		{"ssh://[2001:2::9]:22", Target{Host: "2001:2::9", Port: 22}},
 		{"ssh://gen/", Target{Host: "gen"}},
 	} {
-		got, err := ParseTarget(c.in)
+		got, err := Parse(c.in)
 		require.NoError(t, err, c.in)
 		assert.Equal(t, c.want, got, c.in)
-		again, err := ParseTarget(got.String())
+		again, err := Parse(got.String())
 		require.NoError(t, err)
 		assert.Equal(t, got, again, "String reads back")
 	}
@@ -38,7 +38,7 @@ func TestParseTarget(t *testing.T) {
 		{"ssh://gen?x=1", "more than"},
 		{"ssh://ge n", ""},
 	} {
-		_, err := ParseTarget(c.in)
+		_, err := Parse(c.in)
 		require.Error(t, err, c.in)
 		assert.Contains(t, err.Error(), c.why, c.in)
 		assert.Contains(t, err.Error(), "ssh://[user@]host[:port]", "the error says what to use")
@@ -47,20 +47,20 @@ func TestParseTarget(t *testing.T) {
 
 func TestSSHArgs(t *testing.T) {
 	tg := Target{User: "root", Host: "gen", Port: 2222}
-	args := tg.sshArgs([]string{"StrictHostKeyChecking=accept-new"}, "xdplab agent")
+	args := tg.Args([]string{"StrictHostKeyChecking=accept-new"}, "xdplab agent")
 	assert.Equal(t, []string{"-T", "-o", "StrictHostKeyChecking=accept-new",
 		"-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes", "-o", "ConnectTimeout=10",
 		"-o", "ServerAliveInterval=5", "-o", "ServerAliveCountMax=3",
 		"-p", "2222", "-l", "root", "--", "gen", "xdplab agent"}, args,
 		"the user's options come first (ssh keeps the first value); the host follows --")
 	assert.Equal(t, []string{"-T", "-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes", "-o", "ConnectTimeout=10",
-		"-o", "ServerAliveInterval=5", "-o", "ServerAliveCountMax=3", "--", "gen", "x"}, Target{Host: "gen"}.sshArgs(nil, "x"))
+		"-o", "ServerAliveInterval=5", "-o", "ServerAliveCountMax=3", "--", "gen", "x"}, Target{Host: "gen"}.Args(nil, "x"))
 }
 
 func TestCheckSSHOptions(t *testing.T) {
-	require.NoError(t, CheckSSHOptions([]string{"ProxyJump=bastion", "IdentityFile=/k", "Port 22"}))
+	require.NoError(t, CheckOptions([]string{"ProxyJump=bastion", "IdentityFile=/k", "Port 22"}))
 	for _, bad := range []string{"", "-oProxyCommand=x", "=x", "NoValue"} {
-		err := CheckSSHOptions([]string{bad})
+		err := CheckOptions([]string{bad})
 		require.Error(t, err, bad)
 		assert.Contains(t, err.Error(), "Name=value")
 	}

@@ -1,4 +1,7 @@
-package remote
+// Package sshtarget reads the ssh:// address of a second host and the ssh
+// options a user gives for it, and writes the ssh command line for it:
+// plain parsing, no connection (internal/remote connects).
+package sshtarget
 
 import (
 	"fmt"
@@ -20,10 +23,10 @@ var (
 	hostRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9._-]*$|^[0-9A-Fa-f:.]+$`)
 )
 
-// ParseTarget reads an ssh:// address. Only a user, a host and a port are
+// Parse reads an ssh:// address. Only a user, a host and a port are
 // accepted: no path, query or password, and no name that ssh could read as
 // an option.
-func ParseTarget(s string) (Target, error) {
+func Parse(s string) (Target, error) {
 	bad := func(why string) (Target, error) {
 		return Target{}, fmt.Errorf("remote %q: %s: use ssh://[user@]host[:port]", s, why)
 	}
@@ -64,7 +67,7 @@ func ParseTarget(s string) (Target, error) {
 	return t, nil
 }
 
-// String is the address as ParseTarget reads it.
+// String is the address as Parse reads it.
 func (t Target) String() string {
 	s := "ssh://"
 	if t.User != "" {
@@ -95,8 +98,8 @@ var defaultSSHOptions = []string{
 // sshOptionRE is the form of an option: Name=value, as ssh -o takes it.
 var sshOptionRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9]*[= ].+$`)
 
-// CheckSSHOptions refuses an option ssh would not take as -o Name=value.
-func CheckSSHOptions(opts []string) error {
+// CheckOptions refuses an option ssh would not take as -o Name=value.
+func CheckOptions(opts []string) error {
 	for _, o := range opts {
 		if !sshOptionRE.MatchString(o) {
 			return fmt.Errorf("--remote-ssh-option %q: use Name=value, as ssh -o takes it (for example ProxyJump=bastion)", o)
@@ -105,9 +108,9 @@ func CheckSSHOptions(opts []string) error {
 	return nil
 }
 
-// sshArgs is ssh's command line for running command on t: the user's
+// Args is ssh's command line for running command on t: the user's
 // options first, so that theirs win.
-func (t Target) sshArgs(user []string, command string) []string {
+func (t Target) Args(user []string, command string) []string {
 	args := []string{"-T"}
 	for _, o := range append(append([]string(nil), user...), defaultSSHOptions...) {
 		args = append(args, "-o", o)
