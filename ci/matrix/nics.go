@@ -118,8 +118,9 @@ func nicEquivPrograms(progs []string) []string {
 
 // nicScript is the part of the VM script for the NIC pairs: each kind's
 // ports found by their addresses, then probe, qualify, a short run of drop,
-// the equivalence of equivProgs across the driver's modes, and the journal
-// check (journal-check.sh) on them. Files: nic-K.txt (the ports' names),
+// the equivalence of equivProgs across the driver's modes; then, after
+// the files so far are sent back, the journal check (journal-check.sh) on
+// each pair. Files: nic-K.txt (the ports' names),
 // probe-K.json, qualify-K.{json,md,html}, run-K.json, equiv-K.json,
 // journal-K*.txt and each step's .txt.
 func nicScript(step func(name string, budget time.Duration, command string), b *strings.Builder, kinds []NICKind, macsOf func(NICKind) [2]string, equivProgs []string) {
@@ -140,6 +141,16 @@ func nicScript(step func(name string, budget time.Duration, command string), b *
 		if progs := nicEquivPrograms(equivProgs); len(progs) > 0 {
 			step("equiv-"+k.Name, stepBase+time.Duration(len(progs))*45*time.Second, fmt.Sprintf("/xdplab equiv --iface \"$A\" --peer \"$B\" --prog %s -o /out/equiv-%s.json > /out/equiv-%s.txt 2>&1", strings.Join(progs, ","), k.Name, k.Name))
 		}
+		b.WriteString("fi\n")
+	}
+	// The journal checks last, after the files so far went back: they
+	// change rings and channels under a driver, which can bring the kernel
+	// down (6.12's virtio_net hit a BUG in ethtool -G), and a dead kernel
+	// then loses only the journals.
+	b.WriteString(vm.SendFilesSoFar("/out"))
+	for _, k := range kinds {
+		m := macsOf(k)
+		fmt.Fprintf(b, "A=$(nic_by_mac %s); B=$(nic_by_mac %s)\nif [ -n \"$A\" ] && [ -n \"$B\" ]; then\n", m[0], m[1])
 		step("journal-"+k.Name, journalBudget, fmt.Sprintf("sh /journal-check.sh %s \"$A\" \"$B\"", k.Name))
 		b.WriteString("fi\n")
 	}

@@ -2,6 +2,8 @@ package matrix
 
 import (
 	"bytes"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -73,6 +75,8 @@ func TestNICScript(t *testing.T) {
 		assert.Contains(t, s.script, "/xdplab run --iface \"$A\" --peer \"$B\" --prog drop")
 		assert.Contains(t, s.script, "/xdplab equiv --iface \"$A\" --peer \"$B\" --prog drop,tx -o /out/equiv-"+k+".json", "no redirect on a pair")
 		assert.Contains(t, s.script, "timeout -k 10 240 sh /journal-check.sh "+k+" \"$A\" \"$B\"")
+		assert.Less(t, strings.Index(s.script, vm.SendFilesSoFar("/out")), strings.Index(s.script, "journal-check.sh "+k), "the files so far go back before a journal check")
+		assert.Less(t, strings.Index(s.script, "/out/equiv-e1000e.json"), strings.Index(s.script, vm.SendFilesSoFar("/out")), "every other step before")
 	}
 	assert.Contains(t, s.script, "equiv --prog drop,redirect,tx --modes generic,native -o /out/equiv-veth.json", "the veth pair has its sink")
 	assert.Less(t, strings.Index(s.script, "nic-e1000e.txt"), strings.Index(s.script, vm.SendFiles("/out")[:20]), "before the files go back")
@@ -242,4 +246,25 @@ func TestNICCounters(t *testing.T) {
 	r.Results = nil
 	require.NoError(t, results.WriteFile(p, r))
 	assert.Equal(t, "no results", nicCounters(kr, "igb"))
+}
+
+// A VM whose kernel died in a journal check: that kind's journal says
+// what the kernel said, a kind whose check never ran says so.
+func TestJournalKernelBug(t *testing.T) {
+	dir := t.TempDir()
+	console := filepath.Join(dir, "console.log")
+	require.NoError(t, os.WriteFile(console, []byte("@@XDPLAB-START journal-virtio\n[  197.261424] kernel BUG at drivers/virtio/virtio_ring.c:995!\n[  197.263136] Oops: invalid opcode: 0000 [#1] PREEMPT SMP NOPTI\n"), 0o644))
+	kr := &KernelRun{Console: console, Files: map[string]string{}, Status: map[string]int{},
+		Err: fmt.Errorf("kernel 6.12: %w", &vm.Error{Kind: vm.Exited, Step: "journal-virtio"})}
+	v, failed := journalVerdict(kr, "virtio")
+	assert.Equal(t, "KERNEL-BUG: the kernel died in the check: kernel BUG at drivers/virtio/virtio_ring.c:995! (console.log)", v)
+	assert.False(t, failed, "the driver's bug, not the journal's")
+	v, _ = journalVerdict(kr, "vmxnet3")
+	assert.Equal(t, "not run (journal-vmxnet3 did not run)", v)
+	kr.Err = errors.New("something else")
+	v, _ = journalVerdict(kr, "virtio")
+	assert.Equal(t, "not run (journal-virtio did not run)", v)
+
+	rows := []NICRow{{Kernel: "6.12", Kind: "virtio", Mode: "generic", Attach: "ok", Journal: "KERNEL-BUG: the kernel died in the check: kernel BUG at x (console.log)"}}
+	assert.Equal(t, []string{"kernel 6.12, virtio: qualification : journal check: KERNEL-BUG: the kernel died in the check: kernel BUG at x (console.log) (qualify-virtio.md)"}, NICFindings(rows))
 }

@@ -1,6 +1,7 @@
 package matrix
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -190,6 +191,9 @@ func nicEquivalence(kr *KernelRun, kind string) (string, bool) {
 func journalVerdict(kr *KernelRun, kind string) (string, bool) {
 	p, ok := kr.Files["journal-"+kind+".txt"]
 	if !ok {
+		if bug := kernelBug(kr, "journal-"+kind); bug != "" {
+			return "KERNEL-BUG: the kernel died in the check: " + bug + " (console.log)", false
+		}
 		return "not run (" + statusOf(kr, "journal-"+kind) + ")", false
 	}
 	b, err := os.ReadFile(p)
@@ -211,6 +215,28 @@ func journalVerdict(kr *KernelRun, kind string) (string, bool) {
 		return "DIFFERS: " + strings.TrimPrefix(strings.TrimPrefix(v, "differs"), ": "), true
 	}
 	return v, false
+}
+
+// kernelBug is the line the kernel said it died with ("kernel BUG at
+// ...", "BUG: ...", "Oops: ..."), where the VM died in step; empty where it
+// did not.
+func kernelBug(kr *KernelRun, step string) string {
+	var ve *vm.Error
+	if !errors.As(kr.Err, &ve) || ve.Step != step || kr.Console == "" {
+		return ""
+	}
+	b, err := os.ReadFile(kr.Console)
+	if err != nil {
+		return ""
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if _, rest, ok := strings.Cut(l, "] "); ok {
+			if strings.HasPrefix(rest, "kernel BUG at ") || strings.HasPrefix(rest, "BUG: ") || strings.HasPrefix(rest, "Oops: ") || strings.HasPrefix(rest, "Kernel panic") {
+				return strings.TrimSpace(rest)
+			}
+		}
+	}
+	return ""
 }
 
 // short is a verdict in the table's few letters.
@@ -431,6 +457,9 @@ func NICFindings(rows []NICRow) []string {
 			}
 		}
 		if f := "equivalence across modes FAIL (equiv-" + r.Kind + ".txt)"; r.EquivFailed && !slices.Contains(failed[k], f) {
+			failed[k] = append(failed[k], f)
+		}
+		if f := "journal check: " + r.Journal; strings.HasPrefix(r.Journal, "KERNEL-BUG") && !slices.Contains(failed[k], f) {
 			failed[k] = append(failed[k], f)
 		}
 	}

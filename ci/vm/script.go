@@ -36,9 +36,7 @@ func Script(body string) string {
 export PATH=/bin
 echo "%s $(uname -r)"
 dmesg -n 3
-( while :; do sleep %d; echo "%s"; done ) &
-XDPLAB_HEARTBEAT=$!
-`, markInit, int(Heartbeat.Seconds()), markAlive) + body
+`, markInit) + startHeartbeat + body
 }
 
 // Step wraps a shell command so that the host sees it start and end, with
@@ -59,10 +57,27 @@ func TimedStep(name string, budget time.Duration, command string) string {
 // not cut into a file's) and sends every file in dir back, each framed
 // with its length and SHA-256.
 func SendFiles(dir string) string {
-	return fmt.Sprintf("kill $XDPLAB_HEARTBEAT 2>/dev/null; wait $XDPLAB_HEARTBEAT 2>/dev/null\n"+
-		"for f in %s/*; do [ -f \"$f\" ] || continue; "+
-		"echo \"%s$(basename $f) $(wc -c < \"$f\") $(sha256sum \"$f\" | cut -d' ' -f1)\"; base64 \"$f\"; echo \"%s\"; done\necho \"%s\"\n",
-		dir, markFile, markEnd, markDone)
+	return stopHeartbeat + sendLoop(dir, "") + fmt.Sprintf("echo \"%s\"\n", markDone)
+}
+
+// SendFilesSoFar sends the files in dir back now and moves them to
+// dir/.sent (SendFiles leaves them out then), with the heartbeat paused
+// meanwhile: a step after it that brings the kernel down (a driver's BUG)
+// loses only its own files.
+func SendFilesSoFar(dir string) string {
+	return stopHeartbeat + fmt.Sprintf("mkdir -p %s/.sent\n", dir) + sendLoop(dir, fmt.Sprintf("mv \"$f\" %s/.sent/; ", dir)) + startHeartbeat
+}
+
+const stopHeartbeat = "kill $XDPLAB_HEARTBEAT 2>/dev/null; wait $XDPLAB_HEARTBEAT 2>/dev/null\n"
+
+var startHeartbeat = fmt.Sprintf("( while :; do sleep %d; echo \"%s\"; done ) &\nXDPLAB_HEARTBEAT=$!\n", int(Heartbeat.Seconds()), markAlive)
+
+// sendLoop frames each file of dir on the console, then runs after (shell
+// commands, with the file in $f).
+func sendLoop(dir, after string) string {
+	return fmt.Sprintf("for f in %s/*; do [ -f \"$f\" ] || continue; "+
+		"echo \"%s$(basename $f) $(wc -c < \"$f\") $(sha256sum \"$f\" | cut -d' ' -f1)\"; base64 \"$f\"; echo \"%s\"; %sdone\n",
+		dir, markFile, markEnd, after)
 }
 
 // parse picks the files and statuses out of the console.

@@ -4,6 +4,7 @@ import (
 	"compress/gzip"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -63,6 +64,35 @@ func TestStepAndSendFiles(t *testing.T) {
 	assert.Equal(t, "echo \"@@XDPLAB-START x\"\ntrue\necho \"@@XDPLAB-STATUS x $?\"\n", Step("x", "true"))
 	assert.Contains(t, SendFiles("/out"), "base64")
 	assert.Contains(t, SendFiles("/out"), markDone)
+}
+
+// Files sent so far come back once, and a script that dies after sending
+// them (a kernel BUG in a later step) still gives them back; the final
+// send gives the rest.
+func TestSendFilesSoFar(t *testing.T) {
+	if _, err := os.Stat(Busybox); err != nil {
+		t.Skip("needs busybox-static")
+	}
+	dir := t.TempDir()
+	run := func(body string) *Result {
+		out, err := exec.Command(Busybox, "sh", "-c", body).Output()
+		require.NoError(t, err)
+		res := &Result{Files: map[string][]byte{}, Status: map[string]int{}, Console: out}
+		parse(res)
+		return res
+	}
+	first := "echo one > " + dir + "/a.txt\n" + SendFilesSoFar(dir) + "echo two > " + dir + "/b.txt\n"
+	res := run(first + "kill $XDPLAB_HEARTBEAT\nexit 0\n") // died before the final send
+	assert.Equal(t, map[string][]byte{"a.txt": []byte("one\n")}, res.Files)
+	assert.False(t, res.Done)
+	assert.Empty(t, res.Errors)
+
+	require.NoError(t, os.RemoveAll(dir))
+	require.NoError(t, os.Mkdir(dir, 0o755))
+	res = run(first + SendFiles(dir))
+	assert.Equal(t, map[string][]byte{"a.txt": []byte("one\n"), "b.txt": []byte("two\n")}, res.Files, "each file once")
+	assert.True(t, res.Done)
+	assert.Empty(t, res.Errors)
 }
 
 func TestBuildInitramfs(t *testing.T) {
