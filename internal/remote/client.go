@@ -168,22 +168,61 @@ func resolve(ctx context.Context, t sshtarget.Target, o Options) (invocation, er
 		how: fmt.Sprintf("this xdplab (%s), shipped for the run into a private temporary directory there and removed", o.Version)}, nil
 }
 
-// sshError explains a failed ssh.
-func sshError(t sshtarget.Target, err error, stderr string) error {
+// SSHErrorKind is why ssh failed, as far as its own words tell.
+type SSHErrorKind int
+
+// The kinds of SSHError.
+const (
+	SSHOther   SSHErrorKind = iota // ssh said something else
+	SSHHostKey                     // the host's key is unknown or changed
+	SSHRefused                     // authentication was refused
+	SSHSilent                      // ssh said nothing
+)
+
+// SSHError is a failed ssh, sorted by what ssh said, with the advice that
+// goes with it.
+type SSHError struct {
+	Target sshtarget.Target
+	Kind   SSHErrorKind
+	Said   string // ssh's last line
+	Err    error  // the process's exit, where it said nothing
+}
+
+func (e *SSHError) Error() string {
+	switch e.Kind {
+	case SSHHostKey:
+		return fmt.Sprintf("remote %s: ssh does not know or does not accept the host's key (%s): check its fingerprint and add it to known_hosts "+
+			"(one interactive ssh, or ssh-keyscan), or accept it unseen with --remote-ssh-option StrictHostKeyChecking=accept-new", e.Target, e.Said)
+	case SSHRefused:
+		return fmt.Sprintf("remote %s: ssh was refused (%s): the agent needs a key for root there, in ssh-agent or your ssh config (no password is asked for)", e.Target, e.Said)
+	case SSHOther:
+		return fmt.Sprintf("remote %s: ssh: %s", e.Target, e.Said)
+	}
+	if e.Err != nil {
+		return fmt.Sprintf("remote %s: ssh: %v", e.Target, e.Err)
+	}
+	return fmt.Sprintf("remote %s: ssh printed nothing", e.Target)
+}
+
+func (e *SSHError) Unwrap() error { return e.Err }
+
+// sshError sorts a failed ssh by what it said on stderr.
+func sshError(t sshtarget.Target, err error, stderr string) *SSHError {
 	msg := strings.TrimSpace(stderr)
+	e := &SSHError{Target: t, Kind: SSHOther, Err: err}
+	if msg != "" {
+		e.Said = lastLine(msg)
+	}
 	switch {
 	case strings.Contains(msg, "Host key verification failed"), strings.Contains(msg, "No ED25519 host key is known"),
 		strings.Contains(msg, "host key for") && strings.Contains(msg, "has changed"):
-		return fmt.Errorf("remote %s: ssh does not know or does not accept the host's key (%s): check its fingerprint and add it to known_hosts "+
-			"(one interactive ssh, or ssh-keyscan), or accept it unseen with --remote-ssh-option StrictHostKeyChecking=accept-new", t, lastLine(msg))
+		e.Kind = SSHHostKey
 	case strings.Contains(msg, "Permission denied"):
-		return fmt.Errorf("remote %s: ssh was refused (%s): the agent needs a key for root there, in ssh-agent or your ssh config (no password is asked for)", t, lastLine(msg))
-	case msg != "":
-		return fmt.Errorf("remote %s: ssh: %s", t, lastLine(msg))
-	case err != nil:
-		return fmt.Errorf("remote %s: ssh: %w", t, err)
+		e.Kind = SSHRefused
+	case msg == "":
+		e.Kind = SSHSilent
 	}
-	return fmt.Errorf("remote %s: ssh printed nothing", t)
+	return e
 }
 
 func lastLine(s string) string {
@@ -269,7 +308,7 @@ func (c *Client) sessionError(err error) error {
 	if tail == "" {
 		return fmt.Errorf("remote %s: the SSH session ended: %w", c.t, err)
 	}
-	if e := sshError(c.t, nil, tail); strings.Contains(e.Error(), "known_hosts") || strings.Contains(e.Error(), "refused") {
+	if e := sshError(c.t, nil, tail); e.Kind == SSHHostKey || e.Kind == SSHRefused {
 		return e
 	}
 	return fmt.Errorf("remote %s: the SSH session ended (%w): %s", c.t, err, lastLine(tail))
