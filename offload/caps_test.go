@@ -9,6 +9,7 @@ import (
 
 	"github.com/xdplab/xdplab/internal/probe"
 	"github.com/xdplab/xdplab/offload"
+	"github.com/xdplab/xdplab/results/caps"
 )
 
 func rowOf(t *testing.T, rows []offload.Row, prefix string) offload.Row {
@@ -40,8 +41,9 @@ func TestCompareFindsMismatches(t *testing.T) {
 	rows := offload.Compare(adv, detected(fail, ok, fail))
 
 	r := rowOf(t, rows, "native XDP")
-	assert.Equal(t, "yes", r.Advertised)
-	assert.Equal(t, "no", r.Detected)
+	assert.Equal(t, caps.CapBasic, r.ID)
+	assert.Equal(t, caps.Yes, r.Advertised)
+	assert.Equal(t, caps.No, r.Detected)
 	assert.Equal(t, offload.VerdictMismatch, r.Verdict)
 	assert.Contains(t, r.Note, "advertised, but fails: failed: EOPNOTSUPP (the driver has no native XDP)")
 
@@ -49,12 +51,12 @@ func TestCompareFindsMismatches(t *testing.T) {
 	assert.Equal(t, offload.VerdictMismatch, rowOf(t, rows, "multi-buffer").Verdict)
 
 	r = rowOf(t, rows, "rx hash")
-	assert.Equal(t, "no", r.Advertised)
+	assert.Equal(t, caps.No, r.Advertised)
 	assert.Equal(t, offload.VerdictMismatch, r.Verdict)
 	assert.Equal(t, "works, but not advertised", r.Note)
 
 	r = rowOf(t, rows, "rx timestamp")
-	assert.Equal(t, offload.CheckNotTested, r.Detected)
+	assert.Equal(t, caps.Answer(offload.CheckNotTested), r.Detected)
 	assert.Equal(t, offload.VerdictUnverified, r.Verdict)
 
 	rep := &probe.Report{Interfaces: []*offload.InterfaceCaps{{Name: "eth9", Comparison: rows}}}
@@ -74,7 +76,7 @@ func TestCompareNotReported(t *testing.T) {
 	assert.NotNil(t, adv.XDPFeatures, "an empty list in JSON, not null")
 	ok := offload.Check{Result: offload.CheckOK}
 	for _, r := range offload.Compare(adv, detected(ok, ok, ok)) {
-		assert.Equal(t, "not-reported", r.Advertised, r.Capability)
+		assert.Equal(t, caps.NotReported, r.Advertised, r.Capability)
 		assert.Equal(t, offload.VerdictUnverified, r.Verdict, r.Capability)
 	}
 }

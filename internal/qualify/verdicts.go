@@ -6,6 +6,7 @@ import (
 
 	"github.com/xdplab/xdplab/offload"
 	"github.com/xdplab/xdplab/results"
+	"github.com/xdplab/xdplab/results/caps"
 )
 
 // The verdict functions below decide from what a check saw; they touch
@@ -14,10 +15,10 @@ import (
 // testedLater are the capability rows the probe does not exercise (it
 // says not-tested) that a functional check does: their verdict is that
 // check's.
-var testedLater = map[string]string{
-	"XDP_REDIRECT (redirect)":         "XDP_REDIRECT",
-	"redirect target (ndo-xmit)":      "XDP_REDIRECT",
-	"AF_XDP zero-copy (xsk-zerocopy)": "AF_XDP receive (zero-copy)",
+var testedLater = map[caps.CapabilityID]string{
+	caps.CapRedirect:    "XDP_REDIRECT",
+	caps.CapNdoXmit:     "XDP_REDIRECT",
+	caps.CapXSKZeroCopy: "AF_XDP receive (zero-copy)",
 }
 
 // capabilityVerdict turns one row of the probe's advertised-against-
@@ -25,26 +26,26 @@ var testedLater = map[string]string{
 // run in this qualification.
 func capabilityVerdict(row offload.Row, functional bool) (string, string) {
 	v, detail := results.VerdictNotRun, fmt.Sprintf("advertised %s, detected %s", row.Advertised, row.Detected)
-	if check, ok := testedLater[row.Capability]; ok && functional && row.Detected == offload.CheckNotTested {
+	if check, ok := testedLater[row.ID]; ok && functional && row.Detected == caps.Answer(offload.CheckNotTested) {
 		return results.VerdictNotApplicable, detail + ": the functional check " + check + " tests it"
 	}
-	if row.Detected == offload.CheckNotTested && row.Advertised == "no" {
+	if row.Detected == caps.Answer(offload.CheckNotTested) && row.Advertised == caps.No {
 		// Not claimed, and not testable here: nothing to decide. A claim
 		// left untested (advertised yes or not reported) stays not-run.
 		return results.VerdictNotApplicable, detail + ": not advertised, and the probe cannot test it here"
 	}
-	if row.Verdict == offload.VerdictMatch && row.Detected == "yes" {
+	if row.Verdict == offload.VerdictMatch && row.Detected == caps.Yes {
 		v = results.VerdictPass
 	} else if row.Verdict == offload.VerdictMatch {
 		v = results.VerdictNotSupported
-	} else if row.Verdict == offload.VerdictMismatch && row.Detected == "yes" {
+	} else if row.Verdict == offload.VerdictMismatch && row.Detected == caps.Yes {
 		v = results.VerdictWorksNotAdvertised
 	} else if row.Verdict == offload.VerdictMismatch {
 		v = results.VerdictAdvertisedFails
-	} else if row.Detected == "yes" {
+	} else if row.Detected == caps.Yes {
 		v = results.VerdictPass
 		detail += " (the driver reports no xdp-features to hold it against)"
-	} else if row.Detected == "no" {
+	} else if row.Detected == caps.No {
 		v = results.VerdictNotSupported
 		detail += " (the driver reports no xdp-features to hold it against)"
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/xdplab/xdplab/offload"
 	"github.com/xdplab/xdplab/results"
+	"github.com/xdplab/xdplab/results/caps"
 )
 
 func TestCapabilityVerdict(t *testing.T) {
@@ -29,13 +30,13 @@ func TestCapabilityVerdict(t *testing.T) {
 		assert.Contains(t, d, c.in)
 	}
 	// A row the probe leaves to a functional check.
-	row := offload.Row{Capability: "XDP_REDIRECT (redirect)", Verdict: offload.VerdictUnverified, Advertised: "not-reported", Detected: offload.CheckNotTested}
+	row := offload.Row{ID: caps.CapRedirect, Capability: "a label decides nothing", Verdict: offload.VerdictUnverified, Advertised: "not-reported", Detected: offload.CheckNotTested}
 	v, d := capabilityVerdict(row, true)
 	assert.Equal(t, results.VerdictNotApplicable, v)
 	assert.Contains(t, d, "the functional check XDP_REDIRECT tests it")
 	v, _ = capabilityVerdict(row, false)
 	assert.Equal(t, results.VerdictNotRun, v, "without the functional section it is not run")
-	row.Capability = "rx metadata: timestamp"
+	row.ID, row.Capability = caps.CapRxTimestamp, "XDP_REDIRECT (redirect)"
 	v, _ = capabilityVerdict(row, true)
 	assert.Equal(t, results.VerdictNotRun, v, "no functional check covers it")
 	row.Advertised = "yes"

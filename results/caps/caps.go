@@ -222,21 +222,53 @@ type Detected struct {
 // one capability, like the kernel's xdp_features tool (DETECTED /
 // ADVERTISED).
 type Row struct {
-	Capability string `json:"capability"`
+	// ID names the capability for code (CapBasic, ...); Capability is
+	// its label for people.
+	ID         CapabilityID `json:"id"`
+	Capability string       `json:"capability"`
 	// Advertised is yes, no or not-reported; Detected is yes, no, or the
 	// Check's result when it did not run (not-tested, skipped).
-	Advertised string `json:"advertised"`
-	Detected   string `json:"detected"`
+	Advertised Answer `json:"advertised"`
+	Detected   Answer `json:"detected"`
 	// Verdict is match, mismatch (a finding) or unverified.
-	Verdict string `json:"verdict"`
-	Note    string `json:"note,omitempty"`
+	Verdict RowVerdict `json:"verdict"`
+	Note    string     `json:"note,omitempty"`
 }
+
+// CapabilityID names a row of the advertised-against-detected table.
+type CapabilityID string
+
+// The capabilities the table holds.
+const (
+	CapBasic       CapabilityID = "basic"        // native XDP
+	CapHWOffload   CapabilityID = "hw-offload"   // hardware offload
+	CapRxSG        CapabilityID = "rx-sg"        // multi-buffer at MTU 9000
+	CapRxHash      CapabilityID = "rx-hash"      // the rx hash kfunc
+	CapRxTimestamp CapabilityID = "rx-timestamp" // the rx timestamp kfunc
+	CapRedirect    CapabilityID = "redirect"     // XDP_REDIRECT
+	CapNdoXmit     CapabilityID = "ndo-xmit"     // a redirect target
+	CapXSKZeroCopy CapabilityID = "xsk-zerocopy" // AF_XDP zero-copy
+)
+
+// Answer is one side of a row: yes, no, or why there is none.
+type Answer string
+
+// The answers; Detected also takes a Check's result (not-tested,
+// skipped) when the check did not run.
+const (
+	Yes         Answer = "yes"
+	No          Answer = "no"
+	NotReported Answer = "not-reported"
+)
+
+// RowVerdict is a row's verdict.
+type RowVerdict string
 
 // The verdicts.
 const (
-	VerdictMatch      = "match"
-	VerdictMismatch   = "mismatch"
-	VerdictUnverified = "unverified"
+	VerdictMatch      RowVerdict = "match"
+	VerdictMismatch   RowVerdict = "mismatch"
+	VerdictUnverified RowVerdict = "unverified"
 )
 
 // ReportSchema names the probe report format.
