@@ -1,12 +1,17 @@
 // Package internal holds what no user of xdplab should import. Read in the
 // order of a run:
 //
-//   - spec: the run description, from flags or a scenario file; pure;
+//   - spec: the run description, from flags or a scenario file; pure,
+//     over the plain vocabularies stream (frames, flows, mixes, rates,
+//     captures), xdpmode (the attach mode) and sshtarget (a second host's
+//     ssh:// address);
 //   - host: facts about the machine the run starts on, and privileges;
 //   - runner: applies a description, one file per stage (see its doc);
-//   - xdp: the attach modes, attaching with read-back, and the kernel's
-//     XDP features;
-//   - traffic: frames, flows, shaping, captures and the generators;
+//   - xdp: attaching in a mode with read-back, and the kernel's XDP
+//     features;
+//   - traffic: sending a stream: the generators, single frames, the watch;
+//   - peer and remote: the generator's end of the cable, here (peer) or
+//     on a second host over SSH (remote: the agent and its controller);
 //   - search: the NDR/PDR bisection, pure;
 //   - probe and qualify: `xdplab probe` and `xdplab qualify`, above
 //     offload's capability probing and the runner;
