@@ -73,51 +73,10 @@ func Equivalence(ctx context.Context, cfg Config) (_ *results.Equivalence, err e
 		return nil, err
 	}
 	defer r.closePair(&err)
-	if cfg.DUTIface != "" {
-		e.Notes = append(e.Notes, equivNICNote)
-	} else {
-		e.Notes = append(e.Notes, equivVethNote)
-	}
-	p := r.pair
-	for _, ep := range p.Endpoints() {
-		if err := topology.QuietIPv6(ep.NS.Handle, ep.Name); err != nil {
-			return nil, err
-		}
-	}
-	// A native XDP_PASS program where frames come back (the generator's
-	// veth) and where they are redirected to (the sink's): a veth accepts
-	// XDP frames only so, and with rx-gro alone an XDP_TX'd frame waits in
-	// its ring until another frame wakes it.
-	// Frags-aware, so that the jumbo frame at MTU 9000 comes back; before
-	// 5.18 no program is, and a plain one does.
-	pass, err := bpf.LoadMinimal(bpf.MinimalOptions{Action: bpf.Pass, Frags: true})
+	undo, err := r.equivPair(e)
+	defer undo()
 	if err != nil {
-		if pass, err = bpf.LoadMinimal(bpf.MinimalOptions{Action: bpf.Pass}); err != nil {
-			return nil, err
-		}
-	}
-	defer pass.Close()
-	for _, ep := range p.Endpoints() {
-		if ep == &p.DUT || ep == &p.Out {
-			continue
-		}
-		if d, _ := ep.Driver(); d != "veth" {
-			continue // a NIC takes back what its peer transmits as it is
-		}
-		att, err := xdp.Attach(xdp.AttachOptions{NS: ep.NS.Handle, Iface: ep.Name, Program: pass, Mode: xdpmode.Native})
-		if err != nil {
-			return nil, fmt.Errorf("equivalence: XDP_PASS on %s: %w", ep.Name, err)
-		}
-		defer att.Close()
-	}
-	if cfg.DUTIface != "" && cfg.Pcap == "" {
-		note, err := fullSizeMTU(p.Endpoints())
-		if err != nil {
-			return nil, err
-		}
-		if note != "" {
-			e.Notes = append(e.Notes, note)
-		}
+		return nil, err
 	}
 	modes, err := r.pairModes(true)
 	if err != nil {
@@ -134,27 +93,96 @@ func Equivalence(ctx context.Context, cfg Config) (_ *results.Equivalence, err e
 	}
 	defer w.Close()
 	for _, name := range r.programs() {
-		ep := results.EquivProgram{}
-		for _, m := range modes {
-			if err := ctx.Err(); err != nil {
-				return nil, err
-			}
-			em, prog, sent, err := r.equivMode(ctx, w, name, m, frames)
-			if err != nil {
-				return nil, err
-			}
-			ep.Program = prog
-			ep.Modes = append(ep.Modes, *em)
-			if ep.Frames == nil { // the same frames in every mode
-				for i, f := range sent {
-					ep.Frames = append(ep.Frames, results.EquivFrame{Index: i + 1, Name: f.Name, Bytes: len(f.Frame)})
-				}
-			}
+		ep, err := r.equivProgram(ctx, w, name, modes, frames)
+		if err != nil {
+			return nil, err
 		}
-		e.Programs = append(e.Programs, ep)
+		e.Programs = append(e.Programs, *ep)
 	}
 	e.Judge()
 	return e, nil
+}
+
+// equivPair readies the pair for single frames: IPv6 off on every port,
+// a native XDP_PASS program where a veth takes frames back, a lent port's
+// MTU raised for the set's full-size frames; e's notes say which. undo
+// detaches the programs (always call it).
+func (r *runner) equivPair(e *results.Equivalence) (undo func(), err error) {
+	var undos []func()
+	undo = func() {
+		for i := len(undos) - 1; i >= 0; i-- {
+			undos[i]()
+		}
+	}
+	p := r.pair
+	if r.cfg.DUTIface != "" {
+		e.Notes = append(e.Notes, equivNICNote)
+	} else {
+		e.Notes = append(e.Notes, equivVethNote)
+	}
+	for _, ep := range p.Endpoints() {
+		if err := topology.QuietIPv6(ep.NS.Handle, ep.Name); err != nil {
+			return undo, err
+		}
+	}
+	// A native XDP_PASS program where frames come back (the generator's
+	// veth) and where they are redirected to (the sink's): a veth accepts
+	// XDP frames only so, and with rx-gro alone an XDP_TX'd frame waits in
+	// its ring until another frame wakes it.
+	// Frags-aware, so that the jumbo frame at MTU 9000 comes back; before
+	// 5.18 no program is, and a plain one does.
+	pass, err := bpf.LoadMinimal(bpf.MinimalOptions{Action: bpf.Pass, Frags: true})
+	if err != nil {
+		if pass, err = bpf.LoadMinimal(bpf.MinimalOptions{Action: bpf.Pass}); err != nil {
+			return undo, err
+		}
+	}
+	undos = append(undos, func() { pass.Close() })
+	for _, ep := range p.Endpoints() {
+		if ep == &p.DUT || ep == &p.Out {
+			continue
+		}
+		if d, _ := ep.Driver(); d != "veth" {
+			continue // a NIC takes back what its peer transmits as it is
+		}
+		att, err := xdp.Attach(xdp.AttachOptions{NS: ep.NS.Handle, Iface: ep.Name, Program: pass, Mode: xdpmode.Native})
+		if err != nil {
+			return undo, fmt.Errorf("equivalence: XDP_PASS on %s: %w", ep.Name, err)
+		}
+		undos = append(undos, func() { att.Close() })
+	}
+	if r.cfg.DUTIface != "" && r.cfg.Pcap == "" {
+		note, err := fullSizeMTU(p.Endpoints())
+		if err != nil {
+			return undo, err
+		}
+		if note != "" {
+			e.Notes = append(e.Notes, note)
+		}
+	}
+	return undo, nil
+}
+
+// equivProgram sends the frames through one program in each mode.
+func (r *runner) equivProgram(ctx context.Context, w *traffic.Watch, name string, modes []xdpmode.Mode, frames []stream.NamedFrame) (*results.EquivProgram, error) {
+	ep := &results.EquivProgram{}
+	for _, m := range modes {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		em, prog, sent, err := r.equivMode(ctx, w, name, m, frames)
+		if err != nil {
+			return nil, err
+		}
+		ep.Program = prog
+		ep.Modes = append(ep.Modes, *em)
+		if ep.Frames == nil { // the same frames in every mode
+			for i, f := range sent {
+				ep.Frames = append(ep.Frames, results.EquivFrame{Index: i + 1, Name: f.Name, Bytes: len(f.Frame)})
+			}
+		}
+	}
+	return ep, nil
 }
 
 // fullSizeMTU raises a lent port's MTU below 1500 to 1500, so that the

@@ -370,20 +370,8 @@ func MinTrials(alpha float64) int {
 
 // Compare sets the inputs side by side.
 func Compare(in []Input, o Options) (*Comparison, error) {
-	if o.By == "" {
-		o.By = ByRun
-	}
-	if o.By != ByRun && o.By != ByKernel && o.By != ByMode {
-		return nil, fmt.Errorf("--by %q: use run, kernel or mode", o.By)
-	}
-	if o.Alpha == 0 {
-		o.Alpha = benchmath.DefaultThresholds.CompareAlpha
-	}
-	if !(o.Alpha > 0 && o.Alpha < 1) {
-		return nil, fmt.Errorf("alpha %g: use a level between 0 and 1", o.Alpha)
-	}
-	if !(o.Threshold >= 0) || math.IsInf(o.Threshold, 0) {
-		return nil, fmt.Errorf("--threshold %g: give a percentage of 0 or more", o.Threshold)
+	if err := o.resolve(); err != nil {
+		return nil, err
 	}
 	if len(in) == 0 {
 		return nil, errors.New("nothing to compare: name results files")
@@ -398,165 +386,219 @@ func Compare(in []Input, o Options) (*Comparison, error) {
 		}
 	}
 	c := &Comparison{By: o.By, Threshold: o.Threshold, Alpha: o.Alpha, Times: map[string]time.Time{}}
-	// samples[metric][row key][column] = values
-	type cellKey struct {
-		row Key
-		col string
+	g := &gathered{c: c, by: o.By, samples: make([]map[cellKey][]float64, len(Metrics)), kernels: map[string][]string{}}
+	for i := range g.samples {
+		g.samples[i] = map[cellKey][]float64{}
 	}
-	samples := make([]map[cellKey][]float64, len(Metrics))
-	for i := range samples {
-		samples[i] = map[cellKey][]float64{}
-	}
-	addColumn := func(col string) {
-		if !slices.Contains(c.Columns, col) {
-			c.Columns = append(c.Columns, col)
-		}
-	}
-	kernels := map[string][]string{} // column -> kernels (--by run)
-	noisy := 0                       // prog ns/pkt figures within noise
-	var rows []Key
-	var quals []*results.Qualification
 	for _, inp := range in {
-		if q := inp.Qualification; q != nil {
-			quals = append(quals, q)
-			if len(inp.Runs) == 0 {
-				if o.By != ByKernel {
-					c.Notes = append(c.Notes, inp.Label+": a qualification without measurements: compare --by kernel compares its checks")
-				}
-				continue
-			}
-		}
-		// By run or kernel, every file is a column, measured or not: a
-		// file without results is a column with nothing in it, which the
-		// gate cannot pass.
-		for _, r := range inp.Runs {
-			c.Inputs = append(c.Inputs, fmt.Sprintf("%s: kernel %s, %s, %s %s", inp.Label, r.Host.Kernel, r.Host.CPUModel, r.Tool.Name, r.Tool.Version))
-			switch o.By {
-			case ByRun:
-				addColumn(inp.Label)
-				if !slices.Contains(kernels[inp.Label], r.Host.Kernel) {
-					kernels[inp.Label] = append(kernels[inp.Label], r.Host.Kernel)
-				}
-			case ByKernel:
-				addColumn(r.Host.Kernel)
-			}
-		}
-		if len(inp.Runs) == 0 && o.By == ByRun {
-			addColumn(inp.Label)
-		}
-		for _, r := range inp.Runs {
-			for i := range r.Results {
-				res := &r.Results[i]
-				if res.ControlPlaneOnly && res.Fingerprint == nil {
-					continue // no traffic and nothing from loading
-				}
-				if f := res.ProgNsPerPkt; f != nil && f.Flag != "" {
-					noisy++
-				}
-				k := KeyOf(r, res)
-				k.Kernel, k.Run = r.Host.Kernel, inp.Label
-				col := k.dim(o.By)
-				addColumn(col)
-				if r.Started.After(c.Times[col]) {
-					c.Times[col] = r.Started
-				}
-				rk := k.without(o.By)
-				if !slices.Contains(rows, rk) {
-					rows = append(rows, rk)
-				}
-				for mi, m := range Metrics {
-					if res.ControlPlaneOnly && !m.Exact {
-						continue // no traffic: only what loading showed
-					}
-					for _, v := range m.get(res) {
-						ck := cellKey{rk, col}
-						samples[mi][ck] = append(samples[mi][ck], v*m.Scale)
-					}
-				}
-			}
-		}
+		g.add(inp)
 	}
-	if o.By == ByKernel && len(quals) > 0 {
-		c.Capabilities, c.CapabilitiesCompared = Capabilities(quals)
-		if c.CapabilitiesCompared > 0 {
-			c.Notes = append(c.Notes, capabilityNote(c.Capabilities, c.CapabilitiesCompared))
-		} else {
-			c.Notes = append(c.Notes, "capabilities: no driver was qualified on two kernels or more: nothing to compare")
-		}
-	}
-	if o.By == ByRun && len(c.Columns) > 1 {
-		base := strings.Join(kernels[c.Columns[0]], ", ")
-		for _, col := range c.Columns[1:] {
-			if k := strings.Join(kernels[col], ", "); k != base && k != "" && base != "" {
-				c.Notes = append(c.Notes, fmt.Sprintf("kernels differ: %s ran on %s, %s on %s; rows pair across the kernel, so a change may be the kernel's (use --by kernel to pool runs per kernel)",
-					c.Columns[0], base, col, k))
-			}
-		}
-	}
-	if noisy > 0 {
-		c.Notes = append(c.Notes, fmt.Sprintf("prog-ns/pkt of %d result(s) is within the noise of the stats overhead subtracted from it (flag %s): left out, not counted as 0",
-			noisy, results.FlagProgWithinNoise))
-	}
-	sort.SliceStable(rows, func(i, j int) bool { return rows[i].Name() < rows[j].Name() })
+	g.notes()
+	sort.SliceStable(g.rows, func(i, j int) bool { return g.rows[i].Name() < g.rows[j].Name() })
 	th := benchmath.DefaultThresholds
 	th.CompareAlpha = o.Alpha
 	for mi, m := range Metrics {
 		t := Table{Metric: m}
-		for _, rk := range rows {
+		for _, rk := range g.rows {
 			row := Row{Key: rk, Cells: make([]*Cell, len(c.Columns))}
 			var base *benchmath.Sample
 			var baseCell *Cell
-			any := false
 			for ci, col := range c.Columns {
-				vals := samples[mi][cellKey{rk, col}]
+				vals := g.samples[mi][cellKey{rk, col}]
 				if len(vals) == 0 {
 					continue
 				}
-				any = true
 				s := benchmath.NewSample(slices.Clone(vals), &th)
-				cell := &Cell{Column: col, N: len(vals), Values: s.Values, Summary: benchmath.AssumeNothing.Summary(s, 0.95)}
-				for _, w := range cell.Summary.Warnings {
-					cell.Warnings = append(cell.Warnings, w.Error())
-				}
-				if m.Exact {
-					// No interval to warn about: the values should be one.
-					cell.Warnings = nil
-					cell.Varies = slices.Min(s.Values) != slices.Max(s.Values)
-					if cell.Varies {
-						cell.Warnings = append(cell.Warnings, fmt.Sprintf("not exact: the loads give %g to %g", slices.Min(s.Values), slices.Max(s.Values)))
-					}
-				}
+				cell := c.cell(m, col, s, base, baseCell)
 				if ci == 0 {
 					base, baseCell = s, cell
-				} else if base != nil && m.Exact {
-					// An exact figure needs no test: any change is one.
-					old, cur := baseCell.Summary.Center, cell.Summary.Center
-					cell.Compared, cell.P = true, math.NaN()
-					cell.Reachable = !cell.Varies && !baseCell.Varies
-					cell.Significant = cell.Reachable && old != cur
-					cell.Delta, cell.DeltaUnit = Change(m, old, cur)
-					cell.Regression = cell.Significant && c.worse(m, old, cur)
-				} else if base != nil {
-					cmp := benchmath.AssumeNothing.Compare(base, s)
-					cell.Compared, cell.P = true, cmp.P
-					cell.Reachable = MinP(baseCell.N, cell.N) < o.Alpha
-					for _, w := range cmp.Warnings {
-						cell.Warnings = append(cell.Warnings, w.Error())
-					}
-					cell.Significant = cmp.P < o.Alpha
-					old, cur := baseCell.Summary.Center, cell.Summary.Center
-					cell.Delta, cell.DeltaUnit = Change(m, old, cur)
-					cell.Regression = cell.Significant && c.worse(m, old, cur)
 				}
 				row.Cells[ci] = cell
 			}
-			if any {
+			if slices.ContainsFunc(row.Cells, func(c *Cell) bool { return c != nil }) {
 				t.Rows = append(t.Rows, row)
 			}
 		}
 		c.Tables = append(c.Tables, t)
 	}
 	return c, nil
+}
+
+// resolve fills o's defaults and refuses what it cannot use.
+func (o *Options) resolve() error {
+	if o.By == "" {
+		o.By = ByRun
+	}
+	if o.By != ByRun && o.By != ByKernel && o.By != ByMode {
+		return fmt.Errorf("--by %q: use run, kernel or mode", o.By)
+	}
+	if o.Alpha == 0 {
+		o.Alpha = benchmath.DefaultThresholds.CompareAlpha
+	}
+	if !(o.Alpha > 0 && o.Alpha < 1) {
+		return fmt.Errorf("alpha %g: use a level between 0 and 1", o.Alpha)
+	}
+	if !(o.Threshold >= 0) || math.IsInf(o.Threshold, 0) {
+		return fmt.Errorf("--threshold %g: give a percentage of 0 or more", o.Threshold)
+	}
+	return nil
+}
+
+// cellKey is one cell of a metric's table: a row and a column.
+type cellKey struct {
+	row Key
+	col string
+}
+
+// gathered is what the inputs give a comparison: its columns (in c), the
+// values of each metric per cell, the rows, and what the notes need.
+type gathered struct {
+	c       *Comparison
+	by      string
+	samples []map[cellKey][]float64 // per metric
+	rows    []Key
+	kernels map[string][]string // column -> kernels (--by run)
+	noisy   int                 // prog ns/pkt figures within noise
+	quals   []*results.Qualification
+}
+
+func (g *gathered) addColumn(col string) {
+	if !slices.Contains(g.c.Columns, col) {
+		g.c.Columns = append(g.c.Columns, col)
+	}
+}
+
+// add files one input's runs (and qualification) into the comparison.
+func (g *gathered) add(inp Input) {
+	c := g.c
+	if q := inp.Qualification; q != nil {
+		g.quals = append(g.quals, q)
+		if len(inp.Runs) == 0 {
+			if g.by != ByKernel {
+				c.Notes = append(c.Notes, inp.Label+": a qualification without measurements: compare --by kernel compares its checks")
+			}
+			return
+		}
+	}
+	// By run or kernel, every file is a column, measured or not: a file
+	// without results is a column with nothing in it, which the gate
+	// cannot pass.
+	for _, r := range inp.Runs {
+		c.Inputs = append(c.Inputs, fmt.Sprintf("%s: kernel %s, %s, %s %s", inp.Label, r.Host.Kernel, r.Host.CPUModel, r.Tool.Name, r.Tool.Version))
+		switch g.by {
+		case ByRun:
+			g.addColumn(inp.Label)
+			if !slices.Contains(g.kernels[inp.Label], r.Host.Kernel) {
+				g.kernels[inp.Label] = append(g.kernels[inp.Label], r.Host.Kernel)
+			}
+		case ByKernel:
+			g.addColumn(r.Host.Kernel)
+		}
+	}
+	if len(inp.Runs) == 0 && g.by == ByRun {
+		g.addColumn(inp.Label)
+	}
+	for _, r := range inp.Runs {
+		for i := range r.Results {
+			g.addResult(inp.Label, r, &r.Results[i])
+		}
+	}
+}
+
+// addResult files one result's values under its row and column.
+func (g *gathered) addResult(label string, r *results.Run, res *results.Result) {
+	if res.ControlPlaneOnly && res.Fingerprint == nil {
+		return // no traffic and nothing from loading
+	}
+	if f := res.ProgNsPerPkt; f != nil && f.Flag != "" {
+		g.noisy++
+	}
+	k := KeyOf(r, res)
+	k.Kernel, k.Run = r.Host.Kernel, label
+	col := k.dim(g.by)
+	g.addColumn(col)
+	if r.Started.After(g.c.Times[col]) {
+		g.c.Times[col] = r.Started
+	}
+	rk := k.without(g.by)
+	if !slices.Contains(g.rows, rk) {
+		g.rows = append(g.rows, rk)
+	}
+	for mi, m := range Metrics {
+		if res.ControlPlaneOnly && !m.Exact {
+			continue // no traffic: only what loading showed
+		}
+		for _, v := range m.get(res) {
+			ck := cellKey{rk, col}
+			g.samples[mi][ck] = append(g.samples[mi][ck], v*m.Scale)
+		}
+	}
+}
+
+// notes adds what a reader must know: the capabilities compared, kernels
+// that differ between the columns of a --by run comparison, figures left
+// out as noise.
+func (g *gathered) notes() {
+	c := g.c
+	if g.by == ByKernel && len(g.quals) > 0 {
+		c.Capabilities, c.CapabilitiesCompared = Capabilities(g.quals)
+		if c.CapabilitiesCompared > 0 {
+			c.Notes = append(c.Notes, capabilityNote(c.Capabilities, c.CapabilitiesCompared))
+		} else {
+			c.Notes = append(c.Notes, "capabilities: no driver was qualified on two kernels or more: nothing to compare")
+		}
+	}
+	if g.by == ByRun && len(c.Columns) > 1 {
+		base := strings.Join(g.kernels[c.Columns[0]], ", ")
+		for _, col := range c.Columns[1:] {
+			if k := strings.Join(g.kernels[col], ", "); k != base && k != "" && base != "" {
+				c.Notes = append(c.Notes, fmt.Sprintf("kernels differ: %s ran on %s, %s on %s; rows pair across the kernel, so a change may be the kernel's (use --by kernel to pool runs per kernel)",
+					c.Columns[0], base, col, k))
+			}
+		}
+	}
+	if g.noisy > 0 {
+		c.Notes = append(c.Notes, fmt.Sprintf("prog-ns/pkt of %d result(s) is within the noise of the stats overhead subtracted from it (flag %s): left out, not counted as 0",
+			g.noisy, results.FlagProgWithinNoise))
+	}
+}
+
+// cell is one column's figure of a row, set against the baseline's (base,
+// baseCell; nil in the baseline's own column and where it has none).
+func (c *Comparison) cell(m Metric, col string, s, base *benchmath.Sample, baseCell *Cell) *Cell {
+	cell := &Cell{Column: col, N: len(s.Values), Values: s.Values, Summary: benchmath.AssumeNothing.Summary(s, 0.95)}
+	for _, w := range cell.Summary.Warnings {
+		cell.Warnings = append(cell.Warnings, w.Error())
+	}
+	if m.Exact {
+		// No interval to warn about: the values should be one.
+		cell.Warnings = nil
+		cell.Varies = slices.Min(s.Values) != slices.Max(s.Values)
+		if cell.Varies {
+			cell.Warnings = append(cell.Warnings, fmt.Sprintf("not exact: the loads give %g to %g", slices.Min(s.Values), slices.Max(s.Values)))
+		}
+	}
+	if base == nil {
+		return cell
+	}
+	old, cur := baseCell.Summary.Center, cell.Summary.Center
+	if m.Exact {
+		// An exact figure needs no test: any change is one.
+		cell.Compared, cell.P = true, math.NaN()
+		cell.Reachable = !cell.Varies && !baseCell.Varies
+		cell.Significant = cell.Reachable && old != cur
+	} else {
+		cmp := benchmath.AssumeNothing.Compare(base, s)
+		cell.Compared, cell.P = true, cmp.P
+		cell.Reachable = MinP(baseCell.N, cell.N) < c.Alpha
+		for _, w := range cmp.Warnings {
+			cell.Warnings = append(cell.Warnings, w.Error())
+		}
+		cell.Significant = cmp.P < c.Alpha
+	}
+	cell.Delta, cell.DeltaUnit = Change(m, old, cur)
+	cell.Regression = cell.Significant && c.worse(m, old, cur)
+	return cell
 }
 
 // Change is the change of the medians from old to cur: in percentage
