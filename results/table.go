@@ -8,8 +8,31 @@ import (
 )
 
 // WriteTable writes the run as a text table for terminals: one row per
-// program and mode, each figure as median with min and max over trials.
+// program and mode, each figure as median with min and max over trials,
+// then what the figures mean, the fingerprints, searches, latency, the
+// workloads' own figures and the flagged trials.
 func WriteTable(w io.Writer, r *Run) error {
+	if err := writeRows(w, r); err != nil {
+		return err
+	}
+	writeLegend(w, r)
+	fmt.Fprintln(w)
+	if err := WriteFingerprints(w, r.Results); err != nil {
+		return err
+	}
+	writeSearches(w, r)
+	writeLatency(w, r)
+	for _, res := range r.Results {
+		if res.Workload != nil {
+			writeWorkload(w, res)
+		}
+	}
+	writeFlagged(w, r)
+	return nil
+}
+
+// writeRows is the header and the table of figures.
+func writeRows(w io.Writer, r *Run) error {
 	c := r.Config
 	label := ""
 	if r.Label != "" {
@@ -42,9 +65,12 @@ func WriteTable(w io.Writer, r *Run) error {
 			span(s.ThroughputPPS, 1e-6, "%.2f"), span(s.L2BitsPerSec, 1e-9, "%.2f"),
 			span(s.Loss, 100, "%.2f"), span(s.CPUNsPerPkt, 1, "%.1f"), dut, prog, flags)
 	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
+	return tw.Flush()
+}
+
+// writeLegend says what each column is and where it comes from.
+func writeLegend(w io.Writer, r *Run) {
+	rm := r.Topology.Remote
 	fmt.Fprintln(w, "\nmedian [min-max] over trials. Mpps: frames the DUT program counted; loss: 1 - counted/offered;")
 	switch {
 	case rm != nil && rm.SameMachine:
@@ -69,10 +95,11 @@ func WriteTable(w io.Writer, r *Run) error {
 			break
 		}
 	}
-	fmt.Fprintln(w)
-	if err := WriteFingerprints(w, r.Results); err != nil {
-		return err
-	}
+}
+
+// writeSearches is each NDR and PDR search's outcome, and the results
+// without traffic.
+func writeSearches(w io.Writer, r *Run) {
 	for _, res := range r.Results {
 		for _, t := range []*Throughput{res.NDR, res.PDR} {
 			if t == nil {
@@ -96,6 +123,11 @@ func WriteTable(w io.Writer, r *Run) error {
 			fmt.Fprintf(w, "%s %s: control plane only, no throughput: %s.\n", res.Program.Name, res.Mode, strings.Join(res.ControlPlane, "; "))
 		}
 	}
+}
+
+// writeLatency is the latency of each result that measured it, or the
+// pace of a paced one.
+func writeLatency(w io.Writer, r *Run) {
 	lat := false
 	for _, res := range r.Results {
 		if res.Summary.LatencyP50Ns != nil {
@@ -124,43 +156,46 @@ func WriteTable(w io.Writer, r *Run) error {
 				float64(res.RateTarget.RatePPS)/1e6, res.RateTarget.Percent, res.RateTarget.MaxPPS/1e6)
 		}
 	}
-	for _, res := range r.Results {
-		wl := res.Workload
-		if wl == nil {
-			continue
-		}
-		if len(wl.Rules) > 0 {
-			fmt.Fprintf(w, "\n%s %s: frames dropped per rule over the trials (the program's rule_hits map):\n", res.Program.Name, res.Mode)
-			for _, h := range wl.Rules {
-				fmt.Fprintf(w, "  %12d  %s\n", h.Packets, h.Rule)
-			}
-		}
-		if l := wl.RateLimit; l != nil {
-			fmt.Fprintf(w, "%s %s: passed %.0f frames/s of %.0f offered: %.2f%% of the limit %d/s x %d source(s) (burst %d); %d over the limit, %d lost the bucket's race, %d malformed\n",
-				res.Program.Name, res.Mode, l.PassedPPS, l.OfferedPPS, 100*l.Share, l.LimitPPS, l.Sources, l.Burst, l.Over, l.Contended, l.Malformed)
-		}
-		if f := wl.Flows; f != nil {
-			fmt.Fprintf(w, "\n%s %s: %d flows, %d packets in the flow table (%d malformed frames passed unfiled); top flows:\n", res.Program.Name, res.Mode, f.Count, f.Packets, f.Malformed)
-			for _, fl := range f.Top {
-				fmt.Fprintf(w, "  %12d pkts %14d bytes  proto %d  %s:%d -> %s:%d", fl.Packets, fl.Bytes, fl.Proto, fl.Src, fl.Sport, fl.Dst, fl.Dport)
-				if fl.VLAN != 0 {
-					fmt.Fprintf(w, "  vlan %d", fl.VLAN)
-				}
-				fmt.Fprintln(w)
-			}
-		}
-		if lb := wl.LB; lb != nil {
-			fmt.Fprintf(w, "\n%s %s: VIP %s, frames per backend at the sink (spread %.2f%% from even; %.3f%% verified encapsulated; %d new-flow and %d connection-table lookups):\n",
-				res.Program.Name, res.Mode, lb.VIP, 100*lb.Spread, 100*lb.Verified, lb.NewFlows, lb.KnownFlows)
-			for _, b := range lb.Backends {
-				fmt.Fprintf(w, "  %12d  %s\n", b.Packets, b.Addr)
-			}
-		}
-		if u := wl.RuleUpdates; u != nil {
-			fmt.Fprintf(w, "%s %s rule updates under load: %d map updates, p50 %.1f us, p99 %.1f us, max %.1f us; %.3f Mpps during them against %.3f without\n",
-				res.Program.Name, res.Mode, u.Updates, u.P50Us, u.P99Us, u.MaxUs, u.ThroughputPPS/1e6, u.BaselinePPS/1e6)
+}
+
+// writeWorkload is a reference workload's own figures.
+func writeWorkload(w io.Writer, res Result) {
+	wl := res.Workload
+	if len(wl.Rules) > 0 {
+		fmt.Fprintf(w, "\n%s %s: frames dropped per rule over the trials (the program's rule_hits map):\n", res.Program.Name, res.Mode)
+		for _, h := range wl.Rules {
+			fmt.Fprintf(w, "  %12d  %s\n", h.Packets, h.Rule)
 		}
 	}
+	if l := wl.RateLimit; l != nil {
+		fmt.Fprintf(w, "%s %s: passed %.0f frames/s of %.0f offered: %.2f%% of the limit %d/s x %d source(s) (burst %d); %d over the limit, %d lost the bucket's race, %d malformed\n",
+			res.Program.Name, res.Mode, l.PassedPPS, l.OfferedPPS, 100*l.Share, l.LimitPPS, l.Sources, l.Burst, l.Over, l.Contended, l.Malformed)
+	}
+	if f := wl.Flows; f != nil {
+		fmt.Fprintf(w, "\n%s %s: %d flows, %d packets in the flow table (%d malformed frames passed unfiled); top flows:\n", res.Program.Name, res.Mode, f.Count, f.Packets, f.Malformed)
+		for _, fl := range f.Top {
+			fmt.Fprintf(w, "  %12d pkts %14d bytes  proto %d  %s:%d -> %s:%d", fl.Packets, fl.Bytes, fl.Proto, fl.Src, fl.Sport, fl.Dst, fl.Dport)
+			if fl.VLAN != 0 {
+				fmt.Fprintf(w, "  vlan %d", fl.VLAN)
+			}
+			fmt.Fprintln(w)
+		}
+	}
+	if lb := wl.LB; lb != nil {
+		fmt.Fprintf(w, "\n%s %s: VIP %s, frames per backend at the sink (spread %.2f%% from even; %.3f%% verified encapsulated; %d new-flow and %d connection-table lookups):\n",
+			res.Program.Name, res.Mode, lb.VIP, 100*lb.Spread, 100*lb.Verified, lb.NewFlows, lb.KnownFlows)
+		for _, b := range lb.Backends {
+			fmt.Fprintf(w, "  %12d  %s\n", b.Packets, b.Addr)
+		}
+	}
+	if u := wl.RuleUpdates; u != nil {
+		fmt.Fprintf(w, "%s %s rule updates under load: %d map updates, p50 %.1f us, p99 %.1f us, max %.1f us; %.3f Mpps during them against %.3f without\n",
+			res.Program.Name, res.Mode, u.Updates, u.P50Us, u.P99Us, u.MaxUs, u.ThroughputPPS/1e6, u.BaselinePPS/1e6)
+	}
+}
+
+// writeFlagged lists every flagged trial, and the command that reruns.
+func writeFlagged(w io.Writer, r *Run) {
 	var flagged []string
 	for _, res := range r.Results {
 		for _, t := range res.Trials {
@@ -176,7 +211,6 @@ func WriteTable(w io.Writer, r *Run) error {
 	if r.Rerun != "" {
 		fmt.Fprintf(w, "\nrerun: %s\n", r.Rerun)
 	}
-	return nil
 }
 
 // span writes a Stat as "median [min-max]" scaled by k.
