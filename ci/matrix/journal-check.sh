@@ -13,25 +13,63 @@
 # ip are at /sbin (the matrix copies them with their libraries).
 KIND=$1 A=$2 B=$3
 # Where the VM has them; a test on the host points them elsewhere.
-XDPLAB=${XDPLAB:-/xdplab} OUT=${OUT:-/out}
+XDPLAB=${XDPLAB:-/xdplab} OUT=${OUT:-/out} ETHTOOL=${ETHTOOL:-/sbin/ethtool} IP=${IP:-/sbin/ip}
 F=$OUT/journal-$KIND.txt
-say() { echo "$*" >> "$F"; }
+# say records a line, and shows it on the console as the check goes.
+say() {
+	echo "$*" >> "$F"
+	echo "journal: $*"
+}
+
+# guard CMD...: CMD's output and status; where it does not return within
+# GUARD_S seconds (30; a driver stuck in the kernel, holding the RTNL
+# lock), the check ends here and says so, with the kernel's log beside it.
+guard() {
+	g=/tmp/guard.$$
+	"$@" > $g 2>&1 &
+	gp=$!
+	n=0
+	while kill -0 $gp 2> /dev/null; do
+		if [ $n -ge "${GUARD_S:-30}" ]; then
+			dmesg > "$OUT/journal-$KIND-dmesg.txt"
+			say "stuck: '$*' did not return within ${GUARD_S:-30} s: the kernel holds it (journal-$KIND-dmesg.txt)"
+			say "verdict: stuck: '$*' did not return within ${GUARD_S:-30} s"
+			exit 3
+		fi
+		sleep 1
+		n=$((n + 1))
+	done
+	wait $gp
+	st=$?
+	cat $g
+	rm -f $g
+	return $st
+}
+
+# leave_if_stuck ends the check where a guarded command got stuck (the
+# guard ran in a subshell: its exit ends only that).
+leave_if_stuck() {
+	if grep -q "^verdict: stuck" "$F" 2> /dev/null; then
+		grep "^stuck:" "$F" | sed 's/^/journal: /'
+		exit 3
+	fi
+}
 
 # state PORT...: what must come back, less the link's index (the only
 # field a move between namespaces may renumber).
 state() {
 	for p in "$@"; do
 		echo "== $p"
-		/sbin/ip -d link show dev "$p" | sed -e 's/^[0-9]*: //'
-		/sbin/ethtool -g "$p" 2>&1
-		/sbin/ethtool -l "$p" 2>&1
-		/sbin/ethtool -k "$p" 2>&1
+		$IP -d link show dev "$p" | sed -e 's/^[0-9]*: //'
+		$ETHTOOL -g "$p" 2>&1
+		$ETHTOOL -l "$p" 2>&1
+		$ETHTOOL -k "$p" 2>&1
 	done
 }
 
 # val PORT -g|-l max|cur FIELD: one figure of ethtool -g or -l.
 val() {
-	/sbin/ethtool "$2" "$1" 2>/dev/null | awk -v s="$3" -v f="$4:" '/^Pre-set/ {c = "max"} /^Current/ {c = "cur"} c == s && $1 == f {print $2; exit}'
+	$ETHTOOL "$2" "$1" 2>/dev/null | awk -v s="$3" -v f="$4:" '/^Pre-set/ {c = "max"} /^Current/ {c = "cur"} c == s && $1 == f {print $2; exit}'
 }
 
 # other CUR MAX: a ring size the driver takes that is not CUR.
@@ -42,7 +80,7 @@ other() {
 # ns PORT: the run's namespace that holds PORT.
 ns() {
 	for n in /run/netns/xdplab-*; do
-		[ -e "$n" ] && nsenter --net="$n" /sbin/ip link show dev "$1" > /dev/null 2>&1 && { echo "$n"; return; }
+		[ -e "$n" ] && nsenter --net="$n" $IP link show dev "$1" > /dev/null 2>&1 && { echo "$n"; return; }
 	done
 }
 
@@ -50,16 +88,22 @@ ns() {
 # the namespace this shell is in); WHERE names it in the record.
 change() {
 	p=$2
-	mtu=$(/sbin/ip -o link show dev "$p" | sed -n 's/.* mtu \([0-9]*\) .*/\1/p')
+	mtu=$($IP -o link show dev "$p" | sed -n 's/.* mtu \([0-9]*\) .*/\1/p')
 	nmtu=1400
 	[ "$mtu" = 1400 ] && nmtu=1300
-	if out=$(/sbin/ip link set dev "$p" mtu $nmtu 2>&1); then say "$1: $p mtu $mtu -> $nmtu"; else say "$1: $p mtu not changed: $out"; fi
+	out=$(guard $IP link set dev "$p" mtu $nmtu)
+	st=$?
+	leave_if_stuck
+	if [ $st = 0 ]; then say "$1: $p mtu $mtu -> $nmtu"; else say "$1: $p mtu not changed: $out"; fi
 	rx=$(val "$p" -g cur RX)
 	tx=$(val "$p" -g cur TX)
 	if [ -n "$rx" ] && [ -n "$tx" ]; then
 		nrx=$(other "$rx" "$(val "$p" -g max RX)")
 		ntx=$(other "$tx" "$(val "$p" -g max TX)")
-		if out=$(/sbin/ethtool -G "$p" rx "$nrx" tx "$ntx" 2>&1); then
+		out=$(guard $ETHTOOL -G "$p" rx "$nrx" tx "$ntx")
+		st=$?
+		leave_if_stuck
+		if [ $st = 0 ]; then
 			say "$1: $p rings rx $rx tx $tx -> rx $nrx tx $ntx"
 		else
 			say "$1: $p rings not changeable: ethtool -G: $(echo $out)"
@@ -72,7 +116,10 @@ change() {
 	if [ "${cm:-0}" -ge 2 ] 2> /dev/null; then
 		nc=1
 		[ "$c" = 1 ] && nc=2
-		if out=$(/sbin/ethtool -L "$p" combined $nc 2>&1); then say "$1: $p channels combined $c -> $nc"; else say "$1: $p channels not changeable: ethtool -L: $(echo $out)"; fi
+		out=$(guard $ETHTOOL -L "$p" combined $nc)
+		st=$?
+		leave_if_stuck
+		if [ $st = 0 ]; then say "$1: $p channels combined $c -> $nc"; else say "$1: $p channels not changeable: ethtool -L: $(echo $out)"; fi
 	else
 		say "$1: $p channels not changeable: one queue pair (combined max ${cm:-n/a})"
 	fi
@@ -81,19 +128,24 @@ change() {
 # Called again inside a run's namespace: change WHERE PORT there.
 if [ "$KIND" = --change ]; then
 	F=$4
+	KIND=${F##*/journal-}
+	KIND=${KIND%.txt}
 	change "$A" "$B"
 	exit 0
 fi
 
 : > "$F"
-if [ ! -x /sbin/ethtool ] || [ ! -x /sbin/ip ]; then
+if [ ! -x $ETHTOOL ] || [ ! -x $IP ]; then
 	say "verdict: not-run: the VM has no ethtool or ip (the host has none to copy: apt-get install ethtool iproute2)"
 	exit 0
 fi
 
 for p in "$A" "$B"; do
 	change before "$p"
-	if out=$(/sbin/ethtool -K "$p" gro off 2>&1); then say "before: $p gro -> off"; else say "before: $p gro not changed: $(echo $out)"; fi
+	out=$(guard $ETHTOOL -K "$p" gro off)
+	st=$?
+	leave_if_stuck
+	if [ $st = 0 ]; then say "before: $p gro -> off"; else say "before: $p gro not changed: $(echo $out)"; fi
 done
 state "$A" "$B" > $OUT/journal-$KIND-before.txt
 
@@ -105,7 +157,7 @@ i=0
 while [ $i -lt 120 ]; do
 	na=$(ns "$A")
 	nb=$(ns "$B")
-	if [ -n "$na" ] && [ -n "$nb" ] && nsenter --net="$na" /sbin/ip link show dev "$A" | grep -q xdpgeneric; then
+	if [ -n "$na" ] && [ -n "$nb" ] && nsenter --net="$na" $IP link show dev "$A" | grep -q xdpgeneric; then
 		held=1
 		break
 	fi
@@ -117,7 +169,9 @@ if [ -n "$held" ]; then
 	say "lent: after ${i}s $A was in $na with the run's program attached in generic mode, $B in $nb"
 	sleep 2
 	nsenter --net="$na" /bin/sh "$0" --change "$na" "$A" "$F"
+	leave_if_stuck
 	nsenter --net="$nb" /bin/sh "$0" --change "$nb" "$B" "$F"
+	leave_if_stuck
 	kill -9 $pid
 	wait $pid 2> /dev/null
 	say "xdplab run: killed (SIGKILL)"
@@ -125,7 +179,7 @@ else
 	kill -9 $pid 2> /dev/null
 	wait $pid 2> /dev/null
 fi
-"$XDPLAB" clean > $OUT/journal-$KIND-clean.txt 2>&1
+guard "$XDPLAB" clean > $OUT/journal-$KIND-clean.txt
 say "xdplab clean: exit $?"
 state "$A" "$B" > $OUT/journal-$KIND-after.txt
 if [ -z "$held" ]; then

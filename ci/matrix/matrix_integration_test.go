@@ -5,6 +5,7 @@ package matrix
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -183,14 +184,32 @@ func TestIntegrationJournalCheckScript(t *testing.T) {
 		cmd := exec.Command("sh", script, "veth", a, b)
 		cmd.Env = append(os.Environ(), "XDPLAB="+xdplab, "OUT="+dir)
 		o, err := cmd.CombinedOutput()
-		require.NoError(t, err, string(o))
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != 3 { // 3: stuck, said in the record
+			require.NoError(t, err, string(o))
+		}
 		rec, err := os.ReadFile(filepath.Join(dir, "journal-veth.txt"))
 		require.NoError(t, err)
 		lines := strings.Split(strings.TrimSpace(string(rec)), "\n")
 		return lines[len(lines)-1], string(rec), dir
 	}
 
-	v, rec, _ := check(bin)
+	// A command that does not return (a driver stuck in the kernel) ends
+	// the check, saying which, with the kernel's log beside it.
+	fake := filepath.Join(t.TempDir(), "ethtool")
+	require.NoError(t, os.WriteFile(fake, []byte("#!/bin/sh\n[ \"$1\" = -K ] && exec sleep 4\nexec /sbin/ethtool \"$@\"\n"), 0o755))
+	t.Setenv("ETHTOOL", fake)
+	t.Setenv("GUARD_S", "1")
+	v, rec, dir := check(bin)
+	assert.Regexp(t, `^verdict: stuck: '\S+ -K \S+ gro off' did not return within 1 s$`, v, rec)
+	assert.FileExists(t, filepath.Join(dir, "journal-veth-dmesg.txt"))
+	assert.NotContains(t, rec, "lent:", "no run after a stuck command")
+	assert.NotContains(t, rec, "gro not changed", "stuck, not refused")
+	time.Sleep(4 * time.Second) // the fake's sleep ends
+	os.Unsetenv("ETHTOOL")
+	os.Unsetenv("GUARD_S")
+
+	v, rec, _ = check(bin)
 	assert.Equal(t, "verdict: restored", v, rec)
 	assert.Contains(t, rec, "mtu 1500 -> 1400")
 	assert.Contains(t, rec, "gro -> off")
@@ -203,7 +222,7 @@ func TestIntegrationJournalCheckScript(t *testing.T) {
 	// namespaces, and the check sees it.
 	noClean := filepath.Join(t.TempDir(), "xdplab-no-clean")
 	require.NoError(t, os.WriteFile(noClean, []byte("#!/bin/sh\n[ \"$1\" = clean ] && exit 0\nexec "+bin+" \"$@\"\n"), 0o755))
-	v, rec, dir := check(noClean)
+	v, rec, dir = check(noClean)
 	t.Cleanup(func() { _ = exec.Command(bin, "clean").Run() })
 	assert.Regexp(t, `^verdict: differs: \d+ line\(s\), journal-veth.diff$`, v, rec)
 	assert.FileExists(t, filepath.Join(dir, "journal-veth.diff"))

@@ -213,6 +213,9 @@ func journalVerdict(kr *KernelRun, kind string) (string, bool) {
 		return "ok", false
 	case strings.HasPrefix(v, "differs"):
 		return "DIFFERS: " + strings.TrimPrefix(strings.TrimPrefix(v, "differs"), ": "), true
+	case strings.HasPrefix(v, "stuck"):
+		// The driver's: a command on it did not return.
+		return "STUCK: " + strings.TrimPrefix(strings.TrimPrefix(v, "stuck"), ": ") + " (journal-" + kind + "-dmesg.txt)", false
 	}
 	return v, false
 }
@@ -459,7 +462,7 @@ func NICFindings(rows []NICRow) []string {
 		if f := "equivalence across modes FAIL (equiv-" + r.Kind + ".txt)"; r.EquivFailed && !slices.Contains(failed[k], f) {
 			failed[k] = append(failed[k], f)
 		}
-		if f := "journal check: " + r.Journal; strings.HasPrefix(r.Journal, "KERNEL-BUG") && !slices.Contains(failed[k], f) {
+		if f := "journal check: " + r.Journal; (strings.HasPrefix(r.Journal, "KERNEL-BUG") || strings.HasPrefix(r.Journal, "STUCK")) && !slices.Contains(failed[k], f) {
 			failed[k] = append(failed[k], f)
 		}
 	}
