@@ -266,6 +266,10 @@ func TestJournalKernelBug(t *testing.T) {
 	v, failed = journalVerdict(kr, "igb")
 	assert.Equal(t, "STUCK: '/sbin/ethtool -L eth0 combined 1' did not return within 30 s (journal-igb-dmesg.txt)", v)
 	assert.False(t, failed, "the driver's, not the journal's")
+	kr.Err = &vm.Error{Kind: vm.Stuck, Step: "journal-vmxnet3"}
+	kr.Console = filepath.Join(dir, "quiet.log") // no BUG said
+	v, _ = journalVerdict(kr, "vmxnet3")
+	assert.Equal(t, "STUCK: the check outlived its budget and the KILL after it: a process stuck in the kernel (console.log)", v)
 	kr.Err = errors.New("something else")
 	v, _ = journalVerdict(kr, "virtio")
 	assert.Equal(t, "not run (journal-virtio did not run)", v)

@@ -194,6 +194,10 @@ func journalVerdict(kr *KernelRun, kind string) (string, bool) {
 		if bug := kernelBug(kr, "journal-"+kind); bug != "" {
 			return "KERNEL-BUG: the kernel died in the check: " + bug + " (console.log)", false
 		}
+		var ve *vm.Error
+		if errors.As(kr.Err, &ve) && ve.Kind == vm.Stuck && ve.Step == "journal-"+kind {
+			return "STUCK: the check outlived its budget and the KILL after it: a process stuck in the kernel (console.log)", false
+		}
 		return "not run (" + statusOf(kr, "journal-"+kind) + ")", false
 	}
 	b, err := os.ReadFile(p)

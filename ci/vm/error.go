@@ -23,6 +23,9 @@ const (
 	// Unfinished: the VM powered off before its script ended (a kernel
 	// panic, or init died).
 	Unfinished
+	// Stuck: a timed step outlived its budget, the KILL after it and
+	// StuckAfter: a process stuck in the kernel.
+	Stuck
 )
 
 // Error says how a VM ended badly, with the accelerator, the step it was
@@ -60,6 +63,8 @@ func (e *Error) Reason() string {
 		return fmt.Sprintf("qemu: %v", e.Err)
 	case Unfinished:
 		return "the VM powered off before its script ended (a kernel panic, or init died)"
+	case Stuck:
+		return fmt.Sprintf("a step ran %s past its budget of %s and the KILL after it: a process stuck in the kernel (an uninterruptible sleep: a driver or lock that does not return)", killGrace+StuckAfter, e.Limit)
 	}
 	return "the VM failed"
 }

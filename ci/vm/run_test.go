@@ -281,8 +281,33 @@ func TestScriptPrologue(t *testing.T) {
 	assert.Contains(t, s, "sleep 5; echo \""+markAlive+"\"")
 	assert.Contains(t, SendFiles("/out"), "kill $XDPLAB_HEARTBEAT")
 	assert.Less(t, strings.Index(SendFiles("/out"), "kill $XDPLAB_HEARTBEAT"), strings.Index(SendFiles("/out"), markFile), "the heartbeat stops before any file")
-	assert.Equal(t, "echo \"@@XDPLAB-START x\"\ntimeout -k 10 90 /xdplab probe > /out/p.txt 2>&1\necho \"@@XDPLAB-STATUS x $?\"\n",
+	assert.Equal(t, "echo \"@@XDPLAB-START x 90\"\ntimeout -k 10 90 /xdplab probe > /out/p.txt 2>&1\necho \"@@XDPLAB-STATUS x $?\"\n",
 		TimedStep("x", 90*time.Second, "/xdplab probe > /out/p.txt 2>&1"))
+}
+
+// A timed step's marker carries its budget; a step that outlives it, the
+// KILL after it and StuckAfter is stuck in the kernel, however busy the
+// heartbeat keeps the console. An untimed step never is.
+func TestStuckStep(t *testing.T) {
+	w := &watcher{start: time.Now()}
+	w.now = time.Now
+	at := time.Now()
+	w.line(markStart+"probe-vmxnet3 60", at)
+	assert.Equal(t, "probe-vmxnet3", w.step)
+	assert.Equal(t, 60*time.Second, w.stepBudget)
+	o := Options{Timeout: time.Hour, Stall: time.Minute}
+	s := state{inited: true, step: "probe-vmxnet3", stepBudget: 60 * time.Second}
+	s.stepFor = 60*time.Second + killGrace + StuckAfter - time.Second
+	assert.Nil(t, overdue(o, TCG, s, time.Minute))
+	s.stepFor += time.Second
+	e := overdue(o, TCG, s, time.Minute)
+	require.NotNil(t, e)
+	assert.Equal(t, Stuck, e.Kind)
+	assert.Contains(t, e.Reason(), "past its budget of 1m0s and the KILL after it: a process stuck in the kernel")
+	w.line(markStart+"untimed", at)
+	assert.Zero(t, w.stepBudget)
+	s.stepBudget = 0
+	assert.Nil(t, overdue(o, TCG, s, time.Minute), "an untimed step has no budget to outlive")
 }
 
 func TestChoose(t *testing.T) {

@@ -50,8 +50,18 @@ func Step(name, command string) string {
 // costs its budget and the script goes on. command is one program with
 // its arguments and redirections.
 func TimedStep(name string, budget time.Duration, command string) string {
-	return Step(name, fmt.Sprintf("timeout -k 10 %d %s", int(budget.Seconds()+0.5), command))
+	secs := int(budget.Seconds() + 0.5)
+	return fmt.Sprintf("echo \"%s%s %d\"\ntimeout -k %d %d %s\necho \"%s%s $?\"\n", markStart, name, secs, int(killGrace.Seconds()), secs, command, markStatus, name)
 }
+
+// killGrace is how long busybox's timeout waits between TERM and KILL;
+// StuckAfter how much longer the host waits for a timed step before it
+// calls the step stuck in the kernel: a process in an uninterruptible
+// sleep survives KILL, and its step never ends.
+const (
+	killGrace  = 10 * time.Second
+	StuckAfter = 20 * time.Second
+)
 
 // SendFiles is the script tail that stops the heartbeat (its lines must
 // not cut into a file's) and sends every file in dir back, each framed

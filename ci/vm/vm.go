@@ -350,8 +350,8 @@ func qemuArgs(o Options, a Accel) []string {
 
 // overdue is the deadline a VM has passed after ran, if any: the whole
 // VM's, KVM's boot deadline (which rules until the init script starts,
-// so that a silent KVM boot falls back rather than stalls), or a console
-// silent for Stall.
+// so that a silent KVM boot falls back rather than stalls), a console
+// silent for Stall, or a timed step that outlived its budget and KILL.
 func overdue(o Options, a Accel, s state, ran time.Duration) *Error {
 	kvmBoot := a == KVM && !s.inited
 	switch {
@@ -361,6 +361,8 @@ func overdue(o Options, a Accel, s state, ran time.Duration) *Error {
 		return &Error{Kind: NoBoot, Limit: o.KVMBoot, Said: s.said}
 	case !kvmBoot && s.silent >= o.Stall:
 		return &Error{Kind: Stalled, Limit: o.Stall, Said: s.said}
+	case s.stepBudget > 0 && s.stepFor >= s.stepBudget+killGrace+StuckAfter:
+		return &Error{Kind: Stuck, Limit: s.stepBudget, Said: s.said}
 	}
 	return nil
 }

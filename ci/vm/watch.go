@@ -23,8 +23,10 @@ type watcher struct {
 	tail    []string // the last lines, heartbeats left out
 	step    string   // the step running now
 	stepAt  time.Time
-	steps   []StepTime
-	now     func() time.Time
+	// stepBudget is the running timed step's budget, from its marker.
+	stepBudget time.Duration
+	steps      []StepTime
+	now        func() time.Time
 }
 
 // tailLines is how many console lines an error shows.
@@ -79,7 +81,17 @@ func (w *watcher) line(l string, t time.Time) {
 	case l == markAlive:
 		return // a heartbeat says the guest lives, nothing to show
 	case strings.HasPrefix(l, markStart):
-		w.step, w.stepAt = strings.TrimSpace(strings.TrimPrefix(l, markStart)), t
+		// "name" or, for a timed step, "name budget-seconds".
+		f := strings.Fields(strings.TrimPrefix(l, markStart))
+		w.step, w.stepAt, w.stepBudget = "", t, 0
+		if len(f) > 0 {
+			w.step = f[0]
+		}
+		if len(f) == 2 {
+			if secs, err := strconv.Atoi(f[1]); err == nil && secs > 0 {
+				w.stepBudget = time.Duration(secs) * time.Second
+			}
+		}
 	case strings.HasPrefix(l, markStatus):
 		f := strings.Fields(strings.TrimPrefix(l, markStatus))
 		if len(f) == 2 && f[0] == w.step {
@@ -109,13 +121,15 @@ type state struct {
 	initAt  time.Duration
 	step    string
 	stepFor time.Duration
+	// stepBudget is the timed step's budget (zero: an untimed step).
+	stepBudget time.Duration
 }
 
 func (w *watcher) state() state {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	t := w.now()
-	s := state{inited: w.inited, initAt: w.initAt, step: w.step, said: !w.last.IsZero(), firstAt: w.firstAt}
+	s := state{inited: w.inited, initAt: w.initAt, step: w.step, said: !w.last.IsZero(), firstAt: w.firstAt, stepBudget: w.stepBudget}
 	if s.said {
 		s.silent = t.Sub(w.last)
 	} else {
