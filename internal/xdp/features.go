@@ -57,6 +57,12 @@ var liveFrames = featureTest{fn: func() error {
 		return nil
 	case errors.Is(err, unix.EINVAL), errors.Is(err, unix.E2BIG), errors.Is(err, unix.EOPNOTSUPP), errors.Is(err, ebpf.ErrNotSupported):
 		return fmt.Errorf("BPF_PROG_RUN live frames (kernel 5.18+): %w", ebpf.ErrNotSupported)
+	case errors.Is(err, unix.EPERM):
+		// Seen on a 6.18 built for Firecracker, as root with every
+		// capability that matters: an ordinary test run works, live
+		// frames are refused. Not this process's privileges (xdplab
+		// refuses to start without them): the kernel's policy.
+		return fmt.Errorf("BPF_PROG_RUN live frames: this kernel refuses them (EPERM, although an ordinary BPF_PROG_RUN works): %w", ebpf.ErrNotSupported)
 	}
 	return fmt.Errorf("probe live frames: %w", err)
 }}
