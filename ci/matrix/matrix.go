@@ -112,7 +112,9 @@ type KernelRun struct {
 	// Budget is the time the VM was given.
 	Budget time.Duration
 	// Steps are the script's steps with their times, in order.
-	Steps   []vm.StepTime
+	Steps []vm.StepTime
+	// Done: the VM said it had sent every file (whatever came after).
+	Done    bool
 	Err     error
 	Console string // path of the console log
 	// NoOffload says why offload did not run on this kernel: netdevsim
@@ -265,7 +267,10 @@ func Run(ctx context.Context, o Options) ([]*KernelRun, error) {
 		kr := &KernelRun{Spec: s, Dir: filepath.Join(o.Out, s.Name), Files: map[string]string{}}
 		out = append(out, kr)
 		kr.Err = runOne(ctx, o, p, kr, accel, scenario)
-		if kr.Err != nil && o.Log != nil {
+		switch f := KernelFinding(kr); {
+		case f != "" && o.Log != nil:
+			fmt.Fprintf(o.Log, "kernel %s: the kernel's finding, its results stand: %s\n", s.Name, f)
+		case kr.Err != nil && o.Log != nil:
 			fmt.Fprintf(o.Log, "kernel %s: FAILED: %v\n", s.Name, kr.Err)
 		}
 		// The first VM that boots decides for the matrix: a KVM that
@@ -332,7 +337,7 @@ func runOne(ctx context.Context, o Options, p *kernels.Preparer, kr *KernelRun, 
 		kr.Console = filepath.Join(kr.Dir, "console.log")
 		_ = results.WriteBytes(kr.Console, res.Console)
 		kr.Status, kr.Accel, kr.Elapsed, kr.Transfer = res.Status, res.Accel, res.Elapsed, res.Errors
-		kr.Boot, kr.Steps = res.Boot, res.Steps
+		kr.Boot, kr.Steps, kr.Done = res.Boot, res.Steps, res.Done
 		for name, b := range res.Files {
 			path := filepath.Join(kr.Dir, name)
 			if err := results.WriteBytes(path, b); err != nil {

@@ -178,9 +178,11 @@ func TestIntegrationJournalCheckScript(t *testing.T) {
 	bin := buildXdplab(t)
 	script := filepath.Join(t.TempDir(), "journal-check.sh")
 	require.NoError(t, os.WriteFile(script, []byte(journalCheck), 0o755))
-	check := func(xdplab string) (verdict, record string, out string) {
+	check := func(xdplab, dir string) (verdict, record string, out string) {
 		a, b := testenv.HostVeth(t, 1500)
-		dir := t.TempDir()
+		if dir == "" {
+			dir = t.TempDir()
+		}
 		cmd := exec.Command("sh", script, "veth", a, b)
 		cmd.Env = append(os.Environ(), "XDPLAB="+xdplab, "OUT="+dir)
 		o, err := cmd.CombinedOutput()
@@ -200,16 +202,19 @@ func TestIntegrationJournalCheckScript(t *testing.T) {
 	require.NoError(t, os.WriteFile(fake, []byte("#!/bin/sh\n[ \"$1\" = -K ] && exec sleep 4\nexec /sbin/ethtool \"$@\"\n"), 0o755))
 	t.Setenv("ETHTOOL", fake)
 	t.Setenv("GUARD_S", "1")
-	v, rec, dir := check(bin)
+	v, rec, dir := check(bin, "")
 	assert.Regexp(t, `^verdict: stuck: '\S+ -K \S+ gro off' did not return within 1 s$`, v, rec)
 	assert.FileExists(t, filepath.Join(dir, "journal-veth-dmesg.txt"))
 	assert.NotContains(t, rec, "lent:", "no run after a stuck command")
 	assert.NotContains(t, rec, "gro not changed", "stuck, not refused")
+	// The next check in the same VM would meet the same held lock.
+	v, _, _ = check(bin, dir)
+	assert.Equal(t, "verdict: skipped: journal-veth left a command stuck in the kernel (its lock held): this check would meet it", v)
 	time.Sleep(4 * time.Second) // the fake's sleep ends
 	os.Unsetenv("ETHTOOL")
 	os.Unsetenv("GUARD_S")
 
-	v, rec, _ = check(bin)
+	v, rec, _ = check(bin, "")
 	assert.Equal(t, "verdict: restored", v, rec)
 	assert.Contains(t, rec, "mtu 1500 -> 1400")
 	assert.Contains(t, rec, "gro -> off")
@@ -222,7 +227,7 @@ func TestIntegrationJournalCheckScript(t *testing.T) {
 	// namespaces, and the check sees it.
 	noClean := filepath.Join(t.TempDir(), "xdplab-no-clean")
 	require.NoError(t, os.WriteFile(noClean, []byte("#!/bin/sh\n[ \"$1\" = clean ] && exit 0\nexec "+bin+" \"$@\"\n"), 0o755))
-	v, rec, dir = check(noClean)
+	v, rec, dir = check(noClean, "")
 	t.Cleanup(func() { _ = exec.Command(bin, "clean").Run() })
 	assert.Regexp(t, `^verdict: differs: \d+ line\(s\), journal-veth.diff$`, v, rec)
 	assert.FileExists(t, filepath.Join(dir, "journal-veth.diff"))

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -260,7 +261,7 @@ func TestJournalKernelBug(t *testing.T) {
 	assert.Equal(t, "KERNEL-BUG: the kernel died in the check: kernel BUG at drivers/virtio/virtio_ring.c:995! (console.log)", v)
 	assert.False(t, failed, "the driver's bug, not the journal's")
 	v, _ = journalVerdict(kr, "vmxnet3")
-	assert.Equal(t, "not run (journal-vmxnet3 did not run)", v)
+	assert.Equal(t, "not run: the kernel ended in journal-virtio before it", v)
 	kr.Files["journal-igb.txt"] = filepath.Join(dir, "j.txt")
 	require.NoError(t, os.WriteFile(kr.Files["journal-igb.txt"], []byte("stuck: x\nverdict: stuck: '/sbin/ethtool -L eth0 combined 1' did not return within 30 s\n"), 0o644))
 	v, failed = journalVerdict(kr, "igb")
@@ -274,6 +275,58 @@ func TestJournalKernelBug(t *testing.T) {
 	v, _ = journalVerdict(kr, "virtio")
 	assert.Equal(t, "not run (journal-virtio did not run)", v)
 
+	kr.Status["journal-e1000e"] = 143
+	v, _ = journalVerdict(kr, "e1000e")
+	assert.Equal(t, "not run (journal-e1000e exited 143)", v, "it ran: its own end, not the kernel's")
+
 	rows := []NICRow{{Kernel: "6.12", Kind: "virtio", Mode: "generic", Attach: "ok", Journal: "KERNEL-BUG: the kernel died in the check: kernel BUG at x (console.log)"}}
 	assert.Equal(t, []string{"kernel 6.12, virtio: qualification : journal check: KERNEL-BUG: the kernel died in the check: kernel BUG at x (console.log) (qualify-virtio.md)"}, NICFindings(rows))
+}
+
+// A VM that failed by its kernel's doing once its results were in (it
+// died or hung in a journal check, or sent everything and did not power
+// off) is the kernel's finding, listed and not failing the matrix; any
+// other VM error still fails it.
+func TestKernelFinding(t *testing.T) {
+	dir := t.TempDir()
+	console := filepath.Join(dir, "console.log")
+	require.NoError(t, os.WriteFile(console, []byte("[  197.261424] kernel BUG at drivers/virtio/virtio_ring.c:995!\n"), 0o644))
+	stuck := filepath.Join(dir, "journal-igb.txt")
+	require.NoError(t, os.WriteFile(stuck, []byte("verdict: stuck: 'ethtool -g eth0' did not return within 30 s\n"), 0o644))
+	skipped := filepath.Join(dir, "journal-e1000e.txt")
+	require.NoError(t, os.WriteFile(skipped, []byte("verdict: skipped: journal-igb left a command stuck in the kernel (its lock held): this check would meet it\n"), 0o644))
+	nics := []NICRun{{Kind: NICKind{Name: "igb"}}, {Kind: NICKind{Name: "e1000e"}}}
+	kr := func(err error, done bool) *KernelRun {
+		return &KernelRun{Spec: kernels.Spec{Name: "sid"}, Console: console, Done: done, Err: err, NICs: nics,
+			Files: map[string]string{"journal-igb.txt": stuck, "journal-e1000e.txt": skipped}, Status: map[string]int{"journal-igb": 3, "journal-e1000e": 0}}
+	}
+	stalled := &vm.Error{Kind: vm.Stalled, Limit: 45 * time.Second}
+	for _, c := range []struct {
+		name    string
+		kr      *KernelRun
+		finding string
+	}{
+		{"no power-off after DONE", kr(fmt.Errorf("kernel sid: %w", stalled), true),
+			"the VM sent all its results and then did not power off (the console was silent for 45s): the kernel hangs at shutdown, where journal-igb left a process stuck in the kernel"},
+		{"died in a journal step", kr(&vm.Error{Kind: vm.Exited, Step: "journal-virtio", Err: errors.New("exit status 1")}, false),
+			"the VM ended in journal-virtio: qemu: exit status 1: kernel BUG at drivers/virtio/virtio_ring.c:995!"},
+		{"stalled before DONE, outside a journal step", kr(&vm.Error{Kind: vm.Stalled, Limit: 45 * time.Second, Step: "run"}, false), ""},
+		{"timed out before DONE", kr(&vm.Error{Kind: vm.TimedOut, Limit: time.Minute}, false), ""},
+		{"not a VM error", kr(errors.New("no kernel"), true), ""},
+		{"no error", kr(nil, true), ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			assert.Equal(t, c.finding, KernelFinding(c.kr))
+			f := Failures([]*KernelRun{c.kr}, nil)
+			if c.kr.Err != nil {
+				assert.Equal(t, c.finding == "", slices.Contains(f, c.kr.Err.Error()), "%q", f)
+			}
+			for _, l := range f {
+				assert.NotContains(t, l, "journal", "a stuck or skipped journal is no failure")
+			}
+		})
+	}
+	v, failed := journalVerdict(kr(nil, true), "e1000e")
+	assert.Equal(t, "skipped: journal-igb left a command stuck in the kernel (its lock held): this check would meet it", v)
+	assert.False(t, failed)
 }

@@ -189,16 +189,22 @@ func nicEquivalence(kr *KernelRun, kind string) (string, bool) {
 // journalVerdict is the journal check's last line, "verdict: ...", and
 // whether a setting did not come back.
 func journalVerdict(kr *KernelRun, kind string) (string, bool) {
-	p, ok := kr.Files["journal-"+kind+".txt"]
+	step := "journal-" + kind
+	p, ok := kr.Files[step+".txt"]
 	if !ok {
-		if bug := kernelBug(kr, "journal-"+kind); bug != "" {
+		if bug := kernelBug(kr, step); bug != "" {
 			return "KERNEL-BUG: the kernel died in the check: " + bug + " (console.log)", false
 		}
 		var ve *vm.Error
-		if errors.As(kr.Err, &ve) && ve.Kind == vm.Stuck && ve.Step == "journal-"+kind {
+		died := errors.As(kr.Err, &ve) && strings.HasPrefix(ve.Step, "journal-")
+		switch _, ran := kr.Status[step]; {
+		case died && ve.Kind == vm.Stuck && ve.Step == step:
 			return "STUCK: the check outlived its budget and the KILL after it: a process stuck in the kernel (console.log)", false
+		case died && ve.Step != step && !ran:
+			// A later check of a VM whose kernel an earlier one brought down.
+			return "not run: the kernel ended in " + ve.Step + " before it", false
 		}
-		return "not run (" + statusOf(kr, "journal-"+kind) + ")", false
+		return "not run (" + statusOf(kr, step) + ")", false
 	}
 	b, err := os.ReadFile(p)
 	if err != nil {
@@ -212,7 +218,7 @@ func journalVerdict(kr *KernelRun, kind string) (string, bool) {
 	}
 	switch {
 	case v == "":
-		return "no verdict (" + statusOf(kr, "journal-"+kind) + ")", false
+		return "no verdict (" + statusOf(kr, step) + ")", false
 	case v == "restored":
 		return "ok", false
 	case strings.HasPrefix(v, "differs"):
@@ -221,7 +227,46 @@ func journalVerdict(kr *KernelRun, kind string) (string, bool) {
 		// The driver's: a command on it did not return.
 		return "STUCK: " + strings.TrimPrefix(strings.TrimPrefix(v, "stuck"), ": ") + " (journal-" + kind + "-dmesg.txt)", false
 	}
+	// not-run: why (the run did not hold the pair: xdplab's; no tools;
+	// skipped: an earlier check left the kernel stuck).
 	return v, false
+}
+
+// KernelFinding is, where kr's VM failed by its kernel's doing once its
+// other results were in, what the kernel did: it died or hung in a
+// journal check (the last steps, after every other file was sent), or it
+// sent everything and then did not power off. The matrix lists it as the
+// kernel's finding, not as its own failure. Empty otherwise.
+func KernelFinding(kr *KernelRun) string {
+	var ve *vm.Error
+	if !errors.As(kr.Err, &ve) {
+		return ""
+	}
+	switch {
+	case kr.Done && (ve.Kind == vm.Stalled || ve.Kind == vm.TimedOut):
+		f := "the VM sent all its results and then did not power off (" + ve.Reason() + "): the kernel hangs at shutdown"
+		if j := stuckJournal(kr); j != "" {
+			f += ", where " + j + " left a process stuck in the kernel"
+		}
+		return f
+	case strings.HasPrefix(ve.Step, "journal-"):
+		f := "the VM ended in " + ve.Step + ": " + ve.Reason()
+		if bug := kernelBug(kr, ve.Step); bug != "" {
+			f += ": " + bug
+		}
+		return f
+	}
+	return ""
+}
+
+// stuckJournal names the journal check of kr whose verdict is stuck.
+func stuckJournal(kr *KernelRun) string {
+	for _, n := range kr.NICs {
+		if v, _ := journalVerdict(kr, n.Kind.Name); strings.HasPrefix(v, "STUCK") {
+			return "journal-" + n.Kind.Name
+		}
+	}
+	return ""
 }
 
 // kernelBug is the line the kernel said it died with ("kernel BUG at

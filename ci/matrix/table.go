@@ -206,7 +206,7 @@ func statusOf(kr *KernelRun, step string) string {
 func Failures(krs []*KernelRun, rows []Row) []string {
 	var out []string
 	for _, kr := range krs {
-		if kr.Err != nil {
+		if kr.Err != nil && KernelFinding(kr) == "" {
 			out = append(out, kr.Err.Error())
 		}
 		for _, e := range kr.Transfer {
@@ -238,7 +238,7 @@ func Failures(krs []*KernelRun, rows []Row) []string {
 		}
 		// The journal is xdplab's own: a setting it did not give back
 		// fails the matrix, as does a check that could not run.
-		if r.JournalFailed || strings.HasPrefix(r.Journal, "not run (") || strings.HasPrefix(r.Journal, "no verdict") {
+		if r.JournalFailed || strings.HasPrefix(r.Journal, "not run (") || strings.HasPrefix(r.Journal, "no verdict") || strings.HasPrefix(r.Journal, "not-run: the run") {
 			out = append(out, fmt.Sprintf("kernel %s: NIC %s: journal %s", r.Kernel, r.Kind, r.Journal))
 		}
 	}
@@ -288,6 +288,16 @@ func WriteTable(w io.Writer, krs []*KernelRun) error {
 			fmt.Fprintf(w, "%s: %s %s, %s, boot %.1fs, VM %.0fs of %s; files in %s\n", kr.Spec.Name, kr.Kernel.Package, kr.Kernel.Version,
 				dash(kr.Accel.String()), kr.Boot.Seconds(), kr.Elapsed.Seconds(), kr.Budget, kr.Dir)
 		}
+	}
+	var found []string
+	for _, kr := range krs {
+		if f := KernelFinding(kr); f != "" {
+			found = append(found, fmt.Sprintf("  kernel %s: %s (console.log)", kr.Spec.Name, f))
+		}
+	}
+	if len(found) > 0 {
+		fmt.Fprintln(w, "\nkernel findings (the kernel's own, after the VM had sent its other results: those stand):")
+		fmt.Fprintln(w, strings.Join(found, "\n"))
 	}
 	if err := WriteNICTable(w, krs); err != nil {
 		return err
