@@ -94,7 +94,7 @@ func TestRunFlagsSpellErrors(t *testing.T) {
 		"--imix imix --size 128":               "--imix: an IMIX and --size exclude each other: the mix names its sizes",
 		"--loops 2":                            "--loops: replays a capture: give --pcap too",
 		"--prog drop,frob":                     `--prog: unknown program "frob"`,
-		"--rate 50% --search":                  "--rate: a rate as a share paces the live-frames generator: leave out --search and the af-packet --generator",
+		"--rate 50% --search":                  "--rate: a rate as a share paces the generator: leave out --search",
 		"--program p":                          "--program: names a program in an object: give --object too",
 		"--iface eth1":                         "--iface: the DUT's interface and --peer go together",
 		"--prog tx --latency --ipv6 --size 66": "--size: 66 out of range: UDP over IPv6 with a latency stamp needs 82",

@@ -334,6 +334,9 @@ func (r *runner) newRun() *results.Run {
 	}
 	if c.RatePPS > 0 && r.capture != nil {
 		run.Notes = append(run.Notes, fmt.Sprintf("replay paced to %d frames/s by the AF_PACKET sender (sleep, then spin, to each frame's time)", c.RatePPS))
+	} else if c.RatePPS > 0 && r.kind == stream.AFPacket {
+		run.Notes = append(run.Notes, fmt.Sprintf("offered rate paced to %d frames/s by the AF_PACKET sender (each thread writes the frames due by the clock, "+
+			"sleeping then spinning to the next, catching up in bursts of at most 256): the generator's CPUs spin between frames, so CPU ns/pkt counts that spinning and says nothing about the DUT", c.RatePPS))
 	} else if c.RatePPS > 0 {
 		run.Notes = append(run.Notes, fmt.Sprintf("offered rate paced to %d frames/s by the generator program (a token bucket per CPU): "+
 			"the generator's CPUs spin between frames, so CPU ns/pkt counts that spinning and says nothing about the DUT", c.RatePPS))

@@ -204,15 +204,15 @@ func TestMessagesSpellRefs(t *testing.T) {
 		f, _ := Lookup(p)
 		return "--" + f.Flag
 	}
-	assert.Equal(t, "--rate: a rate as a share paces the live-frames generator: leave out --search and the af-packet --generator", fes[0].Text(flag))
-	assert.Equal(t, "traffic.rate: a rate as a share paces the live-frames generator: leave out trials.search and the af-packet traffic.generator", fes[0].Error())
+	assert.Equal(t, "--rate: a rate as a share paces the generator: leave out --search", fes[0].Text(flag))
+	assert.Equal(t, "traffic.rate: a rate as a share paces the generator: leave out trials.search", fes[0].Error())
 	var refs []Ref
 	for _, p := range fes[0].Parts {
 		if ref, ok := p.(Ref); ok {
 			refs = append(refs, ref)
 		}
 	}
-	assert.Equal(t, []Ref{FieldSearch, FieldGenerator}, refs)
+	assert.Equal(t, []Ref{FieldSearch}, refs)
 }
 
 // Validate reports every mistake, each on its field, and touches nothing.

@@ -247,15 +247,12 @@ func (r *Run) validatePacing(add adder) {
 		if !(r.RatePercent >= 0 && r.RatePercent <= 100) {
 			add(FieldRate, fmt.Sprintf("%g%% out of range: give a share from above 0 to 100%% of the measured maximum", r.RatePercent))
 		}
-		if r.RatePPS > 0 || r.Search != nil || r.Generator == stream.AFPacket {
-			add(FieldRate, "a rate as a share paces the live-frames generator: leave out ", Ref(FieldSearch), " and the af-packet ", Ref(FieldGenerator))
+		if r.RatePPS > 0 || r.Search != nil {
+			add(FieldRate, "a rate as a share paces the generator: leave out ", Ref(FieldSearch))
 		}
 	}
-	if r.Search != nil && (r.RatePPS > 0 || r.Generator == stream.AFPacket) {
-		add(FieldSearch, "the search paces the live-frames generator itself: leave out ", Ref(FieldRate), " and the af-packet ", Ref(FieldGenerator))
-	}
-	if r.RatePPS > 0 && r.Generator == stream.AFPacket && r.Pcap == "" {
-		add(FieldRate, "a rate needs the live-frames generator: af-packet sends as fast as it can (", Ref(FieldGenerator), ")")
+	if r.Search != nil && r.RatePPS > 0 {
+		add(FieldSearch, "the search paces the generator itself: leave out ", Ref(FieldRate))
 	}
 	if r.RatePPS > MaxRatePPS {
 		add(FieldRate, fmt.Sprintf("%d out of range: at most %d frames/s", r.RatePPS, uint64(MaxRatePPS)))

@@ -50,7 +50,8 @@ type Options struct {
 	ReplayTiming string
 	ReplaySpeed  float64
 	// RatePPS is the offered rate over all threads; 0: as fast as it can.
-	// Live frames only: the generator program paces each CPU to its share.
+	// With live frames the generator program paces each CPU to its share;
+	// with AF_PACKET each thread paces its own writes by the clock.
 	RatePPS uint64
 }
 
@@ -93,9 +94,6 @@ func New(o Options) (*Generator, error) {
 	}
 	if o.Replay != nil && o.Loops < 1 {
 		o.Loops = 1
-	}
-	if o.RatePPS > 0 && o.Kind != stream.LiveFrames && !(o.Replay != nil && o.ReplayTiming == "rate") {
-		return nil, fmt.Errorf("generator: a rate needs the live-frames generator (%s sends as fast as it can)", o.Kind)
 	}
 	if o.Replay != nil && o.ReplayTiming == "capture" && o.ReplaySpeed == 0 {
 		o.ReplaySpeed = 1
@@ -336,8 +334,25 @@ func (g *Generator) runAFPacket(i int, started chan<- error) error {
 	// Counts go on across Starts, like the live-frames program's: readers
 	// take deltas.
 	sent, tries, bytes := g.sent[i].Load(), g.tries[i].Load(), g.bytes[i].Load()
+	// Paced, a thread sends its share of RatePPS by the clock: at each
+	// moment since its start it has written the frames due by then,
+	// sleeping (then spinning) to the next one's time, and after a
+	// hold-up (a full socket buffer, a descheduled thread) it catches up
+	// in bursts of at most 256.
+	share := float64(g.opts.RatePPS) / float64(len(g.opts.CPUs))
+	start := time.Now()
+	var k uint64 // frames written since start
 	for !g.stop.Load() {
-		for range 256 {
+		burst := uint64(256)
+		if share > 0 {
+			due := uint64(time.Since(start).Seconds() * share)
+			if k >= due {
+				g.waitUntil(start.Add(time.Duration(float64(k+1) / share * float64(time.Second))))
+				continue
+			}
+			burst = min(burst, due-k)
+		}
+		for range burst {
 			tries++
 			frame := sh.Next()
 			if _, err := unix.Write(fd, frame); err != nil {
@@ -347,6 +362,7 @@ func (g *Generator) runAFPacket(i int, started chan<- error) error {
 				return fmt.Errorf("generator thread %d: af_packet send: %w", i, err)
 			}
 			sent++
+			k++
 			bytes += uint64(len(frame))
 		}
 		g.tries[i].Store(tries)
