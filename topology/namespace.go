@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 
 	"github.com/safchain/ethtool"
 	"github.com/vishvananda/netlink"
@@ -82,9 +83,33 @@ func (n *Namespace) openHandles() error {
 	return nil
 }
 
+// shareNetnsDir makes netnsDir a mount point of its own with shared
+// propagation, as `ip netns add` does before its first namespace. Where
+// xdplab made the first named namespace and iproute2 came after, iproute2
+// bind-mounted the directory over xdplab's namespaces: hidden beneath it,
+// they could be neither unmounted nor removed (EINVAL, then EBUSY).
+var shareNetnsDir = sync.OnceValue(func() error {
+	if err := os.MkdirAll(netnsDir, 0o755); err != nil {
+		return err
+	}
+	err := unix.Mount("", netnsDir, "none", unix.MS_SHARED|unix.MS_REC, "")
+	if errors.Is(err, unix.EINVAL) { // not a mount point yet
+		if err = unix.Mount(netnsDir, netnsDir, "none", unix.MS_BIND|unix.MS_REC, ""); err == nil {
+			err = unix.Mount("", netnsDir, "none", unix.MS_SHARED|unix.MS_REC, "")
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("make %s a shared mount point, as ip netns does: %w", netnsDir, err)
+	}
+	return nil
+})
+
 // createNamed makes the namespace on a throw-away thread, so the caller's
 // thread never changes namespace.
 func createNamed(name string) (netns.NsHandle, error) {
+	if err := shareNetnsDir(); err != nil {
+		return netns.None(), err
+	}
 	type res struct {
 		h   netns.NsHandle
 		err error

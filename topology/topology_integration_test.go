@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -25,6 +26,30 @@ func TestIntegrationPair(t *testing.T) {
 	for _, n := range p.Namespaces() {
 		assert.FileExists(t, filepath.Join("/var/run/netns", n.Name))
 		assert.Regexp(t, `^xdplab-[0-9a-f]{6}-(gen|dut|sink)$`, n.Name)
+	}
+	// The directory is a shared mount point of its own, as ip netns
+	// makes it, and each namespace is mounted on it, not beneath it
+	// (where a later ip netns would hide it).
+	mi, err := os.ReadFile("/proc/self/mountinfo")
+	require.NoError(t, err)
+	dirID := ""
+	parents := map[string]string{}
+	for _, l := range strings.Split(string(mi), "\n") {
+		f := strings.Fields(l)
+		if len(f) < 7 {
+			continue
+		}
+		switch {
+		case f[4] == "/run/netns" || f[4] == "/var/run/netns":
+			dirID = f[0]
+			assert.Contains(t, l, " shared:", "propagation: %s", l)
+		case strings.HasPrefix(f[4], "/run/netns/xdplab-") || strings.HasPrefix(f[4], "/var/run/netns/xdplab-"):
+			parents[filepath.Base(f[4])] = f[1]
+		}
+	}
+	require.NotEmpty(t, dirID, "/run/netns is a mount point")
+	for _, n := range p.Namespaces() {
+		assert.Equal(t, dirID, parents[n.Name], "%s mounted on the directory's own mount", n.Name)
 	}
 	for _, e := range p.Endpoints() {
 		assert.Regexp(t, `^xl[0-9a-f]{6}[gdos]$`, e.Name)
