@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/xdplab/xdplab/results"
+	"github.com/xdplab/xdplab/results/flags"
 )
 
 // Expectation is one line of a scenario's expect list, such as
@@ -172,6 +173,39 @@ func offered(res *results.Result) uint64 {
 	return n
 }
 
+// lowerBound tells whether res's rate is only a lower bound of the
+// DUT's: unpaced, the DUT took (nearly) every frame the generator sent as
+// fast as it could (loss at most flags.KeptUpPerMille per mille, median
+// over the trials), so the generator, not the DUT, set the rate.
+func lowerBound(run *results.Run, res *results.Result) bool {
+	return run.Config.RatePPS == 0 && run.Config.RatePercent == 0 && len(res.Trials) > 0 &&
+		res.Summary.Loss.Median*1000 <= flags.KeptUpPerMille
+}
+
+// keptUp says why a rate is a lower bound.
+func keptUp(run *results.Run, res *results.Result) string {
+	return fmt.Sprintf("the DUT took every frame the %s generator sent as fast as it could (loss %.3f%%)", run.Config.Generator, 100*res.Summary.Loss.Median)
+}
+
+// decides tells whether comparing got with want settles op although got
+// bounds the truth from one side only: dir > 0, the truth is at least
+// got; dir < 0, at most got; 0, got is the truth. A verdict stands only
+// where it holds for every value the truth may take.
+func decides(op string, got, want float64, dir int) bool {
+	if dir == 0 {
+		return true
+	}
+	ok := compareOp(op, got, want)
+	switch op {
+	case ">=", ">":
+		return (dir > 0) == ok
+	case "<=", "<":
+		return (dir > 0) != ok
+	}
+	// ==: only a miss on the side the truth moves away to.
+	return !ok && (dir > 0) == (got > want)
+}
+
 func compareOp(op string, got, want float64) bool {
 	switch op {
 	case ">=":
@@ -254,8 +288,24 @@ func judge(e Expectation, run *results.Run, res *results.Result, modes map[strin
 			return undecided(fmt.Sprintf("the %s result measured 0 Mpps: no ratio to it", e.Against))
 		}
 		ratio := res.Summary.ThroughputPPS.Median / other.Summary.ThroughputPPS.Median
-		return decided(fmt.Sprintf("%.2fx (%.3f vs %.3f Mpps)", ratio, res.Summary.ThroughputPPS.Median/1e6, other.Summary.ThroughputPPS.Median/1e6),
-			compareOp(e.Op, ratio, e.Value))
+		got := fmt.Sprintf("%.2fx (%.3f vs %.3f Mpps)", ratio, res.Summary.ThroughputPPS.Median/1e6, other.Summary.ThroughputPPS.Median/1e6)
+		// A rate the generator set is a lower bound of the DUT's: the
+		// ratio is then bounded from below (this mode's), from above (the
+		// other's), or not at all (both).
+		dir := 0
+		lb, olb := lowerBound(run, res), lowerBound(run, other)
+		switch {
+		case lb && olb:
+			return undecided(got + ": both rates are lower bounds, " + keptUp(run, res) + " in both modes, so their ratio says nothing of the DUT's; a faster generator decides (live frames, kernel 5.18+)")
+		case lb:
+			dir = 1
+		case olb:
+			dir = -1
+		}
+		if !decides(e.Op, ratio, e.Value, dir) {
+			return undecided(got + ": the " + map[bool]string{true: res.Mode, false: e.Against}[lb] + " rate is a lower bound, " + keptUp(run, map[bool]*results.Result{true: res, false: other}[lb]) + ", which leaves it open")
+		}
+		return decided(got, compareOp(e.Op, ratio, e.Value))
 	}
 	if nothing && (e.Subject == "loss" || e.Subject == "mpps") {
 		return undecided("the generator sent nothing: no loss or rate to judge")
@@ -266,6 +316,12 @@ func judge(e Expectation, run *results.Run, res *results.Result, modes map[strin
 	}
 	if e.Subject == "mpps" {
 		got := res.Summary.ThroughputPPS.Median / 1e6
+		if lowerBound(run, res) {
+			if !decides(e.Op, got, e.Value, 1) {
+				return undecided(fmt.Sprintf("%.3f Mpps, a lower bound: %s; a faster generator decides (live frames, kernel 5.18+)", got, keptUp(run, res)))
+			}
+			return decided(fmt.Sprintf("%.3f Mpps, a lower bound (%s)", got, keptUp(run, res)), compareOp(e.Op, got, e.Value))
+		}
 		return decided(fmt.Sprintf("%.3f Mpps", got), compareOp(e.Op, got, e.Value))
 	}
 	w := res.Workload

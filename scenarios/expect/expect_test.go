@@ -68,8 +68,11 @@ func results1(vs []Verdict) []string {
 	return out
 }
 
+// The fixtures lose more than 0.1% (the generator did not set their
+// rates) but passN and the loss checks of TestCheckOperators:
+// TestCheckLowerBound judges rates the generator set.
 var (
-	dropN = r{prog: "drop", mode: "native", mpps: 10, loss: 0.001, offered: 1000, actions: map[string]uint64{"drop": 999}, counted: true, expected: "drop", p50: 8000, p99: 15000}
+	dropN = r{prog: "drop", mode: "native", mpps: 10, loss: 0.0011, offered: 1000, actions: map[string]uint64{"drop": 999}, counted: true, expected: "drop", p50: 8000, p99: 15000}
 	dropG = r{prog: "drop", mode: "generic", mpps: 4, loss: 0.01, offered: 1000, actions: map[string]uint64{"drop": 990}, counted: true, expected: "drop"}
 	passN = r{prog: "pass", mode: "native", mpps: 2, loss: 0, offered: 1000, actions: map[string]uint64{"pass": 1000}, counted: true, expected: "pass"}
 )
@@ -85,7 +88,7 @@ func TestCheckOperators(t *testing.T) {
 		{"mpps <= 10", Pass}, {"mpps <= 9.99", Fail},
 		{"mpps < 10", Fail}, {"mpps < 10.01", Pass},
 		{"mpps == 10", Pass}, {"mpps == 9", Fail},
-		{"loss <= 0.1%", Pass}, {"loss <= 0.09%", Fail}, {"loss < 0.1%", Fail},
+		{"loss <= 0.11%", Pass}, {"loss <= 0.109%", Fail}, {"loss < 0.11%", Fail},
 		{"drop >= 99.9%", Pass}, {"drop >= 99.91%", Fail}, {"drop == 99.9%", Pass},
 		{"p50 <= 8us", Pass}, {"p50 < 8us", Fail}, {"p99 <= 15us", Pass}, {"p99 <= 14.9us", Fail},
 		{"p99 <= 15000ns", Pass}, {"p99 <= 0.014ms", Fail}, {"p90 <= 11.5us", Pass}, {"p90 <= 11.4us", Fail},
@@ -122,7 +125,7 @@ func TestCheckModeRatio(t *testing.T) {
 // Scopes: a mode or a program narrows the results an expectation judges.
 func TestCheckScopes(t *testing.T) {
 	run := runOf(1, dropN, dropG, passN)
-	assert.Equal(t, []string{Pass, Pass, Fail, Pass}, results1(check(t, "mpps >= 2", runOf(1, dropN, dropG), runOf(1, r{prog: "pass", mode: "native", mpps: 1, offered: 1, counted: true}, passN))))
+	assert.Equal(t, []string{Pass, Pass, Fail, Pass}, results1(check(t, "mpps >= 2", runOf(1, dropN, dropG), runOf(1, r{prog: "pass", mode: "native", mpps: 1, loss: 0.5, offered: 1, counted: true}, passN))))
 	vs := check(t, "mpps[native] >= 2", run)
 	require.Len(t, vs, 2)
 	for _, v := range vs {
@@ -322,4 +325,82 @@ func TestCheckShareMedianOfTrials(t *testing.T) {
 	vs = check(t, "drop >= 99.9%", run)
 	assert.Equal(t, Pass, vs[0].Result)
 	assert.Equal(t, "99.900% of offered (median of 3 trials, 95.000% to 100.000%) (5 frames more than offered, not the generator's: flagged seen-exceeds-offered)", vs[0].Got)
+}
+
+// A rate the generator set (unpaced, the DUT took every frame) is only a
+// lower bound of the DUT's: it passes an "at least" and fails an "at
+// most", and leaves the rest open, saying why; a ratio is bounded from
+// the side whose rate is a bound, and from neither when both are.
+func TestCheckLowerBound(t *testing.T) {
+	bound := passN // loss 0, 2 Mpps
+	bound.prog, bound.expected, bound.actions = "drop", "drop", map[string]uint64{"drop": 1000}
+	run := runOf(1, bound)
+	for expr, want := range map[string]string{
+		"mpps >= 2": Pass, "mpps > 1.9": Pass, "mpps >= 2.1": Inconclusive,
+		"mpps <= 1.9": Fail, "mpps < 2": Fail, "mpps <= 2": Inconclusive,
+		"mpps == 1.5": Fail, "mpps == 2": Inconclusive, "mpps == 3": Inconclusive,
+	} {
+		vs := check(t, expr, run)
+		require.Len(t, vs, 1, expr)
+		assert.Equal(t, want, vs[0].Result, "%s: %s", expr, vs[0].Got)
+		assert.Contains(t, vs[0].Got, "a lower bound", expr)
+	}
+	vs := check(t, "mpps >= 2.1", run)
+	assert.Contains(t, vs[0].Got, "the DUT took every frame the  generator sent as fast as it could (loss 0.000%)")
+	// At 0.1% loss still a bound; past it, not.
+	edge := bound
+	edge.loss = 0.001
+	assert.Equal(t, []string{Inconclusive}, results1(check(t, "mpps >= 2.1", runOf(1, edge))))
+	edge.loss = 0.0011
+	assert.Equal(t, []string{Fail}, results1(check(t, "mpps >= 2.1", runOf(1, edge))))
+	// A paced run's rate is the one asked for, not a bound.
+	for _, pace := range []func(*results.Run){func(r *results.Run) { r.Config.RatePPS = 1000 }, func(r *results.Run) { r.Config.RatePercent = 50 }} {
+		paced := runOf(1, bound)
+		pace(paced)
+		assert.Equal(t, []string{Fail}, results1(check(t, "mpps >= 2.1", paced)))
+	}
+
+	nb, gb := dropN, dropG // 10 and 4 Mpps
+	nb.loss, gb.loss = 0, 0
+	for _, c := range []struct {
+		native, generic r
+		expr, want, why string
+	}{
+		{nb, dropG, "native >= 2.5x generic", Pass, ""},
+		{nb, dropG, "native >= 2.6x generic", Inconclusive, "the native rate is a lower bound"},
+		{nb, dropG, "native <= 2x generic", Fail, ""},
+		{dropN, gb, "native >= 2.6x generic", Fail, ""},
+		{dropN, gb, "native >= 2.5x generic", Inconclusive, "the generic rate is a lower bound"},
+		{dropN, gb, "native <= 2.5x generic", Pass, ""},
+		{nb, gb, "native >= 2x generic", Inconclusive, "both rates are lower bounds"},
+		{nb, gb, "native >= 3x generic", Inconclusive, "both rates are lower bounds"},
+	} {
+		vs := check(t, c.expr, runOf(1, c.native, c.generic))
+		require.Len(t, vs, 1, c.expr)
+		assert.Equal(t, c.want, vs[0].Result, "%s: %s", c.expr, vs[0].Got)
+		if c.why != "" {
+			assert.Contains(t, vs[0].Got, c.why, c.expr)
+		}
+	}
+}
+
+// decides: a verdict on a bound stands only where every value the truth
+// may take beyond it gives the same verdict.
+func TestDecides(t *testing.T) {
+	for _, c := range []struct {
+		op        string
+		got, want float64
+		dir       int
+		decided   bool
+	}{
+		{">=", 5, 4, 0, true}, {">=", 3, 4, 0, true},
+		{">=", 5, 4, 1, true}, {">=", 3, 4, 1, false}, {">=", 5, 4, -1, false}, {">=", 3, 4, -1, true},
+		{">", 4, 4, 1, false}, {">", 4, 4, -1, true},
+		{"<=", 5, 4, 1, true}, {"<=", 3, 4, 1, false}, {"<=", 5, 4, -1, false}, {"<=", 3, 4, -1, true},
+		{"<", 4, 4, 1, true}, {"<", 4, 4, -1, false},
+		{"==", 5, 4, 1, true}, {"==", 3, 4, 1, false}, {"==", 4, 4, 1, false},
+		{"==", 3, 4, -1, true}, {"==", 5, 4, -1, false}, {"==", 4, 4, -1, false},
+	} {
+		assert.Equal(t, c.decided, decides(c.op, c.got, c.want, c.dir), "%v", c)
+	}
 }
