@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/xdplab/xdplab/internal/stream"
 	"github.com/xdplab/xdplab/internal/testenv"
 	"github.com/xdplab/xdplab/results"
 	"github.com/xdplab/xdplab/scenarios"
@@ -39,6 +40,7 @@ func TestIntegrationLibrary(t *testing.T) {
 			chosen[strings.TrimSpace(n)] = true
 		}
 	}
+	gen := testenv.Generator(t)
 	ran := 0
 	for _, f := range files {
 		name := strings.TrimSuffix(filepath.Base(f), ".yaml")
@@ -59,12 +61,24 @@ func TestIntegrationLibrary(t *testing.T) {
 				runs = append(runs, r)
 			}
 			vs := expect.Check(s.Expect, runs)
+			open := 0
 			for _, v := range vs {
 				// The figures, for how close each expectation came.
 				t.Logf("%-4s %-28s %s %s %dB %d flow(s): %s", v.Result, v.Expectation, v.Program, v.Mode, v.FrameSize, v.Flows, v.Got)
+				if v.Result == expect.Inconclusive && gen == stream.AFPacket && strings.Contains(v.Got, "a lower bound") {
+					// AF_PACKET (no live frames here) is slower than the
+					// DUT: a rate it set cannot decide a rate the DUT must
+					// reach, and the scenario says so.
+					open++
+					continue
+				}
 				assert.Equal(t, expect.Pass, v.Result, "%s: %s on %s %s %dB %d flow(s): %s", f, v.Expectation, v.Program, v.Mode, v.FrameSize, v.Flows, v.Got)
 			}
-			assert.Equal(t, expect.Pass, expect.Outcome(vs))
+			want := expect.Pass
+			if open > 0 {
+				want = expect.Inconclusive
+			}
+			assert.Equal(t, want, expect.Outcome(vs))
 			t.Logf("%s: %d run(s) in %s", name, len(runs), time.Since(start).Round(time.Second))
 		})
 	}

@@ -19,6 +19,8 @@ import (
 	"github.com/vishvananda/netlink"
 
 	"github.com/xdplab/xdplab/bpf"
+	"github.com/xdplab/xdplab/internal/stream"
+	"github.com/xdplab/xdplab/internal/xdp"
 	"github.com/xdplab/xdplab/topology"
 )
 
@@ -264,4 +266,32 @@ func RequireTool(tb testing.TB, name string) string {
 	}
 	tb.Skipf("needs %s (Debian: apt-get install %s)", name, name)
 	return ""
+}
+
+// Generator is the generator a run picks by default on this kernel:
+// live-frames where it runs XDP programs on live frames, af-packet where
+// it lacks them (before 5.18) or refuses them (EPERM on some builds). A
+// test that checks which ran, or the counters only one of them moves,
+// asks it rather than assuming the first.
+func Generator(tb testing.TB) stream.Kind {
+	tb.Helper()
+	err := xdp.HaveLiveFrames()
+	switch {
+	case err == nil:
+		return stream.LiveFrames
+	case errors.Is(err, ebpf.ErrNotSupported):
+		tb.Logf("this kernel has no live frames for the generator: %v", err)
+		return stream.AFPacket
+	}
+	tb.Fatalf("probe live frames: %v", err)
+	return ""
+}
+
+// RequireLiveFrames skips a test of the live-frames generator itself on
+// a kernel that has none (the rest of the suite runs with AF_PACKET).
+func RequireLiveFrames(tb testing.TB) {
+	tb.Helper()
+	if Generator(tb) != stream.LiveFrames {
+		tb.Skip("this kernel runs no XDP program on live frames (BPF_F_TEST_XDP_LIVE_FRAMES): the generator is AF_PACKET here")
+	}
 }
