@@ -104,11 +104,15 @@ change() {
 	st=$?
 	leave_if_stuck
 	if [ $st = 0 ]; then say "$1: $p mtu $mtu -> $nmtu"; else say "$1: $p mtu not changed: $out"; fi
+	# Each val runs its guard in a subshell: a stuck one ends only that,
+	# so the check leaves after each.
 	rx=$(val "$p" -g cur RX)
+	leave_if_stuck
 	tx=$(val "$p" -g cur TX)
 	leave_if_stuck
 	if [ -n "$rx" ] && [ -n "$tx" ]; then
 		nrx=$(other "$rx" "$(val "$p" -g max RX)")
+		leave_if_stuck
 		ntx=$(other "$tx" "$(val "$p" -g max TX)")
 		leave_if_stuck
 		out=$(guard $ETHTOOL -G "$p" rx "$nrx" tx "$ntx")
@@ -123,6 +127,7 @@ change() {
 		say "$1: $p rings not changeable: ethtool -g reports none"
 	fi
 	c=$(val "$p" -l cur Combined)
+	leave_if_stuck
 	cm=$(val "$p" -l max Combined)
 	leave_if_stuck
 	if [ "${cm:-0}" -ge 2 ] 2> /dev/null; then
