@@ -99,6 +99,10 @@ func For(t Trial) []results.Flag {
 	if t.LiveFrames {
 		if t.GenXmitKnown && disagree(t.Generated, t.GenXmit+t.GenXmitError) {
 			flag(results.FlagCountersDisagree, "generator counted %d frames, the generator veth's ndo_xdp_xmit %d (+%d errors)", t.Generated, t.GenXmit, t.GenXmitError)
+		} else if !t.GenXmitKnown && disagree(t.Generated, t.GenTx) {
+			// A NIC: the program's redirects against what the port
+			// sent (a driver may drop redirected frames at its xmit).
+			flag(results.FlagCountersDisagree, "generator counted %d frames redirected to its port, the port's tx_packets %d: the driver did not send the rest", t.Generated, t.GenTx)
 		}
 		if t.Generated > 0 && Ratio(t.GenXmitError, t.Generated) > 0.001 {
 			flag(results.FlagRingOverflow, "%d frames (%.2f%%) found the DUT's rx ring full (tx_queue_*_xdp_xmit_errors): counted as loss", t.GenXmitError, 100*Ratio(t.GenXmitError, t.Generated))
