@@ -123,7 +123,7 @@ func (k *Kernel) HasNetdevsim() bool { return k.NetdevsimError == "" }
 
 // RecipeVersion changes whenever the way a kernel is prepared changes, so
 // that cached kernels built the old way are rebuilt.
-const RecipeVersion = "1"
+const RecipeVersion = "2"
 
 // FlavourRecipe is added to a flavour kernel's recipe: its netdevsim is
 // built with the flavour's own patch set.
@@ -316,15 +316,16 @@ func (p *Preparer) build(ctx context.Context, a *Apt, k *Kernel) error {
 	if err := os.MkdirAll(root, 0o755); err != nil {
 		return err
 	}
-	// The image; from 7.x on it is split into linux-binary-* and
-	// linux-modules-* packages.
+	// The image; from 7.x on it is split into linux-binary-*,
+	// linux-modules-* and linux-base-* (which holds modules.builtin: without
+	// it a built-in virtio_pci looks missing).
 	pkgs := []string{k.Package + "=" + k.Version}
 	deps, err := a.Field(ctx, k.Package, "Depends")
 	if err != nil {
 		return err
 	}
 	for _, d := range Depends(deps) {
-		if strings.HasPrefix(d, "linux-binary-") || strings.HasPrefix(d, "linux-modules-") {
+		if strings.HasPrefix(d, "linux-binary-") || strings.HasPrefix(d, "linux-modules-") || strings.HasPrefix(d, "linux-base-") {
 			pkgs = append(pkgs, d+"="+k.Version)
 		}
 	}
