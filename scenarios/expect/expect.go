@@ -173,6 +173,51 @@ func offered(res *results.Result) uint64 {
 	return n
 }
 
+// judgeRatio judges "MODE >= Nx OTHER" on res against other, the same
+// program's result in the other mode.
+func judgeRatio(e Expectation, run *results.Run, res, other *results.Result) (string, string, bool) {
+	if other == nil || other.ControlPlaneOnly {
+		return undecided(fmt.Sprintf("no %s result of %s to compare with", e.Against, res.Program.Name))
+	}
+	if offered(res) == 0 || offered(other) == 0 {
+		return undecided("the generator sent nothing in one of the two modes")
+	}
+	if other.Summary.ThroughputPPS.Median == 0 {
+		return undecided(fmt.Sprintf("the %s result measured 0 Mpps: no ratio to it", e.Against))
+	}
+	ratio := res.Summary.ThroughputPPS.Median / other.Summary.ThroughputPPS.Median
+	got := fmt.Sprintf("%.2fx (%.3f vs %.3f Mpps)", ratio, res.Summary.ThroughputPPS.Median/1e6, other.Summary.ThroughputPPS.Median/1e6)
+	// A rate the generator set is a lower bound of the DUT's: the
+	// ratio is then bounded from below (this mode's), from above (the
+	// other's), or not at all (both).
+	dir := 0
+	lb, olb := lowerBound(run, res), lowerBound(run, other)
+	switch {
+	case lb && olb:
+		return undecided(got + ": both rates are lower bounds, " + keptUp(run, res) + " in both modes, so their ratio says nothing of the DUT's; a faster generator decides (live frames, kernel 5.18+)")
+	case lb:
+		dir = 1
+	case olb:
+		dir = -1
+	}
+	if !decides(e.Op, ratio, e.Value, dir) {
+		return undecided(got + ": the " + map[bool]string{true: res.Mode, false: e.Against}[lb] + " rate is a lower bound, " + keptUp(run, map[bool]*results.Result{true: res, false: other}[lb]) + ", which leaves it open")
+	}
+	return decided(got, compareOp(e.Op, ratio, e.Value))
+}
+
+// judgeRate judges "mpps OP N" on res.
+func judgeRate(e Expectation, run *results.Run, res *results.Result) (string, string, bool) {
+	got := res.Summary.ThroughputPPS.Median / 1e6
+	if lowerBound(run, res) {
+		if !decides(e.Op, got, e.Value, 1) {
+			return undecided(fmt.Sprintf("%.3f Mpps, a lower bound: %s; a faster generator decides (live frames, kernel 5.18+)", got, keptUp(run, res)))
+		}
+		return decided(fmt.Sprintf("%.3f Mpps, a lower bound (%s)", got, keptUp(run, res)), compareOp(e.Op, got, e.Value))
+	}
+	return decided(fmt.Sprintf("%.3f Mpps", got), compareOp(e.Op, got, e.Value))
+}
+
 // lowerBound tells whether res's rate is only a lower bound of the
 // DUT's: unpaced, the DUT took (nearly) every frame the generator sent as
 // fast as it could (loss at most flags.KeptUpPerMille per mille, median
@@ -277,35 +322,7 @@ func judge(e Expectation, run *results.Run, res *results.Result, modes map[strin
 		if res.Mode != e.Subject {
 			return "", "", false
 		}
-		other := modes[e.Against]
-		if other == nil || other.ControlPlaneOnly {
-			return undecided(fmt.Sprintf("no %s result of %s to compare with", e.Against, res.Program.Name))
-		}
-		if nothing || offered(other) == 0 {
-			return undecided("the generator sent nothing in one of the two modes")
-		}
-		if other.Summary.ThroughputPPS.Median == 0 {
-			return undecided(fmt.Sprintf("the %s result measured 0 Mpps: no ratio to it", e.Against))
-		}
-		ratio := res.Summary.ThroughputPPS.Median / other.Summary.ThroughputPPS.Median
-		got := fmt.Sprintf("%.2fx (%.3f vs %.3f Mpps)", ratio, res.Summary.ThroughputPPS.Median/1e6, other.Summary.ThroughputPPS.Median/1e6)
-		// A rate the generator set is a lower bound of the DUT's: the
-		// ratio is then bounded from below (this mode's), from above (the
-		// other's), or not at all (both).
-		dir := 0
-		lb, olb := lowerBound(run, res), lowerBound(run, other)
-		switch {
-		case lb && olb:
-			return undecided(got + ": both rates are lower bounds, " + keptUp(run, res) + " in both modes, so their ratio says nothing of the DUT's; a faster generator decides (live frames, kernel 5.18+)")
-		case lb:
-			dir = 1
-		case olb:
-			dir = -1
-		}
-		if !decides(e.Op, ratio, e.Value, dir) {
-			return undecided(got + ": the " + map[bool]string{true: res.Mode, false: e.Against}[lb] + " rate is a lower bound, " + keptUp(run, map[bool]*results.Result{true: res, false: other}[lb]) + ", which leaves it open")
-		}
-		return decided(got, compareOp(e.Op, ratio, e.Value))
+		return judgeRatio(e, run, res, modes[e.Against])
 	}
 	if nothing && (e.Subject == "loss" || e.Subject == "mpps") {
 		return undecided("the generator sent nothing: no loss or rate to judge")
@@ -315,14 +332,7 @@ func judge(e Expectation, run *results.Run, res *results.Result, modes map[strin
 		return decided(fmt.Sprintf("%.4f%%", got), compareOp(e.Op, got, e.Value))
 	}
 	if e.Subject == "mpps" {
-		got := res.Summary.ThroughputPPS.Median / 1e6
-		if lowerBound(run, res) {
-			if !decides(e.Op, got, e.Value, 1) {
-				return undecided(fmt.Sprintf("%.3f Mpps, a lower bound: %s; a faster generator decides (live frames, kernel 5.18+)", got, keptUp(run, res)))
-			}
-			return decided(fmt.Sprintf("%.3f Mpps, a lower bound (%s)", got, keptUp(run, res)), compareOp(e.Op, got, e.Value))
-		}
-		return decided(fmt.Sprintf("%.3f Mpps", got), compareOp(e.Op, got, e.Value))
+		return judgeRate(e, run, res)
 	}
 	w := res.Workload
 	if e.Subject == "flows" {
