@@ -44,7 +44,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParseCapture$$' -fuzztime $(FUZZTIME) ./internal/stream
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./scenarios/expect
 	$(GO) test -run '^$$' -fuzz '^FuzzRead$$' -fuzztime $(FUZZTIME) ./results
-	$(GO) test -run '^$$' -fuzz '^FuzzParseFilterRules$$' -fuzztime $(FUZZTIME) ./bpf
+	$(GO) test -run '^$$' -fuzz '^FuzzParseFilterRules$$' -fuzztime $(FUZZTIME) ./bpf/catalog
 	$(GO) test -run '^$$' -fuzz '^FuzzParseConsole$$' -fuzztime $(FUZZTIME) ./ci/vm
 
 # Mutation testing of the decision code (the gate, expectations, the

@@ -16,6 +16,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/xdplab/xdplab/bpf"
+	"github.com/xdplab/xdplab/bpf/catalog"
 	"github.com/xdplab/xdplab/internal/stream"
 	"github.com/xdplab/xdplab/internal/testenv"
 	"github.com/xdplab/xdplab/internal/traffic"
@@ -23,11 +24,11 @@ import (
 
 func TestIntegrationProgramsActionsAndCounters(t *testing.T) {
 	testenv.RequireRoot(t)
-	for _, b := range bpf.Builtins() {
+	for _, b := range catalog.Builtins() {
 		if b.Workload {
 			continue // workloads_test.go, with their settings
 		}
-		for _, w := range []bpf.Work{bpf.NoTouch, bpf.ReadData, bpf.ParseIP, bpf.SwapMACs} {
+		for _, w := range []catalog.Work{catalog.NoTouch, catalog.ReadData, catalog.ParseIP, catalog.SwapMACs} {
 			for _, v6 := range []bool{false, true} {
 				t.Run(b.Name+"/"+w.String(), func(t *testing.T) {
 					p, err := bpf.LoadDUT(bpf.DUTOptions{Program: b.Name, Work: w})
@@ -49,7 +50,7 @@ func TestIntegrationProgramsActionsAndCounters(t *testing.T) {
 					assert.Equal(t, uint64(3), st.Total().Packets, "nothing else counted")
 
 					out = out[:len(in)]
-					swapped := b.Name == "tx" || w == bpf.SwapMACs
+					swapped := b.Name == "tx" || w == catalog.SwapMACs
 					if swapped {
 						assert.Equal(t, []byte(macA), out[0:6], "dst MAC is the old source")
 						assert.Equal(t, []byte(macB), out[6:12], "src MAC is the old destination")
@@ -67,16 +68,16 @@ func TestIntegrationProgramsAbortOnTruncatedFrames(t *testing.T) {
 	testenv.RequireRoot(t)
 	// 14 bytes of Ethernet claiming IPv4 but no IP header: parse-ip aborts.
 	in := append(append([]byte{}, frame(t, false, 64)[:14]...), 0)
-	p, err := bpf.LoadDUT(bpf.DUTOptions{Program: "drop", Work: bpf.ParseIP})
+	p, err := bpf.LoadDUT(bpf.DUTOptions{Program: "drop", Work: catalog.ParseIP})
 	require.NoError(t, err)
 	defer p.Close()
 	ret, err := p.Program.Run(&ebpf.RunOptions{Data: in})
 	require.NoError(t, err)
-	assert.Equal(t, uint32(bpf.Aborted), ret)
+	assert.Equal(t, uint32(catalog.Aborted), ret)
 	st, err := bpf.ReadStats(p.Stats)
 	require.NoError(t, err)
-	assert.Equal(t, uint64(1), st[bpf.Aborted].Packets)
-	assert.Zero(t, st[bpf.Drop].Packets)
+	assert.Equal(t, uint64(1), st[catalog.Aborted].Packets)
+	assert.Zero(t, st[catalog.Drop].Packets)
 }
 
 func TestIntegrationRedirectWithEmptyDevmapAborts(t *testing.T) {
@@ -86,7 +87,7 @@ func TestIntegrationRedirectWithEmptyDevmapAborts(t *testing.T) {
 	defer p.Close()
 	ret, err := p.Program.Run(&ebpf.RunOptions{Data: frame(t, false, 64)})
 	require.NoError(t, err)
-	assert.Equal(t, uint32(bpf.Aborted), ret, "an empty devmap is visible, not a silent drop")
+	assert.Equal(t, uint32(catalog.Aborted), ret, "an empty devmap is visible, not a silent drop")
 }
 
 // The generator program shapes every frame exactly as stream.Shaper does:
@@ -132,14 +133,14 @@ func TestIntegrationGeneratorMatchesShaper(t *testing.T) {
 				ret, err := g.Program.Run(ro)
 				require.NoError(t, err)
 				out := ro.DataOut
-				require.Equal(t, uint32(bpf.Redirect), ret, "frame %d", i)
+				require.Equal(t, uint32(catalog.Redirect), ret, "frame %d", i)
 				w := want.NextAt(0)
 				require.Equal(t, len(w), len(out), "frame %d length", i)
 				assert.True(t, bytes.Equal(w, out), "frame %d:\n got %x\nwant %x", i, out, w)
 			}
 			st, err := bpf.ReadStats(g.Stats)
 			require.NoError(t, err)
-			assert.Equal(t, uint64(20), st[bpf.Redirect].Packets)
+			assert.Equal(t, uint64(20), st[catalog.Redirect].Packets)
 			n, err := g.Malformed()
 			require.NoError(t, err)
 			assert.Equal(t, want.Malformed(), n)
@@ -168,7 +169,7 @@ func TestIntegrationLatencyStampAndSink(t *testing.T) {
 				ret, err := g.Program.Run(ro)
 				require.NoError(t, err)
 				out := ro.DataOut
-				require.Equal(t, uint32(bpf.Redirect), ret)
+				require.Equal(t, uint32(catalog.Redirect), ret)
 				require.NoError(t, stream.CheckChecksums(out), "the stamp is in the checksum")
 
 				l := sh.Layout()
@@ -178,10 +179,10 @@ func TestIntegrationLatencyStampAndSink(t *testing.T) {
 				require.NoError(t, sink.ResetExtremes())
 				ret, err = sink.Program.Run(&ebpf.RunOptions{Data: out})
 				require.NoError(t, err)
-				assert.Equal(t, uint32(bpf.Drop), ret)
+				assert.Equal(t, uint32(catalog.Drop), ret)
 				ret, err = sink.Program.Run(&ebpf.RunOptions{Data: sh.Template()}) // no stamp
 				require.NoError(t, err)
-				assert.Equal(t, uint32(bpf.Drop), ret)
+				assert.Equal(t, uint32(catalog.Drop), ret)
 				snap, err := sink.Read()
 				require.NoError(t, err)
 				assert.Equal(t, uint64(1), snap.Count)
@@ -195,7 +196,7 @@ func TestIntegrationLatencyStampAndSink(t *testing.T) {
 				assert.InDelta(t, float64(snap.MinNs), p50, 0.001, "clamped to the exact extremes")
 				st, err := bpf.ReadStats(sink.Stats)
 				require.NoError(t, err)
-				assert.Equal(t, uint64(2), st[bpf.Drop].Packets)
+				assert.Equal(t, uint64(2), st[catalog.Drop].Packets)
 			})
 		}
 	}
@@ -225,7 +226,7 @@ func TestIntegrationLoadObject(t *testing.T) {
 	assert.Equal(t, bpf.DUTObjectSHA256(), p.SHA256, "the committed object is the embedded one")
 	ret, err := p.Program.Run(&ebpf.RunOptions{Data: frame(t, false, 64)})
 	require.NoError(t, err)
-	assert.Equal(t, uint32(bpf.Pass), ret)
+	assert.Equal(t, uint32(catalog.Pass), ret)
 }
 
 func TestIntegrationStatsOverhead(t *testing.T) {
@@ -253,11 +254,11 @@ func TestIntegrationArrayStatsLayout(t *testing.T) {
 	assert.Equal(t, ebpf.Array, p.Stats.Type())
 	in := frame(t, false, 64)
 	ret := runEach(t, p.Program, &ebpf.RunOptions{Data: in}, 10)
-	assert.Equal(t, uint32(bpf.Drop), ret)
+	assert.Equal(t, uint32(catalog.Drop), ret)
 	s, err := bpf.ReadStats(p.Stats)
 	require.NoError(t, err)
-	assert.Equal(t, uint64(10), s[bpf.Drop].Packets)
-	assert.Equal(t, uint64(10*len(in)), s[bpf.Drop].Bytes)
+	assert.Equal(t, uint64(10), s[catalog.Drop].Packets)
+	assert.Equal(t, uint64(10*len(in)), s[catalog.Drop].Bytes)
 }
 
 // Loading for offload binds the stats map to the device first; a device
@@ -294,7 +295,7 @@ func TestIntegrationGeneratorRestores(t *testing.T) {
 		ret, err := g.Program.Run(ro)
 		g.Close()
 		require.NoError(t, err)
-		require.Equal(t, uint32(bpf.Redirect), ret)
+		require.Equal(t, uint32(catalog.Redirect), ret)
 		assert.Equal(t, restore, bytes.Equal(tmpl, ro.DataOut), "restore %v", restore)
 	}
 }
@@ -303,14 +304,14 @@ func TestIntegrationGeneratorRestores(t *testing.T) {
 func TestIntegrationLoadObjectUnsizedMap(t *testing.T) {
 	testenv.RequireRoot(t)
 	_, err := bpf.LoadObject(bpf.ObjectOptions{Path: "testdata/unsized_bpfel.o"})
-	var ue *bpf.UnsizedMapsError
+	var ue *catalog.UnsizedMapsError
 	require.ErrorAs(t, err, &ue, "refused by name, not as the kernel's EINVAL")
 	p, err := bpf.LoadObject(bpf.ObjectOptions{Path: "testdata/unsized_bpfel.o", MapEntries: map[string]uint32{"per_ifindex": 32}})
 	require.NoError(t, err)
 	defer p.Close()
 	ret, err := p.Program.Run(&ebpf.RunOptions{Data: frame(t, false, 64)})
 	require.NoError(t, err)
-	assert.Equal(t, uint32(bpf.Pass), ret)
+	assert.Equal(t, uint32(catalog.Pass), ret)
 }
 
 // runEach runs prog n times, one frame a call, and returns its last

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/xdplab/xdplab/bpf"
+	"github.com/xdplab/xdplab/bpf/catalog"
 	"github.com/xdplab/xdplab/internal/stream"
 	"github.com/xdplab/xdplab/internal/testenv"
 )
@@ -36,14 +37,14 @@ func frame(t *testing.T, ipv6 bool, size int) []byte {
 }
 
 func TestCatalogue(t *testing.T) {
-	assert.Equal(t, []string{"drop", "pass", "tx", "redirect", "filter", "ratelimit", "flowstats", "l4lb"}, bpf.BuiltinNames())
-	_, err := bpf.LookupBuiltin("frobnicate")
-	assert.ErrorIs(t, err, bpf.ErrUnknownProgram)
+	assert.Equal(t, []string{"drop", "pass", "tx", "redirect", "filter", "ratelimit", "flowstats", "l4lb"}, catalog.BuiltinNames())
+	_, err := catalog.LookupBuiltin("frobnicate")
+	assert.ErrorIs(t, err, catalog.ErrUnknownProgram)
 	assert.ErrorContains(t, err, "drop, pass, tx, redirect")
-	w, err := bpf.ParseWork("parse-ip")
+	w, err := catalog.ParseWork("parse-ip")
 	require.NoError(t, err)
-	assert.Equal(t, bpf.ParseIP, w)
-	_, err = bpf.ParseWork("lots")
+	assert.Equal(t, catalog.ParseIP, w)
+	_, err = catalog.ParseWork("lots")
 	assert.ErrorContains(t, err, "no-touch, read-data, parse-ip, swap-macs")
 	assert.Len(t, bpf.DUTObjectSHA256(), 64)
 }

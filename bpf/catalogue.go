@@ -5,6 +5,8 @@ import (
 	"slices"
 
 	"github.com/cilium/ebpf"
+
+	"github.com/xdplab/xdplab/bpf/catalog"
 )
 
 // objNameLen is how much of a program's or map's name the kernel keeps
@@ -48,7 +50,7 @@ func Catalogue() (programs, maps []string, err error) {
 			}
 		}
 	}
-	for _, a := range []Action{Aborted, Drop, Pass, TX, Redirect} {
+	for _, a := range []catalog.Action{catalog.Aborted, catalog.Drop, catalog.Pass, catalog.TX, catalog.Redirect} {
 		add(&programs, "xdplab_"+a.String())
 	}
 	slices.Sort(programs)

@@ -3,7 +3,7 @@
  * The one counter helper every xdplab program uses: an entry of a per-CPU
  * array map, counting frames and bytes (struct datarec) or only events
  * (__u64). The entries' meanings are named slots in limits.h, shared with
- * Go from bpf/limits.go.
+ * Go from bpf/catalog/limits.go.
  */
 #ifndef XDPLAB_COUNTERS_H
 #define XDPLAB_COUNTERS_H

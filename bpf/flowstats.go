@@ -6,13 +6,14 @@ import (
 	"fmt"
 	"net/netip"
 	"sort"
+
+	"github.com/xdplab/xdplab/bpf/catalog"
 )
 
 // The flowstats workload (flowstats.c): per-flow telemetry.
 var flowstatsWorkload = workload{
-	Builtin: Builtin{Name: "flowstats", Section: "xdp_flowstats", Action: Pass, Workload: true,
-		Doc: "per-flow packets and bytes (VLAN, IPv4/IPv6, TCP/UDP) in an LRU hash, then pass"},
-	load: loadFlowstats, bytes: _FlowstatsBytes,
+	Builtin: builtin("flowstats"),
+	load:    loadFlowstats, bytes: _FlowstatsBytes,
 	objs: func() any { return &flowstatsObjects{} },
 }
 
@@ -55,9 +56,9 @@ func (p *Program) FlowTable() (flows []FlowStat, malformed, nonIP Counter, err e
 		return nil, malformed, nonIP, fmt.Errorf("read flows: %w", err)
 	}
 	sort.SliceStable(flows, func(i, j int) bool { return flows[i].Packets > flows[j].Packets })
-	c, err := perCPUCounters(seen, numSeen, "read flows")
+	c, err := perCPUCounters(seen, catalog.NumSeen, "read flows")
 	if err != nil {
 		return nil, malformed, nonIP, err
 	}
-	return flows, c[seenMalformed], c[seenNonIP], nil
+	return flows, c[catalog.SeenMalformed], c[catalog.SeenNonIP], nil
 }

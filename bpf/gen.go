@@ -2,7 +2,7 @@ package bpf
 
 // The BPF objects are committed so that `go build` needs no clang;
 // `make generate` rebuilds them with Debian's clang and CI checks they are
-// fresh. limits.h comes first, from limits.go. The compiler flags are in
+// fresh. limits.h comes first, from catalog/limits.go. The compiler flags are in
 // one place, the bpf2go command below; an object adds its own after "--".
 //go:generate go run ./internal/mkheader limits.h
 //go:generate -command bpf2go go tool bpf2go -cc clang -cflags "-O2 -g -Wall -Werror -I/usr/include/x86_64-linux-gnu" -target bpfel

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/cilium/ebpf"
+
+	"github.com/xdplab/xdplab/bpf/catalog"
 )
 
 // GenOptions configures the live-frames generator program. The traffic
@@ -50,7 +52,7 @@ type GenOptions struct {
 // Generator is the loaded generator program and its counter.
 type Generator struct {
 	Program  *ebpf.Program
-	Stats    *ebpf.Map // shared layout; key Redirect counts frames sent on
+	Stats    *ebpf.Map // shared layout; key catalog.Redirect counts frames sent on
 	state    *ebpf.Map
 	objs     genObjects // the collection's, reached by their names in gen.c
 	coll     *ebpf.Collection
@@ -104,16 +106,16 @@ func LoadGenerator(o GenOptions) (*Generator, error) {
 	if o.TargetIfindex == 0 {
 		return nil, fmt.Errorf("load generator: no target interface")
 	}
-	if len(o.Sizes) > MaxGenSizes {
-		return nil, fmt.Errorf("load generator: %d sizes, at most %d", len(o.Sizes), MaxGenSizes)
+	if len(o.Sizes) > catalog.MaxGenSizes {
+		return nil, fmt.Errorf("load generator: %d sizes, at most %d", len(o.Sizes), catalog.MaxGenSizes)
 	}
 	for _, n := range o.Sizes {
 		if n > o.TemplateLen {
 			return nil, fmt.Errorf("load generator: size %d exceeds the %d-byte template", n, o.TemplateLen)
 		}
 	}
-	if len(o.Restore) > MaxRestore {
-		return nil, fmt.Errorf("load generator: restore %d bytes, at most %d", len(o.Restore), MaxRestore)
+	if len(o.Restore) > catalog.MaxRestore {
+		return nil, fmt.Errorf("load generator: restore %d bytes, at most %d", len(o.Restore), catalog.MaxRestore)
 	}
 	if (len(o.Sizes) > 0 || o.MalformedPPM > 0 || o.Stamp || o.Flows > 1) && o.TemplateLen == 0 {
 		return nil, fmt.Errorf("load generator: shaping frames needs the template's length")
@@ -180,7 +182,7 @@ func newGenerator(spec *ebpf.CollectionSpec) (*Generator, error) {
 // ReplayOptions configures the live-frames replay program.
 type ReplayOptions struct {
 	TargetIfindex uint32
-	Frames        [][]byte // Ethernet frames, at most MaxReplayFrame bytes each
+	Frames        [][]byte // Ethernet frames, at most catalog.MaxReplayFrame bytes each
 	// Due is each frame's time from the start of its loop (speed
 	// applied), and LoopTime a loop's length: the capture's own timing.
 	// Nil: no timing.
@@ -198,8 +200,8 @@ func LoadReplay(o ReplayOptions) (*Generator, error) {
 	switch {
 	case o.TargetIfindex == 0:
 		return nil, errors.New("load replay: no target interface")
-	case n == 0 || n > MaxReplayFrames:
-		return nil, fmt.Errorf("load replay: %d frames: live frames replay 1 to %d (AF_PACKET takes more)", n, MaxReplayFrames)
+	case n == 0 || n > catalog.MaxReplayFrames:
+		return nil, fmt.Errorf("load replay: %d frames: live frames replay 1 to %d (AF_PACKET takes more)", n, catalog.MaxReplayFrames)
 	case o.Loops < 1:
 		return nil, fmt.Errorf("load replay: %d loops", o.Loops)
 	case o.Due != nil && len(o.Due) != n:
@@ -207,8 +209,8 @@ func LoadReplay(o ReplayOptions) (*Generator, error) {
 	}
 	longest := 0
 	for i, f := range o.Frames {
-		if len(f) < 14 || len(f) > MaxReplayFrame {
-			return nil, fmt.Errorf("load replay: frame %d has %d bytes: 14 to %d", i+1, len(f), MaxReplayFrame)
+		if len(f) < 14 || len(f) > catalog.MaxReplayFrame {
+			return nil, fmt.Errorf("load replay: frame %d has %d bytes: 14 to %d", i+1, len(f), catalog.MaxReplayFrame)
 		}
 		longest = max(longest, len(f))
 	}

@@ -9,6 +9,8 @@ import (
 	"net/netip"
 
 	"github.com/cilium/ebpf"
+
+	"github.com/xdplab/xdplab/bpf/catalog"
 )
 
 // LBConfig sets up the l4lb workload: one VIP, its backends, the outer
@@ -26,8 +28,8 @@ func (c LBConfig) check() error {
 	if !c.VIP.IsValid() || c.VIP.Port() == 0 {
 		return errors.New("l4lb: no VIP: give an address and port")
 	}
-	if len(c.Backends) == 0 || len(c.Backends) > MaxBackends {
-		return fmt.Errorf("l4lb: %d backends: use 1 to %d", len(c.Backends), MaxBackends)
+	if len(c.Backends) == 0 || len(c.Backends) > catalog.MaxBackends {
+		return fmt.Errorf("l4lb: %d backends: use 1 to %d", len(c.Backends), catalog.MaxBackends)
 	}
 	if len(c.NextHop) != 6 {
 		return errors.New("l4lb: no next-hop MAC for encapsulated frames")
@@ -110,8 +112,8 @@ func (p *Program) SetBackends(backends []netip.Addr) error {
 		n, ok := p.lbIndex[b]
 		if !ok {
 			n = uint32(len(p.lbIndex))
-			if n >= MaxBackends {
-				return fmt.Errorf("set backends: %s would be backend %d: at most %d over the program's life", b, n+1, MaxBackends)
+			if n >= catalog.MaxBackends {
+				return fmt.Errorf("set backends: %s would be backend %d: at most %d over the program's life", b, n+1, catalog.MaxBackends)
 			}
 			v := l4lbBackend{Addr: a16(b)}
 			if b.Is6() && !b.Is4In6() {
@@ -124,7 +126,7 @@ func (p *Program) SetBackends(backends []netip.Addr) error {
 		}
 		names[i], idx[i] = "backend-"+b.String(), n
 	}
-	table := Maglev(names, MaglevSize)
+	table := Maglev(names, catalog.MaglevSize)
 	keys := make([]uint32, len(table))
 	for i := range keys {
 		keys[i] = uint32(i) // VIP 0's ring
@@ -143,9 +145,8 @@ func (p *Program) SetBackends(backends []netip.Addr) error {
 // The l4lb workload (l4lb.c): a Katran-style balancer. Its object also
 // holds the sink that checks what it sends (LoadLBSink).
 var l4lbWorkload = workload{
-	Builtin: Builtin{Name: "l4lb", Section: "xdp_l4lb", Action: TX, Workload: true,
-		Doc: "Katran-style L4 balancer: VIP lookup, Maglev ring, LRU connection table, IP-in-IP encapsulation, XDP_TX"},
-	load: loadL4lb, bytes: _L4lbBytes,
+	Builtin: builtin("l4lb"),
+	load:    loadL4lb, bytes: _L4lbBytes,
 	objs: func() any { return &l4lbObjects{} },
 	prepare: func(spec *ebpf.CollectionSpec, o DUTOptions) error {
 		if err := loadLB(spec, o.LB); err != nil {
@@ -201,7 +202,7 @@ func (p *Program) setVIP(c *LBConfig) error {
 // LBStats reads the balancer's counts: new flows (ring), known flows
 // (connection table), frames to no VIP, malformed frames, frames with no
 // backend.
-func (p *Program) LBStats() (out [numLBStats]uint64, err error) {
+func (p *Program) LBStats() (out [catalog.NumLBStats]uint64, err error) {
 	lb, ok := p.objs.(*l4lbObjects)
 	if !ok {
 		return out, errors.New("lb stats: the program is not the l4lb workload")
@@ -254,7 +255,7 @@ func mustCPUs() []struct{} {
 
 // SinkCounts reads the lb sink: frames by backend, and the checks:
 // encapsulated as the balancer does, not encapsulated, inner packet bad.
-func (p *Program) SinkCounts() (byBackend map[netip.Addr]uint64, checks [numSinkChecks]uint64, err error) {
+func (p *Program) SinkCounts() (byBackend map[netip.Addr]uint64, checks [catalog.NumSinkChecks]uint64, err error) {
 	lb, ok := p.objs.(*l4lbObjects)
 	if !ok || lb.XdpLbSink == nil {
 		return nil, checks, errors.New("sink counts: the program is not the lb sink")
@@ -353,5 +354,5 @@ func (c LBConfig) BackendFor(src, dst netip.AddrPort, proto uint8) int {
 	for i, b := range c.Backends {
 		names[i] = "backend-" + b.String()
 	}
-	return int(Maglev(names, MaglevSize)[flowHash(w)%MaglevSize])
+	return int(Maglev(names, catalog.MaglevSize)[flowHash(w)%catalog.MaglevSize])
 }

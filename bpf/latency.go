@@ -8,6 +8,8 @@ import (
 	"runtime"
 
 	"github.com/cilium/ebpf"
+
+	"github.com/xdplab/xdplab/bpf/catalog"
 )
 
 // Latency histogram layout (latency.c): values below LatencySub have a
@@ -15,7 +17,7 @@ import (
 // LatencySub equal sub-buckets of [2^e, 2^(e+1)), so a bucket is at most
 // 12.5% wide.
 const (
-	LatencySub     = 1 << latencySubBits
+	LatencySub     = 1 << catalog.LatencySubBits
 	LatencyBuckets = 64 * LatencySub
 )
 
@@ -26,7 +28,7 @@ func LatencyBucket(d uint64) int {
 		return int(d)
 	}
 	e := 63 - bits.LeadingZeros64(d)
-	return (e-latencySubBits+1)*LatencySub + int((d>>(e-latencySubBits))&(LatencySub-1))
+	return (e-catalog.LatencySubBits+1)*LatencySub + int((d>>(e-catalog.LatencySubBits))&(LatencySub-1))
 }
 
 // LatencyBucketBounds is the range [lo, hi] of values in bucket i.
@@ -34,9 +36,9 @@ func LatencyBucketBounds(i int) (lo, hi uint64) {
 	if i < LatencySub {
 		return uint64(i), uint64(i)
 	}
-	e := i/LatencySub + latencySubBits - 1
+	e := i/LatencySub + catalog.LatencySubBits - 1
 	sub := uint64(i % LatencySub)
-	width := uint64(1) << (e - latencySubBits)
+	width := uint64(1) << (e - catalog.LatencySubBits)
 	lo = uint64(1)<<e + sub*width
 	return lo, lo + width - 1
 }
@@ -52,7 +54,7 @@ type LatencyOptions struct {
 // files each stamped frame's one-way latency in a histogram.
 type LatencySink struct {
 	Program *ebpf.Program
-	Stats   *ebpf.Map // shared layout; key Drop counts every frame
+	Stats   *ebpf.Map // shared layout; key catalog.Drop counts every frame
 	hist    *ebpf.Map
 	summary *ebpf.Map
 	ext     *ebpf.Map

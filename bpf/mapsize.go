@@ -6,19 +6,9 @@ import (
 	"strings"
 
 	"github.com/cilium/ebpf"
+
+	"github.com/xdplab/xdplab/bpf/catalog"
 )
-
-// UnsizedMapsError names the maps of a user's object whose size its own
-// loader sets at load time (max_entries 0 in the ELF, as loaders built on
-// libbpf commonly do) and that no size was given for.
-type UnsizedMapsError struct {
-	Object string
-	Maps   []string
-}
-
-func (e *UnsizedMapsError) Error() string {
-	return fmt.Sprintf("object %s: map(s) %s have max_entries 0 (their loader sets the size at load time)", e.Object, strings.Join(e.Maps, ", "))
-}
 
 // kernelSized are the map types whose size is no user's to give: the
 // kernel keeps it 0, or cilium/ebpf sets it (to the possible CPUs).
@@ -50,7 +40,7 @@ func SizeMaps(object string, spec *ebpf.CollectionSpec, entries map[string]uint3
 		}
 	}
 	if len(unsized) > 0 {
-		return &UnsizedMapsError{Object: object, Maps: unsized}
+		return &catalog.UnsizedMapsError{Object: object, Maps: unsized}
 	}
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/xdplab/xdplab/bpf"
+	"github.com/xdplab/xdplab/bpf/catalog"
 )
 
 const unsized = "testdata/unsized_bpfel.o" // per_ifindex: max_entries 0
@@ -20,7 +21,7 @@ func TestSizeMaps(t *testing.T) {
 	require.Zero(t, spec.Maps["per_ifindex"].MaxEntries, "the fixture leaves the size to its loader")
 
 	err = bpf.SizeMaps(unsized, spec, nil)
-	var ue *bpf.UnsizedMapsError
+	var ue *catalog.UnsizedMapsError
 	require.ErrorAs(t, err, &ue)
 	assert.Equal(t, []string{"per_ifindex"}, ue.Maps)
 
@@ -38,10 +39,10 @@ func TestSizeMaps(t *testing.T) {
 // CheckObject needs no privileges: the same checks as LoadObject, before
 // a run.
 func TestCheckObject(t *testing.T) {
-	var ue *bpf.UnsizedMapsError
+	var ue *catalog.UnsizedMapsError
 	assert.ErrorAs(t, bpf.CheckObject(bpf.ObjectOptions{Path: unsized}), &ue)
 	assert.NoError(t, bpf.CheckObject(bpf.ObjectOptions{Path: unsized, MapEntries: map[string]uint32{"per_ifindex": 16}}))
-	var pc *bpf.ProgramChoiceError
+	var pc *catalog.ProgramChoiceError
 	require.ErrorAs(t, bpf.CheckObject(bpf.ObjectOptions{Path: "dut_bpfel.o"}), &pc)
 	assert.Equal(t, []string{"xdp_drop", "xdp_pass", "xdp_redirect", "xdp_tx"}, pc.Programs)
 }

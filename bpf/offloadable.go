@@ -8,6 +8,8 @@ import (
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/asm"
+
+	"github.com/xdplab/xdplab/bpf/catalog"
 )
 
 // offloadHelpers are the helpers hardware offload runs on the device
@@ -117,7 +119,7 @@ func mapKind(t ebpf.MapType) string {
 // hardware offload (nil: nothing). The trivial programs have an offload
 // build without global data; redirect's devmap stays on the host.
 func BuiltinOffloadability(name string) ([]string, error) {
-	b, err := LookupBuiltin(name)
+	b, err := catalog.LookupBuiltin(name)
 	if err != nil {
 		return nil, err
 	}

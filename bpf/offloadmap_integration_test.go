@@ -9,6 +9,8 @@ import (
 	"github.com/cilium/ebpf"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/xdplab/xdplab/bpf/catalog"
 )
 
 // With ifindex 0 the hand-made BPF_MAP_CREATE makes a host map: this checks
@@ -35,7 +37,7 @@ func TestIntegrationBindToDeviceOnHost(t *testing.T) {
 	requireRoot(t)
 	spec, err := loadDut()
 	require.NoError(t, err)
-	require.NoError(t, spec.Variables["work"].Set(uint32(ParseIP)))
+	require.NoError(t, spec.Variables["work"].Set(uint32(catalog.ParseIP)))
 	for name := range spec.Programs {
 		if name != "xdp_drop" {
 			delete(spec.Programs, name)
@@ -63,18 +65,18 @@ func TestIntegrationBindToDeviceOnHost(t *testing.T) {
 		}
 	}
 	require.NotEmpty(t, ro, ".rodata was made and filled")
-	assert.Contains(t, ro, byte(ParseIP), "the work constant arrived")
+	assert.Contains(t, ro, byte(catalog.ParseIP), "the work constant arrived")
 
 	// One frame a call, three calls: a Repeat that a signal interrupts
 	// runs again whole, counting more.
 	for range 3 {
 		ret, err := coll.Programs["xdp_drop"].Run(&ebpf.RunOptions{Data: make([]byte, 64)})
 		require.NoError(t, err)
-		assert.Equal(t, uint32(Drop), ret)
+		assert.Equal(t, uint32(catalog.Drop), ret)
 	}
 	s, err := ReadStats(coll.Maps["xdp_stats"])
 	require.NoError(t, err)
-	assert.Equal(t, uint64(3), s[Drop].Packets)
+	assert.Equal(t, uint64(3), s[catalog.Drop].Packets)
 }
 
 // requireRoot is testenv.RequireRoot for this internal test file (testenv

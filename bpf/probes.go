@@ -9,6 +9,8 @@ import (
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/asm"
 	"golang.org/x/sys/unix"
+
+	"github.com/xdplab/xdplab/bpf/catalog"
 )
 
 // MetaKfunc names an XDP rx metadata kfunc xdplab probes.
@@ -106,7 +108,7 @@ func (m *MetaProbe) Close() error {
 // attach probes (XDP_PASS, so that a probe on a user's interface drops no
 // traffic), feature probes and the stats-overhead measure (XDP_DROP).
 type MinimalOptions struct {
-	Action Action
+	Action catalog.Action
 	// Ifindex, when non-zero, binds the program to the device for hardware
 	// offload; resolved in the calling thread's network namespace.
 	Ifindex uint32
@@ -136,7 +138,7 @@ func LoadMinimal(o MinimalOptions) (*ebpf.Program, error) {
 
 // haveFrags remembers whether this kernel loads frags-aware XDP programs.
 var haveFrags = sync.OnceValue(func() error {
-	p, err := LoadMinimal(MinimalOptions{Action: Pass, Frags: true})
+	p, err := LoadMinimal(MinimalOptions{Action: catalog.Pass, Frags: true})
 	if err == nil {
 		p.Close()
 		return nil

@@ -14,110 +14,9 @@ import (
 	"github.com/cilium/ebpf"
 	"golang.org/x/sys/unix"
 
+	"github.com/xdplab/xdplab/bpf/catalog"
 	"github.com/xdplab/xdplab/results"
 )
-
-// Action is an XDP action code as a program returns it.
-type Action uint32
-
-// The XDP actions, in the kernel's numbering.
-const (
-	Aborted  Action = 0
-	Drop     Action = 1
-	Pass     Action = 2
-	TX       Action = 3
-	Redirect Action = 4
-)
-
-var actionNames = [NumActions]string{"aborted", "drop", "pass", "tx", "redirect"}
-
-func (a Action) String() string {
-	if int(a) < len(actionNames) {
-		return actionNames[a]
-	}
-	return fmt.Sprintf("action(%d)", uint32(a))
-}
-
-// Work is the per-packet work a built-in program does before it returns its
-// action, in the manner of xdp-bench's packet operations.
-type Work uint32
-
-var workNames = []string{"no-touch", "read-data", "parse-ip", "swap-macs"}
-
-func (w Work) String() string {
-	if int(w) < len(workNames) {
-		return workNames[w]
-	}
-	return fmt.Sprintf("work(%d)", uint32(w))
-}
-
-// ParseWork reads a work level by name.
-func ParseWork(s string) (Work, error) {
-	for i, n := range workNames {
-		if s == n {
-			return Work(i), nil
-		}
-	}
-	return 0, fmt.Errorf("unknown packet work %q: use one of %s", s, strings.Join(workNames, ", "))
-}
-
-// Builtin describes one of xdplab's device-under-test programs: the
-// trivial ones that show a platform's ceiling, and the reference workloads
-// (filter, ...) that do what deployed programs do.
-type Builtin struct {
-	Name    string // the name users give to --prog
-	Section string // the program's name in the object
-	Action  Action // the action it returns for a well-formed frame
-	// Mixed: the action depends on the frame (a workload): there is no
-	// one expected action.
-	Mixed bool
-	// Workload: a reference workload with its own object and settings.
-	Workload bool
-	Doc      string
-}
-
-// builtins are the trivial programs of xdplab.c, then the registered
-// reference workloads.
-var builtins = append([]Builtin{
-	{Name: "drop", Section: "xdp_drop", Action: Drop, Doc: "count, then drop"},
-	{Name: "pass", Section: "xdp_pass", Action: Pass, Doc: "count, then pass to the network stack"},
-	{Name: "tx", Section: "xdp_tx", Action: TX, Doc: "count, swap MACs, transmit back out of the receiving interface"},
-	{Name: "redirect", Section: "xdp_redirect", Action: Redirect, Doc: "count, redirect through a devmap to another interface"},
-}, workloadBuiltins()...)
-
-func workloadBuiltins() []Builtin {
-	var out []Builtin
-	for _, w := range workloads {
-		out = append(out, w.Builtin)
-	}
-	return out
-}
-
-// Builtins lists the built-in programs.
-func Builtins() []Builtin { return append([]Builtin(nil), builtins...) }
-
-// BuiltinNames lists the names of the built-in programs.
-func BuiltinNames() []string {
-	var names []string
-	for _, b := range builtins {
-		names = append(names, b.Name)
-	}
-	return names
-}
-
-// ErrUnknownProgram is returned for a program name that is not built in.
-var ErrUnknownProgram = errors.New("unknown program")
-
-// LookupBuiltin finds a built-in program by name.
-func LookupBuiltin(name string) (Builtin, error) {
-	for _, b := range builtins {
-		if b.Name == name {
-			return b, nil
-		}
-	}
-	return Builtin{}, fmt.Errorf("%w %q: built-in programs are %s (or load your own with --object FILE.o --program NAME)",
-		ErrUnknownProgram, name, strings.Join(BuiltinNames(), ", "))
-}
 
 // DUTObjectSHA256 is the SHA-256 of the committed object holding the
 // built-in programs: the same bytes are loaded in every mode.
@@ -130,8 +29,8 @@ func sha256Hex(b []byte) string {
 
 // DUTOptions says how to load a built-in program.
 type DUTOptions struct {
-	Program string // a built-in name, see Builtins
-	Work    Work
+	Program string // a built-in name, see catalog.Builtins
+	Work    catalog.Work
 	// Ifindex, when non-zero, binds the program to a device for hardware
 	// offload (netdevsim, nfp), its stats map too. It is resolved in the
 	// calling thread's network namespace.
@@ -141,17 +40,11 @@ type DUTOptions struct {
 	// array and hash maps. Implied by Ifindex.
 	ArrayStats bool
 	// Rules are the filter workload's rules.
-	Rules []FilterRule
+	Rules []catalog.FilterRule
 	// Limit is the ratelimit workload's setting.
-	Limit RateLimit
+	Limit catalog.RateLimit
 	// LB sets up the l4lb workload.
 	LB *LBConfig
-}
-
-// RateLimit is the ratelimit workload's per-source limit.
-type RateLimit struct {
-	PPS   uint64 // frames a second a source may send
-	Burst uint64 // frames it may send at once
 }
 
 // Program is a loaded XDP program ready to attach, with what xdplab knows
@@ -165,7 +58,7 @@ type Program struct {
 	TxPort *ebpf.Map
 	// Expected is the action the program returns for well-formed frames;
 	// unknown (nil) for a user's object.
-	Expected *Action
+	Expected *catalog.Action
 	// Object is the path of the object file, or "builtin".
 	Object string
 	SHA256 string // of the object file's bytes
@@ -199,11 +92,11 @@ func (p *Program) Close() error {
 
 // LoadDUT loads one built-in program and its maps.
 func LoadDUT(opts DUTOptions) (*Program, error) {
-	b, err := LookupBuiltin(opts.Program)
+	b, err := catalog.LookupBuiltin(opts.Program)
 	if err != nil {
 		return nil, err
 	}
-	if opts.Work > SwapMACs {
+	if opts.Work > catalog.SwapMACs {
 		return nil, fmt.Errorf("load %s: unknown packet work %d", b.Name, opts.Work)
 	}
 	if b.Workload {
@@ -216,7 +109,7 @@ func LoadDUT(opts DUTOptions) (*Program, error) {
 			return nil, fmt.Errorf("load %s for offload: it redirects through a devmap, which stays on the host: "+
 				"hardware offload holds only array and hash maps", b.Name)
 		}
-		if opts.Work != NoTouch {
+		if opts.Work != catalog.NoTouch {
 			return nil, fmt.Errorf("load %s for offload: --work %s: offloaded programs cannot read the work setting "+
 				"(device maps have no direct value access): offload runs no-touch only", b.Name, opts.Work)
 		}
@@ -299,36 +192,11 @@ type ObjectOptions struct {
 	Variables map[string]string
 	// TailCalls fill program arrays with the object's programs by name,
 	// beside the slots its ELF fills itself.
-	TailCalls []TailCall
+	TailCalls []catalog.TailCall
 	// PinPath, when set, is a bpffs where maps the object pins by name
 	// are pinned (a scratch one: see nsthread.DoWithScratchBPFFS); empty
 	// loads them unpinned, said so in Notes.
 	PinPath string
-}
-
-// TailCall puts program Program in slot Index of program array Map.
-type TailCall struct {
-	Map     string
-	Index   uint32
-	Program string
-}
-
-func (t TailCall) String() string { return fmt.Sprintf("%s:%d=%s", t.Map, t.Index, t.Program) }
-
-// ProgramChoiceError says that a user's object holds no XDP program of the
-// name given (Name), or several and none was named.
-type ProgramChoiceError struct {
-	Object   string
-	Name     string
-	Programs []string // its XDP programs
-}
-
-func (e *ProgramChoiceError) Error() string {
-	if e.Name == "" {
-		return fmt.Sprintf("load object %s: it holds %d XDP programs (%s): choose one with --program",
-			e.Object, len(e.Programs), strings.Join(e.Programs, ", "))
-	}
-	return fmt.Sprintf("load object %s: no program %q: its XDP programs are %s", e.Object, e.Name, strings.Join(e.Programs, ", "))
 }
 
 // CheckObject reads a user's object as LoadObject would, without loading
@@ -361,11 +229,11 @@ func objectSpec(opts ObjectOptions) (spec *ebpf.CollectionSpec, raw []byte, name
 	case name == "" && len(xdp) == 1:
 		name = xdp[0]
 	case name == "":
-		return nil, nil, "", &ProgramChoiceError{Object: opts.Path, Programs: xdp}
+		return nil, nil, "", &catalog.ProgramChoiceError{Object: opts.Path, Programs: xdp}
 	}
 	ps, ok := spec.Programs[name]
 	if !ok {
-		return nil, nil, "", &ProgramChoiceError{Object: opts.Path, Name: name, Programs: xdp}
+		return nil, nil, "", &catalog.ProgramChoiceError{Object: opts.Path, Name: name, Programs: xdp}
 	}
 	if ps.Type != ebpf.XDP {
 		return nil, nil, "", fmt.Errorf("load object %s: program %q is of type %s, not XDP", opts.Path, name, ps.Type)
@@ -384,7 +252,7 @@ func objectSpec(opts ObjectOptions) (spec *ebpf.CollectionSpec, raw []byte, name
 
 // fillTailCalls adds the slots asked to the object's program arrays,
 // checking each names a program array, a slot in it and an XDP program.
-func fillTailCalls(object string, spec *ebpf.CollectionSpec, tcs []TailCall) error {
+func fillTailCalls(object string, spec *ebpf.CollectionSpec, tcs []catalog.TailCall) error {
 	for _, tc := range tcs {
 		m, ok := spec.Maps[tc.Map]
 		if !ok || m.Type != ebpf.ProgramArray {

@@ -6,6 +6,8 @@ import (
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/link"
+
+	"github.com/xdplab/xdplab/bpf/catalog"
 )
 
 // QualifyPrograms are the programs of `xdplab qualify`'s functional checks
@@ -68,8 +70,8 @@ func (q *QualifyPrograms) Close() error {
 
 // Counts reads the frames the programs returned each action for (index
 // QualifyOther: an unknown action), summed over CPUs.
-func (q *QualifyPrograms) Counts() ([QualifyOther + 1]uint64, error) {
-	var out [QualifyOther + 1]uint64
+func (q *QualifyPrograms) Counts() ([catalog.QualifyOther + 1]uint64, error) {
+	var out [catalog.QualifyOther + 1]uint64
 	v, err := perCPUSums(q.objs.Q_counts, len(out), "qualify counts")
 	copy(out[:], v)
 	return out, err
@@ -112,8 +114,8 @@ func (q *QualifyPrograms) TraceExceptions() (link.Link, error) {
 }
 
 // Exceptions reads the xdp_exception counts by action.
-func (q *QualifyPrograms) Exceptions() ([QualifyOther + 1]uint64, error) {
-	var out [QualifyOther + 1]uint64
+func (q *QualifyPrograms) Exceptions() ([catalog.QualifyOther + 1]uint64, error) {
+	var out [catalog.QualifyOther + 1]uint64
 	for i := range out {
 		if err := q.objs.Q_exceptions.Lookup(uint32(i), &out[i]); err != nil {
 			return out, fmt.Errorf("qualify exceptions: %w", err)

@@ -5,13 +5,14 @@ import (
 	"fmt"
 
 	"github.com/cilium/ebpf"
+
+	"github.com/xdplab/xdplab/bpf/catalog"
 )
 
 // The ratelimit workload (ratelimit.c): a per-source token bucket.
 var ratelimitWorkload = workload{
-	Builtin: Builtin{Name: "ratelimit", Section: "xdp_ratelimit", Mixed: true, Workload: true,
-		Doc: "per-source token bucket in an LRU hash: pass up to the limit (and burst), drop the rest"},
-	load: loadRatelimit, bytes: _RatelimitBytes,
+	Builtin: builtin("ratelimit"),
+	load:    loadRatelimit, bytes: _RatelimitBytes,
 	objs: func() any { return &ratelimitObjects{} },
 	prepare: func(spec *ebpf.CollectionSpec, o DUTOptions) error {
 		l := o.Limit
@@ -32,7 +33,7 @@ var ratelimitWorkload = workload{
 // Verdicts reads the ratelimit workload's frames by verdict, summed over
 // CPUs: passed, over the limit, malformed, and dropped for losing the
 // bucket's compare-and-swap race.
-func (p *Program) Verdicts() (out [numVerdicts]Counter, err error) {
+func (p *Program) Verdicts() (out [catalog.NumVerdicts]Counter, err error) {
 	rl, ok := p.objs.(*ratelimitObjects)
 	if !ok {
 		return out, errors.New("verdicts: the program is not the ratelimit workload")

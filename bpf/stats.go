@@ -6,6 +6,8 @@ import (
 	"slices"
 
 	"github.com/cilium/ebpf"
+
+	"github.com/xdplab/xdplab/bpf/catalog"
 )
 
 // Counter is a number of frames and their bytes (L2, without FCS).
@@ -20,7 +22,7 @@ func (c Counter) Sub(o Counter) Counter {
 }
 
 // Stats is the content of the shared stats map, summed over CPUs, by action.
-type Stats [NumActions]Counter
+type Stats [catalog.NumActions]Counter
 
 // Total sums all actions.
 func (s Stats) Total() Counter {
@@ -47,7 +49,7 @@ func ReadStats(m *ebpf.Map) (Stats, error) {
 	if m == nil {
 		return s, fmt.Errorf("read stats: program has no xdplab stats map")
 	}
-	for i := range uint32(NumActions) {
+	for i := range uint32(catalog.NumActions) {
 		if m.Type() == ebpf.Array {
 			// The layout hardware offload needs: one record per action;
 			// a device may hold fewer entries than actions (netdevsim:
@@ -57,14 +59,14 @@ func ReadStats(m *ebpf.Map) (Stats, error) {
 			}
 			var r dutDatarec
 			if err := m.Lookup(i, &r); err != nil {
-				return s, fmt.Errorf("read stats %s: %w", Action(i), err)
+				return s, fmt.Errorf("read stats %s: %w", catalog.Action(i), err)
 			}
 			s[i] = Counter{Packets: r.Packets, Bytes: r.Bytes}
 			continue
 		}
 		var perCPU []dutDatarec
 		if err := m.Lookup(i, &perCPU); err != nil {
-			return s, fmt.Errorf("read stats %s: %w", Action(i), err)
+			return s, fmt.Errorf("read stats %s: %w", catalog.Action(i), err)
 		}
 		for _, r := range perCPU {
 			s[i].Packets += r.Packets
@@ -82,7 +84,7 @@ func ReadStats(m *ebpf.Map) (Stats, error) {
 // per run dominate it; on a VM they cost tens of ns, far more than a small
 // XDP program, so a program's stats figure is only honest net of this.
 func StatsOverhead() (median, lo, hi float64, err error) {
-	prog, err := LoadMinimal(MinimalOptions{Action: Drop})
+	prog, err := LoadMinimal(MinimalOptions{Action: catalog.Drop})
 	if err != nil {
 		return 0, 0, 0, fmt.Errorf("stats overhead: %w", err)
 	}

@@ -8,6 +8,8 @@ import (
 	"github.com/cilium/ebpf"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/xdplab/xdplab/bpf/catalog"
 )
 
 // An object of several XDP programs chained by tail calls: the slot its
@@ -16,7 +18,7 @@ import (
 func TestIntegrationTailCallsAndCompanions(t *testing.T) {
 	requireRoot(t)
 	p, err := LoadObject(ObjectOptions{Path: "testdata/tailcall_bpfel.o", Program: "xdp_entry",
-		TailCalls: []TailCall{{Map: "stages", Index: 1, Program: "xdp_stage_other"}}})
+		TailCalls: []catalog.TailCall{{Map: "stages", Index: 1, Program: "xdp_stage_other"}}})
 	require.NoError(t, err)
 	defer p.Close()
 	assert.NotContains(t, p.coll.Programs, "tc_companion", "a program of another type stays out")
@@ -29,7 +31,7 @@ func TestIntegrationTailCallsAndCompanions(t *testing.T) {
 	for _, f := range [][]byte{v4, v4, v6} {
 		ret, err := p.Program.Run(&ebpf.RunOptions{Data: f})
 		require.NoError(t, err)
-		assert.Equal(t, uint32(Pass), ret)
+		assert.Equal(t, uint32(catalog.Pass), ret)
 	}
 	hits := p.coll.Maps["stage_hits"]
 	var n [4]uint64

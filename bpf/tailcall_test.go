@@ -4,6 +4,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+
+	"github.com/xdplab/xdplab/bpf/catalog"
 )
 
 // A --tail-call that names no program array, a slot out of range, a
@@ -11,15 +13,31 @@ import (
 // anything loads.
 func TestTailCallRefused(t *testing.T) {
 	for _, c := range []struct {
-		tc   TailCall
+		tc   catalog.TailCall
 		want string
 	}{
-		{TailCall{Map: "stage_hits", Index: 0, Program: "xdp_stage_v4"}, `no program array "stage_hits"; its program arrays are stages`},
-		{TailCall{Map: "stages", Index: 2, Program: "xdp_stage_v4"}, "slot 2 out of range: stages has 2 slots"},
-		{TailCall{Map: "stages", Index: 1, Program: "tc_companion"}, `no XDP program "tc_companion"`},
-		{TailCall{Map: "stages", Index: 0, Program: "xdp_stage_other"}, "slot 0 of stages is filled already"},
+		{catalog.TailCall{Map: "stage_hits", Index: 0, Program: "xdp_stage_v4"}, `no program array "stage_hits"; its program arrays are stages`},
+		{catalog.TailCall{Map: "stages", Index: 2, Program: "xdp_stage_v4"}, "slot 2 out of range: stages has 2 slots"},
+		{catalog.TailCall{Map: "stages", Index: 1, Program: "tc_companion"}, `no XDP program "tc_companion"`},
+		{catalog.TailCall{Map: "stages", Index: 0, Program: "xdp_stage_other"}, "slot 0 of stages is filled already"},
 	} {
-		err := CheckObject(ObjectOptions{Path: "testdata/tailcall_bpfel.o", Program: "xdp_entry", TailCalls: []TailCall{c.tc}})
+		err := CheckObject(ObjectOptions{Path: "testdata/tailcall_bpfel.o", Program: "xdp_entry", TailCalls: []catalog.TailCall{c.tc}})
 		assert.ErrorContains(t, err, c.want, c.tc.String())
 	}
+}
+
+// Every workload of the catalogue has its loader here, and every loader
+// its catalogue entry.
+func TestWorkloadsRegistered(t *testing.T) {
+	n := 0
+	for _, b := range catalog.Builtins() {
+		if b.Workload {
+			n++
+			w := lookupWorkload(b.Name)
+			if assert.NotNil(t, w, b.Name) {
+				assert.Equal(t, b, w.Builtin)
+			}
+		}
+	}
+	assert.Len(t, workloads, n)
 }

@@ -10,6 +10,8 @@ import (
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/btf"
+
+	"github.com/xdplab/xdplab/bpf/catalog"
 )
 
 // SetVariables sets global variables of a user's object (its .rodata,
@@ -27,27 +29,17 @@ func SetVariables(object string, spec *ebpf.CollectionSpec, values map[string]st
 	for _, name := range names {
 		v, ok := spec.Variables[name]
 		if !ok {
-			return &VariableError{Object: object, Name: name, Value: values[name], Why: "no global variable of that name; its variables are " + variableNames(spec)}
+			return &catalog.VariableError{Object: object, Name: name, Value: values[name], Why: "no global variable of that name; its variables are " + variableNames(spec)}
 		}
 		b, err := encodeVariable(v, values[name])
 		if err == nil {
 			err = v.Set(b)
 		}
 		if err != nil {
-			return &VariableError{Object: object, Name: name, Value: values[name], Why: err.Error()}
+			return &catalog.VariableError{Object: object, Name: name, Value: values[name], Why: err.Error()}
 		}
 	}
 	return nil
-}
-
-// VariableError says why a global variable of a user's object cannot be
-// set to a value.
-type VariableError struct {
-	Object, Name, Value, Why string
-}
-
-func (e *VariableError) Error() string {
-	return fmt.Sprintf("object %s: variable %s=%s: %s", e.Object, e.Name, e.Value, e.Why)
 }
 
 func variableNames(spec *ebpf.CollectionSpec) string {

@@ -6,6 +6,8 @@ import (
 	"github.com/cilium/ebpf"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/xdplab/xdplab/bpf/catalog"
 )
 
 func configuredSpec(t *testing.T) *ebpf.CollectionSpec {
@@ -55,7 +57,7 @@ func TestSetVariablesRefused(t *testing.T) {
 		{"tag", "0xzz", `a byte array: "zz" is not hex`},
 	} {
 		err := SetVariables("c.o", configuredSpec(t), map[string]string{c.name: c.value})
-		var ve *VariableError
+		var ve *catalog.VariableError
 		require.ErrorAs(t, err, &ve, c.name)
 		assert.Equal(t, c.name, ve.Name)
 		assert.Equal(t, c.want, ve.Why, c.name+"="+c.value)

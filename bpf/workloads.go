@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"github.com/cilium/ebpf"
+
+	"github.com/xdplab/xdplab/bpf/catalog"
 )
 
 // workload is one reference workload's Go side of its object: its entry
@@ -12,7 +14,7 @@ import (
 // its own file beside its C (filter.go beside filter.c) and is registered
 // once, in workloads.
 type workload struct {
-	Builtin
+	catalog.Builtin
 	load  func() (*ebpf.CollectionSpec, error)
 	bytes []byte
 	// objs makes the object's typed objects (*filterObjects, ...), which
@@ -27,6 +29,16 @@ type workload struct {
 // workloads registers the reference workloads, one line each.
 var workloads = []*workload{&filterWorkload, &ratelimitWorkload, &flowstatsWorkload, &l4lbWorkload}
 
+// builtin is a workload's entry in the catalogue; a name the catalogue
+// lacks stops the program at start, where every test sees it.
+func builtin(name string) catalog.Builtin {
+	b, err := catalog.LookupBuiltin(name)
+	if err != nil || !b.Workload {
+		panic(fmt.Sprintf("bpf: workload %q is not a workload of the catalogue", name))
+	}
+	return b
+}
+
 func lookupWorkload(name string) *workload {
 	for _, w := range workloads {
 		if w.Name == name {
@@ -37,7 +49,7 @@ func lookupWorkload(name string) *workload {
 }
 
 // loadWorkload loads a reference workload and fills its maps.
-func loadWorkload(b Builtin, opts DUTOptions) (_ *Program, err error) {
+func loadWorkload(b catalog.Builtin, opts DUTOptions) (_ *Program, err error) {
 	w := lookupWorkload(b.Name)
 	if w == nil {
 		return nil, fmt.Errorf("load %s: no object", b.Name)
@@ -51,7 +63,7 @@ func loadWorkload(b Builtin, opts DUTOptions) (_ *Program, err error) {
 			return nil, fmt.Errorf("load %s for offload: %w", b.Name, &NotOffloadableError{Program: b.Name, Reasons: why})
 		}
 	}
-	if opts.Work != NoTouch {
+	if opts.Work != catalog.NoTouch {
 		return nil, fmt.Errorf("load %s: --work is for the trivial programs; a workload does its own work", b.Name)
 	}
 	spec, err := w.load()

@@ -16,12 +16,13 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/xdplab/xdplab/bpf"
+	"github.com/xdplab/xdplab/bpf/catalog"
 	"github.com/xdplab/xdplab/internal/testenv"
 )
 
 func TestIntegrationFilterFixtures(t *testing.T) {
 	testenv.RequireRoot(t)
-	rules, err := bpf.ParseFilterRules(strings.NewReader(filterRules), "rules.txt")
+	rules, err := catalog.ParseFilterRules(strings.NewReader(filterRules), "rules.txt")
 	require.NoError(t, err)
 	require.Len(t, rules, 5)
 	p, err := bpf.LoadDUT(bpf.DUTOptions{Program: "filter", Rules: rules})
@@ -51,27 +52,27 @@ func TestIntegrationFilterFixtures(t *testing.T) {
 		&layers.ICMPv4{TypeCode: layers.CreateICMPv4TypeCode(8, 0)}, gopacket.Payload(make([]byte, 32)))
 
 	runFixtures(t, p, []fixture{
-		{"legitimate UDP passes", good, bpf.Pass, nil},
-		{"source in 198.18.0.128/25", udp4(t, "198.18.0.129", "198.18.0.2", 9), bpf.Drop, nil},
-		{"last source of the prefix", udp4(t, "198.18.0.255", "198.18.0.2", 9), bpf.Drop, nil},
-		{"source just below the prefix", udp4(t, "198.18.0.127", "198.18.0.2", 9), bpf.Pass, nil},
-		{"destination in 198.19.0.0/16", udp4(t, "198.18.0.1", "198.19.3.4", 9), bpf.Drop, nil},
-		{"IPv6 source in 2001:2:0:ff::/64", udp6(t, "2001:2:0:ff::9", "2001:2::2", 9), bpf.Drop, nil},
-		{"IPv6 legitimate", udp6(t, "2001:2::1", "2001:2::2", 9), bpf.Pass, nil},
-		{"TCP to port 80", tcp4(t, "198.18.0.1", "198.18.0.2", 80), bpf.Drop, nil},
-		{"TCP to port 22", tcp4(t, "198.18.0.1", "198.18.0.2", 22), bpf.Pass, nil},
-		{"UDP to port 80 (the rule is TCP's)", udp4(t, "198.18.0.1", "198.18.0.2", 80), bpf.Pass, nil},
-		{"any ICMP", icmp, bpf.Drop, nil},
-		{"VLAN-tagged, source in the prefix", vlan, bpf.Drop, nil},
-		{"ARP is not IP: passes", arp, bpf.Pass, nil},
-		{"an Ethernet header alone (IPv4 type)", cut(good, 14), bpf.Drop, nil},
-		{"IPv4 header cut short", cut(good, 14+12), bpf.Drop, nil},
-		{"UDP header cut short", cut(good, 14+20+4), bpf.Drop, nil},
-		{"IPv4 length claims 1500", lying, bpf.Drop, nil},
-		{"IHL below 5", badIHL, bpf.Drop, nil},
-		{"UDP length beyond the packet", udpLen, bpf.Drop, nil},
-		{"TCP data offset below 5", tcpDoff, bpf.Drop, nil},
-		{"IPv6 header cut short", cut(udp6(t, "2001:2::1", "2001:2::2", 9), 14+30), bpf.Drop, nil},
+		{"legitimate UDP passes", good, catalog.Pass, nil},
+		{"source in 198.18.0.128/25", udp4(t, "198.18.0.129", "198.18.0.2", 9), catalog.Drop, nil},
+		{"last source of the prefix", udp4(t, "198.18.0.255", "198.18.0.2", 9), catalog.Drop, nil},
+		{"source just below the prefix", udp4(t, "198.18.0.127", "198.18.0.2", 9), catalog.Pass, nil},
+		{"destination in 198.19.0.0/16", udp4(t, "198.18.0.1", "198.19.3.4", 9), catalog.Drop, nil},
+		{"IPv6 source in 2001:2:0:ff::/64", udp6(t, "2001:2:0:ff::9", "2001:2::2", 9), catalog.Drop, nil},
+		{"IPv6 legitimate", udp6(t, "2001:2::1", "2001:2::2", 9), catalog.Pass, nil},
+		{"TCP to port 80", tcp4(t, "198.18.0.1", "198.18.0.2", 80), catalog.Drop, nil},
+		{"TCP to port 22", tcp4(t, "198.18.0.1", "198.18.0.2", 22), catalog.Pass, nil},
+		{"UDP to port 80 (the rule is TCP's)", udp4(t, "198.18.0.1", "198.18.0.2", 80), catalog.Pass, nil},
+		{"any ICMP", icmp, catalog.Drop, nil},
+		{"VLAN-tagged, source in the prefix", vlan, catalog.Drop, nil},
+		{"ARP is not IP: passes", arp, catalog.Pass, nil},
+		{"an Ethernet header alone (IPv4 type)", cut(good, 14), catalog.Drop, nil},
+		{"IPv4 header cut short", cut(good, 14+12), catalog.Drop, nil},
+		{"UDP header cut short", cut(good, 14+20+4), catalog.Drop, nil},
+		{"IPv4 length claims 1500", lying, catalog.Drop, nil},
+		{"IHL below 5", badIHL, catalog.Drop, nil},
+		{"UDP length beyond the packet", udpLen, catalog.Drop, nil},
+		{"TCP data offset below 5", tcpDoff, catalog.Drop, nil},
+		{"IPv6 header cut short", cut(udp6(t, "2001:2::1", "2001:2::2", 9), 14+30), catalog.Drop, nil},
 	})
 	hits, err := p.RuleHits(6)
 	require.NoError(t, err)
@@ -82,20 +83,20 @@ func TestIntegrationFilterFixtures(t *testing.T) {
 	assert.Equal(t, []uint64{8, 3, 1, 1, 1, 1}, got, "malformed, then hits per rule in file order")
 
 	// Rules change under the program's feet: the next frame sees them.
-	r, err := bpf.ParseFilterRule("drop src 198.18.0.1/32")
+	r, err := catalog.ParseFilterRule("drop src 198.18.0.1/32")
 	require.NoError(t, err)
 	r.ID = 9
 	require.NoError(t, p.AddRule(r))
-	runFixtures(t, p, []fixture{{"after adding a rule", good, bpf.Drop, nil}})
+	runFixtures(t, p, []fixture{{"after adding a rule", good, catalog.Drop, nil}})
 	require.NoError(t, p.DeleteRule(r))
-	runFixtures(t, p, []fixture{{"after deleting it", good, bpf.Pass, nil}})
+	runFixtures(t, p, []fixture{{"after deleting it", good, catalog.Pass, nil}})
 }
 
 // The offloadability check names what stands in the way, for the
 // workloads and for users' objects.
 func TestIntegrationOffloadability(t *testing.T) {
 	testenv.RequireRoot(t)
-	_, err := bpf.LoadDUT(bpf.DUTOptions{Program: "filter", Ifindex: 1, Rules: []bpf.FilterRule{{ID: 1, Field: "src", Prefix: netip.MustParsePrefix("198.18.0.0/24")}}})
+	_, err := bpf.LoadDUT(bpf.DUTOptions{Program: "filter", Ifindex: 1, Rules: []catalog.FilterRule{{ID: 1, Field: "src", Prefix: netip.MustParsePrefix("198.18.0.0/24")}}})
 	var no *bpf.NotOffloadableError
 	require.ErrorAs(t, err, &no)
 	assert.Contains(t, no.Reasons, "LPM trie map src4")
@@ -113,7 +114,7 @@ func TestIntegrationRateLimitFixtures(t *testing.T) {
 	testenv.RequireRoot(t)
 	// One frame a second refills nothing within the test: the burst is
 	// what a source may send.
-	p, err := bpf.LoadDUT(bpf.DUTOptions{Program: "ratelimit", Limit: bpf.RateLimit{PPS: 1, Burst: 3}})
+	p, err := bpf.LoadDUT(bpf.DUTOptions{Program: "ratelimit", Limit: catalog.RateLimit{PPS: 1, Burst: 3}})
 	require.NoError(t, err)
 	defer p.Close()
 	a := udp4(t, "198.18.0.1", "198.18.0.2", 9)
@@ -122,21 +123,21 @@ func TestIntegrationRateLimitFixtures(t *testing.T) {
 		&layers.ARP{AddrType: layers.LinkTypeEthernet, Protocol: layers.EthernetTypeIPv4, HwAddressSize: 6, ProtAddressSize: 4,
 			Operation: 1, SourceHwAddress: macA, SourceProtAddress: []byte{198, 18, 0, 1}, DstHwAddress: make([]byte, 6), DstProtAddress: []byte{198, 18, 0, 2}})
 	runFixtures(t, p, []fixture{
-		{"source A, 1 of burst 3", a, bpf.Pass, nil},
-		{"source A, 2", a, bpf.Pass, nil},
-		{"source A, 3", a, bpf.Pass, nil},
-		{"source A over the limit", a, bpf.Drop, nil},
-		{"source A still over", a, bpf.Drop, nil},
-		{"IPv6 source B has its own bucket", b, bpf.Pass, nil},
-		{"ARP passes unjudged", arp, bpf.Pass, nil},
-		{"malformed: IPv4 header cut", a[:14+12], bpf.Drop, nil},
+		{"source A, 1 of burst 3", a, catalog.Pass, nil},
+		{"source A, 2", a, catalog.Pass, nil},
+		{"source A, 3", a, catalog.Pass, nil},
+		{"source A over the limit", a, catalog.Drop, nil},
+		{"source A still over", a, catalog.Drop, nil},
+		{"IPv6 source B has its own bucket", b, catalog.Pass, nil},
+		{"ARP passes unjudged", arp, catalog.Pass, nil},
+		{"malformed: IPv4 header cut", a[:14+12], catalog.Drop, nil},
 	})
 	v, err := p.Verdicts()
 	require.NoError(t, err)
-	assert.Equal(t, uint64(4), v[bpf.VerdictPassed].Packets)
-	assert.Equal(t, uint64(2), v[bpf.VerdictOver].Packets)
-	assert.Equal(t, uint64(1), v[bpf.VerdictMalformed].Packets)
-	assert.Zero(t, v[bpf.VerdictContended].Packets)
+	assert.Equal(t, uint64(4), v[catalog.VerdictPassed].Packets)
+	assert.Equal(t, uint64(2), v[catalog.VerdictOver].Packets)
+	assert.Equal(t, uint64(1), v[catalog.VerdictMalformed].Packets)
+	assert.Zero(t, v[catalog.VerdictContended].Packets)
 	_, err = bpf.LoadDUT(bpf.DUTOptions{Program: "ratelimit"})
 	assert.ErrorContains(t, err, "give the limit and the burst")
 }
@@ -147,7 +148,7 @@ func TestIntegrationFlowStatsFixtures(t *testing.T) {
 	require.NoError(t, err)
 	defer p.Close()
 	require.NotNil(t, p.Expected)
-	assert.Equal(t, bpf.Pass, *p.Expected)
+	assert.Equal(t, catalog.Pass, *p.Expected)
 	a := udp4(t, "198.18.0.1", "198.18.0.2", 9)
 	b := tcp4(t, "198.18.0.3", "198.18.0.2", 80)
 	c := udp6(t, "2001:2::1", "2001:2::2", 53)
@@ -158,11 +159,11 @@ func TestIntegrationFlowStatsFixtures(t *testing.T) {
 		&layers.Dot1Q{VLANIdentifier: 42, Type: layers.EthernetTypeIPv4}, vip, vu, gopacket.Payload(make([]byte, 14)))
 	var fx []fixture
 	for range 3 {
-		fx = append(fx, fixture{"flow A", a, bpf.Pass, nil})
+		fx = append(fx, fixture{"flow A", a, catalog.Pass, nil})
 	}
-	fx = append(fx, fixture{"flow B", b, bpf.Pass, nil}, fixture{"flow B", b, bpf.Pass, nil},
-		fixture{"flow C (IPv6)", c, bpf.Pass, nil}, fixture{"flow A in VLAN 42 is another flow", vlan, bpf.Pass, nil},
-		fixture{"malformed passes, unfiled", a[:14+20+2], bpf.Pass, nil})
+	fx = append(fx, fixture{"flow B", b, catalog.Pass, nil}, fixture{"flow B", b, catalog.Pass, nil},
+		fixture{"flow C (IPv6)", c, catalog.Pass, nil}, fixture{"flow A in VLAN 42 is another flow", vlan, catalog.Pass, nil},
+		fixture{"malformed passes, unfiled", a[:14+20+2], catalog.Pass, nil})
 	runFixtures(t, p, fx)
 	flows, bad, nonIP, err := p.FlowTable()
 	require.NoError(t, err)
@@ -207,7 +208,7 @@ func TestIntegrationL4LBFixtures(t *testing.T) {
 		in := flow(src, sport)
 		bi := cfg.BackendFor(netip.AddrPortFrom(netip.MustParseAddr(src), sport), cfg.VIP, 17)
 		want[cfg.Backends[bi].String()]++
-		fx = append(fx, fixture{fmt.Sprintf("flow %d to backend %s", i, cfg.Backends[bi]), in, bpf.TX, encap(t, in, cfg.Backends[bi])})
+		fx = append(fx, fixture{fmt.Sprintf("flow %d to backend %s", i, cfg.Backends[bi]), in, catalog.TX, encap(t, in, cfg.Backends[bi])})
 	}
 	assert.Len(t, want, 4, "64 flows reach every backend")
 	vlanIP := ip4("198.18.0.1", "198.18.0.2", layers.IPProtocolUDP)
@@ -216,11 +217,11 @@ func TestIntegrationL4LBFixtures(t *testing.T) {
 	vlan := pkt(t, true, &layers.Ethernet{SrcMAC: macA, DstMAC: macB, EthernetType: layers.EthernetTypeDot1Q},
 		&layers.Dot1Q{VLANIdentifier: 5, Type: layers.EthernetTypeIPv4}, vlanIP, vu, gopacket.Payload(make([]byte, 14)))
 	fx = append(fx,
-		fixture{"another port is no VIP: passes", udp4(t, "198.18.0.1", "198.18.0.2", 53), bpf.Pass, nil},
-		fixture{"TCP to the VIP's port is no VIP (the VIP is UDP)", tcp4(t, "198.18.0.1", "198.18.0.2", 9), bpf.Pass, nil},
-		fixture{"tagged frames are not balanced", vlan, bpf.Pass, nil},
-		fixture{"UDP header cut short", flow("198.18.0.1", 1)[:14+20+4], bpf.Drop, nil},
-		fixture{"IPv4 length lies", func() []byte { b := flow("198.18.0.1", 1); b[16], b[17] = 0x05, 0xdc; return b }(), bpf.Drop, nil},
+		fixture{"another port is no VIP: passes", udp4(t, "198.18.0.1", "198.18.0.2", 53), catalog.Pass, nil},
+		fixture{"TCP to the VIP's port is no VIP (the VIP is UDP)", tcp4(t, "198.18.0.1", "198.18.0.2", 9), catalog.Pass, nil},
+		fixture{"tagged frames are not balanced", vlan, catalog.Pass, nil},
+		fixture{"UDP header cut short", flow("198.18.0.1", 1)[:14+20+4], catalog.Drop, nil},
+		fixture{"IPv4 length lies", func() []byte { b := flow("198.18.0.1", 1); b[16], b[17] = 0x05, 0xdc; return b }(), catalog.Drop, nil},
 	)
 	runFixtures(t, p, fx)
 	st, err := p.LBStats()
@@ -234,11 +235,11 @@ func TestIntegrationL4LBFixtures(t *testing.T) {
 	for _, f := range fx[:64] {
 		ret, err := sink.Program.Run(&ebpf.RunOptions{Data: f.out})
 		require.NoError(t, err)
-		assert.Equal(t, uint32(bpf.Drop), ret)
+		assert.Equal(t, uint32(catalog.Drop), ret)
 	}
 	ret, err := sink.Program.Run(&ebpf.RunOptions{Data: flow("198.18.0.1", 1)})
 	require.NoError(t, err)
-	assert.Equal(t, uint32(bpf.Drop), ret)
+	assert.Equal(t, uint32(catalog.Drop), ret)
 	by, checks, err := sink.SinkCounts()
 	require.NoError(t, err)
 	assert.Equal(t, [3]uint64{64, 1, 0}, checks, "encapsulated, not encapsulated, bad inner")
@@ -257,7 +258,7 @@ func TestIntegrationL4LBFixtures(t *testing.T) {
 		ro := &ebpf.RunOptions{Data: f.in, DataOut: make([]byte, len(f.in)+256)}
 		ret, err := p.Program.Run(ro)
 		require.NoError(t, err)
-		assert.Equal(t, uint32(bpf.TX), ret)
+		assert.Equal(t, uint32(catalog.TX), ret)
 		assert.True(t, bytes.Equal(f.out, ro.DataOut), "%s: the same backend as before the change", f.name)
 	}
 	st, err = p.LBStats()
@@ -267,6 +268,6 @@ func TestIntegrationL4LBFixtures(t *testing.T) {
 		src := netip.AddrPortFrom(netip.MustParseAddr("198.18.0.77"), uint16(20000+i))
 		in := flow("198.18.0.77", src.Port())
 		b := changed.Backends[changed.BackendFor(src, changed.VIP, 17)]
-		runFixtures(t, p, []fixture{{fmt.Sprintf("new flow %d after the change to %s", i, b), in, bpf.TX, encap(t, in, b)}})
+		runFixtures(t, p, []fixture{{fmt.Sprintf("new flow %d after the change to %s", i, b), in, catalog.TX, encap(t, in, b)}})
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/xdplab/xdplab/bpf"
+	"github.com/xdplab/xdplab/bpf/catalog"
 )
 
 // pkt builds a test frame from layers; fix sets lengths and checksums.
@@ -68,7 +69,7 @@ func udp6(t *testing.T, src, dst string, dport uint16) []byte {
 type fixture struct {
 	name   string
 	in     []byte
-	action bpf.Action
+	action catalog.Action
 	out    []byte
 }
 
@@ -78,7 +79,7 @@ func runFixtures(t *testing.T, p *bpf.Program, fx []fixture) {
 		ro := &ebpf.RunOptions{Data: f.in, DataOut: make([]byte, len(f.in)+256)}
 		ret, err := p.Program.Run(ro)
 		require.NoError(t, err, f.name)
-		assert.Equal(t, f.action, bpf.Action(ret), f.name)
+		assert.Equal(t, f.action, catalog.Action(ret), f.name)
 		want := f.out
 		if want == nil {
 			want = f.in
@@ -109,10 +110,10 @@ func TestFilterRulesBroken(t *testing.T) {
 		"drop port 80":            `unknown field "port"`,
 		"drop src 198.18.0.1\ndrop src 198.18.0.1/32": "rules.txt:2: rule \"drop src 198.18.0.1/32\" repeats line 1",
 	} {
-		_, err := bpf.ParseFilterRules(strings.NewReader(in), "rules.txt")
+		_, err := catalog.ParseFilterRules(strings.NewReader(in), "rules.txt")
 		assert.ErrorContains(t, err, want, in)
 	}
-	_, err := bpf.ReadFilterRules("/nonexistent/rules.txt")
+	_, err := catalog.ReadFilterRules("/nonexistent/rules.txt")
 	assert.ErrorContains(t, err, "no such file")
 	_, err = bpf.LoadDUT(bpf.DUTOptions{Program: "filter"})
 	assert.ErrorContains(t, err, "no rules")
@@ -150,21 +151,21 @@ func TestMaglevEven(t *testing.T) {
 	for i := range 10 {
 		names = append(names, fmt.Sprintf("backend-%d", i))
 	}
-	table := bpf.Maglev(names, bpf.MaglevSize)
+	table := bpf.Maglev(names, catalog.MaglevSize)
 	n := map[uint32]int{}
 	for _, b := range table {
 		n[b]++
 	}
 	for b, c := range n {
-		assert.InDelta(t, bpf.MaglevSize/10, c, 1, "backend %d gets its share of slots", b)
+		assert.InDelta(t, catalog.MaglevSize/10, c, 1, "backend %d gets its share of slots", b)
 	}
 	// Removing one backend moves few of the others' slots.
-	smaller := bpf.Maglev(names[:9], bpf.MaglevSize)
+	smaller := bpf.Maglev(names[:9], catalog.MaglevSize)
 	moved := 0
 	for i := range table {
 		if table[i] != 9 && table[i] != smaller[i] {
 			moved++
 		}
 	}
-	assert.Less(t, moved, bpf.MaglevSize/5, "minimal disruption")
+	assert.Less(t, moved, catalog.MaglevSize/5, "minimal disruption")
 }

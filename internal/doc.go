@@ -2,9 +2,9 @@
 // order of a run:
 //
 //   - spec: the run description, from flags or a scenario file; pure,
-//     over the plain vocabularies stream (frames, flows, mixes, rates,
-//     captures), xdpmode (the attach mode) and sshtarget (a second host's
-//     ssh:// address);
+//     over the plain vocabularies bpf/catalog (programs, work, workload
+//     settings), stream (frames, flows, mixes, rates, captures), xdpmode
+//     (the attach mode) and sshtarget (a second host's ssh:// address);
 //   - host: facts about the machine the run starts on, and privileges;
 //   - runner: applies a description, one file per stage (see its doc);
 //   - xdp: attaching in a mode with read-back, and the kernel's XDP

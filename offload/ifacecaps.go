@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/xdplab/xdplab/bpf"
+	"github.com/xdplab/xdplab/bpf/catalog"
 	"github.com/xdplab/xdplab/internal/nsthread"
 	"github.com/xdplab/xdplab/internal/xdp"
 	"github.com/xdplab/xdplab/internal/xdpmode"
@@ -148,7 +149,7 @@ func detect(t Target) Detected {
 	nl.EnableErrorMessageReporting = true
 	ep := t.EP
 	for _, m := range xdpmode.All() {
-		d.Modes[m.String()] = attachCheck(ep, m, bpf.MinimalOptions{Action: bpf.Pass})
+		d.Modes[m.String()] = attachCheck(ep, m, bpf.MinimalOptions{Action: catalog.Pass})
 	}
 	d.MultiBuffer, d.NonFragsAtJumbo = multiBuffer(t)
 	for _, k := range bpf.MetaKfuncs {
@@ -216,8 +217,8 @@ func multiBuffer(t Target) (frags, plain Check) {
 		s := Check{Result: CheckSkipped, Explain: fmt.Sprintf("MTU %d not accepted: %v", JumboMTU, err)}
 		return s, s
 	}
-	plain = attachCheck(t.EP, xdpmode.Native, bpf.MinimalOptions{Action: bpf.Pass})
-	frags = attachCheck(t.EP, xdpmode.Native, bpf.MinimalOptions{Action: bpf.Pass, Frags: true})
+	plain = attachCheck(t.EP, xdpmode.Native, bpf.MinimalOptions{Action: catalog.Pass})
+	frags = attachCheck(t.EP, xdpmode.Native, bpf.MinimalOptions{Action: catalog.Pass, Frags: true})
 	if err := undo(); err != nil {
 		frags = failCheck(fmt.Errorf("restore MTU after the multi-buffer check: %w", err))
 	}

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/xdplab/xdplab/bpf"
+	"github.com/xdplab/xdplab/bpf/catalog"
 	"github.com/xdplab/xdplab/internal/xdp"
 )
 
@@ -86,7 +87,7 @@ func ProbeKernel() KernelCaps {
 	}
 	k.XDPLink = checkOf(xdp.HaveXDPLink())
 	k.LiveFrames = checkOf(xdp.HaveLiveFrames())
-	prog, err := bpf.LoadMinimal(bpf.MinimalOptions{Action: bpf.Pass, Frags: true})
+	prog, err := bpf.LoadMinimal(bpf.MinimalOptions{Action: catalog.Pass, Frags: true})
 	k.XDPFrags = checkOf(err)
 	if err == nil {
 		prog.Close()

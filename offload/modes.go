@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/xdplab/xdplab/bpf/catalog"
 	"github.com/xdplab/xdplab/internal/xdpmode"
 
 	"github.com/vishvananda/netns"
@@ -71,7 +72,7 @@ func ProbeModes(ns netns.NsHandle, iface string, ifindex int, driver string) (*S
 		return nil, fmt.Errorf("probe modes of %s: %w", iface, s.FeaturesErr)
 	}
 	for _, m := range xdpmode.All() {
-		c := attachCheckAt(ns, iface, ifindex, m, bpf.MinimalOptions{Action: bpf.Pass})
+		c := attachCheckAt(ns, iface, ifindex, m, bpf.MinimalOptions{Action: catalog.Pass})
 		if c.OK() {
 			s.Modes = append(s.Modes, m)
 			continue

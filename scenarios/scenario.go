@@ -21,7 +21,7 @@ import (
 
 	"github.com/goccy/go-yaml"
 
-	"github.com/xdplab/xdplab/bpf"
+	"github.com/xdplab/xdplab/bpf/catalog"
 	"github.com/xdplab/xdplab/internal/spec"
 	"github.com/xdplab/xdplab/scenarios/expect"
 )
@@ -69,8 +69,9 @@ func (e *Error) Error() string {
 	return fmt.Sprintf("%s: %s", loc, e.Msg)
 }
 
-// Load reads and checks a scenario file.
-func Load(path string) (*Scenario, error) {
+// Load reads and checks a scenario file; read, when given, reads the
+// object a run names (see spec.ObjectReader).
+func Load(path string, read ...spec.ObjectReader) (*Scenario, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("scenario %s: %w", path, err)
@@ -80,12 +81,12 @@ func Load(path string) (*Scenario, error) {
 	if err != nil {
 		return nil, fmt.Errorf("scenario %s: %w", path, err)
 	}
-	return Parse(path, data)
+	return Parse(path, data, read...)
 }
 
 // Parse checks a scenario file's contents; path names it in errors and
-// anchors relative object paths.
-func Parse(path string, data []byte) (*Scenario, error) {
+// anchors relative object paths; read is as for Load.
+func Parse(path string, data []byte, read ...spec.ObjectReader) (*Scenario, error) {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, &Error{Path: path, Msg: "empty file: a scenario needs at least format, name and programs (see scenarios/library)"}
 	}
@@ -96,7 +97,7 @@ func Parse(path string, data []byte) (*Scenario, error) {
 	if err := unmarshal(data, &doc); err != nil {
 		return nil, yamlError(path, err)
 	}
-	c := &checker{path: path, data: data, values: map[string]any{}}
+	c := &checker{path: path, data: data, values: map[string]any{}, read: read}
 	s := &Scenario{Path: path}
 	c.check(doc, s)
 	if len(c.errs) > 0 {
@@ -137,6 +138,7 @@ type checker struct {
 	errs []error
 	// values are the file's leaves by key (traffic.vlan).
 	values map[string]any
+	read   []spec.ObjectReader // reads a run's object (Load)
 }
 
 // line finds the line of a YAML path such as $.traffic.sizes; 0 where it
@@ -311,7 +313,7 @@ func (c *checker) check(doc map[string]any, s *Scenario) {
 		if c.present("object.") {
 			c.errorf("object.path", "missing: name the BPF ELF object")
 		} else {
-			c.errorf("programs", "missing: name built-in programs (%s) or an object", strings.Join(bpf.BuiltinNames(), ", "))
+			c.errorf("programs", "missing: name built-in programs (%s) or an object", strings.Join(catalog.BuiltinNames(), ", "))
 		}
 	}
 	if _, ok := c.values["traffic.pcap.path"]; !ok && c.present("traffic.pcap.") {
@@ -396,7 +398,7 @@ func (c *checker) check(doc map[string]any, s *Scenario) {
 	for _, size := range sweep(spec.FieldSize, sizes) {
 		for _, fl := range sweep(spec.FieldFlows, flows) {
 			settings := append(append(slices.Clone(base), size...), fl...)
-			r, err := spec.Build(settings)
+			r, err := spec.Build(settings, c.read...)
 			if err != nil {
 				for _, e := range spec.FieldErrors(err) {
 					key := Key(e.Field)

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xdplab/xdplab/bpf"
 	"github.com/xdplab/xdplab/internal/xdpmode"
 
 	"github.com/stretchr/testify/assert"
@@ -204,7 +205,7 @@ func TestParseDescribes(t *testing.T) {
 		}},
 	}
 	for _, c := range cases {
-		s, err := Parse("t.yaml", []byte(head+c.in))
+		s, err := Parse("t.yaml", []byte(head+c.in), readObject)
 		require.NoError(t, err, c.in)
 		require.Len(t, s.Runs, 1)
 		c.check(t, s.Runs[0])
@@ -254,4 +255,19 @@ func TestHostileKeys(t *testing.T) {
 	for _, k := range []string{"", ".a", "a.", "a..b", "a[0", "a b", "0[0:", "a[x]", "a[0]b"} {
 		assert.False(t, pathSafe(k), k)
 	}
+}
+
+// The object a run names is read when Load is given a reader, and its
+// refusal is spelled with the file's keys.
+func TestParseReadsObject(t *testing.T) {
+	doc := []byte("format: 1\nname: x\nobject:\n  path: ../bpf/dut_bpfel.o\n")
+	_, err := Parse("t.yaml", doc)
+	require.NoError(t, err, "without a reader the object is only looked for")
+	_, err = Parse("t.yaml", doc, readObject)
+	assert.ErrorContains(t, err, "holds 4 XDP programs (xdp_drop, xdp_pass, xdp_redirect, xdp_tx): choose one with object.program")
+}
+
+// readObject reads a run's object as runner.ReadObject does.
+func readObject(r *spec.Run) error {
+	return bpf.CheckObject(bpf.ObjectOptions{Path: r.Object, Program: r.ObjectProgram, MapEntries: r.MapEntries, Variables: r.Variables, TailCalls: r.TailCalls})
 }

@@ -8,7 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/xdplab/xdplab/bpf"
+	"github.com/xdplab/xdplab/bpf/catalog"
 	"github.com/xdplab/xdplab/internal/runner"
 	"github.com/xdplab/xdplab/results"
 )
@@ -87,7 +87,7 @@ Workloads without settings are loaded with example ones, as inspect does.`,
 	}
 	fl := cmd.Flags()
 	f.addSpecFlags(fl, equivFlags...)
-	fl.Lookup("prog").Usage = "built-in programs to check (default: all of them: " + strings.Join(bpf.BuiltinNames(), ",") + ")"
+	fl.Lookup("prog").Usage = "built-in programs to check (default: all of them: " + strings.Join(catalog.BuiltinNames(), ",") + ")"
 	fl.Lookup("prog").DefValue = "all"
 	fl.StringVar(&f.format, "format", "text", "output on stdout: text or json")
 	fl.BoolVar(&f.json, "json", false, "shorthand for --format json")

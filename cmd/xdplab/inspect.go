@@ -10,7 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/xdplab/xdplab/bpf"
+	"github.com/xdplab/xdplab/bpf/catalog"
 	"github.com/xdplab/xdplab/internal/runner"
 	"github.com/xdplab/xdplab/internal/spec"
 	"github.com/xdplab/xdplab/results"
@@ -69,7 +69,7 @@ left behind.`,
 	}
 	fl := cmd.Flags()
 	f.addSpecFlags(fl, inspectFlags...)
-	fl.Lookup("prog").Usage = "built-in programs to inspect (default: all of them: " + strings.Join(bpf.BuiltinNames(), ",") + ")"
+	fl.Lookup("prog").Usage = "built-in programs to inspect (default: all of them: " + strings.Join(catalog.BuiltinNames(), ",") + ")"
 	fl.Lookup("prog").DefValue = "all"
 	fl.StringVar(&f.format, "format", "text", "output on stdout: text or json")
 	fl.BoolVar(&f.json, "json", false, "shorthand for --format json")
@@ -101,7 +101,7 @@ func (f *runFlags) programDescription(cmd *cobra.Command, args []string, verb st
 	} else if !cmd.Flags().Changed("prog") {
 		// On a lent pair there is no second DUT port to redirect to.
 		pair := cmd.Flags().Lookup("iface") != nil && cmd.Flags().Changed("iface")
-		for _, n := range bpf.BuiltinNames() {
+		for _, n := range catalog.BuiltinNames() {
 			if pair && n == "redirect" {
 				continue
 			}

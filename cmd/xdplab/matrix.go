@@ -10,7 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/xdplab/xdplab/bpf"
+	"github.com/xdplab/xdplab/bpf/catalog"
 	"github.com/xdplab/xdplab/ci/kernels"
 	"github.com/xdplab/xdplab/ci/matrix"
 	"github.com/xdplab/xdplab/ci/vm"
@@ -82,7 +82,7 @@ qemu-system-x86 and busybox-static.`,
 				}
 			}
 			for _, p := range progs {
-				if _, err := bpf.LookupBuiltin(p); err != nil {
+				if _, err := catalog.LookupBuiltin(p); err != nil {
 					return &usageError{err}
 				}
 			}

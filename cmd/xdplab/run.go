@@ -14,7 +14,7 @@ import (
 	"github.com/spf13/pflag"
 	"golang.org/x/sys/unix"
 
-	"github.com/xdplab/xdplab/bpf"
+	"github.com/xdplab/xdplab/bpf/catalog"
 	"github.com/xdplab/xdplab/internal/host"
 	"github.com/xdplab/xdplab/internal/runner"
 	"github.com/xdplab/xdplab/internal/spec"
@@ -106,7 +106,7 @@ func flagName(path string) string {
 // describe turns the flags into the run description: a pure function of
 // the flags given (it reads only the files they name).
 func (f *runFlags) describe() (spec.Run, error) {
-	r, err := spec.Build(f.settings)
+	r, err := spec.Build(f.settings, runner.ReadObject)
 	if err != nil {
 		return r, specUsageError(err, flagName)
 	}
@@ -138,7 +138,7 @@ supports, floods it from the generator namespace, and reports throughput,
 loss and CPU cost per program and mode. Everything it made is removed when
 it ends, also on error and on SIGINT or SIGTERM.
 
-Built-in programs: ` + strings.Join(bpf.BuiltinNames(), ", ") + `. filter is a reference
+Built-in programs: ` + strings.Join(catalog.BuiltinNames(), ", ") + `. filter is a reference
 workload: a DDoS filter whose rules come from --rules FILE; ratelimit a per-source token
 bucket (--limit, --burst); flowstats per-flow telemetry; l4lb a Katran-style balancer
 (--backends). A user's program: --object FILE.o

@@ -42,7 +42,7 @@ and checks every expectation. It needs no root.`,
 		RunE: func(_ *cobra.Command, args []string) error {
 			var errs []error
 			for _, p := range args {
-				s, err := scenarios.Load(p)
+				s, err := scenarios.Load(p, runner.ReadObject)
 				if err != nil {
 					errs = append(errs, err)
 					continue
@@ -74,7 +74,7 @@ func runScenario(cmd *cobra.Command, f *runFlags, format string, stdout, stderr 
 	if err := checkLabel(f.label); err != nil {
 		return err
 	}
-	s, err := scenarios.Load(f.scenario)
+	s, err := scenarios.Load(f.scenario, runner.ReadObject)
 	if err != nil {
 		return &usageError{err}
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/cilium/ebpf"
 
 	"github.com/xdplab/xdplab/bpf"
+	"github.com/xdplab/xdplab/bpf/catalog"
 	"github.com/xdplab/xdplab/internal/traffic"
 	"github.com/xdplab/xdplab/internal/xdp"
 	"github.com/xdplab/xdplab/internal/xdpmode"
@@ -62,7 +63,7 @@ func (l *Local) AttachSink(o SinkOptions) (Sink, error) {
 	var prog *ebpf.Program
 	switch o.Kind {
 	case SinkCount:
-		p, err := bpf.LoadDUT(bpf.DUTOptions{Program: "drop", Work: bpf.NoTouch})
+		p, err := bpf.LoadDUT(bpf.DUTOptions{Program: "drop", Work: catalog.NoTouch})
 		if err != nil {
 			return nil, fmt.Errorf("sink on %s: %w", l.E.Name, err)
 		}
@@ -77,7 +78,7 @@ func (l *Local) AttachSink(o SinkOptions) (Sink, error) {
 		// Frags-aware where the kernel has it (5.18+), for the MTU 9000
 		// checks.
 		frags := bpf.HaveFrags() == nil
-		p, err := bpf.LoadMinimal(bpf.MinimalOptions{Action: bpf.Pass, Frags: frags})
+		p, err := bpf.LoadMinimal(bpf.MinimalOptions{Action: catalog.Pass, Frags: frags})
 		if err != nil {
 			return nil, fmt.Errorf("XDP_PASS on %s: %w", l.E.Name, err)
 		}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/xdplab/xdplab/bpf"
+	"github.com/xdplab/xdplab/bpf/catalog"
 	"github.com/xdplab/xdplab/internal/stream"
 	"github.com/xdplab/xdplab/internal/traffic"
 	"github.com/xdplab/xdplab/internal/xdp"
@@ -172,7 +173,7 @@ func SetMTU(mtu int, eps ...*topology.Endpoint) error {
 // whilePeerNative reads what ep advertises while its peer has a native
 // XDP_PASS program.
 func whilePeerNative(ep, peer *topology.Endpoint) (*offload.Advertised, error) {
-	prog, err := bpf.LoadMinimal(bpf.MinimalOptions{Action: bpf.Pass})
+	prog, err := bpf.LoadMinimal(bpf.MinimalOptions{Action: catalog.Pass})
 	if err != nil {
 		return nil, err
 	}

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/xdplab/xdplab/bpf"
+	"github.com/xdplab/xdplab/bpf/catalog"
 	"github.com/xdplab/xdplab/internal/afxdp"
 	"github.com/xdplab/xdplab/internal/nsthread"
 	"github.com/xdplab/xdplab/internal/peer"
@@ -56,7 +57,7 @@ func (r *qualification) modeChecks(m xdpmode.Mode) error {
 	if err := r.settle(); err != nil {
 		return err
 	}
-	for _, act := range []bpf.Action{bpf.Drop, bpf.Pass, bpf.TX, bpf.Redirect, bpf.Aborted} {
+	for _, act := range []catalog.Action{catalog.Drop, catalog.Pass, catalog.TX, catalog.Redirect, catalog.Aborted} {
 		if err := r.actionCheck(m, act); err != nil {
 			return err
 		}
@@ -88,7 +89,7 @@ func (r *qualification) xskCheck(m xdpmode.Mode, zeroCopy bool) (err error) {
 		r.check("functional", name, m.String(), results.VerdictNotApplicable, "zero-copy needs the driver: native mode only")
 		return nil
 	}
-	q, att, err := r.attach(m, uint32(bpf.Pass), func(q *bpf.QualifyPrograms) *ebpf.Program { return q.XSK })
+	q, att, err := r.attach(m, uint32(catalog.Pass), func(q *bpf.QualifyPrograms) *ebpf.Program { return q.XSK })
 	if err != nil {
 		r.check("functional", name, m.String(), results.VerdictFail, "load and attach the XSKMAP program: %v", err)
 		return nil
@@ -236,10 +237,10 @@ func (r *qualification) send(f []byte) error {
 // what comes out where it should: nothing (drop), the DUT's UDP socket
 // (pass), the generator's side with MACs swapped (tx), the sink behind the
 // DUT's second port (redirect), the xdp_exception tracepoint (aborted).
-func (r *qualification) actionCheck(m xdpmode.Mode, act bpf.Action) (err error) {
+func (r *qualification) actionCheck(m xdpmode.Mode, act catalog.Action) (err error) {
 	p, n := r.pair, uint64(r.o.Frames)
-	name := "XDP_" + map[bpf.Action]string{bpf.Drop: "DROP", bpf.Pass: "PASS", bpf.TX: "TX", bpf.Redirect: "REDIRECT", bpf.Aborted: "ABORTED"}[act]
-	if act == bpf.Redirect && p.Out.NS == nil {
+	name := "XDP_" + map[catalog.Action]string{catalog.Drop: "DROP", catalog.Pass: "PASS", catalog.TX: "TX", catalog.Redirect: "REDIRECT", catalog.Aborted: "ABORTED"}[act]
+	if act == catalog.Redirect && p.Out.NS == nil {
 		r.check("functional", name, m.String(), results.VerdictNotApplicable, "redirect needs a second DUT port and a sink behind it; a nic-pair has one port")
 		return nil
 	}
@@ -259,9 +260,9 @@ func (r *qualification) actionCheck(m xdpmode.Mode, act bpf.Action) (err error) 
 	}
 	var rx peer.Receiver
 	switch act {
-	case bpf.TX:
+	case catalog.TX:
 		rx, err = r.end.Listen()
-	case bpf.Redirect:
+	case catalog.Redirect:
 		rx, err = peer.NewLocal(&p.Sink).Listen()
 	}
 	if err != nil {
@@ -275,7 +276,7 @@ func (r *qualification) actionCheck(m xdpmode.Mode, act bpf.Action) (err error) 
 		return err
 	}
 	defer udp.Close()
-	if act == bpf.Aborted {
+	if act == catalog.Aborted {
 		l, err := q.TraceExceptions()
 		if err != nil {
 			r.check("functional", name, m.String(), results.VerdictNotRun, "%v", err)
@@ -288,10 +289,10 @@ func (r *qualification) actionCheck(m xdpmode.Mode, act bpf.Action) (err error) 
 	}
 	var got [][]byte
 	switch act {
-	case bpf.TX:
+	case catalog.TX:
 		want := append(append(append([]byte(nil), f[6:12]...), f[0:6]...), f[12:]...)
 		got, err = rx.Collect(int(n), quiet, want)
-	case bpf.Redirect:
+	case catalog.Redirect:
 		got, err = rx.Collect(int(n), quiet, f)
 	}
 	if err != nil {
@@ -306,10 +307,10 @@ func (r *qualification) actionCheck(m xdpmode.Mode, act bpf.Action) (err error) 
 		return err
 	}
 	returned := fmt.Sprintf("the program returned %s for %d of %d frames", name, countOf(counts, act), n)
-	if other := counts[bpf.QualifyOther]; other > 0 {
+	if other := counts[catalog.QualifyOther]; other > 0 {
 		returned += fmt.Sprintf(", an unknown action (%d) for %d", code, other)
 	}
-	for a := bpf.Aborted; a <= bpf.Redirect; a++ {
+	for a := catalog.Aborted; a <= catalog.Redirect; a++ {
 		if a != act && counts[a] > 0 {
 			returned += fmt.Sprintf(", %s for %d", a, counts[a])
 		}
@@ -317,10 +318,10 @@ func (r *qualification) actionCheck(m xdpmode.Mode, act bpf.Action) (err error) 
 	ok := countOf(counts, act) == n
 	var where string
 	switch act {
-	case bpf.Drop:
+	case catalog.Drop:
 		where = fmt.Sprintf("%d reached the DUT's stack", len(delivered))
 		ok = ok && len(delivered) == 0
-	case bpf.Pass:
+	case catalog.Pass:
 		good := 0
 		for _, d := range delivered {
 			if bytes.Equal(d, f[14+20+8:]) {
@@ -329,19 +330,19 @@ func (r *qualification) actionCheck(m xdpmode.Mode, act bpf.Action) (err error) 
 		}
 		where = fmt.Sprintf("%d of %d reached a UDP socket in the DUT's namespace with their payload intact", good, n)
 		ok = ok && uint64(good) == n
-	case bpf.TX:
+	case catalog.TX:
 		where = fmt.Sprintf("%d of %d came back to the generator's interface, MACs swapped, the rest intact", len(got), n)
 		ok = ok && uint64(len(got)) == n
-	case bpf.Redirect:
+	case catalog.Redirect:
 		where = fmt.Sprintf("%d of %d arrived intact behind the DUT's second port", len(got), n)
 		ok = ok && uint64(len(got)) == n
-	case bpf.Aborted:
+	case catalog.Aborted:
 		exc, err := q.Exceptions()
 		if err != nil {
 			return err
 		}
-		where = fmt.Sprintf("xdp:xdp_exception fired %d times for XDP_ABORTED", exc[bpf.Aborted])
-		ok = ok && exc[bpf.Aborted] >= n
+		where = fmt.Sprintf("xdp:xdp_exception fired %d times for XDP_ABORTED", exc[catalog.Aborted])
+		ok = ok && exc[catalog.Aborted] >= n
 	}
 	v := results.VerdictPass
 	if !ok {
@@ -351,7 +352,7 @@ func (r *qualification) actionCheck(m xdpmode.Mode, act bpf.Action) (err error) 
 	return nil
 }
 
-func countOf(c [bpf.QualifyOther + 1]uint64, a bpf.Action) uint64 {
+func countOf(c [catalog.QualifyOther + 1]uint64, a catalog.Action) uint64 {
 	if int(a) < len(c) {
 		return c[a]
 	}
@@ -363,7 +364,7 @@ func countOf(c [bpf.QualifyOther + 1]uint64, a bpf.Action) uint64 {
 func (r *qualification) adjustCheck(m xdpmode.Mode) (err error) {
 	n := r.o.Frames
 	const name = "head and tail adjustment"
-	q, att, err := r.attach(m, uint32(bpf.Pass), func(q *bpf.QualifyPrograms) *ebpf.Program { return q.Adjust })
+	q, att, err := r.attach(m, uint32(catalog.Pass), func(q *bpf.QualifyPrograms) *ebpf.Program { return q.Adjust })
 	if err != nil {
 		r.check("functional", name, m.String(), results.VerdictFail, "load and attach: %v", err)
 		return nil
@@ -437,7 +438,7 @@ func (r *qualification) fragsCheck(m xdpmode.Mode) (err error) {
 	if err := r.settle(); err != nil {
 		return err
 	}
-	q, att, err := r.attach(m, uint32(bpf.Drop), func(q *bpf.QualifyPrograms) *ebpf.Program { return q.Frags })
+	q, att, err := r.attach(m, uint32(catalog.Drop), func(q *bpf.QualifyPrograms) *ebpf.Program { return q.Frags })
 	if err != nil {
 		v := results.VerdictNotSupported
 		if advertised {

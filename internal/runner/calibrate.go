@@ -5,9 +5,9 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/xdplab/xdplab/bpf/catalog"
 	"github.com/xdplab/xdplab/internal/xdpmode"
 
-	"github.com/xdplab/xdplab/bpf"
 	"github.com/xdplab/xdplab/results"
 	"github.com/xdplab/xdplab/results/flags"
 )
@@ -19,7 +19,7 @@ func (r *runner) calibrate(ctx context.Context) error {
 	if !r.support.Supports(mode) {
 		mode = xdpmode.Generic
 	}
-	s, err := r.prepare("drop", bpf.NoTouch, mode)
+	s, err := r.prepare("drop", catalog.NoTouch, mode)
 	if err != nil {
 		return fmt.Errorf("calibration: %w", err)
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/xdplab/xdplab/bpf"
+	"github.com/xdplab/xdplab/bpf/catalog"
 	"github.com/xdplab/xdplab/internal/traffic"
 	"github.com/xdplab/xdplab/results"
 )
@@ -12,7 +13,7 @@ import (
 // exceptions it raised: the DUT's stack first (a passed frame may draw a
 // reply from it to the generator), then the generator's veth, then the
 // others; nowhere is a drop unless an exception says why.
-func classify(arrivals []traffic.Arrival, exc [bpf.NumExceptionSlots]uint64, countable bool, counted *bpf.Action) results.FrameVerdict {
+func classify(arrivals []traffic.Arrival, exc [bpf.NumExceptionSlots]uint64, countable bool, counted *catalog.Action) results.FrameVerdict {
 	var v results.FrameVerdict
 	if counted != nil {
 		v.Counted = counted.String()
@@ -30,16 +31,16 @@ func classify(arrivals []traffic.Arrival, exc [bpf.NumExceptionSlots]uint64, cou
 			}
 		}
 	}
-	if exc[bpf.Aborted] > 0 {
+	if exc[catalog.Aborted] > 0 {
 		v.Verdict = results.FrameAborted
-	} else if exc[bpf.TX] > 0 {
+	} else if exc[catalog.TX] > 0 {
 		v.Verdict = results.FrameTXFailed
-	} else if exc[bpf.Redirect] > 0 {
+	} else if exc[catalog.Redirect] > 0 {
 		v.Verdict = results.FrameRedirectFailed
 	} else {
 		v.Verdict = results.FrameDrop
 	}
-	if counted != nil && (*counted == bpf.TX || *counted == bpf.Redirect || *counted == bpf.Pass) && v.Verdict == results.FrameDrop {
+	if counted != nil && (*counted == catalog.TX || *counted == catalog.Redirect || *counted == catalog.Pass) && v.Verdict == results.FrameDrop {
 		v.Note = fmt.Sprintf("counted %s, but it came out nowhere xdplab watches and raised no exception", counted)
 	}
 	return v

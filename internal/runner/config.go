@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/xdplab/xdplab/bpf"
 	"github.com/xdplab/xdplab/internal/host"
 	"github.com/xdplab/xdplab/internal/spec"
 )
@@ -35,3 +36,14 @@ func (c *Config) checkHost() error {
 	}
 	return nil
 }
+
+// objectOptions is how a run loads its user's object; ifindex binds it to
+// a device for offload (0: none).
+func objectOptions(r *spec.Run, ifindex uint32) bpf.ObjectOptions {
+	return bpf.ObjectOptions{Path: r.Object, Program: r.ObjectProgram, Ifindex: ifindex, MapEntries: r.MapEntries,
+		Variables: r.Variables, TailCalls: r.TailCalls}
+}
+
+// ReadObject reads a run's object as its load will, loading nothing: the
+// spec.ObjectReader a front end gives spec.Build and scenarios.Load.
+func ReadObject(r *spec.Run) error { return bpf.CheckObject(objectOptions(r, 0)) }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/xdplab/xdplab/bpf"
+	"github.com/xdplab/xdplab/bpf/catalog"
 	"github.com/xdplab/xdplab/internal/host"
 	"github.com/xdplab/xdplab/internal/nsthread"
 	"github.com/xdplab/xdplab/internal/spec"
@@ -131,9 +132,9 @@ func (r *runner) equivPair(e *results.Equivalence) (undo func(), err error) {
 	// its ring until another frame wakes it.
 	// Frags-aware, so that the jumbo frame at MTU 9000 comes back; before
 	// 5.18 no program is, and a plain one does.
-	pass, err := bpf.LoadMinimal(bpf.MinimalOptions{Action: bpf.Pass, Frags: true})
+	pass, err := bpf.LoadMinimal(bpf.MinimalOptions{Action: catalog.Pass, Frags: true})
 	if err != nil {
-		if pass, err = bpf.LoadMinimal(bpf.MinimalOptions{Action: bpf.Pass}); err != nil {
+		if pass, err = bpf.LoadMinimal(bpf.MinimalOptions{Action: catalog.Pass}); err != nil {
 			return undo, err
 		}
 	}
@@ -262,7 +263,7 @@ func (r *runner) watch() (_ *traffic.Watch, err error) {
 // equivMode attaches program name in mode m and sends every frame.
 func (r *runner) equivMode(ctx context.Context, w *traffic.Watch, name string, m xdpmode.Mode, frames []stream.NamedFrame) (_ *results.EquivMode, _ results.Program, sent []stream.NamedFrame, err error) {
 	p := r.pair
-	prog, err := r.load(name, bpf.NoTouch, m)
+	prog, err := r.load(name, catalog.NoTouch, m)
 	if err != nil {
 		return nil, results.Program{}, nil, err
 	}
@@ -344,7 +345,7 @@ func (r *runner) sendOne(w *traffic.Watch, tap *bpf.ExceptionTap, prog *bpf.Prog
 		return results.FrameVerdict{}, err
 	}
 	wait := equivWait
-	var counted *bpf.Action
+	var counted *catalog.Action
 	if prog.Counted {
 		// The stats map tells at once what the program did; a frame it
 		// dropped need not be waited for.
@@ -356,7 +357,7 @@ func (r *runner) sendOne(w *traffic.Watch, tap *bpf.ExceptionTap, prog *bpf.Prog
 			}
 			for a := range st {
 				if st[a].Packets > st0[a].Packets {
-					act := bpf.Action(a)
+					act := catalog.Action(a)
 					counted = &act
 				}
 			}
@@ -364,7 +365,7 @@ func (r *runner) sendOne(w *traffic.Watch, tap *bpf.ExceptionTap, prog *bpf.Prog
 				time.Sleep(time.Millisecond)
 			}
 		}
-		if counted != nil && (*counted == bpf.Drop || *counted == bpf.Aborted) {
+		if counted != nil && (*counted == catalog.Drop || *counted == catalog.Aborted) {
 			wait = equivSettle
 		}
 	}

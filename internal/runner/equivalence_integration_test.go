@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/xdplab/xdplab/bpf"
+	"github.com/xdplab/xdplab/bpf/catalog"
 	"github.com/xdplab/xdplab/internal/schematest"
 	"github.com/xdplab/xdplab/internal/spec"
 	"github.com/xdplab/xdplab/internal/testenv"
@@ -29,7 +29,7 @@ func TestIntegrationEquivalenceBuiltins(t *testing.T) {
 	b, err := json.Marshal(e)
 	require.NoError(t, err)
 	schematest.ValidateJSON(t, results.EquivalenceJSONSchema, b, results.JSONSchema)
-	require.Len(t, e.Programs, len(bpf.BuiltinNames()))
+	require.Len(t, e.Programs, len(catalog.BuiltinNames()))
 	for _, p := range e.Programs {
 		assert.Empty(t, p.Findings, p.Program.Name)
 		assert.Equal(t, len(p.Frames), p.Compared, p.Program.Name)

@@ -8,12 +8,13 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/xdplab/xdplab/bpf"
+	"github.com/xdplab/xdplab/bpf/catalog"
 	"github.com/xdplab/xdplab/internal/spec"
 	"github.com/xdplab/xdplab/internal/traffic"
 	"github.com/xdplab/xdplab/results"
 )
 
-func act(a bpf.Action) *bpf.Action { return &a }
+func act(a catalog.Action) *catalog.Action { return &a }
 
 // Where a frame came out decides its verdict, the DUT's stack first (a
 // passed frame may draw a reply to the generator); out of nowhere, the
@@ -25,22 +26,22 @@ func TestClassify(t *testing.T) {
 		name     string
 		arrivals []traffic.Arrival
 		exc      [bpf.NumExceptionSlots]uint64
-		counted  *bpf.Action
+		counted  *catalog.Action
 		want     results.FrameVerdict
 	}{
-		{"passed, and the stack replied", []traffic.Arrival{{Where: "gen", Frame: []byte{9}}, {Where: "dut", Frame: f}}, none, act(bpf.Pass),
+		{"passed, and the stack replied", []traffic.Arrival{{Where: "gen", Frame: []byte{9}}, {Where: "dut", Frame: f}}, none, act(catalog.Pass),
 			results.FrameVerdict{Verdict: results.FramePass, Where: "dut", Out: f, Counted: "pass"}},
 		{"back at the generator", []traffic.Arrival{{Where: "gen", Frame: f}}, none, nil, results.FrameVerdict{Verdict: results.FrameTX, Where: "gen", Out: f}},
 		{"at the sink", []traffic.Arrival{{Where: "sink", Frame: f}}, none, nil, results.FrameVerdict{Verdict: results.FrameRedirect, Where: "sink", Out: f}},
 		{"out of lo", []traffic.Arrival{{Where: "lo", Frame: f}}, none, nil, results.FrameVerdict{Verdict: results.FrameRedirect, Where: "lo", Out: f}},
 		{"sink before lo", []traffic.Arrival{{Where: "lo", Frame: []byte{7}}, {Where: "sink", Frame: f}}, none, nil, results.FrameVerdict{Verdict: results.FrameRedirect, Where: "sink", Out: f}},
-		{"nowhere", nil, none, act(bpf.Drop), results.FrameVerdict{Verdict: results.FrameDrop, Counted: "drop"}},
+		{"nowhere", nil, none, act(catalog.Drop), results.FrameVerdict{Verdict: results.FrameDrop, Counted: "drop"}},
 		{"aborted", nil, [bpf.NumExceptionSlots]uint64{1, 0, 0, 0, 0, 0}, nil, results.FrameVerdict{Verdict: results.FrameAborted}},
 		{"tx failed", nil, [bpf.NumExceptionSlots]uint64{0, 0, 0, 1, 0, 0}, nil, results.FrameVerdict{Verdict: results.FrameTXFailed}},
-		{"redirect failed", nil, [bpf.NumExceptionSlots]uint64{0, 0, 0, 0, 2, 0}, act(bpf.Redirect), results.FrameVerdict{Verdict: results.FrameRedirectFailed, Counted: "redirect"}},
-		{"counted tx, lost", nil, none, act(bpf.TX), results.FrameVerdict{Verdict: results.FrameDrop, Counted: "tx",
+		{"redirect failed", nil, [bpf.NumExceptionSlots]uint64{0, 0, 0, 0, 2, 0}, act(catalog.Redirect), results.FrameVerdict{Verdict: results.FrameRedirectFailed, Counted: "redirect"}},
+		{"counted tx, lost", nil, none, act(catalog.TX), results.FrameVerdict{Verdict: results.FrameDrop, Counted: "tx",
 			Note: "counted tx, but it came out nowhere xdplab watches and raised no exception"}},
-		{"counted pass, lost", nil, none, act(bpf.Pass), results.FrameVerdict{Verdict: results.FrameDrop, Counted: "pass",
+		{"counted pass, lost", nil, none, act(catalog.Pass), results.FrameVerdict{Verdict: results.FrameDrop, Counted: "pass",
 			Note: "counted pass, but it came out nowhere xdplab watches and raised no exception"}},
 	} {
 		assert.Equal(t, c.want, classify(c.arrivals, c.exc, c.counted != nil, c.counted), c.name)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/xdplab/xdplab/bpf"
+	"github.com/xdplab/xdplab/bpf/catalog"
 	"github.com/xdplab/xdplab/internal/stream"
 	"github.com/xdplab/xdplab/results"
 	"github.com/xdplab/xdplab/results/flags"
@@ -32,7 +33,7 @@ func (r *runner) figures(s *setup, index int, start, end, final snapshot, sample
 	if s.prog.Counted {
 		raw.Program = map[string]results.Counter{}
 		for a, c := range final.prog.Sub(start.prog) {
-			raw.Program[bpf.Action(a).String()] = results.Counter(c)
+			raw.Program[catalog.Action(a).String()] = results.Counter(c)
 		}
 	}
 	if s.sink != nil {
@@ -72,7 +73,7 @@ func (r *runner) figures(s *setup, index int, start, end, final snapshot, sample
 		f.Actions = map[string]float64{}
 		for a, c := range final.prog.Sub(start.prog) {
 			if c.Packets > 0 {
-				f.Actions[bpf.Action(a).String()] = flags.Ratio(c.Packets, seen)
+				f.Actions[catalog.Action(a).String()] = flags.Ratio(c.Packets, seen)
 			}
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/xdplab/xdplab/bpf"
+	"github.com/xdplab/xdplab/bpf/catalog"
 	"github.com/xdplab/xdplab/internal/host"
 	"github.com/xdplab/xdplab/internal/procstat"
 	"github.com/xdplab/xdplab/internal/spec"
@@ -27,14 +28,14 @@ func snapAt(t0 time.Time, sec int, gen, tries uint64, prog bpf.Stats, dut, genIf
 
 func TestFiguresAndFlags(t *testing.T) {
 	r := &runner{cfg: Config{Run: spec.Run{FrameSize: 64}}, kind: stream.LiveFrames, cpus: []int{0}}
-	drop := bpf.Action(bpf.Drop)
+	drop := catalog.Action(catalog.Drop)
 	s := &setup{prog: &bpf.Program{Counted: true, Expected: &drop}}
 	t0 := time.Now()
 	q := func(rx, xmit, xerr uint64) topology.Counters {
 		return topology.Counters{Ethtool: map[string]uint64{"rx_queue_0_xdp_packets": rx, "tx_queue_0_xdp_xmit": xmit, "tx_queue_0_xdp_xmit_errors": xerr}}
 	}
 	var p0, p1 bpf.Stats
-	p1[bpf.Drop] = bpf.Counter{Packets: 1000}
+	p1[catalog.Drop] = bpf.Counter{Packets: 1000}
 	start := snapAt(t0, 0, 0, 0, p0, q(0, 0, 0), q(0, 0, 0), 0)
 	end := snapAt(t0, 2, 1000, 1000, p1, q(1000, 0, 0), q(0, 1000, 0), 1e9)
 	tr := r.figures(s, 1, start, end, end, nil)
@@ -49,8 +50,8 @@ func TestFiguresAndFlags(t *testing.T) {
 	// The DUT veth saw 2% more than the program counted; the generator's
 	// veth refused 5% of the frames; the DUT counted half of them as pass.
 	var p2 bpf.Stats
-	p2[bpf.Drop] = bpf.Counter{Packets: 500}
-	p2[bpf.Pass] = bpf.Counter{Packets: 500}
+	p2[catalog.Drop] = bpf.Counter{Packets: 500}
+	p2[catalog.Pass] = bpf.Counter{Packets: 500}
 	end = snapAt(t0, 2, 1000, 1100, p2, q(1020, 950, 50), q(0, 950, 50), 1e9)
 	tr = r.figures(s, 1, start, end, end, nil)
 	codes := map[string]bool{}

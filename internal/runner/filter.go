@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/xdplab/xdplab/bpf"
+	"github.com/xdplab/xdplab/bpf/catalog"
 	"github.com/xdplab/xdplab/results"
 )
 
@@ -33,7 +34,7 @@ const ExampleRule = "drop src 2001:2:0:fffe::/64"
 
 // churnRule matches nothing the generator sends: an IPv6 source prefix in
 // the benchmarking range that no flow uses.
-var churnRule = bpf.FilterRule{ID: bpf.MaxFilterRules - 1, Text: ExampleRule, Field: "src",
+var churnRule = catalog.FilterRule{ID: catalog.MaxFilterRules - 1, Text: ExampleRule, Field: "src",
 	Prefix: netip.MustParsePrefix("2001:2:0:fffe::/64")}
 
 // filterFigures read the filter's hits per rule over the trials and

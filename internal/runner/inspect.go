@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/xdplab/xdplab/bpf"
+	"github.com/xdplab/xdplab/bpf/catalog"
 	"github.com/xdplab/xdplab/internal/host"
 	"github.com/xdplab/xdplab/internal/xdp"
 	"github.com/xdplab/xdplab/internal/xdpmode"
@@ -63,7 +64,7 @@ func Inspect(ctx context.Context, cfg Config) (_ *results.Inspection, err error)
 
 func (r *runner) offloadability(name string) ([]string, error) {
 	if name == "" {
-		return bpf.ObjectOffloadability(bpf.ObjectOptions{Path: r.cfg.Object, Program: r.cfg.ObjectProgram, MapEntries: r.cfg.MapEntries, Variables: r.cfg.Variables, TailCalls: r.cfg.TailCalls})
+		return bpf.ObjectOffloadability(objectOptions(&r.cfg.Run, 0))
 	}
 	return bpf.BuiltinOffloadability(name)
 }
@@ -71,7 +72,7 @@ func (r *runner) offloadability(name string) ([]string, error) {
 // inspect loads and attaches one program in one mode, and takes it away
 // again.
 func (r *runner) inspect(name string, m xdpmode.Mode) (_ *results.Inspected, err error) {
-	prog, err := r.load(name, bpf.NoTouch, m)
+	prog, err := r.load(name, catalog.NoTouch, m)
 	if err != nil {
 		return nil, err
 	}

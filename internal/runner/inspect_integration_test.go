@@ -8,12 +8,12 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/xdplab/xdplab/bpf/catalog"
 	"github.com/xdplab/xdplab/internal/xdpmode"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/xdplab/xdplab/bpf"
 	"github.com/xdplab/xdplab/internal/spec"
 	"github.com/xdplab/xdplab/internal/testenv"
 	"github.com/xdplab/xdplab/results"
@@ -24,7 +24,7 @@ func inspectConfig(tb testing.TB) Config {
 	rules := filepath.Join(tb.TempDir(), "rules")
 	require.NoError(tb, os.WriteFile(rules, []byte(ExampleRule+"\n"), 0o600))
 	var settings []spec.Setting
-	for _, n := range bpf.BuiltinNames() {
+	for _, n := range catalog.BuiltinNames() {
 		settings = append(settings, spec.Setting{Path: spec.FieldPrograms, Value: n})
 	}
 	settings = append(settings, spec.Setting{Path: spec.FieldModes, Value: "generic"}, spec.Setting{Path: spec.FieldModes, Value: "native"},
@@ -43,7 +43,7 @@ func TestIntegrationInspectBuiltins(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, results.InspectionSchema, in.Schema)
 	assert.Equal(t, []string{"generic", "native"}, in.Modes)
-	require.Len(t, in.Programs, 2*len(bpf.BuiltinNames()))
+	require.Len(t, in.Programs, 2*len(catalog.BuiltinNames()))
 	byProg := map[string][]results.Inspected{}
 	for _, p := range in.Programs {
 		assert.Equal(t, p.Mode, p.AttachedMode, p.Program.Name)

@@ -8,6 +8,7 @@ import (
 	"net/netip"
 
 	"github.com/xdplab/xdplab/bpf"
+	"github.com/xdplab/xdplab/bpf/catalog"
 	"github.com/xdplab/xdplab/internal/peer"
 	"github.com/xdplab/xdplab/internal/spec"
 	"github.com/xdplab/xdplab/internal/xdp"
@@ -45,7 +46,7 @@ func (l4lbWorkload) far(r *runner, s *setup) (err error) {
 func (l4lbWorkload) start(_ *runner, s *setup) (any, error) { return s.prog.LBStats() }
 
 func (l4lbWorkload) figures(_ context.Context, r *runner, s *setup, before any, _ *results.Result) (*results.Workload, error) {
-	return r.lbFigures(s, before.([bpf.LBNoBackend + 1]uint64))
+	return r.lbFigures(s, before.([catalog.LBNoBackend + 1]uint64))
 }
 
 // lbConfig is the l4lb workload's setup on the pair: the VIP is the DUT's
@@ -75,7 +76,7 @@ func (r *runner) lbConfig() *bpf.LBConfig {
 
 // lbFigures read the balancer's counts and the sink's per-backend counts
 // over the result's traffic.
-func (r *runner) lbFigures(s *setup, start [bpf.LBNoBackend + 1]uint64) (*results.Workload, error) {
+func (r *runner) lbFigures(s *setup, start [catalog.LBNoBackend + 1]uint64) (*results.Workload, error) {
 	st, err := s.prog.LBStats()
 	if err != nil {
 		return nil, err
@@ -86,9 +87,9 @@ func (r *runner) lbFigures(s *setup, start [bpf.LBNoBackend + 1]uint64) (*result
 	}
 	cfg := r.lbConfig()
 	d := func(i int) uint64 { return st[i] - start[i] }
-	f := &results.LBFigures{VIP: cfg.VIP.String(), NewFlows: d(bpf.LBNew), KnownFlows: d(bpf.LBKnown),
-		NoVIP: d(bpf.LBNoVIP), Malformed: d(bpf.LBMalformed), NoBackend: d(bpf.LBNoBackend),
-		Encapsulated: checks[bpf.SinkEncapsulated], NotEncapsulated: checks[bpf.SinkNotEncapsulated], InnerBad: checks[bpf.SinkInnerBad],
+	f := &results.LBFigures{VIP: cfg.VIP.String(), NewFlows: d(catalog.LBNew), KnownFlows: d(catalog.LBKnown),
+		NoVIP: d(catalog.LBNoVIP), Malformed: d(catalog.LBMalformed), NoBackend: d(catalog.LBNoBackend),
+		Encapsulated: checks[catalog.SinkEncapsulated], NotEncapsulated: checks[catalog.SinkNotEncapsulated], InnerBad: checks[catalog.SinkInnerBad],
 		Source: "the balancer's lb_stats map and the lb sink's per-backend and check counts over all the result's traffic (warm-ups included); " +
 			"spread = the largest |backend share - 1/backends| as a share of 1/backends"}
 	var total uint64

@@ -7,9 +7,9 @@ import (
 	"math"
 	"time"
 
+	"github.com/xdplab/xdplab/bpf/catalog"
 	"github.com/xdplab/xdplab/internal/xdpmode"
 
-	"github.com/xdplab/xdplab/bpf"
 	"github.com/xdplab/xdplab/results"
 )
 
@@ -27,8 +27,8 @@ func (r *runner) measure(ctx context.Context, name string, mode xdpmode.Mode) (_
 	}
 	if s.prog.Counted {
 		res.Program.Work = r.cfg.Work.String()
-		if name == "tx" && r.cfg.Work < bpf.SwapMACs {
-			res.Program.Work = bpf.SwapMACs.String() // tx always swaps: the work it did
+		if name == "tx" && r.cfg.Work < catalog.SwapMACs {
+			res.Program.Work = catalog.SwapMACs.String() // tx always swaps: the work it did
 		}
 	}
 	if s.prog.Expected != nil {

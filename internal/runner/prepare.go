@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/xdplab/xdplab/bpf"
+	"github.com/xdplab/xdplab/bpf/catalog"
 	"github.com/xdplab/xdplab/internal/nsthread"
 	"github.com/xdplab/xdplab/internal/peer"
 	"github.com/xdplab/xdplab/internal/stream"
@@ -61,7 +62,7 @@ func (s *setup) Close() error {
 
 // prepare loads and attaches program name (a built-in, or "" for the
 // user's object) in mode, with what the mode needs.
-func (r *runner) prepare(name string, work bpf.Work, mode xdpmode.Mode) (_ *setup, err error) {
+func (r *runner) prepare(name string, work catalog.Work, mode xdpmode.Mode) (_ *setup, err error) {
 	p := r.pair
 	s := &setup{name: name, mode: mode, work: workloads[name]}
 	defer func() {
@@ -80,7 +81,7 @@ func (r *runner) prepare(name string, work bpf.Work, mode xdpmode.Mode) (_ *setu
 			}
 		}
 	}
-	s.writes = name == "" || name == "tx" || work >= bpf.SwapMACs || s.work != nil && s.work.writes()
+	s.writes = name == "" || name == "tx" || work >= catalog.SwapMACs || s.work != nil && s.work.writes()
 	// A generic-mode program on a veth sees redirected frames only with
 	// rx-gro on; a native one needs no GRO.
 	wantGRO := mode == xdpmode.Generic
@@ -179,7 +180,7 @@ func (r *runner) prepare(name string, work bpf.Work, mode xdpmode.Mode) (_ *setu
 
 // load loads program name (a built-in, or "" for the user's object) for
 // mode in the DUT's namespace, with its workload's settings.
-func (r *runner) load(name string, work bpf.Work, mode xdpmode.Mode) (prog *bpf.Program, err error) {
+func (r *runner) load(name string, work catalog.Work, mode xdpmode.Mode) (prog *bpf.Program, err error) {
 	p := r.pair
 	// Offload: the program and its maps are bound to the device, whose
 	// ifindex is resolved in the DUT's namespace.
@@ -188,8 +189,7 @@ func (r *runner) load(name string, work bpf.Work, mode xdpmode.Mode) (prog *bpf.
 		ifindex = uint32(p.DUT.Ifindex)
 	}
 	if name == "" {
-		o := bpf.ObjectOptions{Path: r.cfg.Object, Program: r.cfg.ObjectProgram, Ifindex: ifindex, MapEntries: r.cfg.MapEntries,
-			Variables: r.cfg.Variables, TailCalls: r.cfg.TailCalls}
+		o := objectOptions(&r.cfg.Run, ifindex)
 		if r.cfg.PinScratch {
 			err = nsthread.DoWithScratchBPFFS(p.DUTNS.Handle, func(pin string) error {
 				o.PinPath = pin

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/xdplab/xdplab/bpf"
+	"github.com/xdplab/xdplab/bpf/catalog"
 	"github.com/xdplab/xdplab/results"
 )
 
@@ -16,12 +17,12 @@ func (ratelimitWorkload) options(r *runner, o *bpf.DUTOptions) { o.Limit = r.cfg
 func (ratelimitWorkload) start(_ *runner, s *setup) (any, error) { return s.prog.Verdicts() }
 
 func (ratelimitWorkload) figures(_ context.Context, r *runner, s *setup, before any, res *results.Result) (*results.Workload, error) {
-	return r.rateLimitFigures(s, before.([bpf.VerdictContended + 1]bpf.Counter), res)
+	return r.rateLimitFigures(s, before.([catalog.VerdictContended + 1]bpf.Counter), res)
 }
 
 // rateLimitFigures compare what the ratelimit workload passed over the
 // trials with its limit times the sources the generator used.
-func (r *runner) rateLimitFigures(s *setup, start [bpf.VerdictContended + 1]bpf.Counter, res *results.Result) (*results.Workload, error) {
+func (r *runner) rateLimitFigures(s *setup, start [catalog.VerdictContended + 1]bpf.Counter, res *results.Result) (*results.Workload, error) {
 	v, err := s.prog.Verdicts()
 	if err != nil {
 		return nil, err
@@ -37,9 +38,9 @@ func (r *runner) rateLimitFigures(s *setup, start [bpf.VerdictContended + 1]bpf.
 	}
 	sources := int(s.gen.Flows().Addresses())
 	f := &results.RateLimitFigures{LimitPPS: r.cfg.Limit.PPS, Burst: r.cfg.Limit.Burst, Sources: sources,
-		Over:      v[bpf.VerdictOver].Sub(start[bpf.VerdictOver]).Packets,
-		Contended: v[bpf.VerdictContended].Sub(start[bpf.VerdictContended]).Packets,
-		Malformed: v[bpf.VerdictMalformed].Sub(start[bpf.VerdictMalformed]).Packets,
+		Over:      v[catalog.VerdictOver].Sub(start[catalog.VerdictOver]).Packets,
+		Contended: v[catalog.VerdictContended].Sub(start[catalog.VerdictContended]).Packets,
+		Malformed: v[catalog.VerdictMalformed].Sub(start[catalog.VerdictMalformed]).Packets,
 		Source: "passed_pps and offered_pps: the trials' pass and generator counts per second of the timed windows; " +
 			"share = passed_pps / (limit_pps x sources); over, contended and malformed: the program's verdicts map over all the result's traffic, warm-ups included"}
 	if secs > 0 {

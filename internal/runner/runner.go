@@ -12,7 +12,7 @@ import (
 
 	"github.com/cilium/ebpf"
 
-	"github.com/xdplab/xdplab/bpf"
+	"github.com/xdplab/xdplab/bpf/catalog"
 	"github.com/xdplab/xdplab/internal/host"
 	"github.com/xdplab/xdplab/internal/peer"
 	"github.com/xdplab/xdplab/internal/remote"
@@ -74,7 +74,7 @@ func Run(ctx context.Context, cfg Config) (_ *results.Run, err error) {
 		}
 		r.capture = c
 		r.cfg.Warmup = 0
-		if len(c.Frames) > bpf.MaxReplayFrames && r.cfg.Generator == "" {
+		if len(c.Frames) > catalog.MaxReplayFrames && r.cfg.Generator == "" {
 			r.cfg.Generator = stream.AFPacket // too many for the replay map
 		}
 		r.cfg.FrameSize = min(max(c.MeanSize(), stream.MinFrameSize(false)), stream.MaxFrameSize)

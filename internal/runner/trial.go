@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/xdplab/xdplab/bpf"
+	"github.com/xdplab/xdplab/bpf/catalog"
 	"github.com/xdplab/xdplab/internal/procstat"
 	"github.com/xdplab/xdplab/results"
 	"github.com/xdplab/xdplab/topology"
@@ -230,7 +231,7 @@ func (r *runner) liveLine(label string, sm results.Sample, cur, prev snapshot, s
 			var parts []string
 			for a, c := range d {
 				if c.Packets > 0 {
-					parts = append(parts, fmt.Sprintf("%s %.1f%%", bpf.Action(a), 100*float64(c.Packets)/float64(tot)))
+					parts = append(parts, fmt.Sprintf("%s %.1f%%", catalog.Action(a), 100*float64(c.Packets)/float64(tot)))
 				}
 			}
 			extra = "  " + strings.Join(parts, " ")

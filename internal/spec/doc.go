@@ -15,4 +15,10 @@
 // ever parsed back. Validate touches neither the kernel nor the host:
 // checks that depend on the machine (CPUs, interfaces, kernel features) run
 // where the run starts, inside the VM for the kernel matrix.
+//
+// It is data and links no loader: programs, work levels and workload
+// settings are bpf/catalog's, and a user's object is read by the
+// ObjectReader its front end gives Build (runner.ReadObject); a test
+// keeps cilium/ebpf and netlink out of this package, the scenarios and
+// the results.
 package spec

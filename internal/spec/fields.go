@@ -8,11 +8,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/xdplab/xdplab/bpf/catalog"
 	"github.com/xdplab/xdplab/internal/sshtarget"
 
 	"github.com/xdplab/xdplab/internal/xdpmode"
 
-	"github.com/xdplab/xdplab/bpf"
 	"github.com/xdplab/xdplab/internal/stream"
 )
 
@@ -181,7 +181,7 @@ func stringField(p func(*Run) *string) func(*Run, string) error {
 
 var fields = []Field{
 	{Path: FieldPrograms, Flag: "prog", Default: "drop", Type: "strings", List: true, reset: func(r *Run) { r.Programs = nil },
-		Usage: "built-in programs to measure, comma-separated: " + strings.Join(bpf.BuiltinNames(), ", "),
+		Usage: "built-in programs to measure, comma-separated: " + strings.Join(catalog.BuiltinNames(), ", "),
 		set: func(r *Run, v string) error {
 			r.Programs = append(r.Programs, strings.TrimSpace(v))
 			return nil
@@ -234,7 +234,7 @@ var fields = []Field{
 			if !ok || !ok2 || m == "" || prog == "" || err != nil {
 				return fmt.Errorf("%q: write a program array, a slot and a program, such as jmp_table:0=xdp_parse", v)
 			}
-			r.TailCalls = append(r.TailCalls, bpf.TailCall{Map: m, Index: uint32(idx), Program: prog})
+			r.TailCalls = append(r.TailCalls, catalog.TailCall{Map: m, Index: uint32(idx), Program: prog})
 			return nil
 		}},
 	{Path: FieldPin, Flag: "pin", Default: "ignore", Type: "string",
@@ -372,7 +372,7 @@ var fields = []Field{
 	{Path: FieldWork, Flag: "work", Default: "no-touch", Type: "string",
 		Usage: "per-packet work of built-in programs: no-touch, read-data, parse-ip, swap-macs",
 		set: func(r *Run, v string) (err error) {
-			r.Work, err = bpf.ParseWork(v)
+			r.Work, err = catalog.ParseWork(v)
 			return err
 		}},
 	{Path: FieldPcap, Key: "traffic.pcap.path", Flag: "pcap", Type: "string", File: true,
@@ -449,15 +449,22 @@ type Setting struct {
 	Value string
 }
 
+// An ObjectReader reads a user's object as the loader will, loading
+// nothing (runner.ReadObject): whether the program it names is there, and
+// every map sized. The run description is data and links no ELF reader,
+// so the front end that has one gives it.
+type ObjectReader func(*Run) error
+
 // Build applies settings to the defaults in order, reads the files they
-// name (the filter's rules; the object and the capture are checked), and
-// validates the result. A setting of a list field adds one element; the
-// first replaces the default. The error is Errors, every mistake found.
-func Build(settings []Setting) (Run, error) {
+// name (the filter's rules; the capture is checked, the object is there
+// and, given read, read with it), and validates the result. A setting of
+// a list field adds one element; the first replaces the default. The
+// error is Errors, every mistake found.
+func Build(settings []Setting, read ...ObjectReader) (Run, error) {
 	r := Defaults()
 	set, es := apply(&r, settings)
 	es = append(es, presence(&r, set)...)
-	es = append(es, readFiles(&r)...)
+	es = append(es, readFiles(&r, read)...)
 	return r, es.with(r.Validate()).err()
 }
 
@@ -544,11 +551,11 @@ func presence(r *Run, set map[string]bool) Errors {
 }
 
 // readFiles reads the filter's rules and checks that the object and the
-// capture are there and, for the capture, readable as one.
-func readFiles(r *Run) Errors {
+// capture are there and readable as one (the object by read, if given).
+func readFiles(r *Run, read []ObjectReader) Errors {
 	var es Errors
 	if r.RulesPath != "" {
-		rules, err := bpf.ReadFilterRules(r.RulesPath)
+		rules, err := catalog.ReadFilterRules(r.RulesPath)
 		if err != nil {
 			es = append(es, fieldErr(FieldRules, err.Error()))
 		}
@@ -557,8 +564,13 @@ func readFiles(r *Run) Errors {
 	if r.Object != "" {
 		if _, err := os.Stat(r.Object); err != nil {
 			es = append(es, fieldErr(FieldObject, fmt.Sprintf("%s: %v", r.Object, errors.Unwrap(err))))
-		} else if err := bpf.CheckObject(bpf.ObjectOptions{Path: r.Object, Program: r.ObjectProgram, MapEntries: r.MapEntries, Variables: r.Variables, TailCalls: r.TailCalls}); err != nil {
-			es = append(es, objectError(err))
+		} else {
+			for _, rd := range read {
+				if err := rd(r); err != nil {
+					es = append(es, objectError(err))
+					break
+				}
+			}
 		}
 	}
 	if r.Pcap != "" {
@@ -573,7 +585,7 @@ func readFiles(r *Run) Errors {
 // loader sizes, or a program to choose, named with the settings that fix
 // it.
 func objectError(err error) *FieldError {
-	var unsized *bpf.UnsizedMapsError
+	var unsized *catalog.UnsizedMapsError
 	if errors.As(err, &unsized) {
 		var fix []string
 		for _, m := range unsized.Maps {
@@ -582,11 +594,11 @@ func objectError(err error) *FieldError {
 		return fieldErr(FieldMapEntries, fmt.Sprintf("map(s) %s of %s have max_entries 0: the object's own loader sizes them at load time; give their entries with ",
 			strings.Join(unsized.Maps, ", "), unsized.Object), Ref(FieldMapEntries), " "+strings.Join(fix, ","))
 	}
-	var variable *bpf.VariableError
+	var variable *catalog.VariableError
 	if errors.As(err, &variable) {
 		return fieldErr(FieldVariables, fmt.Sprintf("%s=%s: %s", variable.Name, variable.Value, variable.Why))
 	}
-	var choice *bpf.ProgramChoiceError
+	var choice *catalog.ProgramChoiceError
 	if errors.As(err, &choice) {
 		list := strings.Join(choice.Programs, ", ")
 		if choice.Name == "" {

@@ -4,9 +4,9 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/xdplab/xdplab/bpf/catalog"
 	"github.com/xdplab/xdplab/internal/xdpmode"
 
-	"github.com/xdplab/xdplab/bpf"
 	"github.com/xdplab/xdplab/internal/search"
 	"github.com/xdplab/xdplab/internal/stream"
 )
@@ -26,13 +26,13 @@ type Run struct {
 	// .bss) before loading, by name, as text typed by its BTF.
 	Variables map[string]string
 	// TailCalls fill the object's program arrays with its programs.
-	TailCalls []bpf.TailCall
+	TailCalls []catalog.TailCall
 	// PinScratch pins the maps the object pins by name in a scratch
 	// bpffs; otherwise they load unpinned.
 	PinScratch bool
 	// Modes to run; empty runs every mode the DUT supports.
 	Modes []xdpmode.Mode
-	Work  bpf.Work
+	Work  catalog.Work
 
 	FrameSize int // bytes with FCS; with a Mix, its mean (rounded) at run time
 	IPv6      bool
@@ -43,9 +43,9 @@ type Run struct {
 	// Workload settings: the filter's rules (RulesPath names their file),
 	// the ratelimit workload's per-source limit, the l4lb workload's
 	// number of backends (0: DefaultBackends).
-	Rules     []bpf.FilterRule
+	Rules     []catalog.FilterRule
 	RulesPath string
-	Limit     bpf.RateLimit
+	Limit     catalog.RateLimit
 	Backends  int
 	// The stream: transport, an 802.1Q tag (0: none), an IMIX instead of
 	// one frame size, a share of malformed frames per million, and send
@@ -137,8 +137,8 @@ const (
 	// MaxThreads is the most generator threads (and veth queues) a run
 	// may ask for; how many CPUs it may use is the host's to say.
 	MaxThreads = 256
-	// MaxBackends is the l4lb workload's most backends (bpf.MaxBackends).
-	MaxBackends = bpf.MaxBackends
+	// MaxBackends is the l4lb workload's most backends (catalog.MaxBackends).
+	MaxBackends = catalog.MaxBackends
 	// MaxMapEntries bounds the size a user's map is given.
 	MaxMapEntries = 1 << 28
 	// DefaultBackends is the l4lb workload's number of backends when none

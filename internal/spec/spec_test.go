@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xdplab/xdplab/bpf"
 	"github.com/xdplab/xdplab/internal/xdpmode"
 
 	"github.com/stretchr/testify/assert"
@@ -81,6 +82,27 @@ func TestEveryRunFieldHasASetting(t *testing.T) {
 // Build applies settings in order: a list's first setting replaces the
 // default, an object replaces the default program, and what excludes
 // each other is a field error naming both through Refs.
+// readObject is runner.ReadObject, which this package cannot import.
+func readObject(r *Run) error {
+	return bpf.CheckObject(bpf.ObjectOptions{Path: r.Object, Program: r.ObjectProgram, MapEntries: r.MapEntries, Variables: r.Variables, TailCalls: r.TailCalls})
+}
+
+// Without a reader the object is only looked for: the description links
+// no ELF reader, and the front end that has one reads it.
+func TestBuildObjectReader(t *testing.T) {
+	notELF := filepath.Join(t.TempDir(), "x.o")
+	require.NoError(t, os.WriteFile(notELF, []byte("not an object"), 0o644))
+	_, err := Build([]Setting{{FieldObject, notELF}})
+	require.NoError(t, err)
+	read := 0
+	_, err = Build([]Setting{{FieldObject, notELF}}, func(r *Run) error { read++; return errors.New("refused") })
+	require.Len(t, FieldErrors(err), 1)
+	assert.Equal(t, FieldObject, FieldErrors(err)[0].Field)
+	assert.Equal(t, 1, read)
+	_, err = Build([]Setting{{FieldObject, "/nonexistent/x.o"}}, func(r *Run) error { t.Error("read a missing file"); return nil })
+	assert.ErrorContains(t, err, "/nonexistent/x.o")
+}
+
 func TestBuild(t *testing.T) {
 	obj := "../../bpf/dut_bpfel.o" // four XDP programs
 	notELF := filepath.Join(t.TempDir(), "x.o")
@@ -177,7 +199,7 @@ func TestBuild(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			r, err := Build(c.settings)
+			r, err := Build(c.settings, readObject)
 			if c.field == "" {
 				require.NoError(t, err)
 				c.check(t, r)

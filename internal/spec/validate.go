@@ -5,9 +5,9 @@ import (
 	"maps"
 	"slices"
 
+	"github.com/xdplab/xdplab/bpf/catalog"
 	"github.com/xdplab/xdplab/internal/xdpmode"
 
-	"github.com/xdplab/xdplab/bpf"
 	"github.com/xdplab/xdplab/internal/stream"
 )
 
@@ -41,7 +41,7 @@ func (r *Run) validatePrograms(add adder) {
 		}
 		seen := map[string]bool{}
 		for i, p := range r.Programs {
-			if _, err := bpf.LookupBuiltin(p); err != nil {
+			if _, err := catalog.LookupBuiltin(p); err != nil {
 				add(Index(FieldPrograms, i), err.Error())
 			} else if seen[p] {
 				add(Index(FieldPrograms, i), fmt.Sprintf("program %q named twice", p))
@@ -78,7 +78,7 @@ func (r *Run) validatePrograms(add adder) {
 		}
 		seen[m] = true
 	}
-	if r.Work > bpf.SwapMACs {
+	if r.Work > catalog.SwapMACs {
 		add(FieldWork, fmt.Sprintf("unknown packet work %d", r.Work))
 	}
 	if r.Latency {

@@ -6,18 +6,18 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xdplab/xdplab/bpf/catalog"
 	"github.com/xdplab/xdplab/internal/xdpmode"
 
 	"github.com/stretchr/testify/assert"
 
-	"github.com/xdplab/xdplab/bpf"
 	"github.com/xdplab/xdplab/internal/stream"
 )
 
 // Every rule of Validate, at and just past its boundaries: the fields
 // with a mistake, exactly (none: valid).
 func TestValidateRules(t *testing.T) {
-	rule := bpf.FilterRule{ID: 1, Text: "drop src 198.18.0.0/24"}
+	rule := catalog.FilterRule{ID: 1, Text: "drop src 198.18.0.0/24"}
 	pcap := func(r *Run) { r.Pcap = "x.pcap" }
 	cases := []struct {
 		name string
@@ -43,8 +43,8 @@ func TestValidateRules(t *testing.T) {
 		{"mode past offload", func(r *Run) { r.Modes = []xdpmode.Mode{xdpmode.Offload + 1} }, []string{"modes[0]"}},
 		{"every mode", func(r *Run) { r.Modes = []xdpmode.Mode{xdpmode.Generic, xdpmode.Native, xdpmode.Offload} }, nil},
 		{"mode twice", func(r *Run) { r.Modes = []xdpmode.Mode{xdpmode.Native, xdpmode.Native} }, []string{"modes[1]"}},
-		{"swap-macs", func(r *Run) { r.Work = bpf.SwapMACs }, nil},
-		{"work past swap-macs", func(r *Run) { r.Work = bpf.SwapMACs + 1 }, []string{FieldWork}},
+		{"swap-macs", func(r *Run) { r.Work = catalog.SwapMACs }, nil},
+		{"work past swap-macs", func(r *Run) { r.Work = catalog.SwapMACs + 1 }, []string{FieldWork}},
 		{"latency with tx and redirect", func(r *Run) { r.Latency, r.Programs, r.FrameSize = true, []string{"tx", "redirect"}, 128 }, nil},
 		{"latency with drop", func(r *Run) { r.Latency, r.FrameSize = true, 128 }, []string{FieldLatency}},
 		{"latency with an object", func(r *Run) { r.Latency, r.Object, r.Programs, r.FrameSize = true, "x.o", nil, 128 }, []string{FieldLatency}},
@@ -70,16 +70,16 @@ func TestValidateRules(t *testing.T) {
 		{"too many threads", func(r *Run) { r.Threads = MaxThreads + 1 }, []string{FieldThreads}},
 
 		{"filter without rules", func(r *Run) { r.Programs = []string{"filter"} }, []string{FieldRules}},
-		{"filter with rules", func(r *Run) { r.Programs, r.Rules = []string{"filter"}, []bpf.FilterRule{rule} }, nil},
-		{"rules without the filter", func(r *Run) { r.Rules = []bpf.FilterRule{rule} }, []string{FieldRules}},
+		{"filter with rules", func(r *Run) { r.Programs, r.Rules = []string{"filter"}, []catalog.FilterRule{rule} }, nil},
+		{"rules without the filter", func(r *Run) { r.Rules = []catalog.FilterRule{rule} }, []string{FieldRules}},
 		{"ratelimit without limit", func(r *Run) { r.Programs = []string{"ratelimit"} }, []string{FieldLimit}},
-		{"ratelimit without burst", func(r *Run) { r.Programs, r.Limit = []string{"ratelimit"}, bpf.RateLimit{PPS: 1} }, []string{FieldLimit}},
-		{"ratelimit without rate", func(r *Run) { r.Programs, r.Limit = []string{"ratelimit"}, bpf.RateLimit{Burst: 1} }, []string{FieldLimit}},
-		{"ratelimit at its limits", func(r *Run) { r.Programs, r.Limit = []string{"ratelimit"}, bpf.RateLimit{PPS: 1e9, Burst: 1e6} }, nil},
-		{"ratelimit rate too high", func(r *Run) { r.Programs, r.Limit = []string{"ratelimit"}, bpf.RateLimit{PPS: 1e9 + 1, Burst: 1} }, []string{FieldLimit}},
-		{"ratelimit burst too high", func(r *Run) { r.Programs, r.Limit = []string{"ratelimit"}, bpf.RateLimit{PPS: 1, Burst: 1e6 + 1} }, []string{FieldLimit}},
-		{"limit without ratelimit", func(r *Run) { r.Limit = bpf.RateLimit{PPS: 1} }, []string{FieldLimit}},
-		{"burst without ratelimit", func(r *Run) { r.Limit = bpf.RateLimit{Burst: 1} }, []string{FieldLimit}},
+		{"ratelimit without burst", func(r *Run) { r.Programs, r.Limit = []string{"ratelimit"}, catalog.RateLimit{PPS: 1} }, []string{FieldLimit}},
+		{"ratelimit without rate", func(r *Run) { r.Programs, r.Limit = []string{"ratelimit"}, catalog.RateLimit{Burst: 1} }, []string{FieldLimit}},
+		{"ratelimit at its limits", func(r *Run) { r.Programs, r.Limit = []string{"ratelimit"}, catalog.RateLimit{PPS: 1e9, Burst: 1e6} }, nil},
+		{"ratelimit rate too high", func(r *Run) { r.Programs, r.Limit = []string{"ratelimit"}, catalog.RateLimit{PPS: 1e9 + 1, Burst: 1} }, []string{FieldLimit}},
+		{"ratelimit burst too high", func(r *Run) { r.Programs, r.Limit = []string{"ratelimit"}, catalog.RateLimit{PPS: 1, Burst: 1e6 + 1} }, []string{FieldLimit}},
+		{"limit without ratelimit", func(r *Run) { r.Limit = catalog.RateLimit{PPS: 1} }, []string{FieldLimit}},
+		{"burst without ratelimit", func(r *Run) { r.Limit = catalog.RateLimit{Burst: 1} }, []string{FieldLimit}},
 		{"l4lb", func(r *Run) { r.Programs = []string{"l4lb"} }, nil},
 		{"l4lb most backends", func(r *Run) { r.Programs, r.Backends = []string{"l4lb"}, MaxBackends }, nil},
 		{"l4lb too many backends", func(r *Run) { r.Programs, r.Backends = []string{"l4lb"}, MaxBackends+1 }, []string{FieldBackends}},

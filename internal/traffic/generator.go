@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/xdplab/xdplab/bpf/catalog"
 	"github.com/xdplab/xdplab/internal/stream"
 
 	"github.com/cilium/ebpf"
@@ -245,7 +246,7 @@ func (g *Generator) Sent() (bpf.Counter, error) {
 		if err != nil {
 			return bpf.Counter{}, fmt.Errorf("generator: %w", err)
 		}
-		return s[bpf.Redirect], nil
+		return s[catalog.Redirect], nil
 	}
 	var c bpf.Counter
 	for i := range g.sent {
@@ -278,7 +279,7 @@ func (g *Generator) Attempted() (uint64, error) {
 		if err != nil {
 			return 0, fmt.Errorf("generator: %w", err)
 		}
-		return s[bpf.Redirect].Packets + s[bpf.Aborted].Packets, nil
+		return s[catalog.Redirect].Packets + s[catalog.Aborted].Packets, nil
 	}
 	var n uint64
 	for i := range g.tries {

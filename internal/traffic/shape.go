@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 
 	"github.com/xdplab/xdplab/bpf"
+	"github.com/xdplab/xdplab/bpf/catalog"
 	"github.com/xdplab/xdplab/internal/stream"
 )
 
@@ -25,7 +26,7 @@ func GenOptions(s *stream.Shaper, ifindex uint32, ratePPS uint64, restore bool) 
 	}
 	if restore {
 		// The smallest frame of the stream bounds what can be written.
-		n := min(len(tmpl), bpf.MaxRestore)
+		n := min(len(tmpl), catalog.MaxRestore)
 		for _, size := range s.Sizes() {
 			n = min(n, size)
 		}

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/xdplab/xdplab/bpf"
+	"github.com/xdplab/xdplab/bpf/catalog"
 )
 
 // A feature probe answers nil (supported), an error wrapping
@@ -38,7 +39,7 @@ func (p *featureTest) result() error {
 }
 
 var liveFrames = featureTest{fn: func() error {
-	prog, err := bpf.LoadMinimal(bpf.MinimalOptions{Action: bpf.Drop})
+	prog, err := bpf.LoadMinimal(bpf.MinimalOptions{Action: catalog.Drop})
 	if err != nil {
 		return fmt.Errorf("probe live frames: %w", err)
 	}
@@ -72,7 +73,7 @@ var liveFrames = featureTest{fn: func() error {
 func HaveLiveFrames() error { return liveFrames.result() }
 
 var xdpLink = featureTest{fn: func() error {
-	prog, err := bpf.LoadMinimal(bpf.MinimalOptions{Action: bpf.Drop})
+	prog, err := bpf.LoadMinimal(bpf.MinimalOptions{Action: catalog.Drop})
 	if err != nil {
 		return fmt.Errorf("probe xdp bpf_link: %w", err)
 	}

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/xdplab/xdplab/bpf"
+	"github.com/xdplab/xdplab/bpf/catalog"
 	"github.com/xdplab/xdplab/internal/testenv"
 	"github.com/xdplab/xdplab/internal/xdp"
 	"github.com/xdplab/xdplab/internal/xdpmode"
@@ -55,7 +56,7 @@ func TestIntegrationKernelProbes(t *testing.T) {
 	if err != nil {
 		assert.ErrorIs(t, err, ebpf.ErrNotSupported)
 	}
-	p, lerr := bpf.LoadMinimal(bpf.MinimalOptions{Action: bpf.Drop})
+	p, lerr := bpf.LoadMinimal(bpf.MinimalOptions{Action: catalog.Drop})
 	require.NoError(t, lerr)
 	defer p.Close()
 	_, rerr := p.Run(&ebpf.RunOptions{Data: make([]byte, 64), Repeat: 1, Flags: unix.BPF_F_TEST_XDP_LIVE_FRAMES, BatchSize: 1})

@@ -1,8 +1,8 @@
-package bpf
+package catalog
 
 // The constants the C programs share with Go: sizes, limits, counter slots
 // and the work levels. This file is their one source: make generate writes
-// limits.h from it (bpf/internal/mkheader), the C includes that header, and
+// bpf/limits.h from it (bpf/internal/mkheader), the C includes that header, and
 // CI fails when the committed header is stale.
 
 // NumActions is the number of entries in the shared stats map (one per
@@ -36,8 +36,8 @@ const (
 	// frames.
 	MaxReplayFrame  = 1514
 	MaxReplayFrames = 16384
-	// latencySubBits splits each power of two of the latency histogram.
-	latencySubBits = 3
+	// LatencySubBits splits each power of two of the latency histogram.
+	LatencySubBits = 3
 )
 
 // The ratelimit workload's verdicts, its counter slots.
@@ -46,16 +46,16 @@ const (
 	VerdictOver
 	VerdictMalformed
 	VerdictContended
-	numVerdicts
+	NumVerdicts
 )
 
 // The flowstats workload's counter slots: frames filed under a flow,
 // malformed frames, non-IP frames.
 const (
-	seenFlow = iota
-	seenMalformed
-	seenNonIP
-	numSeen
+	SeenFlow = iota
+	SeenMalformed
+	SeenNonIP
+	NumSeen
 )
 
 // The l4lb workload's counter slots: new flows (ring), known flows
@@ -67,7 +67,7 @@ const (
 	LBNoVIP
 	LBMalformed
 	LBNoBackend
-	numLBStats
+	NumLBStats
 )
 
 // The lb sink's checks: encapsulated as the balancer does, not
@@ -76,7 +76,7 @@ const (
 	SinkEncapsulated = iota
 	SinkNotEncapsulated
 	SinkInnerBad
-	numSinkChecks
+	NumSinkChecks
 )
 
 // QualifyOther is the index of Counts and Exceptions for an action that is
@@ -94,10 +94,10 @@ var HeaderConstants = []struct {
 	{"RING_SIZE", MaglevSize}, {"MAX_VIPS", MaxVIPs}, {"MAX_BACKENDS", MaxBackends},
 	{"RESTORE_MAX", MaxRestore}, {"MAX_SIZES", MaxGenSizes},
 	{"REPLAY_MAX_FRAME", MaxReplayFrame}, {"REPLAY_MAX_FRAMES", MaxReplayFrames},
-	{"LAT_SUB_BITS", latencySubBits},
-	{"RL_PASSED", VerdictPassed}, {"RL_OVER", VerdictOver}, {"RL_MALFORMED", VerdictMalformed}, {"RL_CONTENDED", VerdictContended}, {"RL_VERDICTS", numVerdicts},
-	{"SEEN_FLOW", seenFlow}, {"SEEN_MALFORMED", seenMalformed}, {"SEEN_NON_IP", seenNonIP}, {"SEEN_SLOTS", numSeen},
-	{"LB_NEW", LBNew}, {"LB_KNOWN", LBKnown}, {"LB_NO_VIP", LBNoVIP}, {"LB_MALFORMED", LBMalformed}, {"LB_NO_BACKEND", LBNoBackend}, {"LB_STATS", numLBStats},
-	{"SINK_ENCAPSULATED", SinkEncapsulated}, {"SINK_NOT_ENCAPSULATED", SinkNotEncapsulated}, {"SINK_INNER_BAD", SinkInnerBad}, {"SINK_CHECKS", numSinkChecks},
+	{"LAT_SUB_BITS", LatencySubBits},
+	{"RL_PASSED", VerdictPassed}, {"RL_OVER", VerdictOver}, {"RL_MALFORMED", VerdictMalformed}, {"RL_CONTENDED", VerdictContended}, {"RL_VERDICTS", NumVerdicts},
+	{"SEEN_FLOW", SeenFlow}, {"SEEN_MALFORMED", SeenMalformed}, {"SEEN_NON_IP", SeenNonIP}, {"SEEN_SLOTS", NumSeen},
+	{"LB_NEW", LBNew}, {"LB_KNOWN", LBKnown}, {"LB_NO_VIP", LBNoVIP}, {"LB_MALFORMED", LBMalformed}, {"LB_NO_BACKEND", LBNoBackend}, {"LB_STATS", NumLBStats},
+	{"SINK_ENCAPSULATED", SinkEncapsulated}, {"SINK_NOT_ENCAPSULATED", SinkNotEncapsulated}, {"SINK_INNER_BAD", SinkInnerBad}, {"SINK_CHECKS", NumSinkChecks},
 	{"Q_OTHER", QualifyOther},
 }
