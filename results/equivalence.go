@@ -30,17 +30,17 @@ const (
 // through the identical program attached for real in each mode, and what
 // came out.
 type Equivalence struct {
-	Schema        string         `json:"schema"`
-	SchemaVersion int            `json:"schema_version"`
-	Tool          Tool           `json:"tool"`
-	Host          Host           `json:"host"`
-	Started       time.Time      `json:"started"`
-	Modes         []string       `json:"modes"`
-	Programs      []EquivProgram `json:"programs"`
-	Verdict       string         `json:"verdict"` // pass, fail, inconclusive
-	Why           string         `json:"why"`
-	Notes         []string       `json:"notes,omitempty"`
-	Counts        map[string]int `json:"counts"` // programs by verdict
+	Schema        string          `json:"schema"`
+	SchemaVersion int             `json:"schema_version"`
+	Tool          Tool            `json:"tool"`
+	Host          Host            `json:"host"`
+	Started       time.Time       `json:"started"`
+	Modes         []string        `json:"modes"`
+	Programs      []EquivProgram  `json:"programs"`
+	Verdict       Verdict         `json:"verdict"` // pass, fail, inconclusive
+	Why           string          `json:"why"`
+	Notes         []string        `json:"notes,omitempty"`
+	Counts        map[Verdict]int `json:"counts"` // programs by verdict
 }
 
 // EquivFrame is one frame of the set.
@@ -59,7 +59,7 @@ type EquivProgram struct {
 	Modes    []EquivMode  `json:"modes"`
 	Findings []Finding    `json:"findings"`
 	Compared int          `json:"compared"` // frames compared between every pair of modes
-	Verdict  string       `json:"verdict"`
+	Verdict  Verdict      `json:"verdict"`
 	Why      string       `json:"why"`
 }
 
@@ -113,7 +113,7 @@ func (f Finding) String() string {
 // it came out of or its bytes differ; inconclusive with fewer than two
 // modes or no frame compared; pass otherwise.
 func (e *Equivalence) Judge() {
-	e.Counts = map[string]int{}
+	e.Counts = map[Verdict]int{}
 	for i := range e.Programs {
 		p := &e.Programs[i]
 		p.Findings, p.Compared = compareModes(p.Modes, p.Frames)

@@ -41,7 +41,7 @@ func TestJudgeSame(t *testing.T) {
 	assert.Equal(t, 3, e.Programs[0].Compared)
 	assert.Empty(t, e.Programs[0].Findings)
 	assert.NotNil(t, e.Programs[0].Findings, "an empty list in JSON, not null")
-	assert.Equal(t, map[string]int{VerdictPass: 1}, e.Counts)
+	assert.Equal(t, map[Verdict]int{VerdictPass: 1}, e.Counts)
 }
 
 // A verdict, an interface or a byte that differs is a finding naming the
@@ -104,7 +104,7 @@ func TestJudgeInconclusive(t *testing.T) {
 	fail := EquivProgram{Frames: frames(1), Modes: []EquivMode{mode("generic", tx60), mode("native", drop)}}
 	e = judge(none, fail)
 	assert.Equal(t, VerdictFail, e.Verdict)
-	assert.Equal(t, map[string]int{VerdictFail: 1, VerdictInconclusive: 1}, e.Counts)
+	assert.Equal(t, map[Verdict]int{VerdictFail: 1, VerdictInconclusive: 1}, e.Counts)
 
 	e = judge()
 	assert.Equal(t, VerdictInconclusive, e.Verdict)

@@ -16,16 +16,20 @@ const (
 	QualificationSchemaVersion = 1
 )
 
+// Verdict is a check's decision, in a qualification, an equivalence and
+// the matrix's tables; its text is what the JSON holds.
+type Verdict string
+
 // The verdicts of a qualification check.
 const (
-	VerdictPass               = "pass"
-	VerdictFail               = "fail"
-	VerdictNotSupported       = "not-supported"        // neither advertised nor working
-	VerdictWorksNotAdvertised = "works-not-advertised" // a finding
-	VerdictAdvertisedFails    = "advertised-fails"     // a finding, and a failure
-	VerdictNotApplicable      = "not-applicable"       // the check cannot apply here (said why)
-	VerdictNotRun             = "not-run"              // the suite has no way to run it here (said why)
-	VerdictInconclusive       = "inconclusive"         // it ran and could not decide (said why)
+	VerdictPass               Verdict = "pass"
+	VerdictFail               Verdict = "fail"
+	VerdictNotSupported       Verdict = "not-supported"        // neither advertised nor working
+	VerdictWorksNotAdvertised Verdict = "works-not-advertised" // a finding
+	VerdictAdvertisedFails    Verdict = "advertised-fails"     // a finding, and a failure
+	VerdictNotApplicable      Verdict = "not-applicable"       // the check cannot apply here (said why)
+	VerdictNotRun             Verdict = "not-run"              // the suite has no way to run it here (said why)
+	VerdictInconclusive       Verdict = "inconclusive"         // it ran and could not decide (said why)
 )
 
 // Qualification is what `xdplab qualify` writes: the suite's verdicts on
@@ -46,8 +50,8 @@ type Qualification struct {
 	Settings map[string]string `json:"settings"`
 	Checks   []QualifyCheck    `json:"checks"`
 	// Verdict is pass when no check failed (fail, advertised-fails).
-	Verdict string         `json:"verdict"`
-	Counts  map[string]int `json:"counts"` // checks by verdict
+	Verdict Verdict         `json:"verdict"`
+	Counts  map[Verdict]int `json:"counts"` // checks by verdict
 	// Reproduce is the exact commands that make this report again.
 	Reproduce []string `json:"reproduce"`
 	// Capabilities is the probe report (xdplab.probe) of the interfaces.
@@ -92,11 +96,11 @@ type Qualified struct {
 
 // QualifyCheck is one check and its verdict.
 type QualifyCheck struct {
-	Section string `json:"section"` // capabilities, functional, performance, stability
-	Name    string `json:"name"`
-	Mode    string `json:"mode,omitempty"`
-	Verdict string `json:"verdict"`
-	Detail  string `json:"detail"`
+	Section string  `json:"section"` // capabilities, functional, performance, stability
+	Name    string  `json:"name"`
+	Mode    string  `json:"mode,omitempty"`
+	Verdict Verdict `json:"verdict"`
+	Detail  string  `json:"detail"`
 }
 
 // Finish sets the overall verdict and the counts: fail when a check
@@ -104,7 +108,7 @@ type QualifyCheck struct {
 // should have run did not (not-run) or could not decide (inconclusive),
 // or when no check passed at all; else pass.
 func (q *Qualification) Finish() {
-	q.Counts = map[string]int{}
+	q.Counts = map[Verdict]int{}
 	passed := false
 	for _, c := range q.Checks {
 		q.Counts[c.Verdict]++
@@ -139,7 +143,7 @@ func (q *Qualification) Failed() []QualifyCheck {
 	return q.with(VerdictFail, VerdictAdvertisedFails)
 }
 
-func (q *Qualification) with(verdicts ...string) []QualifyCheck {
+func (q *Qualification) with(verdicts ...Verdict) []QualifyCheck {
 	var out []QualifyCheck
 	for _, c := range q.Checks {
 		if slices.Contains(verdicts, c.Verdict) {
@@ -153,7 +157,7 @@ func (q *Qualification) with(verdicts ...string) []QualifyCheck {
 func (q *Qualification) WriteMarkdown(w io.Writer) error {
 	var b strings.Builder
 	m := MarkdownText
-	fmt.Fprintf(&b, "# XDP qualification: %s (%s %s): %s\n\n", m(q.DUT.Name), m(q.DUT.Driver), m(q.DUT.Version), strings.ToUpper(q.Verdict))
+	fmt.Fprintf(&b, "# XDP qualification: %s (%s %s): %s\n\n", m(q.DUT.Name), m(q.DUT.Driver), m(q.DUT.Version), strings.ToUpper(string(q.Verdict)))
 	fmt.Fprintf(&b, "- Suite: %s; %s\n", m(q.Suite), m(q.Tool.Name+" "+q.Tool.Version))
 	fmt.Fprintf(&b, "- Kernel: %s (%s), %s, %d cores\n", m(q.Host.Kernel), m(q.Host.Machine), m(q.Host.CPUModel), q.Host.Cores)
 	fmt.Fprintf(&b, "- DUT: %s, driver %s %s, firmware %s, bus %s\n", m(q.DUT.Name), m(q.DUT.Driver), m(orNone(q.DUT.Version)), m(orNone(q.DUT.Firmware)), m(orNone(q.DUT.Bus)))
@@ -164,13 +168,13 @@ func (q *Qualification) WriteMarkdown(w io.Writer) error {
 	fmt.Fprintf(&b, "- Created: %s\n\n", q.Created.Format(time.RFC3339))
 	var keys []string
 	for k := range q.Counts {
-		keys = append(keys, fmt.Sprintf("%s %d", m(k), q.Counts[k]))
+		keys = append(keys, fmt.Sprintf("%s %d", m(string(k)), q.Counts[k]))
 	}
 	fmt.Fprintf(&b, "Checks by verdict: %s.\n\n", strings.Join(slices.Sorted(slices.Values(keys)), ", "))
 	fmt.Fprintln(&b, "| section | check | mode | verdict | detail |")
 	fmt.Fprintln(&b, "|---|---|---|---|---|")
 	for _, c := range q.Checks {
-		fmt.Fprintf(&b, "| %s | %s | %s | **%s** | %s |\n", m(c.Section), m(c.Name), m(orDash(c.Mode)), m(c.Verdict), m(c.Detail))
+		fmt.Fprintf(&b, "| %s | %s | %s | **%s** | %s |\n", m(c.Section), m(c.Name), m(orDash(c.Mode)), m(string(c.Verdict)), m(c.Detail))
 	}
 	fmt.Fprintln(&b, "\n## Reproduce\n\n```")
 	for _, c := range q.Reproduce {

@@ -123,7 +123,7 @@ func TestIntegrationMatrixGoesOnAfterFailures(t *testing.T) {
 	if assert.Contains(t, good.Files, "qualify-netdevsim.json") {
 		q := readQualification(good.Files["qualify-netdevsim.json"])
 		require.NotNil(t, q)
-		v := map[string]string{}
+		v := map[string]results.Verdict{}
 		for _, c := range q.Checks {
 			v[c.Name+"/"+c.Mode] = c.Verdict
 		}

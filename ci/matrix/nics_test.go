@@ -132,7 +132,7 @@ func TestNICTable(t *testing.T) {
 	g, n := rows[0], rows[1]
 	assert.Equal(t, "generic", g.Mode)
 	assert.Equal(t, "ok", g.Attach)
-	assert.Equal(t, map[string]string{"XDP_DROP": "pass", "XDP_TX": "pass", "AF_XDP receive (zero-copy)": "not-applicable"}, g.Checks)
+	assert.Equal(t, map[string]results.Verdict{"XDP_DROP": "pass", "XDP_TX": "pass", "AF_XDP receive (zero-copy)": "not-applicable"}, g.Checks)
 	assert.Equal(t, []string{"XDP_REDIRECT (redirect): works-not-advertised"}, g.Findings)
 	assert.Equal(t, "failed: EOPNOTSUPP (native and generic XDP can't be active at the same time)", n.Attach, "the kernel's own words")
 	assert.Equal(t, "not run", rows[2].Attach)
@@ -183,8 +183,8 @@ func TestNICTable(t *testing.T) {
 // What differs between kernels for one driver is named; a later kernel
 // that lost what an earlier had is a regression, and fails the matrix.
 func TestNICDifferences(t *testing.T) {
-	row := func(kernel, mode, attach, tx string) NICRow {
-		return NICRow{Kernel: kernel, Kind: "igb", Mode: mode, Attach: attach, Checks: map[string]string{"XDP_TX": tx, "XDP_DROP": "pass"}}
+	row := func(kernel, mode, attach string, tx results.Verdict) NICRow {
+		return NICRow{Kernel: kernel, Kind: "igb", Mode: mode, Attach: attach, Checks: map[string]results.Verdict{"XDP_TX": tx, "XDP_DROP": "pass"}}
 	}
 	rows := []NICRow{
 		row("5.10", "native", "ok", "pass"), row("6.1", "native", "ok (bpf_link)", "fail"), row("6.12", "native", "ok", "pass"),
@@ -205,7 +205,7 @@ func TestNICDifferences(t *testing.T) {
 func TestNICFindingsAndFailures(t *testing.T) {
 	row := func(kernel, tx string) NICRow {
 		return NICRow{Kernel: kernel, Kind: "igb", Mode: "generic", Attach: "ok", Verdict: map[string]string{"pass": "pass", "fail": "fail"}[tx],
-			Checks: map[string]string{"XDP_TX": tx, "XDP_DROP": "pass"}}
+			Checks: map[string]results.Verdict{"XDP_TX": results.Verdict(tx), "XDP_DROP": "pass"}}
 	}
 	gained := []NICRow{row("5.10", "fail"), row("sid", "pass")}
 	assert.Equal(t, []string{"kernel 5.10, igb: qualification fail: tx generic fail (qualify-igb.md)"}, NICFindings(gained))

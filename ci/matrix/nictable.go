@@ -25,7 +25,7 @@ type NICRow struct {
 	Attach string
 	// Checks are the qualification's functional checks in this mode, by
 	// name, with their verdicts.
-	Checks map[string]string
+	Checks map[string]results.Verdict
 	// Verdict is the qualification's verdict on the pair (all modes);
 	// Findings its checks where advertised and detected disagree.
 	Verdict  string
@@ -105,8 +105,8 @@ func NICRows(krs []*KernelRun) []NICRow {
 				if q == nil {
 					r.Verdict = "no report (" + statusOf(kr, "qualify-"+n.Kind.Name) + ")"
 				} else {
-					r.Verdict = q.Verdict
-					r.Checks = map[string]string{}
+					r.Verdict = string(q.Verdict)
+					r.Checks = map[string]results.Verdict{}
 					for _, c := range q.Checks {
 						switch {
 						case c.Section == "functional" && c.Mode == m:
@@ -114,9 +114,9 @@ func NICRows(krs []*KernelRun) []NICRow {
 						}
 						if c.Verdict == results.VerdictWorksNotAdvertised || c.Verdict == results.VerdictAdvertisedFails {
 							if c.Section == "capabilities" {
-								r.Findings = append(r.Findings, c.Name+": "+c.Verdict)
+								r.Findings = append(r.Findings, c.Name+": "+string(c.Verdict))
 							} else if c.Mode == m {
-								r.Findings = append(r.Findings, c.Name+" ("+m+"): "+c.Verdict)
+								r.Findings = append(r.Findings, c.Name+" ("+m+"): "+string(c.Verdict))
 							}
 						}
 					}
@@ -292,7 +292,7 @@ func kernelBug(kr *KernelRun, step string) string {
 }
 
 // short is a verdict in the table's few letters.
-func short(v string) string {
+func short(v results.Verdict) string {
 	switch v {
 	case "":
 		return "-"
@@ -313,7 +313,7 @@ func short(v string) string {
 	case results.VerdictInconclusive:
 		return "?"
 	}
-	return v
+	return string(v)
 }
 
 // WriteNICTable writes the driver table: kernel x driver x mode.

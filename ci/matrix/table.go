@@ -166,7 +166,7 @@ func equivalence(kr *KernelRun) (string, bool) {
 	case results.VerdictFail:
 		return fmt.Sprintf("FAIL: %d finding(s), equiv-veth.txt", findings), true
 	}
-	return e.Verdict + ": " + e.Why, false
+	return string(e.Verdict) + ": " + e.Why, false
 }
 
 // readQualification reads a VM's qualification report; nil when absent.
@@ -183,7 +183,7 @@ func qualifySummary(q *results.Qualification) string {
 	var parts []string
 	for _, c := range q.Checks {
 		if c.Mode == "offload" {
-			parts = append(parts, c.Name+" "+c.Verdict)
+			parts = append(parts, c.Name+" "+string(c.Verdict))
 		}
 	}
 	var counts []string

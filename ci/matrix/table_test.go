@@ -67,7 +67,7 @@ func TestMatrixFingerprints(t *testing.T) {
 // check that did not run, is a failure of the kernel, and says why.
 func TestMatrixEquivalence(t *testing.T) {
 	dir := t.TempDir()
-	write := func(name, verdict string, findings int) string {
+	write := func(name string, verdict results.Verdict, findings int) string {
 		e := &results.Equivalence{Schema: results.EquivalenceSchema, Verdict: verdict, Programs: []results.EquivProgram{{Findings: make([]results.Finding, findings)}}}
 		p := filepath.Join(dir, name)
 		require.NoError(t, results.WriteJSON(p, e))

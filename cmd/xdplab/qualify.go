@@ -112,7 +112,7 @@ there as an agent over SSH (see xdplab run --help). The reports (JSON, Markdown,
 			case results.VerdictInconclusive:
 				var names []string
 				for _, c := range q.Undecided() {
-					names = append(names, strings.TrimSpace(c.Name+" "+c.Mode)+" ("+c.Verdict+")")
+					names = append(names, strings.TrimSpace(c.Name+" "+c.Mode)+" ("+string(c.Verdict)+")")
 				}
 				why := "no check passed"
 				if len(names) > 0 {

@@ -55,10 +55,10 @@ func TestIntegrationQualifyVeth(t *testing.T) {
 	for _, mode := range []string{"generic", "native"} {
 		for _, name := range []string{"XDP_DROP", "XDP_PASS", "XDP_TX", "XDP_REDIRECT", "XDP_ABORTED", "head and tail adjustment",
 			"multi-buffer (MTU 9000, xdp.frags)", "AF_XDP receive (copy)"} {
-			assert.Contains(t, []string{results.VerdictPass, results.VerdictWorksNotAdvertised}, v["functional/"+name+"/"+mode], "%s %s", name, mode)
+			assert.Contains(t, []results.Verdict{results.VerdictPass, results.VerdictWorksNotAdvertised}, v["functional/"+name+"/"+mode], "%s %s", name, mode)
 		}
 		for _, name := range []string{"throughput 64 B", "throughput 512 B", "throughput 1518 B", "throughput IMIX", "NDR/PDR 64 B"} {
-			assert.Contains(t, []string{results.VerdictPass, results.VerdictFail, results.VerdictInconclusive}, v["performance/"+name+"/"+mode], "%s %s ran", name, mode)
+			assert.Contains(t, []results.Verdict{results.VerdictPass, results.VerdictFail, results.VerdictInconclusive}, v["performance/"+name+"/"+mode], "%s %s ran", name, mode)
 		}
 	}
 	assert.Equal(t, results.VerdictNotSupported, v["functional/attach/offload"])

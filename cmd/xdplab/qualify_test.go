@@ -9,8 +9,8 @@ import (
 	"github.com/xdplab/xdplab/results"
 )
 
-func verdicts(q *results.Qualification) map[string]string {
-	out := map[string]string{}
+func verdicts(q *results.Qualification) map[string]results.Verdict {
+	out := map[string]results.Verdict{}
 	for _, c := range q.Checks {
 		out[c.Section+"/"+c.Name+"/"+c.Mode] = c.Verdict
 	}

@@ -316,7 +316,7 @@ func TestIntegrationRemoteQualify(t *testing.T) {
 	assert.Equal(t, h.Target, rep.Generator.Target)
 	require.NotNil(t, rep.Generator.Host, "the agent described its host")
 	assert.Equal(t, h.Peer, rep.Peer.Name)
-	verdicts := map[string]string{}
+	verdicts := map[string]results.Verdict{}
 	for _, c := range rep.Checks {
 		verdicts[c.Name+" "+c.Mode] = c.Verdict
 	}

@@ -126,7 +126,7 @@ type qualification struct {
 	rep *probe.Report
 }
 
-func (r *qualification) check(section, name, mode, verdict, format string, args ...any) {
+func (r *qualification) check(section, name, mode string, verdict results.Verdict, format string, args ...any) {
 	c := results.QualifyCheck{Section: section, Name: name, Mode: mode, Verdict: verdict, Detail: fmt.Sprintf(format, args...)}
 	r.q.Checks = append(r.q.Checks, c)
 	if r.o.Progress != nil {

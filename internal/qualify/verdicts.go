@@ -24,7 +24,7 @@ var testedLater = map[caps.CapabilityID]string{
 // capabilityVerdict turns one row of the probe's advertised-against-
 // detected table into a verdict; functional says the functional checks
 // run in this qualification.
-func capabilityVerdict(row offload.Row, functional bool) (string, string) {
+func capabilityVerdict(row offload.Row, functional bool) (results.Verdict, string) {
 	v, detail := results.VerdictNotRun, fmt.Sprintf("advertised %s, detected %s", row.Advertised, row.Detected)
 	if check, ok := testedLater[row.ID]; ok && functional && row.Detected == caps.Answer(offload.CheckNotTested) {
 		return results.VerdictNotApplicable, detail + ": the functional check " + check + " tests it"
@@ -57,7 +57,7 @@ func capabilityVerdict(row offload.Row, functional bool) (string, string) {
 
 // xskVerdict: good of n frames arrived intact on an AF_XDP socket that
 // opened (openErr nil) in copy or zero-copy mode.
-func xskVerdict(zeroCopy, advertised bool, openErr error, good, n int) string {
+func xskVerdict(zeroCopy, advertised bool, openErr error, good, n int) results.Verdict {
 	if openErr != nil && zeroCopy && advertised {
 		return results.VerdictAdvertisedFails
 	} else if openErr != nil && zeroCopy {
@@ -74,7 +74,7 @@ func xskVerdict(zeroCopy, advertised bool, openErr error, good, n int) string {
 
 // fragsVerdict: frames of length want were sent; the program saw frames
 // of which the longest was maxLen.
-func fragsVerdict(native, advertised bool, frames, n, maxLen, want uint64) string {
+func fragsVerdict(native, advertised bool, frames, n, maxLen, want uint64) results.Verdict {
 	whole := frames == n && maxLen == want
 	if !whole {
 		return results.VerdictFail
@@ -88,7 +88,7 @@ func fragsVerdict(native, advertised bool, frames, n, maxLen, want uint64) strin
 // confirmed, inconclusive where a search confirmed nothing within its
 // trials (on a noisy machine a search may not settle: that decides
 // nothing about the device), fail where no search result exists.
-func searchVerdict(res *results.Result) (string, string) {
+func searchVerdict(res *results.Result) (results.Verdict, string) {
 	if res.NDR == nil || res.PDR == nil {
 		return results.VerdictFail, "no search result"
 	}
@@ -111,7 +111,7 @@ func searchVerdict(res *results.Result) (string, string) {
 // throughputVerdict judges a throughput run of drop: it fails where the
 // DUT saw nothing or measured no rate, and is inconclusive where the
 // generator fell short (the trial measured the generator, not the DUT).
-func throughputVerdict(res *results.Result) (string, []string) {
+func throughputVerdict(res *results.Result) (results.Verdict, []string) {
 	v := results.VerdictPass
 	var flags []string
 	for _, t := range res.Trials {
@@ -150,7 +150,7 @@ func soakLoss(ss []results.Sample) (loss float64, ok bool) {
 // soakVerdict: loss in the last quarter of the soak's samples may exceed
 // the first quarter's by at most allowance; a soak that offered nothing in
 // either decides nothing.
-func soakVerdict(ss []results.Sample, allowance float64) (v string, first, last float64) {
+func soakVerdict(ss []results.Sample, allowance float64) (v results.Verdict, first, last float64) {
 	n := len(ss)
 	if n == 0 {
 		return results.VerdictInconclusive, 0, 0
@@ -169,7 +169,7 @@ func soakVerdict(ss []results.Sample, allowance float64) (v string, first, last 
 // countersVerdict: every per-second sample within reason (a wrapped or
 // reset counter shows as a rate from nowhere or below zero), and no trial
 // flag that counters disagree.
-func countersVerdict(ss []results.Sample, flags []results.Flag) (v string, bad int) {
+func countersVerdict(ss []results.Sample, flags []results.Flag) (v results.Verdict, bad int) {
 	for _, s := range ss {
 		if s.ThroughputPPS < 0 || s.ThroughputPPS > 2*s.OfferedPPS+1e6 {
 			bad++

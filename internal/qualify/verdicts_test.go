@@ -14,7 +14,7 @@ import (
 func TestCapabilityVerdict(t *testing.T) {
 	for _, c := range []struct {
 		row  offload.Row
-		want string
+		want results.Verdict
 		in   string
 	}{
 		{offload.Row{Verdict: offload.VerdictMatch, Advertised: "yes", Detected: "yes"}, results.VerdictPass, "advertised yes, detected yes"},
@@ -184,10 +184,10 @@ func TestNewWarnings(t *testing.T) {
 }
 
 func TestFinish(t *testing.T) {
-	q := func(vs ...string) *results.Qualification {
+	q := func(vs ...results.Verdict) *results.Qualification {
 		r := &results.Qualification{}
 		for _, v := range vs {
-			r.Checks = append(r.Checks, results.QualifyCheck{Name: v, Verdict: v})
+			r.Checks = append(r.Checks, results.QualifyCheck{Name: string(v), Verdict: v})
 		}
 		r.Finish()
 		return r
@@ -203,7 +203,7 @@ func TestFinish(t *testing.T) {
 	assert.Equal(t, results.VerdictInconclusive, q(results.VerdictNotApplicable, results.VerdictNotSupported).Verdict, "nothing passed")
 	assert.Equal(t, results.VerdictFail, q(results.VerdictPass, "maybe").Verdict, "an unknown verdict")
 	r := q(results.VerdictPass, results.VerdictNotRun, results.VerdictInconclusive, results.VerdictPass)
-	assert.Equal(t, map[string]int{"pass": 2, "not-run": 1, "inconclusive": 1}, r.Counts)
+	assert.Equal(t, map[results.Verdict]int{"pass": 2, "not-run": 1, "inconclusive": 1}, r.Counts)
 	assert.Len(t, r.Undecided(), 2)
 	assert.Empty(t, r.Failed())
 }

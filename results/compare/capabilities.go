@@ -26,14 +26,14 @@ type CapabilityChange struct {
 
 // KernelVerdict is one kernel's verdict on a check.
 type KernelVerdict struct {
-	Kernel  string `json:"kernel"`
-	Verdict string `json:"verdict"`
+	Kernel  string          `json:"kernel"`
+	Verdict results.Verdict `json:"verdict"`
 }
 
 func (c CapabilityChange) String() string {
 	var parts []string
 	for _, v := range c.Verdicts {
-		parts = append(parts, v.Verdict+" on "+v.Kernel)
+		parts = append(parts, string(v.Verdict)+" on "+v.Kernel)
 	}
 	s := c.Driver + " " + c.Check
 	if c.Mode != "" {
@@ -46,12 +46,15 @@ func (c CapabilityChange) String() string {
 	return s
 }
 
+// absent stands for a check a kernel's report does not hold.
+const absent results.Verdict = "absent"
+
 // worked and lost are the verdicts a capability regression goes between.
-func worked(v string) bool {
+func worked(v results.Verdict) bool {
 	return v == results.VerdictPass || v == results.VerdictWorksNotAdvertised
 }
 
-func lost(v string) bool {
+func lost(v results.Verdict) bool {
 	return v == results.VerdictFail || v == results.VerdictAdvertisedFails || v == results.VerdictNotSupported
 }
 
@@ -94,7 +97,7 @@ func kernelVersion(rel string) []int {
 func Capabilities(qs []*results.Qualification) ([]CapabilityChange, int) {
 	type key struct{ driver, check, mode string }
 	var keys []key
-	verdicts := map[key]map[string]string{} // kernel -> verdict
+	verdicts := map[key]map[string]results.Verdict{} // kernel -> verdict
 	driverKernels := map[string][]string{}
 	for _, q := range qs {
 		driver := q.DUT.Driver
@@ -111,7 +114,7 @@ func Capabilities(qs []*results.Qualification) ([]CapabilityChange, int) {
 			}
 			k := key{driver, c.Section + ": " + c.Name, c.Mode}
 			if verdicts[k] == nil {
-				verdicts[k] = map[string]string{}
+				verdicts[k] = map[string]results.Verdict{}
 				keys = append(keys, k)
 			}
 			if _, ok := verdicts[k][kernel]; !ok {
@@ -132,19 +135,19 @@ func Capabilities(qs []*results.Qualification) ([]CapabilityChange, int) {
 		kernels := slices.Clone(driverKernels[k.driver])
 		slices.SortFunc(kernels, kernelOrder)
 		seenWorked := false
-		first := ""
+		var first results.Verdict
 		differs := false
 		for i, kr := range kernels {
 			v, ok := verdicts[k][kr]
 			if !ok {
-				v = "absent"
+				v = absent
 			}
 			if i == 0 {
 				first = v
 			} else if v != first {
 				differs = true
 			}
-			if seenWorked && (lost(v) || v == "absent") {
+			if seenWorked && (lost(v) || v == absent) {
 				ch.Regression = true
 			}
 			seenWorked = seenWorked || worked(v)

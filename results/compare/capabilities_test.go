@@ -19,7 +19,7 @@ func qual(kernel, driver string, checks ...results.QualifyCheck) *results.Qualif
 	return q
 }
 
-func check(name, mode, verdict string) results.QualifyCheck {
+func check(name, mode string, verdict results.Verdict) results.QualifyCheck {
 	return results.QualifyCheck{Section: "functional", Name: name, Mode: mode, Verdict: verdict}
 }
 

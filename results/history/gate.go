@@ -9,9 +9,9 @@ import (
 
 // Verdict is the gate's answer over every series.
 type Verdict struct {
-	Verdict     string   `json:"verdict"` // pass, fail or inconclusive (results.Verdict*)
-	Regressions []string `json:"regressions,omitempty"`
-	Undecided   []string `json:"undecided,omitempty"`
+	Verdict     results.Verdict `json:"verdict"` // pass, fail or inconclusive
+	Regressions []string        `json:"regressions,omitempty"`
+	Undecided   []string        `json:"undecided,omitempty"`
 }
 
 // Significance is the p-value below which a step counts.

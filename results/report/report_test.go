@@ -220,7 +220,10 @@ func TestReportTrends(t *testing.T) {
 // checks side by side, oldest kernel first, and marks a lost one.
 func TestReportCapabilitiesByKernel(t *testing.T) {
 	dir := t.TempDir()
-	for i, k := range []struct{ kernel, tx string }{{"7.2.13+deb14-amd64", results.VerdictFail}, {"6.12.117+deb13-amd64", results.VerdictPass}} {
+	for i, k := range []struct {
+		kernel string
+		tx     results.Verdict
+	}{{"7.2.13+deb14-amd64", results.VerdictFail}, {"6.12.117+deb13-amd64", results.VerdictPass}} {
 		q := &results.Qualification{Schema: results.QualificationSchema, SchemaVersion: results.QualificationSchemaVersion,
 			Host: results.Host{Kernel: k.kernel}, DUT: results.Qualified{Name: "eth0", Driver: "igb"},
 			Checks: []results.QualifyCheck{{Section: "functional", Name: "XDP_TX", Mode: "native", Verdict: k.tx}, {Section: "functional", Name: "XDP_DROP", Mode: "native", Verdict: "pass"}}}
