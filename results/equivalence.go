@@ -6,7 +6,6 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
-	"time"
 )
 
 // The equivalence file's schema (xdplab equiv --format json).
@@ -30,17 +29,13 @@ const (
 // through the identical program attached for real in each mode, and what
 // came out.
 type Equivalence struct {
-	Schema        string          `json:"schema"`
-	SchemaVersion int             `json:"schema_version"`
-	Tool          Tool            `json:"tool"`
-	Host          Host            `json:"host"`
-	Started       time.Time       `json:"started"`
-	Modes         []string        `json:"modes"`
-	Programs      []EquivProgram  `json:"programs"`
-	Verdict       Verdict         `json:"verdict"` // pass, fail, inconclusive
-	Why           string          `json:"why"`
-	Notes         []string        `json:"notes,omitempty"`
-	Counts        map[Verdict]int `json:"counts"` // programs by verdict
+	Header
+	Modes    []string        `json:"modes"`
+	Programs []EquivProgram  `json:"programs"`
+	Verdict  Verdict         `json:"verdict"` // pass, fail, inconclusive
+	Why      string          `json:"why"`
+	Notes    []string        `json:"notes,omitempty"`
+	Counts   map[Verdict]int `json:"counts"` // programs by verdict
 }
 
 // EquivFrame is one frame of the set.

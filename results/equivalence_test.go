@@ -155,8 +155,8 @@ func TestEquivalenceSchema(t *testing.T) {
 // An inspection validates against its JSON Schema, and reads as a run of
 // fingerprints, control plane only.
 func TestInspectionSchemaAndRun(t *testing.T) {
-	in := &Inspection{Schema: InspectionSchema, SchemaVersion: InspectionSchemaVersion, Modes: []string{"native"},
-		Host: Host{Hostname: "h", Kernel: "6.18", Machine: "x86_64", CPUModel: "c", Cores: 2},
+	in := &Inspection{Header: Header{Schema: InspectionSchema, SchemaVersion: InspectionSchemaVersion,
+		Host: Host{Hostname: "h", Kernel: "6.18", Machine: "x86_64", CPUModel: "c", Cores: 2}}, Modes: []string{"native"},
 		Programs: []Inspected{{Program: Program{Name: "drop", Object: "builtin", SHA256: strings.Repeat("ab", 32)}, Mode: "native",
 			AttachMethod: "bpf_link", AttachedMode: "native", Fingerprint: sampleFingerprint(), Offloadable: true}}}
 	b, err := json.Marshal(in)

@@ -5,7 +5,6 @@ import (
 	"io"
 	"slices"
 	"strings"
-	"time"
 )
 
 // The inspection file's schema (xdplab inspect --format json).
@@ -17,14 +16,10 @@ const (
 // Inspection is what `xdplab inspect` found: each program loaded,
 // verified and attached in each mode, with no traffic.
 type Inspection struct {
-	Schema        string      `json:"schema"`
-	SchemaVersion int         `json:"schema_version"`
-	Tool          Tool        `json:"tool"`
-	Host          Host        `json:"host"`
-	Started       time.Time   `json:"started"`
-	Modes         []string    `json:"modes"`
-	Programs      []Inspected `json:"programs"`
-	Notes         []string    `json:"notes,omitempty"`
+	Header
+	Modes    []string    `json:"modes"`
+	Programs []Inspected `json:"programs"`
+	Notes    []string    `json:"notes,omitempty"`
 }
 
 // Inspected is one program in one mode.
@@ -75,7 +70,7 @@ func (in *Inspection) WriteText(w io.Writer) error {
 // one result per program and mode with its fingerprint, no trials, the
 // control plane checked (loaded, verified, attached, read back).
 func (in *Inspection) Run() *Run {
-	r := &Run{Schema: SchemaName, SchemaVersion: SchemaVersion, Tool: in.Tool, Host: in.Host, Started: in.Started, Finished: in.Started,
+	r := &Run{Header: Header{Schema: SchemaName, SchemaVersion: SchemaVersion, Tool: in.Tool, Host: in.Host, Started: in.Started}, Finished: in.Started,
 		Config: Config{Modes: in.Modes, Protocol: "udp"}, Notes: in.Notes, Metrics: map[string]Metric{}}
 	for _, p := range in.Programs {
 		if !slices.Contains(r.Config.Programs, p.Program.Name) {

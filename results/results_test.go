@@ -13,9 +13,8 @@ import (
 )
 
 func sampleRun() *Run {
-	r := &Run{Schema: SchemaName, SchemaVersion: SchemaVersion,
-		Tool:   Tool{Name: "xdplab", Version: "test"},
-		Host:   Host{Kernel: "6.18.0", CPUModel: "cpu", Cores: 2},
+	r := &Run{Header: Header{Schema: SchemaName, SchemaVersion: SchemaVersion,
+		Tool: Tool{Name: "xdplab", Version: "test"}, Host: Host{Kernel: "6.18.0", CPUModel: "cpu", Cores: 2}},
 		Config: Config{FrameSize: 64, IPVersion: 4, Flows: 1, Threads: 1, Generator: "live-frames", Trials: 3, DurationS: 2, Work: "no-touch"},
 	}
 	res := Result{Program: Program{Name: "drop", Counted: true}, Mode: "native", AttachedMode: "native"}

@@ -32,14 +32,21 @@ const (
 	SchemaVersion = 7
 )
 
-// Run is one `xdplab run`: its environment, configuration and results.
-type Run struct {
+// Header opens a results file, an inspection and an equivalence file:
+// what the document is, what wrote it, where, and when it started. It is
+// embedded, so its fields stay at the top level of the JSON.
+type Header struct {
 	Schema        string    `json:"schema"`
 	SchemaVersion int       `json:"schema_version"`
 	Tool          Tool      `json:"tool"`
 	Host          Host      `json:"host"`
 	Started       time.Time `json:"started"`
-	Finished      time.Time `json:"finished"`
+}
+
+// Run is one `xdplab run`: its environment, configuration and results.
+type Run struct {
+	Header
+	Finished time.Time `json:"finished"`
 	// Label names the run in a history (run --label: a release, a
 	// commit); "": the file's name (schema 7).
 	Label string `json:"label,omitempty"`

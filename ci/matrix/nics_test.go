@@ -116,7 +116,7 @@ func TestNICTable(t *testing.T) {
 		require.NoError(t, os.WriteFile(p, []byte(body), 0o644))
 		return p
 	}
-	eq := &results.Equivalence{Schema: results.EquivalenceSchema, Verdict: results.VerdictPass}
+	eq := &results.Equivalence{Header: results.Header{Schema: results.EquivalenceSchema}, Verdict: results.VerdictPass}
 	journal := text("j.txt", "before: eth0 mtu 1500 -> 1400\nxdplab clean: exit 0\nverdict: restored\n")
 	e1000e, igb := NICKinds[3], NICKinds[0]
 	krs := []*KernelRun{
@@ -158,7 +158,7 @@ func TestNICTable(t *testing.T) {
 	// A setting the journal did not give back fails the matrix; modes that
 	// differ are the driver's finding; checks that did not run fail it.
 	krs[0].Files["journal-e1000e.txt"] = text("j2.txt", "verdict: differs: 2 line(s), journal-e1000e.diff\n")
-	krs[0].Files["equiv-e1000e.json"] = file("e2.json", &results.Equivalence{Schema: results.EquivalenceSchema, Verdict: results.VerdictFail})
+	krs[0].Files["equiv-e1000e.json"] = file("e2.json", &results.Equivalence{Header: results.Header{Schema: results.EquivalenceSchema}, Verdict: results.VerdictFail})
 	rows = NICRows(krs)
 	assert.True(t, rows[0].JournalFailed)
 	assert.Equal(t, "DIFFERS: 2 line(s), journal-e1000e.diff", rows[0].Journal)

@@ -68,7 +68,7 @@ func TestMatrixFingerprints(t *testing.T) {
 func TestMatrixEquivalence(t *testing.T) {
 	dir := t.TempDir()
 	write := func(name string, verdict results.Verdict, findings int) string {
-		e := &results.Equivalence{Schema: results.EquivalenceSchema, Verdict: verdict, Programs: []results.EquivProgram{{Findings: make([]results.Finding, findings)}}}
+		e := &results.Equivalence{Header: results.Header{Schema: results.EquivalenceSchema}, Verdict: verdict, Programs: []results.EquivProgram{{Findings: make([]results.Finding, findings)}}}
 		p := filepath.Join(dir, name)
 		require.NoError(t, results.WriteJSON(p, e))
 		return p

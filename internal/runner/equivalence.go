@@ -57,11 +57,9 @@ func Equivalence(ctx context.Context, cfg Config) (_ *results.Equivalence, err e
 	}
 	r := &runner{cfg: cfg}
 	e := &results.Equivalence{
-		Schema: results.EquivalenceSchema, SchemaVersion: results.EquivalenceSchemaVersion,
-		Tool:    results.ThisTool(cfg.Version),
-		Host:    host.Info(),
-		Started: time.Now().UTC(),
-		Notes:   append([]string(nil), equivNotes...),
+		Header: results.Header{Schema: results.EquivalenceSchema, SchemaVersion: results.EquivalenceSchemaVersion,
+			Tool: results.ThisTool(cfg.Version), Host: host.Info(), Started: time.Now().UTC()},
+		Notes: append([]string(nil), equivNotes...),
 	}
 	if cfg.DUTIface != "" {
 		// Lent NICs, cabled to each other: the peer sends, and takes

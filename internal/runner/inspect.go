@@ -26,10 +26,8 @@ func Inspect(ctx context.Context, cfg Config) (_ *results.Inspection, err error)
 	}
 	r := &runner{cfg: cfg}
 	in := &results.Inspection{
-		Schema: results.InspectionSchema, SchemaVersion: results.InspectionSchemaVersion,
-		Tool:    results.ThisTool(cfg.Version),
-		Host:    host.Info(),
-		Started: time.Now().UTC(),
+		Header: results.Header{Schema: results.InspectionSchema, SchemaVersion: results.InspectionSchemaVersion,
+			Tool: results.ThisTool(cfg.Version), Host: host.Info(), Started: time.Now().UTC()},
 		Notes: []string{results.FingerprintSource,
 			"inspect: each program loaded, verified and attached on a veth pair of its own namespaces, the mode read back, then detached; no traffic"},
 	}

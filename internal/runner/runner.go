@@ -266,10 +266,8 @@ func (r *runner) newRun() *results.Run {
 		progs = []string{c.Object + ":" + c.ObjectProgram}
 	}
 	run := &results.Run{
-		Schema: results.SchemaName, SchemaVersion: results.SchemaVersion,
-		Tool:        results.ThisTool(c.Version),
-		Host:        host.Info(),
-		Started:     time.Now().UTC(),
+		Header: results.Header{Schema: results.SchemaName, SchemaVersion: results.SchemaVersion,
+			Tool: results.ThisTool(c.Version), Host: host.Info(), Started: time.Now().UTC()},
 		Label:       c.Label,
 		Rerun:       results.Rerun(c.Command),
 		Environment: host.Environment(),

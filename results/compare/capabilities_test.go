@@ -53,7 +53,7 @@ func TestCapabilities(t *testing.T) {
 	assert.True(t, changes[0].Regression)
 	assert.Equal(t, "mbuf", changes[1].Check[len("functional: "):])
 	assert.False(t, changes[1].Regression, "gained")
-	assert.Equal(t, "absent", changes[2].Verdicts[1].Verdict, "6.12's report lacks AF_XDP")
+	assert.Equal(t, absent, changes[2].Verdicts[1].Verdict, "6.12's report lacks AF_XDP")
 	assert.True(t, changes[2].Regression, "a check that disappeared")
 
 	// Measurements are the tables', not the capabilities'.

@@ -134,8 +134,8 @@ func TestGateExactMissing(t *testing.T) {
 func TestGateInspections(t *testing.T) {
 	dir := t.TempDir()
 	write := func(name string, jit uint64) string {
-		in := &results.Inspection{Schema: results.InspectionSchema, SchemaVersion: results.InspectionSchemaVersion,
-			Host: results.Host{Kernel: "6.18"}, Modes: []string{"generic", "native"}}
+		in := &results.Inspection{Header: results.Header{Schema: results.InspectionSchema, SchemaVersion: results.InspectionSchemaVersion,
+			Host: results.Host{Kernel: "6.18"}}, Modes: []string{"generic", "native"}}
 		for _, m := range in.Modes {
 			in.Programs = append(in.Programs, results.Inspected{Program: results.Program{Name: "drop"}, Mode: m, AttachMethod: "bpf_link", AttachedMode: m, Fingerprint: fp(28, jit)})
 		}
@@ -144,7 +144,7 @@ func TestGateInspections(t *testing.T) {
 		return p
 	}
 	eq := filepath.Join(dir, "equiv.json")
-	require.NoError(t, results.WriteJSON(eq, &results.Equivalence{Schema: results.EquivalenceSchema, SchemaVersion: 1}))
+	require.NoError(t, results.WriteJSON(eq, &results.Equivalence{Header: results.Header{Schema: results.EquivalenceSchema, SchemaVersion: 1}}))
 	base, same, grown := write("before.json", 172), write("same.json", 172), write("after.json", 200)
 
 	in, skipped, err := Load([]string{base, same, eq})

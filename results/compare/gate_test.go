@@ -48,8 +48,8 @@ func mkResult(r res) results.Result {
 }
 
 func mkRun(kernel string, size int, rs ...res) *results.Run {
-	run := &results.Run{Schema: results.SchemaName, SchemaVersion: results.SchemaVersion,
-		Host: results.Host{Kernel: kernel}, Config: results.Config{FrameSize: size, Flows: 1, Threads: 1, IPVersion: 4}}
+	run := &results.Run{Header: results.Header{Schema: results.SchemaName, SchemaVersion: results.SchemaVersion,
+		Host: results.Host{Kernel: kernel}}, Config: results.Config{FrameSize: size, Flows: 1, Threads: 1, IPVersion: 4}}
 	for _, r := range rs {
 		run.Results = append(run.Results, mkResult(r))
 	}

@@ -61,7 +61,7 @@ func readRuns(path, label string) ([]*results.Run, string, error) {
 		_, err := results.Read(bytes.NewReader(b)) // its error names the version
 		return nil, "", fmt.Errorf("history %s: %w", path, err)
 	}
-	r := &results.Run{Schema: s.Schema, SchemaVersion: s.SchemaVersion, Tool: s.Tool, Host: s.Host, Started: s.Started,
+	r := &results.Run{Header: results.Header{Schema: s.Schema, SchemaVersion: s.SchemaVersion, Tool: s.Tool, Host: s.Host, Started: s.Started},
 		Label: s.Label, Environment: s.Environment, Config: s.Config, Calibration: s.Calibration}
 	for _, sr := range s.Results {
 		res := results.Result{Program: sr.Program, Mode: sr.Mode, ProgNsPerPkt: sr.ProgNsPerPkt, NDR: sr.NDR, PDR: sr.PDR, Fingerprint: sr.Fingerprint}
