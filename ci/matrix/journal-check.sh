@@ -8,7 +8,9 @@
 # namespaces (as a driver's reset or a check could). The run ends with
 # SIGKILL, `xdplab clean` replays its journal, and the record must be what
 # it was. It writes /out/journal-KIND.txt (what changed, and a last line
-# "verdict: restored|differs|not-run: why"), -before.txt, -after.txt,
+# "verdict: KIND[: why]", KIND one of restored, differs, stuck, failed (the
+# run did not hold the pair), not-run and skipped: ci/matrix reads the
+# word), -before.txt, -after.txt,
 # .diff where they differ, -run.txt and -clean.txt. The host's ethtool and
 # ip are at /sbin (the matrix copies them with their libraries).
 KIND=$1 A=$2 B=$3
@@ -207,7 +209,7 @@ guard "$XDPLAB" clean > $OUT/journal-$KIND-clean.txt
 say "xdplab clean: exit $?"
 state "$A" "$B" > $OUT/journal-$KIND-after.txt
 if [ -z "$held" ]; then
-	say "verdict: not-run: the run did not hold both ports with its program attached within ${i}s (journal-$KIND-run.txt)"
+	say "verdict: failed: the run did not hold both ports with its program attached within ${i}s (journal-$KIND-run.txt)"
 elif cmp -s $OUT/journal-$KIND-before.txt $OUT/journal-$KIND-after.txt; then
 	say "verdict: restored"
 else

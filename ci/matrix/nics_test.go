@@ -131,16 +131,20 @@ func TestNICTable(t *testing.T) {
 	require.Len(t, rows, 6)
 	g, n := rows[0], rows[1]
 	assert.Equal(t, "generic", g.Mode)
-	assert.Equal(t, "ok", g.Attach)
+	assert.Equal(t, "ok", g.Attach.Text)
+	assert.True(t, g.Attach.OK)
 	assert.Equal(t, map[string]results.Verdict{"XDP_DROP": "pass", "XDP_TX": "pass", "AF_XDP receive (zero-copy)": "not-applicable"}, g.Checks)
 	assert.Equal(t, []string{"XDP_REDIRECT (redirect): works-not-advertised"}, g.Findings)
-	assert.Equal(t, "failed: EOPNOTSUPP (native and generic XDP can't be active at the same time)", n.Attach, "the kernel's own words")
-	assert.Equal(t, "not run", rows[2].Attach)
+	assert.Equal(t, "failed: EOPNOTSUPP (native and generic XDP can't be active at the same time)", n.Attach.Text, "the kernel's own words")
+	assert.False(t, n.Attach.OK)
+	assert.Equal(t, Decided, n.Attach.State, "a mode the driver lacks is decided, not missing")
+	assert.Equal(t, "not run", rows[2].Attach.Text)
+	assert.Equal(t, Skipped, rows[2].Attach.State)
 	assert.Contains(t, rows[2].Note, "no igb module")
-	assert.Equal(t, "no probe report (probe-e1000e exited 1)", rows[4].Attach)
-	assert.Equal(t, "ok", g.Equiv)
-	assert.Equal(t, "ok", g.Journal)
-	assert.False(t, g.JournalFailed)
+	assert.Equal(t, "no probe report (probe-e1000e exited 1)", rows[4].Attach.Text)
+	assert.Equal(t, Missing, rows[4].Attach.State)
+	assert.Equal(t, cellOK("ok"), g.Equiv)
+	assert.Equal(t, cellOK("ok"), g.Journal)
 
 	var b bytes.Buffer
 	require.NoError(t, WriteNICTable(&b, krs))
@@ -160,9 +164,9 @@ func TestNICTable(t *testing.T) {
 	krs[0].Files["journal-e1000e.txt"] = text("j2.txt", "verdict: differs: 2 line(s), journal-e1000e.diff\n")
 	krs[0].Files["equiv-e1000e.json"] = file("e2.json", &results.Equivalence{Header: results.Header{Schema: results.EquivalenceSchema}, Verdict: results.VerdictFail})
 	rows = NICRows(krs)
-	assert.True(t, rows[0].JournalFailed)
-	assert.Equal(t, "DIFFERS: 2 line(s), journal-e1000e.diff", rows[0].Journal)
-	assert.Equal(t, "FAIL", rows[0].Equiv)
+	assert.Equal(t, Failed, rows[0].Journal.State)
+	assert.Equal(t, "DIFFERS: 2 line(s), journal-e1000e.diff", rows[0].Journal.Text)
+	assert.Equal(t, cellOf(Finding, "FAIL", "FAIL"), rows[0].Equiv)
 	f = Failures(krs, Rows(krs))
 	assert.Contains(t, f, "kernel 6.12: NIC e1000e: journal DIFFERS: 2 line(s), journal-e1000e.diff")
 	assert.Contains(t, strings.Join(NICFindings(rows), "\n"), "equivalence across modes FAIL (equiv-e1000e.txt)")
@@ -184,12 +188,16 @@ func TestNICTable(t *testing.T) {
 // that lost what an earlier had is a regression, and fails the matrix.
 func TestNICDifferences(t *testing.T) {
 	row := func(kernel, mode, attach string, tx results.Verdict) NICRow {
-		return NICRow{Kernel: kernel, Kind: "igb", Mode: mode, Attach: attach, Checks: map[string]results.Verdict{"XDP_TX": tx, "XDP_DROP": "pass"}}
+		a := cellOf(Decided, attach, attach)
+		if strings.HasPrefix(attach, "ok") {
+			a = Cell{Word: "ok", Text: attach, OK: true}
+		}
+		return NICRow{Kernel: kernel, Kind: "igb", Mode: mode, Attach: a, Checks: map[string]results.Verdict{"XDP_TX": tx, "XDP_DROP": "pass"}}
 	}
 	rows := []NICRow{
 		row("5.10", "native", "ok", "pass"), row("6.1", "native", "ok (bpf_link)", "fail"), row("6.12", "native", "ok", "pass"),
 		row("5.10", "generic", "failed: EINVAL", "not-supported"), row("6.1", "generic", "ok", "pass"),
-		{Kernel: "sid", Kind: "igb", Mode: "native", Attach: "not run"},
+		{Kernel: "sid", Kind: "igb", Mode: "native", Attach: cellOf(Skipped, "not run", "not run")},
 	}
 	ds := NICDifferences(rows)
 	require.Len(t, ds, 3)
@@ -204,7 +212,7 @@ func TestNICDifferences(t *testing.T) {
 // fails the matrix only where a later kernel lost what an earlier had.
 func TestNICFindingsAndFailures(t *testing.T) {
 	row := func(kernel, tx string) NICRow {
-		return NICRow{Kernel: kernel, Kind: "igb", Mode: "generic", Attach: "ok", Verdict: map[string]string{"pass": "pass", "fail": "fail"}[tx],
+		return NICRow{Kernel: kernel, Kind: "igb", Mode: "generic", Attach: cellOK("ok"), Verdict: cellOf(Decided, tx, tx),
 			Checks: map[string]results.Verdict{"XDP_TX": results.Verdict(tx), "XDP_DROP": "pass"}}
 	}
 	gained := []NICRow{row("5.10", "fail"), row("sid", "pass")}
@@ -257,29 +265,50 @@ func TestJournalKernelBug(t *testing.T) {
 	require.NoError(t, os.WriteFile(console, []byte("@@XDPLAB-START journal-virtio\n[  197.261424] kernel BUG at drivers/virtio/virtio_ring.c:995!\n[  197.263136] Oops: invalid opcode: 0000 [#1] PREEMPT SMP NOPTI\n"), 0o644))
 	kr := &KernelRun{Console: console, Files: map[string]string{}, Status: map[string]int{},
 		Err: fmt.Errorf("kernel 6.12: %w", &vm.Error{Kind: vm.Exited, Step: "journal-virtio"})}
-	v, failed := journalVerdict(kr, "virtio")
-	assert.Equal(t, "KERNEL-BUG: the kernel died in the check: kernel BUG at drivers/virtio/virtio_ring.c:995! (console.log)", v)
-	assert.False(t, failed, "the driver's bug, not the journal's")
-	v, _ = journalVerdict(kr, "vmxnet3")
-	assert.Equal(t, "not run: the kernel ended in journal-virtio before it", v)
+	v := journalVerdict(kr, "virtio")
+	assert.Equal(t, "KERNEL-BUG: the kernel died in the check: kernel BUG at drivers/virtio/virtio_ring.c:995! (console.log)", v.Text)
+	assert.Equal(t, Finding, v.State, "the driver's bug, not the journal's")
+	v = journalVerdict(kr, "vmxnet3")
+	assert.Equal(t, "not run: the kernel ended in journal-virtio before it", v.Text)
+	assert.Equal(t, Skipped, v.State)
 	kr.Files["journal-igb.txt"] = filepath.Join(dir, "j.txt")
 	require.NoError(t, os.WriteFile(kr.Files["journal-igb.txt"], []byte("stuck: x\nverdict: stuck: '/sbin/ethtool -L eth0 combined 1' did not return within 30 s\n"), 0o644))
-	v, failed = journalVerdict(kr, "igb")
-	assert.Equal(t, "STUCK: '/sbin/ethtool -L eth0 combined 1' did not return within 30 s (journal-igb-dmesg.txt)", v)
-	assert.False(t, failed, "the driver's, not the journal's")
+	v = journalVerdict(kr, "igb")
+	assert.Equal(t, "STUCK: '/sbin/ethtool -L eth0 combined 1' did not return within 30 s (journal-igb-dmesg.txt)", v.Text)
+	assert.Equal(t, Finding, v.State, "the driver's, not the journal's")
 	kr.Err = &vm.Error{Kind: vm.Stuck, Step: "journal-vmxnet3"}
 	kr.Console = filepath.Join(dir, "quiet.log") // no BUG said
-	v, _ = journalVerdict(kr, "vmxnet3")
-	assert.Equal(t, "STUCK: the check outlived its budget and the KILL after it: a process stuck in the kernel (console.log)", v)
+	v = journalVerdict(kr, "vmxnet3")
+	assert.Equal(t, "STUCK: the check outlived its budget and the KILL after it: a process stuck in the kernel (console.log)", v.Text)
+	assert.Equal(t, Finding, v.State)
 	kr.Err = errors.New("something else")
-	v, _ = journalVerdict(kr, "virtio")
-	assert.Equal(t, "not run (journal-virtio did not run)", v)
+	v = journalVerdict(kr, "virtio")
+	assert.Equal(t, "not run (journal-virtio did not run)", v.Text)
+	assert.Equal(t, Missing, v.State)
 
 	kr.Status["journal-e1000e"] = 143
-	v, _ = journalVerdict(kr, "e1000e")
-	assert.Equal(t, "not run (journal-e1000e exited 143)", v, "it ran: its own end, not the kernel's")
+	v = journalVerdict(kr, "e1000e")
+	assert.Equal(t, "not run (journal-e1000e exited 143)", v.Text, "it ran: its own end, not the kernel's")
+	assert.Equal(t, Missing, v.State)
 
-	rows := []NICRow{{Kernel: "6.12", Kind: "virtio", Mode: "generic", Attach: "ok", Journal: "KERNEL-BUG: the kernel died in the check: kernel BUG at x (console.log)"}}
+	// The script's verdicts, each to its state; a line it never writes
+	// is no verdict to trust.
+	for line, want := range map[string]Cell{
+		"verdict: restored":                       cellOK("ok"),
+		"verdict: differs: 3 line(s), x.diff":     cellOf(Failed, "DIFFERS", "DIFFERS: 3 line(s), x.diff"),
+		"verdict: failed: the run did not hold":   cellOf(Missing, "FAILED", "failed: the run did not hold"),
+		"verdict: not-run: no ethtool":            cellOf(Skipped, "not-run", "not-run: no ethtool"),
+		"verdict: skipped: journal-igb was stuck": cellOf(Skipped, "skipped", "skipped: journal-igb was stuck"),
+		"verdict: restoredx":                      cellOf(Missing, "unknown", `an unknown verdict "restoredx" (journal-e1000e.txt)`),
+		"no verdict line":                         cellOf(Missing, "no verdict", "no verdict (journal-e1000e exited 143)"),
+	} {
+		kr.Files["journal-e1000e.txt"] = filepath.Join(dir, "v.txt")
+		require.NoError(t, os.WriteFile(kr.Files["journal-e1000e.txt"], []byte(line+"\n"), 0o644))
+		assert.Equal(t, want, journalVerdict(kr, "e1000e"), line)
+	}
+
+	rows := []NICRow{{Kernel: "6.12", Kind: "virtio", Mode: "generic", Attach: cellOK("ok"),
+		Journal: cellOf(Finding, "KERNEL-BUG", "KERNEL-BUG: the kernel died in the check: kernel BUG at x (console.log)")}}
 	assert.Equal(t, []string{"kernel 6.12, virtio: qualification : journal check: KERNEL-BUG: the kernel died in the check: kernel BUG at x (console.log) (qualify-virtio.md)"}, NICFindings(rows))
 }
 
@@ -326,7 +355,7 @@ func TestKernelFinding(t *testing.T) {
 			}
 		})
 	}
-	v, failed := journalVerdict(kr(nil, true), "e1000e")
-	assert.Equal(t, "skipped: journal-igb left a command stuck in the kernel (its lock held): this check would meet it", v)
-	assert.False(t, failed)
+	v := journalVerdict(kr(nil, true), "e1000e")
+	assert.Equal(t, "skipped: journal-igb left a command stuck in the kernel (its lock held): this check would meet it", v.Text)
+	assert.False(t, v.Fails())
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/xdplab/xdplab/ci/vm"
 	"github.com/xdplab/xdplab/results"
+	"github.com/xdplab/xdplab/results/caps"
 )
 
 // NICRow is one kernel, NIC driver and mode of the driver table.
@@ -22,26 +23,24 @@ type NICRow struct {
 	Mode            string
 	// Attach: the probe's minimal program attached in this mode and read
 	// back (ok, or why not).
-	Attach string
+	Attach Cell
 	// Checks are the qualification's functional checks in this mode, by
 	// name, with their verdicts.
 	Checks map[string]results.Verdict
 	// Verdict is the qualification's verdict on the pair (all modes);
 	// Findings its checks where advertised and detected disagree.
-	Verdict  string
+	Verdict  Cell
 	Findings []string
 	// Counters: the short run's counter cross-check (its trial flags),
 	// or why there is none.
 	Counters string
 	// Equiv is the equivalence check across the driver's modes, the same
-	// on every mode's row; EquivFailed where its programs differ.
-	Equiv       string
-	EquivFailed bool
-	// Journal is the journal check on the pair: restored, differs, or
-	// not-run with why; JournalFailed where it differs.
-	Journal       string
-	JournalFailed bool
-	Note          string
+	// on every mode's row (a Finding where its programs differ).
+	Equiv Cell
+	// Journal is the journal check on the pair: restored, differs
+	// (Failed), stuck in the kernel (a Finding), or not run with why.
+	Journal Cell
+	Note    string
 }
 
 // The functional checks the driver table shows, in its column order.
@@ -67,11 +66,11 @@ func NICRows(krs []*KernelRun) []NICRow {
 			base := NICRow{Kernel: kr.Spec.Name, Release: rel, Accel: kr.Accel.Accel, Kind: n.Kind.Name, Driver: n.Kind.Driver}
 			switch {
 			case n.Skipped != "":
-				base.Attach, base.Note = "not run", n.Skipped
+				base.Attach, base.Note = cellOf(Skipped, "not run", "not run"), n.Skipped
 			case kr.Err != nil && len(kr.Files) == 0:
-				base.Attach = "kernel failed"
+				base.Attach = cellOf(Skipped, "kernel failed", "kernel failed")
 			}
-			if base.Attach != "" {
+			if base.Attach.State == Skipped {
 				for _, m := range nicModes {
 					r := base
 					r.Mode = m
@@ -87,25 +86,25 @@ func NICRows(krs []*KernelRun) []NICRow {
 				ports = strings.TrimSpace(string(b))
 			}
 			counters := nicCounters(kr, n.Kind.Name)
-			base.Equiv, base.EquivFailed = nicEquivalence(kr, n.Kind.Name)
-			base.Journal, base.JournalFailed = journalVerdict(kr, n.Kind.Name)
+			base.Equiv = nicEquivalence(kr, n.Kind.Name)
+			base.Journal = journalVerdict(kr, n.Kind.Name)
 			for _, m := range nicModes {
 				r := base
-				r.Mode, r.Attach, r.Counters = m, "no probe report ("+statusOf(kr, "probe-"+n.Kind.Name)+")", counters
+				r.Mode, r.Attach, r.Counters = m, cellOf(Missing, "no probe report", "no probe report ("+statusOf(kr, "probe-"+n.Kind.Name)+")"), counters
 				if len(strings.Fields(ports)) < 2 {
-					r.Attach = fmt.Sprintf("not run: the guest did not find both ports (%q)", ports)
+					r.Attach = cellOf(Missing, "not-run", fmt.Sprintf("not run: the guest did not find both ports (%q)", ports))
 				}
 				if probe != nil && len(probe.Interfaces) > 0 {
 					ic := probe.Interfaces[0]
-					r.Attach = ic.Detected.Modes[m].String()
+					r.Attach = attachCell(ic.Detected.Modes[m])
 					if ic.Driver.Driver != "" {
 						r.Driver = ic.Driver.Driver
 					}
 				}
 				if q == nil {
-					r.Verdict = "no report (" + statusOf(kr, "qualify-"+n.Kind.Name) + ")"
+					r.Verdict = cellOf(Missing, "no report", "no report ("+statusOf(kr, "qualify-"+n.Kind.Name)+")")
 				} else {
-					r.Verdict = string(q.Verdict)
+					r.Verdict = Cell{Word: string(q.Verdict), Text: string(q.Verdict), OK: q.Verdict == results.VerdictPass}
 					r.Checks = map[string]results.Verdict{}
 					for _, c := range q.Checks {
 						switch {
@@ -166,70 +165,94 @@ func nicCounters(kr *KernelRun, kind string) string {
 	return strings.Join(parts, ", ")
 }
 
-// nicEquivalence is a pair's equivalence check in a word or two, and
-// whether its programs differed between the driver's modes.
-func nicEquivalence(kr *KernelRun, kind string) (string, bool) {
+// nicEquivalence is a pair's equivalence check: the same verdict in
+// every mode, a Finding where its programs differed between the
+// driver's modes, Missing where it did not run or report.
+func nicEquivalence(kr *KernelRun, kind string) Cell {
 	p, ok := kr.Files["equiv-"+kind+".json"]
 	if !ok {
-		return "not run (" + statusOf(kr, "equiv-"+kind) + ")", false
+		return cellOf(Missing, "not-run", "not run ("+statusOf(kr, "equiv-"+kind)+")")
 	}
 	e, err := readJSON[results.Equivalence](p)
 	if err != nil || e.Schema != results.EquivalenceSchema {
-		return "unreadable equiv-" + kind + ".json", false
+		return cellOf(Missing, "unreadable", "unreadable equiv-"+kind+".json")
 	}
 	switch e.Verdict {
 	case results.VerdictPass:
-		return "ok", false
+		return cellOK("ok")
 	case results.VerdictFail:
-		return "FAIL", true
+		return cellOf(Finding, "FAIL", "FAIL")
 	}
-	return short(e.Verdict), false
+	return cellOf(Decided, short(e.Verdict), short(e.Verdict))
 }
 
-// journalVerdict is the journal check's last line, "verdict: ...", and
-// whether a setting did not come back.
-func journalVerdict(kr *KernelRun, kind string) (string, bool) {
+// attachCell is the probe's attach in one mode: ok, or why not (the
+// kernel's own words).
+func attachCell(c caps.Check) Cell {
+	if c.OK() {
+		return Cell{Word: "ok", Text: c.String(), OK: true}
+	}
+	return cellOf(Decided, c.String(), c.String())
+}
+
+// journalVerdict is the journal check's cell, from its last line,
+// "verdict: KIND[: why]", which journal-check.sh writes: restored,
+// differs (Failed: a setting did not come back), stuck (a command on the
+// driver did not return: the kernel's Finding), failed (the run did not
+// hold the pair: Missing), not-run and skipped (Skipped, with why).
+func journalVerdict(kr *KernelRun, kind string) Cell {
 	step := "journal-" + kind
 	p, ok := kr.Files[step+".txt"]
 	if !ok {
-		if bug := kernelBug(kr, step); bug != "" {
-			return "KERNEL-BUG: the kernel died in the check: " + bug + " (console.log)", false
-		}
-		var ve *vm.Error
-		died := errors.As(kr.Err, &ve) && strings.HasPrefix(ve.Step, "journal-")
-		switch _, ran := kr.Status[step]; {
-		case died && ve.Kind == vm.Stuck && ve.Step == step:
-			return "STUCK: the check outlived its budget and the KILL after it: a process stuck in the kernel (console.log)", false
-		case died && ve.Step != step && !ran:
-			// A later check of a VM whose kernel an earlier one brought down.
-			return "not run: the kernel ended in " + ve.Step + " before it", false
-		}
-		return "not run (" + statusOf(kr, step) + ")", false
+		return journalMissing(kr, step)
 	}
 	b, err := os.ReadFile(p)
 	if err != nil {
-		return "unreadable journal-" + kind + ".txt", false
+		return cellOf(Missing, "unreadable", "unreadable journal-"+kind+".txt")
 	}
-	v := ""
+	v, found := "", false
 	for _, l := range strings.Split(string(b), "\n") {
 		if rest, ok := strings.CutPrefix(l, "verdict: "); ok {
-			v = rest
+			v, found = rest, true
 		}
 	}
-	switch {
-	case v == "":
-		return "no verdict (" + statusOf(kr, step) + ")", false
-	case v == "restored":
-		return "ok", false
-	case strings.HasPrefix(v, "differs"):
-		return "DIFFERS: " + strings.TrimPrefix(strings.TrimPrefix(v, "differs"), ": "), true
-	case strings.HasPrefix(v, "stuck"):
-		// The driver's: a command on it did not return.
-		return "STUCK: " + strings.TrimPrefix(strings.TrimPrefix(v, "stuck"), ": ") + " (journal-" + kind + "-dmesg.txt)", false
+	word, why, _ := strings.Cut(v, ":")
+	why = strings.TrimSpace(why)
+	switch word {
+	case "restored":
+		return cellOK("ok")
+	case "differs":
+		return cellOf(Failed, "DIFFERS", "DIFFERS: "+why)
+	case "stuck":
+		return cellOf(Finding, "STUCK", "STUCK: "+why+" (journal-"+kind+"-dmesg.txt)")
+	case "failed":
+		return cellOf(Missing, "FAILED", "failed: "+why)
+	case "not-run", "skipped":
+		return cellOf(Skipped, word, v)
 	}
-	// not-run: why (the run did not hold the pair: xdplab's; no tools;
-	// skipped: an earlier check left the kernel stuck).
-	return v, false
+	if !found {
+		return cellOf(Missing, "no verdict", "no verdict ("+statusOf(kr, step)+")")
+	}
+	return cellOf(Missing, "unknown", fmt.Sprintf("an unknown verdict %q (journal-%s.txt)", v, kind))
+}
+
+// journalMissing is a journal check that wrote nothing: the kernel died
+// or hung in it (its Finding), an earlier check brought the kernel down
+// (Skipped), or it did not run (Missing).
+func journalMissing(kr *KernelRun, step string) Cell {
+	if bug := kernelBug(kr, step); bug != "" {
+		return cellOf(Finding, "KERNEL-BUG", "KERNEL-BUG: the kernel died in the check: "+bug+" (console.log)")
+	}
+	var ve *vm.Error
+	died := errors.As(kr.Err, &ve) && strings.HasPrefix(ve.Step, "journal-")
+	switch _, ran := kr.Status[step]; {
+	case died && ve.Kind == vm.Stuck && ve.Step == step:
+		return cellOf(Finding, "STUCK", "STUCK: the check outlived its budget and the KILL after it: a process stuck in the kernel (console.log)")
+	case died && ve.Step != step && !ran:
+		// A later check of a VM whose kernel an earlier one brought down.
+		return cellOf(Skipped, "not-run", "not run: the kernel ended in "+ve.Step+" before it")
+	}
+	return cellOf(Missing, "not-run", "not run ("+statusOf(kr, step)+")")
 }
 
 // KernelFinding is, where kr's VM failed by its kernel's doing once its
@@ -262,7 +285,7 @@ func KernelFinding(kr *KernelRun) string {
 // stuckJournal names the journal check of kr whose verdict is stuck.
 func stuckJournal(kr *KernelRun) string {
 	for _, n := range kr.NICs {
-		if v, _ := journalVerdict(kr, n.Kind.Name); strings.HasPrefix(v, "STUCK") {
+		if c := journalVerdict(kr, n.Kind.Name); c.State == Finding {
 			return "journal-" + n.Kind.Name
 		}
 	}
@@ -330,11 +353,7 @@ func WriteNICTable(w io.Writer, krs []*KernelRun) error {
 	}
 	fmt.Fprintln(tw, head+"equiv\tqualify\tcounters\tjournal\tfindings / note\t")
 	for _, r := range rows {
-		attach := r.Attach
-		if strings.HasPrefix(attach, "ok") {
-			attach = "ok"
-		}
-		line := fmt.Sprintf("%s\t%s\t%s\t%s\t%s\t", r.Kernel, dash(string(r.Accel)), r.Driver, r.Mode, attach)
+		line := fmt.Sprintf("%s\t%s\t%s\t%s\t%s\t", r.Kernel, dash(string(r.Accel)), r.Driver, r.Mode, r.Attach.Word)
 		for _, c := range nicChecks {
 			line += short(r.Checks[c.name]) + "\t"
 		}
@@ -342,16 +361,19 @@ func WriteNICTable(w io.Writer, krs []*KernelRun) error {
 		if r.Note != "" {
 			note = strings.TrimPrefix(note+"; "+r.Note, "; ")
 		}
-		if !strings.HasPrefix(r.Attach, "ok") && r.Attach != attach {
-			note = strings.TrimPrefix(note+"; "+r.Attach, "; ")
+		if m := r.Attach.More(); m != "" && !r.Attach.OK {
+			note = strings.TrimPrefix(note+"; "+m, "; ")
 		}
-		if r.Equiv != "" && r.Equiv != "ok" && r.Equiv != cell(r.Equiv) {
-			note = strings.TrimPrefix(note+"; equiv "+r.Equiv, "; ")
+		if m := r.Equiv.More(); m != "" {
+			note = strings.TrimPrefix(note+"; equiv "+m, "; ")
 		}
-		if r.Journal != "" && r.Journal != "ok" && r.Journal != cell(r.Journal) {
-			note = strings.TrimPrefix(note+"; journal "+r.Journal, "; ")
+		if m := r.Journal.More(); m != "" {
+			note = strings.TrimPrefix(note+"; journal "+m, "; ")
 		}
-		fmt.Fprintln(tw, line+cell(r.Equiv)+"\t"+dash(r.Verdict)+"\t"+dash(r.Counters)+"\t"+cell(r.Journal)+"\t"+note+"\t")
+		if m := r.Verdict.More(); m != "" {
+			note = strings.TrimPrefix(note+"; qualification "+m, "; ")
+		}
+		fmt.Fprintln(tw, line+dash(r.Equiv.Word)+"\t"+dash(r.Verdict.Word)+"\t"+dash(r.Counters)+"\t"+dash(r.Journal.Word)+"\t"+note+"\t")
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -378,18 +400,6 @@ func WriteNICTable(w io.Writer, krs []*KernelRun) error {
 		}
 	}
 	return nil
-}
-
-// cell is a long verdict in a word ("not run (why)" is not-run): the
-// rest is in the note.
-func cell(s string) string {
-	if strings.HasPrefix(s, "not run") {
-		return "not-run"
-	}
-	if f := strings.Fields(s); len(f) > 0 {
-		return strings.TrimSuffix(f[0], ":")
-	}
-	return "-"
 }
 
 // NICDifference is one column of one driver and mode whose value differs
@@ -429,7 +439,7 @@ func NICDifferences(rows []NICRow) []NICDifference {
 	var keys []key
 	byKey := map[key][]NICRow{}
 	for _, r := range rows {
-		if r.Attach == "not run" || r.Attach == "kernel failed" {
+		if r.Attach.State == Skipped {
 			continue
 		}
 		k := key{r.Kind, r.Mode}
@@ -441,32 +451,36 @@ func NICDifferences(rows []NICRow) []NICDifference {
 	var out []NICDifference
 	for _, k := range keys {
 		rs := byKey[k]
-		cols := []struct {
+		// A column's value in a row: its words, whether it worked, and
+		// whether the row has it at all (a check a qualification lacks).
+		type value struct {
+			text      string
+			ok, known bool
+		}
+		type column struct {
 			name string
-			get  func(NICRow) string
-		}{{"attach", func(r NICRow) string {
-			if strings.HasPrefix(r.Attach, "ok") {
-				return "ok"
+			get  func(NICRow) value
+		}
+		cols := []column{{"attach", func(r NICRow) value {
+			if r.Attach.OK {
+				return value{"ok", true, true}
 			}
-			return r.Attach
+			return value{r.Attach.Text, false, true}
 		}}}
 		for _, c := range nicChecks {
-			cols = append(cols, struct {
-				name string
-				get  func(NICRow) string
-			}{c.short, func(r NICRow) string { return short(r.Checks[c.name]) }})
+			cols = append(cols, column{c.short, func(r NICRow) value {
+				v := r.Checks[c.name]
+				return value{short(v), v == results.VerdictPass, v != ""}
+			}})
 		}
-		cols = append(cols, struct {
-			name string
-			get  func(NICRow) string
-		}{"equiv", func(r NICRow) string { return cell(r.Equiv) }})
+		cols = append(cols, column{"equiv", func(r NICRow) value { return value{dash(r.Equiv.Word), r.Equiv.OK, r.Equiv.Word != ""} }})
 		for _, c := range cols {
 			d := NICDifference{Kind: k.kind, Mode: k.mode, Column: c.name}
 			seenOK := false
 			for _, r := range rs {
-				v := c.get(r)
-				ok := v == "ok"
-				if seenOK && !ok && v != "-" {
+				cv := c.get(r)
+				v, ok := cv.text, cv.ok
+				if seenOK && !ok && cv.known {
 					d.Regression = true
 				}
 				seenOK = seenOK || ok
@@ -496,7 +510,7 @@ func NICFindings(rows []NICRow) []string {
 		k := key{r.Kernel, r.Kind}
 		if _, ok := verdict[k]; !ok {
 			keys = append(keys, k)
-			verdict[k] = r.Verdict
+			verdict[k] = r.Verdict.Text
 		}
 		for _, c := range nicChecks {
 			if v := r.Checks[c.name]; v == results.VerdictFail || v == results.VerdictAdvertisedFails {
@@ -508,10 +522,10 @@ func NICFindings(rows []NICRow) []string {
 				failed[k] = append(failed[k], f)
 			}
 		}
-		if f := "equivalence across modes FAIL (equiv-" + r.Kind + ".txt)"; r.EquivFailed && !slices.Contains(failed[k], f) {
+		if f := "equivalence across modes FAIL (equiv-" + r.Kind + ".txt)"; r.Equiv.State == Finding && !slices.Contains(failed[k], f) {
 			failed[k] = append(failed[k], f)
 		}
-		if f := "journal check: " + r.Journal; (strings.HasPrefix(r.Journal, "KERNEL-BUG") || strings.HasPrefix(r.Journal, "STUCK")) && !slices.Contains(failed[k], f) {
+		if f := "journal check: " + r.Journal.Text; r.Journal.State == Finding && !slices.Contains(failed[k], f) {
 			failed[k] = append(failed[k], f)
 		}
 	}

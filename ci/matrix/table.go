@@ -20,18 +20,20 @@ import (
 type Row struct {
 	Kernel, Release, Mode, Device string
 	Accel                         vm.Accel // the VM's accelerator
-	Attach                        string   // ok, or why not
+	Attach                        Cell     // ok, or why not
 	Expected                      bool     // this mode must work here
 	Programs                      []string
 	Mpps                          []string // per program: median (emulated)
 	Drop                          string   // drop's share of offered, for the drop program
 	Generator                     string
 	// Equiv is the equivalence check's verdict on veth (one per kernel,
-	// on both veth rows); EquivFailed marks what fails the kernel: a
-	// verdict of fail, or a check that did not run or cannot be read.
-	Equiv       string
-	EquivFailed bool
-	Note        string
+	// on both veth rows): a fail is Failed (xdplab's own programs differ
+	// between modes), a check that did not run or cannot be read Missing.
+	Equiv Cell
+	// Missing says what result of an expected mode is not there (the
+	// run's, the offload run's); it fails the matrix.
+	Missing string
+	Note    string
 }
 
 // readJSON reads one of a VM's JSON files.
@@ -60,18 +62,18 @@ func Rows(krs []*KernelRun) []Row {
 		}
 		if kr.Err != nil && len(kr.Files) == 0 {
 			for _, m := range []string{"generic", "native", "offload"} {
-				rows = append(rows, Row{Kernel: kr.Spec.Name, Release: rel, Accel: kr.Accel.Accel, Mode: m, Expected: true, Attach: "kernel failed"})
+				rows = append(rows, Row{Kernel: kr.Spec.Name, Release: rel, Accel: kr.Accel.Accel, Mode: m, Expected: true, Attach: cellOf(Skipped, "kernel failed", "kernel failed")})
 			}
 			continue
 		}
 		runs := vethRuns(kr)
-		equiv, equivFailed := equivalence(kr)
+		equiv := equivalence(kr)
 		veth, _ := readProbe(kr.Files["probe-veth.json"])
 		nsim, _ := readProbe(kr.Files["probe-netdevsim.json"])
 		for _, m := range []string{"generic", "native"} {
-			r := Row{Kernel: kr.Spec.Name, Release: rel, Accel: kr.Accel.Accel, Mode: m, Device: "veth", Expected: true, Attach: "no probe report", Equiv: equiv, EquivFailed: equivFailed}
+			r := Row{Kernel: kr.Spec.Name, Release: rel, Accel: kr.Accel.Accel, Mode: m, Device: "veth", Expected: true, Attach: noProbe, Equiv: equiv}
 			if veth != nil && len(veth.Interfaces) > 0 {
-				r.Attach = veth.Interfaces[0].Detected.Modes[m].String()
+				r.Attach = attachCell(veth.Interfaces[0].Detected.Modes[m])
 			}
 			for _, run := range runs {
 				r.Generator = run.Config.Generator
@@ -105,7 +107,7 @@ func Rows(krs []*KernelRun) []Row {
 			}
 			switch st := kr.Status["run-veth"]; {
 			case len(runs) == 0:
-				r.Note = "no run results (" + statusOf(kr, "run-veth") + ")"
+				r.Missing = "no run results (" + statusOf(kr, "run-veth") + ")"
 			case st == 4:
 				r.Note = "the scenario's expectations did not all hold (run-veth.txt)"
 			case st == 6:
@@ -114,12 +116,12 @@ func Rows(krs []*KernelRun) []Row {
 			rows = append(rows, r)
 		}
 		if kr.NoOffload != "" {
-			rows = append(rows, Row{Kernel: kr.Spec.Name, Release: rel, Accel: kr.Accel.Accel, Mode: "offload", Device: "netdevsim", Attach: "not run: " + kr.NoOffload})
+			rows = append(rows, Row{Kernel: kr.Spec.Name, Release: rel, Accel: kr.Accel.Accel, Mode: "offload", Device: "netdevsim", Attach: cellOf(Skipped, "not run: "+kr.NoOffload, "not run: "+kr.NoOffload)})
 			continue
 		}
-		r := Row{Kernel: kr.Spec.Name, Release: rel, Accel: kr.Accel.Accel, Mode: "offload", Device: "netdevsim", Expected: true, Attach: "no probe report"}
+		r := Row{Kernel: kr.Spec.Name, Release: rel, Accel: kr.Accel.Accel, Mode: "offload", Device: "netdevsim", Expected: true, Attach: noProbe}
 		if nsim != nil && len(nsim.Interfaces) > 0 {
-			r.Attach = nsim.Interfaces[0].Detected.Modes["offload"].String()
+			r.Attach = attachCell(nsim.Interfaces[0].Detected.Modes["offload"])
 			r.Device = nsim.Interfaces[0].Driver.Driver
 		}
 		if p, ok := kr.Files["run-netdevsim.json"]; ok {
@@ -132,12 +134,12 @@ func Rows(krs []*KernelRun) []Row {
 				}
 			}
 		} else {
-			r.Note = "no offload run (" + statusOf(kr, "run-netdevsim") + ")"
+			r.Missing = "no offload run (" + statusOf(kr, "run-netdevsim") + ")"
 		}
 		if q := readQualification(kr.Files["qualify-netdevsim.json"]); q != nil {
-			r.Note += fmt.Sprintf("; qualify %s: %s", q.Verdict, qualifySummary(q))
+			r.Note = strings.TrimPrefix(r.Note+fmt.Sprintf("; qualify %s: %s", q.Verdict, qualifySummary(q)), "; ")
 		} else {
-			r.Note += "; no qualification (" + statusOf(kr, "qualify-netdevsim") + ")"
+			r.Note = strings.TrimPrefix(r.Note+"; no qualification ("+statusOf(kr, "qualify-netdevsim")+")", "; ")
 		}
 		rows = append(rows, r)
 	}
@@ -147,14 +149,14 @@ func Rows(krs []*KernelRun) []Row {
 // equivalence is a kernel's equivalence check in a few words, and whether
 // it fails the kernel: a fail, and a check that should have run on every
 // kernel and did not.
-func equivalence(kr *KernelRun) (string, bool) {
+func equivalence(kr *KernelRun) Cell {
 	p, ok := kr.Files["equiv-veth.json"]
 	if !ok {
-		return "not run (" + statusOf(kr, "equiv-veth") + ")", true
+		return cellOf(Missing, "not-run", "not run ("+statusOf(kr, "equiv-veth")+")")
 	}
 	e, err := readJSON[results.Equivalence](p)
 	if err != nil || e.Schema != results.EquivalenceSchema {
-		return fmt.Sprintf("unreadable (%s)", filepath.Base(p)), true
+		return cellOf(Missing, "unreadable", fmt.Sprintf("unreadable (%s)", filepath.Base(p)))
 	}
 	findings := 0
 	for _, p := range e.Programs {
@@ -162,12 +164,15 @@ func equivalence(kr *KernelRun) (string, bool) {
 	}
 	switch e.Verdict {
 	case results.VerdictPass:
-		return fmt.Sprintf("pass (%d programs alike)", len(e.Programs)), false
+		return Cell{Word: "pass", Text: fmt.Sprintf("pass (%d programs alike)", len(e.Programs)), OK: true}
 	case results.VerdictFail:
-		return fmt.Sprintf("FAIL: %d finding(s), equiv-veth.txt", findings), true
+		return cellOf(Failed, "FAIL", fmt.Sprintf("FAIL: %d finding(s), equiv-veth.txt", findings))
 	}
-	return string(e.Verdict) + ": " + e.Why, false
+	return cellOf(Decided, string(e.Verdict), string(e.Verdict)+": "+e.Why)
 }
+
+// noProbe is an attach cell with no probe report behind it.
+var noProbe = cellOf(Missing, "no probe report", "no probe report")
 
 // readQualification reads a VM's qualification report; nil when absent.
 func readQualification(path string) *results.Qualification {
@@ -222,23 +227,23 @@ func Failures(krs []*KernelRun, rows []Row) []string {
 	nicSeen := map[string]bool{}
 	for _, r := range NICRows(krs) {
 		key := r.Kernel + "/" + r.Kind
-		if nicSeen[key] || r.Attach == "not run" || r.Attach == "kernel failed" {
+		if nicSeen[key] || r.Attach.State == Skipped {
 			continue
 		}
 		nicSeen[key] = true
-		switch {
-		case strings.HasPrefix(r.Attach, "no probe report") || strings.HasPrefix(r.Attach, "not run:"):
+		if r.Attach.Fails() {
 			out = append(out, fmt.Sprintf("kernel %s: NIC %s: %s", r.Kernel, r.Kind, r.Attach))
 			continue
-		case strings.HasPrefix(r.Verdict, "no report"):
+		}
+		if r.Verdict.Fails() {
 			out = append(out, fmt.Sprintf("kernel %s: NIC %s: qualification %s (qualify-%s.md)", r.Kernel, r.Kind, r.Verdict, r.Kind))
 		}
-		if strings.HasPrefix(r.Equiv, "not run (") || strings.HasPrefix(r.Equiv, "unreadable") {
+		if r.Equiv.Fails() {
 			out = append(out, fmt.Sprintf("kernel %s: NIC %s: equivalence %s", r.Kernel, r.Kind, r.Equiv))
 		}
 		// The journal is xdplab's own: a setting it did not give back
 		// fails the matrix, as does a check that could not run.
-		if r.JournalFailed || strings.HasPrefix(r.Journal, "not run (") || strings.HasPrefix(r.Journal, "no verdict") || strings.HasPrefix(r.Journal, "not-run: the run") {
+		if r.Journal.Fails() {
 			out = append(out, fmt.Sprintf("kernel %s: NIC %s: journal %s", r.Kernel, r.Kind, r.Journal))
 		}
 	}
@@ -249,14 +254,14 @@ func Failures(krs []*KernelRun, rows []Row) []string {
 	}
 	equivSeen := map[string]bool{}
 	for _, r := range rows {
-		if r.EquivFailed && !equivSeen[r.Kernel] {
+		if r.Equiv.Fails() && !equivSeen[r.Kernel] {
 			equivSeen[r.Kernel] = true
 			out = append(out, fmt.Sprintf("kernel %s: equivalence on veth: %s", r.Kernel, r.Equiv))
 		}
-		if r.Expected && !strings.HasPrefix(r.Attach, "ok") && r.Attach != "kernel failed" {
+		if r.Expected && !r.Attach.OK && r.Attach.State != Skipped {
 			out = append(out, fmt.Sprintf("kernel %s: %s on %s: %s", r.Kernel, r.Mode, r.Device, r.Attach))
-		} else if r.Expected && strings.HasPrefix(r.Note, "no ") {
-			out = append(out, fmt.Sprintf("kernel %s: %s on %s: %s", r.Kernel, r.Mode, r.Device, r.Note))
+		} else if r.Expected && r.Missing != "" {
+			out = append(out, fmt.Sprintf("kernel %s: %s on %s: %s", r.Kernel, r.Mode, r.Device, r.Missing))
 		}
 	}
 	return out
@@ -268,12 +273,16 @@ func WriteTable(w io.Writer, krs []*KernelRun) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "kernel\trelease\taccel\tmode\tdevice\tattach\tprograms\tMpps (emulated)\tdrop\tgenerator\tsame verdict\tnote\t")
 	for _, r := range rows {
-		attach := r.Attach
-		if i := strings.Index(attach, " ("); i > 0 && strings.HasPrefix(attach, "ok") {
+		attach := r.Attach.Text
+		if r.Attach.OK {
 			attach = "ok"
 		}
+		note := r.Note
+		if r.Missing != "" {
+			note = strings.TrimSuffix(r.Missing+"; "+note, "; ")
+		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", r.Kernel, r.Release, dash(string(r.Accel)), r.Mode, dash(r.Device), attach,
-			dash(strings.Join(r.Programs, ",")), dash(strings.Join(r.Mpps, ",")), dash(r.Drop), dash(r.Generator), dash(r.Equiv), r.Note)
+			dash(strings.Join(r.Programs, ",")), dash(strings.Join(r.Mpps, ",")), dash(r.Drop), dash(r.Generator), dash(r.Equiv.Text), note)
 	}
 	if err := tw.Flush(); err != nil {
 		return err

@@ -82,7 +82,7 @@ func TestMatrixEquivalence(t *testing.T) {
 	byKernel := map[string][]string{}
 	for _, r := range rows {
 		if r.Device == "veth" {
-			byKernel[r.Kernel] = append(byKernel[r.Kernel], r.Equiv)
+			byKernel[r.Kernel] = append(byKernel[r.Kernel], r.Equiv.Text)
 		}
 	}
 	assert.Equal(t, []string{"pass (1 programs alike)", "pass (1 programs alike)"}, byKernel["6.1"])
@@ -108,7 +108,7 @@ func TestMatrixWithoutNetdevsim(t *testing.T) {
 	assert.Equal(t, "veth", rows[0].Device)
 	assert.Equal(t, []string{"drop"}, rows[0].Programs)
 	assert.Equal(t, "offload", rows[2].Mode)
-	assert.Equal(t, "not run: netdevsim did not build: make: error (log /c/netdevsim-build.log)", rows[2].Attach)
+	assert.Equal(t, "not run: netdevsim did not build: make: error (log /c/netdevsim-build.log)", rows[2].Attach.Text)
 	assert.False(t, rows[2].Expected)
 	for _, f := range Failures([]*KernelRun{kr}, rows) {
 		assert.NotContains(t, f, "offload")
