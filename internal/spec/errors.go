@@ -13,12 +13,28 @@ type Ref string
 type FieldError struct {
 	Field string // the field's path, such as traffic.vlan
 	Parts []any  // strings and Refs
+	// Err is the error the message came from, where one did (a rules
+	// file's, a capture's, an object's): errors.As finds its type.
+	Err error
 }
 
-// fieldErr makes a FieldError from strings and Refs.
+// fieldErr makes a FieldError from strings, Refs and errors (said by
+// their text; the last is kept as Err).
 func fieldErr(field string, parts ...any) *FieldError {
-	return &FieldError{Field: field, Parts: parts}
+	e := &FieldError{Field: field, Parts: parts}
+	for _, p := range parts {
+		if err, ok := p.(error); ok {
+			e.Err = err
+		}
+	}
+	return e
 }
+
+// fieldCause makes a FieldError of err, which it keeps.
+func fieldCause(field string, err error) *FieldError { return fieldErr(field, err) }
+
+// Unwrap is the error the message came from, or nil.
+func (e *FieldError) Unwrap() error { return e.Err }
 
 // Message is the message with every Ref spelled by spell.
 func (e *FieldError) Message(spell func(path string) string) string {
@@ -29,6 +45,8 @@ func (e *FieldError) Message(spell func(path string) string) string {
 			b.WriteString(spell(string(x)))
 		case string:
 			b.WriteString(x)
+		case error:
+			b.WriteString(x.Error())
 		}
 	}
 	return b.String()
@@ -57,6 +75,16 @@ func (es Errors) Error() string {
 		b.WriteString(e.Error())
 	}
 	return b.String()
+}
+
+// Unwrap lists the mistakes, so that errors.Is and errors.As reach the
+// error each came from.
+func (es Errors) Unwrap() []error {
+	out := make([]error, len(es))
+	for i, e := range es {
+		out[i] = e
+	}
+	return out
 }
 
 // err is nil when there is no mistake.

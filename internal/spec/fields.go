@@ -514,7 +514,7 @@ func apply(r *Run, settings []Setting) (map[string]bool, Errors) {
 		}
 		set[f.Path] = true
 		if err := f.set(r, s.Value); err != nil {
-			es = append(es, fieldErr(at, err.Error()))
+			es = append(es, fieldCause(at, err))
 		}
 	}
 	return set, es
@@ -557,7 +557,7 @@ func readFiles(r *Run, read []ObjectReader) Errors {
 	if r.RulesPath != "" {
 		rules, err := catalog.ReadFilterRules(r.RulesPath)
 		if err != nil {
-			es = append(es, fieldErr(FieldRules, err.Error()))
+			es = append(es, fieldCause(FieldRules, err))
 		}
 		r.Rules = rules
 	}
@@ -575,7 +575,7 @@ func readFiles(r *Run, read []ObjectReader) Errors {
 	}
 	if r.Pcap != "" {
 		if _, err := stream.ReadCapture(r.Pcap, MaxCaptureFrame); err != nil {
-			es = append(es, fieldErr(FieldPcap, err.Error()))
+			es = append(es, fieldCause(FieldPcap, err))
 		}
 	}
 	return es
@@ -591,20 +591,26 @@ func objectError(err error) *FieldError {
 		for _, m := range unsized.Maps {
 			fix = append(fix, m+"=N")
 		}
-		return fieldErr(FieldMapEntries, fmt.Sprintf("map(s) %s of %s have max_entries 0: the object's own loader sizes them at load time; give their entries with ",
+		e := fieldErr(FieldMapEntries, fmt.Sprintf("map(s) %s of %s have max_entries 0: the object's own loader sizes them at load time; give their entries with ",
 			strings.Join(unsized.Maps, ", "), unsized.Object), Ref(FieldMapEntries), " "+strings.Join(fix, ","))
+		e.Err = err
+		return e
 	}
 	var variable *catalog.VariableError
 	if errors.As(err, &variable) {
-		return fieldErr(FieldVariables, fmt.Sprintf("%s=%s: %s", variable.Name, variable.Value, variable.Why))
+		e := fieldErr(FieldVariables, fmt.Sprintf("%s=%s: %s", variable.Name, variable.Value, variable.Why))
+		e.Err = err
+		return e
 	}
 	var choice *catalog.ProgramChoiceError
 	if errors.As(err, &choice) {
 		list := strings.Join(choice.Programs, ", ")
+		e := fieldErr(FieldObjectProgram, fmt.Sprintf("%s has no XDP program %q: its XDP programs are %s", choice.Object, choice.Name, list))
 		if choice.Name == "" {
-			return fieldErr(FieldObjectProgram, fmt.Sprintf("%s holds %d XDP programs (%s): choose one with ", choice.Object, len(choice.Programs), list), Ref(FieldObjectProgram))
+			e = fieldErr(FieldObjectProgram, fmt.Sprintf("%s holds %d XDP programs (%s): choose one with ", choice.Object, len(choice.Programs), list), Ref(FieldObjectProgram))
 		}
-		return fieldErr(FieldObjectProgram, fmt.Sprintf("%s has no XDP program %q: its XDP programs are %s", choice.Object, choice.Name, list))
+		e.Err = err
+		return e
 	}
-	return fieldErr(FieldObject, err.Error())
+	return fieldCause(FieldObject, err)
 }

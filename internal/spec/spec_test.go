@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/xdplab/xdplab/bpf"
+	"github.com/xdplab/xdplab/bpf/catalog"
 	"github.com/xdplab/xdplab/internal/xdpmode"
 
 	"github.com/stretchr/testify/assert"
@@ -101,6 +102,22 @@ func TestBuildObjectReader(t *testing.T) {
 	assert.Equal(t, 1, read)
 	_, err = Build([]Setting{{FieldObject, "/nonexistent/x.o"}}, func(r *Run) error { t.Error("read a missing file"); return nil })
 	assert.ErrorContains(t, err, "/nonexistent/x.o")
+}
+
+// A field error keeps the error it was made of: its kind is found by
+// type, never by its text.
+func TestFieldErrorKeepsCause(t *testing.T) {
+	_, err := Build([]Setting{{FieldObject, "../../bpf/dut_bpfel.o"}}, readObject)
+	var choice *catalog.ProgramChoiceError
+	require.ErrorAs(t, err, &choice)
+	assert.Equal(t, []string{"xdp_drop", "xdp_pass", "xdp_redirect", "xdp_tx"}, choice.Programs)
+	_, err = Build([]Setting{{FieldPrograms, "frobnicate"}})
+	assert.ErrorIs(t, err, catalog.ErrUnknownProgram)
+	assert.Equal(t, Index(FieldPrograms, 0), FieldErrors(err)[0].Field)
+	_, err = Build([]Setting{{FieldObject, "../../bpf/testdata/unsized_bpfel.o"}}, readObject)
+	var unsized *catalog.UnsizedMapsError
+	require.ErrorAs(t, err, &unsized)
+	assert.Equal(t, []string{"per_ifindex"}, unsized.Maps)
 }
 
 func TestBuild(t *testing.T) {

@@ -42,7 +42,7 @@ func (r *Run) validatePrograms(add adder) {
 		seen := map[string]bool{}
 		for i, p := range r.Programs {
 			if _, err := catalog.LookupBuiltin(p); err != nil {
-				add(Index(FieldPrograms, i), err.Error())
+				add(Index(FieldPrograms, i), err)
 			} else if seen[p] {
 				add(Index(FieldPrograms, i), fmt.Sprintf("program %q named twice", p))
 			}
@@ -95,7 +95,7 @@ func (r *Run) validatePrograms(add adder) {
 
 func (r *Run) validateStream(add adder) {
 	if _, err := stream.ParseProtocol(string(r.Proto)); err != nil {
-		add(FieldProtocol, err.Error())
+		add(FieldProtocol, err)
 		return
 	}
 	if r.VLAN > MaxVLAN {
@@ -104,7 +104,7 @@ func (r *Run) validateStream(add adder) {
 	spec := r.StreamSpec()
 	if len(r.Mix) > 0 {
 		if err := r.Mix.Validate(spec); err != nil {
-			add(FieldIMIX, err.Error())
+			add(FieldIMIX, err)
 		}
 	} else if lo, hi := spec.MinSize(), spec.MaxSize(); r.FrameSize < lo || r.FrameSize > hi {
 		add(FieldSize, fmt.Sprintf("%d out of range: %s needs %d to %d bytes (frame size with FCS, as in RFC 2544)",
