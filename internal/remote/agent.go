@@ -93,7 +93,7 @@ func Serve(ctx context.Context, o AgentOptions) (err error) {
 			res, herr := a.handle(req)
 			resp := response{ID: req.ID}
 			if herr != nil {
-				resp.Error = herr.Error()
+				errorResponse(&resp, herr)
 			} else if res != nil {
 				b, err := json.Marshal(res)
 				if err != nil {

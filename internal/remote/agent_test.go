@@ -4,13 +4,18 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
+	"github.com/cilium/ebpf"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/unix"
 )
 
 // session drives Serve over pipes, as ssh would.
@@ -150,4 +155,33 @@ func TestHandleOn(t *testing.T) {
 	_, err = a.handleOn(request{Op: opClose, Args: json.RawMessage(`{"handle":1}`)})
 	assert.Contains(t, err.Error(), "no such handle", "closed once")
 	assert.Equal(t, uint64(1), h)
+}
+
+// An operation's error keeps its kind across the wire: the controller
+// decides by errors.Is, as it would for the same error here.
+func TestOpErrorCrossesTheWire(t *testing.T) {
+	for _, c := range []struct {
+		err          error
+		errno        syscall.Errno
+		notSupported bool
+	}{
+		{fmt.Errorf("set MTU 9000 on eth1: %w", unix.EINVAL), unix.EINVAL, false},
+		{fmt.Errorf("attach native: %w", unix.EOPNOTSUPP), unix.EOPNOTSUPP, false},
+		{fmt.Errorf("live frames: %w", ebpf.ErrNotSupported), 0, true},
+		{errors.New("plain"), 0, false},
+	} {
+		var resp response
+		errorResponse(&resp, c.err)
+		b, err := json.Marshal(resp)
+		require.NoError(t, err)
+		var got response
+		require.NoError(t, json.Unmarshal(b, &got))
+		oe := &OpError{Op: "mtu", Host: "gen", Msg: got.Error, Errno: syscall.Errno(got.Errno), NotSupported: got.NotSupported}
+		assert.Equal(t, "mtu (on gen): "+c.err.Error(), oe.Error())
+		if c.errno != 0 {
+			assert.ErrorIs(t, oe, c.errno)
+		}
+		assert.Equal(t, c.notSupported, errors.Is(oe, ebpf.ErrNotSupported), c.err)
+		assert.False(t, errors.Is(oe, unix.ENOENT), "no errno it did not have")
+	}
 }

@@ -360,7 +360,7 @@ func (c *Client) call(op string, args, out any) error {
 			c.rttMu.Unlock()
 		}
 		if r.Error != "" {
-			return fmt.Errorf("%s (on %s): %s", op, c.t.Host, r.Error)
+			return &OpError{Op: op, Host: c.t.Host, Msg: r.Error, Errno: syscall.Errno(r.Errno), NotSupported: r.NotSupported}
 		}
 		if out != nil && len(r.Result) > 0 {
 			if err := json.Unmarshal(r.Result, out); err != nil {

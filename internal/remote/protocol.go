@@ -2,7 +2,12 @@ package remote
 
 import (
 	"encoding/json"
+	"errors"
+	"fmt"
+	"syscall"
 	"time"
+
+	"github.com/cilium/ebpf"
 
 	"github.com/xdplab/xdplab/internal/peer"
 	"github.com/xdplab/xdplab/internal/stream"
@@ -62,11 +67,50 @@ type request struct {
 	Args json.RawMessage `json:"args,omitempty"`
 }
 
-// response is the agent's answer to request ID.
+// response is the agent's answer to request ID. A failed operation's
+// error crosses as its text and, where it had them, its errno and
+// whether it was cilium/ebpf's "not supported", so that the controller
+// decides by errors.Is as it would for the same error here.
 type response struct {
-	ID     uint64          `json:"id"`
-	Result json.RawMessage `json:"result,omitempty"`
-	Error  string          `json:"error,omitempty"`
+	ID           uint64          `json:"id"`
+	Result       json.RawMessage `json:"result,omitempty"`
+	Error        string          `json:"error,omitempty"`
+	Errno        uint32          `json:"errno,omitempty"`
+	NotSupported bool            `json:"not_supported,omitempty"`
+}
+
+// OpError is an operation that failed on the remote host, as the agent
+// reported it: errors.Is finds its errno (unix.EOPNOTSUPP, ...) and
+// ebpf.ErrNotSupported where the agent's error held them.
+type OpError struct {
+	Op, Host     string
+	Msg          string // the agent's error, in its words
+	Errno        syscall.Errno
+	NotSupported bool
+}
+
+func (e *OpError) Error() string { return fmt.Sprintf("%s (on %s): %s", e.Op, e.Host, e.Msg) }
+
+// Unwrap gives errors.Is the errno and "not supported" that crossed.
+func (e *OpError) Unwrap() []error {
+	var out []error
+	if e.Errno != 0 {
+		out = append(out, e.Errno)
+	}
+	if e.NotSupported {
+		out = append(out, ebpf.ErrNotSupported)
+	}
+	return out
+}
+
+// errorResponse fills resp with err: its text, errno and kind.
+func errorResponse(resp *response, err error) {
+	resp.Error = err.Error()
+	var errno syscall.Errno
+	if errors.As(err, &errno) {
+		resp.Errno = uint32(errno)
+	}
+	resp.NotSupported = errors.Is(err, ebpf.ErrNotSupported)
 }
 
 // Hello is what the agent says of itself and its host.
