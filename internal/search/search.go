@@ -149,11 +149,11 @@ func NDRPDR(max float64, o Options, try Trial) (ndr, pdr *results.Throughput, er
 		return nil, nil, err
 	}
 	if ndr.Confirmed && (!pdr.Confirmed || ndr.RatePPS > pdr.RatePPS) {
-		pdr.RatePPS, pdr.Loss, pdr.Confirmed = ndr.RatePPS, ndr.Loss, true
 		note := pdr.Note
-		if strings.HasPrefix(note, "not found") {
-			note = ""
+		if !pdr.Confirmed {
+			note = "" // its "not found" no longer holds
 		}
+		pdr.RatePPS, pdr.Loss, pdr.Confirmed = ndr.RatePPS, ndr.Loss, true
 		pdr.Note = strings.TrimPrefix(note+"; the NDR's confirming trial, with no loss, meets the PDR too", "; ")
 	}
 	return ndr, pdr, nil
