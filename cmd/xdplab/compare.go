@@ -39,15 +39,8 @@ func parsePercent(s string) (float64, error) {
 	return v, nil
 }
 
-func newCompareCmd(stdout, stderr io.Writer) *cobra.Command {
-	var (
-		by, format, threshold, output string
-		failOnRegression              bool
-	)
-	cmd := &cobra.Command{
-		Use:   "compare A.json B.json ...",
-		Short: "Compare results files with statistics, and gate on regressions",
-		Long: `compare pairs the trials of results files by program, mode, frame size, IP
+// compareLong is the help of `xdplab compare`.
+const compareLong = `compare pairs the trials of results files by program, mode, frame size, IP
 version, flows, threads and work (and kernel), and shows per metric (Mpps,
 loss, CPU ns/pkt, program ns/pkt) each side's median with its 95% confidence
 interval, the change against the first column, and the Mann-Whitney U
@@ -83,7 +76,17 @@ exposition (the configuration keys and the column as labels, the column's
 newest run start as the timestamp), for the dashboards people run.
 
 --format benchfmt writes every trial in the Go benchmark format, for
-benchstat (try: benchstat -col run FILE).`,
+benchstat (try: benchstat -col run FILE).`
+
+func newCompareCmd(stdout, stderr io.Writer) *cobra.Command {
+	var (
+		by, format, threshold, output string
+		failOnRegression              bool
+	)
+	cmd := &cobra.Command{
+		Use:   "compare A.json B.json ...",
+		Short: "Compare results files with statistics, and gate on regressions",
+		Long:  compareLong,
 		Example: `  xdplab compare before.json after.json
   xdplab compare --by kernel k6.1.json k6.12.json --format markdown
   xdplab compare before.json after.json --threshold 5% --fail-on-regression
@@ -110,23 +113,11 @@ benchstat (try: benchstat -col run FILE).`,
 			if err != nil {
 				return &usageError{err}
 			}
-			var b bytes.Buffer
-			switch format {
-			case compare.FormatText:
-				err = c.WriteText(&b)
-			case compare.FormatMarkdown:
-				err = c.WriteMarkdown(&b)
-			case compare.FormatCSV:
-				err = c.WriteCSV(&b)
-			case compare.FormatBenchfmt:
-				err = compare.WriteBenchfmt(&b, in)
-			case compare.FormatOpenMetrics:
-				err = c.WriteOpenMetrics(&b)
-			}
+			b, err := formatComparison(c, in, format)
 			if err != nil {
 				return err
 			}
-			if err := emit(stdout, stderr, output, "comparison", b.Bytes()); err != nil {
+			if err := emit(stdout, stderr, output, "comparison", b); err != nil {
 				return err
 			}
 			if output != "" || format == compare.FormatCSV || format == compare.FormatBenchfmt || format == compare.FormatOpenMetrics {
@@ -155,4 +146,23 @@ benchstat (try: benchstat -col run FILE).`,
 	fl.BoolVar(&failOnRegression, "fail-on-regression", false, "exit with status 3 when there is a regression (the release gate)")
 	fl.StringVarP(&output, "output", "o", "", "write to this file instead of stdout")
 	return cmd
+}
+
+// formatComparison writes c (of the files in) in format.
+func formatComparison(c *compare.Comparison, in []compare.Input, format string) ([]byte, error) {
+	var b bytes.Buffer
+	var err error
+	switch format {
+	case compare.FormatText:
+		err = c.WriteText(&b)
+	case compare.FormatMarkdown:
+		err = c.WriteMarkdown(&b)
+	case compare.FormatCSV:
+		err = c.WriteCSV(&b)
+	case compare.FormatBenchfmt:
+		err = compare.WriteBenchfmt(&b, in)
+	case compare.FormatOpenMetrics:
+		err = c.WriteOpenMetrics(&b)
+	}
+	return b.Bytes(), err
 }

@@ -13,16 +13,8 @@ import (
 	"github.com/xdplab/xdplab/results/history"
 )
 
-func newHistoryCmd(stdout, stderr io.Writer) *cobra.Command {
-	var (
-		format, order, threshold, output string
-		asJSON, failOnRegression         bool
-		metrics                          []string
-	)
-	cmd := &cobra.Command{
-		Use:   "history DIR|FILE...",
-		Short: "Read nightly and release runs as trends, find their change points, and gate on the newest",
-		Long: `history reads a tree of results files (nightly CI artefacts, a kernel
+// historyLong is the help of `xdplab history`.
+const historyLong = `history reads a tree of results files (nightly CI artefacts, a kernel
 matrix's output, release runs; qualifications' performance runs too) and
 follows each configuration (the keys compare pairs by: program, mode, frame
 size, IP version, flows, threads, work, the stream; by kernel where runs of
@@ -49,7 +41,18 @@ level has fewer than 3 runs, or a series fewer than 3 runs in all.
 
 --format openmetrics writes every run's value in the OpenMetrics text
 exposition, the configuration keys as labels and the run's start as the
-timestamp (promtool tsdb create-blocks-from openmetrics backfills it).`,
+timestamp (promtool tsdb create-blocks-from openmetrics backfills it).`
+
+func newHistoryCmd(stdout, stderr io.Writer) *cobra.Command {
+	var (
+		format, order, threshold, output string
+		asJSON, failOnRegression         bool
+		metrics                          []string
+	)
+	cmd := &cobra.Command{
+		Use:   "history DIR|FILE...",
+		Short: "Read nightly and release runs as trends, find their change points, and gate on the newest",
+		Long:  historyLong,
 		Example: `  xdplab history nightly/
   xdplab history --order label releases/*.json --format markdown
   xdplab history nightly/ --fail-on-regression --threshold 5% --metric Mpps`,
@@ -96,21 +99,7 @@ timestamp (promtool tsdb create-blocks-from openmetrics backfills it).`,
 			if !failOnRegression {
 				return nil
 			}
-			v := h.Gate(th)
-			for _, r := range v.Regressions {
-				fmt.Fprintln(stderr, "regression:", r)
-			}
-			for _, u := range v.Undecided {
-				fmt.Fprintln(stderr, "undecided:", u)
-			}
-			switch v.Verdict {
-			case results.VerdictFail:
-				return &gateError{len(v.Regressions)}
-			case results.VerdictInconclusive:
-				return &inconclusiveError{what: "history gate", why: strings.Join(v.Undecided, "; ")}
-			}
-			fmt.Fprintln(stderr, "history gate: pass")
-			return nil
+			return historyGate(stderr, h.Gate(th))
 		},
 	}
 	fl := cmd.Flags()
@@ -122,4 +111,23 @@ timestamp (promtool tsdb create-blocks-from openmetrics backfills it).`,
 	fl.StringVar(&threshold, "threshold", "5%", "the smallest regression the gate fails on (loss: percentage points)")
 	fl.StringVarP(&output, "output", "o", "", "write to this file instead of stdout")
 	return cmd
+}
+
+// historyGate says the gate's regressions and undecided series, and
+// exits as its verdict says.
+func historyGate(stderr io.Writer, v history.Verdict) error {
+	for _, r := range v.Regressions {
+		fmt.Fprintln(stderr, "regression:", r)
+	}
+	for _, u := range v.Undecided {
+		fmt.Fprintln(stderr, "undecided:", u)
+	}
+	switch v.Verdict {
+	case results.VerdictFail:
+		return &gateError{len(v.Regressions)}
+	case results.VerdictInconclusive:
+		return &inconclusiveError{what: "history gate", why: strings.Join(v.Undecided, "; ")}
+	}
+	fmt.Fprintln(stderr, "history gate: pass")
+	return nil
 }

@@ -18,17 +18,8 @@ import (
 	"github.com/xdplab/xdplab/topology"
 )
 
-func newMatrixCmd(stdout, stderr io.Writer) *cobra.Command {
-	var (
-		kernelList, cache, out, binary, scenario, nicList string
-		progs                                             []string
-		duration, timeout                                 time.Duration
-		trials                                            int
-	)
-	cmd := &cobra.Command{
-		Use:   "matrix [--kernels 5.10,6.1,6.12,sid,6.1-rt,...] [--scenario FILE]",
-		Short: "Run xdplab on several Debian kernels, one QEMU VM each, and compare them",
-		Long: `matrix fetches each Debian kernel (bullseye 5.10, bookworm 6.1, trixie 6.12,
+// matrixLong is the help of `xdplab matrix`.
+const matrixLong = `matrix fetches each Debian kernel (bullseye 5.10, bookworm 6.1, trixie 6.12,
 sid, their cloud and rt flavours as 6.1-cloud or 6.12-rt, or a
 linux-image-* package you name) through a private apt configuration,
 builds netdevsim for it out of tree (with the flavour's own patch set
@@ -64,7 +55,19 @@ back), or sends all its results and then does not power off, is listed
 as the kernel's finding and fails nothing: its results stand.
 
 Needs root, apt-get (Debian or Ubuntu), dpkg-deb, make, gcc and patch,
-qemu-system-x86 and busybox-static.`,
+qemu-system-x86 and busybox-static.`
+
+func newMatrixCmd(stdout, stderr io.Writer) *cobra.Command {
+	var (
+		kernelList, cache, out, binary, scenario, nicList string
+		progs                                             []string
+		duration, timeout                                 time.Duration
+		trials                                            int
+	)
+	cmd := &cobra.Command{
+		Use:   "matrix [--kernels 5.10,6.1,6.12,sid,6.1-rt,...] [--scenario FILE]",
+		Short: "Run xdplab on several Debian kernels, one QEMU VM each, and compare them",
+		Long:  matrixLong,
 		Example: `  sudo xdplab matrix --kernels 5.10,sid
   sudo XDPLAB_CACHE=/srv/cache xdplab matrix --prog drop,tx --trials 3
   sudo xdplab matrix --kernels 6.12 --nics igb,e1000e`,
@@ -113,23 +116,7 @@ qemu-system-x86 and busybox-static.`,
 			if err != nil {
 				return err
 			}
-			if err := matrix.WriteTable(stdout, krs); err != nil {
-				return err
-			}
-			if in := matrix.Inputs(krs); len(in) > 1 {
-				c, err := compare.Compare(in, compare.Options{By: compare.ByKernel, Threshold: 5})
-				if err == nil {
-					fmt.Fprintln(stdout)
-					err = c.WriteText(stdout)
-				}
-				if err != nil {
-					return err
-				}
-			}
-			if f := matrix.Failures(krs, matrix.Rows(krs)); len(f) > 0 {
-				return fmt.Errorf("%w:\n  %s", matrix.ErrFailed, strings.Join(f, "\n  "))
-			}
-			return nil
+			return reportMatrix(stdout, krs)
 		},
 	}
 	fl := cmd.Flags()
@@ -144,4 +131,26 @@ qemu-system-x86 and busybox-static.`,
 	fl.StringVar(&nicList, "nics", "all", "emulated NIC pairs in each VM, qualified on their real drivers: igb, virtio, vmxnet3, e1000e, all (every kind this QEMU emulates) or none")
 	fl.DurationVar(&timeout, "timeout", 0, "how long one VM may run (default: a budget from its script's work: programs, trials, checks)")
 	return cmd
+}
+
+// reportMatrix prints the matrix's tables and its comparison across
+// kernels, and fails where a kernel or a check did.
+func reportMatrix(stdout io.Writer, krs []*matrix.KernelRun) error {
+	if err := matrix.WriteTable(stdout, krs); err != nil {
+		return err
+	}
+	if in := matrix.Inputs(krs); len(in) > 1 {
+		c, err := compare.Compare(in, compare.Options{By: compare.ByKernel, Threshold: 5})
+		if err == nil {
+			fmt.Fprintln(stdout)
+			err = c.WriteText(stdout)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if f := matrix.Failures(krs, matrix.Rows(krs)); len(f) > 0 {
+		return fmt.Errorf("%w:\n  %s", matrix.ErrFailed, strings.Join(f, "\n  "))
+	}
+	return nil
 }

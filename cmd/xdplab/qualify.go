@@ -27,20 +27,8 @@ func (e *qualifyError) Error() string {
 	return fmt.Sprintf("the qualification failed %d check(s):\n  %s", len(e.checks), strings.Join(s, "\n  "))
 }
 
-func newQualifyCmd(stdout, stderr io.Writer) *cobra.Command {
-	var (
-		o        qualify.Options
-		format   string
-		asJSON   bool
-		outDir   string
-		peerNS   bool
-		badBadly uint32
-		ro       remoteFlags
-	)
-	cmd := &cobra.Command{
-		Use:   "qualify [--iface DUT --peer GEN]",
-		Short: "Run the NIC qualification suite: a verdict per check and a report",
-		Long: `qualify runs a fixed, versioned suite (` + qualify.Suite + `) and gives a verdict per check
+// qualifyLong is the help of `xdplab qualify`.
+var qualifyLong = `qualify runs a fixed, versioned suite (` + qualify.Suite + `) and gives a verdict per check
 (pass, fail, not-supported, works-not-advertised, advertised-fails, not-applicable,
 not-run) and overall:
   capabilities  the probe's advertised against detected table;
@@ -59,7 +47,22 @@ namespaces and gives them back as they were; the interface with the default
 route is refused without --force. With --remote ssh://host, --peer is the
 generator's port on that host, cabled to --iface here: the generator runs
 there as an agent over SSH (see xdplab run --help). The reports (JSON, Markdown, HTML) go to
---output DIR; the exit status is 5 when a check failed. Needs root.`,
+--output DIR; the exit status is 5 when a check failed. Needs root.`
+
+func newQualifyCmd(stdout, stderr io.Writer) *cobra.Command {
+	var (
+		o        qualify.Options
+		format   string
+		asJSON   bool
+		outDir   string
+		peerNS   bool
+		badBadly uint32
+		ro       remoteFlags
+	)
+	cmd := &cobra.Command{
+		Use:   "qualify [--iface DUT --peer GEN]",
+		Short: "Run the NIC qualification suite: a verdict per check and a report",
+		Long:  qualifyLong,
 		Example: `  sudo xdplab qualify --soak 1m -o qual
   sudo xdplab qualify --iface enp3s0f0 --peer enp3s0f1 -o qual-mlx5`,
 		Args: cobra.NoArgs,
@@ -74,14 +77,7 @@ there as an agent over SSH (see xdplab run --help). The reports (JSON, Markdown,
 			o.BadAction = badBadly
 			o.Version = toolVersion()
 			// The command that makes this report again: the flags as given.
-			o.Command = []string{"xdplab", "qualify"}
-			cmd.Flags().Visit(func(f *pflag.Flag) {
-				v := f.Value.String()
-				if f.Value.Type() == "stringSlice" {
-					v = strings.Trim(v, "[]")
-				}
-				o.Command = append(o.Command, "--"+f.Name+"="+v)
-			})
+			o.Command = commandLine(cmd, "xdplab", "qualify")
 			o.Progress = stderr
 			if err := o.Validate(); err != nil {
 				return &usageError{err}
@@ -106,21 +102,7 @@ there as an agent over SSH (see xdplab run --help). The reports (JSON, Markdown,
 			if err := writeOut(stdout, f == "json", q, func() error { return q.WriteMarkdown(stdout) }); err != nil {
 				return err
 			}
-			switch q.Verdict {
-			case results.VerdictFail:
-				return &qualifyError{q.Failed()}
-			case results.VerdictInconclusive:
-				var names []string
-				for _, c := range q.Undecided() {
-					names = append(names, strings.TrimSpace(c.Name+" "+c.Mode)+" ("+string(c.Verdict)+")")
-				}
-				why := "no check passed"
-				if len(names) > 0 {
-					why = "undecided: " + strings.Join(names, ", ")
-				}
-				return &inconclusiveError{what: "qualification", why: why}
-			}
-			return nil
+			return qualificationExit(q)
 		},
 	}
 	fl := cmd.Flags()
@@ -159,6 +141,38 @@ func writeQualification(dir string, q *results.Qualification) error {
 		if err := results.WriteBytes(filepath.Join(dir, name), b.Bytes()); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// commandLine is the command as given: its words, then every flag set.
+func commandLine(cmd *cobra.Command, words ...string) []string {
+	cmd.Flags().Visit(func(f *pflag.Flag) {
+		v := f.Value.String()
+		if f.Value.Type() == "stringSlice" {
+			v = strings.Trim(v, "[]")
+		}
+		words = append(words, "--"+f.Name+"="+v)
+	})
+	return words
+}
+
+// qualificationExit is the exit a qualification's verdict gives: 5 where
+// a check failed, 6 where one was undecided or none passed.
+func qualificationExit(q *results.Qualification) error {
+	switch q.Verdict {
+	case results.VerdictFail:
+		return &qualifyError{q.Failed()}
+	case results.VerdictInconclusive:
+		var names []string
+		for _, c := range q.Undecided() {
+			names = append(names, strings.TrimSpace(c.Name+" "+c.Mode)+" ("+string(c.Verdict)+")")
+		}
+		why := "no check passed"
+		if len(names) > 0 {
+			why = "undecided: " + strings.Join(names, ", ")
+		}
+		return &inconclusiveError{what: "qualification", why: why}
 	}
 	return nil
 }

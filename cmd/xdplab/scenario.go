@@ -139,6 +139,13 @@ func runScenario(cmd *cobra.Command, f *runFlags, format string, stdout, stderr 
 			fmt.Fprintln(stdout)
 		}
 	}
+	return judgeScenario(s, runs, format, stdout, stderr)
+}
+
+// judgeScenario checks a scenario's expectations against its runs, says
+// each verdict on stderr (and everything as JSON on stdout where asked),
+// and exits 4 where one failed, 6 where one could not be decided.
+func judgeScenario(s *scenarios.Scenario, runs []*results.Run, format string, stdout, stderr io.Writer) error {
 	verdicts := expect.Check(s.Expect, runs)
 	if format == "json" {
 		if err := writeOut(stdout, true, struct {
