@@ -66,84 +66,96 @@ func Rows(krs []*KernelRun) []Row {
 			}
 			continue
 		}
-		runs := vethRuns(kr)
-		equiv := equivalence(kr)
-		veth, _ := readProbe(kr.Files["probe-veth.json"])
-		nsim, _ := readProbe(kr.Files["probe-netdevsim.json"])
-		for _, m := range []string{"generic", "native"} {
-			r := Row{Kernel: kr.Spec.Name, Release: rel, Accel: kr.Accel.Accel, Mode: m, Device: "veth", Expected: true, Attach: noProbe, Equiv: equiv}
-			if veth != nil && len(veth.Interfaces) > 0 {
-				r.Attach = attachCell(veth.Interfaces[0].Detected.Modes[m])
-			}
-			for _, run := range runs {
-				r.Generator = run.Config.Generator
-				for _, res := range run.Results {
-					if res.Mode != m {
-						continue
+		rows = append(rows, vethRows(kr, rel)...)
+		rows = append(rows, offloadRow(kr, rel))
+	}
+	return rows
+}
+
+// vethRows are a kernel's generic and native rows on veth.
+func vethRows(kr *KernelRun, rel string) []Row {
+	var rows []Row
+	runs := vethRuns(kr)
+	equiv := equivalence(kr)
+	veth, _ := readProbe(kr.Files["probe-veth.json"])
+	for _, m := range []string{"generic", "native"} {
+		r := Row{Kernel: kr.Spec.Name, Release: rel, Accel: kr.Accel.Accel, Mode: m, Device: "veth", Expected: true, Attach: noProbe, Equiv: equiv}
+		if veth != nil && len(veth.Interfaces) > 0 {
+			r.Attach = attachCell(veth.Interfaces[0].Detected.Modes[m])
+		}
+		for _, run := range runs {
+			r.Generator = run.Config.Generator
+			for _, res := range run.Results {
+				if res.Mode != m {
+					continue
+				}
+				name := res.Program.Name
+				if len(runs) > 1 {
+					name = fmt.Sprintf("%s@%dB/%df", name, run.Config.FrameSize, run.Config.Flows)
+				}
+				r.Programs = append(r.Programs, name)
+				r.Mpps = append(r.Mpps, fmt.Sprintf("%.3f", res.Summary.ThroughputPPS.Median/1e6))
+				if res.Program.Name == "drop" && len(res.Trials) > 0 {
+					var off, drop uint64
+					for _, t := range res.Trials {
+						off += t.Raw.Generator.Packets
+						drop += t.Raw.Program["drop"].Packets
 					}
-					name := res.Program.Name
-					if len(runs) > 1 {
-						name = fmt.Sprintf("%s@%dB/%df", name, run.Config.FrameSize, run.Config.Flows)
-					}
-					r.Programs = append(r.Programs, name)
-					r.Mpps = append(r.Mpps, fmt.Sprintf("%.3f", res.Summary.ThroughputPPS.Median/1e6))
-					if res.Program.Name == "drop" && len(res.Trials) > 0 {
-						var off, drop uint64
-						for _, t := range res.Trials {
-							off += t.Raw.Generator.Packets
-							drop += t.Raw.Program["drop"].Packets
-						}
-						switch {
-						case off == 0:
-						case drop > off:
-							// Never a share above 100%: the surplus is not
-							// the generator's (the trials are flagged).
-							r.Drop = fmt.Sprintf("100%% (+%d not offered: %s)", drop-off, results.FlagSeenExceedsOffered)
-						default:
-							r.Drop = fmt.Sprintf("%.2f%%", 100*float64(drop)/float64(off))
-						}
+					switch {
+					case off == 0:
+					case drop > off:
+						// Never a share above 100%: the surplus is not
+						// the generator's (the trials are flagged).
+						r.Drop = fmt.Sprintf("100%% (+%d not offered: %s)", drop-off, results.FlagSeenExceedsOffered)
+					default:
+						r.Drop = fmt.Sprintf("%.2f%%", 100*float64(drop)/float64(off))
 					}
 				}
 			}
-			switch st := kr.Status["run-veth"]; {
-			case len(runs) == 0:
-				r.Missing = "no run results (" + statusOf(kr, "run-veth") + ")"
-			case st == 4:
-				r.Note = "the scenario's expectations did not all hold (run-veth.txt)"
-			case st == 6:
-				r.Note = "the scenario's expectations could not all be decided: inconclusive (run-veth.txt)"
-			}
-			rows = append(rows, r)
 		}
-		if kr.NoOffload != "" {
-			rows = append(rows, Row{Kernel: kr.Spec.Name, Release: rel, Accel: kr.Accel.Accel, Mode: "offload", Device: "netdevsim", Attach: cellOf(Skipped, "not run: "+kr.NoOffload, "not run: "+kr.NoOffload)})
-			continue
-		}
-		r := Row{Kernel: kr.Spec.Name, Release: rel, Accel: kr.Accel.Accel, Mode: "offload", Device: "netdevsim", Expected: true, Attach: noProbe}
-		if nsim != nil && len(nsim.Interfaces) > 0 {
-			r.Attach = attachCell(nsim.Interfaces[0].Detected.Modes["offload"])
-			r.Device = nsim.Interfaces[0].Driver.Driver
-		}
-		if p, ok := kr.Files["run-netdevsim.json"]; ok {
-			if nr, err := results.ReadFile(p); err == nil {
-				for _, res := range nr.Results {
-					if res.ControlPlaneOnly {
-						r.Programs, r.Mpps = append(r.Programs, res.Program.Name), append(r.Mpps, "-")
-						r.Note = "control plane only: netdevsim runs no offloaded program on packets"
-					}
-				}
-			}
-		} else {
-			r.Missing = "no offload run (" + statusOf(kr, "run-netdevsim") + ")"
-		}
-		if q := readQualification(kr.Files["qualify-netdevsim.json"]); q != nil {
-			r.Note = strings.TrimPrefix(r.Note+fmt.Sprintf("; qualify %s: %s", q.Verdict, qualifySummary(q)), "; ")
-		} else {
-			r.Note = strings.TrimPrefix(r.Note+"; no qualification ("+statusOf(kr, "qualify-netdevsim")+")", "; ")
+		switch st := kr.Status["run-veth"]; {
+		case len(runs) == 0:
+			r.Missing = "no run results (" + statusOf(kr, "run-veth") + ")"
+		case st == 4:
+			r.Note = "the scenario's expectations did not all hold (run-veth.txt)"
+		case st == 6:
+			r.Note = "the scenario's expectations could not all be decided: inconclusive (run-veth.txt)"
 		}
 		rows = append(rows, r)
 	}
 	return rows
+}
+
+// offloadRow is a kernel's offload row on netdevsim: control plane
+// only, or why it did not run.
+func offloadRow(kr *KernelRun, rel string) Row {
+	if kr.NoOffload != "" {
+		return Row{Kernel: kr.Spec.Name, Release: rel, Accel: kr.Accel.Accel, Mode: "offload", Device: "netdevsim", Attach: cellOf(Skipped, "not run: "+kr.NoOffload, "not run: "+kr.NoOffload)}
+	}
+	nsim, _ := readProbe(kr.Files["probe-netdevsim.json"])
+	r := Row{Kernel: kr.Spec.Name, Release: rel, Accel: kr.Accel.Accel, Mode: "offload", Device: "netdevsim", Expected: true, Attach: noProbe}
+	if nsim != nil && len(nsim.Interfaces) > 0 {
+		r.Attach = attachCell(nsim.Interfaces[0].Detected.Modes["offload"])
+		r.Device = nsim.Interfaces[0].Driver.Driver
+	}
+	if p, ok := kr.Files["run-netdevsim.json"]; ok {
+		if nr, err := results.ReadFile(p); err == nil {
+			for _, res := range nr.Results {
+				if res.ControlPlaneOnly {
+					r.Programs, r.Mpps = append(r.Programs, res.Program.Name), append(r.Mpps, "-")
+					r.Note = "control plane only: netdevsim runs no offloaded program on packets"
+				}
+			}
+		}
+	} else {
+		r.Missing = "no offload run (" + statusOf(kr, "run-netdevsim") + ")"
+	}
+	if q := readQualification(kr.Files["qualify-netdevsim.json"]); q != nil {
+		r.Note = strings.TrimPrefix(r.Note+fmt.Sprintf("; qualify %s: %s", q.Verdict, qualifySummary(q)), "; ")
+	} else {
+		r.Note = strings.TrimPrefix(r.Note+"; no qualification ("+statusOf(kr, "qualify-netdevsim")+")", "; ")
+	}
+	return r
 }
 
 // equivalence is a kernel's equivalence check in a few words, and whether
