@@ -12,8 +12,8 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"maps"
 	"slices"
-	"sort"
 	"strings"
 
 	"gonum.org/v1/plot/plotter"
@@ -173,210 +173,50 @@ func span(s results.Stat, scale float64, format string) string {
 	return fmt.Sprintf(format+" ["+format+"-"+format+"]", s.Median*scale, s.Min*scale, s.Max*scale)
 }
 
+// lineKey is one line of the frame-size chart: a program in a mode on a
+// kernel.
+type lineKey struct{ prog, mode, kernel string }
+
+// builder fills a page from the runs, one run at a time.
+type builder struct {
+	p       *page
+	metrics map[string]results.Metric
+	// lines: (program, mode, kernel) -> frame size -> the runs' medians
+	lines map[lineKey]map[int][]float64
+}
+
 // Write writes the report and returns the ids of the charts in it.
 func Write(w io.Writer, in *Inputs, title string) ([]string, error) {
 	if title == "" {
 		title = "xdplab report"
 	}
-	p := &page{Title: title, Files: in.Files, Probes: in.Probes}
+	b := &builder{p: &page{Title: title, Files: in.Files, Probes: in.Probes}, metrics: map[string]results.Metric{}, lines: map[lineKey]map[int][]float64{}}
+	p := b.p
 	p.CapabilityChanges, p.CapabilitiesCompared = compare.Capabilities(in.Qualifications)
 	for _, ff := range results.FingerprintFigures {
 		p.FingerprintHeads = append(p.FingerprintHeads, ff.Short+" ("+ff.Unit+")")
 	}
-	metrics := map[string]results.Metric{}
-	// frame size lines: (program, mode, label) -> size -> median Mpps
-	// frame size lines: (program, mode, kernel) -> size -> the runs' medians
-	type lineKey struct{ prog, mode, kernel string }
-	lines := map[lineKey]map[int][]float64{}
-	type labelled struct {
-		Label string
-		Run   *results.Run
-	}
-	var flat []labelled
 	for _, inp := range in.Runs {
 		for i, r := range inp.Runs {
 			l := inp.Label
 			if len(inp.Runs) > 1 {
 				l = fmt.Sprintf("%s/%d", l, i+1)
 			}
-			flat = append(flat, labelled{l, r})
-		}
-	}
-	for _, inp := range flat {
-		r := inp.Run
-		c := r.Config
-		p.Env = append(p.Env, envRow{
-			Label: inp.Label, Kernel: r.Host.Kernel, CPU: r.Host.CPUModel, Cores: r.Host.Cores,
-			Tool: r.Tool.Name + " " + r.Tool.Version, Generator: c.Generator,
-			Frames:   results.Text(pairing(results.Describe(c, nil))),
-			Trials:   fmt.Sprintf("%d x %gs after %gs warm-up", c.Trials, c.DurationS, c.WarmupS),
-			Topology: r.Topology.Kind, Started: r.Started.Format("2006-01-02 15:04 MST"),
-		})
-		for k, m := range r.Metrics {
-			metrics[k] = m
-		}
-		var progs, modes []string
-		mpps := map[[2]string]float64{}
-		cpu := map[[2]string]float64{}
-		for _, res := range r.Results {
-			if f := res.Fingerprint; f != nil {
-				row := fingerprintRow{Run: inp.Label, Kernel: r.Host.Kernel, Program: res.Program.Name, Mode: res.Mode,
-					Xlated: results.ShortHash(f.XlatedSHA256), JIT: results.ShortHash(f.JITSHA256), Maps: f.MapsText(), Calls: f.CallsText(),
-					NotReported: strings.Join(append(f.Reasons(), f.Warnings...), "; ")}
-				for _, ff := range results.FingerprintFigures {
-					row.Figures = append(row.Figures, ff.Text(f))
-				}
-				p.Fingerprints = append(p.Fingerprints, row)
-			}
-			if res.ControlPlaneOnly && res.Mode != "offload" {
-				continue // an inspection: its fingerprint is all it has
-			}
-			if res.ControlPlaneOnly {
-				p.Offload = append(p.Offload, offloadRow{Run: inp.Label, Program: res.Program.Name, Checks: strings.Join(res.ControlPlane, "; ")})
-				continue
-			}
-			if !slices.Contains(progs, res.Program.Name) {
-				progs = append(progs, res.Program.Name)
-			}
-			if !slices.Contains(modes, res.Mode) {
-				modes = append(modes, res.Mode)
-			}
-			s := res.Summary
-			mpps[[2]string{res.Program.Name, res.Mode}] = s.ThroughputPPS.Median / 1e6
-			cpu[[2]string{res.Program.Name, res.Mode}] = s.CPUNsPerPkt.Median
-			lk := lineKey{res.Program.Name, res.Mode, r.Host.Kernel}
-			if lines[lk] == nil {
-				lines[lk] = map[int][]float64{}
-			}
-			lines[lk][c.FrameSize] = append(lines[lk][c.FrameSize], s.ThroughputPPS.Median/1e6)
-			row := resultRow{Run: inp.Label, Program: res.Program.Name, Mode: res.Mode,
-				Mpps: span(s.ThroughputPPS, 1e-6, "%.2f"), Gbps: span(s.L2BitsPerSec, 1e-9, "%.2f"),
-				Loss: span(s.Loss, 100, "%.3f"), CPU: span(s.CPUNsPerPkt, 1, "%.1f"), DUT: "-", Prog: "-", Search: "-", Flags: "-"}
-			if res.NDR != nil && res.PDR != nil {
-				found := func(t *results.Throughput) string {
-					if r, ok := t.Found(); ok {
-						return fmt.Sprintf("%.3f", r/1e6)
-					}
-					return "not found"
-				}
-				row.Search = found(res.NDR) + " / " + found(res.PDR)
-			}
-			row.DUT, row.Prog = s.DUTString(len(res.Trials)), res.ProgNsPerPkt.String("%.1f")
-			if s.Flagged > 0 {
-				row.Flags = fmt.Sprintf("%d/%d", s.Flagged, len(res.Trials))
-			}
-			p.Results = append(p.Results, row)
-			for _, t := range res.Trials {
-				for _, f := range t.Flags {
-					p.Flags = append(p.Flags, flagRow{Run: inp.Label, Program: res.Program.Name, Mode: res.Mode, Trial: t.Index, Code: f.Code, Message: f.Message})
-				}
-			}
-		}
-		if len(progs) == 0 {
-			continue
-		}
-		var tput, cost []series
-		for _, m := range modes {
-			st, sc := series{Name: m}, series{Name: m}
-			for _, pr := range progs {
-				st.Values = append(st.Values, mpps[[2]string{pr, m}])
-				sc.Values = append(sc.Values, cpu[[2]string{pr, m}])
-			}
-			tput, cost = append(tput, st), append(cost, sc)
-		}
-		svg, err := barChart("Throughput: "+inp.Label, "program (a bar per mode)", "Mpps (median)", progs, tput)
-		if err != nil {
-			return nil, err
-		}
-		p.Throughput = append(p.Throughput, Chart{ID: "throughput-" + inp.Label, SVG: svg,
-			Caption: fmt.Sprintf("%s, kernel %s: median Mpps per program and mode (%s)", inp.Label, r.Host.Kernel, metrics["throughput_pps"].Source)})
-		svg, err = barChart("CPU cost: "+inp.Label, "program (a bar per mode)", "CPU ns/packet (median)", progs, cost)
-		if err != nil {
-			return nil, err
-		}
-		p.CPU = append(p.CPU, Chart{ID: "cpu-" + inp.Label, SVG: svg,
-			Caption: fmt.Sprintf("%s, kernel %s: median CPU ns per packet (%s)", inp.Label, r.Host.Kernel, metrics["cpu_ns_per_pkt"].Source)})
-		var cats []string
-		p50, p99 := series{Name: "p50"}, series{Name: "p99"}
-		for _, res := range r.Results {
-			if res.Summary.LatencyP50Ns == nil {
-				continue
-			}
-			cats = append(cats, res.Program.Name+" "+res.Mode)
-			p50.Values = append(p50.Values, res.Summary.LatencyP50Ns.Median/1e3)
-			p99.Values = append(p99.Values, res.Summary.LatencyP99Ns.Median/1e3)
-		}
-		if len(cats) > 0 {
-			svg, err := barChart("One-way latency: "+inp.Label, "program and mode (a bar per percentile)", "microseconds (median over trials)", cats, []series{p50, p99})
-			if err != nil {
+			if err := b.addRun(l, r); err != nil {
 				return nil, err
 			}
-			p.Latency = append(p.Latency, Chart{ID: "latency-" + inp.Label, SVG: svg,
-				Caption: fmt.Sprintf("%s, kernel %s: latency percentiles per program and mode (%s)", inp.Label, r.Host.Kernel, metrics["latency_p99_ns"].Source)})
 		}
 	}
-	if len(lines) > 0 {
-		keys := make([]lineKey, 0, len(lines))
-		for k := range lines {
-			keys = append(keys, k)
-		}
-		sort.Slice(keys, func(i, j int) bool {
-			a, b := keys[i], keys[j]
-			return a.prog+a.mode+a.kernel < b.prog+b.mode+b.kernel
-		})
-		var ss []series
-		for _, k := range keys {
-			var sizes []int
-			for s := range lines[k] {
-				sizes = append(sizes, s)
-			}
-			sort.Ints(sizes)
-			if len(sizes) < 2 {
-				continue // one size is no line
-			}
-			s := series{Name: fmt.Sprintf("%s %s (kernel %s)", k.prog, k.mode, k.kernel)}
-			for _, sz := range sizes {
-				s.Points = append(s.Points, plotter.XY{X: float64(sz), Y: results.Summarize(lines[k][sz], "", "").Median})
-			}
-			ss = append(ss, s)
-		}
-		if len(ss) == 0 {
-			p.Notes = append(p.Notes, "throughput against frame size: every program and mode was measured at one frame size, so no size chart is drawn")
-		} else {
-			svg, err := lineChart("Throughput against frame size", "frame size, bytes with FCS", "Mpps (median)", ss)
-			if err != nil {
-				return nil, err
-			}
-			p.FrameSize = append(p.FrameSize, Chart{ID: "frame-size", SVG: svg,
-				Caption: "median Mpps per frame size (the median of the runs at a size), for each program, mode and kernel measured at two sizes or more"})
-		}
+	if err := b.addFrameSizeChart(); err != nil {
+		return nil, err
 	}
 	p.Notes = append(p.Notes, "latency: these results hold no latency histograms (one-way latency arrives with the scenario issue); none is drawn")
-	for _, k := range slices.Sorted(func(yield func(string) bool) {
-		for k := range metrics {
-			if !yield(k) {
-				return
-			}
-		}
-	}) {
-		m := metrics[k]
+	for _, k := range slices.Sorted(maps.Keys(b.metrics)) {
+		m := b.metrics[k]
 		p.Metrics = append(p.Metrics, metricRow{Name: k, Unit: m.Unit, Better: m.Better, Source: m.Source})
 	}
-	if h := in.History; h != nil {
-		for i, s := range h.Series {
-			svg, err := trendChart(s, h.Runs)
-			if err != nil {
-				return nil, err
-			}
-			caption := fmt.Sprintf("%s, %s over %d runs: %d change point(s); now %s", s.Key, s.Metric, len(s.Values), len(s.Changes), level(s))
-			for _, c := range s.Changes {
-				caption += fmt.Sprintf("; at %s %+.1f%s (%s)", c.Run, c.Step, c.StepUnit, c.Direction)
-				if len(c.Environment) > 0 {
-					caption += ", changed: " + strings.Join(c.Environment, ", ")
-				}
-			}
-			p.Trends = append(p.Trends, Chart{ID: fmt.Sprintf("trend-%d", i+1), SVG: svg, Caption: caption})
-		}
+	if err := b.addTrends(in.History); err != nil {
+		return nil, err
 	}
 	p.Sections = []section{
 		{"trends", "Trends and change points", p.Trends},
@@ -392,6 +232,201 @@ func Write(w io.Writer, in *Inputs, title string) ([]string, error) {
 		ids = append(ids, c.ID)
 	}
 	return ids, nil
+}
+
+// addRun adds one run: its environment, its results and fingerprints,
+// and its charts.
+func (b *builder) addRun(label string, r *results.Run) error {
+	p, c := b.p, r.Config
+	p.Env = append(p.Env, envRow{
+		Label: label, Kernel: r.Host.Kernel, CPU: r.Host.CPUModel, Cores: r.Host.Cores,
+		Tool: r.Tool.Name + " " + r.Tool.Version, Generator: c.Generator,
+		Frames:   results.Text(pairing(results.Describe(c, nil))),
+		Trials:   fmt.Sprintf("%d x %gs after %gs warm-up", c.Trials, c.DurationS, c.WarmupS),
+		Topology: r.Topology.Kind, Started: r.Started.Format("2006-01-02 15:04 MST"),
+	})
+	maps.Copy(b.metrics, r.Metrics)
+	bars := runBars{mpps: map[[2]string]float64{}, cpu: map[[2]string]float64{}}
+	for _, res := range r.Results {
+		b.addResult(label, r, res, &bars)
+	}
+	if len(bars.progs) == 0 {
+		return nil
+	}
+	return b.addRunCharts(label, r, bars)
+}
+
+// runBars are a run's medians per program and mode, for its bar charts.
+type runBars struct {
+	progs, modes []string
+	mpps, cpu    map[[2]string]float64
+}
+
+// addResult adds one result of a run: its fingerprint, its row, its
+// flags, and its figures to the run's bars and the frame-size lines.
+func (b *builder) addResult(label string, r *results.Run, res results.Result, bars *runBars) {
+	p := b.p
+	if f := res.Fingerprint; f != nil {
+		row := fingerprintRow{Run: label, Kernel: r.Host.Kernel, Program: res.Program.Name, Mode: res.Mode,
+			Xlated: results.ShortHash(f.XlatedSHA256), JIT: results.ShortHash(f.JITSHA256), Maps: f.MapsText(), Calls: f.CallsText(),
+			NotReported: strings.Join(append(f.Reasons(), f.Warnings...), "; ")}
+		for _, ff := range results.FingerprintFigures {
+			row.Figures = append(row.Figures, ff.Text(f))
+		}
+		p.Fingerprints = append(p.Fingerprints, row)
+	}
+	if res.ControlPlaneOnly && res.Mode != "offload" {
+		return // an inspection: its fingerprint is all it has
+	}
+	if res.ControlPlaneOnly {
+		p.Offload = append(p.Offload, offloadRow{Run: label, Program: res.Program.Name, Checks: strings.Join(res.ControlPlane, "; ")})
+		return
+	}
+	if !slices.Contains(bars.progs, res.Program.Name) {
+		bars.progs = append(bars.progs, res.Program.Name)
+	}
+	if !slices.Contains(bars.modes, res.Mode) {
+		bars.modes = append(bars.modes, res.Mode)
+	}
+	s := res.Summary
+	bars.mpps[[2]string{res.Program.Name, res.Mode}] = s.ThroughputPPS.Median / 1e6
+	bars.cpu[[2]string{res.Program.Name, res.Mode}] = s.CPUNsPerPkt.Median
+	lk := lineKey{res.Program.Name, res.Mode, r.Host.Kernel}
+	if b.lines[lk] == nil {
+		b.lines[lk] = map[int][]float64{}
+	}
+	b.lines[lk][r.Config.FrameSize] = append(b.lines[lk][r.Config.FrameSize], s.ThroughputPPS.Median/1e6)
+	p.Results = append(p.Results, resultRowOf(label, res))
+	for _, t := range res.Trials {
+		for _, f := range t.Flags {
+			p.Flags = append(p.Flags, flagRow{Run: label, Program: res.Program.Name, Mode: res.Mode, Trial: t.Index, Code: f.Code, Message: f.Message})
+		}
+	}
+}
+
+// resultRowOf is a result's row of the results table.
+func resultRowOf(label string, res results.Result) resultRow {
+	s := res.Summary
+	row := resultRow{Run: label, Program: res.Program.Name, Mode: res.Mode,
+		Mpps: span(s.ThroughputPPS, 1e-6, "%.2f"), Gbps: span(s.L2BitsPerSec, 1e-9, "%.2f"),
+		Loss: span(s.Loss, 100, "%.3f"), CPU: span(s.CPUNsPerPkt, 1, "%.1f"), DUT: "-", Prog: "-", Search: "-", Flags: "-"}
+	if res.NDR != nil && res.PDR != nil {
+		found := func(t *results.Throughput) string {
+			if r, ok := t.Found(); ok {
+				return fmt.Sprintf("%.3f", r/1e6)
+			}
+			return "not found"
+		}
+		row.Search = found(res.NDR) + " / " + found(res.PDR)
+	}
+	row.DUT, row.Prog = s.DUTString(len(res.Trials)), res.ProgNsPerPkt.String("%.1f")
+	if s.Flagged > 0 {
+		row.Flags = fmt.Sprintf("%d/%d", s.Flagged, len(res.Trials))
+	}
+	return row
+}
+
+// addRunCharts draws a run's throughput and CPU bars, and its latency
+// where it measured one.
+func (b *builder) addRunCharts(label string, r *results.Run, bars runBars) error {
+	p := b.p
+	var tput, cost []series
+	for _, m := range bars.modes {
+		st, sc := series{Name: m}, series{Name: m}
+		for _, pr := range bars.progs {
+			st.Values = append(st.Values, bars.mpps[[2]string{pr, m}])
+			sc.Values = append(sc.Values, bars.cpu[[2]string{pr, m}])
+		}
+		tput, cost = append(tput, st), append(cost, sc)
+	}
+	svg, err := barChart("Throughput: "+label, "program (a bar per mode)", "Mpps (median)", bars.progs, tput)
+	if err != nil {
+		return err
+	}
+	p.Throughput = append(p.Throughput, Chart{ID: "throughput-" + label, SVG: svg,
+		Caption: fmt.Sprintf("%s, kernel %s: median Mpps per program and mode (%s)", label, r.Host.Kernel, b.metrics["throughput_pps"].Source)})
+	svg, err = barChart("CPU cost: "+label, "program (a bar per mode)", "CPU ns/packet (median)", bars.progs, cost)
+	if err != nil {
+		return err
+	}
+	p.CPU = append(p.CPU, Chart{ID: "cpu-" + label, SVG: svg,
+		Caption: fmt.Sprintf("%s, kernel %s: median CPU ns per packet (%s)", label, r.Host.Kernel, b.metrics["cpu_ns_per_pkt"].Source)})
+	var cats []string
+	p50, p99 := series{Name: "p50"}, series{Name: "p99"}
+	for _, res := range r.Results {
+		if res.Summary.LatencyP50Ns == nil {
+			continue
+		}
+		cats = append(cats, res.Program.Name+" "+res.Mode)
+		p50.Values = append(p50.Values, res.Summary.LatencyP50Ns.Median/1e3)
+		p99.Values = append(p99.Values, res.Summary.LatencyP99Ns.Median/1e3)
+	}
+	if len(cats) == 0 {
+		return nil
+	}
+	svg, err = barChart("One-way latency: "+label, "program and mode (a bar per percentile)", "microseconds (median over trials)", cats, []series{p50, p99})
+	if err != nil {
+		return err
+	}
+	p.Latency = append(p.Latency, Chart{ID: "latency-" + label, SVG: svg,
+		Caption: fmt.Sprintf("%s, kernel %s: latency percentiles per program and mode (%s)", label, r.Host.Kernel, b.metrics["latency_p99_ns"].Source)})
+	return nil
+}
+
+// addFrameSizeChart draws throughput against frame size for every
+// program, mode and kernel measured at two sizes or more.
+func (b *builder) addFrameSizeChart() error {
+	if len(b.lines) == 0 {
+		return nil
+	}
+	keys := slices.SortedFunc(maps.Keys(b.lines), func(a, c lineKey) int {
+		return strings.Compare(a.prog+a.mode+a.kernel, c.prog+c.mode+c.kernel)
+	})
+	var ss []series
+	for _, k := range keys {
+		sizes := slices.Sorted(maps.Keys(b.lines[k]))
+		if len(sizes) < 2 {
+			continue // one size is no line
+		}
+		s := series{Name: fmt.Sprintf("%s %s (kernel %s)", k.prog, k.mode, k.kernel)}
+		for _, sz := range sizes {
+			s.Points = append(s.Points, plotter.XY{X: float64(sz), Y: results.Summarize(b.lines[k][sz], "", "").Median})
+		}
+		ss = append(ss, s)
+	}
+	if len(ss) == 0 {
+		b.p.Notes = append(b.p.Notes, "throughput against frame size: every program and mode was measured at one frame size, so no size chart is drawn")
+		return nil
+	}
+	svg, err := lineChart("Throughput against frame size", "frame size, bytes with FCS", "Mpps (median)", ss)
+	if err != nil {
+		return err
+	}
+	b.p.FrameSize = append(b.p.FrameSize, Chart{ID: "frame-size", SVG: svg,
+		Caption: "median Mpps per frame size (the median of the runs at a size), for each program, mode and kernel measured at two sizes or more"})
+	return nil
+}
+
+// addTrends draws each series of a history with its change points.
+func (b *builder) addTrends(h *history.History) error {
+	if h == nil {
+		return nil
+	}
+	for i, s := range h.Series {
+		svg, err := trendChart(s, h.Runs)
+		if err != nil {
+			return err
+		}
+		caption := fmt.Sprintf("%s, %s over %d runs: %d change point(s); now %s", s.Key, s.Metric, len(s.Values), len(s.Changes), level(s))
+		for _, c := range s.Changes {
+			caption += fmt.Sprintf("; at %s %+.1f%s (%s)", c.Run, c.Step, c.StepUnit, c.Direction)
+			if len(c.Environment) > 0 {
+				caption += ", changed: " + strings.Join(c.Environment, ", ")
+			}
+		}
+		b.p.Trends = append(b.p.Trends, Chart{ID: fmt.Sprintf("trend-%d", i+1), SVG: svg, Caption: caption})
+	}
+	return nil
 }
 
 // pairing keeps the settings that shape what was measured (the report
