@@ -144,24 +144,8 @@ func trendChart(s *history.Series, runs []history.Run) (template.HTML, error) {
 		}
 		top, low = max(top, v.Median+1.96*v.SE), min(low, v.Median-1.96*v.SE)
 	}
-	if len(pts) > 0 {
-		sc, err := plotter.NewScatter(pts)
-		if err != nil {
-			return "", err
-		}
-		sc.GlyphStyle.Shape = draw.CircleGlyph{}
-		sc.GlyphStyle.Color = color.Black
-		sc.GlyphStyle.Radius = vg.Points(2)
-		eb, err := plotter.NewYErrorBars(struct {
-			plotter.XYs
-			plotter.YErrors
-		}{pts, errs})
-		if err != nil {
-			return "", err
-		}
-		eb.LineStyle.Color = color.Gray{Y: 0x60}
-		p.Add(eb, sc)
-		p.Legend.Add("run median, 95% CI", sc)
+	if err := addRunMedians(p, pts, errs); err != nil {
+		return "", err
 	}
 	for _, g := range s.Segments {
 		l, err := plotter.NewLine(plotter.XYs{{X: float64(g.Start) - 0.4, Y: g.Mean}, {X: float64(g.End-1) + 0.4, Y: g.Mean}})
@@ -189,26 +173,9 @@ func trendChart(s *history.Series, runs []history.Run) (template.HTML, error) {
 		low = 0
 	}
 	p.Y.Min = low
-	var ticks []plot.Tick
-	for k, c := range s.Changes {
-		x := float64(c.At) - 0.5
-		l, err := plotter.NewLine(plotter.XYs{{X: x, Y: p.Y.Min}, {X: x, Y: top}})
-		if err != nil {
-			return "", err
-		}
-		l.LineStyle.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
-		l.LineStyle.Color = color.Black
-		p.Add(l)
-		if k == 0 {
-			p.Legend.Add("change point", l)
-		}
-		lab, err := plotter.NewLabels(plotter.XYLabels{XYs: plotter.XYs{{X: x, Y: top}},
-			Labels: []string{fmt.Sprintf(" %s %+.1f%s", c.Run, c.Step, c.StepUnit)}})
-		if err != nil {
-			return "", err
-		}
-		p.Add(lab)
-		ticks = append(ticks, plot.Tick{Value: float64(c.At), Label: c.Run})
+	ticks, err := addChangePoints(p, s.Changes, top)
+	if err != nil {
+		return "", err
 	}
 	if len(s.Values) > 0 {
 		ticks = append(ticks, plot.Tick{Value: 0, Label: runs[s.Values[0].Run].Label},
@@ -228,4 +195,58 @@ func trendChart(s *history.Series, runs []history.Run) (template.HTML, error) {
 	p.Y.Max = low + legendRoom(top-low, entries)
 	p.Add(plotter.NewGrid())
 	return svgOf(p, vg.Points(640), vg.Points(300))
+}
+
+// addRunMedians draws each run's median with its 95% confidence
+// interval as an error bar.
+func addRunMedians(p *plot.Plot, pts plotter.XYs, errs plotter.YErrors) error {
+	if len(pts) == 0 {
+		return nil
+	}
+	sc, err := plotter.NewScatter(pts)
+	if err != nil {
+		return err
+	}
+	sc.GlyphStyle.Shape = draw.CircleGlyph{}
+	sc.GlyphStyle.Color = color.Black
+	sc.GlyphStyle.Radius = vg.Points(2)
+	eb, err := plotter.NewYErrorBars(struct {
+		plotter.XYs
+		plotter.YErrors
+	}{pts, errs})
+	if err != nil {
+		return err
+	}
+	eb.LineStyle.Color = color.Gray{Y: 0x60}
+	p.Add(eb, sc)
+	p.Legend.Add("run median, 95% CI", sc)
+	return nil
+}
+
+// addChangePoints draws each change point as a dashed vertical line up
+// to top, labelled with its run and step, and returns the ticks that
+// name their runs.
+func addChangePoints(p *plot.Plot, changes []history.Change, top float64) ([]plot.Tick, error) {
+	var ticks []plot.Tick
+	for k, c := range changes {
+		x := float64(c.At) - 0.5
+		l, err := plotter.NewLine(plotter.XYs{{X: x, Y: p.Y.Min}, {X: x, Y: top}})
+		if err != nil {
+			return nil, err
+		}
+		l.LineStyle.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
+		l.LineStyle.Color = color.Black
+		p.Add(l)
+		if k == 0 {
+			p.Legend.Add("change point", l)
+		}
+		lab, err := plotter.NewLabels(plotter.XYLabels{XYs: plotter.XYs{{X: x, Y: top}},
+			Labels: []string{fmt.Sprintf(" %s %+.1f%s", c.Run, c.Step, c.StepUnit)}})
+		if err != nil {
+			return nil, err
+		}
+		p.Add(lab)
+		ticks = append(ticks, plot.Tick{Value: float64(c.At), Label: c.Run})
+	}
+	return ticks, nil
 }
