@@ -285,7 +285,41 @@ func (c *checker) text(key string, v any) (string, bool) {
 func (c *checker) check(doc map[string]any, s *Scenario) {
 	keys := settingKeys()
 	c.walk(doc, "", keys, groups(keys))
-	f := &s.File
+	c.file(&s.File)
+	_, hasPrograms := c.values["programs"]
+	_, hasObject := c.values["object.path"]
+	if !hasPrograms && !hasObject {
+		if c.present("object.") {
+			c.errorf("object.path", "missing: name the BPF ELF object")
+		} else {
+			c.errorf("programs", "missing: name built-in programs (%s) or an object", strings.Join(catalog.BuiltinNames(), ", "))
+		}
+	}
+	if _, ok := c.values["traffic.pcap.path"]; !ok && c.present("traffic.pcap.") {
+		c.errorf("traffic.pcap.path", "missing: name the capture file")
+	}
+	base := append(c.settings(s.Path), c.topology()...)
+	if v, ok := c.values["traffic.imix"]; ok {
+		if m, ok := c.mix(v); ok {
+			base = append(base, spec.Setting{Path: spec.FieldIMIX, Value: m})
+		}
+	}
+	var sizes, flows []int
+	if v, ok := c.values["traffic.sizes"]; ok {
+		sizes = c.ints("traffic.sizes", v)
+	}
+	if v, ok := c.values["traffic.flows"]; ok {
+		flows = c.ints("traffic.flows", v)
+	}
+	c.expectations(s)
+	if len(c.errs) > 0 {
+		return
+	}
+	c.runs(s, base, sizes, flows)
+}
+
+// file reads the file's own keys: its format, name and description.
+func (c *checker) file(f *File) {
 	if v, ok := c.values["format"]; ok {
 		n, isInt := asInt(v)
 		if !isInt {
@@ -307,18 +341,11 @@ func (c *checker) check(doc map[string]any, s *Scenario) {
 	if v, ok := c.values["description"]; ok {
 		f.Description, _ = v.(string)
 	}
-	_, hasPrograms := c.values["programs"]
-	_, hasObject := c.values["object.path"]
-	if !hasPrograms && !hasObject {
-		if c.present("object.") {
-			c.errorf("object.path", "missing: name the BPF ELF object")
-		} else {
-			c.errorf("programs", "missing: name built-in programs (%s) or an object", strings.Join(catalog.BuiltinNames(), ", "))
-		}
-	}
-	if _, ok := c.values["traffic.pcap.path"]; !ok && c.present("traffic.pcap.") {
-		c.errorf("traffic.pcap.path", "missing: name the capture file")
-	}
+}
+
+// settings are the file's keys that are fields of the run description,
+// in the table's order; a relative file path is anchored at the file.
+func (c *checker) settings(path string) []spec.Setting {
 	var base []spec.Setting
 	for _, fl := range spec.Fields() {
 		key := fl.ScenarioKey()
@@ -344,23 +371,16 @@ func (c *checker) check(doc map[string]any, s *Scenario) {
 			continue
 		}
 		if fl.File && t != "" && !filepath.IsAbs(t) {
-			t = filepath.Join(filepath.Dir(s.Path), t)
+			t = filepath.Join(filepath.Dir(path), t)
 		}
 		base = append(base, spec.Setting{Path: fl.Path, Value: t})
 	}
-	base = append(base, c.topology()...)
-	if v, ok := c.values["traffic.imix"]; ok {
-		if m, ok := c.mix(v); ok {
-			base = append(base, spec.Setting{Path: spec.FieldIMIX, Value: m})
-		}
-	}
-	var sizes, flows []int
-	if v, ok := c.values["traffic.sizes"]; ok {
-		sizes = c.ints("traffic.sizes", v)
-	}
-	if v, ok := c.values["traffic.flows"]; ok {
-		flows = c.ints("traffic.flows", v)
-	}
+	return base
+}
+
+// expectations parses the file's expect list.
+func (c *checker) expectations(s *Scenario) {
+	f := &s.File
 	if v, ok := c.values["expect"]; ok {
 		list, isList := v.([]any)
 		if !isList {
@@ -381,10 +401,10 @@ func (c *checker) check(doc map[string]any, s *Scenario) {
 			s.Expect = append(s.Expect, x)
 		}
 	}
-	if len(c.errs) > 0 {
-		return
-	}
-	// One run per frame size and flow count.
+}
+
+// runs builds one run per frame size and flow count.
+func (c *checker) runs(s *Scenario, base []spec.Setting, sizes, flows []int) {
 	sweep := func(path string, vals []int) [][]spec.Setting {
 		if len(vals) == 0 {
 			return [][]spec.Setting{nil}
