@@ -334,6 +334,19 @@ func judge(e Expectation, run *results.Run, res *results.Result, modes map[strin
 	if e.Subject == "mpps" {
 		return judgeRate(e, run, res)
 	}
+	switch {
+	case e.Subject == "flows" || e.Subject == "spread" || e.Subject == "verified" || e.Subject == "limit":
+		return judgeWorkload(e, run, res)
+	case pcts[e.Subject] > 0:
+		return judgeLatency(e, res)
+	}
+	return judgeShare(e, res)
+}
+
+// judgeWorkload judges a workload's own figure: flowstats' flows, l4lb's
+// spread and verified share, and (any other subject it is given)
+// ratelimit's share of the limit.
+func judgeWorkload(e Expectation, run *results.Run, res *results.Result) (string, string, bool) {
 	w := res.Workload
 	if e.Subject == "flows" {
 		if w == nil || w.Flows == nil {
@@ -355,31 +368,35 @@ func judge(e Expectation, run *results.Run, res *results.Result, modes map[strin
 		}
 		return decided(fmt.Sprintf("%.3f%%", got), compareOp(e.Op, got, e.Value))
 	}
-	if e.Subject == "limit" {
-		if w == nil || w.RateLimit == nil {
-			return undecided("no rate limit: limit applies to the ratelimit workload")
-		}
-		l := w.RateLimit
-		got := 100 * l.Share
-		return decided(fmt.Sprintf("%.2f%% (%.0f of %d x %d frames/s)", got, l.PassedPPS, l.LimitPPS, l.Sources), compareOp(e.Op, got, e.Value))
+	// limit
+	if w == nil || w.RateLimit == nil {
+		return undecided("no rate limit: limit applies to the ratelimit workload")
 	}
-	if pcts[e.Subject] > 0 {
-		// The median over trials of each trial's percentile.
-		var vals []float64
-		for _, t := range res.Trials {
-			if l := t.Latency; l != nil && l.Count > 0 {
-				vals = append(vals, map[string]float64{"p50": l.P50Ns, "p90": l.P90Ns, "p99": l.P99Ns}[e.Subject])
-			}
+	l := w.RateLimit
+	got := 100 * l.Share
+	return decided(fmt.Sprintf("%.2f%% (%.0f of %d x %d frames/s)", got, l.PassedPPS, l.LimitPPS, l.Sources), compareOp(e.Op, got, e.Value))
+}
+
+// judgeLatency judges a latency percentile: the median over trials of
+// each trial's percentile.
+func judgeLatency(e Expectation, res *results.Result) (string, string, bool) {
+	var vals []float64
+	for _, t := range res.Trials {
+		if l := t.Latency; l != nil && l.Count > 0 {
+			vals = append(vals, map[string]float64{"p50": l.P50Ns, "p90": l.P90Ns, "p99": l.P99Ns}[e.Subject])
 		}
-		if len(vals) == 0 {
-			return undecided("no latency measured: set traffic.latency and use tx or redirect")
-		}
-		got := results.Summarize(vals, "ns", "").Median
-		return decided(fmt.Sprintf("%.1f us", got/1e3), compareOp(e.Op, got, e.Value))
 	}
-	// An action's share of the frames offered to the built-in whose action
-	// it is (or, for a workload whose action depends on the frame, any
-	// action).
+	if len(vals) == 0 {
+		return undecided("no latency measured: set traffic.latency and use tx or redirect")
+	}
+	got := results.Summarize(vals, "ns", "").Median
+	return decided(fmt.Sprintf("%.1f us", got/1e3), compareOp(e.Op, got, e.Value))
+}
+
+// judgeShare judges an action's share of the frames offered to the
+// built-in whose action it is (or, for a workload whose action depends on
+// the frame, any action).
+func judgeShare(e Expectation, res *results.Result) (string, string, bool) {
 	if res.Program.Counted && res.Program.Expected != "" && res.Program.Expected != e.Subject {
 		return "", "", false
 	}
