@@ -32,102 +32,131 @@ type KV struct {
 // only), the stream, then how it was measured. A setting that does not
 // apply (no VLAN, no capture) is absent.
 func Describe(c Config, res *Result) []KV {
-	var kv []KV
-	add := func(key, value string, pairs, def bool) {
-		if value != "" {
-			kv = append(kv, KV{Key: key, Value: value, Pairs: pairs, Default: def})
-		}
-	}
-	itoa := strconv.Itoa
+	var l kvList
 	work := c.Work
 	if res != nil {
-		add("prog", res.Program.Name, true, false)
-		add("mode", res.Mode, true, false)
+		l.add("prog", res.Program.Name, true, false)
+		l.add("mode", res.Mode, true, false)
 		if res.Program.Work != "" {
 			work = res.Program.Work
 		}
 	}
-	add("size", itoa(c.FrameSize), true, false)
+	l.stream(c, work)
+	l.replay(c)
+	l.object(c)
+	l.workload(c)
+	n := len(l)
+	l.method(c)
+	for i := n; i < len(l); i++ {
+		l[i].Method = true
+	}
+	return l
+}
+
+// kvList is a description being written: add leaves out a setting that
+// has no value.
+type kvList []KV
+
+func (l *kvList) add(key, value string, pairs, def bool) {
+	if value != "" {
+		*l = append(*l, KV{Key: key, Value: value, Pairs: pairs, Default: def})
+	}
+}
+
+// stream: the frames, flows, threads, work, protocol, VLAN, mix and rate.
+func (l *kvList) stream(c Config, work string) {
+	l.add("size", strconv.Itoa(c.FrameSize), true, false)
 	ip := max(c.IPVersion, 4)
-	add("ip", itoa(ip), true, ip == 4)
-	add("flows", itoa(c.Flows), true, c.Flows <= 1)
-	add("threads", itoa(c.Threads), true, c.Threads <= 1)
-	add("work", work, true, work == "" || work == "no-touch")
+	l.add("ip", strconv.Itoa(ip), true, ip == 4)
+	l.add("flows", strconv.Itoa(c.Flows), true, c.Flows <= 1)
+	l.add("threads", strconv.Itoa(c.Threads), true, c.Threads <= 1)
+	l.add("work", work, true, work == "" || work == "no-touch")
 	proto := c.Protocol
 	if proto == "" {
 		proto = "udp"
 	}
-	add("proto", proto, true, proto == "udp")
+	l.add("proto", proto, true, proto == "udp")
 	if c.VLAN != 0 {
-		add("vlan", itoa(c.VLAN), true, false)
+		l.add("vlan", strconv.Itoa(c.VLAN), true, false)
 	}
-	add("imix", strings.ReplaceAll(c.IMIX, ",", "+"), true, false)
+	l.add("imix", strings.ReplaceAll(c.IMIX, ",", "+"), true, false)
 	if c.MalformedPPM != 0 {
-		add("malformed-ppm", strconv.FormatUint(uint64(c.MalformedPPM), 10), true, false)
+		l.add("malformed-ppm", strconv.FormatUint(uint64(c.MalformedPPM), 10), true, false)
 	}
 	if c.RatePercent != 0 {
-		add("rate", strconv.FormatFloat(c.RatePercent, 'f', -1, 64)+"%", true, false)
+		l.add("rate", strconv.FormatFloat(c.RatePercent, 'f', -1, 64)+"%", true, false)
 	} else if c.RatePPS != 0 {
-		add("rate", strconv.FormatUint(c.RatePPS, 10), true, false)
+		l.add("rate", strconv.FormatUint(c.RatePPS, 10), true, false)
 	}
+}
+
+// replay: the capture a replay sends, and how.
+func (l *kvList) replay(c Config) {
 	if c.Pcap != "" {
-		add("pcap", filepath.Base(c.Pcap), true, false)
-		add("loops", itoa(c.Loops), false, c.Loops <= 1)
-		add("timing", c.ReplayTiming, false, c.ReplayTiming == "top-speed")
+		l.add("pcap", filepath.Base(c.Pcap), true, false)
+		l.add("loops", strconv.Itoa(c.Loops), false, c.Loops <= 1)
+		l.add("timing", c.ReplayTiming, false, c.ReplayTiming == "top-speed")
 		if c.ReplaySpeed != 0 {
-			add("speed", strconv.FormatFloat(c.ReplaySpeed, 'f', -1, 64), false, c.ReplaySpeed == 1)
+			l.add("speed", strconv.FormatFloat(c.ReplaySpeed, 'f', -1, 64), false, c.ReplaySpeed == 1)
 		}
 		if c.ReplayRewriteIPs {
-			add("rewrite-ips", "true", false, false)
+			l.add("rewrite-ips", "true", false, false)
 		}
 	}
 	if c.Latency {
-		add("latency", "true", false, false)
+		l.add("latency", "true", false, false)
 	}
+}
+
+// object: a user's object's map sizes, variables, tail calls and pins.
+func (l *kvList) object(c Config) {
 	if len(c.MapEntries) > 0 {
 		var sizes []string
 		for _, name := range slices.Sorted(maps.Keys(c.MapEntries)) {
 			sizes = append(sizes, name+":"+strconv.FormatUint(uint64(c.MapEntries[name]), 10))
 		}
-		add("map-size", strings.Join(sizes, "+"), true, false)
+		l.add("map-size", strings.Join(sizes, "+"), true, false)
 	}
 	if len(c.Variables) > 0 {
 		var vars []string
 		for _, name := range slices.Sorted(maps.Keys(c.Variables)) {
 			vars = append(vars, name+":"+c.Variables[name])
 		}
-		add("set", strings.Join(vars, "+"), true, false)
+		l.add("set", strings.Join(vars, "+"), true, false)
 	}
 	if len(c.TailCalls) > 0 {
-		add("tail-call", strings.Join(c.TailCalls, "+"), true, false)
+		l.add("tail-call", strings.Join(c.TailCalls, "+"), true, false)
 	}
 	if c.Pin != "" {
-		add("pin", c.Pin, false, false)
+		l.add("pin", c.Pin, false, false)
 	}
+}
+
+// workload: the reference workloads' settings.
+func (l *kvList) workload(c Config) {
 	if c.Sources != 0 {
-		add("sources", itoa(c.Sources), false, false)
+		l.add("sources", strconv.Itoa(c.Sources), false, false)
 	}
 	if c.Rules != "" {
-		add("rules", filepath.Base(c.Rules), false, false)
+		l.add("rules", filepath.Base(c.Rules), false, false)
 	}
 	if c.Backends != 0 {
-		add("backends", itoa(c.Backends), false, false)
+		l.add("backends", strconv.Itoa(c.Backends), false, false)
 	}
 	if c.LimitPPS != 0 || c.Burst != 0 {
-		add("limit", strconv.FormatUint(c.LimitPPS, 10), false, false)
-		add("burst", strconv.FormatUint(c.Burst, 10), false, false)
+		l.add("limit", strconv.FormatUint(c.LimitPPS, 10), false, false)
+		l.add("burst", strconv.FormatUint(c.Burst, 10), false, false)
 	}
-	n := len(kv)
-	add("generator", c.Generator, false, false)
-	add("trials", itoa(c.Trials), false, false)
-	add("duration", strconv.FormatFloat(c.DurationS, 'f', -1, 64)+"s", false, false)
+}
+
+// method: how the figures were taken.
+func (l *kvList) method(c Config) {
+	l.add("generator", c.Generator, false, false)
+	l.add("trials", strconv.Itoa(c.Trials), false, false)
+	l.add("duration", strconv.FormatFloat(c.DurationS, 'f', -1, 64)+"s", false, false)
 	if c.Pcap == "" {
-		add("warmup", strconv.FormatFloat(c.WarmupS, 'f', -1, 64)+"s", false, false)
+		l.add("warmup", strconv.FormatFloat(c.WarmupS, 'f', -1, 64)+"s", false, false)
 	}
-	for i := n; i < len(kv); i++ {
-		kv[i].Method = true
-	}
-	return kv
 }
 
 // Name is the pairing settings that are not defaults, benchmark style:
