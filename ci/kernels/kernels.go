@@ -597,21 +597,7 @@ func hostGCC() string {
 // module's own .modinfo (depends=): the packages ship no modules.dep, which
 // depmod writes at install time.
 func (p *Preparer) modules(k *Kernel, modDir, nsim string) error {
-	index := map[string]string{}
-	if nsim != "" {
-		index["netdevsim"] = nsim
-	}
-	err := filepath.WalkDir(modDir, func(path string, d os.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if !d.IsDir() && strings.Contains(d.Name(), ".ko") {
-			if _, ok := index[modName(path)]; !ok {
-				index[modName(path)] = path
-			}
-		}
-		return nil
-	})
+	index, err := moduleIndex(modDir, nsim)
 	if err != nil {
 		return err
 	}
@@ -665,28 +651,54 @@ func (p *Preparer) modules(k *Kernel, modDir, nsim string) error {
 			}
 			continue
 		}
-		// What w needs, in the load order of k.Modules.
-		need := map[string]bool{}
-		var walk func(string)
-		walk = func(n string) {
-			if need[n] {
-				return
-			}
-			need[n] = true
-			for _, d := range depsOf[n] {
-				walk(d)
-			}
-		}
-		walk(w)
-		var mods []string
-		for i, n := range order {
-			if need[n] {
-				mods = append(mods, k.Modules[i])
-			}
-		}
-		k.Wants[w] = Want{Modules: mods}
+		k.Wants[w] = Want{Modules: needed(w, depsOf, order, k.Modules)}
 	}
 	return nil
+}
+
+// moduleIndex is every module under modDir by name (netdevsim's built
+// one first, where there is one).
+func moduleIndex(modDir, nsim string) (map[string]string, error) {
+	index := map[string]string{}
+	if nsim != "" {
+		index["netdevsim"] = nsim
+	}
+	err := filepath.WalkDir(modDir, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() && strings.Contains(d.Name(), ".ko") {
+			if _, ok := index[modName(path)]; !ok {
+				index[modName(path)] = path
+			}
+		}
+		return nil
+	})
+	return index, err
+}
+
+// needed is what module w needs (itself and its dependencies, from
+// depsOf), as the files of mods in their load order (order names them).
+func needed(w string, depsOf map[string][]string, order, mods []string) []string {
+	need := map[string]bool{}
+	var walk func(string)
+	walk = func(n string) {
+		if need[n] {
+			return
+		}
+		need[n] = true
+		for _, d := range depsOf[n] {
+			walk(d)
+		}
+	}
+	walk(w)
+	var out []string
+	for i, n := range order {
+		if need[n] {
+			out = append(out, mods[i])
+		}
+	}
+	return out
 }
 
 func modName(path string) string {
