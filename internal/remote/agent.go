@@ -162,29 +162,14 @@ func handleOf[T any](a *agent, h uint64) (T, error) {
 }
 
 func (a *agent) handle(req request) (any, error) {
-	if req.Op != opHello && req.Op != opPing && req.Op != opSetup && req.Op != opTeardown && a.end == nil {
+	switch req.Op {
+	case opHello, opPing, opSetup, opTeardown:
+		return a.handleSession(req)
+	}
+	if a.end == nil {
 		return nil, fmt.Errorf("%s before setup", req.Op)
 	}
 	switch req.Op {
-	case opHello:
-		args, err := decode[helloArgs](req.Args)
-		if err != nil {
-			return nil, err
-		}
-		if args.Protocol != Protocol {
-			return nil, fmt.Errorf("the controller speaks %s, this agent %s: run the same xdplab on both hosts", args.Protocol, Protocol)
-		}
-		return a.hello(), nil
-	case opPing:
-		return nil, nil
-	case opSetup:
-		o, err := decode[SetupOptions](req.Args)
-		if err != nil {
-			return nil, err
-		}
-		return a.setup(o)
-	case opTeardown:
-		return nil, a.teardown()
 	case opInfo:
 		return a.end.Info(), nil
 	case opCounters:
@@ -219,21 +204,7 @@ func (a *agent) handle(req request) (any, error) {
 		}
 		return handleArgs{Handle: a.add(s)}, nil
 	case opGenNew:
-		o, err := decode[traffic.Options](req.Args)
-		if err != nil {
-			return nil, err
-		}
-		// The generator's threads run on this host's CPUs.
-		cpus := host.CPUs()
-		if len(o.CPUs) > len(cpus) {
-			return nil, fmt.Errorf("%d generator threads, but this host lets xdplab use %d CPUs", len(o.CPUs), len(cpus))
-		}
-		o.CPUs = cpus[:len(o.CPUs)]
-		g, err := a.end.NewGenerator(o)
-		if err != nil {
-			return nil, err
-		}
-		return generatorResult{Handle: a.add(g), Flows: g.Flows()}, nil
+		return a.newGenerator(req)
 	case opSend:
 		args, err := decode[sendArgs](req.Args)
 		if err != nil {
@@ -248,6 +219,50 @@ func (a *agent) handle(req request) (any, error) {
 		return handleArgs{Handle: a.add(r)}, nil
 	}
 	return a.handleOn(req)
+}
+
+// handleSession answers the operations that need no port: hello, ping,
+// setup and teardown.
+func (a *agent) handleSession(req request) (any, error) {
+	switch req.Op {
+	case opHello:
+		args, err := decode[helloArgs](req.Args)
+		if err != nil {
+			return nil, err
+		}
+		if args.Protocol != Protocol {
+			return nil, fmt.Errorf("the controller speaks %s, this agent %s: run the same xdplab on both hosts", args.Protocol, Protocol)
+		}
+		return a.hello(), nil
+	case opPing:
+		return nil, nil
+	case opSetup:
+		o, err := decode[SetupOptions](req.Args)
+		if err != nil {
+			return nil, err
+		}
+		return a.setup(o)
+	}
+	return nil, a.teardown() // opTeardown
+}
+
+// newGenerator makes a generator on the port, its threads on this
+// host's CPUs.
+func (a *agent) newGenerator(req request) (any, error) {
+	o, err := decode[traffic.Options](req.Args)
+	if err != nil {
+		return nil, err
+	}
+	cpus := host.CPUs()
+	if len(o.CPUs) > len(cpus) {
+		return nil, fmt.Errorf("%d generator threads, but this host lets xdplab use %d CPUs", len(o.CPUs), len(cpus))
+	}
+	o.CPUs = cpus[:len(o.CPUs)]
+	g, err := a.end.NewGenerator(o)
+	if err != nil {
+		return nil, err
+	}
+	return generatorResult{Handle: a.add(g), Flows: g.Flows()}, nil
 }
 
 // handled is the arguments of an operation on a handle.
