@@ -83,8 +83,7 @@ func Fingerprint(p *ebpf.Program, spec *ebpf.ProgramSpec, load time.Duration) *r
 		f.NotReported["xlated_bytes"] = f.NotReported["xlated_insns"]
 	}
 	// An offloaded program runs on the device, which translated it: the
-	// host keeps no JIT image and dumps the device's instructions.
-	const onDevice = "an offloaded program runs on the device, which translated it: the host has no JIT image of it"
+	// host dumps the device's instructions.
 	if insns, err := info.Instructions(); err == nil {
 		f.XlatedSHA256 = xlatedHash(insns)
 	} else if offloaded {
@@ -92,29 +91,7 @@ func Fingerprint(p *ebpf.Program, spec *ebpf.ProgramSpec, load time.Duration) *r
 	} else {
 		f.NotReported["xlated_sha256"] = "the kernel gives no translated instructions: " + restricted(err)
 	}
-	if n, err := info.JitedSize(); err == nil {
-		b := uint64(n)
-		f.JITBytes = &b
-	} else if offloaded {
-		f.NotReported["jit_bytes"] = onDevice
-	} else {
-		f.NotReported["jit_bytes"] = "no JIT image (net.core.bpf_jit_enable=0, or an interpreter-only kernel): " + err.Error()
-	}
-	if img, ok := info.JitedInsns(); !ok && offloaded {
-		f.NotReported["jit_sha256"] = onDevice
-	} else if !ok {
-		f.NotReported["jit_sha256"] = "the kernel gives no JIT image (it hides raw images from this process: kernel.kptr_restrict, CAP_SYSLOG, or no JIT)"
-	} else if runtime.GOARCH != "amd64" {
-		f.NotReported["jit_sha256"] = "masking the addresses in a JIT image is done for x86-64 only, this is " + runtime.GOARCH
-	} else {
-		lens, _ := info.JitedFuncLens()
-		h, err := jitHash(img, lens)
-		if err != nil {
-			f.NotReported["jit_sha256"] = err.Error()
-		} else {
-			f.JITSHA256 = h
-		}
-	}
+	fingerprintJIT(f, info, offloaded)
 	if m, ok := info.Memlock(); ok {
 		f.MemlockBytes = &m
 	} else {
@@ -134,6 +111,38 @@ func Fingerprint(p *ebpf.Program, spec *ebpf.ProgramSpec, load time.Duration) *r
 		f.Warnings = append(f.Warnings, "net.core.bpf_jit_harden=2: xlated_insns and jit_bytes include constant blinding and are not the program's own")
 	}
 	return finish(f)
+}
+
+// fingerprintJIT reads the JIT image's size and hash, or why the kernel
+// gives none.
+func fingerprintJIT(f *results.Fingerprint, info *ebpf.ProgramInfo, offloaded bool) {
+	// An offloaded program runs on the device, which translated it: the
+	// host keeps no JIT image.
+	const onDevice = "an offloaded program runs on the device, which translated it: the host has no JIT image of it"
+	if n, err := info.JitedSize(); err == nil {
+		b := uint64(n)
+		f.JITBytes = &b
+	} else if offloaded {
+		f.NotReported["jit_bytes"] = onDevice
+	} else {
+		f.NotReported["jit_bytes"] = "no JIT image (net.core.bpf_jit_enable=0, or an interpreter-only kernel): " + err.Error()
+	}
+	img, ok := info.JitedInsns()
+	switch {
+	case !ok && offloaded:
+		f.NotReported["jit_sha256"] = onDevice
+	case !ok:
+		f.NotReported["jit_sha256"] = "the kernel gives no JIT image (it hides raw images from this process: kernel.kptr_restrict, CAP_SYSLOG, or no JIT)"
+	case runtime.GOARCH != "amd64":
+		f.NotReported["jit_sha256"] = "masking the addresses in a JIT image is done for x86-64 only, this is " + runtime.GOARCH
+	default:
+		lens, _ := info.JitedFuncLens()
+		if h, err := jitHash(img, lens); err != nil {
+			f.NotReported["jit_sha256"] = err.Error()
+		} else {
+			f.JITSHA256 = h
+		}
+	}
 }
 
 // blinded tells whether the JIT blinds the constants of this process's

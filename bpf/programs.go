@@ -102,46 +102,9 @@ func LoadDUT(opts DUTOptions) (*Program, error) {
 	if b.Workload {
 		return loadWorkload(b, opts)
 	}
-	load, object, objectBytes := loadDut, "builtin", _DutBytes
-	if opts.Ifindex != 0 {
-		// The offload build: no global data, no redirect.
-		if b.Name == "redirect" {
-			return nil, fmt.Errorf("load %s for offload: it redirects through a devmap, which stays on the host: "+
-				"hardware offload holds only array and hash maps", b.Name)
-		}
-		if opts.Work != catalog.NoTouch {
-			return nil, fmt.Errorf("load %s for offload: --work %s: offloaded programs cannot read the work setting "+
-				"(device maps have no direct value access): offload runs no-touch only", b.Name, opts.Work)
-		}
-		load = loadDuthw
-		object, objectBytes = "builtin (offload build)", _DuthwBytes
-	}
-	spec, err := load()
+	spec, object, objectBytes, err := dutSpec(b, opts)
 	if err != nil {
-		return nil, fmt.Errorf("load %s: parse embedded object: %w", b.Name, err)
-	}
-	// Both builds share the stats map; only the host build reads work.
-	var stats duthwMapSpecs
-	if err := specs(spec, &stats); err != nil {
-		return nil, fmt.Errorf("load %s: %w", b.Name, err)
-	}
-	if opts.Ifindex == 0 {
-		var vars dutVariableSpecs
-		if err := specs(spec, &vars); err != nil {
-			return nil, fmt.Errorf("load %s: %w", b.Name, err)
-		}
-		if err := vars.Work.Set(uint32(opts.Work)); err != nil {
-			return nil, fmt.Errorf("load %s: set work: %w", b.Name, err)
-		}
-	}
-	// Load only the program asked for; the others would be dead weight.
-	for name := range spec.Programs {
-		if name != b.Section {
-			delete(spec.Programs, name)
-		}
-	}
-	if opts.Ifindex != 0 || opts.ArrayStats {
-		stats.XdpStats.Type = ebpf.Array
+		return nil, err
 	}
 	var copts ebpf.CollectionOptions
 	var notes []string
@@ -177,6 +140,53 @@ func LoadDUT(opts DUTOptions) (*Program, error) {
 
 		Fingerprint: fp,
 	}, nil
+}
+
+// dutSpec is the built-in's object prepared to load: the host build
+// with its work set, or the offload build (no global data, no redirect);
+// only b's program, its stats an array where asked or offloaded.
+func dutSpec(b catalog.Builtin, opts DUTOptions) (_ *ebpf.CollectionSpec, object string, objectBytes []byte, _ error) {
+	load, object, objectBytes := loadDut, "builtin", _DutBytes
+	if opts.Ifindex != 0 {
+		if b.Name == "redirect" {
+			return nil, "", nil, fmt.Errorf("load %s for offload: it redirects through a devmap, which stays on the host: "+
+				"hardware offload holds only array and hash maps", b.Name)
+		}
+		if opts.Work != catalog.NoTouch {
+			return nil, "", nil, fmt.Errorf("load %s for offload: --work %s: offloaded programs cannot read the work setting "+
+				"(device maps have no direct value access): offload runs no-touch only", b.Name, opts.Work)
+		}
+		load = loadDuthw
+		object, objectBytes = "builtin (offload build)", _DuthwBytes
+	}
+	spec, err := load()
+	if err != nil {
+		return nil, "", nil, fmt.Errorf("load %s: parse embedded object: %w", b.Name, err)
+	}
+	// Both builds share the stats map; only the host build reads work.
+	var stats duthwMapSpecs
+	if err := specs(spec, &stats); err != nil {
+		return nil, "", nil, fmt.Errorf("load %s: %w", b.Name, err)
+	}
+	if opts.Ifindex == 0 {
+		var vars dutVariableSpecs
+		if err := specs(spec, &vars); err != nil {
+			return nil, "", nil, fmt.Errorf("load %s: %w", b.Name, err)
+		}
+		if err := vars.Work.Set(uint32(opts.Work)); err != nil {
+			return nil, "", nil, fmt.Errorf("load %s: set work: %w", b.Name, err)
+		}
+	}
+	// Load only the program asked for; the others would be dead weight.
+	for name := range spec.Programs {
+		if name != b.Section {
+			delete(spec.Programs, name)
+		}
+	}
+	if opts.Ifindex != 0 || opts.ArrayStats {
+		stats.XdpStats.Type = ebpf.Array
+	}
+	return spec, object, objectBytes, nil
 }
 
 // ObjectOptions says how to load a user's XDP object.
