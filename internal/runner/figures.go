@@ -5,6 +5,7 @@ import (
 
 	"github.com/xdplab/xdplab/bpf"
 	"github.com/xdplab/xdplab/bpf/catalog"
+	"github.com/xdplab/xdplab/internal/procstat"
 	"github.com/xdplab/xdplab/internal/stream"
 	"github.com/xdplab/xdplab/results"
 	"github.com/xdplab/xdplab/results/flags"
@@ -15,16 +16,42 @@ import (
 // window (rates, CPU), start..final the settled counts (loss, agreement).
 func (r *runner) figures(s *setup, index int, start, end, final snapshot, samples []results.Sample) results.Trial {
 	t := results.Trial{Index: index, Start: start.at.UTC(), Samples: samples}
-	dt := end.at.Sub(start.at).Seconds()
-	t.DurationS = dt
-	size := r.frameBytes()
+	w := window{dt: end.at.Sub(start.at).Seconds(), offered: end.gen.Packets - start.gen.Packets, seen: s.seen(end) - s.seen(start),
+		gen: final.gen.Sub(start.gen), settled: s.seen(final) - s.seen(start)}
+	t.DurationS = w.dt
+	raw, ifd, cpuD := rawCounters(s, start, end, final, w.gen)
+	t.Raw = raw
+	t.Figures = r.rates(s, raw, cpuD, w, start, final)
 
-	offeredWin := end.gen.Packets - start.gen.Packets
-	seenWin := s.seen(end) - s.seen(start)
-	gen := final.gen.Sub(start.gen)
-	seen := s.seen(final) - s.seen(start)
-	tries := final.tries - start.tries
+	flag := func(code, format string, args ...any) {
+		t.Flags = append(t.Flags, results.Flag{Code: code, Message: fmt.Sprintf(format, args...)})
+	}
+	if final.lat != nil && start.lat != nil {
+		t.Latency = latencyFigures(final.lat.Sub(*start.lat))
+		// Frames cut short on purpose carry no stamp; any others do.
+		if l := t.Latency; l.Unstamped > raw.Malformed+l.Count/1000 {
+			flag(results.FlagLatencyUnstamped, "%d frames reached the latency sink without a stamp (%d stamped): latency covers only the stamped ones", l.Unstamped, l.Count)
+		}
+		if t.Latency.Count == 0 && raw.Sink != nil && raw.Sink.Packets > 0 {
+			flag(results.FlagLatencyUnstamped, "no stamped frame reached the latency sink")
+		}
+	}
+	in := r.flagInput(s, raw, t.Figures, ifd, w, final.tries-start.tries)
+	t.Flags = append(t.Flags, flags.For(in)...)
+	return t
+}
 
+// window is a trial's counts: the timed window's length, frames offered
+// and seen in it, and the settled counts (the generator's, and seen).
+type window struct {
+	dt                     float64
+	offered, seen, settled uint64
+	gen                    bpf.Counter
+}
+
+// rawCounters are the trial's counter deltas as the results file keeps
+// them, with the interfaces' and CPUs' deltas for the figures.
+func rawCounters(s *setup, start, end, final snapshot, gen bpf.Counter) (results.Raw, map[string]topology.Counters, procstat.Snapshot) {
 	raw := results.Raw{
 		Generator:  results.Counter(gen),
 		Interfaces: map[string]results.IfCounters{},
@@ -59,42 +86,47 @@ func (r *runner) figures(s *setup, index int, start, end, final snapshot, sample
 		raw.CPU[n] = results.CPUTime{User: c.User, System: c.System, SoftIRQ: c.SoftIRQ, IRQ: c.IRQ, Idle: c.Idle,
 			Other: c.Nice + c.IOWait + c.Steal}
 	}
-	t.Raw = raw
+	return raw, ifd, cpuD
+}
 
+// rates are the trial's figures: rates over the timed window, loss and
+// action shares over the settled counts, CPU cost and the DUT's share.
+func (r *runner) rates(s *setup, raw results.Raw, cpuD procstat.Snapshot, w window, start, final snapshot) results.Figures {
+	size := r.frameBytes()
 	f := results.Figures{}
-	if dt > 0 {
-		f.OfferedPPS = float64(offeredWin) / dt
-		f.ThroughputPPS = float64(seenWin) / dt
+	if w.dt > 0 {
+		f.OfferedPPS = float64(w.offered) / w.dt
+		f.ThroughputPPS = float64(w.seen) / w.dt
 	}
 	f.L2BitsPerSec = f.ThroughputPPS * size * 8
 	f.L1BitsPerSec = f.ThroughputPPS * (size + 20) * 8
-	f.Loss = flags.Loss(seen, gen.Packets)
-	if s.prog.Counted && seen > 0 {
+	f.Loss = flags.Loss(w.settled, w.gen.Packets)
+	if s.prog.Counted && w.settled > 0 {
 		f.Actions = map[string]float64{}
 		for a, c := range final.prog.Sub(start.prog) {
 			if c.Packets > 0 {
-				f.Actions[catalog.Action(a).String()] = flags.Ratio(c.Packets, seen)
+				f.Actions[catalog.Action(a).String()] = flags.Ratio(c.Packets, w.settled)
 			}
 		}
 	}
-	if dt > 0 && raw.Sink != nil {
-		v := float64(raw.Sink.Packets) / dt
+	if w.dt > 0 && raw.Sink != nil {
+		v := float64(raw.Sink.Packets) / w.dt
 		f.DeliveredPPS = &v
 	}
-	if dt > 0 && raw.StackDelivered != nil {
-		v := float64(*raw.StackDelivered) / dt
+	if w.dt > 0 && raw.StackDelivered != nil {
+		v := float64(*raw.StackDelivered) / w.dt
 		f.DeliveredPPS = &v
 	}
 	busy, total := cpuBusy(cpuD, r.cpus)
-	if offeredWin > 0 {
-		f.CPUNsPerPkt = float64(busy) / float64(offeredWin)
+	if w.offered > 0 {
+		f.CPUNsPerPkt = float64(busy) / float64(w.offered)
 	}
 	if total > 0 {
 		f.CPUPercent = 100 * float64(busy) / float64(total)
 	}
 	// A paced generator spins between frames: its CPU time says nothing
 	// about the DUT, so a paced trial has no DUT share.
-	if r.calNs != nil && offeredWin > 0 && r.cfg.RatePPS == 0 {
+	if r.calNs != nil && w.offered > 0 && r.cfg.RatePPS == 0 {
 		// A share within the calibration's own noise is no figure: it
 		// is shown as below that bound and flagged.
 		if v, ok := flags.Net(f.CPUNsPerPkt, *r.calNs, r.calNoise); ok {
@@ -104,23 +136,13 @@ func (r *runner) figures(s *setup, index int, start, end, final snapshot, sample
 			f.DUTNsPerPktBelow = &b
 		}
 	}
-	t.Figures = f
+	return f
+}
 
-	flag := func(code, format string, args ...any) {
-		t.Flags = append(t.Flags, results.Flag{Code: code, Message: fmt.Sprintf(format, args...)})
-	}
-	if final.lat != nil && start.lat != nil {
-		t.Latency = latencyFigures(final.lat.Sub(*start.lat))
-		// Frames cut short on purpose carry no stamp; any others do.
-		if l := t.Latency; l.Unstamped > raw.Malformed+l.Count/1000 {
-			flag(results.FlagLatencyUnstamped, "%d frames reached the latency sink without a stamp (%d stamped): latency covers only the stamped ones", l.Unstamped, l.Count)
-		}
-		if t.Latency.Count == 0 && raw.Sink != nil && raw.Sink.Packets > 0 {
-			flag(results.FlagLatencyUnstamped, "no stamped frame reached the latency sink")
-		}
-	}
+// flagInput is what the trial's flags are decided from.
+func (r *runner) flagInput(s *setup, raw results.Raw, f results.Figures, ifd map[string]topology.Counters, w window, tries uint64) flags.Trial {
 	g, d := ifd["gen"], ifd["dut"]
-	in := flags.Trial{Generated: gen.Packets, Tries: tries, Seen: seen, Malformed: raw.Malformed, OfferedPPS: f.OfferedPPS, RatePPS: r.cfg.RatePPS,
+	in := flags.Trial{Generated: w.gen.Packets, Tries: tries, Seen: w.settled, Malformed: raw.Malformed, OfferedPPS: f.OfferedPPS, RatePPS: r.cfg.RatePPS,
 		LiveFrames: r.kind == stream.LiveFrames, GenTx: g.TxPackets, Counted: s.prog.Counted,
 		CPUNsPerPkt: f.CPUNsPerPkt, DUTNsPerPkt: f.DUTNsPerPkt, DUTNoiseBound: f.DUTNsPerPktBelow, GenElsewhere: r.remote != nil}
 	in.GenXmit, in.GenXmitKnown = g.SumQueues("tx", "xdp_xmit")
@@ -135,8 +157,7 @@ func (r *runner) figures(s *setup, index int, start, end, final snapshot, sample
 		in.SentOn = raw.Program["tx"].Packets + raw.Program["redirect"].Packets
 		in.TxErrors, _ = d.SumQueues("rx", "xdp_tx_errors")
 	}
-	t.Flags = append(t.Flags, flags.For(in)...)
-	return t
+	return in
 }
 
 // latencyFigures turns a histogram delta into a trial's latency.
