@@ -20,6 +20,7 @@ import (
 	"github.com/xdplab/xdplab/internal/stream"
 	"github.com/xdplab/xdplab/internal/traffic"
 	"github.com/xdplab/xdplab/internal/xdp"
+	"github.com/xdplab/xdplab/internal/xdpmode"
 	"github.com/xdplab/xdplab/offload"
 	"github.com/xdplab/xdplab/results"
 	"github.com/xdplab/xdplab/topology"
@@ -63,21 +64,8 @@ func Run(ctx context.Context, cfg Config) (_ *results.Run, err error) {
 		return nil, err
 	}
 	r := &runner{cfg: cfg, cpus: host.CPUs()[:cfg.Threads]}
-	if len(cfg.Mix) > 0 {
-		r.cfg.FrameSize = int(math.Round(cfg.Mix.MeanSize()))
-	}
-	if cfg.Pcap != "" {
-		// Frames up to the veth's MTU (1500) plus the Ethernet header.
-		c, err := stream.ReadCapture(cfg.Pcap, spec.MaxCaptureFrame)
-		if err != nil {
-			return nil, err
-		}
-		r.capture = c
-		r.cfg.Warmup = 0
-		if len(c.Frames) > catalog.MaxReplayFrames && r.cfg.Generator == "" {
-			r.cfg.Generator = stream.AFPacket // too many for the replay map
-		}
-		r.cfg.FrameSize = min(max(c.MeanSize(), stream.MinFrameSize(false)), stream.MaxFrameSize)
+	if err := r.resolve(); err != nil {
+		return nil, err
 	}
 	defer func() {
 		// Teardown runs on return, error and panic alike.
@@ -93,88 +81,23 @@ func Run(ctx context.Context, cfg Config) (_ *results.Run, err error) {
 			}
 		}
 	}()
-	if cfg.Remote != "" {
-		// The generator's host first: a host that cannot be reached
-		// fails the run before any interface here is touched.
-		if r.remote, err = remote.Dial(ctx, remote.Options{Target: cfg.Remote, SSHOptions: cfg.RemoteSSHOptions,
-			RemoteXdplab: cfg.RemoteXdplab, Version: cfg.Version, Stderr: cfg.Stderr}); err != nil {
-			return nil, err
-		}
-		if n := r.remote.Hello().CPUs; cfg.Threads > n {
-			return nil, &spec.FieldError{Field: spec.FieldThreads, Parts: []any{fmt.Sprintf(
-				"%d out of range: the generator's host %s lets xdplab use %d CPUs", cfg.Threads, r.remote.Target().Host, n)}}
-		}
-		// CPU time is this host's, the DUT's: every CPU of it counts.
-		r.cpus = host.CPUs()
+	if err := r.dial(ctx); err != nil {
+		return nil, err
 	}
 	if err := r.pickGenerator(); err != nil {
 		return nil, err
 	}
 	r.run = r.newRun()
-
-	// Only redirect needs the sink namespace; tx's sink is the generator's veth.
-	needSink := slices.Contains(r.programs(), "redirect")
-	if cfg.Remote != "" {
-		r.pair, err = topology.NewNICPair(topology.NICPairOptions{RunID: cfg.RunID, DUT: cfg.DUTIface, Split: true, Force: cfg.Force})
-	} else if cfg.DUTIface != "" {
-		r.pair, err = topology.NewNICPair(topology.NICPairOptions{RunID: cfg.RunID, DUT: cfg.DUTIface, Peer: cfg.PeerIface, Force: cfg.Force})
-	} else {
-		r.pair, err = topology.NewPair(topology.PairOptions{RunID: cfg.RunID, Queues: cfg.Threads, Sink: needSink})
-	}
-	if err != nil {
+	if err := r.build(); err != nil {
 		return nil, err
-	}
-	if r.remote != nil {
-		if err := r.setUpRemote(); err != nil {
-			return nil, err
-		}
-	} else {
-		r.end = peer.NewLocal(&r.pair.Gen)
-	}
-	if why := r.liveFramesOut(); why != "" {
-		r.kind = stream.AFPacket
-		r.run = r.newRun()
-		r.run.Notes = append(r.run.Notes, why)
 	}
 	r.describeTopology()
-	if r.capture != nil {
-		r.capture.Rewrite(r.pair.Gen.MAC, r.pair.DUT.MAC)
-		if r.cfg.PcapRewriteIPs {
-			n := r.capture.RewriteIPs(r.pair.Gen.IPv4.Addr(), r.pair.DUT.IPv4.Addr(), r.pair.Gen.IPv6.Addr(), r.pair.DUT.IPv6.Addr())
-			r.run.Notes = append(r.run.Notes, fmt.Sprintf("replay: the IP addresses of %d of %d frames set to the generator's and the DUT's, checksums updated", n, len(r.capture.Frames)))
-		}
-		// A replay delivers exactly the capture's frames: the generator's
-		// side must add none of its own (IPv6 sends MLD reports and router
-		// solicitations on its own; the replay needs no addresses).
-		if err := r.end.QuietIPv6(); err != nil {
-			return nil, err
-		}
-	} else if !cfg.IPv6 {
-		// The DUT counts what arrives (actions, flows, sources, rule
-		// hits): the generator's port must not add its own IPv6 frames
-		// (MLD reports, router solicitations) to an IPv4 stream, or the
-		// DUT counts more frames than the generator sent. A lent NIC
-		// gets IPv6 back when it returns to the host's namespace: the
-		// kernel makes its IPv6 settings anew there.
-		if err := r.end.QuietIPv6(); err != nil {
-			return nil, err
-		}
-	}
-
-	driver, _ := r.pair.DUT.Driver()
-	if r.support, err = offload.ProbeModes(r.pair.DUTNS.Handle, r.pair.DUT.Name, r.pair.DUT.Ifindex, driver); err != nil {
+	if err := r.quietStream(); err != nil {
 		return nil, err
 	}
-	modes := cfg.Modes
-	if len(modes) == 0 {
-		modes = r.support.Modes
-		r.run.Config.ModesAuto = true
-	}
-	for _, m := range modes {
-		if err := r.support.Check(m); err != nil {
-			return nil, err
-		}
-		r.run.Config.Modes = append(r.run.Config.Modes, m.String())
+	modes, err := r.modes()
+	if err != nil {
+		return nil, err
 	}
 	if cfg.Calibrate && r.remote != nil {
 		r.run.Notes = append(r.run.Notes, "no calibration: it measures the generator's CPU cost on this host, and the generator runs on "+r.remote.Target().Host)
@@ -198,6 +121,133 @@ func Run(ctx context.Context, cfg Config) (_ *results.Run, err error) {
 		r.run.Topology.Remote.ControlDelay = &results.ControlDelay{MedianS: med.Seconds(), MaxS: most.Seconds(), Snapshots: n}
 	}
 	return r.run, nil
+}
+
+// resolve sets what the description leaves to the run: the frame size
+// of a mix or a capture, a replay's warm-up (none), and its generator
+// where the capture is too large for the replay map.
+func (r *runner) resolve() error {
+	if len(r.cfg.Mix) > 0 {
+		r.cfg.FrameSize = int(math.Round(r.cfg.Mix.MeanSize()))
+	}
+	if r.cfg.Pcap != "" {
+		// Frames up to the veth's MTU (1500) plus the Ethernet header.
+		c, err := stream.ReadCapture(r.cfg.Pcap, spec.MaxCaptureFrame)
+		if err != nil {
+			return err
+		}
+		r.capture = c
+		r.cfg.Warmup = 0
+		if len(c.Frames) > catalog.MaxReplayFrames && r.cfg.Generator == "" {
+			r.cfg.Generator = stream.AFPacket // too many for the replay map
+		}
+		r.cfg.FrameSize = min(max(c.MeanSize(), stream.MinFrameSize(false)), stream.MaxFrameSize)
+	}
+	return nil
+}
+
+// dial reaches the generator's host first, where there is one: a host
+// that cannot be reached fails the run before any interface here is
+// touched.
+func (r *runner) dial(ctx context.Context) error {
+	if r.cfg.Remote == "" {
+		return nil
+	}
+	var err error
+	if r.remote, err = remote.Dial(ctx, remote.Options{Target: r.cfg.Remote, SSHOptions: r.cfg.RemoteSSHOptions,
+		RemoteXdplab: r.cfg.RemoteXdplab, Version: r.cfg.Version, Stderr: r.cfg.Stderr}); err != nil {
+		return err
+	}
+	if n := r.remote.Hello().CPUs; r.cfg.Threads > n {
+		return &spec.FieldError{Field: spec.FieldThreads, Parts: []any{fmt.Sprintf(
+			"%d out of range: the generator's host %s lets xdplab use %d CPUs", r.cfg.Threads, r.remote.Target().Host, n)}}
+	}
+	// CPU time is this host's, the DUT's: every CPU of it counts.
+	r.cpus = host.CPUs()
+	return nil
+}
+
+// build makes the topology and the generator's end of it, and falls back
+// to AF_PACKET where live frames cannot leave the generator's port.
+func (r *runner) build() error {
+	var err error
+	// Only redirect needs the sink namespace; tx's sink is the generator's veth.
+	needSink := slices.Contains(r.programs(), "redirect")
+	if r.cfg.Remote != "" {
+		r.pair, err = topology.NewNICPair(topology.NICPairOptions{RunID: r.cfg.RunID, DUT: r.cfg.DUTIface, Split: true, Force: r.cfg.Force})
+	} else if r.cfg.DUTIface != "" {
+		r.pair, err = topology.NewNICPair(topology.NICPairOptions{RunID: r.cfg.RunID, DUT: r.cfg.DUTIface, Peer: r.cfg.PeerIface, Force: r.cfg.Force})
+	} else {
+		r.pair, err = topology.NewPair(topology.PairOptions{RunID: r.cfg.RunID, Queues: r.cfg.Threads, Sink: needSink})
+	}
+	if err != nil {
+		return err
+	}
+	if r.remote != nil {
+		if err := r.setUpRemote(); err != nil {
+			return err
+		}
+	} else {
+		r.end = peer.NewLocal(&r.pair.Gen)
+	}
+	if why := r.liveFramesOut(); why != "" {
+		r.kind = stream.AFPacket
+		r.run = r.newRun()
+		r.run.Notes = append(r.run.Notes, why)
+	}
+	return nil
+}
+
+// quietStream makes the generator's port send only the stream: the
+// capture's frames (rewritten to this pair), or an IPv4 stream without
+// the port's own IPv6 chatter.
+func (r *runner) quietStream() error {
+	if r.capture != nil {
+		r.capture.Rewrite(r.pair.Gen.MAC, r.pair.DUT.MAC)
+		if r.cfg.PcapRewriteIPs {
+			n := r.capture.RewriteIPs(r.pair.Gen.IPv4.Addr(), r.pair.DUT.IPv4.Addr(), r.pair.Gen.IPv6.Addr(), r.pair.DUT.IPv6.Addr())
+			r.run.Notes = append(r.run.Notes, fmt.Sprintf("replay: the IP addresses of %d of %d frames set to the generator's and the DUT's, checksums updated", n, len(r.capture.Frames)))
+		}
+		// A replay delivers exactly the capture's frames: the generator's
+		// side must add none of its own (IPv6 sends MLD reports and router
+		// solicitations on its own; the replay needs no addresses).
+		if err := r.end.QuietIPv6(); err != nil {
+			return err
+		}
+	} else if !r.cfg.IPv6 {
+		// The DUT counts what arrives (actions, flows, sources, rule
+		// hits): the generator's port must not add its own IPv6 frames
+		// (MLD reports, router solicitations) to an IPv4 stream, or the
+		// DUT counts more frames than the generator sent. A lent NIC
+		// gets IPv6 back when it returns to the host's namespace: the
+		// kernel makes its IPv6 settings anew there.
+		if err := r.end.QuietIPv6(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// modes probes the DUT's modes and checks the ones asked for (every
+// supported one where none was), recording them.
+func (r *runner) modes() ([]xdpmode.Mode, error) {
+	var err error
+	driver, _ := r.pair.DUT.Driver()
+	if r.support, err = offload.ProbeModes(r.pair.DUTNS.Handle, r.pair.DUT.Name, r.pair.DUT.Ifindex, driver); err != nil {
+		return nil, err
+	}
+	modes := r.cfg.Modes
+	if len(modes) == 0 {
+		modes = r.support.Modes
+		r.run.Config.ModesAuto = true
+	}
+	for _, m := range modes {
+		if err := r.support.Check(m); err != nil {
+			return nil, err
+		}
+		r.run.Config.Modes = append(r.run.Config.Modes, m.String())
+	}
+	return modes, nil
 }
 
 func (r *runner) programs() []string {
@@ -257,6 +307,25 @@ func (r *runner) liveFramesOut() string {
 
 func (r *runner) newRun() *results.Run {
 	c := r.cfg
+	run := &results.Run{
+		Header: results.Header{Schema: results.SchemaName, SchemaVersion: results.SchemaVersion,
+			Tool: results.ThisTool(c.Version), Host: host.Info(), Started: time.Now().UTC()},
+		Label:       c.Label,
+		Rerun:       results.Rerun(c.Command),
+		Environment: host.Environment(),
+		Config:      r.runConfig(),
+	}
+	run.Metrics = results.StandardMetrics(generatorSource(r.kind))
+	run.Notes = append(r.streamNotes(), r.methodNotes()...)
+	if run.Host.BPFStatsEnabled {
+		run.Notes = append(run.Notes, "kernel.bpf_stats_enabled was 1 during the trials: every program run paid for clock reads, throughput is lower than it would be")
+	}
+	return run
+}
+
+// runConfig is the run's configuration as the results file records it.
+func (r *runner) runConfig() results.Config {
+	c := r.cfg
 	ipv := 4
 	if c.IPv6 {
 		ipv = 6
@@ -265,80 +334,91 @@ func (r *runner) newRun() *results.Run {
 	if c.Object != "" {
 		progs = []string{c.Object + ":" + c.ObjectProgram}
 	}
-	run := &results.Run{
-		Header: results.Header{Schema: results.SchemaName, SchemaVersion: results.SchemaVersion,
-			Tool: results.ThisTool(c.Version), Host: host.Info(), Started: time.Now().UTC()},
-		Label:       c.Label,
-		Rerun:       results.Rerun(c.Command),
-		Environment: host.Environment(),
-		Config: results.Config{
-			Command: c.Command, Programs: progs, FrameSize: c.FrameSize, IPVersion: ipv, Flows: c.Flows, Sources: c.Sources, Rules: c.RulesPath, LimitPPS: c.Limit.PPS, Burst: c.Limit.Burst,
-			Threads: c.Threads, CPUs: r.cpus, Work: c.Work.String(), Generator: string(r.kind),
-			WarmupS: c.Warmup.Seconds(), DurationS: c.Duration.Seconds(), Trials: c.Trials, ProgStatsS: c.ProgStats.Seconds(),
-			RatePPS: c.RatePPS, RatePercent: c.RatePercent,
-			Protocol: string(c.Proto), VLAN: int(c.VLAN), MalformedPPM: c.MalformedPPM, Latency: c.Latency,
-			MapEntries: c.MapEntries, Variables: c.Variables,
-		},
+	rc := results.Config{
+		Command: c.Command, Programs: progs, FrameSize: c.FrameSize, IPVersion: ipv, Flows: c.Flows, Sources: c.Sources, Rules: c.RulesPath, LimitPPS: c.Limit.PPS, Burst: c.Limit.Burst,
+		Threads: c.Threads, CPUs: r.cpus, Work: c.Work.String(), Generator: string(r.kind),
+		WarmupS: c.Warmup.Seconds(), DurationS: c.Duration.Seconds(), Trials: c.Trials, ProgStatsS: c.ProgStats.Seconds(),
+		RatePPS: c.RatePPS, RatePercent: c.RatePercent,
+		Protocol: string(c.Proto), VLAN: int(c.VLAN), MalformedPPM: c.MalformedPPM, Latency: c.Latency,
+		MapEntries: c.MapEntries, Variables: c.Variables,
 	}
 	for _, tc := range c.TailCalls {
-		run.Config.TailCalls = append(run.Config.TailCalls, tc.String())
+		rc.TailCalls = append(rc.TailCalls, tc.String())
 	}
 	if c.PinScratch {
-		run.Config.Pin = "scratch"
+		rc.Pin = "scratch"
 	}
 	if slices.Contains(c.Programs, "l4lb") {
-		run.Config.Backends = c.Backends
-		if run.Config.Backends == 0 {
-			run.Config.Backends = spec.DefaultBackends
+		rc.Backends = c.Backends
+		if rc.Backends == 0 {
+			rc.Backends = spec.DefaultBackends
 		}
 	}
-	if run.Config.Protocol == "" {
-		run.Config.Protocol = string(stream.UDP)
+	if rc.Protocol == "" {
+		rc.Protocol = string(stream.UDP)
 	}
 	if len(c.Mix) > 0 {
-		run.Config.IMIX = c.Mix.String()
-		run.Notes = append(run.Notes, fmt.Sprintf("IMIX %s (size:weight, sizes with FCS), sent in a fixed interleaved order: frame_size is its mean %.2f bytes, rounded; bit rates use the exact mean",
+		rc.IMIX = c.Mix.String()
+	}
+	if r.capture != nil {
+		rc.Pcap, rc.Loops = c.Pcap, c.Loops
+		rc.ReplayTiming, rc.ReplayRewriteIPs = c.ReplayTiming, c.PcapRewriteIPs
+		if rc.ReplayTiming == "" {
+			rc.ReplayTiming = "top-speed"
+		}
+		if c.ReplayTiming == "capture" {
+			rc.ReplaySpeed = max(c.ReplaySpeed, 0)
+			if rc.ReplaySpeed == 0 {
+				rc.ReplaySpeed = 1
+			}
+		}
+	}
+	return rc
+}
+
+// streamNotes say what was sent: a mix, malformed frames, stamps for
+// latency, a rate, a capture and how the generator paced it.
+func (r *runner) streamNotes() []string {
+	c := r.cfg
+	var notes []string
+	if len(c.Mix) > 0 {
+		notes = append(notes, fmt.Sprintf("IMIX %s (size:weight, sizes with FCS), sent in a fixed interleaved order: frame_size is its mean %.2f bytes, rounded; bit rates use the exact mean",
 			c.Mix, c.Mix.MeanSize()))
 	}
 	if c.MalformedPPM > 0 {
-		run.Notes = append(run.Notes, fmt.Sprintf("%.4f%% of the frames are malformed on purpose, in turn: %s; raw.malformed counts them (they are in the generator's count)",
+		notes = append(notes, fmt.Sprintf("%.4f%% of the frames are malformed on purpose, in turn: %s; raw.malformed counts them (they are in the generator's count)",
 			float64(c.MalformedPPM)/1e4, strings.Join(stream.MalformedKinds, "; ")))
 	}
 	if c.Latency {
-		run.Notes = append(run.Notes, "latency: the generator writes bpf_ktime_get_ns() into each frame's payload as its program sends it; "+
+		notes = append(notes, "latency: the generator writes bpf_ktime_get_ns() into each frame's payload as its program sends it; "+
 			"a native sink program where frames leave the DUT (the generator's veth for tx, the sink's for redirect) reads the same clock on arrival. "+
 			"It includes the generator's redirect batching (up to 64 frames) and both veth hops; percentiles come from a log-linear histogram (buckets at most 12.5% wide)")
 	}
 	if c.RatePercent > 0 {
-		run.Notes = append(run.Notes, fmt.Sprintf("rate: each program and mode was paced to %g%% of the DUT throughput an unpaced trial of %s measured just before (results[].rate_target)",
+		notes = append(notes, fmt.Sprintf("rate: each program and mode was paced to %g%% of the DUT throughput an unpaced trial of %s measured just before (results[].rate_target)",
 			c.RatePercent, rateProbe))
 	}
-	run.Metrics = results.StandardMetrics(generatorSource(r.kind))
 	if r.capture != nil {
-		run.Config.Pcap, run.Config.Loops = r.cfg.Pcap, r.cfg.Loops
-		run.Config.ReplayTiming, run.Config.ReplayRewriteIPs = r.cfg.ReplayTiming, r.cfg.PcapRewriteIPs
-		if run.Config.ReplayTiming == "" {
-			run.Config.ReplayTiming = "top-speed"
-		}
-		if r.cfg.ReplayTiming == "capture" {
-			run.Config.ReplaySpeed = max(r.cfg.ReplaySpeed, 0)
-			if run.Config.ReplaySpeed == 0 {
-				run.Config.ReplaySpeed = 1
-			}
-		}
-		run.Notes = append(run.Notes, fmt.Sprintf("replay of %s: %d frames a loop, %d loop(s) a trial, no warm-up; "+
+		notes = append(notes, fmt.Sprintf("replay of %s: %d frames a loop, %d loop(s) a trial, no warm-up; "+
 			"%d frame(s) larger than 1514 bytes skipped; frame_size is the capture's mean frame size with FCS",
-			r.cfg.Pcap, len(r.capture.Frames), r.cfg.Loops, r.capture.Skipped))
+			c.Pcap, len(r.capture.Frames), c.Loops, r.capture.Skipped))
 	}
 	if c.RatePPS > 0 && r.capture != nil {
-		run.Notes = append(run.Notes, fmt.Sprintf("replay paced to %d frames/s by the AF_PACKET sender (sleep, then spin, to each frame's time)", c.RatePPS))
+		notes = append(notes, fmt.Sprintf("replay paced to %d frames/s by the AF_PACKET sender (sleep, then spin, to each frame's time)", c.RatePPS))
 	} else if c.RatePPS > 0 && r.kind == stream.AFPacket {
-		run.Notes = append(run.Notes, fmt.Sprintf("offered rate paced to %d frames/s by the AF_PACKET sender (each thread writes the frames due by the clock, "+
+		notes = append(notes, fmt.Sprintf("offered rate paced to %d frames/s by the AF_PACKET sender (each thread writes the frames due by the clock, "+
 			"sleeping then spinning to the next, catching up in bursts of at most 256): the generator's CPUs spin between frames, so CPU ns/pkt counts that spinning and says nothing about the DUT", c.RatePPS))
 	} else if c.RatePPS > 0 {
-		run.Notes = append(run.Notes, fmt.Sprintf("offered rate paced to %d frames/s by the generator program (a token bucket per CPU): "+
+		notes = append(notes, fmt.Sprintf("offered rate paced to %d frames/s by the generator program (a token bucket per CPU): "+
 			"the generator's CPUs spin between frames, so CPU ns/pkt counts that spinning and says nothing about the DUT", c.RatePPS))
 	}
+	return notes
+}
+
+// methodNotes say where each figure came from: the hosts, the counters,
+// the CPU time, and the generator.
+func (r *runner) methodNotes() []string {
+	var notes []string
 	cpuNote := "CPU: busy time (user+system+irq+softirq) from /proc/stat on the generator's CPUs, per offered frame; on a veth pair the generator, the veth NAPI and the DUT program run in softirq on the same CPU, so the DUT's share is CPU ns/pkt minus the calibrated generator share"
 	if r.remote != nil {
 		h := r.remote.Target().Host
@@ -346,10 +426,10 @@ func (r *runner) newRun() *results.Run {
 		if r.remote.SameMachine() {
 			cpuNote = "CPU: busy time from /proc/stat on every CPU of this host per offered frame; " + h + " shares this host's kernel (the same boot id: a namespace posing as a host), so it includes the generator's work"
 		}
-		run.Notes = append(run.Notes, fmt.Sprintf("two hosts: the DUT's port %s here, the generator's %s on %s (xdplab %s there, %s)",
-			c.DUTIface, c.PeerIface, r.remote.Target(), r.remote.Hello().Version, r.remote.How()))
+		notes = append(notes, fmt.Sprintf("two hosts: the DUT's port %s here, the generator's %s on %s (xdplab %s there, %s)",
+			r.cfg.DUTIface, r.cfg.PeerIface, r.remote.Target(), r.remote.Hello().Version, r.remote.How()))
 	}
-	run.Notes = append(run.Notes,
+	notes = append(notes,
 		"offered: frames the generator sent ("+generatorSource(r.kind)+"); throughput: frames the DUT program counted (xdplab stats map), per second of the timed window",
 		"loss = 1 - seen/offered over the trial, after every counter settled; bit rates use the frame size with FCS (L2) and add 20 bytes of preamble and gap (L1)",
 		cpuNote,
@@ -362,15 +442,12 @@ func (r *runner) newRun() *results.Run {
 		if r.kind == stream.AFPacket {
 			how = "AF_PACKET from one thread, a full socket buffer waited out, never skipped"
 		}
-		run.Notes = append(run.Notes, "replay through "+how)
+		notes = append(notes, "replay through "+how)
 	}
 	if r.kind == stream.AFPacket && r.capture == nil {
-		run.Notes = append(run.Notes, "generator: AF_PACKET (this kernel has no BPF_PROG_RUN live frames, or it was asked for): its ceiling is far below live frames, so the DUT is rarely the bottleneck")
+		notes = append(notes, "generator: AF_PACKET (this kernel has no BPF_PROG_RUN live frames, or it was asked for): its ceiling is far below live frames, so the DUT is rarely the bottleneck")
 	}
-	if run.Host.BPFStatsEnabled {
-		run.Notes = append(run.Notes, "kernel.bpf_stats_enabled was 1 during the trials: every program run paid for clock reads, throughput is lower than it would be")
-	}
-	return run
+	return notes
 }
 
 func generatorSource(k stream.Kind) string {
