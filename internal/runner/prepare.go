@@ -82,30 +82,8 @@ func (r *runner) prepare(name string, work catalog.Work, mode xdpmode.Mode) (_ *
 		}
 	}
 	s.writes = name == "" || name == "tx" || work >= catalog.SwapMACs || s.work != nil && s.work.writes()
-	// A generic-mode program on a veth sees redirected frames only with
-	// rx-gro on; a native one needs no GRO.
-	wantGRO := mode == xdpmode.Generic
-	if err = p.DUT.SetGRO(wantGRO); err != nil {
+	if err = r.readyPorts(mode); err != nil {
 		return nil, err
-	}
-	if gro, err := p.DUT.GRO(); err != nil {
-		return nil, err
-	} else if gro != wantGRO {
-		return nil, fmt.Errorf("%s: rx-gro is %v after setting it %v", p.DUT.Name, gro, wantGRO)
-	}
-	// Several generator threads need as many queues on both ends: a
-	// redirected frame lands in the rx queue of the sending CPU.
-	for _, e := range []struct {
-		name string
-		q    func() (int, int, error)
-	}{{p.Gen.Name, r.end.Queues}, {p.DUT.Name, p.DUT.Queues}} {
-		rx, tx, err := e.q()
-		if err != nil {
-			return nil, err
-		}
-		if rx < r.cfg.Threads || tx < r.cfg.Threads {
-			return nil, fmt.Errorf("%s has %d rx and %d tx queues, fewer than %d generator threads", e.name, rx, tx, r.cfg.Threads)
-		}
 	}
 	switch name {
 	case "tx":
@@ -144,38 +122,79 @@ func (r *runner) prepare(name string, work catalog.Work, mode xdpmode.Mode) (_ *
 			return s, r.controlPlane(s, d)
 		}
 	}
-	// Before traffic flows: the generator's port must accept redirected
-	// frames, which the netdev family's ndo-xmit bit tells. A NIC's
-	// driver may set it only while an XDP program is attached (igb): a
-	// native XDP_PASS program there, unless the port has a sink already.
+	if err = r.readyForTraffic(s, name, mode); err != nil {
+		return nil, err
+	}
+	if s.gen, err = r.newGenerator(s); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// readyPorts sets the DUT's GRO for mode and checks that both ports
+// have a queue for every generator thread.
+func (r *runner) readyPorts(mode xdpmode.Mode) error {
+	p := r.pair
+	// A generic-mode program on a veth sees redirected frames only with
+	// rx-gro on; a native one needs no GRO.
+	wantGRO := mode == xdpmode.Generic
+	if err := p.DUT.SetGRO(wantGRO); err != nil {
+		return err
+	}
+	if gro, err := p.DUT.GRO(); err != nil {
+		return err
+	} else if gro != wantGRO {
+		return fmt.Errorf("%s: rx-gro is %v after setting it %v", p.DUT.Name, gro, wantGRO)
+	}
+	// Several generator threads need as many queues on both ends: a
+	// redirected frame lands in the rx queue of the sending CPU.
+	for _, e := range []struct {
+		name string
+		q    func() (int, int, error)
+	}{{p.Gen.Name, r.end.Queues}, {p.DUT.Name, p.DUT.Queues}} {
+		rx, tx, err := e.q()
+		if err != nil {
+			return err
+		}
+		if rx < r.cfg.Threads || tx < r.cfg.Threads {
+			return fmt.Errorf("%s has %d rx and %d tx queues, fewer than %d generator threads", e.name, rx, tx, r.cfg.Threads)
+		}
+	}
+	return nil
+}
+
+// readyForTraffic makes sure, once the program is attached, that frames
+// can flow: the generator's port takes redirected frames, both links are
+// up, and redirect's egress takes them in native mode.
+func (r *runner) readyForTraffic(s *setup, name string, mode xdpmode.Mode) (err error) {
+	p := r.pair
+	// The generator's port must accept redirected frames, which the
+	// netdev family's ndo-xmit bit tells. A NIC's driver may set it only
+	// while an XDP program is attached (igb): a native XDP_PASS program
+	// there, unless the port has a sink already.
 	if r.kind == stream.LiveFrames {
 		if in := r.end.Info(); in.Driver != "veth" && s.sink == nil && requireNdoXmit(in, "") != nil {
 			if s.genPass, err = r.end.AttachSink(peer.SinkOptions{Kind: peer.SinkPass}); err != nil {
-				return nil, fmt.Errorf("the generator's port %s (%s) is no redirect target, and takes no native XDP program to become one: %w (use --generator af-packet)", in.Name, in.Driver, err)
+				return fmt.Errorf("the generator's port %s (%s) is no redirect target, and takes no native XDP program to become one: %w (use --generator af-packet)", in.Name, in.Driver, err)
 			}
 		}
 		if err = requireNdoXmit(r.end.Info(), "the generator's frames"); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	// A NIC's driver resets for a native attach (its own or the sink's
 	// on the generator's port) and drops its carrier meanwhile: frames
 	// sent before the link is back would be lost.
 	if _, err = p.DUT.WaitCarrier(0); err != nil {
-		return nil, err
+		return err
 	}
 	if _, err = r.end.WaitCarrier(0); err != nil {
-		return nil, err
+		return err
 	}
 	if name == "redirect" && mode == xdpmode.Native {
-		if err = requireNdoXmit(peer.NewLocal(&p.Out).Info(), "redirected frames"); err != nil {
-			return nil, err
-		}
+		return requireNdoXmit(peer.NewLocal(&p.Out).Info(), "redirected frames")
 	}
-	if s.gen, err = r.newGenerator(s); err != nil {
-		return nil, err
-	}
-	return s, nil
+	return nil
 }
 
 // load loads program name (a built-in, or "" for the user's object) for

@@ -165,37 +165,9 @@ func (r *runner) trial(ctx context.Context, s *setup, index int, label string) (
 	} else if start, err = r.snap(s, true); err != nil {
 		return t, err
 	}
-	prev := start
-	tick := time.NewTicker(time.Second)
-	defer tick.Stop()
-	deadline := start.at.Add(r.cfg.Duration)
-	var end snapshot
-	for {
-		left := time.Until(deadline)
-		if left <= 0 {
-			break
-		}
-		wait := time.Second
-		if left < wait {
-			wait = left
-		}
-		if err := sleep(ctx, wait); err != nil {
-			return t, err
-		}
-		cur, err := r.snap(s, false)
-		if err != nil {
-			return t, err
-		}
-		dt := cur.at.Sub(prev.at).Seconds()
-		sm := results.Sample{
-			T:             cur.at.Sub(start.at).Seconds(),
-			OfferedPPS:    float64(cur.gen.Packets-prev.gen.Packets) / dt,
-			ThroughputPPS: float64(s.seen(cur)-s.seen(prev)) / dt,
-		}
-		t.Samples = append(t.Samples, sm)
-		r.liveLine(label, sm, cur, prev, s)
-		prev = cur
-		end = cur
+	samples, end, err := r.timed(ctx, s, label, start)
+	if err != nil {
+		return t, err
 	}
 	// The timed window ends at the last sample; then the generator stops
 	// and every counter settles before the final reading.
@@ -207,8 +179,38 @@ func (r *runner) trial(ctx context.Context, s *setup, index int, label string) (
 	if err != nil {
 		return t, err
 	}
-	t = r.figures(s, index, start, end, final, t.Samples)
+	t = r.figures(s, index, start, end, final, samples)
 	return t, nil
+}
+
+// timed is a trial's timed window from start: a sample a second (the
+// last one shorter where the length is no whole number of seconds), each
+// said on the live line; end is the last reading.
+func (r *runner) timed(ctx context.Context, s *setup, label string, start snapshot) (samples []results.Sample, end snapshot, err error) {
+	prev := start
+	deadline := start.at.Add(r.cfg.Duration)
+	for {
+		left := time.Until(deadline)
+		if left <= 0 {
+			return samples, end, nil
+		}
+		if err := sleep(ctx, min(left, time.Second)); err != nil {
+			return nil, end, err
+		}
+		cur, err := r.snap(s, false)
+		if err != nil {
+			return nil, end, err
+		}
+		dt := cur.at.Sub(prev.at).Seconds()
+		sm := results.Sample{
+			T:             cur.at.Sub(start.at).Seconds(),
+			OfferedPPS:    float64(cur.gen.Packets-prev.gen.Packets) / dt,
+			ThroughputPPS: float64(s.seen(cur)-s.seen(prev)) / dt,
+		}
+		samples = append(samples, sm)
+		r.liveLine(label, sm, cur, prev, s)
+		prev, end = cur, cur
+	}
 }
 
 // TrafficStarted ends the live line a run writes when a trial's generator
