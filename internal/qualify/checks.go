@@ -287,18 +287,7 @@ func (r *qualification) actionCheck(m xdpmode.Mode, act catalog.Action) (err err
 	if err := r.send(f); err != nil {
 		return err
 	}
-	var got [][]byte
-	switch act {
-	case catalog.TX:
-		want := append(append(append([]byte(nil), f[6:12]...), f[0:6]...), f[12:]...)
-		got, err = rx.Collect(int(n), quiet, want)
-	case catalog.Redirect:
-		got, err = rx.Collect(int(n), quiet, f)
-	}
-	if err != nil {
-		return err
-	}
-	delivered, err := udp.Collect(int(n), quiet)
+	got, delivered, err := collect(act, rx, udp, f, int(n))
 	if err != nil {
 		return err
 	}
@@ -306,6 +295,44 @@ func (r *qualification) actionCheck(m xdpmode.Mode, act catalog.Action) (err err
 	if err != nil {
 		return err
 	}
+	var aborted uint64
+	if act == catalog.Aborted {
+		exc, err := q.Exceptions()
+		if err != nil {
+			return err
+		}
+		aborted = exc[catalog.Aborted]
+	}
+	where, cameOut := actionOutcome(act, f, got, delivered, aborted, n)
+	v := results.VerdictPass
+	if countOf(counts, act) != n || !cameOut {
+		v = results.VerdictFail
+	}
+	r.check("functional", name, m.String(), v, "%s; %s", returnedText(counts, act, name, code, n), where)
+	return nil
+}
+
+// collect gathers where the frames f came out: got, those back at the
+// generator with MACs swapped (tx) or behind the second port (redirect);
+// delivered, the UDP payloads the DUT's stack received.
+func collect(act catalog.Action, rx peer.Receiver, udp *traffic.UDPReceiver, f []byte, n int) (got, delivered [][]byte, err error) {
+	switch act {
+	case catalog.TX:
+		want := append(append(append([]byte(nil), f[6:12]...), f[0:6]...), f[12:]...)
+		got, err = rx.Collect(n, quiet, want)
+	case catalog.Redirect:
+		got, err = rx.Collect(n, quiet, f)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	delivered, err = udp.Collect(n, quiet)
+	return got, delivered, err
+}
+
+// returnedText says what the program returned for the n frames: act's
+// count first, then any other action's.
+func returnedText(counts [catalog.QualifyOther + 1]uint64, act catalog.Action, name string, code uint32, n uint64) string {
 	returned := fmt.Sprintf("the program returned %s for %d of %d frames", name, countOf(counts, act), n)
 	if other := counts[catalog.QualifyOther]; other > 0 {
 		returned += fmt.Sprintf(", an unknown action (%d) for %d", code, other)
@@ -315,12 +342,17 @@ func (r *qualification) actionCheck(m xdpmode.Mode, act catalog.Action) (err err
 			returned += fmt.Sprintf(", %s for %d", a, counts[a])
 		}
 	}
-	ok := countOf(counts, act) == n
-	var where string
+	return returned
+}
+
+// actionOutcome says where the n frames f came out for action act, and
+// whether that is where act sends them: got are the frames collected
+// back (tx) or behind the second port (redirect), delivered the UDP
+// payloads the DUT's stack received, aborted the exceptions seen.
+func actionOutcome(act catalog.Action, f []byte, got, delivered [][]byte, aborted, n uint64) (string, bool) {
 	switch act {
 	case catalog.Drop:
-		where = fmt.Sprintf("%d reached the DUT's stack", len(delivered))
-		ok = ok && len(delivered) == 0
+		return fmt.Sprintf("%d reached the DUT's stack", len(delivered)), len(delivered) == 0
 	case catalog.Pass:
 		good := 0
 		for _, d := range delivered {
@@ -328,28 +360,13 @@ func (r *qualification) actionCheck(m xdpmode.Mode, act catalog.Action) (err err
 				good++
 			}
 		}
-		where = fmt.Sprintf("%d of %d reached a UDP socket in the DUT's namespace with their payload intact", good, n)
-		ok = ok && uint64(good) == n
+		return fmt.Sprintf("%d of %d reached a UDP socket in the DUT's namespace with their payload intact", good, n), uint64(good) == n
 	case catalog.TX:
-		where = fmt.Sprintf("%d of %d came back to the generator's interface, MACs swapped, the rest intact", len(got), n)
-		ok = ok && uint64(len(got)) == n
+		return fmt.Sprintf("%d of %d came back to the generator's interface, MACs swapped, the rest intact", len(got), n), uint64(len(got)) == n
 	case catalog.Redirect:
-		where = fmt.Sprintf("%d of %d arrived intact behind the DUT's second port", len(got), n)
-		ok = ok && uint64(len(got)) == n
-	case catalog.Aborted:
-		exc, err := q.Exceptions()
-		if err != nil {
-			return err
-		}
-		where = fmt.Sprintf("xdp:xdp_exception fired %d times for XDP_ABORTED", exc[catalog.Aborted])
-		ok = ok && exc[catalog.Aborted] >= n
+		return fmt.Sprintf("%d of %d arrived intact behind the DUT's second port", len(got), n), uint64(len(got)) == n
 	}
-	v := results.VerdictPass
-	if !ok {
-		v = results.VerdictFail
-	}
-	r.check("functional", name, m.String(), v, "%s; %s", returned, where)
-	return nil
+	return fmt.Sprintf("xdp:xdp_exception fired %d times for XDP_ABORTED", aborted), aborted >= n
 }
 
 func countOf(c [catalog.QualifyOther + 1]uint64, a catalog.Action) uint64 {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 
+	"github.com/xdplab/xdplab/bpf/catalog"
 	"github.com/xdplab/xdplab/offload"
 	"github.com/xdplab/xdplab/results"
 	"github.com/xdplab/xdplab/results/caps"
@@ -206,4 +207,41 @@ func TestFinish(t *testing.T) {
 	assert.Equal(t, map[results.Verdict]int{"pass": 2, "not-run": 1, "inconclusive": 1}, r.Counts)
 	assert.Len(t, r.Undecided(), 2)
 	assert.Empty(t, r.Failed())
+}
+
+// Where frames came out decides an action check: each action has its own
+// place, and a frame anywhere else (or short of n) fails it.
+func TestActionOutcome(t *testing.T) {
+	f := make([]byte, 128)
+	for i := range f {
+		f[i] = byte(i)
+	}
+	payload := f[14+20+8:]
+	two := [][]byte{payload, payload}
+	for _, c := range []struct {
+		act            catalog.Action
+		got, delivered [][]byte
+		aborted        uint64
+		ok             bool
+		where          string
+	}{
+		{catalog.Drop, nil, nil, 0, true, "0 reached the DUT's stack"},
+		{catalog.Drop, nil, two[:1], 0, false, "1 reached the DUT's stack"},
+		{catalog.Pass, nil, two, 0, true, "2 of 2 reached a UDP socket"},
+		{catalog.Pass, nil, [][]byte{payload, f[:10]}, 0, false, "1 of 2 reached"},
+		{catalog.TX, two, nil, 0, true, "2 of 2 came back"},
+		{catalog.TX, two[:1], nil, 0, false, "1 of 2 came back"},
+		{catalog.Redirect, two, nil, 0, true, "2 of 2 arrived intact"},
+		{catalog.Redirect, nil, nil, 0, false, "0 of 2 arrived"},
+		{catalog.Aborted, nil, nil, 2, true, "fired 2 times"},
+		{catalog.Aborted, nil, nil, 1, false, "fired 1 times"},
+	} {
+		where, ok := actionOutcome(c.act, f, c.got, c.delivered, c.aborted, 2)
+		assert.Equal(t, c.ok, ok, "%s %s", c.act, where)
+		assert.Contains(t, where, c.where)
+	}
+	var counts [catalog.QualifyOther + 1]uint64
+	counts[catalog.TX], counts[catalog.Drop], counts[catalog.QualifyOther] = 7, 2, 1
+	assert.Equal(t, "the program returned XDP_TX for 7 of 10 frames, an unknown action (9) for 1, drop for 2",
+		returnedText(counts, catalog.TX, "XDP_TX", 9, 10))
 }
