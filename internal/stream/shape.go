@@ -121,19 +121,19 @@ func (s *Shaper) NextAt(now uint64) []byte {
 	return s.next(func() uint64 { return now })
 }
 
-func (s *Shaper) next(now func() uint64) []byte {
-	l, be := s.lay, binary.BigEndian
-	size := len(s.tmpl)
+// advance steps the stream to its next frame: its size (the mix's next
+// slot), its flow, and which malformed kind it is (-1: well formed).
+func (s *Shaper) advance() (size int, flow uint32, bad int) {
+	size = len(s.tmpl)
 	if len(s.sched) > 0 {
 		size = s.sched[s.slot]
 		s.slot = (s.slot + 1) % len(s.sched)
 	}
-	var flow uint32
 	if s.flows.N > 1 {
 		flow = s.flow
 		s.flow = (s.flow + s.step) % s.flows.N
 	}
-	bad := -1
+	bad = -1
 	if s.o.MalformedPPM > 0 {
 		s.acc += s.o.MalformedPPM
 		if s.acc >= MaxMalformedPPM {
@@ -143,6 +143,12 @@ func (s *Shaper) next(now func() uint64) []byte {
 			s.bad.Add(1)
 		}
 	}
+	return size, flow, bad
+}
+
+func (s *Shaper) next(now func() uint64) []byte {
+	l, be := s.lay, binary.BigEndian
+	size, flow, bad := s.advance()
 	b := s.buf[:size]
 	copy(b, s.tmpl[:size])
 	port := s.flows.SportBase + uint16(flow%s.flows.PortsPerAddr)

@@ -72,6 +72,17 @@ func NewSSHHost(tb testing.TB) *SSHHost {
 	for _, k := range []string{"host_key", "id"} {
 		run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "xdplab-test", "-f", filepath.Join(h.Dir, k))
 	}
+	h.trustKeys(tb)
+	h.startSSHD(tb, sshd)
+	h.Options = []string{"UserKnownHostsFile=" + filepath.Join(h.Dir, "known_hosts"), "IdentityFile=" + filepath.Join(h.Dir, "id"),
+		"IdentitiesOnly=yes", "GlobalKnownHostsFile=/dev/null"}
+	h.waitSSH(tb)
+	return h
+}
+
+// trustKeys authorizes the client's key there and the host's key here.
+func (h *SSHHost) trustKeys(tb testing.TB) {
+	tb.Helper()
 	pub, err := os.ReadFile(filepath.Join(h.Dir, "id.pub"))
 	if err == nil {
 		err = os.WriteFile(filepath.Join(h.Dir, "authorized_keys"), pub, 0o600)
@@ -83,6 +94,11 @@ func NewSSHHost(tb testing.TB) *SSHHost {
 	if err != nil || err2 != nil {
 		tb.Fatalf("keys: %v %v", err, err2)
 	}
+}
+
+// startSSHD runs sshd in the host's namespace, on its address only.
+func (h *SSHHost) startSSHD(tb testing.TB, sshd string) {
+	tb.Helper()
 	if err := os.MkdirAll("/run/sshd", 0o755); err != nil {
 		tb.Fatalf("/run/sshd: %v", err)
 	}
@@ -99,9 +115,11 @@ func NewSSHHost(tb testing.TB) *SSHHost {
 	if err := h.sshd.Start(); err != nil {
 		tb.Fatalf("sshd: %v", err)
 	}
-	h.Options = []string{"UserKnownHostsFile=" + filepath.Join(h.Dir, "known_hosts"), "IdentityFile=" + filepath.Join(h.Dir, "id"),
-		"IdentitiesOnly=yes", "GlobalKnownHostsFile=/dev/null"}
-	// Up when one ssh gets through.
+}
+
+// waitSSH waits until one ssh gets through.
+func (h *SSHHost) waitSSH(tb testing.TB) {
+	tb.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		args := []string{"-T"}
@@ -118,7 +136,6 @@ func NewSSHHost(tb testing.TB) *SSHHost {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	return h
 }
 
 // RemoteArgs are the run flags that reach the host.
