@@ -323,53 +323,27 @@ type Contents struct {
 // (a kernel matrix's output, a CI artefact). A file that is not one xdplab
 // writes, or a directory without one, is an error naming it.
 func ReadContents(paths []string) ([]Contents, error) {
-	type file struct{ path, label string }
-	var files []file
-	for _, p := range paths {
-		st, err := os.Stat(p)
-		if err != nil {
-			return nil, fmt.Errorf("read results: %w", err)
-		}
-		if !st.IsDir() {
-			files = append(files, file{p, strings.TrimSuffix(filepath.Base(p), ".json")})
-			continue
-		}
-		n := len(files)
-		err = filepath.WalkDir(p, func(path string, d os.DirEntry, err error) error {
-			if err != nil || d.IsDir() || !strings.HasSuffix(path, ".json") {
-				return err
-			}
-			label := path
-			if rel, err := filepath.Rel(p, path); err == nil {
-				label = rel
-			}
-			files = append(files, file{path, strings.TrimSuffix(label, ".json")})
-			return nil
-		})
-		if err != nil {
-			return nil, err
-		}
-		if len(files) == n {
-			return nil, fmt.Errorf("%s: a directory without .json files: name files of xdplab's or a directory holding them", p)
-		}
+	files, err := ListFiles(paths)
+	if err != nil {
+		return nil, fmt.Errorf("read results: %w", err)
 	}
 	// The files' sizes first: a set past the total is refused before a
 	// byte is read. (A pipe's size shows as it is read: the budget.)
 	var total int64
 	for _, f := range files {
-		if st, err := os.Stat(f.path); err == nil && st.Mode().IsRegular() {
+		if st, err := os.Stat(f.Path); err == nil && st.Mode().IsRegular() {
 			if st.Size() > MaxFileSize {
-				return nil, &TooLargeError{Path: f.path, Size: st.Size(), Bound: MaxFileSize}
+				return nil, &TooLargeError{Path: f.Path, Size: st.Size(), Bound: MaxFileSize}
 			}
 			if total += st.Size(); total > MaxTotalSize {
-				return nil, &TooLargeError{Path: f.path, Size: st.Size(), Bound: MaxTotalSize, Total: true}
+				return nil, &TooLargeError{Path: f.Path, Size: st.Size(), Bound: MaxTotalSize, Total: true}
 			}
 		}
 	}
 	budget := int64(MaxTotalSize)
 	out := make([]Contents, 0, len(files))
 	for _, f := range files {
-		c, err := readContents(f.path, f.label, &budget)
+		c, err := readContents(f.Path, f.Label, &budget)
 		if err != nil {
 			return nil, err
 		}
@@ -443,3 +417,43 @@ func ReadOne(path, label string) (Contents, error) { return readContents(path, l
 // Upgrade reads a run of an older schema version as the current one has
 // it, for a reader that decoded the run itself (a history's slim one).
 func Upgrade(r *Run) { upgrade(r) }
+
+// A NamedFile is a file to read and its label: its name, or its path
+// below the directory it was found in, without ".json".
+type NamedFile struct{ Path, Label string }
+
+// ListFiles names the files to read: each file given, and the .json files
+// below each directory given, in a stable (lexical) order. A directory
+// without one is an error.
+func ListFiles(paths []string) ([]NamedFile, error) {
+	var out []NamedFile
+	for _, p := range paths {
+		st, err := os.Stat(p)
+		if err != nil {
+			return nil, err
+		}
+		if !st.IsDir() {
+			out = append(out, NamedFile{p, strings.TrimSuffix(filepath.Base(p), ".json")})
+			continue
+		}
+		n := len(out)
+		err = filepath.WalkDir(p, func(path string, d os.DirEntry, err error) error {
+			if err != nil || d.IsDir() || !strings.HasSuffix(path, ".json") {
+				return err
+			}
+			label, rerr := filepath.Rel(p, path)
+			if rerr != nil {
+				label = path
+			}
+			out = append(out, NamedFile{path, strings.TrimSuffix(label, ".json")})
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		if len(out) == n {
+			return nil, fmt.Errorf("%s: a directory without .json files: name results files of xdplab's or a directory holding them", p)
+		}
+	}
+	return out, nil
+}

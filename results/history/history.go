@@ -15,8 +15,6 @@ import (
 	"cmp"
 	"fmt"
 	"math"
-	"os"
-	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
@@ -145,7 +143,7 @@ func Read(paths []string, o Options) (*History, error) {
 		case r.err != nil:
 			errs = append(errs, r.err)
 		case r.skip != "":
-			h.Skipped = append(h.Skipped, compare.Skipped{Path: files[r.i].path, Why: r.skip})
+			h.Skipped = append(h.Skipped, compare.Skipped{Path: files[r.i].Path, Why: r.skip})
 		default:
 			perFile[r.i] = r.runs
 		}
@@ -181,41 +179,14 @@ func pick(names []string) ([]compare.Metric, error) {
 	return out, nil
 }
 
-type file struct{ path, label string }
-
 // list names the files: each file given, and the .json files below each
 // directory, in a stable order.
-func list(paths []string) ([]file, error) {
-	var out []file
-	for _, p := range paths {
-		st, err := os.Stat(p)
-		if err != nil {
-			return nil, fmt.Errorf("history: %w", err)
-		}
-		if !st.IsDir() {
-			out = append(out, file{p, strings.TrimSuffix(filepath.Base(p), ".json")})
-			continue
-		}
-		n := len(out)
-		err = filepath.WalkDir(p, func(path string, d os.DirEntry, err error) error {
-			if err != nil || d.IsDir() || !strings.HasSuffix(path, ".json") {
-				return err
-			}
-			label, rerr := filepath.Rel(p, path)
-			if rerr != nil {
-				label = path
-			}
-			out = append(out, file{path, strings.TrimSuffix(label, ".json")})
-			return nil
-		})
-		if err != nil {
-			return nil, fmt.Errorf("history: %w", err)
-		}
-		if len(out) == n {
-			return nil, fmt.Errorf("%s: a directory without .json files: name results files or a directory holding them", p)
-		}
+func list(paths []string) ([]results.NamedFile, error) {
+	files, err := results.ListFiles(paths)
+	if err != nil {
+		return nil, fmt.Errorf("history: %w", err)
 	}
-	return out, nil
+	return files, nil
 }
 
 // fileRun is one run of a file, reduced to its figures.
@@ -231,8 +202,8 @@ type point struct {
 }
 
 // readFile reads one file and keeps only its figures.
-func readFile(f file, metrics []compare.Metric) ([]fileRun, string, error) {
-	runs, skip, err := readRuns(f.path, f.label)
+func readFile(f results.NamedFile, metrics []compare.Metric) ([]fileRun, string, error) {
+	runs, skip, err := readRuns(f.Path, f.Label)
 	if err != nil {
 		return nil, "", err
 	}
@@ -243,12 +214,12 @@ func readFile(f file, metrics []compare.Metric) ([]fileRun, string, error) {
 	for i, r := range runs {
 		label := r.Label
 		if label == "" {
-			label = f.label
+			label = f.Label
 			if len(runs) > 1 {
-				label = fmt.Sprintf("%s#%d", f.label, i+1)
+				label = fmt.Sprintf("%s#%d", f.Label, i+1)
 			}
 		}
-		fr := fileRun{run: Run{File: f.path, Label: label, Started: r.Started, Kernel: r.Host.Kernel, Env: r.Environment.Flat(r)}}
+		fr := fileRun{run: Run{File: f.Path, Label: label, Started: r.Started, Kernel: r.Host.Kernel, Env: r.Environment.Flat(r)}}
 		for ri := range r.Results {
 			res := &r.Results[ri]
 			key := compare.KeyOf(r, res)
