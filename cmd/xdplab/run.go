@@ -263,14 +263,20 @@ func runRun(cmd *cobra.Command, f *runFlags, stdout, stderr io.Writer) error {
 }
 
 func defaultOutput(cfg runner.Config) string {
-	var uts unix.Utsname
-	_ = unix.Uname(&uts)
 	name := strings.Join(cfg.Programs, "-")
 	if cfg.Object != "" {
 		name = strings.TrimSuffix(filepath.Base(cfg.Object), filepath.Ext(cfg.Object))
 	}
-	return filepath.Join(DefaultResultsDir, fmt.Sprintf("%s-%s-%s-%s.json", name,
-		unix.ByteSliceToString(uts.Release[:]), time.Now().UTC().Format("20060102T150405Z"), cfg.RunID))
+	return filepath.Join(DefaultResultsDir, resultsName(name, time.Now(), cfg.RunID)+".json")
+}
+
+// resultsName is a results file's name of xdplab's, without ".json":
+// what was measured, this kernel's release, the start to the second and
+// the run's id, so that no two runs share one.
+func resultsName(what string, start time.Time, runID string) string {
+	var uts unix.Utsname
+	_ = unix.Uname(&uts)
+	return fmt.Sprintf("%s-%s-%s-%s", what, unix.ByteSliceToString(uts.Release[:]), start.UTC().Format("20060102T150405Z"), runID)
 }
 
 // checkLabel refuses a label a history could not show: at most 128

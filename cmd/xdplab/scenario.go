@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/sys/unix"
 
 	"github.com/xdplab/xdplab/internal/host"
 	"github.com/xdplab/xdplab/internal/runner"
@@ -81,9 +80,7 @@ func runScenario(cmd *cobra.Command, f *runFlags, format string, stdout, stderr 
 	if err := host.CheckPrivileges(); err != nil {
 		return err
 	}
-	var uts unix.Utsname
-	_ = unix.Uname(&uts)
-	stamp := time.Now().UTC().Format("20060102T150405Z")
+	start := time.Now()
 	var runs []*results.Run
 	for i, r := range s.Runs {
 		if err := spec.Apply(&r, extra); err != nil {
@@ -102,7 +99,7 @@ func runScenario(cmd *cobra.Command, f *runFlags, format string, stdout, stderr 
 		if !f.quiet {
 			cfg.Live = stderr
 		}
-		name := fmt.Sprintf("%s-%s-%s-%s", s.File.Name, unix.ByteSliceToString(uts.Release[:]), stamp, r.RunID)
+		name := resultsName(s.File.Name, start, r.RunID)
 		if len(s.Runs) > 1 {
 			name += fmt.Sprintf("-%dB-%dflows", cfg.FrameSize, cfg.Flows)
 		}
