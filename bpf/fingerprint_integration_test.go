@@ -30,7 +30,7 @@ func TestIntegrationFingerprintRepeats(t *testing.T) {
 		a, b := load(name), load(name)
 		assert.Empty(t, a.NotReported, name)
 		assert.Empty(t, a.Warnings, name)
-		for _, ff := range results.FingerprintFigures {
+		for _, ff := range results.FingerprintFigures() {
 			va, ok := ff.Get(a)
 			assert.True(t, ok, "%s %s", name, ff.Name)
 			vb, _ := ff.Get(b)
@@ -69,7 +69,7 @@ func TestIntegrationFingerprintOfObject(t *testing.T) {
 	require.NoError(t, err)
 	defer p.Close()
 	require.NotNil(t, p.Fingerprint)
-	v, ok := results.FingerprintFigures[0].Get(p.Fingerprint)
+	v, ok := results.FingerprintFigures()[0].Get(p.Fingerprint)
 	assert.True(t, ok)
 	assert.NotZero(t, v)
 	require.NotEmpty(t, p.Fingerprint.Maps)

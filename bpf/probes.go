@@ -3,6 +3,7 @@ package bpf
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 
@@ -22,8 +23,8 @@ const (
 	MetaTimestamp MetaKfunc = "timestamp" // bpf_xdp_metadata_rx_timestamp
 )
 
-// MetaKfuncs lists the probed kfuncs.
-var MetaKfuncs = []MetaKfunc{MetaHash, MetaTimestamp}
+// metaKfuncs lists the probed kfuncs.
+var metaKfuncs = []MetaKfunc{MetaHash, MetaTimestamp}
 
 func (k MetaKfunc) section() (string, uint32) {
 	if k == MetaTimestamp {
@@ -31,6 +32,9 @@ func (k MetaKfunc) section() (string, uint32) {
 	}
 	return "xdp_meta_hash", 0
 }
+
+// MetaKfuncs returns a copy of metaKfuncs, which no importer can change.
+func MetaKfuncs() []MetaKfunc { return slices.Clone(metaKfuncs) }
 
 // Kfunc is the kernel function's name.
 func (k MetaKfunc) Kfunc() string {

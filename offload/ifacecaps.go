@@ -140,7 +140,7 @@ func detect(t Target) Detected {
 			d.Modes[m.String()] = notTested(why)
 		}
 		d.MultiBuffer, d.NonFragsAtJumbo = notTested(why), notTested(why)
-		for _, k := range bpf.MetaKfuncs {
+		for _, k := range bpf.MetaKfuncs() {
 			d.RxMetadata[string(k)] = notTested(why)
 		}
 		return d
@@ -152,7 +152,7 @@ func detect(t Target) Detected {
 		d.Modes[m.String()] = attachCheck(ep, m, bpf.MinimalOptions{Action: catalog.Pass})
 	}
 	d.MultiBuffer, d.NonFragsAtJumbo = multiBuffer(t)
-	for _, k := range bpf.MetaKfuncs {
+	for _, k := range bpf.MetaKfuncs() {
 		d.RxMetadata[string(k)] = rxMetadata(t, k)
 	}
 	return d

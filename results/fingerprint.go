@@ -87,9 +87,9 @@ func (ff FingerprintFigure) Get(f *Fingerprint) (uint64, bool) {
 	return *v, true
 }
 
-// FingerprintFigures are the fingerprint's figures in the order tables
+// fingerprintFigures are the fingerprint's figures in the order tables
 // show them.
-var FingerprintFigures = []FingerprintFigure{
+var fingerprintFigures = []FingerprintFigure{
 	{"verified_insns", "verified", "insns", true, func(f *Fingerprint) *uint64 { return f.VerifiedInsns }},
 	{"total_states", "states", "states", true, func(f *Fingerprint) *uint64 { return f.TotalStates }},
 	{"peak_states", "peak", "states", true, func(f *Fingerprint) *uint64 { return f.PeakStates }},
@@ -99,6 +99,9 @@ var FingerprintFigures = []FingerprintFigure{
 	{"verify_time_us", "verify", "us", false, func(f *Fingerprint) *uint64 { return f.VerifyTimeUS }},
 	{"load_time_us", "load", "us", false, func(f *Fingerprint) *uint64 { return f.LoadTimeUS }},
 }
+
+// FingerprintFigures returns a copy of fingerprintFigures, which no importer can change.
+func FingerprintFigures() []FingerprintFigure { return slices.Clone(fingerprintFigures) }
 
 // NotReportedText is what a table shows for a figure the kernel did not
 // give.
@@ -165,7 +168,7 @@ func WriteFingerprints(w io.Writer, rs []Result) error {
 	fmt.Fprintln(w, "program fingerprint, as the kernel loaded it (exact figures repeat from load to load on one kernel):")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	head := "program\tmode\t"
-	for _, ff := range FingerprintFigures {
+	for _, ff := range fingerprintFigures {
 		head += ff.Short + "\t"
 	}
 	fmt.Fprintln(tw, head+"xlated sha256\tjit sha256\t")
@@ -177,7 +180,7 @@ func WriteFingerprints(w io.Writer, rs []Result) error {
 			continue
 		}
 		row := r.Program.Name + "\t" + r.Mode + "\t"
-		for _, ff := range FingerprintFigures {
+		for _, ff := range fingerprintFigures {
 			row += ff.Text(f) + "\t"
 		}
 		fmt.Fprintln(tw, row+ShortHash(f.XlatedSHA256)+"\t"+ShortHash(f.JITSHA256)+"\t")

@@ -55,6 +55,6 @@ func TestFingerprintTexts(t *testing.T) {
 	assert.Equal(t, "-", (&Fingerprint{}).CallsText())
 	assert.Equal(t, "n/r", ShortHash(""))
 	assert.Equal(t, "0123456789ab", ShortHash("0123456789abcdef"))
-	_, ok := FingerprintFigures[0].Get(nil)
+	_, ok := fingerprintFigures[0].Get(nil)
 	assert.False(t, ok)
 }

@@ -1,5 +1,7 @@
 package catalog
 
+import "slices"
+
 // The constants the C programs share with Go: sizes, limits, counter slots
 // and the work levels. This file is their one source: make generate writes
 // bpf/limits.h from it (bpf/internal/mkheader), the C includes that header, and
@@ -83,8 +85,8 @@ const (
 // none of the five.
 const QualifyOther = NumActions
 
-// HeaderConstants are the C names of the constants above, in limits.h.
-var HeaderConstants = []struct {
+// headerConstants are the C names of the constants above, in limits.h.
+var headerConstants = []struct {
 	Name  string
 	Value int
 }{
@@ -100,4 +102,12 @@ var HeaderConstants = []struct {
 	{"LB_NEW", LBNew}, {"LB_KNOWN", LBKnown}, {"LB_NO_VIP", LBNoVIP}, {"LB_MALFORMED", LBMalformed}, {"LB_NO_BACKEND", LBNoBackend}, {"LB_STATS", NumLBStats},
 	{"SINK_ENCAPSULATED", SinkEncapsulated}, {"SINK_NOT_ENCAPSULATED", SinkNotEncapsulated}, {"SINK_INNER_BAD", SinkInnerBad}, {"SINK_CHECKS", NumSinkChecks},
 	{"Q_OTHER", QualifyOther},
+}
+
+// HeaderConstants returns a copy of headerConstants, which no importer can change.
+func HeaderConstants() []struct {
+	Name  string
+	Value int
+} {
+	return slices.Clone(headerConstants)
 }

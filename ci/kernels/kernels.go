@@ -28,14 +28,17 @@ import (
 	"github.com/xdplab/xdplab/internal/atomicfile"
 )
 
-// Suites maps the matrix's kernel names to Debian suites.
-var Suites = []struct{ Name, Suite string }{
+// debianSuites maps the matrix's kernel names to Debian suites.
+var debianSuites = []struct{ Name, Suite string }{
 	{"5.10", "bullseye"}, {"6.1", "bookworm"}, {"6.12", "trixie"}, {"sid", "sid"},
 }
 
-// Flavours are Debian's kernel builds beside the stock one: the cloud
+// Suites returns a copy of debianSuites, which no importer can change.
+func Suites() []struct{ Name, Suite string } { return slices.Clone(debianSuites) }
+
+// flavours are Debian's kernel builds beside the stock one: the cloud
 // build (fewer drivers) and the PREEMPT_RT build.
-var Flavours = []string{"cloud", "rt"}
+var flavours = []string{"cloud", "rt"}
 
 // Spec names one kernel of the matrix.
 type Spec struct {
@@ -50,6 +53,9 @@ type Spec struct {
 	Flavour string
 }
 
+// Flavours returns a copy of flavours, which no importer can change.
+func Flavours() []string { return slices.Clone(flavours) }
+
 // ParseList reads "5.10,6.1,6.12,sid" or package names
 // (linux-image-6.1.0-50-amd64; its suite is found by searching).
 func ParseList(s string) ([]Spec, error) {
@@ -61,12 +67,12 @@ func ParseList(s string) ([]Spec, error) {
 		}
 		found := false
 		base, flavour := f, ""
-		for _, fl := range Flavours {
+		for _, fl := range flavours {
 			if b, ok := strings.CutSuffix(f, "-"+fl); ok {
 				base, flavour = b, fl
 			}
 		}
-		for _, su := range Suites {
+		for _, su := range debianSuites {
 			if base == su.Name || base == su.Suite {
 				name := su.Name
 				if flavour != "" {
@@ -129,11 +135,11 @@ const RecipeVersion = "2"
 // built with the flavour's own patch set.
 const FlavourRecipe = "flavour-patches-2"
 
-// Wanted are the modules the matrix loads, in order, before their
+// wanted are the modules the matrix loads, in order, before their
 // dependencies are added: veth, netdevsim, and the drivers of the NICs
 // QEMU emulates (virtio_pci is virtio-net's PCI transport, which
 // virtio_net does not name as a dependency).
-var Wanted = []string{"veth", "netdevsim", "igb", "e1000e", "virtio_pci", "virtio_net", "vmxnet3"}
+var wanted = []string{"veth", "netdevsim", "igb", "e1000e", "virtio_pci", "virtio_net", "vmxnet3"}
 
 // Want is how a kernel has one wanted module.
 type Want struct {
@@ -143,6 +149,9 @@ type Want struct {
 	// Builtin: the module itself is built into the kernel.
 	Builtin bool `json:"builtin,omitempty"`
 }
+
+// Wanted returns a copy of wanted, which no importer can change.
+func Wanted() []string { return slices.Clone(wanted) }
 
 // Preparer prepares kernels into a cache directory.
 type Preparer struct {
@@ -191,8 +200,8 @@ func (p *Preparer) resolve(ctx context.Context, s *Spec) (*Apt, string, string, 
 	suites := []string{s.Suite}
 	if s.Suite == "" { // a package name: newest suite first
 		suites = nil
-		for i := len(Suites) - 1; i >= 0; i-- {
-			suites = append(suites, Suites[i].Suite)
+		for i := len(debianSuites) - 1; i >= 0; i-- {
+			suites = append(suites, debianSuites[i].Suite)
 		}
 	}
 	for _, suite := range suites {
@@ -288,7 +297,7 @@ func (p *Preparer) Prepare(ctx context.Context, s Spec) (*Kernel, error) {
 }
 
 func recipeHash(flavour string) string {
-	r := RecipeVersion + strings.Join(Wanted, ",")
+	r := RecipeVersion + strings.Join(wanted, ",")
 	if flavour != "" {
 		r += FlavourRecipe
 	}
@@ -641,7 +650,7 @@ func (p *Preparer) modules(k *Kernel, modDir, nsim string) error {
 		return nil
 	}
 	k.Wants = map[string]Want{}
-	for _, w := range Wanted {
+	for _, w := range wanted {
 		if err := add(w); err != nil {
 			return err
 		}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
 	"github.com/xdplab/xdplab/internal/testenv"
 )
 
@@ -84,7 +85,7 @@ Acquire::Retries "3"; APT::Get::AllowUnauthenticated "true";
 // A flavour kernel's netdevsim is built another way: another cache entry;
 // the stock kernels' entries stay.
 func TestRecipeHash(t *testing.T) {
-	// It changed when the NIC drivers joined Wanted (a cache entry without
+	// It changed when the NIC drivers joined wanted (a cache entry without
 	// their modules is not taken for one with them), and when 7.x's
 	// linux-base-* (modules.builtin) joined the packages.
 	assert.Equal(t, "87e70a9d", recipeHash(""), "the stock recipe of the kernels already cached")

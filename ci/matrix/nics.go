@@ -18,19 +18,22 @@ type NICKind struct {
 	Name   string   // what --nics calls it
 	Model  string   // QEMU's device
 	Driver string   // the Linux driver, as ethtool names it
-	Wants  []string // the modules it needs (kernels.Wanted)
+	Wants  []string // the modules it needs (kernels.Wanted())
 	// Since is the QEMU release that first emulates it, for the error
 	// where the installed one does not.
 	Since string
 }
 
-// NICKinds are the kinds the matrix knows, in the table's order.
-var NICKinds = []NICKind{
+// nICKinds are the kinds the matrix knows, in the table's order.
+var nICKinds = []NICKind{
 	{Name: "igb", Model: "igb", Driver: "igb", Wants: []string{"igb"}, Since: "8.0"},
 	{Name: "virtio", Model: "virtio-net-pci", Driver: "virtio_net", Wants: []string{"virtio_pci", "virtio_net"}, Since: "1.0"},
 	{Name: "vmxnet3", Model: "vmxnet3", Driver: "vmxnet3", Wants: []string{"vmxnet3"}, Since: "1.0"},
 	{Name: "e1000e", Model: "e1000e", Driver: "e1000e", Wants: []string{"e1000e"}, Since: "2.7"},
 }
+
+// NICKinds returns a copy of nICKinds, which no importer can change.
+func NICKinds() []NICKind { return slices.Clone(nICKinds) }
 
 // ParseNICs reads --nics: kind names, "all" (every kind this QEMU can
 // emulate, the default) or "none". devices are the QEMU's (vm.Devices);
@@ -42,7 +45,7 @@ func ParseNICs(s string, devices map[string]bool) ([]NICKind, error) {
 		return nil, nil
 	case "", "all":
 		var out []NICKind
-		for _, k := range NICKinds {
+		for _, k := range nICKinds {
 			if devices[k.Model] {
 				out = append(out, k)
 			}
@@ -52,15 +55,15 @@ func ParseNICs(s string, devices map[string]bool) ([]NICKind, error) {
 	var out []NICKind
 	for _, n := range strings.Split(s, ",") {
 		n = strings.TrimSpace(n)
-		i := slices.IndexFunc(NICKinds, func(k NICKind) bool { return k.Name == n })
+		i := slices.IndexFunc(nICKinds, func(k NICKind) bool { return k.Name == n })
 		if i < 0 {
 			var names []string
-			for _, k := range NICKinds {
+			for _, k := range nICKinds {
 				names = append(names, k.Name)
 			}
 			return nil, fmt.Errorf("NIC kind %q: use %s, all or none", n, strings.Join(names, ", "))
 		}
-		k := NICKinds[i]
+		k := nICKinds[i]
 		if !devices[k.Model] {
 			return nil, fmt.Errorf("NIC kind %s: this QEMU cannot emulate %s (QEMU %s or newer can; on Debian 12: apt-get install -t bookworm-backports qemu-system-x86), or leave %s out", n, k.Model, k.Since, n)
 		}
@@ -81,9 +84,9 @@ func DefaultNICs(ctx context.Context) ([]NICKind, error) {
 }
 
 // nicMACs are a kind's two ports' addresses: 52:54:00 (QEMU's), 78
-// ('x'), the kind's place in NICKinds, the port.
+// ('x'), the kind's place in nICKinds, the port.
 func nicMACs(n NICKind) [2]string {
-	i := slices.IndexFunc(NICKinds, func(k NICKind) bool { return k.Name == n.Name })
+	i := slices.IndexFunc(nICKinds, func(k NICKind) bool { return k.Name == n.Name })
 	return [2]string{fmt.Sprintf("52:54:00:78:%02x:01", i+1), fmt.Sprintf("52:54:00:78:%02x:02", i+1)}
 }
 

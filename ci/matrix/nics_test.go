@@ -56,8 +56,8 @@ func TestParseNICs(t *testing.T) {
 // built in.
 func TestNICMissing(t *testing.T) {
 	k := &kernels.Kernel{Wants: map[string]kernels.Want{"igb": {Modules: []string{"/c/igb.ko"}}, "virtio_pci": {Builtin: true}}}
-	assert.Empty(t, nicMissing(k, NICKinds[0]))
-	assert.Equal(t, "the kernel has no virtio_net module (neither built nor built in)", nicMissing(k, NICKinds[1]))
+	assert.Empty(t, nicMissing(k, nICKinds[0]))
+	assert.Equal(t, "the kernel has no virtio_net module (neither built nor built in)", nicMissing(k, nICKinds[1]))
 }
 
 // Each kind's ports are found by their addresses, which are the ones QEMU
@@ -84,7 +84,7 @@ func TestNICScript(t *testing.T) {
 	none := script(Options{Programs: []string{"drop"}, EquivPrograms: []string{"drop"}, Duration: time.Second, Trials: 1}, "6.12", []string{"/c/veth.ko"}, nil, nil)
 	assert.NotContains(t, none.script, "nic_by_mac")
 	assert.Greater(t, s.budget, none.budget+2*(nicQualifyBudget+journalBudget), "each kind's steps are in the VM's budget")
-	assert.Equal(t, [2]string{"52:54:00:78:02:01", "52:54:00:78:02:02"}, nicMACs(NICKinds[1]))
+	assert.Equal(t, [2]string{"52:54:00:78:02:01", "52:54:00:78:02:02"}, nicMACs(nICKinds[1]))
 }
 
 // The driver table: a row per kernel, driver and mode, with the attach,
@@ -118,7 +118,7 @@ func TestNICTable(t *testing.T) {
 	}
 	eq := &results.Equivalence{Header: results.Header{Schema: results.EquivalenceSchema}, Verdict: results.VerdictPass}
 	journal := text("j.txt", "before: eth0 mtu 1500 -> 1400\nxdplab clean: exit 0\nverdict: restored\n")
-	e1000e, igb := NICKinds[3], NICKinds[0]
+	e1000e, igb := nICKinds[3], nICKinds[0]
 	krs := []*KernelRun{
 		{Spec: kernels.Spec{Name: "6.12"}, Kernel: &kernels.Kernel{Release: "6.12.117+deb13-amd64"}, Accel: vm.Choice{Accel: vm.TCG},
 			NICs:   []NICRun{{Kind: e1000e}, {Kind: igb, Skipped: "the kernel has no igb module (neither built nor built in)"}},

@@ -332,7 +332,7 @@ func writeFingerprints(w io.Writer, krs []*KernelRun) error {
 	fmt.Fprintln(w, "\nprogram fingerprint per kernel and mode (exact, unlike the emulated Mpps; n/r: the kernel did not report it):")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	head := "kernel\tmode\tprogram\t"
-	for _, ff := range results.FingerprintFigures {
+	for _, ff := range results.FingerprintFigures() {
 		if ff.Exact {
 			head += ff.Short + "\t"
 		}
@@ -348,7 +348,7 @@ func writeFingerprints(w io.Writer, krs []*KernelRun) error {
 				}
 				n++
 				line := kr.Spec.Name + "\t" + res.Mode + "\t" + res.Program.Name + "\t"
-				for _, ff := range results.FingerprintFigures {
+				for _, ff := range results.FingerprintFigures() {
 					if ff.Exact {
 						line += ff.Text(f) + "\t"
 					}

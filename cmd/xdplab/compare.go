@@ -100,7 +100,7 @@ func newCompareCmd(stdout, stderr io.Writer) *cobra.Command {
 			switch format {
 			case compare.FormatText, compare.FormatMarkdown, compare.FormatCSV, compare.FormatBenchfmt, compare.FormatOpenMetrics:
 			default:
-				return usagef("--format %q: use %s", format, strings.Join(compare.Formats, ", "))
+				return usagef("--format %q: use %s", format, strings.Join(compare.Formats(), ", "))
 			}
 			in, skipped, err := compare.Load(args)
 			for _, sk := range skipped {
@@ -141,7 +141,7 @@ func newCompareCmd(stdout, stderr io.Writer) *cobra.Command {
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&by, "by", compare.ByRun, "one column per: run, kernel or mode")
-	fl.StringVar(&format, "format", compare.FormatText, "output: "+strings.Join(compare.Formats, ", "))
+	fl.StringVar(&format, "format", compare.FormatText, "output: "+strings.Join(compare.Formats(), ", "))
 	fl.StringVar(&threshold, "threshold", "5%", "smallest change for the worse that counts as a regression")
 	fl.BoolVar(&failOnRegression, "fail-on-regression", false, "exit with status 3 when there is a regression (the release gate)")
 	fl.StringVarP(&output, "output", "o", "", "write to this file instead of stdout")

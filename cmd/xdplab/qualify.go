@@ -116,7 +116,7 @@ func newQualifyCmd(stdout, stderr io.Writer) *cobra.Command {
 	fl.IntVar(&o.Trials, "trials", 3, "performance trials per size and mode")
 	fl.DurationVar(&o.Soak, "soak", 0, "length of the soak trial at the PDR (default 10m)")
 	fl.IntVar(&o.SearchTrials, "search-trials", 16, "trials per NDR or PDR search, at most")
-	fl.StringSliceVar(&o.Only, "only", nil, "run only these sections: "+strings.Join(qualify.Sections, ", ")+" (the report says so)")
+	fl.StringSliceVar(&o.Only, "only", nil, "run only these sections: "+strings.Join(qualify.Sections(), ", ")+" (the report says so)")
 	fl.StringVar(&o.RunID, "run-id", "", "name the namespaces xdplab-<id>-* (default: random)")
 	fl.StringVarP(&outDir, "output", "o", "", "write qualification.json, qualification.md and qualification.html to this directory")
 	fl.StringVar(&format, "format", "text", "output on stdout: text (Markdown) or json")

@@ -101,19 +101,22 @@ func (o *Options) Validate() error {
 		return fmt.Errorf("--search-trials %d out of range: use 2 to 64", o.SearchTrials)
 	}
 	for _, s := range o.Only {
-		if !slices.Contains(Sections, s) {
-			return fmt.Errorf("--only %q: the sections are %s", s, strings.Join(Sections, ", "))
+		if !slices.Contains(sections, s) {
+			return fmt.Errorf("--only %q: the sections are %s", s, strings.Join(sections, ", "))
 		}
 	}
 	return nil
 }
 
-// Sections are the suite's sections, in the order they run.
-var Sections = []string{"capabilities", "functional", "performance", "stability"}
+// sections are the suite's sections, in the order they run.
+var sections = []string{"capabilities", "functional", "performance", "stability"}
 
 func (o *Options) runs(section string) bool {
 	return len(o.Only) == 0 || slices.Contains(o.Only, section)
 }
+
+// Sections returns a copy of sections, which no importer can change.
+func Sections() []string { return slices.Clone(sections) }
 
 type qualification struct {
 	o    Options

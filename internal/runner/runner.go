@@ -387,7 +387,7 @@ func (r *runner) streamNotes() []string {
 	}
 	if c.MalformedPPM > 0 {
 		notes = append(notes, fmt.Sprintf("%.4f%% of the frames are malformed on purpose, in turn: %s; raw.malformed counts them (they are in the generator's count)",
-			float64(c.MalformedPPM)/1e4, strings.Join(stream.MalformedKinds, "; ")))
+			float64(c.MalformedPPM)/1e4, strings.Join(stream.MalformedKinds(), "; ")))
 	}
 	if c.Latency {
 		notes = append(notes, "latency: the generator writes bpf_ktime_get_ns() into each frame's payload as its program sends it; "+

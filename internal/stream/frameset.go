@@ -62,7 +62,7 @@ func FrameSet(o FrameSetOptions) ([]NamedFrame, error) {
 		if err != nil {
 			return nil, fmt.Errorf("frame set: %s malformed: %w", ip.name, err)
 		}
-		for _, kind := range MalformedKinds {
+		for _, kind := range malformedKinds {
 			out = append(out, NamedFrame{Name: fmt.Sprintf("%s udp malformed: %s", ip.name, kind), Frame: append([]byte(nil), sh.Next()...)})
 		}
 	}

@@ -15,7 +15,7 @@ func TestFrameSet(t *testing.T) {
 		Src6: netip.MustParseAddr("2001:2::1"), Dst6: netip.MustParseAddr("2001:2::2")}
 	fs, err := FrameSet(o)
 	require.NoError(t, err)
-	require.Len(t, fs, 2*(5+len(MalformedKinds)))
+	require.Len(t, fs, 2*(5+len(malformedKinds)))
 	names := map[string]bool{}
 	for _, f := range fs {
 		assert.False(t, names[f.Name], "one name per frame: %s", f.Name)

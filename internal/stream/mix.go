@@ -128,8 +128,11 @@ func (m Mix) Largest() int {
 const MaxMalformedPPM = 1_000_000
 
 // The malformed kinds, in the order they go out.
-var MalformedKinds = []string{
+var malformedKinds = []string{
 	"L4 header cut short (4 bytes of it)",
 	"IP length claims 64 bytes more than the frame holds",
 	"IP header cut short (10 bytes of it)",
 }
+
+// MalformedKinds returns a copy of malformedKinds, which no importer can change.
+func MalformedKinds() []string { return slices.Clone(malformedKinds) }

@@ -139,7 +139,7 @@ func (s *Shaper) advance() (size int, flow uint32, bad int) {
 		if s.acc >= MaxMalformedPPM {
 			s.acc -= MaxMalformedPPM
 			bad = s.kind
-			s.kind = (s.kind + 1) % len(MalformedKinds)
+			s.kind = (s.kind + 1) % len(malformedKinds)
 			s.bad.Add(1)
 		}
 	}

@@ -129,7 +129,7 @@ var Metrics = append([]Metric{
 // the verifier's work and the images' sizes, lower being better.
 func fingerprintMetrics() []Metric {
 	var out []Metric
-	for _, ff := range results.FingerprintFigures {
+	for _, ff := range results.FingerprintFigures() {
 		if !ff.Exact {
 			continue
 		}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -24,8 +25,8 @@ const (
 	FormatOpenMetrics = "openmetrics"
 )
 
-// Formats lists them.
-var Formats = []string{FormatText, FormatMarkdown, FormatCSV, FormatBenchfmt, FormatOpenMetrics}
+// formats lists them.
+var formats = []string{FormatText, FormatMarkdown, FormatCSV, FormatBenchfmt, FormatOpenMetrics}
 
 func num(v float64) string {
 	a := math.Abs(v)
@@ -39,6 +40,9 @@ func num(v float64) string {
 	}
 	return strconv.FormatFloat(v, 'g', 3, 64)
 }
+
+// Formats returns a copy of formats, which no importer can change.
+func Formats() []string { return slices.Clone(formats) }
 
 // centre writes "median ±ci%" (±∞ where the sample is too small for a
 // 95% interval).

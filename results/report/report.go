@@ -109,7 +109,7 @@ type flagRow struct {
 }
 
 // fingerprintRow is one program and mode's fingerprint: its figures in
-// the order of results.FingerprintFigures, n/r where not reported.
+// the order of results.FingerprintFigures(), n/r where not reported.
 type fingerprintRow struct {
 	Run, Kernel, Program, Mode string
 	Figures                    []string
@@ -193,7 +193,7 @@ func Write(w io.Writer, in *Inputs, title string) ([]string, error) {
 	b := &builder{p: &page{Title: title, Files: in.Files, Probes: in.Probes}, metrics: map[string]results.Metric{}, lines: map[lineKey]map[int][]float64{}}
 	p := b.p
 	p.CapabilityChanges, p.CapabilitiesCompared = compare.Capabilities(in.Qualifications)
-	for _, ff := range results.FingerprintFigures {
+	for _, ff := range results.FingerprintFigures() {
 		p.FingerprintHeads = append(p.FingerprintHeads, ff.Short+" ("+ff.Unit+")")
 	}
 	for _, inp := range in.Runs {
@@ -270,7 +270,7 @@ func (b *builder) addResult(label string, r *results.Run, res results.Result, ba
 		row := fingerprintRow{Run: label, Kernel: r.Host.Kernel, Program: res.Program.Name, Mode: res.Mode,
 			Xlated: results.ShortHash(f.XlatedSHA256), JIT: results.ShortHash(f.JITSHA256), Maps: f.MapsText(), Calls: f.CallsText(),
 			NotReported: strings.Join(append(f.Reasons(), f.Warnings...), "; ")}
-		for _, ff := range results.FingerprintFigures {
+		for _, ff := range results.FingerprintFigures() {
 			row.Figures = append(row.Figures, ff.Text(f))
 		}
 		p.Fingerprints = append(p.Fingerprints, row)

@@ -18,7 +18,7 @@ func main() {
 #define XDPLAB_LIMITS_H
 
 `)
-	for _, c := range catalog.HeaderConstants {
+	for _, c := range catalog.HeaderConstants() {
 		fmt.Fprintf(&b, "#define %s %d\n", c.Name, c.Value)
 	}
 	b.WriteString("\n#endif\n")
