@@ -148,7 +148,7 @@ func upgrade(r *Run) {
 		if r.Config.Generator == "af-packet" {
 			gen = "AF_PACKET writes the socket accepted"
 		}
-		r.Metrics = StandardMetrics(gen)
+		r.Metrics = StandardMetrics(gen, CPUsOfGenerator)
 		r.Notes = append(r.Notes, "read from schema version 1: the metric sources are xdplab's standard ones")
 	}
 	if r.SchemaVersion < 4 {

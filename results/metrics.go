@@ -18,10 +18,28 @@ const (
 const latencySource = "one-way latency: the generator program's bpf_ktime_get_ns at send, in the payload, against the sink program's on arrival (the same host clock); " +
 	"percentile of a log-linear histogram map (buckets at most 12.5% wide, midpoint), only in runs with --latency"
 
+// The CPUs a run's CPU figures count (CPUScope of StandardMetrics).
+const (
+	// CPUsOfGenerator: a veth pair, where the generator, the veth NAPI
+	// and the DUT program share the generator's CPUs.
+	CPUsOfGenerator = "the generator's CPUs: generator, veth and DUT program share those CPUs"
+)
+
+// CPUsOfDUTHost are the CPUs a run with the generator on host counts:
+// every CPU of this host, the DUT's; sameKernel where the "host" is a
+// namespace of this one, whose generator's work the figures then hold.
+func CPUsOfDUTHost(host string, sameKernel bool) string {
+	if sameKernel {
+		return "every CPU of this host: " + host + " shares this host's kernel (the same boot id: a namespace posing as a host), so the generator's work is in them"
+	}
+	return "every CPU of this host, the DUT's: the generator runs on " + host + " and its CPU time is not in them"
+}
+
 // StandardMetrics describes every figure of Figures, Summary and
 // Result.ProgNsPerPkt, keyed by its JSON name. generator names the
-// generator's own counter.
-func StandardMetrics(generator string) map[string]Metric {
+// generator's own counter, cpus the CPUs the CPU figures count
+// (CPUsOfGenerator, CPUsOfDUTHost).
+func StandardMetrics(generator, cpus string) map[string]Metric {
 	return map[string]Metric{
 		"offered_pps": {"packets/s", BetterNone, "frames the generator sent (" + generator + "), per second of the timed window"},
 		"throughput_pps": {"packets/s", BetterHigher, "frames the DUT program counted in xdplab's per-CPU stats map per second of the timed window; " +
@@ -31,9 +49,8 @@ func StandardMetrics(generator string) map[string]Metric {
 		"loss":            {"ratio", BetterLower, "1 - frames the DUT saw / frames offered, over the trial after every counter settled"},
 		"delivered_pps": {"packets/s", BetterHigher, "frames out of the DUT per second: the sink program's count (tx, redirect) " +
 			"or Ip InReceives / Ip6InReceives of the DUT namespace (pass)"},
-		"cpu_ns_per_pkt": {"ns/packet", BetterLower, "/proc/stat busy time (user+system+irq+softirq) of the generator's CPUs per offered frame: " +
-			"generator, veth and DUT program share those CPUs"},
-		"cpu_percent":    {"percent", BetterNone, "busy share of the generator's CPUs (/proc/stat)"},
+		"cpu_ns_per_pkt": {"ns/packet", BetterLower, "/proc/stat busy time (user+system+irq+softirq) per offered frame, of " + cpus},
+		"cpu_percent":    {"percent", BetterNone, "busy share (/proc/stat) of " + cpus},
 		"dut_ns_per_pkt": {"ns/packet", BetterLower, "cpu_ns_per_pkt minus the generator's own cost, calibrated against a minimal native sink"},
 		"prog_ns_per_pkt": {"ns/packet", BetterLower, "BPF run-time stats (run_time_ns / run_cnt) in a separate pass after the trials, " +
 			"net of the stats' own cost per run measured on an empty program"},

@@ -315,7 +315,11 @@ func (r *runner) newRun() *results.Run {
 		Environment: host.Environment(),
 		Config:      r.runConfig(),
 	}
-	run.Metrics = results.StandardMetrics(generatorSource(r.kind))
+	cpus := results.CPUsOfGenerator
+	if r.remote != nil {
+		cpus = results.CPUsOfDUTHost(r.remote.Target().Host, r.remote.SameMachine())
+	}
+	run.Metrics = results.StandardMetrics(generatorSource(r.kind), cpus)
 	run.Notes = append(r.streamNotes(), r.methodNotes()...)
 	if run.Host.BPFStatsEnabled {
 		run.Notes = append(run.Notes, "kernel.bpf_stats_enabled was 1 during the trials: every program run paid for clock reads, throughput is lower than it would be")
@@ -415,27 +419,16 @@ func (r *runner) streamNotes() []string {
 	return notes
 }
 
-// methodNotes say where each figure came from: the hosts, the counters,
-// the CPU time, and the generator.
+// methodNotes say how this run measured where it is not every run's way
+// (every figure's own source is in the run's metrics): two hosts, a
+// replay, an AF_PACKET generator; and where the fingerprint comes from.
 func (r *runner) methodNotes() []string {
 	var notes []string
-	cpuNote := "CPU: busy time (user+system+irq+softirq) from /proc/stat on the generator's CPUs, per offered frame; on a veth pair the generator, the veth NAPI and the DUT program run in softirq on the same CPU, so the DUT's share is CPU ns/pkt minus the calibrated generator share"
 	if r.remote != nil {
-		h := r.remote.Target().Host
-		cpuNote = "CPU: busy time (user+system+irq+softirq) from /proc/stat on every CPU of this host, the DUT's, per offered frame; the generator runs on " + h + " and its CPU time is not in it"
-		if r.remote.SameMachine() {
-			cpuNote = "CPU: busy time from /proc/stat on every CPU of this host per offered frame; " + h + " shares this host's kernel (the same boot id: a namespace posing as a host), so it includes the generator's work"
-		}
 		notes = append(notes, fmt.Sprintf("two hosts: the DUT's port %s here, the generator's %s on %s (xdplab %s there, %s)",
 			r.cfg.DUTIface, r.cfg.PeerIface, r.remote.Target(), r.remote.Hello().Version, r.remote.How()))
 	}
-	notes = append(notes,
-		"offered: frames the generator sent ("+generatorSource(r.kind)+"); throughput: frames the DUT program counted (xdplab stats map), per second of the timed window",
-		"loss = 1 - seen/offered over the trial, after every counter settled; bit rates use the frame size with FCS (L2) and add 20 bytes of preamble and gap (L1)",
-		cpuNote,
-		"program ns/pkt: the kernel's BPF run-time stats (kernel.bpf_stats_enabled) in a separate pass after the trials, never during them (they slow every run)",
-		results.FingerprintSource,
-	)
+	notes = append(notes, results.FingerprintSource)
 	if r.capture != nil {
 		how := "the live-frames replay program: each frame written whole into a live frame from a map of the capture, " +
 			"exactly frames x loops, then every further frame held back"
