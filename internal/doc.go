@@ -7,6 +7,8 @@
 //     (the attach mode) and sshtarget (a second host's ssh:// address);
 //   - host: facts about the machine the run starts on, and privileges;
 //   - runner: applies a description, one file per stage (see its doc);
+//   - inspect and equiv: `xdplab inspect` and `xdplab equiv`, on a
+//     runner.Bench (the programs loaded as a run loads them);
 //   - xdp: attaching in a mode with read-back, and the kernel's XDP
 //     features;
 //   - traffic: sending a stream: the generators, single frames, the watch;

@@ -138,6 +138,12 @@ func ParseFilterRules(r io.Reader, name string) ([]FilterRule, error) {
 	return rules, nil
 }
 
+// ExampleRule is a filter rule that matches nothing xdplab sends: an IPv6
+// source prefix in the benchmarking range that no flow uses. The churn
+// trial adds and deletes it under load, and inspect and equiv load the
+// filter with it when given no rules.
+const ExampleRule = "drop src 2001:2:0:fffe::/64"
+
 func (r FilterRule) key() string {
 	return fmt.Sprintf("%s %v %d %d", r.Field, r.Prefix, r.Proto, r.Port)
 }

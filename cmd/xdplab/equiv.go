@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/xdplab/xdplab/bpf/catalog"
+	"github.com/xdplab/xdplab/internal/equiv"
 	"github.com/xdplab/xdplab/internal/runner"
 	"github.com/xdplab/xdplab/results"
 )
@@ -60,7 +61,7 @@ Workloads without settings are loaded with example ones, as inspect does.`,
 			if err != nil {
 				return err
 			}
-			e, err := runner.Equivalence(cmd.Context(), runner.Config{Run: r, Command: append([]string{"xdplab"}, os.Args[1:]...), Version: toolVersion()})
+			e, err := equiv.Equivalence(cmd.Context(), runner.Config{Run: r, Command: append([]string{"xdplab"}, os.Args[1:]...), Version: toolVersion()})
 			if err != nil {
 				if cmd.Context().Err() != nil {
 					return interrupted(err, "everything xdplab made was removed")

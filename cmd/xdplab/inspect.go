@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/xdplab/xdplab/bpf/catalog"
+	"github.com/xdplab/xdplab/internal/inspect"
 	"github.com/xdplab/xdplab/internal/runner"
 	"github.com/xdplab/xdplab/internal/spec"
 	"github.com/xdplab/xdplab/results"
@@ -51,7 +52,7 @@ left behind.`,
 			if err != nil {
 				return err
 			}
-			in, err := runner.Inspect(cmd.Context(), runner.Config{Run: r, Command: append([]string{"xdplab"}, os.Args[1:]...), Version: toolVersion()})
+			in, err := inspect.Inspect(cmd.Context(), runner.Config{Run: r, Command: append([]string{"xdplab"}, os.Args[1:]...), Version: toolVersion()})
 			if err != nil {
 				if cmd.Context().Err() != nil {
 					return interrupted(err, "everything xdplab made was removed")
@@ -121,7 +122,7 @@ func (f *runFlags) programDescription(cmd *cobra.Command, args []string, verb st
 		}
 		cleanup = func() { os.RemoveAll(dir) }
 		rules := filepath.Join(dir, "rules")
-		if err := os.WriteFile(rules, []byte(runner.ExampleRule+"\n"), 0o600); err != nil {
+		if err := os.WriteFile(rules, []byte(catalog.ExampleRule+"\n"), 0o600); err != nil {
 			return spec.Run{}, cleanup, err
 		}
 		f.settings = append(f.settings, specSetting("rules", rules))

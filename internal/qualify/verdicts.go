@@ -1,9 +1,11 @@
 package qualify
 
 import (
+	"bytes"
 	"fmt"
 	"strings"
 
+	"github.com/xdplab/xdplab/bpf/catalog"
 	"github.com/xdplab/xdplab/offload"
 	"github.com/xdplab/xdplab/results"
 	"github.com/xdplab/xdplab/results/caps"
@@ -210,4 +212,43 @@ func newWarnings(before, after []string) []string {
 		}
 	}
 	return warn
+}
+
+// returnedText says what the program returned for the n frames: act's
+// count first, then any other action's.
+func returnedText(counts [catalog.QualifyOther + 1]uint64, act catalog.Action, name string, code uint32, n uint64) string {
+	returned := fmt.Sprintf("the program returned %s for %d of %d frames", name, countOf(counts, act), n)
+	if other := counts[catalog.QualifyOther]; other > 0 {
+		returned += fmt.Sprintf(", an unknown action (%d) for %d", code, other)
+	}
+	for a := catalog.Aborted; a <= catalog.Redirect; a++ {
+		if a != act && counts[a] > 0 {
+			returned += fmt.Sprintf(", %s for %d", a, counts[a])
+		}
+	}
+	return returned
+}
+
+// actionOutcome says where the n frames f came out for action act, and
+// whether that is where act sends them: got are the frames collected
+// back (tx) or behind the second port (redirect), delivered the UDP
+// payloads the DUT's stack received, aborted the exceptions seen.
+func actionOutcome(act catalog.Action, f []byte, got, delivered [][]byte, aborted, n uint64) (string, bool) {
+	switch act {
+	case catalog.Drop:
+		return fmt.Sprintf("%d reached the DUT's stack", len(delivered)), len(delivered) == 0
+	case catalog.Pass:
+		good := 0
+		for _, d := range delivered {
+			if bytes.Equal(d, f[14+20+8:]) {
+				good++
+			}
+		}
+		return fmt.Sprintf("%d of %d reached a UDP socket in the DUT's namespace with their payload intact", good, n), uint64(good) == n
+	case catalog.TX:
+		return fmt.Sprintf("%d of %d came back to the generator's interface, MACs swapped, the rest intact", len(got), n), uint64(len(got)) == n
+	case catalog.Redirect:
+		return fmt.Sprintf("%d of %d arrived intact behind the DUT's second port", len(got), n), uint64(len(got)) == n
+	}
+	return fmt.Sprintf("xdp:xdp_exception fired %d times for XDP_ABORTED", aborted), aborted >= n
 }

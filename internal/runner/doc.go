@@ -15,7 +15,10 @@
 //   - progstats.go: the program's own run time in a separate pass;
 //   - search.go: the NDR/PDR search's trials (internal/search decides);
 //   - workload.go and filter.go, ratelimit.go, flowstats.go, l4lb.go: each
-//     reference workload's settings, far side and figures.
+//     reference workload's settings, far side and figures;
+//   - bench.go: a pair on which a description's programs load as a run
+//     loads them, with nothing measured, for internal/inspect and
+//     internal/equiv.
 //
 // Checks of the description are spec's; checks of the machine (the CPUs
 // this process may use) are made here, where the run starts. Everything is

@@ -27,14 +27,9 @@ func (filterWorkload) figures(ctx context.Context, r *runner, s *setup, before a
 	return r.filterFigures(ctx, s, before.([]bpf.Counter), res)
 }
 
-// ExampleRule is a filter rule that matches nothing a test sends: the
-// churn rule of rule updates, and the rule inspect and equiv load the
-// filter with when given none.
-const ExampleRule = "drop src 2001:2:0:fffe::/64"
-
 // churnRule matches nothing the generator sends: an IPv6 source prefix in
-// the benchmarking range that no flow uses.
-var churnRule = catalog.FilterRule{ID: catalog.MaxFilterRules - 1, Text: ExampleRule, Field: "src",
+// the benchmarking range that no flow uses (catalog.ExampleRule).
+var churnRule = catalog.FilterRule{ID: catalog.MaxFilterRules - 1, Text: catalog.ExampleRule, Field: "src",
 	Prefix: netip.MustParsePrefix("2001:2:0:fffe::/64")}
 
 // filterFigures read the filter's hits per rule over the trials and

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -19,6 +20,8 @@ import (
 	"github.com/vishvananda/netlink"
 
 	"github.com/xdplab/xdplab/bpf"
+	"github.com/xdplab/xdplab/bpf/catalog"
+	"github.com/xdplab/xdplab/internal/spec"
 	"github.com/xdplab/xdplab/internal/stream"
 	"github.com/xdplab/xdplab/internal/xdp"
 	"github.com/xdplab/xdplab/topology"
@@ -294,4 +297,26 @@ func RequireLiveFrames(tb testing.TB) {
 	if Generator(tb) != stream.LiveFrames {
 		tb.Skip("this kernel runs no XDP program on live frames (BPF_F_TEST_XDP_LIVE_FRAMES): the generator is AF_PACKET here")
 	}
+}
+
+// EveryBuiltin describes a check of every built-in program in generic
+// and native mode, with the settings a check without traffic loads the
+// workloads with (catalog.ExampleRule, a limit), as inspect and equiv do.
+func EveryBuiltin(tb testing.TB) spec.Run {
+	tb.Helper()
+	rules := filepath.Join(tb.TempDir(), "rules")
+	if err := os.WriteFile(rules, []byte(catalog.ExampleRule+"\n"), 0o600); err != nil {
+		tb.Fatal(err)
+	}
+	var settings []spec.Setting
+	for _, n := range catalog.BuiltinNames() {
+		settings = append(settings, spec.Setting{Path: spec.FieldPrograms, Value: n})
+	}
+	settings = append(settings, spec.Setting{Path: spec.FieldModes, Value: "generic"}, spec.Setting{Path: spec.FieldModes, Value: "native"},
+		spec.Setting{Path: spec.FieldRules, Value: rules}, spec.Setting{Path: spec.FieldLimit, Value: "1M"}, spec.Setting{Path: spec.FieldBurst, Value: "64"})
+	r, err := spec.Build(settings)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return r
 }

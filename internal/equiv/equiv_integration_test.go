@@ -1,6 +1,6 @@
 //go:build integration
 
-package runner
+package equiv
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/xdplab/xdplab/bpf/catalog"
+	"github.com/xdplab/xdplab/internal/runner"
 	"github.com/xdplab/xdplab/internal/schematest"
 	"github.com/xdplab/xdplab/internal/spec"
 	"github.com/xdplab/xdplab/internal/testenv"
@@ -23,7 +24,7 @@ import (
 // verdict is the one the program's own counters give.
 func TestIntegrationEquivalenceBuiltins(t *testing.T) {
 	testenv.RequireRoot(t)
-	e, err := Equivalence(context.Background(), inspectConfig(t))
+	e, err := Equivalence(context.Background(), runner.Config{Run: testenv.EveryBuiltin(t), Version: "test"})
 	require.NoError(t, err)
 	assert.Equal(t, results.VerdictPass, e.Verdict, e.Why)
 	b, err := json.Marshal(e)
@@ -70,7 +71,7 @@ func TestIntegrationEquivalenceFindsModeDifference(t *testing.T) {
 	r, err := spec.Build([]spec.Setting{{Path: spec.FieldObject, Value: "../../bpf/testdata/modediff_bpfel.o"}, {Path: spec.FieldObjectProgram, Value: "xdp_to_lo"},
 		{Path: spec.FieldModes, Value: "generic"}, {Path: spec.FieldModes, Value: "native"}})
 	require.NoError(t, err)
-	e, err := Equivalence(context.Background(), Config{Run: r, Version: "test"})
+	e, err := Equivalence(context.Background(), runner.Config{Run: r, Version: "test"})
 	require.NoError(t, err)
 	assert.Equal(t, results.VerdictFail, e.Verdict)
 	require.Len(t, e.Programs, 1)
@@ -97,7 +98,7 @@ func TestIntegrationEquivalenceFrags(t *testing.T) {
 	r, err := spec.Build([]spec.Setting{{Path: spec.FieldObject, Value: "../../bpf/testdata/modediff_bpfel.o"}, {Path: spec.FieldObjectProgram, Value: "xdp_frags_deep"},
 		{Path: spec.FieldModes, Value: "generic"}, {Path: spec.FieldModes, Value: "native"}})
 	require.NoError(t, err)
-	e, err := Equivalence(context.Background(), Config{Run: r, Version: "test"})
+	e, err := Equivalence(context.Background(), runner.Config{Run: r, Version: "test"})
 	require.NoError(t, err)
 	require.Len(t, e.Programs, 1)
 	p := e.Programs[0]
@@ -120,7 +121,7 @@ func TestIntegrationEquivalenceCapture(t *testing.T) {
 	r, err := spec.Build([]spec.Setting{{Path: spec.FieldPrograms, Value: "tx"}, {Path: spec.FieldModes, Value: "generic"}, {Path: spec.FieldModes, Value: "native"},
 		{Path: spec.FieldPcap, Value: "../../scenarios/library/pcap/udp-100.pcap"}})
 	require.NoError(t, err)
-	e, err := Equivalence(context.Background(), Config{Run: r, Version: "test"})
+	e, err := Equivalence(context.Background(), runner.Config{Run: r, Version: "test"})
 	require.NoError(t, err)
 	assert.Equal(t, results.VerdictPass, e.Verdict, e.Why)
 	require.Len(t, e.Programs, 1)

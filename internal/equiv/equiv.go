@@ -1,4 +1,7 @@
-package runner
+// Package equiv is `xdplab equiv`: one set of frames sent through the
+// identical program attached for real in each mode on a pair
+// (runner.Bench), and what came out compared frame by frame.
+package equiv
 
 import (
 	"context"
@@ -11,6 +14,7 @@ import (
 	"github.com/xdplab/xdplab/bpf/catalog"
 	"github.com/xdplab/xdplab/internal/host"
 	"github.com/xdplab/xdplab/internal/nsthread"
+	"github.com/xdplab/xdplab/internal/runner"
 	"github.com/xdplab/xdplab/internal/spec"
 	"github.com/xdplab/xdplab/internal/stream"
 	"github.com/xdplab/xdplab/internal/traffic"
@@ -44,10 +48,17 @@ const (
 	equivVethNote = "a native XDP_PASS program is on the generator's and the sink's veth, so that they accept native XDP_TX'd and redirected frames (with rx-gro alone an XDP_TX'd frame waits in the veth's ring until another frame wakes it); IPv6 is off on every veth, so that no stack adds frames"
 )
 
+// check is one equivalence check: its bench, its description and pair.
+type check struct {
+	b    *runner.Bench
+	cfg  runner.Config
+	pair *topology.Pair
+}
+
 // Equivalence sends one set of frames (a capture's, or stream.FrameSet)
 // through each program of cfg attached for real in each mode, and
 // compares frame by frame what came out. Nothing is left behind.
-func Equivalence(ctx context.Context, cfg Config) (_ *results.Equivalence, err error) {
+func Equivalence(ctx context.Context, cfg runner.Config) (_ *results.Equivalence, err error) {
 	if cfg.Remote != "" {
 		return nil, &spec.FieldError{Field: spec.FieldRemote, Parts: []any{
 			"the equivalence check watches where each frame comes out on both ports: it runs with both on this host"}}
@@ -55,33 +66,29 @@ func Equivalence(ctx context.Context, cfg Config) (_ *results.Equivalence, err e
 	if err := host.CheckPrivileges(); err != nil {
 		return nil, err
 	}
-	r := &runner{cfg: cfg}
 	e := &results.Equivalence{
 		Header: results.Header{Schema: results.EquivalenceSchema, SchemaVersion: results.EquivalenceSchemaVersion,
 			Tool: results.ThisTool(cfg.Version), Host: host.Info(), Started: time.Now().UTC()},
 		Notes: append([]string(nil), equivNotes...),
 	}
-	if cfg.DUTIface != "" {
-		// Lent NICs, cabled to each other: the peer sends, and takes
-		// back what the DUT transmits.
-		r.pair, err = topology.NewNICPair(topology.NICPairOptions{RunID: cfg.RunID, DUT: cfg.DUTIface, Peer: cfg.PeerIface, Force: cfg.Force})
-	} else {
-		r.pair, err = topology.NewPair(topology.PairOptions{RunID: cfg.RunID, Sink: true})
-	}
+	// Lent NICs, cabled to each other (the peer sends, and takes back what
+	// the DUT transmits), or a veth pair with a sink behind a second port.
+	b, err := runner.NewBench(cfg, true)
 	if err != nil {
 		return nil, err
 	}
-	defer r.closePair(&err)
+	defer b.Close(&err)
+	r := &check{b: b, cfg: cfg, pair: b.Pair()}
 	undo, err := r.equivPair(e)
 	defer undo()
 	if err != nil {
 		return nil, err
 	}
-	modes, err := r.pairModes(true)
+	modes, err := r.b.Modes(true)
 	if err != nil {
 		return nil, err
 	}
-	e.Modes = modeNames(modes)
+	e.Modes = runner.ModeNames(modes)
 	frames, err := r.equivFrames(false)
 	if err != nil {
 		return nil, err
@@ -91,7 +98,7 @@ func Equivalence(ctx context.Context, cfg Config) (_ *results.Equivalence, err e
 		return nil, err
 	}
 	defer w.Close()
-	for _, name := range r.programs() {
+	for _, name := range r.b.Programs() {
 		ep, err := r.equivProgram(ctx, w, name, modes, frames)
 		if err != nil {
 			return nil, err
@@ -106,7 +113,7 @@ func Equivalence(ctx context.Context, cfg Config) (_ *results.Equivalence, err e
 // a native XDP_PASS program where a veth takes frames back, a lent port's
 // MTU raised for the set's full-size frames; e's notes say which. undo
 // detaches the programs (always call it).
-func (r *runner) equivPair(e *results.Equivalence) (undo func(), err error) {
+func (r *check) equivPair(e *results.Equivalence) (undo func(), err error) {
 	var undos []func()
 	undo = func() {
 		for i := len(undos) - 1; i >= 0; i-- {
@@ -163,7 +170,7 @@ func (r *runner) equivPair(e *results.Equivalence) (undo func(), err error) {
 }
 
 // equivProgram sends the frames through one program in each mode.
-func (r *runner) equivProgram(ctx context.Context, w *traffic.Watch, name string, modes []xdpmode.Mode, frames []stream.NamedFrame) (*results.EquivProgram, error) {
+func (r *check) equivProgram(ctx context.Context, w *traffic.Watch, name string, modes []xdpmode.Mode, frames []stream.NamedFrame) (*results.EquivProgram, error) {
 	ep := &results.EquivProgram{}
 	for _, m := range modes {
 		if err := ctx.Err(); err != nil {
@@ -210,7 +217,7 @@ func fullSizeMTU(eps []*topology.Endpoint) (string, error) {
 
 // equivFrames are the capture's frames (addressed from the generator to
 // the DUT), or the generated set.
-func (r *runner) equivFrames(jumbo bool) ([]stream.NamedFrame, error) {
+func (r *check) equivFrames(jumbo bool) ([]stream.NamedFrame, error) {
 	p := r.pair
 	if r.cfg.Pcap == "" {
 		return stream.FrameSet(stream.FrameSetOptions{SrcMAC: p.Gen.MAC, DstMAC: p.DUT.MAC,
@@ -233,7 +240,7 @@ func (r *runner) equivFrames(jumbo bool) ([]stream.NamedFrame, error) {
 
 // watch listens where frames can come out: back at the generator, into
 // the DUT's stack, out of the DUT namespace's lo, at the sink.
-func (r *runner) watch() (_ *traffic.Watch, err error) {
+func (r *check) watch() (_ *traffic.Watch, err error) {
 	p := r.pair
 	w := &traffic.Watch{}
 	defer func() {
@@ -259,9 +266,9 @@ func (r *runner) watch() (_ *traffic.Watch, err error) {
 }
 
 // equivMode attaches program name in mode m and sends every frame.
-func (r *runner) equivMode(ctx context.Context, w *traffic.Watch, name string, m xdpmode.Mode, frames []stream.NamedFrame) (_ *results.EquivMode, _ results.Program, sent []stream.NamedFrame, err error) {
+func (r *check) equivMode(ctx context.Context, w *traffic.Watch, name string, m xdpmode.Mode, frames []stream.NamedFrame) (_ *results.EquivMode, _ results.Program, sent []stream.NamedFrame, err error) {
 	p := r.pair
-	prog, err := r.load(name, catalog.NoTouch, m)
+	prog, err := r.b.Load(name, m)
 	if err != nil {
 		return nil, results.Program{}, nil, err
 	}
@@ -325,7 +332,7 @@ func (r *runner) equivMode(ctx context.Context, w *traffic.Watch, name string, m
 }
 
 // sendOne sends one frame and observes what becomes of it.
-func (r *runner) sendOne(w *traffic.Watch, tap *bpf.ExceptionTap, prog *bpf.Program, frame []byte) (results.FrameVerdict, error) {
+func (r *check) sendOne(w *traffic.Watch, tap *bpf.ExceptionTap, prog *bpf.Program, frame []byte) (results.FrameVerdict, error) {
 	if err := w.Drain(); err != nil {
 		return results.FrameVerdict{}, err
 	}

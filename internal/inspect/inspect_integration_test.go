@@ -1,37 +1,26 @@
 //go:build integration
 
-package runner
+package inspect
 
 import (
 	"context"
 	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/xdplab/xdplab/bpf/catalog"
+	"github.com/xdplab/xdplab/internal/runner"
 	"github.com/xdplab/xdplab/internal/xdpmode"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/xdplab/xdplab/internal/spec"
 	"github.com/xdplab/xdplab/internal/testenv"
 	"github.com/xdplab/xdplab/results"
 )
 
 // inspectConfig inspects every built-in in generic and native mode.
-func inspectConfig(tb testing.TB) Config {
-	rules := filepath.Join(tb.TempDir(), "rules")
-	require.NoError(tb, os.WriteFile(rules, []byte(ExampleRule+"\n"), 0o600))
-	var settings []spec.Setting
-	for _, n := range catalog.BuiltinNames() {
-		settings = append(settings, spec.Setting{Path: spec.FieldPrograms, Value: n})
-	}
-	settings = append(settings, spec.Setting{Path: spec.FieldModes, Value: "generic"}, spec.Setting{Path: spec.FieldModes, Value: "native"},
-		spec.Setting{Path: spec.FieldRules, Value: rules}, spec.Setting{Path: spec.FieldLimit, Value: "1M"}, spec.Setting{Path: spec.FieldBurst, Value: "64"})
-	r, err := spec.Build(settings)
-	require.NoError(tb, err)
-	return Config{Run: r, Version: "test"}
+func inspectConfig(tb testing.TB) runner.Config {
+	return runner.Config{Run: testenv.EveryBuiltin(tb), Version: "test"}
 }
 
 // Every built-in loads, verifies and attaches in both modes, reads back

@@ -1,4 +1,4 @@
-package runner
+package equiv
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 
 	"github.com/xdplab/xdplab/bpf"
 	"github.com/xdplab/xdplab/bpf/catalog"
+	"github.com/xdplab/xdplab/internal/runner"
 	"github.com/xdplab/xdplab/internal/spec"
 	"github.com/xdplab/xdplab/internal/traffic"
 	"github.com/xdplab/xdplab/results"
@@ -57,7 +58,7 @@ func TestClassify(t *testing.T) {
 }
 
 func TestEquivalenceRefusesRemote(t *testing.T) {
-	_, err := Equivalence(context.Background(), Config{Run: spec.Run{Remote: "ssh://gen"}})
+	_, err := Equivalence(context.Background(), runner.Config{Run: spec.Run{Remote: "ssh://gen"}})
 	var fe *spec.FieldError
 	require.ErrorAs(t, err, &fe)
 	assert.Equal(t, spec.FieldRemote, fe.Field)

@@ -1,0 +1,9 @@
+package inspect
+
+import (
+	"testing"
+
+	"github.com/xdplab/xdplab/internal/testenv"
+)
+
+func TestMain(m *testing.M) { testenv.Main(m) }

@@ -1,0 +1,103 @@
+package runner
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/xdplab/xdplab/bpf"
+	"github.com/xdplab/xdplab/bpf/catalog"
+	"github.com/xdplab/xdplab/internal/xdpmode"
+	"github.com/xdplab/xdplab/offload"
+	"github.com/xdplab/xdplab/topology"
+)
+
+// A Bench is a pair on which a description's programs load as a run
+// loads them (a built-in with its workload's settings, or the user's
+// object), with nothing measured: what `xdplab inspect` and `xdplab equiv`
+// (internal/inspect, internal/equiv) build on.
+type Bench struct {
+	r *runner
+}
+
+// NewBench makes the pair: the lent NICs cfg names, cabled to each other,
+// or a veth pair of xdplab's namespaces (with a sink namespace behind a
+// second DUT port where sink). Close removes it.
+func NewBench(cfg Config, sink bool) (*Bench, error) {
+	r := &runner{cfg: cfg}
+	var err error
+	if cfg.DUTIface != "" {
+		r.pair, err = topology.NewNICPair(topology.NICPairOptions{RunID: cfg.RunID, DUT: cfg.DUTIface, Peer: cfg.PeerIface, Force: cfg.Force})
+	} else {
+		r.pair, err = topology.NewPair(topology.PairOptions{RunID: cfg.RunID, Sink: sink})
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &Bench{r: r}, nil
+}
+
+// Pair is the bench's topology.
+func (b *Bench) Pair() *topology.Pair { return b.r.pair }
+
+// Config is the description the bench loads programs by.
+func (b *Bench) Config() Config { return b.r.cfg }
+
+// Programs are the programs to load: the built-ins' names, or "" for the
+// user's object.
+func (b *Bench) Programs() []string { return b.r.programs() }
+
+// Load loads program name ("" for the user's object) for mode m in the
+// DUT's namespace, doing no per-packet work.
+func (b *Bench) Load(name string, m xdpmode.Mode) (*bpf.Program, error) {
+	return b.r.load(name, catalog.NoTouch, m)
+}
+
+// Offloadability names what in program name ("" for the user's object)
+// hardware offload cannot run; none: it can.
+func (b *Bench) Offloadability(name string) ([]string, error) {
+	if name == "" {
+		return bpf.ObjectOffloadability(objectOptions(&b.r.cfg.Run, 0))
+	}
+	return bpf.BuiltinOffloadability(name)
+}
+
+// Modes probes the modes the DUT supports and checks the ones asked (all
+// it supports by default); noOffload refuses offload by name, for a check
+// that runs on veth only.
+func (b *Bench) Modes(noOffload bool) ([]xdpmode.Mode, error) {
+	p := b.r.pair
+	driver, _ := p.DUT.Driver()
+	support, err := offload.ProbeModes(p.DUTNS.Handle, p.DUT.Name, p.DUT.Ifindex, driver)
+	if err != nil {
+		return nil, err
+	}
+	modes := b.r.cfg.Modes
+	if len(modes) == 0 {
+		modes = support.Modes
+	}
+	for _, m := range modes {
+		if noOffload && m == xdpmode.Offload {
+			return nil, errors.New("--modes offload: the equivalence check runs on a veth pair, which has no offload; name generic and native")
+		}
+		if err := support.Check(m); err != nil {
+			return nil, err
+		}
+	}
+	return modes, nil
+}
+
+// Close removes the pair, joining what went wrong to *err.
+func (b *Bench) Close(err *error) {
+	if cerr := b.r.pair.Close(); cerr != nil {
+		*err = errors.Join(*err, fmt.Errorf("teardown: %w", cerr))
+	}
+}
+
+// ModeNames are the modes' names, in order.
+func ModeNames(ms []xdpmode.Mode) []string {
+	var out []string
+	for _, m := range ms {
+		out = append(out, m.String())
+	}
+	return out
+}
