@@ -53,7 +53,7 @@ func (r *qualification) performance(ctx context.Context) (pdr float64, err error
 		{"throughput 64 B", func(c *runner.Config) { c.FrameSize = 64 }},
 		{"throughput 512 B", func(c *runner.Config) { c.FrameSize = 512 }},
 		{"throughput 1518 B", func(c *runner.Config) { c.FrameSize = 1518 }},
-		{"throughput IMIX", func(c *runner.Config) { c.Mix = stream.SimpleIMIX }},
+		{"throughput IMIX", func(c *runner.Config) { c.Mix = stream.SimpleIMIX; c.Resolve() }},
 		{"NDR/PDR 64 B", func(c *runner.Config) {
 			c.FrameSize, c.Trials, c.ProgStats = 64, 1, 0
 			s := spec.DefaultSearch()

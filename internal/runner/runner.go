@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"runtime/debug"
 	"slices"
 	"strings"
@@ -12,7 +11,6 @@ import (
 
 	"github.com/cilium/ebpf"
 
-	"github.com/xdplab/xdplab/bpf/catalog"
 	"github.com/xdplab/xdplab/internal/host"
 	"github.com/xdplab/xdplab/internal/peer"
 	"github.com/xdplab/xdplab/internal/remote"
@@ -64,7 +62,7 @@ func Run(ctx context.Context, cfg Config) (_ *results.Run, err error) {
 		return nil, err
 	}
 	r := &runner{cfg: cfg, cpus: host.CPUs()[:cfg.Threads]}
-	if err := r.resolve(); err != nil {
+	if err := r.readCapture(); err != nil {
 		return nil, err
 	}
 	defer func() {
@@ -123,27 +121,16 @@ func Run(ctx context.Context, cfg Config) (_ *results.Run, err error) {
 	return r.run, nil
 }
 
-// resolve sets what the description leaves to the run: the frame size
-// of a mix or a capture, a replay's warm-up (none), and its generator
-// where the capture is too large for the replay map.
-func (r *runner) resolve() error {
-	if len(r.cfg.Mix) > 0 {
-		r.cfg.FrameSize = int(math.Round(r.cfg.Mix.MeanSize()))
+// readCapture reads a replay's capture: frames up to the veth's MTU
+// (1500) plus the Ethernet header. What the description derives from it
+// (frame size, no warm-up, the generator) spec.Build resolved.
+func (r *runner) readCapture() error {
+	if r.cfg.Pcap == "" {
+		return nil
 	}
-	if r.cfg.Pcap != "" {
-		// Frames up to the veth's MTU (1500) plus the Ethernet header.
-		c, err := stream.ReadCapture(r.cfg.Pcap, spec.MaxCaptureFrame)
-		if err != nil {
-			return err
-		}
-		r.capture = c
-		r.cfg.Warmup = 0
-		if len(c.Frames) > catalog.MaxReplayFrames && r.cfg.Generator == "" {
-			r.cfg.Generator = stream.AFPacket // too many for the replay map
-		}
-		r.cfg.FrameSize = min(max(c.MeanSize(), stream.MinFrameSize(false)), stream.MaxFrameSize)
-	}
-	return nil
+	c, err := stream.ReadCapture(r.cfg.Pcap, spec.MaxCaptureFrame)
+	r.capture = c
+	return err
 }
 
 // dial reaches the generator's host first, where there is one: a host

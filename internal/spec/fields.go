@@ -3,6 +3,7 @@ package spec
 import (
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"strconv"
 	"strings"
@@ -457,15 +458,46 @@ type ObjectReader func(*Run) error
 
 // Build applies settings to the defaults in order, reads the files they
 // name (the filter's rules; the capture is checked, the object is there
-// and, given read, read with it), and validates the result. A setting of
-// a list field adds one element; the first replaces the default. The
-// error is Errors, every mistake found.
+// and, given read, read with it), validates the result, and resolves
+// what the settings leave to be derived (see Run.resolve). A setting of a
+// list field adds one element; the first replaces the default. The error
+// is Errors, every mistake found.
 func Build(settings []Setting, read ...ObjectReader) (Run, error) {
 	r := Defaults()
 	set, es := apply(&r, settings)
 	es = append(es, presence(&r, set)...)
-	es = append(es, readFiles(&r, read)...)
-	return r, es.with(r.Validate()).err()
+	c, fes := readFiles(&r, read)
+	es = append(es, fes...)
+	es = es.with(r.Validate())
+	r.Resolve()
+	r.resolveCapture(c)
+	return r, es.err()
+}
+
+// Resolve sets what the description derives from its stream: the frame
+// size of a mix (its mean, rounded). Build resolves every derived value
+// once, in one place (with resolveCapture), and the runner and the
+// results file take them as they are; code that sets a Mix by hand (the
+// qualification's IMIX trial) resolves again.
+func (r *Run) Resolve() {
+	if len(r.Mix) > 0 {
+		r.FrameSize = int(math.Round(r.Mix.MeanSize()))
+	}
+}
+
+// resolveCapture sets what a replay derives from its capture c: the
+// frame size (its mean frame size with FCS, within the stream's bounds),
+// no warm-up (it sends the capture once a loop), and the generator where
+// the capture holds more frames than the live-frames replay map.
+func (r *Run) resolveCapture(c *stream.Capture) {
+	if c == nil {
+		return
+	}
+	r.Warmup = 0
+	if len(c.Frames) > catalog.MaxReplayFrames && r.Generator == "" {
+		r.Generator = stream.AFPacket
+	}
+	r.FrameSize = min(max(c.MeanSize(), stream.MinFrameSize(false)), stream.MaxFrameSize)
 }
 
 // with adds the field errors of err on fields that have none yet: a
@@ -551,8 +583,9 @@ func presence(r *Run, set map[string]bool) Errors {
 }
 
 // readFiles reads the filter's rules and checks that the object and the
-// capture are there and readable as one (the object by read, if given).
-func readFiles(r *Run, read []ObjectReader) Errors {
+// capture are there and readable as one (the object by read, if given);
+// it returns the capture it read.
+func readFiles(r *Run, read []ObjectReader) (*stream.Capture, Errors) {
 	var es Errors
 	if r.RulesPath != "" {
 		rules, err := catalog.ReadFilterRules(r.RulesPath)
@@ -573,12 +606,14 @@ func readFiles(r *Run, read []ObjectReader) Errors {
 			}
 		}
 	}
+	var c *stream.Capture
 	if r.Pcap != "" {
-		if _, err := stream.ReadCapture(r.Pcap, MaxCaptureFrame); err != nil {
+		var err error
+		if c, err = stream.ReadCapture(r.Pcap, MaxCaptureFrame); err != nil {
 			es = append(es, fieldCause(FieldPcap, err))
 		}
 	}
-	return es
+	return c, es
 }
 
 // objectError is a user's object refused before the run: a map its

@@ -321,3 +321,37 @@ func TestRemoteFields(t *testing.T) {
 	require.True(t, ok)
 	assert.True(t, f.Whole, "a flag's value is not split at commas")
 }
+
+// What a run derives from its stream is resolved once, in Build: a mix's
+// mean size, and a replay's size, warm-up and, for a capture too large for
+// the replay map, its generator.
+func TestBuildResolves(t *testing.T) {
+	r, err := Build([]Setting{{FieldIMIX, "64:7,570:4,1518:1"}})
+	require.NoError(t, err)
+	assert.Equal(t, 354, r.FrameSize, "the mix's mean, 4246/12 = 353.83 bytes, rounded")
+
+	capture := func(n, size int) string {
+		p := filepath.Join(t.TempDir(), "c.pcap")
+		f, err := os.Create(p)
+		require.NoError(t, err)
+		frames := make([][]byte, n)
+		for i := range frames {
+			frames[i] = make([]byte, size-4) // without FCS
+			copy(frames[i], []byte{0x02, 0, 0, 0, 0, 1, 0x02, 0, 0, 0, 0, 2, 0x08, 0x00})
+		}
+		require.NoError(t, stream.WriteCapture(f, frames))
+		require.NoError(t, f.Close())
+		return p
+	}
+	r, err = Build([]Setting{{FieldPcap, capture(3, 200)}})
+	require.NoError(t, err)
+	assert.Equal(t, 200, r.FrameSize, "the capture's mean frame size with FCS")
+	assert.Zero(t, r.Warmup, "a replay has no warm-up")
+	assert.Empty(t, r.Generator, "few enough frames for the replay map")
+	r, err = Build([]Setting{{FieldPcap, capture(catalog.MaxReplayFrames+1, 64)}})
+	require.NoError(t, err)
+	assert.Equal(t, stream.AFPacket, r.Generator, "too many frames for the replay map")
+	r, err = Build([]Setting{{FieldPcap, capture(catalog.MaxReplayFrames+1, 64)}, {FieldGenerator, "live-frames"}})
+	require.NoError(t, err)
+	assert.Equal(t, stream.LiveFrames, r.Generator, "a generator asked for is kept (the runner refuses it with why)")
+}
