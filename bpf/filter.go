@@ -18,10 +18,14 @@ var filterWorkload = workload{
 	load:    loadFilter, bytes: _FilterBytes,
 	objs: func() any { return &filterObjects{} },
 	fill: func(p *Program, o DUTOptions) error {
-		if len(o.Rules) == 0 {
+		rules, err := settingsOf[[]catalog.FilterRule]("filter", o)
+		if err != nil {
+			return err
+		}
+		if len(rules) == 0 {
 			return errors.New("no rules: give a rules file (--rules FILE, or workload.rules in a scenario)")
 		}
-		for _, r := range o.Rules {
+		for _, r := range rules {
 			if err := p.AddRule(r); err != nil {
 				return err
 			}

@@ -149,7 +149,11 @@ var l4lbWorkload = workload{
 	load:    loadL4lb, bytes: _L4lbBytes,
 	objs: func() any { return &l4lbObjects{} },
 	prepare: func(spec *ebpf.CollectionSpec, o DUTOptions) error {
-		if err := loadLB(spec, o.LB); err != nil {
+		c, err := settingsOf[*LBConfig]("l4lb", o)
+		if err != nil {
+			return err
+		}
+		if err := loadLB(spec, c); err != nil {
 			return err
 		}
 		var ps l4lbProgramSpecs
@@ -159,7 +163,13 @@ var l4lbWorkload = workload{
 		delete(spec.Programs, ps.XdpLbSink.Name)
 		return nil
 	},
-	fill: func(p *Program, o DUTOptions) error { return p.setVIP(o.LB) },
+	fill: func(p *Program, o DUTOptions) error {
+		c, err := settingsOf[*LBConfig]("l4lb", o)
+		if err != nil {
+			return err
+		}
+		return p.setVIP(c)
+	},
 }
 
 func loadLB(spec *ebpf.CollectionSpec, c *LBConfig) error {

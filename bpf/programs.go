@@ -39,12 +39,10 @@ type DUTOptions struct {
 	// from every CPU) instead of a per-CPU array: offload devices hold only
 	// array and hash maps. Implied by Ifindex.
 	ArrayStats bool
-	// Rules are the filter workload's rules.
-	Rules []catalog.FilterRule
-	// Limit is the ratelimit workload's setting.
-	Limit catalog.RateLimit
-	// LB sets up the l4lb workload.
-	LB *LBConfig
+	// Settings are a reference workload's own, of the type its file
+	// declares: the filter's []catalog.FilterRule, ratelimit's
+	// catalog.RateLimit, l4lb's *LBConfig; flowstats has none.
+	Settings any
 }
 
 // Program is a loaded XDP program ready to attach, with what xdplab knows

@@ -15,7 +15,10 @@ var ratelimitWorkload = workload{
 	load:    loadRatelimit, bytes: _RatelimitBytes,
 	objs: func() any { return &ratelimitObjects{} },
 	prepare: func(spec *ebpf.CollectionSpec, o DUTOptions) error {
-		l := o.Limit
+		l, err := settingsOf[catalog.RateLimit]("ratelimit", o)
+		if err != nil {
+			return err
+		}
 		if l.PPS == 0 || l.Burst == 0 {
 			return errors.New("give the limit and the burst (--limit 100k --burst 64)")
 		}

@@ -41,3 +41,16 @@ func TestWorkloadsRegistered(t *testing.T) {
 	}
 	assert.Len(t, workloads, n)
 }
+
+// A workload's settings are of the type its file declares: none gives the
+// zero value (the workload says what is missing), another type is named.
+func TestSettingsOf(t *testing.T) {
+	l, err := settingsOf[catalog.RateLimit]("ratelimit", DUTOptions{})
+	assert.NoError(t, err)
+	assert.Zero(t, l)
+	l, err = settingsOf[catalog.RateLimit]("ratelimit", DUTOptions{Settings: catalog.RateLimit{PPS: 5, Burst: 2}})
+	assert.NoError(t, err)
+	assert.Equal(t, catalog.RateLimit{PPS: 5, Burst: 2}, l)
+	_, err = settingsOf[*LBConfig]("l4lb", DUTOptions{Settings: catalog.RateLimit{}})
+	assert.EqualError(t, err, "l4lb: settings of type catalog.RateLimit, not the *bpf.LBConfig it takes")
+}

@@ -29,6 +29,21 @@ type workload struct {
 // workloads registers the reference workloads, one line each.
 var workloads = []*workload{&filterWorkload, &ratelimitWorkload, &flowstatsWorkload, &l4lbWorkload}
 
+// settingsOf are a workload's settings in o, of type T: the zero T where
+// none were given (the workload says what is missing), an error naming
+// both types where they are of another.
+func settingsOf[T any](name string, o DUTOptions) (T, error) {
+	var zero T
+	if o.Settings == nil {
+		return zero, nil
+	}
+	s, ok := o.Settings.(T)
+	if !ok {
+		return zero, fmt.Errorf("%s: settings of type %T, not the %T it takes", name, o.Settings, zero)
+	}
+	return s, nil
+}
+
 // builtin is a workload's entry in the catalogue; a name the catalogue
 // lacks stops the program at start, where every test sees it.
 func builtin(name string) catalog.Builtin {

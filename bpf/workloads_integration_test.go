@@ -25,7 +25,7 @@ func TestIntegrationFilterFixtures(t *testing.T) {
 	rules, err := catalog.ParseFilterRules(strings.NewReader(filterRules), "rules.txt")
 	require.NoError(t, err)
 	require.Len(t, rules, 5)
-	p, err := bpf.LoadDUT(bpf.DUTOptions{Program: "filter", Rules: rules})
+	p, err := bpf.LoadDUT(bpf.DUTOptions{Program: "filter", Settings: rules})
 	require.NoError(t, err)
 	defer p.Close()
 	assert.Nil(t, p.Expected, "the filter's action depends on the frame")
@@ -96,7 +96,7 @@ func TestIntegrationFilterFixtures(t *testing.T) {
 // workloads and for users' objects.
 func TestIntegrationOffloadability(t *testing.T) {
 	testenv.RequireRoot(t)
-	_, err := bpf.LoadDUT(bpf.DUTOptions{Program: "filter", Ifindex: 1, Rules: []catalog.FilterRule{{ID: 1, Field: "src", Prefix: netip.MustParsePrefix("198.18.0.0/24")}}})
+	_, err := bpf.LoadDUT(bpf.DUTOptions{Program: "filter", Ifindex: 1, Settings: []catalog.FilterRule{{ID: 1, Field: "src", Prefix: netip.MustParsePrefix("198.18.0.0/24")}}})
 	var no *bpf.NotOffloadableError
 	require.ErrorAs(t, err, &no)
 	assert.Contains(t, no.Reasons, "LPM trie map src4")
@@ -114,7 +114,7 @@ func TestIntegrationRateLimitFixtures(t *testing.T) {
 	testenv.RequireRoot(t)
 	// One frame a second refills nothing within the test: the burst is
 	// what a source may send.
-	p, err := bpf.LoadDUT(bpf.DUTOptions{Program: "ratelimit", Limit: catalog.RateLimit{PPS: 1, Burst: 3}})
+	p, err := bpf.LoadDUT(bpf.DUTOptions{Program: "ratelimit", Settings: catalog.RateLimit{PPS: 1, Burst: 3}})
 	require.NoError(t, err)
 	defer p.Close()
 	a := udp4(t, "198.18.0.1", "198.18.0.2", 9)
@@ -191,7 +191,7 @@ func TestIntegrationFlowStatsFixtures(t *testing.T) {
 func TestIntegrationL4LBFixtures(t *testing.T) {
 	testenv.RequireRoot(t)
 	cfg := lbConfig("198.18.2.1", "198.18.2.2", "198.18.2.3", "2001:2:0:2::4")
-	p, err := bpf.LoadDUT(bpf.DUTOptions{Program: "l4lb", LB: cfg})
+	p, err := bpf.LoadDUT(bpf.DUTOptions{Program: "l4lb", Settings: cfg})
 	require.NoError(t, err)
 	defer p.Close()
 	flow := func(src string, sport uint16) []byte {

@@ -17,7 +17,7 @@ import (
 // and what changing rules under load costs.
 type filterWorkload struct{ passStack }
 
-func (filterWorkload) options(r *runner, o *bpf.DUTOptions) { o.Rules = r.cfg.Rules }
+func (filterWorkload) options(r *runner, o *bpf.DUTOptions) { o.Settings = r.cfg.Rules }
 
 func (filterWorkload) start(r *runner, s *setup) (any, error) {
 	return s.prog.RuleHits(len(r.cfg.Rules) + 1)

@@ -21,7 +21,7 @@ import (
 // back, and the spread over backends.
 type l4lbWorkload struct{}
 
-func (l4lbWorkload) options(r *runner, o *bpf.DUTOptions) { o.LB = r.lbConfig() }
+func (l4lbWorkload) options(r *runner, o *bpf.DUTOptions) { o.Settings = r.lbConfig() }
 
 func (l4lbWorkload) writes() bool { return true }
 

@@ -12,7 +12,7 @@ import (
 // it passed against that limit.
 type ratelimitWorkload struct{ passStack }
 
-func (ratelimitWorkload) options(r *runner, o *bpf.DUTOptions) { o.Limit = r.cfg.Limit }
+func (ratelimitWorkload) options(r *runner, o *bpf.DUTOptions) { o.Settings = r.cfg.Limit }
 
 func (ratelimitWorkload) start(_ *runner, s *setup) (any, error) { return s.prog.Verdicts() }
 
