@@ -7,7 +7,6 @@ import (
 	"github.com/xdplab/xdplab/bpf"
 	"github.com/xdplab/xdplab/bpf/catalog"
 	"github.com/xdplab/xdplab/internal/xdpmode"
-	"github.com/xdplab/xdplab/offload"
 	"github.com/xdplab/xdplab/topology"
 )
 
@@ -64,27 +63,7 @@ func (b *Bench) Offloadability(name string) ([]string, error) {
 // Modes probes the modes the DUT supports and checks the ones asked (all
 // it supports by default); noOffload refuses offload by name, for a check
 // that runs on veth only.
-func (b *Bench) Modes(noOffload bool) ([]xdpmode.Mode, error) {
-	p := b.r.pair
-	driver, _ := p.DUT.Driver()
-	support, err := offload.ProbeModes(p.DUTNS.Handle, p.DUT.Name, p.DUT.Ifindex, driver)
-	if err != nil {
-		return nil, err
-	}
-	modes := b.r.cfg.Modes
-	if len(modes) == 0 {
-		modes = support.Modes
-	}
-	for _, m := range modes {
-		if noOffload && m == xdpmode.Offload {
-			return nil, errors.New("--modes offload: the equivalence check runs on a veth pair, which has no offload; name generic and native")
-		}
-		if err := support.Check(m); err != nil {
-			return nil, err
-		}
-	}
-	return modes, nil
-}
+func (b *Bench) Modes(noOffload bool) ([]xdpmode.Mode, error) { return b.r.probeModes(noOffload) }
 
 // Close removes the pair, joining what went wrong to *err.
 func (b *Bench) Close(err *error) {

@@ -218,21 +218,36 @@ func (r *runner) quietStream() error {
 // modes probes the DUT's modes and checks the ones asked for (every
 // supported one where none was), recording them.
 func (r *runner) modes() ([]xdpmode.Mode, error) {
+	modes, err := r.probeModes(false)
+	if err != nil {
+		return nil, err
+	}
+	r.run.Config.ModesAuto = len(r.cfg.Modes) == 0
+	r.run.Config.Modes = ModeNames(modes)
+	return modes, nil
+}
+
+// probeModes probes the modes the DUT supports (into r.support) and
+// checks the ones asked, all it supports where none were; noOffload
+// refuses offload by name, for a check that runs on veth only.
+func (r *runner) probeModes(noOffload bool) ([]xdpmode.Mode, error) {
+	p := r.pair
+	driver, _ := p.DUT.Driver()
 	var err error
-	driver, _ := r.pair.DUT.Driver()
-	if r.support, err = offload.ProbeModes(r.pair.DUTNS.Handle, r.pair.DUT.Name, r.pair.DUT.Ifindex, driver); err != nil {
+	if r.support, err = offload.ProbeModes(p.DUTNS.Handle, p.DUT.Name, p.DUT.Ifindex, driver); err != nil {
 		return nil, err
 	}
 	modes := r.cfg.Modes
 	if len(modes) == 0 {
 		modes = r.support.Modes
-		r.run.Config.ModesAuto = true
 	}
 	for _, m := range modes {
+		if noOffload && m == xdpmode.Offload {
+			return nil, errors.New("--modes offload: the equivalence check runs on a veth pair, which has no offload; name generic and native")
+		}
 		if err := r.support.Check(m); err != nil {
 			return nil, err
 		}
-		r.run.Config.Modes = append(r.run.Config.Modes, m.String())
 	}
 	return modes, nil
 }
