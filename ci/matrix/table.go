@@ -95,21 +95,8 @@ func vethRows(kr *KernelRun, rel string) []Row {
 				}
 				r.Programs = append(r.Programs, name)
 				r.Mpps = append(r.Mpps, fmt.Sprintf("%.3f", res.Summary.ThroughputPPS.Median/1e6))
-				if res.Program.Name == "drop" && len(res.Trials) > 0 {
-					var off, drop uint64
-					for _, t := range res.Trials {
-						off += t.Raw.Generator.Packets
-						drop += t.Raw.Program["drop"].Packets
-					}
-					switch {
-					case off == 0:
-					case drop > off:
-						// Never a share above 100%: the surplus is not
-						// the generator's (the trials are flagged).
-						r.Drop = fmt.Sprintf("100%% (+%d not offered: %s)", drop-off, results.FlagSeenExceedsOffered)
-					default:
-						r.Drop = fmt.Sprintf("%.2f%%", 100*float64(drop)/float64(off))
-					}
+				if res.Program.Name == "drop" {
+					r.Drop = dropShare(res)
 				}
 			}
 		}
@@ -124,6 +111,25 @@ func vethRows(kr *KernelRun, rel string) []Row {
 		rows = append(rows, r)
 	}
 	return rows
+}
+
+// dropShare is the drop program's drops per frame the generator sent,
+// over its trials; empty where it sent none.
+func dropShare(res results.Result) string {
+	var off, drop uint64
+	for _, t := range res.Trials {
+		off += t.Raw.Generator.Packets
+		drop += t.Raw.Program["drop"].Packets
+	}
+	switch {
+	case off == 0:
+		return ""
+	case drop > off:
+		// Never a share above 100%: the surplus is not the generator's
+		// (the trials are flagged).
+		return fmt.Sprintf("100%% (+%d not offered: %s)", drop-off, results.FlagSeenExceedsOffered)
+	}
+	return fmt.Sprintf("%.2f%%", 100*float64(drop)/float64(off))
 }
 
 // offloadRow is a kernel's offload row on netdevsim: control plane
