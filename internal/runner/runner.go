@@ -329,56 +329,12 @@ func (r *runner) newRun() *results.Run {
 	return run
 }
 
-// runConfig is the run's configuration as the results file records it.
+// runConfig is the run's configuration as the results file records it:
+// the description through its field table (spec.Record), then what only
+// the run knows: the command line, the CPUs and the generator that ran.
 func (r *runner) runConfig() results.Config {
-	c := r.cfg
-	ipv := 4
-	if c.IPv6 {
-		ipv = 6
-	}
-	progs := c.Programs
-	if c.Object != "" {
-		progs = []string{c.Object + ":" + c.ObjectProgram}
-	}
-	rc := results.Config{
-		Command: c.Command, Programs: progs, FrameSize: c.FrameSize, IPVersion: ipv, Flows: c.Flows, Sources: c.Sources, Rules: c.RulesPath, LimitPPS: c.Limit.PPS, Burst: c.Limit.Burst,
-		Threads: c.Threads, CPUs: r.cpus, Work: c.Work.String(), Generator: string(r.kind),
-		WarmupS: c.Warmup.Seconds(), DurationS: c.Duration.Seconds(), Trials: c.Trials, ProgStatsS: c.ProgStats.Seconds(),
-		RatePPS: c.RatePPS, RatePercent: c.RatePercent,
-		Protocol: string(c.Proto), VLAN: int(c.VLAN), MalformedPPM: c.MalformedPPM, Latency: c.Latency,
-		MapEntries: c.MapEntries, Variables: c.Variables,
-	}
-	for _, tc := range c.TailCalls {
-		rc.TailCalls = append(rc.TailCalls, tc.String())
-	}
-	if c.PinScratch {
-		rc.Pin = "scratch"
-	}
-	if slices.Contains(c.Programs, "l4lb") {
-		rc.Backends = c.Backends
-		if rc.Backends == 0 {
-			rc.Backends = spec.DefaultBackends
-		}
-	}
-	if rc.Protocol == "" {
-		rc.Protocol = string(stream.UDP)
-	}
-	if len(c.Mix) > 0 {
-		rc.IMIX = c.Mix.String()
-	}
-	if r.capture != nil {
-		rc.Pcap, rc.Loops = c.Pcap, c.Loops
-		rc.ReplayTiming, rc.ReplayRewriteIPs = c.ReplayTiming, c.PcapRewriteIPs
-		if rc.ReplayTiming == "" {
-			rc.ReplayTiming = "top-speed"
-		}
-		if c.ReplayTiming == "capture" {
-			rc.ReplaySpeed = max(c.ReplaySpeed, 0)
-			if rc.ReplaySpeed == 0 {
-				rc.ReplaySpeed = 1
-			}
-		}
-	}
+	rc := spec.Record(&r.cfg.Run)
+	rc.Command, rc.CPUs, rc.Generator = r.cfg.Command, r.cpus, string(r.kind)
 	return rc
 }
 

@@ -1,10 +1,12 @@
 package spec
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -15,6 +17,7 @@ import (
 	"github.com/xdplab/xdplab/internal/xdpmode"
 
 	"github.com/xdplab/xdplab/internal/stream"
+	"github.com/xdplab/xdplab/results"
 )
 
 // The fields' paths. A scenario file spells a field by its path unless
@@ -93,6 +96,10 @@ type Field struct {
 	// own directory).
 	File bool
 	set  func(r *Run, v string) error
+	// record writes the resolved value into the results file's
+	// configuration (Record); nil: the field is recorded elsewhere (the
+	// topology) or not at all (force, run id).
+	record func(r *Run, c *results.Config)
 }
 
 // ScenarioKey is how a scenario file spells the field.
@@ -186,10 +193,18 @@ var fields = []Field{
 		set: func(r *Run, v string) error {
 			r.Programs = append(r.Programs, strings.TrimSpace(v))
 			return nil
-		}},
+		},
+		record: func(r *Run, c *results.Config) { c.Programs = r.Programs },
+	},
 	{Path: FieldObject, Key: "object.path", Flag: "object", Type: "string", File: true,
 		Usage: "a BPF ELF object file holding your XDP program (instead of --prog)",
-		set:   stringField(func(r *Run) *string { return &r.Object })},
+		set:   stringField(func(r *Run) *string { return &r.Object }),
+		record: func(r *Run, c *results.Config) {
+			if r.Object != "" {
+				c.Programs = []string{r.Object + ":" + r.ObjectProgram}
+			}
+		},
+	},
 	{Path: FieldObjectProgram, Flag: "program", Type: "string",
 		Usage: "the program's name in --object (needed when it holds several)",
 		set:   stringField(func(r *Run) *string { return &r.ObjectProgram })},
@@ -209,7 +224,9 @@ var fields = []Field{
 			}
 			r.MapEntries[name] = uint32(entries)
 			return nil
-		}},
+		},
+		record: func(r *Run, c *results.Config) { c.MapEntries = r.MapEntries },
+	},
 	{Path: FieldVariables, Flag: "set", Type: "strings", List: true, reset: func(r *Run) { r.Variables = nil },
 		Usage: "set a global variable of --object (const volatile settings in .rodata, or .data, .bss) before loading: NAME=VALUE, typed by its BTF (integers, booleans, enums by name, byte arrays as text or 0x hex)",
 		set: func(r *Run, v string) error {
@@ -225,7 +242,9 @@ var fields = []Field{
 			}
 			r.Variables[name] = val
 			return nil
-		}},
+		},
+		record: func(r *Run, c *results.Config) { c.Variables = r.Variables },
+	},
 	{Path: FieldTailCalls, Flag: "tail-call", Type: "strings", List: true, reset: func(r *Run) { r.TailCalls = nil },
 		Usage: "fill a program array of --object with one of its XDP programs: MAP:INDEX=PROGRAM (slots the ELF fills itself need none)",
 		set: func(r *Run, v string) error {
@@ -237,7 +256,13 @@ var fields = []Field{
 			}
 			r.TailCalls = append(r.TailCalls, catalog.TailCall{Map: m, Index: uint32(idx), Program: prog})
 			return nil
-		}},
+		},
+		record: func(r *Run, c *results.Config) {
+			for _, tc := range r.TailCalls {
+				c.TailCalls = append(c.TailCalls, tc.String())
+			}
+		},
+	},
 	{Path: FieldPin, Flag: "pin", Default: "ignore", Type: "string",
 		Usage: "maps --object pins by name: ignore (load them unpinned) or scratch (pin them in a bpffs of the run's own, gone with it)",
 		set: func(r *Run, v string) error {
@@ -250,7 +275,13 @@ var fields = []Field{
 				return fmt.Errorf("%q: use ignore or scratch", v)
 			}
 			return nil
-		}},
+		},
+		record: func(r *Run, c *results.Config) {
+			if r.PinScratch {
+				c.Pin = "scratch"
+			}
+		},
+	},
 	{Path: FieldModes, Flag: "modes", Default: "auto", Type: "strings", List: true, reset: func(r *Run) { r.Modes = nil },
 		Usage: "XDP modes, comma-separated: generic, native, offload, or auto (every mode the DUT supports)",
 		set: func(r *Run, v string) error {
@@ -307,7 +338,11 @@ var fields = []Field{
 			}
 			r.Proto = p
 			return nil
-		}},
+		},
+		record: func(r *Run, c *results.Config) {
+			c.Protocol = cmp.Or(string(r.Proto), string(stream.UDP))
+		},
+	},
 	{Path: FieldIP, Flag: "ipv6", FlagSets: "6", Type: "bool",
 		Usage: "send the frames over IPv6 instead of IPv4",
 		set: func(r *Run, v string) error {
@@ -320,7 +355,14 @@ var fields = []Field{
 				return fmt.Errorf("%s: use 4 or 6", v)
 			}
 			return nil
-		}},
+		},
+		record: func(r *Run, c *results.Config) {
+			c.IPVersion = 4
+			if r.IPv6 {
+				c.IPVersion = 6
+			}
+		},
+	},
 	{Path: FieldVLAN, Flag: "vlan", Type: "int",
 		Usage: "tag the frames with this 802.1Q VLAN id (1-4094)",
 		set: func(r *Run, v string) error {
@@ -330,34 +372,54 @@ var fields = []Field{
 			}
 			r.VLAN = uint16(n)
 			return nil
-		}},
+		},
+		record: func(r *Run, c *results.Config) { c.VLAN = int(r.VLAN) },
+	},
 	{Path: FieldSize, Key: "traffic.sizes", Flag: "size", Default: "64", Type: "int",
-		Usage: "frame size in bytes with FCS (RFC 2544: 64, 128, 256, 512, 1024, 1280, 1518)",
-		set:   intField(func(r *Run) *int { return &r.FrameSize })},
+		Usage:  "frame size in bytes with FCS (RFC 2544: 64, 128, 256, 512, 1024, 1280, 1518)",
+		set:    intField(func(r *Run) *int { return &r.FrameSize }),
+		record: func(r *Run, c *results.Config) { c.FrameSize = r.FrameSize },
+	},
 	{Path: FieldIMIX, Flag: "imix", Type: "string",
 		Usage: "send a mix of sizes instead of --size: imix (64:7,570:4,1518:1) or size:weight pairs",
 		set: func(r *Run, v string) (err error) {
 			r.Mix, err = stream.ParseMix(v)
 			return err
-		}},
+		},
+		record: func(r *Run, c *results.Config) {
+			if len(r.Mix) > 0 {
+				c.IMIX = r.Mix.String()
+			}
+		},
+	},
 	{Path: FieldMalformed, Flag: "malformed", Type: "string",
 		Usage: "make this share of the frames malformed (truncated headers, wrong IP length), such as 1%",
 		set: func(r *Run, v string) (err error) {
 			r.MalformedPPM, err = stream.ParseShare(v)
 			return err
-		}},
+		},
+		record: func(r *Run, c *results.Config) { c.MalformedPPM = r.MalformedPPM },
+	},
 	{Path: FieldLatency, Flag: "latency", Type: "bool",
-		Usage: "stamp frames with the send time and measure one-way latency where they leave the DUT (tx, redirect)",
-		set:   boolField(func(r *Run) *bool { return &r.Latency })},
+		Usage:  "stamp frames with the send time and measure one-way latency where they leave the DUT (tx, redirect)",
+		set:    boolField(func(r *Run) *bool { return &r.Latency }),
+		record: func(r *Run, c *results.Config) { c.Latency = r.Latency },
+	},
 	{Path: FieldFlows, Flag: "flows", Default: "1", Type: "int",
-		Usage: "number of flows (source address and port vary)",
-		set:   intField(func(r *Run) *int { return &r.Flows })},
+		Usage:  "number of flows (source address and port vary)",
+		set:    intField(func(r *Run) *int { return &r.Flows }),
+		record: func(r *Run, c *results.Config) { c.Flows = r.Flows },
+	},
 	{Path: FieldSources, Flag: "sources", Type: "int",
-		Usage: "spread the flows over this many source addresses (default: up to 50000 flows an address)",
-		set:   intField(func(r *Run) *int { return &r.Sources })},
+		Usage:  "spread the flows over this many source addresses (default: up to 50000 flows an address)",
+		set:    intField(func(r *Run) *int { return &r.Sources }),
+		record: func(r *Run, c *results.Config) { c.Sources = r.Sources },
+	},
 	{Path: FieldThreads, Flag: "threads", Default: "1", Type: "int",
-		Usage: "generator threads, one per CPU and veth queue",
-		set:   intField(func(r *Run) *int { return &r.Threads })},
+		Usage:  "generator threads, one per CPU and veth queue",
+		set:    intField(func(r *Run) *int { return &r.Threads }),
+		record: func(r *Run, c *results.Config) { c.Threads = r.Threads },
+	},
 	{Path: FieldGenerator, Flag: "generator", Default: "auto", Type: "string",
 		Usage: "traffic generator: auto, live-frames, af-packet",
 		set: func(r *Run, v string) (err error) {
@@ -369,16 +431,30 @@ var fields = []Field{
 		set: func(r *Run, v string) (err error) {
 			r.RatePPS, r.RatePercent, err = stream.ParseRateOrShare(v)
 			return err
-		}},
+		},
+		record: func(r *Run, c *results.Config) { c.RatePPS, c.RatePercent = r.RatePPS, r.RatePercent },
+	},
 	{Path: FieldWork, Flag: "work", Default: "no-touch", Type: "string",
 		Usage: "per-packet work of built-in programs: no-touch, read-data, parse-ip, swap-macs",
 		set: func(r *Run, v string) (err error) {
 			r.Work, err = catalog.ParseWork(v)
 			return err
-		}},
+		},
+		record: func(r *Run, c *results.Config) { c.Work = r.Work.String() },
+	},
 	{Path: FieldPcap, Key: "traffic.pcap.path", Flag: "pcap", Type: "string", File: true,
 		Usage: "replay this capture (pcap or pcapng, Ethernet) instead of synthetic frames, in order from one thread (live frames, or AF_PACKET)",
-		set:   stringField(func(r *Run) *string { return &r.Pcap })},
+		set:   stringField(func(r *Run) *string { return &r.Pcap }),
+		record: func(r *Run, c *results.Config) {
+			if r.Pcap != "" {
+				c.Pcap, c.Loops, c.ReplayRewriteIPs = r.Pcap, r.Loops, r.PcapRewriteIPs
+				c.ReplayTiming = cmp.Or(r.ReplayTiming, "top-speed")
+			}
+			if r.Pcap != "" && r.ReplayTiming == "capture" {
+				c.ReplaySpeed = cmp.Or(max(r.ReplaySpeed, 0), 1)
+			}
+		},
+	},
 	{Path: FieldLoops, Flag: "loops", Default: "1", Type: "int",
 		Usage: "with --pcap: times the capture is replayed in each trial",
 		set:   intField(func(r *Run) *int { return &r.Loops })},
@@ -397,17 +473,25 @@ var fields = []Field{
 		Usage: "with --pcap: set the frames' IP addresses to the generator's and the DUT's (checksums updated)",
 		set:   boolField(func(r *Run) *bool { return &r.PcapRewriteIPs })},
 	{Path: FieldWarmup, Flag: "warmup", Default: "1s", Type: "duration",
-		Usage: "traffic before each trial's timed window",
-		set:   durationField(func(r *Run) *time.Duration { return &r.Warmup })},
+		Usage:  "traffic before each trial's timed window",
+		set:    durationField(func(r *Run) *time.Duration { return &r.Warmup }),
+		record: func(r *Run, c *results.Config) { c.WarmupS = r.Warmup.Seconds() },
+	},
 	{Path: FieldDuration, Flag: "duration", Default: "5s", Type: "duration",
-		Usage: "length of each timed trial",
-		set:   durationField(func(r *Run) *time.Duration { return &r.Duration })},
+		Usage:  "length of each timed trial",
+		set:    durationField(func(r *Run) *time.Duration { return &r.Duration }),
+		record: func(r *Run, c *results.Config) { c.DurationS = r.Duration.Seconds() },
+	},
 	{Path: FieldTrials, Flag: "trials", Default: "3", Type: "int",
-		Usage: "trials per program and mode",
-		set:   intField(func(r *Run) *int { return &r.Trials })},
+		Usage:  "trials per program and mode",
+		set:    intField(func(r *Run) *int { return &r.Trials }),
+		record: func(r *Run, c *results.Config) { c.Trials = r.Trials },
+	},
 	{Path: FieldProgStats, Flag: "prog-stats", Default: "1s", Type: "duration",
-		Usage: "length of the separate pass that measures program ns/pkt (0 skips it)",
-		set:   durationField(func(r *Run) *time.Duration { return &r.ProgStats })},
+		Usage:  "length of the separate pass that measures program ns/pkt (0 skips it)",
+		set:    durationField(func(r *Run) *time.Duration { return &r.ProgStats }),
+		record: func(r *Run, c *results.Config) { c.ProgStatsS = r.ProgStats.Seconds() },
+	},
 	{Path: FieldCalibrate, Flag: "no-calibrate", FlagSets: "false", Type: "bool",
 		Usage: "skip the calibration of the generator's own CPU cost",
 		set:   boolField(func(r *Run) *bool { return &r.Calibrate })},
@@ -423,14 +507,18 @@ var fields = []Field{
 			return err
 		}},
 	{Path: FieldRules, Flag: "rules", Type: "string", File: true,
-		Usage: "the filter workload's rules file: one rule a line (drop src 198.18.0.128/25, drop proto tcp dport 80)",
-		set:   stringField(func(r *Run) *string { return &r.RulesPath })},
+		Usage:  "the filter workload's rules file: one rule a line (drop src 198.18.0.128/25, drop proto tcp dport 80)",
+		set:    stringField(func(r *Run) *string { return &r.RulesPath }),
+		record: func(r *Run, c *results.Config) { c.Rules = r.RulesPath },
+	},
 	{Path: FieldLimit, Flag: "limit", Type: "string",
 		Usage: "the ratelimit workload's limit: frames a second each source may send (100k)",
 		set: func(r *Run, v string) (err error) {
 			r.Limit.PPS, err = stream.ParseRate(v)
 			return err
-		}},
+		},
+		record: func(r *Run, c *results.Config) { c.LimitPPS = r.Limit.PPS },
+	},
 	{Path: FieldBurst, Flag: "burst", Type: "int",
 		Usage: "the ratelimit workload's burst: frames a source may send at once",
 		set: func(r *Run, v string) (err error) {
@@ -438,10 +526,18 @@ var fields = []Field{
 				return fmt.Errorf("%q: give a whole number of frames", v)
 			}
 			return nil
-		}},
+		},
+		record: func(r *Run, c *results.Config) { c.Burst = r.Limit.Burst },
+	},
 	{Path: FieldBackends, Flag: "backends", Type: "int",
 		Usage: "the l4lb workload's number of backends (default 8)",
-		set:   intField(func(r *Run) *int { return &r.Backends })},
+		set:   intField(func(r *Run) *int { return &r.Backends }),
+		record: func(r *Run, c *results.Config) {
+			if slices.Contains(r.Programs, "l4lb") {
+				c.Backends = cmp.Or(r.Backends, DefaultBackends)
+			}
+		},
+	},
 }
 
 // Setting is one field's value as a front end read it.
