@@ -67,7 +67,7 @@ func TestParseBroken(t *testing.T) {
 		{"unknown program", "format: 1\nname: x\nprograms: [frob]\n", `t.yaml:3: programs[0]: unknown program "frob"`},
 		{"programs and object", "format: 1\nname: x\nprograms: [drop]\nobject:\n  path: x.o\n", "exclude each other"},
 		{"missing object file", "format: 1\nname: x\nobject:\n  path: nosuch.o\n", "object.path: " + filepath.Join(dir, "nosuch.o")},
-		{"bad mode", "format: 1\nname: x\nprograms: [drop]\nmodes: [turbo]\n", `t.yaml:4: modes[0]: unknown XDP mode "turbo"`},
+		{"bad mode", "format: 1\nname: x\nprograms: [drop]\nmodes: [turbo]\n", `t.yaml:4: modes[0]: unknown mode or hook "turbo"`},
 		{"mode twice", "format: 1\nname: x\nprograms: [drop]\nmodes: [native, drv]\n", "native named twice"},
 		{"bad topology", "format: 1\nname: x\nprograms: [drop]\ntopology:\n  kind: ring\n", `topology.kind: "ring"`},
 		{"nic-pair without peer", "format: 1\nname: x\nprograms: [drop]\ntopology:\n  kind: nic-pair\n  dut: eth1\n", "needs dut and peer"},
@@ -264,7 +264,7 @@ func TestParseReadsObject(t *testing.T) {
 	_, err := Parse("t.yaml", doc)
 	require.NoError(t, err, "without a reader the object is only looked for")
 	_, err = Parse("t.yaml", doc, readObject)
-	assert.ErrorContains(t, err, "holds 4 XDP programs (xdp_drop, xdp_pass, xdp_redirect, xdp_tx): choose one with object.program")
+	assert.ErrorContains(t, err, "holds 5 XDP programs (xdp_drop, xdp_pass, xdp_redirect, xdp_tx, xdp_xsk): choose one with object.program")
 }
 
 // readObject reads a run's object as runner.ReadObject does.

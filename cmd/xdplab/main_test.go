@@ -158,7 +158,7 @@ func TestRunRejects(t *testing.T) {
 		{"unknown program", []string{"--prog", "frobnicate"}, true, `unknown program "frobnicate"`},
 		{"bad size", []string{"--size", "10"}, true, "--size: 10 out of range"},
 		{"ipv6 too small", []string{"--ipv6", "--size", "64"}, true, "UDP over IPv6 needs 66"},
-		{"bad mode", []string{"--modes", "turbo"}, true, `unknown XDP mode "turbo"`},
+		{"bad mode", []string{"--modes", "turbo"}, true, `unknown mode or hook "turbo"`},
 		{"bad duration", []string{"--duration", "10ms"}, true, "--duration: 10ms out of range"},
 		{"not a number", []string{"--threads", "many"}, true, `--threads: "many": give a whole number`},
 		{"too many threads", []string{"--threads", "4096"}, true, "--threads: 4096 out of range"},

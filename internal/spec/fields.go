@@ -31,6 +31,7 @@ const (
 	FieldTailCalls     = "object.tail_calls"
 	FieldPin           = "object.pin"
 	FieldModes         = "modes"
+	FieldHooks         = "hooks"
 	FieldDUT           = "topology.dut"
 	FieldPeer          = "topology.peer"
 	FieldForce         = "topology.force"
@@ -291,6 +292,21 @@ var fields = []Field{
 			m, err := xdpmode.Parse(strings.TrimSpace(v))
 			if err != nil {
 				return fmt.Errorf("%w (or auto)", err)
+			}
+			r.Modes = append(r.Modes, m)
+			return nil
+		}},
+	{Path: FieldHooks, Flag: "hooks", Type: "strings", List: true, reset: func(r *Run) { r.Modes, r.AllHooks, r.ByHook = nil, false, true },
+		Usage: "where the program inspects frames, comma-separated: xdp-generic, xdp-native, xdp-offload, tc, socket, afpacket, afxdp, or all (every XDP mode the DUT supports and every other hook); instead of --modes",
+		set: func(r *Run, v string) error {
+			r.ByHook = true
+			if strings.TrimSpace(v) == "all" {
+				r.AllHooks = true
+				return nil
+			}
+			m, err := xdpmode.Parse(strings.TrimSpace(v))
+			if err != nil {
+				return fmt.Errorf("%w (or all)", err)
 			}
 			r.Modes = append(r.Modes, m)
 			return nil
@@ -657,6 +673,9 @@ func presence(r *Run, set map[string]bool) Errors {
 			add(FieldObject, "programs and an object exclude each other: measure built-ins or one object (leave out ", Ref(FieldPrograms), ")")
 		}
 		r.Programs = nil // the object replaces the default program
+	}
+	if set[FieldModes] && set[FieldHooks] {
+		add(FieldHooks, "hooks and ", Ref(FieldModes), " name the same thing: give one (hooks takes XDP's modes as xdp-generic, xdp-native, xdp-offload)")
 	}
 	if set[FieldIMIX] && set[FieldSize] {
 		add(FieldIMIX, "an IMIX and ", Ref(FieldSize), " exclude each other: the mix names its sizes")

@@ -67,6 +67,7 @@ func TestEveryFieldRecordedOrExcused(t *testing.T) {
 	elsewhere := map[string]string{
 		FieldObjectProgram: "with the object, as OBJECT:PROGRAM",
 		FieldModes:         "the modes found, by the runner",
+		FieldHooks:         "the hooks that ran, by the runner",
 		FieldDUT:           "the topology", FieldPeer: "the topology", FieldRemote: "the topology",
 		FieldRemoteXdplab: "the remote's version", FieldRemoteSSH: "not recorded: options of the session",
 		FieldForce: "not recorded: a permission", FieldRunID: "the topology",

@@ -30,9 +30,13 @@ type Run struct {
 	// PinScratch pins the maps the object pins by name in a scratch
 	// bpffs; otherwise they load unpinned.
 	PinScratch bool
-	// Modes to run; empty runs every mode the DUT supports.
-	Modes []xdpmode.Mode
-	Work  catalog.Work
+	// Modes to run, XDP's and the other hooks; empty runs every XDP mode
+	// the DUT supports. AllHooks adds every other hook to those; ByHook:
+	// they were named as hooks (--hooks), and are shown so.
+	Modes    []xdpmode.Mode
+	AllHooks bool
+	ByHook   bool
+	Work     catalog.Work
 
 	FrameSize int // bytes with FCS; with a Mix, its mean (rounded) at run time
 	IPv6      bool

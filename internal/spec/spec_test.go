@@ -65,7 +65,7 @@ func TestEveryRunFieldHasASetting(t *testing.T) {
 		found := false
 		for _, f := range Fields() {
 			r := Defaults()
-			for _, val := range []string{"7", "true", "false", "6", "icmp", "2s", "x", "tx", "native", "50%", "1k", "imix", "1%", "live-frames", "parse-ip", "m=7", "scratch", "m:0=p", "ssh://gen"} {
+			for _, val := range []string{"7", "true", "false", "6", "icmp", "2s", "x", "tx", "native", "50%", "1k", "imix", "1%", "live-frames", "parse-ip", "m=7", "scratch", "m:0=p", "ssh://gen", "all"} {
 				r2 := r
 				if f.set(&r2, val) == nil && !reflect.DeepEqual(reflect.ValueOf(&r2).Elem().Field(i).Interface(), v.Interface()) {
 					found = true
@@ -110,7 +110,7 @@ func TestFieldErrorKeepsCause(t *testing.T) {
 	_, err := Build([]Setting{{FieldObject, "../../bpf/dut_bpfel.o"}}, readObject)
 	var choice *catalog.ProgramChoiceError
 	require.ErrorAs(t, err, &choice)
-	assert.Equal(t, []string{"xdp_drop", "xdp_pass", "xdp_redirect", "xdp_tx"}, choice.Programs)
+	assert.Equal(t, []string{"xdp_drop", "xdp_pass", "xdp_redirect", "xdp_tx", "xdp_xsk"}, choice.Programs)
 	_, err = Build([]Setting{{FieldPrograms, "frobnicate"}})
 	assert.ErrorIs(t, err, catalog.ErrUnknownProgram)
 	assert.Equal(t, Index(FieldPrograms, 0), FieldErrors(err)[0].Field)
@@ -144,7 +144,7 @@ func TestBuild(t *testing.T) {
 				assert.Equal(t, "xdp_pass", r.ObjectProgram)
 			}, "", ""},
 		{"object read before the run", []Setting{{FieldObject, notELF}}, nil, FieldObject, "not a BPF ELF object"},
-		{"object's program to choose", []Setting{{FieldObject, obj}}, nil, FieldObjectProgram, "holds 4 XDP programs (xdp_drop, xdp_pass, xdp_redirect, xdp_tx): choose one with object.program"},
+		{"object's program to choose", []Setting{{FieldObject, obj}}, nil, FieldObjectProgram, "holds 5 XDP programs (xdp_drop, xdp_pass, xdp_redirect, xdp_tx, xdp_xsk): choose one with object.program"},
 		{"object's program missing", []Setting{{FieldObject, obj}, {FieldObjectProgram, "nope"}}, nil, FieldObjectProgram, `has no XDP program "nope"`},
 		{"map entries without an object", []Setting{{FieldMapEntries, "m=4"}}, nil, FieldMapEntries, "sizes the maps of an object: give object too"},
 		{"variables without an object", []Setting{{FieldVariables, "v=1"}}, nil, FieldVariables, "sets the variables of an object: give object too"},
@@ -187,7 +187,7 @@ func TestBuild(t *testing.T) {
 		{"programs and object", []Setting{{FieldPrograms, "drop"}, {FieldObject, obj}}, nil, FieldObject, "programs and an object exclude each other"},
 		{"unknown program", []Setting{{FieldPrograms, "drop"}, {FieldPrograms, "frob"}}, nil, "programs[1]", `unknown program "frob"`},
 		{"mode twice", []Setting{{FieldModes, "native"}, {FieldModes, "drv"}}, nil, "modes[1]", "native named twice"},
-		{"bad mode", []Setting{{FieldModes, "turbo"}}, nil, "modes[0]", `unknown XDP mode "turbo"`},
+		{"bad mode", []Setting{{FieldModes, "turbo"}}, nil, "modes[0]", `unknown mode or hook "turbo"`},
 		{"vlan range", []Setting{{FieldVLAN, "4095"}}, nil, FieldVLAN, "4095 out of range"},
 		{"vlan not a number", []Setting{{FieldVLAN, "-1"}}, nil, FieldVLAN, "-1 out of range"},
 		{"not a number", []Setting{{FieldThreads, "many"}}, nil, FieldThreads, `"many": give a whole number`},

@@ -69,15 +69,7 @@ func (r *Run) validatePrograms(add adder) {
 			add(FieldMapEntries, fmt.Sprintf("map %s: %d entries out of range: use 1 to %d", name, n, MaxMapEntries))
 		}
 	}
-	seen := map[xdpmode.Mode]bool{}
-	for i, m := range r.Modes {
-		if m < xdpmode.Generic || m > xdpmode.Offload {
-			add(Index(FieldModes, i), fmt.Sprintf("unknown mode %d", int(m)))
-		} else if seen[m] {
-			add(Index(FieldModes, i), fmt.Sprintf("%s named twice", m))
-		}
-		seen[m] = true
-	}
+	r.validateHooks(add)
 	if r.Work > catalog.SwapMACs {
 		add(FieldWork, fmt.Sprintf("unknown packet work %d", r.Work))
 	}
@@ -88,6 +80,44 @@ func (r *Run) validatePrograms(add adder) {
 		for _, p := range r.Programs {
 			if p != "tx" && p != "redirect" {
 				add(FieldLatency, fmt.Sprintf("measures frames that come back out of the DUT: %s keeps them; use tx or redirect", p))
+			}
+		}
+	}
+}
+
+// validateHooks checks the modes and hooks: known, each once, and able
+// to run what the run measures there.
+func (r *Run) validateHooks(add adder) {
+	field := FieldModes
+	if r.ByHook {
+		field = FieldHooks
+	}
+	seen := map[xdpmode.Mode]bool{}
+	hooks := slices.Clone(r.Modes)
+	if r.AllHooks {
+		hooks = append(hooks, xdpmode.TC, xdpmode.Socket, xdpmode.AFPacket, xdpmode.AFXDP)
+	}
+	for i, m := range hooks {
+		at := Index(field, i)
+		if i >= len(r.Modes) {
+			at = field
+		}
+		switch {
+		case !slices.Contains(xdpmode.Hooks(), m):
+			add(at, fmt.Sprintf("unknown mode %d", int(m)))
+		case seen[m]:
+			add(at, fmt.Sprintf("%s named twice", m.HookName()))
+		case !m.IsXDP() && r.Object != "":
+			add(at, fmt.Sprintf("%s runs xdplab's built-in programs; an object's XDP program runs at XDP's modes only (xdp-generic, xdp-native, xdp-offload)", m.HookName()))
+		case !m.IsXDP() && r.Pcap != "":
+			add(at, fmt.Sprintf("%s: a replay runs at XDP's modes only for now", m.HookName()))
+		case !m.IsXDP() && r.Work != catalog.NoTouch:
+			add(at, fmt.Sprintf("%s: the packet work knob is XDP's (measure it with %s no-touch)", m.HookName(), Ref(FieldWork)))
+		}
+		seen[m] = true
+		for _, p := range r.Programs {
+			if err := m.Runs(p); err != nil && r.Object == "" {
+				add(at, err)
 			}
 		}
 	}

@@ -40,7 +40,20 @@ func TestValidateRules(t *testing.T) {
 			r.Object, r.Programs, r.MapEntries = "x.o", nil, map[string]uint32{"m": MaxMapEntries + 1}
 		}, []string{FieldMapEntries}},
 		{"mode 0", func(r *Run) { r.Modes = []xdpmode.Mode{0} }, []string{"modes[0]"}},
-		{"mode past offload", func(r *Run) { r.Modes = []xdpmode.Mode{xdpmode.Offload + 1} }, []string{"modes[0]"}},
+		{"mode past afxdp", func(r *Run) { r.Modes = []xdpmode.Mode{xdpmode.AFXDP + 1} }, []string{"modes[0]"}},
+		{"every hook", func(r *Run) { r.Modes, r.ByHook = xdpmode.Hooks(), true }, nil},
+		{"all hooks", func(r *Run) { r.AllHooks, r.ByHook = true, true }, nil},
+		{"all hooks and tc again", func(r *Run) { r.Modes, r.AllHooks, r.ByHook = []xdpmode.Mode{xdpmode.TC}, true, true }, []string{FieldHooks}},
+		{"tc twice", func(r *Run) { r.Modes, r.ByHook = []xdpmode.Mode{xdpmode.TC, xdpmode.TC}, true }, []string{"hooks[1]"}},
+		{"tx at tc", func(r *Run) { r.Modes, r.Programs = []xdpmode.Mode{xdpmode.TC}, []string{"tx"} }, nil},
+		{"tx at afpacket", func(r *Run) { r.Modes, r.Programs = []xdpmode.Mode{xdpmode.AFPacket}, []string{"tx"} }, []string{"modes[0]"}},
+		{"redirect at socket", func(r *Run) {
+			r.Modes, r.Programs, r.ByHook = []xdpmode.Mode{xdpmode.Socket}, []string{"redirect"}, true
+		}, []string{"hooks[0]"}},
+		{"an object at tc", func(r *Run) { r.Modes, r.Programs, r.Object = []xdpmode.Mode{xdpmode.TC}, nil, "x.o" }, []string{"modes[0]"}},
+		{"an object at xdp", func(r *Run) { r.Modes, r.Programs, r.Object = []xdpmode.Mode{xdpmode.Native}, nil, "x.o" }, nil},
+		{"work at afxdp", func(r *Run) { r.Modes, r.Work = []xdpmode.Mode{xdpmode.AFXDP}, catalog.ReadData }, []string{"modes[0]"}},
+		{"work at xdp", func(r *Run) { r.Modes, r.Work = []xdpmode.Mode{xdpmode.Generic}, catalog.ReadData }, nil},
 		{"every mode", func(r *Run) { r.Modes = []xdpmode.Mode{xdpmode.Generic, xdpmode.Native, xdpmode.Offload} }, nil},
 		{"mode twice", func(r *Run) { r.Modes = []xdpmode.Mode{xdpmode.Native, xdpmode.Native} }, []string{"modes[1]"}},
 		{"swap-macs", func(r *Run) { r.Work = catalog.SwapMACs }, nil},

@@ -22,5 +22,5 @@ func TestParseMode(t *testing.T) {
 		assert.Equal(t, want, m, name)
 	}
 	_, err := xdpmode.Parse("turbo")
-	assert.ErrorContains(t, err, `unknown XDP mode "turbo"`)
+	assert.ErrorContains(t, err, `unknown mode or hook "turbo"`)
 }
