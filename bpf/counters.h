@@ -26,6 +26,18 @@ static __always_inline void bump_frame(void *map, __u32 key, struct xdp_md *ctx)
 	}
 }
 
+// bump_len counts a frame of len bytes in entry key of a per-CPU map of
+// datarec.
+static __always_inline void bump_len(void *map, __u32 key, __u64 len)
+{
+	struct datarec *r = bpf_map_lookup_elem(map, &key);
+
+	if (r) {
+		r->packets++;
+		r->bytes += len;
+	}
+}
+
 // bump counts one event in entry key of a per-CPU map of __u64.
 static __always_inline void bump(void *map, __u32 key)
 {

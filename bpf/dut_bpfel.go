@@ -25,10 +25,12 @@ type dutDatarec struct {
 const (
 	dutMapTxPort       = "tx_port"
 	dutMapXdpStats     = "xdp_stats"
+	dutMapXsks         = "xsks"
 	dutProgXdpDrop     = "xdp_drop"
 	dutProgXdpPass     = "xdp_pass"
 	dutProgXdpRedirect = "xdp_redirect"
 	dutProgXdpTx       = "xdp_tx"
+	dutProgXdpXsk      = "xdp_xsk"
 	dutVarParsedSink   = "parsed_sink"
 	dutVarWork         = "work"
 )
@@ -79,6 +81,7 @@ type dutProgramSpecs struct {
 	XdpPass     *ebpf.ProgramSpec `ebpf:"xdp_pass"`
 	XdpRedirect *ebpf.ProgramSpec `ebpf:"xdp_redirect"`
 	XdpTx       *ebpf.ProgramSpec `ebpf:"xdp_tx"`
+	XdpXsk      *ebpf.ProgramSpec `ebpf:"xdp_xsk"`
 }
 
 // dutMapSpecs contains maps before they are loaded into the kernel.
@@ -87,6 +90,7 @@ type dutProgramSpecs struct {
 type dutMapSpecs struct {
 	TxPort   *ebpf.MapSpec `ebpf:"tx_port"`
 	XdpStats *ebpf.MapSpec `ebpf:"xdp_stats"`
+	Xsks     *ebpf.MapSpec `ebpf:"xsks"`
 }
 
 // dutVariableSpecs contains global variables before they are loaded into the kernel.
@@ -119,12 +123,14 @@ func (o *dutObjects) Close() error {
 type dutMaps struct {
 	TxPort   *ebpf.Map `ebpf:"tx_port"`
 	XdpStats *ebpf.Map `ebpf:"xdp_stats"`
+	Xsks     *ebpf.Map `ebpf:"xsks"`
 }
 
 func (m *dutMaps) Close() error {
 	return _DutClose(
 		m.TxPort,
 		m.XdpStats,
+		m.Xsks,
 	)
 }
 
@@ -144,6 +150,7 @@ type dutPrograms struct {
 	XdpPass     *ebpf.Program `ebpf:"xdp_pass"`
 	XdpRedirect *ebpf.Program `ebpf:"xdp_redirect"`
 	XdpTx       *ebpf.Program `ebpf:"xdp_tx"`
+	XdpXsk      *ebpf.Program `ebpf:"xdp_xsk"`
 }
 
 func (p *dutPrograms) Close() error {
@@ -152,6 +159,7 @@ func (p *dutPrograms) Close() error {
 		p.XdpPass,
 		p.XdpRedirect,
 		p.XdpTx,
+		p.XdpXsk,
 	)
 }
 

@@ -8,6 +8,8 @@ package bpf
 //go:generate -command bpf2go go tool bpf2go -cc clang -cflags "-O2 -g -Wall -Werror -I/usr/include/x86_64-linux-gnu" -target bpfel
 //go:generate bpf2go dut xdplab.c
 //go:generate bpf2go duthw xdplab.c -- -DXDPLAB_OFFLOAD
+//go:generate bpf2go duttc xdplab.c -- -DXDPLAB_TC
+//go:generate bpf2go dutsk xdplab.c -- -DXDPLAB_SOCKET
 //go:generate bpf2go gen gen.c
 //go:generate bpf2go probe probe.c
 //go:generate bpf2go latency latency.c

@@ -18,6 +18,7 @@
 #define REPLAY_MAX_FRAME 1514
 #define REPLAY_MAX_FRAMES 16384
 #define LAT_SUB_BITS 3
+#define MAX_XSK_QUEUES 256
 #define RL_PASSED 0
 #define RL_OVER 1
 #define RL_MALFORMED 2

@@ -44,5 +44,5 @@ func TestCheckObject(t *testing.T) {
 	assert.NoError(t, bpf.CheckObject(bpf.ObjectOptions{Path: unsized, MapEntries: map[string]uint32{"per_ifindex": 16}}))
 	var pc *catalog.ProgramChoiceError
 	require.ErrorAs(t, bpf.CheckObject(bpf.ObjectOptions{Path: "dut_bpfel.o"}), &pc)
-	assert.Equal(t, []string{"xdp_drop", "xdp_pass", "xdp_redirect", "xdp_tx"}, pc.Programs)
+	assert.Equal(t, []string{"xdp_drop", "xdp_pass", "xdp_redirect", "xdp_tx", "xdp_xsk"}, pc.Programs)
 }

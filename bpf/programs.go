@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/xdplab/xdplab/bpf/catalog"
+	"github.com/xdplab/xdplab/internal/xdpmode"
 	"github.com/xdplab/xdplab/results"
 )
 
@@ -39,6 +40,11 @@ type DUTOptions struct {
 	// from every CPU) instead of a per-CPU array: offload devices hold only
 	// array and hash maps. Implied by Ifindex.
 	ArrayStats bool
+	// Hook is where the program runs: zero or an XDP mode loads the XDP
+	// build; xdpmode.TC the tc build (a SchedCLS program), xdpmode.Socket
+	// the socket filter build. Both come from the same source as the
+	// XDP build (xdplab.c) and count in the same stats map.
+	Hook xdpmode.Mode
 	// Settings are a reference workload's own, of the type its file
 	// declares: the filter's []catalog.FilterRule, ratelimit's
 	// catalog.RateLimit, l4lb's *LBConfig; flowstats has none.
@@ -54,6 +60,8 @@ type Program struct {
 	Stats *ebpf.Map
 	// TxPort is the devmap of the redirect program (key 0: egress ifindex).
 	TxPort *ebpf.Map
+	// XSKs is the afxdp hook's XSKMAP (key: rx queue; LoadXSKRedirect).
+	XSKs *ebpf.Map
 	// Expected is the action the program returns for well-formed frames;
 	// unknown (nil) for a user's object.
 	Expected *catalog.Action
@@ -97,6 +105,9 @@ func LoadDUT(opts DUTOptions) (*Program, error) {
 	if opts.Work > catalog.SwapMACs {
 		return nil, fmt.Errorf("load %s: unknown packet work %d", b.Name, opts.Work)
 	}
+	if b.Workload && !opts.Hook.IsXDP() && opts.Hook != 0 {
+		return nil, fmt.Errorf("load %s at the %s hook: the reference workloads are built for XDP only", b.Name, opts.Hook.HookName())
+	}
 	if b.Workload {
 		return loadWorkload(b, opts)
 	}
@@ -114,7 +125,8 @@ func LoadDUT(opts DUTOptions) (*Program, error) {
 		defer closeMaps() // the collection holds its own references
 		notes = append(notes, n...)
 	}
-	coll, fp, err := loadCollection(spec, copts, b.Section)
+	section := hookSection(b, opts.Hook)
+	coll, fp, err := loadCollection(spec, copts, section)
 	if err != nil {
 		return nil, fmt.Errorf("load %s: %w", b.Name, loadHint(err))
 	}
@@ -126,7 +138,7 @@ func LoadDUT(opts DUTOptions) (*Program, error) {
 	act := b.Action
 	return &Program{
 		Name:     b.Name,
-		Program:  coll.Programs[b.Section],
+		Program:  coll.Programs[section],
 		Stats:    maps.XdpStats,
 		TxPort:   maps.TxPort,
 		Expected: &act,
@@ -145,6 +157,18 @@ func LoadDUT(opts DUTOptions) (*Program, error) {
 // only b's program, its stats an array where asked or offloaded.
 func dutSpec(b catalog.Builtin, opts DUTOptions) (_ *ebpf.CollectionSpec, object string, objectBytes []byte, _ error) {
 	load, object, objectBytes := loadDut, "builtin", _DutBytes
+	switch opts.Hook {
+	case xdpmode.TC:
+		load, object, objectBytes = loadDuttc, "builtin (tc build)", _DuttcBytes
+	case xdpmode.Socket:
+		load, object, objectBytes = loadDutsk, "builtin (socket filter build)", _DutskBytes
+	}
+	if _, ok := hookBuilds[opts.Hook]; !ok && !opts.Hook.IsXDP() && opts.Hook != 0 {
+		return nil, "", nil, fmt.Errorf("load %s: the %s hook runs no BPF build of it: user space applies the rules", b.Name, opts.Hook.HookName())
+	}
+	if opts.Hook == xdpmode.Socket && opts.Work != catalog.NoTouch {
+		return nil, "", nil, fmt.Errorf("load %s as a socket filter: --work %s: a socket filter has no direct packet access: it runs no-touch only", b.Name, opts.Work)
+	}
 	if opts.Ifindex != 0 {
 		if b.Name == "redirect" {
 			return nil, "", nil, fmt.Errorf("load %s for offload: it redirects through a devmap, which stays on the host: "+
@@ -176,8 +200,12 @@ func dutSpec(b catalog.Builtin, opts DUTOptions) (_ *ebpf.CollectionSpec, object
 		}
 	}
 	// Load only the program asked for; the others would be dead weight.
+	section := hookSection(b, opts.Hook)
+	if _, ok := spec.Programs[section]; !ok {
+		return nil, "", nil, fmt.Errorf("load %s: the %s build has no program %s: %w", b.Name, opts.Hook.HookName(), section, opts.Hook.Runs(b.Name))
+	}
 	for name := range spec.Programs {
-		if name != b.Section {
+		if name != section {
 			delete(spec.Programs, name)
 		}
 	}
@@ -185,6 +213,48 @@ func dutSpec(b catalog.Builtin, opts DUTOptions) (_ *ebpf.CollectionSpec, object
 		stats.XdpStats.Type = ebpf.Array
 	}
 	return spec, object, objectBytes, nil
+}
+
+// LoadXSKRedirect loads the afxdp hook's XDP program from the built-in
+// object: every frame to the AF_XDP socket of its rx queue (put the
+// sockets in XSKs), counted in the stats map as redirect, or as aborted
+// where the queue has no socket.
+func LoadXSKRedirect() (*Program, error) {
+	const section = "xdp_xsk"
+	spec, err := loadDut()
+	if err != nil {
+		return nil, fmt.Errorf("load %s: parse embedded object: %w", section, err)
+	}
+	for name := range spec.Programs {
+		if name != section {
+			delete(spec.Programs, name)
+		}
+	}
+	coll, fp, err := loadCollection(spec, ebpf.CollectionOptions{}, section)
+	if err != nil {
+		return nil, fmt.Errorf("load %s: %w", section, loadHint(err))
+	}
+	var maps dutMaps
+	if err := view(coll, &maps); err != nil {
+		coll.Close()
+		return nil, fmt.Errorf("load %s: %w", section, err)
+	}
+	act := catalog.Redirect
+	return &Program{Name: "xsk", Program: coll.Programs[section], Stats: maps.XdpStats, XSKs: maps.Xsks, Expected: &act,
+		Object: "builtin", SHA256: DUTObjectSHA256(), Counted: true, coll: coll, Fingerprint: fp}, nil
+}
+
+// hookBuilds are the program name prefixes of the builds for the hooks
+// beside XDP (xdplab.c's PROG macro).
+var hookBuilds = map[xdpmode.Mode]string{xdpmode.TC: "tc_", xdpmode.Socket: "sk_"}
+
+// hookSection is b's program name in the build for hook: xdp_drop at
+// XDP, tc_drop at tc, sk_drop in the socket filter build.
+func hookSection(b catalog.Builtin, hook xdpmode.Mode) string {
+	if prefix, ok := hookBuilds[hook]; ok {
+		return prefix + strings.TrimPrefix(b.Section, "xdp_")
+	}
+	return b.Section
 }
 
 // ObjectOptions says how to load a user's XDP object.

@@ -22,4 +22,12 @@ static __always_inline void count(struct xdp_md *ctx, __u32 action)
 		bump_frame(&xdp_stats, action, ctx);
 }
 
+// count_len counts a frame of len bytes: what a program on another
+// context than XDP's (tc, a socket filter) counts with.
+static __always_inline void count_len(__u32 action, __u64 len)
+{
+	if (action < XDPLAB_ACTIONS)
+		bump_len(&xdp_stats, action, len);
+}
+
 #endif

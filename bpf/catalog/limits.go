@@ -38,6 +38,8 @@ const (
 	// frames.
 	MaxReplayFrame  = 1514
 	MaxReplayFrames = 16384
+	// MaxXSKQueues is the most rx queues the afxdp hook has a socket on.
+	MaxXSKQueues = 256
 	// LatencySubBits splits each power of two of the latency histogram.
 	LatencySubBits = 3
 )
@@ -96,7 +98,7 @@ var headerConstants = []struct {
 	{"RING_SIZE", MaglevSize}, {"MAX_VIPS", MaxVIPs}, {"MAX_BACKENDS", MaxBackends},
 	{"RESTORE_MAX", MaxRestore}, {"MAX_SIZES", MaxGenSizes},
 	{"REPLAY_MAX_FRAME", MaxReplayFrame}, {"REPLAY_MAX_FRAMES", MaxReplayFrames},
-	{"LAT_SUB_BITS", LatencySubBits},
+	{"LAT_SUB_BITS", LatencySubBits}, {"MAX_XSK_QUEUES", MaxXSKQueues},
 	{"RL_PASSED", VerdictPassed}, {"RL_OVER", VerdictOver}, {"RL_MALFORMED", VerdictMalformed}, {"RL_CONTENDED", VerdictContended}, {"RL_VERDICTS", NumVerdicts},
 	{"SEEN_FLOW", SeenFlow}, {"SEEN_MALFORMED", SeenMalformed}, {"SEEN_NON_IP", SeenNonIP}, {"SEEN_SLOTS", NumSeen},
 	{"LB_NEW", LBNew}, {"LB_KNOWN", LBKnown}, {"LB_NO_VIP", LBNoVIP}, {"LB_MALFORMED", LBMalformed}, {"LB_NO_BACKEND", LBNoBackend}, {"LB_STATS", NumLBStats},
