@@ -1,7 +1,8 @@
 // Package afxdp is a minimal AF_XDP receive socket: one UMEM, a fill ring
 // and an RX ring, bound to one queue of an interface in copy or zero-copy
 // mode. An XDP program redirects frames to it through an XSKMAP. It is
-// what `xdplab qualify` needs to check AF_XDP receive; it does not send.
+// what `xdplab qualify` needs to check AF_XDP receive, and what the afxdp
+// hook reads (Drain); it does not send.
 //
 // Needs CAP_NET_RAW and CAP_BPF (root); Open must run in the interface's
 // network namespace.
@@ -135,6 +136,53 @@ func (s *Socket) Receive(max int, quiet time.Duration) ([][]byte, error) {
 	}
 	s.count += uint64(len(out))
 	return out, nil
+}
+
+// Drain hands every frame in the RX ring to fn, in place (the buffer is
+// the UMEM's; fn must not keep it), and returns each buffer to the fill
+// ring. It does not wait: see Wait.
+func (s *Socket) Drain(fn func(frame []byte)) int {
+	prod := atomic.LoadUint32(s.rx.producer)
+	cons := atomic.LoadUint32(s.rx.consumer)
+	n := int(prod - cons)
+	if n == 0 {
+		return 0
+	}
+	fp := atomic.LoadUint32(s.fill.producer)
+	for ; cons != prod; cons++ {
+		d := (*unix.XDPDesc)(unsafe.Add(s.rx.desc, uintptr(cons&s.rx.mask)*unsafe.Sizeof(unix.XDPDesc{})))
+		fn(s.umem[d.Addr : d.Addr+uint64(d.Len)])
+		*(*uint64)(unsafe.Add(s.fill.desc, uintptr(fp&s.fill.mask)*8)) = d.Addr &^ (frameSize - 1)
+		fp++
+	}
+	atomic.StoreUint32(s.rx.consumer, cons)
+	atomic.StoreUint32(s.fill.producer, fp)
+	s.count += uint64(n)
+	return n
+}
+
+// Stats are the kernel's counts of frames the socket could not take
+// (XDP_STATISTICS): dropped for want of a fill buffer or other reasons,
+// and the RX ring full.
+func (s *Socket) Stats() (dropped, ringFull uint64, err error) {
+	var st unix.XDPStatistics
+	size := uint32(unsafe.Sizeof(st))
+	if _, _, e := unix.Syscall6(unix.SYS_GETSOCKOPT, uintptr(s.fd), unix.SOL_XDP, unix.XDP_STATISTICS, uintptr(unsafe.Pointer(&st)), uintptr(unsafe.Pointer(&size)), 0); e != 0 {
+		return 0, 0, fmt.Errorf("af_xdp XDP_STATISTICS: %w", e)
+	}
+	return st.Rx_dropped, st.Rx_ring_full, nil
+}
+
+// Wait polls the sockets for frames, up to ms milliseconds.
+func Wait(socks []*Socket, ms int) error {
+	fds := make([]unix.PollFd, len(socks))
+	for i, s := range socks {
+		fds[i] = unix.PollFd{Fd: int32(s.fd), Events: unix.POLLIN}
+	}
+	if _, err := unix.Poll(fds, ms); err != nil && !errors.Is(err, unix.EINTR) {
+		return fmt.Errorf("af_xdp poll: %w", err)
+	}
+	return nil
 }
 
 // Close closes the socket and unmaps its memory.
