@@ -176,7 +176,11 @@ func WriteFingerprints(w io.Writer, rs []Result) error {
 	for _, r := range rs {
 		f := r.Fingerprint
 		if f == nil {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t\n", r.Program.Name, r.Mode, "no fingerprint (a results file before schema 6)")
+			why := "no fingerprint (a results file before schema 6)"
+			if r.Program.Object == UserSpaceObject {
+				why = "no BPF program: the rule runs in user space"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t\n", r.Program.Name, r.Mode, why)
 			continue
 		}
 		row := r.Program.Name + "\t" + r.Mode + "\t"

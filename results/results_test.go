@@ -66,7 +66,7 @@ func TestReadRejects(t *testing.T) {
 	_, err := Read(strings.NewReader(`{"schema":"other","schema_version":1}`))
 	assert.ErrorContains(t, err, `schema "other"`)
 	_, err = Read(strings.NewReader(`{"schema":"xdplab.results","schema_version":99}`))
-	assert.ErrorContains(t, err, "version 99 is newer than this xdplab reads (versions 1 to 7): upgrade xdplab")
+	assert.ErrorContains(t, err, "version 99 is newer than this xdplab reads (versions 1 to 8): upgrade xdplab")
 	_, err = Read(strings.NewReader(`{"schema":"xdplab.results","schema_version":0}`))
 	assert.ErrorContains(t, err, "not one xdplab ever wrote")
 	_, err = Read(strings.NewReader(`not json`))

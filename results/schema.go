@@ -26,10 +26,13 @@ import (
 // swap-macs), and the protocol is always named; results.Describe makes
 // every description of a configuration from the file's fields. Version 6
 // adds each result's program fingerprint (Result.Fingerprint); a version 5
-// file is a valid version 6 file without them.
+// file is a valid version 6 file without them. Version 8 adds the hooks
+// beside XDP as modes (tc, socket, afpacket, afxdp), their attach
+// methods, and each trial's hook figures (Trial.Hook, Summary.Hook); a
+// version 7 file is a valid version 8 file without them.
 const (
 	SchemaName    = "xdplab.results"
-	SchemaVersion = 7
+	SchemaVersion = 8
 )
 
 // Header opens a results file, an inspection and an equivalence file:
@@ -526,7 +529,9 @@ type Summary struct {
 	// LatencyP50Ns and LatencyP99Ns summarise the trials' percentiles.
 	LatencyP50Ns *Stat `json:"latency_p50_ns,omitempty"`
 	LatencyP99Ns *Stat `json:"latency_p99_ns,omitempty"`
-	Flagged      int   `json:"flagged_trials"`
+	// Hook summarises the trials' hook figures (schema 8).
+	Hook    *HookSummary `json:"hook,omitempty"`
+	Flagged int          `json:"flagged_trials"`
 }
 
 // Trial is one measured interval.
@@ -538,7 +543,9 @@ type Trial struct {
 	Figures   Figures   `json:"figures"`
 	Samples   []Sample  `json:"samples,omitempty"`
 	Latency   *Latency  `json:"latency,omitempty"`
-	Flags     []Flag    `json:"flags,omitempty"`
+	// Hook is what the inspection cost where it ran (schema 8).
+	Hook  *HookFigures `json:"hook,omitempty"`
+	Flags []Flag       `json:"flags,omitempty"`
 }
 
 // Counter is frames and bytes (L2, without FCS).

@@ -67,6 +67,7 @@ func (r *Result) Summarize(sources map[string]string) {
 		a, b := Summarize(p50, "ns", sources["latency"]), Summarize(p99, "ns", sources["latency"])
 		r.Summary.LatencyP50Ns, r.Summary.LatencyP99Ns = &a, &b
 	}
+	r.Summary.Hook = summarizeHook(r.Trials)
 }
 
 // DUTString writes the DUT's share over trials: "median [min-max]" of the

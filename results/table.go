@@ -16,6 +16,9 @@ func WriteTable(w io.Writer, r *Run) error {
 		return err
 	}
 	writeLegend(w, r)
+	if err := writeHooks(w, r); err != nil {
+		return err
+	}
 	fmt.Fprintln(w)
 	if err := WriteFingerprints(w, r.Results); err != nil {
 		return err
@@ -77,6 +80,8 @@ func writeLegend(w io.Writer, r *Run) {
 		fmt.Fprintln(w, "CPU ns/pkt: /proc/stat busy time of every CPU of this host per offered frame; the generator's host shares this kernel, so it includes the generator;")
 	case rm != nil:
 		fmt.Fprintln(w, "CPU ns/pkt: /proc/stat busy time of every CPU of this host (the DUT's) per offered frame; the generator's CPU is on its own host;")
+	case HasHooks(r):
+		fmt.Fprintln(w, "CPU ns/pkt: /proc/stat busy time of the generator CPUs per offered frame (generator + veth + DUT), and of a user-space reader's CPU at afpacket, socket and afxdp;")
 	default:
 		fmt.Fprintln(w, "CPU ns/pkt: /proc/stat busy time of the generator CPUs per offered frame (generator + veth + DUT);")
 	}

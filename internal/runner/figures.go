@@ -36,6 +36,7 @@ func (r *runner) figures(s *setup, index int, start, end, final snapshot, sample
 			flag(results.FlagLatencyUnstamped, "no stamped frame reached the latency sink")
 		}
 	}
+	t.Hook = r.hookFigures(s, start, end, final, cpuD, w)
 	in := r.flagInput(s, raw, t.Figures, ifd, w, final.tries-start.tries)
 	t.Flags = append(t.Flags, flags.For(in)...)
 	return t
@@ -117,7 +118,7 @@ func (r *runner) rates(s *setup, raw results.Raw, cpuD procstat.Snapshot, w wind
 		v := float64(*raw.StackDelivered) / w.dt
 		f.DeliveredPPS = &v
 	}
-	busy, total := cpuBusy(cpuD, r.cpus)
+	busy, total := cpuBusy(cpuD, s.cpus(r))
 	if w.offered > 0 {
 		f.CPUNsPerPkt = float64(busy) / float64(w.offered)
 	}

@@ -20,9 +20,10 @@ func (r *runner) measure(ctx context.Context, name string, mode xdpmode.Mode) (_
 		return nil, err
 	}
 	defer func() { err = errors.Join(err, s.Close()) }()
+	method, attached := s.attached()
 	res := &results.Result{
 		Program: results.Program{Name: s.name, Object: s.prog.Object, SHA256: s.prog.SHA256, Counted: s.prog.Counted},
-		Mode:    mode.String(), AttachMethod: s.att.Method, AttachedMode: s.att.Mode.String(),
+		Mode:    mode.String(), AttachMethod: method, AttachedMode: attached,
 		Fingerprint: s.prog.Fingerprint,
 	}
 	if s.prog.Counted {

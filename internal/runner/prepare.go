@@ -42,6 +42,8 @@ type setup struct {
 	// controlPlane, when set, is what an offload device that runs no
 	// program on packets showed: no trials follow.
 	controlPlane []string
+	// hook holds a hook beside XDP's parts (nil at XDP's modes).
+	hook *hookParts
 }
 
 func (s *setup) Close() error {
@@ -49,7 +51,7 @@ func (s *setup) Close() error {
 	if s.gen != nil {
 		errs = append(errs, s.gen.Close())
 	}
-	errs = append(errs, s.att.Close())
+	errs = append(errs, s.hook.close(), s.att.Close())
 	if s.sink != nil {
 		errs = append(errs, s.sink.Close())
 	}
@@ -70,6 +72,9 @@ func (r *runner) prepare(name string, work catalog.Work, mode xdpmode.Mode) (_ *
 			err = errors.Join(err, s.Close())
 		}
 	}()
+	if !mode.IsXDP() {
+		return s, r.prepareHook(s, name)
+	}
 	if s.prog, err = r.load(name, work, mode); err != nil {
 		return nil, err
 	}
@@ -136,8 +141,10 @@ func (r *runner) prepare(name string, work catalog.Work, mode xdpmode.Mode) (_ *
 func (r *runner) readyPorts(mode xdpmode.Mode) error {
 	p := r.pair
 	// A generic-mode program on a veth sees redirected frames only with
-	// rx-gro on; a native one needs no GRO.
-	wantGRO := mode == xdpmode.Generic
+	// rx-gro on; a native one needs no GRO. The hooks on the skb (tc, a
+	// socket, an AF_PACKET ring) need it as generic does; the afxdp hook's
+	// program runs native where it can.
+	wantGRO := mode == xdpmode.Generic || !mode.IsXDP() && (mode != xdpmode.AFXDP || r.xskMode() == xdpmode.Generic)
 	if err := p.DUT.SetGRO(wantGRO); err != nil {
 		return err
 	}

@@ -16,8 +16,8 @@ import (
 // progStats measures the program's own run time per frame with the kernel's
 // BPF run-time stats, in a short pass of its own.
 func (r *runner) progStats(ctx context.Context, s *setup) (*results.Figure, *results.Figure, error) {
-	if r.cfg.ProgStats == 0 {
-		return nil, nil, nil
+	if r.cfg.ProgStats == 0 || s.prog.Program == nil {
+		return nil, nil, nil // no figure: no program, or a rule in user space
 	}
 	closer, err := ebpf.EnableStats(unix.BPF_STATS_RUN_TIME)
 	if err != nil {

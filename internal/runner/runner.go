@@ -237,13 +237,19 @@ func (r *runner) probeModes(noOffload bool) ([]xdpmode.Mode, error) {
 	if r.support, err = offload.ProbeModes(p.DUTNS.Handle, p.DUT.Name, p.DUT.Ifindex, driver); err != nil {
 		return nil, err
 	}
-	modes := r.cfg.Modes
+	modes := slices.Clone(r.cfg.Modes)
 	if len(modes) == 0 {
-		modes = r.support.Modes
+		modes = slices.Clone(r.support.Modes)
+	}
+	if r.cfg.AllHooks {
+		modes = append(modes, xdpmode.TC, xdpmode.Socket, xdpmode.AFPacket, xdpmode.AFXDP)
 	}
 	for _, m := range modes {
 		if noOffload && m == xdpmode.Offload {
 			return nil, errors.New("--modes offload: the equivalence check runs on a veth pair, which has no offload; name generic and native")
+		}
+		if !m.IsXDP() {
+			continue // every interface has tc ingress and AF_PACKET; afxdp runs generic at least
 		}
 		if err := r.support.Check(m); err != nil {
 			return nil, err

@@ -9,6 +9,7 @@ import (
 
 	"github.com/xdplab/xdplab/bpf"
 	"github.com/xdplab/xdplab/bpf/catalog"
+	"github.com/xdplab/xdplab/internal/hook"
 	"github.com/xdplab/xdplab/internal/procstat"
 	"github.com/xdplab/xdplab/results"
 	"github.com/xdplab/xdplab/topology"
@@ -26,6 +27,8 @@ type snapshot struct {
 	stack     uint64
 	ifaces    map[string]topology.Counters
 	cpu       procstat.Snapshot
+	// reader is a user-space hook's reader's cost so far.
+	reader *hook.Usage
 }
 
 func (r *runner) snap(s *setup, full bool) (snapshot, error) {
@@ -38,9 +41,16 @@ func (r *runner) snap(s *setup, full bool) (snapshot, error) {
 	}
 	sn.gen, sn.tries, sn.malformed = es.Sent, es.Tries, es.Malformed
 	if s.prog.Counted {
-		if sn.prog, err = bpf.ReadStats(s.prog.Stats); err != nil {
+		if sn.prog, err = s.readStats(); err != nil {
 			return sn, err
 		}
+	}
+	if s.hook != nil && s.hook.reader != nil {
+		u, err := s.hook.reader.Usage()
+		if err != nil {
+			return sn, err
+		}
+		sn.reader = &u
 	}
 	if s.sink != nil {
 		if sn.sink, err = s.sink.Count(); err != nil {
@@ -221,7 +231,7 @@ func (r *runner) liveLine(label string, sm results.Sample, cur, prev snapshot, s
 	if r.cfg.Live == nil {
 		return
 	}
-	busy, total := cpuBusy(cur.cpu.Sub(prev.cpu), r.cpus)
+	busy, total := cpuBusy(cur.cpu.Sub(prev.cpu), s.cpus(r))
 	pct := 0.0
 	if total > 0 {
 		pct = 100 * float64(busy) / float64(total)
@@ -239,7 +249,7 @@ func (r *runner) liveLine(label string, sm results.Sample, cur, prev snapshot, s
 			extra = "  " + strings.Join(parts, " ")
 		}
 	}
-	fmt.Fprintf(r.cfg.Live, "%-22s %4.0fs  offered %7.2f Mpps  xdp %7.2f Mpps%s  cpu %3.0f%%\n",
+	fmt.Fprintf(r.cfg.Live, "%-22s %4.0fs  offered %7.2f Mpps  seen %7.2f Mpps%s  cpu %3.0f%%\n",
 		label, sm.T, sm.OfferedPPS/1e6, sm.ThroughputPPS/1e6, extra, pct)
 }
 
