@@ -2,7 +2,8 @@
 
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 //
-// filter: a DDoS filter in the manner of those run at the driver. It drops a
+// filter: a DDoS filter in the manner of those run at the driver (built
+// for tc ingress too: object filtertc, program tc_filter; see ctx.h). It drops a
 // frame whose source or destination address falls in a listed prefix (LPM
 // tries, IPv4 and IPv6) or whose protocol and destination port (or protocol
 // alone) are listed, and passes the rest. Every rule counts its hits; rule 0
@@ -13,6 +14,7 @@
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
+#include "ctx.h"
 #include "stats.h"
 #include "parse.h"
 
@@ -64,11 +66,11 @@ struct {
 	__type(value, struct datarec);
 } rule_hits SEC(".maps");
 
-static __always_inline int hit(struct xdp_md *ctx, __u32 rule)
+static __always_inline int hit(CTX *ctx, __u32 rule)
 {
-	bump_frame(&rule_hits, rule, ctx);
-	count(ctx, XDP_DROP);
-	return XDP_DROP;
+	bump_len(&rule_hits, rule, CTX_LEN(ctx));
+	count_len(XDP_DROP, CTX_LEN(ctx));
+	return hook_ret(ctx, XDP_DROP);
 }
 
 static __always_inline __u32 *match_addr(struct pkt *p, int src)
@@ -86,17 +88,19 @@ static __always_inline __u32 *match_addr(struct pkt *p, int src)
 	return bpf_map_lookup_elem(src ? (void *)&src4 : (void *)&dst4, &k4);
 }
 
-SEC("xdp")
-int xdp_filter(struct xdp_md *ctx)
+PROG(filter)
 {
 	struct port_key pk = {};
 	struct pkt p;
 	__u32 *rule;
-	int r = parse(ctx, &p);
+	int r;
 
+	if (linearize(ctx))
+		return hit(ctx, 0); // the skb cannot be read: as a malformed frame
+	r = parse(ctx, &p);
 	if (r == PARSE_NOT_IP) {
-		count(ctx, XDP_PASS);
-		return XDP_PASS;
+		count_len(XDP_PASS, CTX_LEN(ctx));
+		return hook_ret(ctx, XDP_PASS);
 	}
 	if (r != PARSE_OK)
 		return hit(ctx, 0);
@@ -109,8 +113,8 @@ int xdp_filter(struct xdp_md *ctx)
 	pk.port = 0;
 	if ((rule = bpf_map_lookup_elem(&ports, &pk)))
 		return hit(ctx, *rule);
-	count(ctx, XDP_PASS);
-	return XDP_PASS;
+	count_len(XDP_PASS, CTX_LEN(ctx));
+	return hook_ret(ctx, XDP_PASS);
 }
 
 char _license[] SEC("license") = "Dual BSD/GPL";

@@ -16,6 +16,7 @@ func htons(v uint16) uint16 { return v<<8 | v>>8 }
 var filterWorkload = workload{
 	Builtin: builtin("filter"),
 	load:    loadFilter, bytes: _FilterBytes,
+	tc: loadFiltertc, tcBytes: _FiltertcBytes,
 	objs: func() any { return &filterObjects{} },
 	fill: func(p *Program, o DUTOptions) error {
 		rules, err := settingsOf[[]catalog.FilterRule]("filter", o)

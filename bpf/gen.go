@@ -14,6 +14,7 @@ package bpf
 //go:generate bpf2go probe probe.c
 //go:generate bpf2go latency latency.c
 //go:generate bpf2go filter filter.c
+//go:generate bpf2go filtertc filter.c -- -DXDPLAB_TC
 //go:generate bpf2go ratelimit ratelimit.c -- -mcpu=v3
 //go:generate bpf2go flowstats flowstats.c
 //go:generate bpf2go l4lb l4lb.c

@@ -106,7 +106,13 @@ static __always_inline int parse_l4(struct pkt *p, void *l4, void *end)
 	return PARSE_OK;
 }
 
+// parse reads the frame of an XDP program's or (built for tc, see ctx.h)
+// a tc program's context; at tc, linearize first.
+#ifdef CTX
+static __always_inline int parse(CTX *ctx, struct pkt *p)
+#else
 static __always_inline int parse(struct xdp_md *ctx, struct pkt *p)
+#endif
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;

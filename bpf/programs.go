@@ -105,8 +105,8 @@ func LoadDUT(opts DUTOptions) (*Program, error) {
 	if opts.Work > catalog.SwapMACs {
 		return nil, fmt.Errorf("load %s: unknown packet work %d", b.Name, opts.Work)
 	}
-	if b.Workload && !opts.Hook.IsXDP() && opts.Hook != 0 {
-		return nil, fmt.Errorf("load %s at the %s hook: the reference workloads are built for XDP only", b.Name, opts.Hook.HookName())
+	if b.Workload && !opts.Hook.IsXDP() && opts.Hook != 0 && opts.Hook != xdpmode.TC {
+		return nil, fmt.Errorf("load %s at the %s hook: the reference workloads are built for XDP and tc only", b.Name, opts.Hook.HookName())
 	}
 	if b.Workload {
 		return loadWorkload(b, opts)

@@ -7,6 +7,7 @@ import (
 	"github.com/cilium/ebpf"
 
 	"github.com/xdplab/xdplab/bpf/catalog"
+	"github.com/xdplab/xdplab/internal/xdpmode"
 )
 
 // workload is one reference workload's Go side of its object: its entry
@@ -17,6 +18,10 @@ type workload struct {
 	catalog.Builtin
 	load  func() (*ebpf.CollectionSpec, error)
 	bytes []byte
+	// tc and tcBytes are the build for tc ingress (ctx.h), nil where the
+	// workload has none.
+	tc      func() (*ebpf.CollectionSpec, error)
+	tcBytes []byte
 	// objs makes the object's typed objects (*filterObjects, ...), which
 	// the loaded program reaches its maps through.
 	objs func() any
@@ -81,7 +86,14 @@ func loadWorkload(b catalog.Builtin, opts DUTOptions) (_ *Program, err error) {
 	if opts.Work != catalog.NoTouch {
 		return nil, fmt.Errorf("load %s: --work is for the trivial programs; a workload does its own work", b.Name)
 	}
-	spec, err := w.load()
+	load, raw, section, object := w.load, w.bytes, b.Section, "builtin workload"
+	if opts.Hook == xdpmode.TC {
+		if w.tc == nil {
+			return nil, fmt.Errorf("load %s at tc: %w", b.Name, opts.Hook.Runs(b.Name))
+		}
+		load, raw, section, object = w.tc, w.tcBytes, hookSection(b, opts.Hook), "builtin workload (tc build)"
+	}
+	spec, err := load()
 	if err != nil {
 		return nil, fmt.Errorf("load %s: parse embedded object: %w", b.Name, err)
 	}
@@ -97,7 +109,7 @@ func loadWorkload(b catalog.Builtin, opts DUTOptions) (_ *Program, err error) {
 			return nil, fmt.Errorf("load %s: %w", b.Name, err)
 		}
 	}
-	coll, fp, err := loadCollection(spec, ebpf.CollectionOptions{}, b.Section)
+	coll, fp, err := loadCollection(spec, ebpf.CollectionOptions{}, section)
 	if err != nil {
 		return nil, fmt.Errorf("load %s: %w", b.Name, loadHint(err))
 	}
@@ -108,8 +120,8 @@ func loadWorkload(b catalog.Builtin, opts DUTOptions) (_ *Program, err error) {
 		return nil, fmt.Errorf("load %s: %w", b.Name, err)
 	}
 	p := &Program{
-		Name: b.Name, Program: coll.Programs[b.Section], Stats: maps.XdpStats,
-		Object: "builtin workload", SHA256: sha256Hex(w.bytes), Counted: true, coll: coll, objs: objs,
+		Name: b.Name, Program: coll.Programs[section], Stats: maps.XdpStats,
+		Object: object, SHA256: sha256Hex(raw), Counted: true, coll: coll, objs: objs,
 		Fingerprint: fp,
 	}
 	if !b.Mixed {

@@ -29,6 +29,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 
+#include "ctx.h"
 #include "stats.h"
 #include "parse.h"
 
@@ -37,23 +38,6 @@
 // IPv4/IPv6 header's protocol, swap-macs then swaps the MACs. It reads one
 // header level on purpose, not parse.h's whole path: the levels are costs
 // to measure.
-
-#if defined(XDPLAB_TC) || defined(XDPLAB_SOCKET)
-#define XDPLAB_SKB
-#define CTX struct __sk_buff
-#define CTX_LEN(ctx) ((ctx)->len)
-#else
-#define CTX struct xdp_md
-#define CTX_LEN(ctx) ((ctx)->data_end - (ctx)->data)
-#endif
-
-#if defined(XDPLAB_TC)
-#define PROG(name) SEC("tc") int tc_##name(CTX *ctx)
-#elif defined(XDPLAB_SOCKET)
-#define PROG(name) SEC("socket") int sk_##name(CTX *ctx)
-#else
-#define PROG(name) SEC("xdp") int xdp_##name(CTX *ctx)
-#endif
 
 #ifdef XDPLAB_OFFLOAD
 // The hardware-offload build (object duthw): offloaded programs cannot read
@@ -132,20 +116,7 @@ static __always_inline int do_work(CTX *ctx, int force_swap)
 static __always_inline int finish(CTX *ctx, int action)
 {
 	count_len(action, CTX_LEN(ctx));
-#if defined(XDPLAB_TC)
-	switch (action) {
-	case XDP_PASS:
-		return TC_ACT_OK;
-	case XDP_TX:
-		return bpf_redirect(ctx->ifindex, 0);
-	default:
-		return TC_ACT_SHOT;
-	}
-#elif defined(XDPLAB_SOCKET)
-	return action == XDP_PASS ? ctx->len : 0;
-#else
-	return action;
-#endif
+	return hook_ret(ctx, action);
 }
 
 PROG(drop)

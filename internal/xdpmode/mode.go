@@ -146,10 +146,10 @@ func (m Mode) Where() string {
 // The built-in programs each hook runs. XDP runs them all; the other
 // hooks run what has a meaning there, and say why not the rest.
 var hookPrograms = map[Mode][]string{
-	TC:       {"drop", "pass", "tx"},
+	TC:       {"drop", "pass", "tx", "filter"},
 	Socket:   {"drop", "pass"},
-	AFPacket: {"drop", "pass"},
-	AFXDP:    {"drop", "pass"},
+	AFPacket: {"drop", "pass", "filter"},
+	AFXDP:    {"drop", "pass", "filter"},
 }
 
 // Runs says whether the hook runs built-in program prog, and if not,
@@ -172,6 +172,10 @@ func (m Mode) Runs(prog string) error {
 		why = "a socket filter only accepts or refuses the socket's copy"
 	case prog == "redirect":
 		why = "only XDP redirects through a devmap"
+	case prog == "filter" && m == Socket:
+		why = "a socket filter has no direct packet access, and the filter's parser reads the frame in place (built for XDP, tc and user space)"
+	case prog == "ratelimit" || prog == "flowstats" || prog == "l4lb":
+		why = "the workload is built for XDP only so far"
 	}
 	return fmt.Errorf("%s does not run at the %s hook: %s (it runs %s)", prog, m.HookName(), why, strings.Join(progs, ", "))
 }
