@@ -4,6 +4,14 @@ package results
 // space (the afpacket and afxdp hooks): no BPF object holds it.
 const UserSpaceObject = "user space (the rule in Go)"
 
+// NotRun is a program a hook did not run, and why: an action it cannot
+// take there is named, never faked.
+type NotRun struct {
+	Program string `json:"program"`
+	Hook    string `json:"hook"`
+	Why     string `json:"why"`
+}
+
 // HookFigures are a trial's figures about where the inspection ran: the
 // CPU time of the CPUs that carried it, split into user and kernel time,
 // and for an inspector with a thread of its own (a user-space reader),

@@ -15,7 +15,7 @@ var hookModes = []string{"tc", "socket", "afpacket", "afxdp"}
 // HasHooks says whether the run measured a hook beside XDP's modes: then
 // its table compares where the inspection ran.
 func HasHooks(r *Run) bool {
-	return slices.ContainsFunc(r.Results, func(res Result) bool { return slices.Contains(hookModes, res.Mode) })
+	return len(r.NotRun) > 0 || slices.ContainsFunc(r.Results, func(res Result) bool { return slices.Contains(hookModes, res.Mode) })
 }
 
 // notMeasurable is how the hook table writes a figure a hook cannot have.
@@ -66,8 +66,14 @@ func writeHooks(w io.Writer, r *Run) error {
 			res.Summary.ThroughputPPS.Median/1e6, res.Summary.Loss.Median*100, missed,
 			h.UserNsPerPkt.Median, h.KernelNsPerPkt.Median, thread, sw, calls, copied, lat)
 	}
+	for _, n := range r.NotRun {
+		fmt.Fprintf(tw, "%s\t%s\tnot run\t-\t-\t-\t-\t-\t-\t-\t-\t-\t\n", n.Program, n.Hook)
+	}
 	if err := tw.Flush(); err != nil {
 		return err
+	}
+	for _, n := range r.NotRun {
+		fmt.Fprintf(w, "  not run: %s\n", n.Why)
 	}
 	fmt.Fprintln(w, "Mpps: frames the hook decided on (its program's or reader's count); missed: frames the kernel could not hand a reader (ring full), of those generated;")
 	fmt.Fprintln(w, "CPU user/kernel: /proc/stat of the generator's CPUs and a reader's, per offered frame; reader: its thread's time on CPU per frame decided;")

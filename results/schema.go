@@ -62,6 +62,9 @@ type Run struct {
 	Topology    Topology     `json:"topology"`
 	Calibration *Calibration `json:"calibration,omitempty"`
 	Results     []Result     `json:"results"`
+	// NotRun are the programs a hook of --hooks all cannot run, with why
+	// (schema 8).
+	NotRun []NotRun `json:"not_run,omitempty"`
 	// Metrics names the unit, better direction and source counter of
 	// every figure, keyed by its JSON name (throughput_pps, ...).
 	Metrics map[string]Metric `json:"metrics"`

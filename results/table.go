@@ -167,7 +167,11 @@ func writeLatency(w io.Writer, r *Run) {
 func writeWorkload(w io.Writer, res Result) {
 	wl := res.Workload
 	if len(wl.Rules) > 0 {
-		fmt.Fprintf(w, "\n%s %s: frames dropped per rule over the trials (the program's rule_hits map):\n", res.Program.Name, res.Mode)
+		src := "the program's rule_hits map"
+		if res.Program.Object == UserSpaceObject {
+			src = "the user-space filter's own counts"
+		}
+		fmt.Fprintf(w, "\n%s %s: frames dropped per rule over the trials (%s):\n", res.Program.Name, res.Mode, src)
 		for _, h := range wl.Rules {
 			fmt.Fprintf(w, "  %12d  %s\n", h.Packets, h.Rule)
 		}
@@ -194,7 +198,7 @@ func writeWorkload(w io.Writer, res Result) {
 		}
 	}
 	if u := wl.RuleUpdates; u != nil {
-		fmt.Fprintf(w, "%s %s rule updates under load: %d map updates, p50 %.1f us, p99 %.1f us, max %.1f us; %.3f Mpps during them against %.3f without\n",
+		fmt.Fprintf(w, "%s %s rule updates under load: %d rule updates, p50 %.1f us, p99 %.1f us, max %.1f us; %.3f Mpps during them against %.3f without\n",
 			res.Program.Name, res.Mode, u.Updates, u.P50Us, u.P99Us, u.MaxUs, u.ThroughputPPS/1e6, u.BaselinePPS/1e6)
 	}
 }

@@ -20,7 +20,30 @@ type filterWorkload struct{ passStack }
 func (filterWorkload) options(r *runner, o *bpf.DUTOptions) { o.Settings = r.cfg.Rules }
 
 func (filterWorkload) start(r *runner, s *setup) (any, error) {
-	return s.prog.RuleHits(len(r.cfg.Rules) + 1)
+	return s.filterRules().RuleHits(len(r.cfg.Rules) + 1)
+}
+
+// ruleSet is where the filter's rules live: its program's maps (XDP, tc),
+// or the user-space filter of the afpacket and afxdp hooks.
+type ruleSet interface {
+	RuleHits(n int) ([]bpf.Counter, error)
+	AddRule(catalog.FilterRule) error
+	DeleteRule(catalog.FilterRule) error
+}
+
+// ruleUpdate says what one rule update is at the setup's hook.
+func (s *setup) ruleUpdate() string {
+	if s.hook != nil && s.hook.filter != nil {
+		return "rule update of the user-space filter (a lock and a slice)"
+	}
+	return "bpf(BPF_MAP_UPDATE_ELEM / DELETE_ELEM) on the LPM trie"
+}
+
+func (s *setup) filterRules() ruleSet {
+	if s.hook != nil && s.hook.filter != nil {
+		return s.hook.filter
+	}
+	return s.prog
 }
 
 func (filterWorkload) figures(ctx context.Context, r *runner, s *setup, before any, res *results.Result) (*results.Workload, error) {
@@ -36,7 +59,7 @@ var churnRule = catalog.FilterRule{ID: catalog.MaxFilterRules - 1, Text: catalog
 // measure what changing rules under load costs.
 func (r *runner) filterFigures(ctx context.Context, s *setup, start []bpf.Counter, res *results.Result) (*results.Workload, error) {
 	w := &results.Workload{Kind: "filter"}
-	hits, err := s.prog.RuleHits(len(r.cfg.Rules) + 1)
+	hits, err := s.filterRules().RuleHits(len(r.cfg.Rules) + 1)
 	if err != nil {
 		return nil, err
 	}
@@ -71,7 +94,7 @@ func (r *runner) ruleChurn(ctx context.Context, s *setup, res *results.Result) (
 			select {
 			case <-stop:
 				if !add { // leave the rule out
-					uerr = s.prog.DeleteRule(churnRule)
+					uerr = s.filterRules().DeleteRule(churnRule)
 				}
 				return
 			default:
@@ -79,9 +102,9 @@ func (r *runner) ruleChurn(ctx context.Context, s *setup, res *results.Result) (
 			t := time.Now()
 			var err error
 			if add {
-				err = s.prog.AddRule(churnRule)
+				err = s.filterRules().AddRule(churnRule)
 			} else {
-				err = s.prog.DeleteRule(churnRule)
+				err = s.filterRules().DeleteRule(churnRule)
 			}
 			took = append(took, time.Since(t))
 			if err != nil {
@@ -116,7 +139,7 @@ func (r *runner) ruleChurn(ctx context.Context, s *setup, res *results.Result) (
 		Updates: len(took), P50Us: q(0.5), P99Us: q(0.99), MaxUs: float64(took[len(took)-1].Nanoseconds()) / 1e3,
 		ThroughputPPS: t.Figures.ThroughputPPS, BaselinePPS: results.Summarize(base, "", "").Median,
 		Source: fmt.Sprintf("one extra trial of %s while %q was added and deleted back to back (100 us apart): "+
-			"wall time of each bpf(BPF_MAP_UPDATE_ELEM / DELETE_ELEM) on the LPM trie; throughput_pps of that trial, baseline the median of the plain trials",
-			r.cfg.Duration, churnRule.Text),
+			"wall time of each %s; throughput_pps of that trial, baseline the median of the plain trials",
+			r.cfg.Duration, churnRule.Text, s.ruleUpdate()),
 	}, nil
 }

@@ -23,6 +23,8 @@ type hookParts struct {
 	tc     *hook.TC
 	reader *hook.Reader
 	xsk    *bpf.Program
+	// filter is the filter workload's rules in user space.
+	filter *hook.Filter
 	// method is how the hook is attached, as the results file names it.
 	method string
 	// cpus are the CPUs whose time the hook costs: the generator's and
@@ -52,6 +54,11 @@ func (r *runner) prepareHook(s *setup, name string) (err error) {
 	// What passes (and at socket and afpacket, every frame: they see a
 	// copy) reaches the DUT namespace's stack.
 	s.stack = name == "pass" && s.mode != xdpmode.AFXDP || s.mode == xdpmode.Socket || s.mode == xdpmode.AFPacket
+	if s.work != nil && s.mode != xdpmode.AFXDP {
+		if err := s.work.far(r, s); err != nil {
+			return err
+		}
+	}
 	switch s.mode {
 	case xdpmode.TC:
 		err = r.attachTC(s, name)
@@ -77,8 +84,12 @@ func (r *runner) prepareHook(s *setup, name string) (err error) {
 // sink counts them.
 func (r *runner) attachTC(s *setup, name string) (err error) {
 	p := r.pair
+	o := bpf.DUTOptions{Program: name, Hook: xdpmode.TC}
+	if s.work != nil {
+		s.work.options(r, &o)
+	}
 	err = nsthread.Do(p.DUTNS.Handle, func() error {
-		s.prog, err = bpf.LoadDUT(bpf.DUTOptions{Program: name, Hook: xdpmode.TC})
+		s.prog, err = bpf.LoadDUT(o)
 		return err
 	})
 	if err != nil {
@@ -119,7 +130,7 @@ func (r *runner) openPacket(s *setup, name string) (err error) {
 		o.Filter, o.Decide = s.prog.Program, func([]byte) catalog.Action { return catalog.Pass }
 		s.hook.method = "SO_ATTACH_BPF"
 	} else {
-		if s.prog, o.Decide, err = userProgram(name); err != nil {
+		if s.prog, o.Decide, err = r.userProgram(s, name); err != nil {
 			return err
 		}
 		s.hook.method = "AF_PACKET ring"
@@ -138,7 +149,7 @@ func (r *runner) openXSK(s *setup, name string) (err error) {
 		return err
 	}
 	o := hook.XSKOptions{NS: p.DUTNS.Handle, Ifindex: p.DUT.Ifindex, CPU: cpu}
-	if s.prog, o.Decide, err = userProgram(name); err != nil {
+	if s.prog, o.Decide, err = r.userProgram(s, name); err != nil {
 		return err
 	}
 	err = nsthread.Do(p.DUTNS.Handle, func() error {
@@ -176,15 +187,23 @@ func (r *runner) xskMode() xdpmode.Mode {
 }
 
 // userProgram is the built-in program as user space runs it: its rule in
-// Go, counted like its BPF builds.
-func userProgram(name string) (*bpf.Program, hook.Decide, error) {
+// Go (the filter's rules in a hook.Filter), counted like its BPF builds.
+func (r *runner) userProgram(s *setup, name string) (*bpf.Program, hook.Decide, error) {
 	b, err := catalog.LookupBuiltin(name)
 	if err != nil {
 		return nil, nil, err
 	}
-	decide, err := hook.Rules(name)
-	if err != nil {
+	var decide hook.Decide
+	if name == "filter" {
+		if s.hook.filter, err = hook.NewFilter(r.cfg.Rules); err != nil {
+			return nil, nil, err
+		}
+		decide = s.hook.filter.Decide
+	} else if decide, err = hook.Rules(name); err != nil {
 		return nil, nil, err
+	}
+	if b.Mixed {
+		return &bpf.Program{Name: name, Object: results.UserSpaceObject, SHA256: bpf.DUTObjectSHA256(), Counted: true}, decide, nil
 	}
 	act := b.Action
 	return &bpf.Program{Name: name, Expected: &act, Object: results.UserSpaceObject, SHA256: bpf.DUTObjectSHA256(), Counted: true}, decide, nil

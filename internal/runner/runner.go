@@ -106,6 +106,10 @@ func Run(ctx context.Context, cfg Config) (_ *results.Run, err error) {
 	}
 	for _, p := range r.programs() {
 		for _, m := range modes {
+			if err := m.Runs(p); err != nil && p != "" {
+				r.run.NotRun = append(r.run.NotRun, results.NotRun{Program: p, Hook: m.HookName(), Why: err.Error()})
+				continue
+			}
 			res, err := r.measure(ctx, p, m)
 			if err != nil {
 				return nil, err

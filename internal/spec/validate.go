@@ -115,6 +115,9 @@ func (r *Run) validateHooks(add adder) {
 			add(at, fmt.Sprintf("%s: the packet work knob is XDP's (measure it with %s no-touch)", m.HookName(), Ref(FieldWork)))
 		}
 		seen[m] = true
+		if i >= len(r.Modes) {
+			continue // all: a hook that cannot run a program says so in the results
+		}
 		for _, p := range r.Programs {
 			if err := m.Runs(p); err != nil && r.Object == "" {
 				add(at, err)

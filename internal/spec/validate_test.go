@@ -43,6 +43,7 @@ func TestValidateRules(t *testing.T) {
 		{"mode past afxdp", func(r *Run) { r.Modes = []xdpmode.Mode{xdpmode.AFXDP + 1} }, []string{"modes[0]"}},
 		{"every hook", func(r *Run) { r.Modes, r.ByHook = xdpmode.Hooks(), true }, nil},
 		{"all hooks", func(r *Run) { r.AllHooks, r.ByHook = true, true }, nil},
+		{"all hooks with tx: those that cannot say so in the results", func(r *Run) { r.AllHooks, r.ByHook, r.Programs = true, true, []string{"tx"} }, nil},
 		{"all hooks and tc again", func(r *Run) { r.Modes, r.AllHooks, r.ByHook = []xdpmode.Mode{xdpmode.TC}, true, true }, []string{FieldHooks}},
 		{"tc twice", func(r *Run) { r.Modes, r.ByHook = []xdpmode.Mode{xdpmode.TC, xdpmode.TC}, true }, []string{"hooks[1]"}},
 		{"tx at tc", func(r *Run) { r.Modes, r.Programs = []xdpmode.Mode{xdpmode.TC}, []string{"tx"} }, nil},
