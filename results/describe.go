@@ -153,6 +153,9 @@ func (l *kvList) workload(c Config) {
 func (l *kvList) method(c Config) {
 	l.add("generator", c.Generator, false, false)
 	l.add("trials", strconv.Itoa(c.Trials), false, false)
+	if c.Interleave {
+		l.add("interleaved", "yes", false, false)
+	}
 	l.add("duration", strconv.FormatFloat(c.DurationS, 'f', -1, 64)+"s", false, false)
 	if c.Pcap == "" {
 		l.add("warmup", strconv.FormatFloat(c.WarmupS, 'f', -1, 64)+"s", false, false)

@@ -154,7 +154,10 @@ type Config struct {
 	WarmupS     float64 `json:"warmup_s"`
 	DurationS   float64 `json:"duration_s"`
 	Trials      int     `json:"trials"`
-	ProgStatsS  float64 `json:"prog_stats_s"`
+	// Interleave: trial i of every program and mode ran before trial
+	// i+1 of any, each attached anew (schema 8).
+	Interleave bool    `json:"interleave,omitempty"`
+	ProgStatsS float64 `json:"prog_stats_s"`
 }
 
 // Topology describes what the run measured on.

@@ -14,17 +14,27 @@ import (
 )
 
 // measure runs the trials of one program in one mode.
-func (r *runner) measure(ctx context.Context, name string, mode xdpmode.Mode) (_ *results.Result, err error) {
+func (r *runner) measure(ctx context.Context, name string, mode xdpmode.Mode) (*results.Result, error) {
+	return r.measureTrials(ctx, name, mode, nil, 1, r.cfg.Trials)
+}
+
+// measureTrials attaches one program in one mode and runs trials from..to
+// into res (a new result where nil). The pass that ends at the last trial
+// also measures the program's run time, the workload's figures and the
+// search; an interleaved run calls it once a trial.
+func (r *runner) measureTrials(ctx context.Context, name string, mode xdpmode.Mode, res *results.Result, from, to int) (_ *results.Result, err error) {
 	s, err := r.prepare(name, r.cfg.Work, mode)
 	if err != nil {
 		return nil, err
 	}
 	defer func() { err = errors.Join(err, s.Close()) }()
 	method, attached := s.attached()
-	res := &results.Result{
-		Program: results.Program{Name: s.name, Object: s.prog.Object, SHA256: s.prog.SHA256, Counted: s.prog.Counted},
-		Mode:    mode.String(), AttachMethod: method, AttachedMode: attached,
-		Fingerprint: s.prog.Fingerprint,
+	if res == nil {
+		res = &results.Result{
+			Program: results.Program{Name: s.name, Object: s.prog.Object, SHA256: s.prog.SHA256, Counted: s.prog.Counted},
+			Mode:    mode.String(), AttachMethod: method, AttachedMode: attached,
+			Fingerprint: s.prog.Fingerprint,
+		}
 	}
 	if s.prog.Counted {
 		res.Program.Work = r.cfg.Work.String()
@@ -55,13 +65,17 @@ func (r *runner) measure(ctx context.Context, name string, mode xdpmode.Mode) (_
 			return nil, err
 		}
 	}
-	for i := 1; i <= r.cfg.Trials; i++ {
+	for i := from; i <= to; i++ {
 		label := fmt.Sprintf("%s %s %d/%d", mode, s.name, i, r.cfg.Trials)
 		t, err := r.trial(ctx, s, i, label)
 		if err != nil {
 			return nil, fmt.Errorf("%s %s trial %d: %w", s.name, mode, i, err)
 		}
 		res.Trials = append(res.Trials, t)
+	}
+	if to < r.cfg.Trials {
+		res.Summarize(s.sources())
+		return res, nil
 	}
 	if res.ProgNsPerPkt, res.ProgStatsOverhead, err = r.progStats(ctx, s); err != nil {
 		return nil, fmt.Errorf("%s %s: %w", s.name, mode, err)

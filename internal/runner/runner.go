@@ -104,18 +104,8 @@ func Run(ctx context.Context, cfg Config) (_ *results.Run, err error) {
 			return nil, err
 		}
 	}
-	for _, p := range r.programs() {
-		for _, m := range modes {
-			if err := m.Runs(p); err != nil && p != "" {
-				r.run.NotRun = append(r.run.NotRun, results.NotRun{Program: p, Hook: m.HookName(), Why: err.Error()})
-				continue
-			}
-			res, err := r.measure(ctx, p, m)
-			if err != nil {
-				return nil, err
-			}
-			r.run.Results = append(r.run.Results, *res)
-		}
+	if err := r.measureAll(ctx, modes); err != nil {
+		return nil, err
 	}
 	r.run.Finished = time.Now().UTC()
 	if r.remote != nil {
@@ -123,6 +113,48 @@ func Run(ctx context.Context, cfg Config) (_ *results.Run, err error) {
 		r.run.Topology.Remote.ControlDelay = &results.ControlDelay{MedianS: med.Seconds(), MaxS: most.Seconds(), Snapshots: n}
 	}
 	return r.run, nil
+}
+
+// measureAll measures every program in every mode: all trials of one
+// before the next, or with --interleave trial 1 of every program and
+// mode, then trial 2, each attached anew, so that the machine's drift
+// falls on every variant alike.
+func (r *runner) measureAll(ctx context.Context, modes []xdpmode.Mode) error {
+	type variant struct {
+		prog string
+		mode xdpmode.Mode
+	}
+	var vs []variant
+	for _, p := range r.programs() {
+		for _, m := range modes {
+			if err := m.Runs(p); err != nil && p != "" {
+				r.run.NotRun = append(r.run.NotRun, results.NotRun{Program: p, Hook: m.HookName(), Why: err.Error()})
+				continue
+			}
+			vs = append(vs, variant{p, m})
+		}
+	}
+	rounds := [][2]int{{1, r.cfg.Trials}}
+	if r.cfg.Interleave {
+		rounds = nil
+		for i := 1; i <= r.cfg.Trials; i++ {
+			rounds = append(rounds, [2]int{i, i})
+		}
+		r.run.Notes = append(r.run.Notes, fmt.Sprintf("trials interleaved: trial i of every program and mode ran before trial i+1 of any, each attached anew (%d rounds)", r.cfg.Trials))
+	}
+	res := make([]*results.Result, len(vs))
+	for _, round := range rounds {
+		for i, v := range vs {
+			var err error
+			if res[i], err = r.measureTrials(ctx, v.prog, v.mode, res[i], round[0], round[1]); err != nil {
+				return err
+			}
+		}
+	}
+	for _, x := range res {
+		r.run.Results = append(r.run.Results, *x)
+	}
+	return nil
 }
 
 // readCapture reads a replay's capture: frames up to the veth's MTU

@@ -61,6 +61,7 @@ const (
 	FieldDuration      = "trials.duration"
 	FieldTrials        = "trials.count"
 	FieldProgStats     = "trials.prog_stats"
+	FieldInterleave    = "trials.interleave"
 	FieldCalibrate     = "trials.calibrate"
 	FieldSearch        = "trials.search"
 	FieldRules         = "workload.rules"
@@ -503,6 +504,10 @@ var fields = []Field{
 		set:    intField(func(r *Run) *int { return &r.Trials }),
 		record: func(r *Run, c *results.Config) { c.Trials = r.Trials },
 	},
+	{Path: FieldInterleave, Flag: "interleave", Type: "bool",
+		Usage: "run trial 1 of every program and mode, then trial 2, ... (each attached anew), so that the machine's drift falls on every variant alike",
+		set:   boolField(func(r *Run) *bool { return &r.Interleave }),
+		record: func(r *Run, c *results.Config) { c.Interleave = r.Interleave }},
 	{Path: FieldProgStats, Flag: "prog-stats", Default: "1s", Type: "duration",
 		Usage:  "length of the separate pass that measures program ns/pkt (0 skips it)",
 		set:    durationField(func(r *Run) *time.Duration { return &r.ProgStats }),

@@ -85,8 +85,11 @@ type Run struct {
 
 	Warmup    time.Duration
 	Duration  time.Duration
-	Trials    int
-	ProgStats time.Duration // the program run-time pass; 0 skips it
+	Trials int
+	// Interleave runs trial i of every program and mode before trial
+	// i+1 of any, each attached anew.
+	Interleave bool
+	ProgStats  time.Duration // the program run-time pass; 0 skips it
 	// Calibrate measures the generator's own cost against a minimal sink.
 	Calibrate bool
 

@@ -70,6 +70,16 @@ func (r *Run) validatePrograms(add adder) {
 		}
 	}
 	r.validateHooks(add)
+	if r.Interleave {
+		for _, p := range r.Programs {
+			if b, err := catalog.LookupBuiltin(p); err == nil && b.Workload {
+				add(FieldInterleave, fmt.Sprintf("%s: a workload's figures count over a result's trials in one attach: measure it without interleaving", p))
+			}
+		}
+		if r.RatePercent > 0 {
+			add(FieldInterleave, "a rate in percent is a share of a maximum measured once per result: give a rate in frames/s, or do not interleave")
+		}
+	}
 	if r.Work > catalog.SwapMACs {
 		add(FieldWork, fmt.Sprintf("unknown packet work %d", r.Work))
 	}
