@@ -83,9 +83,9 @@ type Run struct {
 	ReplaySpeed    float64
 	PcapRewriteIPs bool
 
-	Warmup    time.Duration
-	Duration  time.Duration
-	Trials int
+	Warmup   time.Duration
+	Duration time.Duration
+	Trials   int
 	// Interleave runs trial i of every program and mode before trial
 	// i+1 of any, each attached anew.
 	Interleave bool
