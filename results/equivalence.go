@@ -8,10 +8,13 @@ import (
 	"text/tabwriter"
 )
 
-// The equivalence file's schema (xdplab equiv --format json).
+// The equivalence file's schema (xdplab equiv --format json). Version 2
+// adds the hooks beside XDP as modes, and FrameVerdict.Decided for a
+// verdict that is the hook's own decision (a version 1 file is a valid
+// version 2 file).
 const (
 	EquivalenceSchema        = "xdplab.equivalence"
-	EquivalenceSchemaVersion = 1
+	EquivalenceSchemaVersion = 2
 )
 
 // The verdicts of a frame, as observed: where it came out, or why not.
@@ -73,6 +76,13 @@ type FrameVerdict struct {
 	// programs), a second source for the verdict; CountedNone where it
 	// counted nothing: the program never ran on the frame.
 	Counted string `json:"counted,omitempty"`
+	// Decided: the verdict is the hook's own count of its decision (tc,
+	// a socket filter, a user-space reader), not where the frame came
+	// out: after tc, a socket filter or AF_PACKET the stack receives the
+	// frame whatever was decided. Where and Out are set only where the
+	// frame was seen to come out (tx). Verdicts compare with decisions by
+	// verdict, and by bytes where both saw the frame come out.
+	Decided bool   `json:"decided,omitempty"`
 	Note    string `json:"note,omitempty"`
 }
 
@@ -84,6 +94,9 @@ func (v FrameVerdict) Text() string {
 	}
 	if v.Counted != "" && v.Counted != v.Verdict {
 		s += ", counted " + v.Counted
+	}
+	if v.Decided && v.Where == "" {
+		s += " (decided)"
 	}
 	return s
 }
@@ -175,11 +188,12 @@ func compareModes(modes []EquivMode, frames []EquivFrame) (findings []Finding, c
 		for _, m := range modes[1:] {
 			b := m.Frames[fi]
 			f := Finding{Frame: fr.Index, FrameName: fr.Name, ModeA: base.Mode, ModeB: m.Mode, VerdictA: a.Text(), VerdictB: b.Text()}
-			if a.Verdict != b.Verdict || a.Where != b.Where {
+			observed := !a.Decided && !b.Decided || a.Where != "" && b.Where != ""
+			if a.Verdict != b.Verdict || observed && a.Where != b.Where {
 				f.Diff = fmt.Sprintf("verdict %s against %s", a.Verdict, b.Verdict)
 			} else if a.Counted != b.Counted {
 				f.Diff = fmt.Sprintf("counted %s against %s", a.Counted, b.Counted)
-			} else if !bytes.Equal(a.Out, b.Out) {
+			} else if observed && !bytes.Equal(a.Out, b.Out) {
 				f.Diff = ByteDiff(a.Out, b.Out)
 			} else {
 				continue

@@ -172,3 +172,35 @@ func TestInspectionSchemaAndRun(t *testing.T) {
 	assert.Contains(t, out.String(), "drop native: attached with bpf_link, the kernel reports native mode")
 	assert.Contains(t, out.String(), "drop: offloadable")
 }
+
+// A decided verdict (a hook's own count) compares by verdict: where it
+// came out and its bytes count only where both sides saw the frame come
+// out.
+func TestCompareDecided(t *testing.T) {
+	frames := []EquivFrame{{Index: 1, Name: "a"}, {Index: 2, Name: "b"}, {Index: 3, Name: "c"}}
+	xdp := EquivMode{Mode: "native", Frames: []FrameVerdict{
+		{Verdict: FramePass, Where: "dut", Out: []byte{1, 2}, Counted: "pass"},
+		{Verdict: FrameTX, Where: "gen", Out: []byte{3, 4}, Counted: "tx"},
+		{Verdict: FrameDrop, Counted: "drop"},
+	}}
+	tc := EquivMode{Mode: "tc", Frames: []FrameVerdict{
+		{Verdict: FramePass, Counted: "pass", Decided: true},
+		{Verdict: FrameTX, Where: "gen", Out: []byte{3, 4}, Counted: "tx", Decided: true},
+		{Verdict: FrameDrop, Counted: "drop", Decided: true},
+	}}
+	fs, n := compareModes([]EquivMode{xdp, tc}, frames)
+	assert.Empty(t, fs)
+	assert.Equal(t, 3, n)
+	assert.Equal(t, "pass (decided)", tc.Frames[0].Text())
+	assert.Equal(t, "tx (2 bytes at gen)", tc.Frames[1].Text(), "seen where it came out: no (decided)")
+
+	tc.Frames[1].Out = []byte{3, 5}
+	tc.Frames[2] = FrameVerdict{Verdict: FramePass, Counted: "pass", Decided: true}
+	fs, _ = compareModes([]EquivMode{xdp, tc}, frames)
+	require.Len(t, fs, 2)
+	assert.Equal(t, 2, fs[0].Frame)
+	assert.Contains(t, fs[0].Diff, "offset 1", "bytes compared where both came out")
+	assert.Equal(t, 3, fs[1].Frame)
+	assert.Equal(t, "verdict drop against pass", fs[1].Diff)
+	assert.Equal(t, "pass (decided)", fs[1].VerdictB)
+}

@@ -16,7 +16,7 @@ import (
 
 // equivFlags are the run description's flags equiv takes: inspect's, a
 // capture to send, and a lent NIC pair to send it through.
-var equivFlags = append([]string{"pcap", "pcap-rewrite-ips", "iface", "peer", "force"}, inspectFlags...)
+var equivFlags = append([]string{"pcap", "pcap-rewrite-ips", "iface", "peer", "force", "hooks"}, inspectFlags...)
 
 // modesDifferError is equiv's verdict fail: exit status 8.
 type modesDifferError struct{ why string }
@@ -41,6 +41,11 @@ a multi-buffer frame at MTU 9000. A frame whose verdict, interface or bytes
 differ between modes is a finding naming the frame, both verdicts and a
 byte diff; any finding exits with status 8.
 
+With --hooks it compares the hooks beside XDP too (tc, socket, afpacket,
+afxdp; all for every one): there a frame's verdict is the hook's own count
+of its decision, since the stack receives the frame after those hooks
+whatever was decided; a decision that differs from XDP's is a finding.
+
 With --iface and --peer it runs on two lent NICs cabled back to back (the
 peer sends and takes back what the DUT transmits), on the modes the DUT's
 driver attaches; redirect, which needs a second DUT port, is left out.
@@ -49,7 +54,8 @@ Workloads without settings are loaded with example ones, as inspect does.`,
 		Example: `  sudo xdplab equiv
   sudo xdplab equiv prog.o --map-size rxq_cnt=64 --set mode=1
   sudo xdplab equiv --prog tx --pcap trace.pcap --json
-  sudo xdplab equiv --iface eth1 --peer eth2`,
+  sudo xdplab equiv --iface eth1 --peer eth2
+  sudo xdplab equiv --prog filter --rules rules.txt --hooks all`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			format, err := outputFormat(f.format, f.json, cmd.Flags().Changed("format"))

@@ -89,6 +89,12 @@ func Equivalence(ctx context.Context, cfg runner.Config) (_ *results.Equivalence
 		return nil, err
 	}
 	e.Modes = runner.ModeNames(modes)
+	for _, m := range modes {
+		if !m.IsXDP() {
+			e.Notes = append(e.Notes, hookNote)
+			break
+		}
+	}
 	frames, err := r.equivFrames(false)
 	if err != nil {
 		return nil, err
@@ -267,6 +273,9 @@ func (r *check) watch() (_ *traffic.Watch, err error) {
 
 // equivMode attaches program name in mode m and sends every frame.
 func (r *check) equivMode(ctx context.Context, w *traffic.Watch, name string, m xdpmode.Mode, frames []stream.NamedFrame) (_ *results.EquivMode, _ results.Program, sent []stream.NamedFrame, err error) {
+	if !m.IsXDP() {
+		return r.equivHook(ctx, w, name, m, frames)
+	}
 	p := r.pair
 	prog, err := r.b.Load(name, m)
 	if err != nil {

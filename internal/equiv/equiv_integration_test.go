@@ -16,6 +16,8 @@ import (
 	"github.com/xdplab/xdplab/internal/schematest"
 	"github.com/xdplab/xdplab/internal/spec"
 	"github.com/xdplab/xdplab/internal/testenv"
+	"github.com/xdplab/xdplab/internal/traffic"
+	"github.com/xdplab/xdplab/internal/xdpmode"
 	"github.com/xdplab/xdplab/results"
 )
 
@@ -134,4 +136,65 @@ func TestIntegrationEquivalenceCapture(t *testing.T) {
 			assert.Equal(t, results.FrameTX, v.Verdict, "%s frame %d", m.Mode, i+1)
 		}
 	}
+}
+
+// The same filter rules give the same decision for every frame at every
+// hook that runs the filter, XDP's modes included: zero findings; a hook
+// made to differ on purpose (one frame judged otherwise at afpacket) is a
+// finding naming the frame and both verdicts.
+func TestIntegrationEquivalenceAcrossHooks(t *testing.T) {
+	testenv.RequireRoot(t)
+	rules, err := catalog.ParseFilterRules(strings.NewReader("drop src 198.18.0.0/24\ndrop proto tcp dport 9\ndrop proto icmpv6"), "test")
+	require.NoError(t, err)
+	run := spec.Defaults()
+	run.Programs, run.Rules, run.RulesPath, run.ByHook = []string{"filter", "drop"}, rules, "test", true
+	run.Modes = []xdpmode.Mode{xdpmode.Native, xdpmode.Generic, xdpmode.TC, xdpmode.AFPacket, xdpmode.AFXDP}
+	e, err := Equivalence(context.Background(), runner.Config{Run: run, Version: "test"})
+	require.NoError(t, err)
+	assert.Equal(t, results.VerdictPass, e.Verdict, e.Why)
+	require.Len(t, e.Programs, 2)
+	for _, p := range e.Programs {
+		assert.Empty(t, p.Findings, p.Program.Name)
+		assert.Equal(t, 16, p.Compared, p.Program.Name)
+		require.Len(t, p.Modes, 5)
+		var passed, dropped int
+		for _, f := range p.Modes[3].Frames { // afpacket
+			assert.True(t, f.Decided)
+			switch f.Verdict {
+			case results.FramePass:
+				passed++
+			case results.FrameDrop:
+				dropped++
+			}
+		}
+		if p.Program.Name == "filter" {
+			assert.Positive(t, passed, "the rules pass some frames")
+			assert.Positive(t, dropped, "and drop others")
+		}
+	}
+
+	// One hook made to differ on purpose.
+	saved := classifyHook
+	t.Cleanup(func() { classifyHook = saved })
+	flipped := false
+	classifyHook = func(m xdpmode.Mode, arr []traffic.Arrival, d *catalog.Action) results.FrameVerdict {
+		v := saved(m, arr, d)
+		if m == xdpmode.AFPacket && !flipped {
+			flipped, v.Verdict = true, results.FramePass
+			if v.Counted == "pass" {
+				v.Verdict = results.FrameDrop
+			}
+		}
+		return v
+	}
+	run.Programs = []string{"drop"}
+	e, err = Equivalence(context.Background(), runner.Config{Run: run, Version: "test"})
+	require.NoError(t, err)
+	assert.Equal(t, results.VerdictFail, e.Verdict)
+	require.Len(t, e.Programs[0].Findings, 1)
+	f := e.Programs[0].Findings[0]
+	assert.Equal(t, 1, f.Frame)
+	assert.Equal(t, "native", f.ModeA)
+	assert.Equal(t, "afpacket", f.ModeB)
+	assert.Contains(t, f.Diff, "verdict drop against pass")
 }

@@ -64,3 +64,25 @@ func TestEquivalenceRefusesRemote(t *testing.T) {
 	assert.Equal(t, spec.FieldRemote, fe.Field)
 	assert.Contains(t, err.Error(), "both on this host")
 }
+
+// At a hook beside XDP the verdict is the decision counted; tx is tx only
+// where the frame came back.
+func TestClassifyDecided(t *testing.T) {
+	back := []traffic.Arrival{{Where: "dut", Frame: []byte{9}}, {Where: "gen", Frame: []byte{1, 2}}}
+	v := classifyDecided(back, act(catalog.TX))
+	assert.Equal(t, results.FrameVerdict{Verdict: results.FrameTX, Where: "gen", Out: []byte{1, 2}, Counted: "tx", Decided: true}, v)
+	v = classifyDecided(nil, act(catalog.TX))
+	assert.Equal(t, results.FrameTXFailed, v.Verdict)
+	v = classifyDecided(back, act(catalog.Pass))
+	assert.Equal(t, results.FrameVerdict{Verdict: results.FramePass, Counted: "pass", Decided: true}, v, "the stack's copy at dut says nothing at tc")
+	assert.Equal(t, results.FrameDrop, classifyDecided(back, act(catalog.Drop)).Verdict)
+	assert.Equal(t, results.FrameAborted, classifyDecided(nil, act(catalog.Aborted)).Verdict)
+	v = classifyDecided(back, nil)
+	assert.Equal(t, results.FrameDrop, v.Verdict)
+	assert.Equal(t, results.CountedNone, v.Counted)
+	assert.NotEmpty(t, v.Note)
+	var before, after bpf.Stats
+	assert.Nil(t, changed(before, after))
+	after[catalog.Pass].Packets = 1
+	assert.Equal(t, catalog.Pass, *changed(before, after))
+}

@@ -7,6 +7,7 @@ import (
 	"github.com/xdplab/xdplab/bpf"
 	"github.com/xdplab/xdplab/bpf/catalog"
 	"github.com/xdplab/xdplab/internal/xdpmode"
+	"github.com/xdplab/xdplab/results"
 	"github.com/xdplab/xdplab/topology"
 )
 
@@ -64,6 +65,53 @@ func (b *Bench) Offloadability(name string) ([]string, error) {
 // it supports by default); noOffload refuses offload by name, for a check
 // that runs on veth only.
 func (b *Bench) Modes(noOffload bool) ([]xdpmode.Mode, error) { return b.r.probeModes(noOffload) }
+
+// HookUnderTest is a built-in program at a hook beside XDP on a bench, as
+// a run attaches it there, with nothing measured: its decisions counted
+// by XDP action.
+type HookUnderTest struct{ s *setup }
+
+// AttachHook attaches program name at hook m (tc, socket, afpacket,
+// afxdp) on the bench's DUT port. Modes must have been called (the
+// afxdp hook attaches natively where the DUT can). Close it.
+func (b *Bench) AttachHook(name string, m xdpmode.Mode) (_ *HookUnderTest, err error) {
+	r := b.r
+	if err := m.Runs(name); err != nil {
+		return nil, err
+	}
+	s := &setup{name: name, mode: m, work: workloads[name], hook: &hookParts{cpus: r.cpus}}
+	defer func() {
+		if err != nil {
+			err = errors.Join(err, s.Close())
+		}
+	}()
+	switch m {
+	case xdpmode.TC:
+		err = r.attachTC(s, name)
+	case xdpmode.Socket, xdpmode.AFPacket:
+		err = r.openPacket(s, name)
+	case xdpmode.AFXDP:
+		err = r.openXSK(s, name)
+	default:
+		err = fmt.Errorf("%s is no hook beside XDP", m)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &HookUnderTest{s: s}, nil
+}
+
+// Decisions are the hook's decisions so far, by action.
+func (h *HookUnderTest) Decisions() (bpf.Stats, error) { return h.s.readStats() }
+
+// Program is the program as results name it.
+func (h *HookUnderTest) Program() results.Program {
+	p := h.s.prog
+	return results.Program{Name: p.Name, Object: p.Object, SHA256: p.SHA256, Counted: p.Counted}
+}
+
+// Close detaches the program and stops a reader.
+func (h *HookUnderTest) Close() error { return h.s.Close() }
 
 // Close removes the pair, joining what went wrong to *err.
 func (b *Bench) Close(err *error) {

@@ -95,7 +95,7 @@ func (r *runner) attachTC(s *setup, name string) (err error) {
 	if err != nil {
 		return err
 	}
-	if name == "tx" {
+	if name == "tx" && r.end != nil { // a bench has no generator's end: its caller watches
 		s.writes = true
 		if err := r.attachSinkTo(s, r.end); err != nil {
 			return err
