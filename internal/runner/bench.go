@@ -85,17 +85,7 @@ func (b *Bench) AttachHook(name string, m xdpmode.Mode) (_ *HookUnderTest, err e
 			err = errors.Join(err, s.Close())
 		}
 	}()
-	switch m {
-	case xdpmode.TC:
-		err = r.attachTC(s, name)
-	case xdpmode.Socket, xdpmode.AFPacket:
-		err = r.openPacket(s, name)
-	case xdpmode.AFXDP:
-		err = r.openXSK(s, name)
-	default:
-		err = fmt.Errorf("%s is no hook beside XDP", m)
-	}
-	if err != nil {
+	if err = r.attachHook(s, name); err != nil {
 		return nil, err
 	}
 	return &HookUnderTest{s: s}, nil

@@ -59,17 +59,7 @@ func (r *runner) prepareHook(s *setup, name string) (err error) {
 			return err
 		}
 	}
-	switch s.mode {
-	case xdpmode.TC:
-		err = r.attachTC(s, name)
-	case xdpmode.Socket, xdpmode.AFPacket:
-		err = r.openPacket(s, name)
-	case xdpmode.AFXDP:
-		err = r.openXSK(s, name)
-	default:
-		err = fmt.Errorf("%s is no hook beside XDP", s.mode)
-	}
-	if err != nil {
+	if err = r.attachHook(s, name); err != nil {
 		return err
 	}
 	if err = r.readyForTraffic(s, name, s.mode); err != nil {
@@ -77,6 +67,19 @@ func (r *runner) prepareHook(s *setup, name string) (err error) {
 	}
 	s.gen, err = r.newGenerator(s)
 	return err
+}
+
+// attachHook attaches program name at the setup's hook beside XDP.
+func (r *runner) attachHook(s *setup, name string) error {
+	switch s.mode {
+	case xdpmode.TC:
+		return r.attachTC(s, name)
+	case xdpmode.Socket, xdpmode.AFPacket:
+		return r.openPacket(s, name)
+	case xdpmode.AFXDP:
+		return r.openXSK(s, name)
+	}
+	return fmt.Errorf("%s is no hook beside XDP", s.mode)
 }
 
 // attachTC loads the tc build of the program and attaches it at the DUT's
