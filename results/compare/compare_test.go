@@ -162,3 +162,41 @@ func TestBenchstatReadsBenchfmt(t *testing.T) {
 	assert.Contains(t, s, "XDP/prog=drop/mode=native/size=64")
 	assert.NotContains(t, s, "parsing error")
 }
+
+// Hooks pair like modes: a run of every hook against one where only tc
+// lost half its throughput moves the tc rows alone.
+func TestComparePairsByHook(t *testing.T) {
+	const hooks = "../testdata/run-hooks-k6.18.json"
+	base := scaled(t, hooks, "before", func(int) float64 { return 1 })
+	after := scaled(t, hooks, "after", func(int) float64 { return 1 })
+	for ri := range after.Runs[0].Results {
+		if after.Runs[0].Results[ri].Mode == "tc" {
+			for ti := range after.Runs[0].Results[ri].Trials {
+				after.Runs[0].Results[ri].Trials[ti].Figures.ThroughputPPS /= 2
+			}
+		}
+	}
+	c, err := Compare([]Input{base, after}, Options{Threshold: 5})
+	require.NoError(t, err)
+	var tput *Table
+	for i := range c.Tables {
+		if c.Tables[i].Metric.JSON == "throughput_pps" {
+			tput = &c.Tables[i]
+		}
+	}
+	require.NotNil(t, tput)
+	modes := map[string]bool{}
+	for _, r := range tput.Rows {
+		modes[r.Key.Mode] = true
+		require.Len(t, r.Cells, 2, r.Key.Name())
+		if r.Key.Mode == "tc" {
+			assert.InDelta(t, -50, r.Cells[1].Delta, 0.01, r.Key.Name())
+		} else {
+			assert.InDelta(t, 0, r.Cells[1].Delta, 1e-9, r.Key.Name())
+		}
+	}
+	for _, m := range []string{"generic", "native", "tc", "socket", "afpacket", "afxdp"} {
+		assert.True(t, modes[m], "a row for %s", m)
+	}
+	assert.Len(t, tput.Rows, 11, "drop at six hooks, filter at five")
+}

@@ -446,7 +446,7 @@ func TestLoadKinds(t *testing.T) {
 	assert.Len(t, sk, 1)
 	inputs, _, err = Load([]string{"../testdata"})
 	require.NoError(t, err)
-	assert.Len(t, inputs, 3, "the directory's three results files")
+	assert.Len(t, inputs, 4, "the directory's four results files")
 	assert.Equal(t, "run-a-k6.18", inputs[0].Label)
 }
 

@@ -134,6 +134,7 @@ type page struct {
 	CPU        []Chart
 	FrameSize  []Chart
 	Latency    []Chart
+	Hooks      []Chart
 	Trends     []Chart
 	Offload    []offloadRow
 	// FingerprintHeads name the columns of Fingerprints' figures.
@@ -160,7 +161,7 @@ type section struct {
 // Charts lists every chart of a page, in order.
 func (p *page) charts() []Chart {
 	var out []Chart
-	for _, cs := range [][]Chart{p.Trends, p.Throughput, p.CPU, p.FrameSize, p.Latency} {
+	for _, cs := range [][]Chart{p.Trends, p.Throughput, p.CPU, p.Hooks, p.FrameSize, p.Latency} {
 		out = append(out, cs...)
 	}
 	return out
@@ -210,7 +211,6 @@ func Write(w io.Writer, in *Inputs, title string) ([]string, error) {
 	if err := b.addFrameSizeChart(); err != nil {
 		return nil, err
 	}
-	p.Notes = append(p.Notes, "latency: these results hold no latency histograms (one-way latency arrives with the scenario issue); none is drawn")
 	for _, k := range slices.Sorted(maps.Keys(b.metrics)) {
 		m := b.metrics[k]
 		p.Metrics = append(p.Metrics, metricRow{Name: k, Unit: m.Unit, Better: m.Better, Source: m.Source})
@@ -222,6 +222,7 @@ func Write(w io.Writer, in *Inputs, title string) ([]string, error) {
 		{"trends", "Trends and change points", p.Trends},
 		{"throughput", "Throughput per mode", p.Throughput},
 		{"cpu", "CPU cost per mode", p.CPU},
+		{"hooks", "Where the inspection ran: throughput and CPU per hook", p.Hooks},
 		{"frame-size", "Throughput against frame size", p.FrameSize},
 	}
 	if err := pageTemplate.Execute(w, p); err != nil {
@@ -253,7 +254,47 @@ func (b *builder) addRun(label string, r *results.Run) error {
 	if len(bars.progs) == 0 {
 		return nil
 	}
-	return b.addRunCharts(label, r, bars)
+	if err := b.addRunCharts(label, r, bars); err != nil {
+		return err
+	}
+	return b.addHookCharts(label, r)
+}
+
+// addHookCharts draws, for a run that measured hooks beside XDP, each
+// program's throughput per hook and its CPU time per frame split into
+// user and kernel time, a reader's CPU included.
+func (b *builder) addHookCharts(label string, r *results.Run) error {
+	if !results.HasHooks(r) {
+		return nil
+	}
+	var cats []string
+	mpps, user, kernel := series{Name: "Mpps"}, series{Name: "user ns/pkt"}, series{Name: "kernel ns/pkt"}
+	for _, res := range r.Results {
+		h := res.Summary.Hook
+		if h == nil || res.ControlPlaneOnly {
+			continue
+		}
+		cats = append(cats, res.Program.Name+" "+h.Hook)
+		mpps.Values = append(mpps.Values, res.Summary.ThroughputPPS.Median/1e6)
+		user.Values = append(user.Values, h.UserNsPerPkt.Median)
+		kernel.Values = append(kernel.Values, h.KernelNsPerPkt.Median)
+	}
+	if len(cats) == 0 {
+		return nil
+	}
+	svg, err := barChart("Throughput per hook: "+label, "program and hook", "Mpps (median)", cats, []series{mpps})
+	if err != nil {
+		return err
+	}
+	b.p.Hooks = append(b.p.Hooks, Chart{ID: "hook-throughput-" + label, SVG: svg,
+		Caption: fmt.Sprintf("%s, kernel %s: median Mpps the hook decided on, per program and hook (its program's or reader's count)", label, r.Host.Kernel)})
+	svg, err = barChart("CPU per hook: "+label, "program and hook (a bar for user, one for kernel time)", "CPU ns per offered frame (median)", cats, []series{user, kernel})
+	if err != nil {
+		return err
+	}
+	b.p.Hooks = append(b.p.Hooks, Chart{ID: "hook-cpu-" + label, SVG: svg,
+		Caption: fmt.Sprintf("%s, kernel %s: /proc/stat time of the generator's CPUs and a user-space reader's, per offered frame, user (+nice) against system, irq and softirq", label, r.Host.Kernel)})
+	return nil
 }
 
 // runBars are a run's medians per program and mode, for its bar charts.

@@ -20,7 +20,7 @@ import (
 	"github.com/xdplab/xdplab/results/history/historytest"
 )
 
-var inputs = []string{"../testdata/run-a-k6.18.json", "../testdata/run-b-k6.1.json", "../../internal/probe/testdata/probe-virtio_net.json"}
+var inputs = []string{"../testdata/run-a-k6.18.json", "../testdata/run-b-k6.1.json", "../testdata/run-hooks-k6.18.json", "../../internal/probe/testdata/probe-virtio_net.json"}
 
 func writeReport(t *testing.T) (path string, charts []string) {
 	t.Helper()
@@ -37,7 +37,9 @@ func writeReport(t *testing.T) (path string, charts []string) {
 func TestReportContents(t *testing.T) {
 	path, charts := writeReport(t)
 	// Both runs measured one frame size: no size chart, and a note says so.
-	assert.Equal(t, []string{"throughput-run-a-k6.18", "throughput-run-b-k6.1", "cpu-run-a-k6.18", "cpu-run-b-k6.1"}, charts)
+	assert.Equal(t, []string{"throughput-run-a-k6.18", "throughput-run-b-k6.1", "throughput-run-hooks-k6.18",
+		"cpu-run-a-k6.18", "cpu-run-b-k6.1", "cpu-run-hooks-k6.18",
+		"hook-throughput-run-hooks-k6.18", "hook-cpu-run-hooks-k6.18"}, charts, "the hooks run draws throughput and CPU per hook")
 	b, err := os.ReadFile(path)
 	require.NoError(t, err)
 	html := string(b)
@@ -49,6 +51,7 @@ func TestReportContents(t *testing.T) {
 		"no latency histograms",
 		"measured at one frame size, so no size chart is drawn",
 		"Where each figure comes from", "frames the DUT program counted",
+		"Where the inspection ran", "drop afpacket", "filter afxdp", // the hooks run
 	} {
 		assert.Contains(t, html, want)
 	}
