@@ -136,10 +136,12 @@ const RecipeVersion = "2"
 const FlavourRecipe = "flavour-patches-2"
 
 // wanted are the modules the matrix loads, in order, before their
-// dependencies are added: veth, netdevsim, and the drivers of the NICs
-// QEMU emulates (virtio_pci is virtio-net's PCI transport, which
-// virtio_net does not name as a dependency).
-var wanted = []string{"veth", "netdevsim", "igb", "e1000e", "virtio_pci", "virtio_net", "vmxnet3"}
+// dependencies are added: veth; sch_ingress and cls_bpf, which the tc hook
+// needs on kernels before tcx (clsact and a direct-action filter);
+// netdevsim; and the drivers of the NICs QEMU emulates (virtio_pci is
+// virtio-net's PCI transport, which virtio_net does not name as a
+// dependency).
+var wanted = []string{"veth", "sch_ingress", "cls_bpf", "netdevsim", "igb", "e1000e", "virtio_pci", "virtio_net", "vmxnet3"}
 
 // Want is how a kernel has one wanted module.
 type Want struct {

@@ -86,9 +86,10 @@ Acquire::Retries "3"; APT::Get::AllowUnauthenticated "true";
 // the stock kernels' entries stay.
 func TestRecipeHash(t *testing.T) {
 	// It changed when the NIC drivers joined wanted (a cache entry without
-	// their modules is not taken for one with them), and when 7.x's
-	// linux-base-* (modules.builtin) joined the packages.
-	assert.Equal(t, "87e70a9d", recipeHash(""), "the stock recipe of the kernels already cached")
+	// their modules is not taken for one with them), when 7.x's
+	// linux-base-* (modules.builtin) joined the packages, and when the tc
+	// hook's sch_ingress and cls_bpf joined wanted.
+	assert.Equal(t, "62ec62e8", recipeHash(""), "the stock recipe of the kernels already cached")
 	assert.NotEqual(t, recipeHash(""), recipeHash("rt"))
 	assert.Equal(t, recipeHash("cloud"), recipeHash("rt"))
 }

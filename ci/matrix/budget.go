@@ -37,6 +37,9 @@ func runWork(r spec.Run) time.Duration {
 	if modes == 0 {
 		modes = 2 // generic and native: what a veth supports
 	}
+	if r.AllHooks {
+		modes += 4 // tc, socket, afpacket, afxdp
+	}
 	trial := r.Warmup + r.Duration
 	per := time.Duration(r.Trials)*trial + r.ProgStats + perSetup
 	if r.Calibrate {

@@ -194,11 +194,13 @@ echo "@@XDPLAB-NETDEVSIM $P0 $P1"
 		step("run-veth", measureBudget(work), "/xdplab run --scenario /scenario.yaml -q -o /out/scenario > /out/run-veth.txt 2>&1")
 		b.WriteString("for f in /out/scenario/*.json; do [ -f \"$f\" ] && mv \"$f\" \"/out/run-veth-$(basename $f)\"; done\n")
 	} else {
-		work := runWork(spec.Run{Programs: o.Programs, Warmup: time.Second, Duration: o.Duration, Trials: o.Trials, ProgStats: time.Second})
-		step("run-veth", measureBudget(work), fmt.Sprintf("/xdplab run --prog %s --duration %s --warmup 1s --trials %d --prog-stats 1s --no-calibrate -q -o /out/run-veth.json > /out/run-veth.txt 2>&1",
+		// Every hook, XDP's modes and those beside them: a change in a
+		// hook's relative cost between kernels shows in the table.
+		work := runWork(spec.Run{Programs: o.Programs, Warmup: time.Second, Duration: o.Duration, Trials: o.Trials, ProgStats: time.Second, AllHooks: true})
+		step("run-veth", measureBudget(work), fmt.Sprintf("/xdplab run --prog %s --hooks all --duration %s --warmup 1s --trials %d --prog-stats 1s --no-calibrate -q -o /out/run-veth.json > /out/run-veth.txt 2>&1",
 			strings.Join(o.Programs, ","), dur, o.Trials))
 	}
-	step("equiv-veth", stepBase+time.Duration(len(o.EquivPrograms))*30*time.Second, fmt.Sprintf("/xdplab equiv --prog %s --modes generic,native -o /out/equiv-veth.json > /out/equiv-veth.txt 2>&1",
+	step("equiv-veth", stepBase+time.Duration(len(o.EquivPrograms))*90*time.Second, fmt.Sprintf("/xdplab equiv --prog %s --hooks all -o /out/equiv-veth.json > /out/equiv-veth.txt 2>&1",
 		strings.Join(o.EquivPrograms, ",")))
 	if nsim {
 		work := runWork(spec.Run{Programs: []string{"drop"}, Modes: []xdpmode.Mode{xdpmode.Offload}, Duration: time.Second, Trials: 1})
@@ -370,7 +372,8 @@ func planNICs(kinds []NICKind, k *kernels.Kernel, kr *KernelRun) ([]NICKind, []v
 
 // moduleFailures sorts the insmod steps that failed by what needs their
 // module: netdevsim's cost offload, a NIC driver's that NIC kind (both
-// recorded in kr); veth's, or any other step's, fail the kernel.
+// recorded in kr); veth's, the tc hook's (sch_ingress, cls_bpf), or any
+// other step's, fail the kernel.
 func moduleFailures(kr *KernelRun, k *kernels.Kernel) error {
 	users := map[string][]string{} // insmod step -> the wanted modules that need it
 	for w, want := range k.Wants {
@@ -387,7 +390,7 @@ func moduleFailures(kr *KernelRun, k *kernels.Kernel) error {
 		}
 		what := fmt.Sprintf("%s exited %d", name, st)
 		us := users[name]
-		if len(us) == 0 || slices.Contains(us, "veth") {
+		if len(us) == 0 || slices.Contains(us, "veth") || slices.Contains(us, "sch_ingress") || slices.Contains(us, "cls_bpf") {
 			failed = append(failed, what)
 			continue
 		}

@@ -79,7 +79,7 @@ func TestNICScript(t *testing.T) {
 		assert.Less(t, strings.Index(s.script, vm.SendFilesSoFar("/out")), strings.Index(s.script, "journal-check.sh "+k), "the files so far go back before a journal check")
 		assert.Less(t, strings.Index(s.script, "/out/equiv-e1000e.json"), strings.Index(s.script, vm.SendFilesSoFar("/out")), "every other step before")
 	}
-	assert.Contains(t, s.script, "equiv --prog drop,redirect,tx --modes generic,native -o /out/equiv-veth.json", "the veth pair has its sink")
+	assert.Contains(t, s.script, "equiv --prog drop,redirect,tx --hooks all -o /out/equiv-veth.json", "the veth pair has its sink")
 	assert.Less(t, strings.Index(s.script, "nic-e1000e.txt"), strings.Index(s.script, vm.SendFiles("/out")[:20]), "before the files go back")
 	none := script(Options{Programs: []string{"drop"}, EquivPrograms: []string{"drop"}, Duration: time.Second, Trials: 1}, "6.12", []string{"/c/veth.ko"}, nil, nil)
 	assert.NotContains(t, none.script, "nic_by_mac")

@@ -23,13 +23,13 @@ func TestScript(t *testing.T) {
 	s := pl.script
 	assert.True(t, strings.HasPrefix(s, "#!/bin/busybox sh\n"))
 	assert.Less(t, strings.Index(s, "insmod /lib/modules/psample.ko"), strings.Index(s, "insmod /lib/modules/netdevsim.ko"), "load order kept")
-	assert.Contains(t, s, "--prog drop,tx --duration 2s")
+	assert.Contains(t, s, "--prog drop,tx --hooks all --duration 2s", "every hook on veth")
 	assert.Contains(t, s, "@@XDPLAB-INIT", "the host sees the init script start")
 	assert.Contains(t, s, "timeout -k 10 ", "every step has a budget")
 	assert.Contains(t, s, "--modes offload")
 	assert.True(t, strings.HasSuffix(s, "poweroff -f\n"))
 
-	assert.Contains(t, s, "/xdplab equiv --prog drop,tx --modes generic,native")
+	assert.Contains(t, s, "/xdplab equiv --prog drop,tx --hooks all", "decisions compared across hooks")
 
 	// Without netdevsim (it did not build) the VM runs all but offload.
 	s = script(Options{Programs: []string{"drop"}, EquivPrograms: []string{"drop"}, Duration: 2e9, Trials: 2}, "6.1-rt", []string{"/c/veth.ko"}, nil, nil).script
@@ -65,8 +65,9 @@ func TestScriptBudget(t *testing.T) {
 	assert.Greater(t, script(more, "6.1", mods, nil, nil).budget, small, "programs")
 	longer := base
 	longer.Trials, longer.Duration = 5, 10*time.Second
-	// 2 modes x (5 x 11 s - 2 x 3 s) more trial time, three times over.
-	assert.Equal(t, small+3*2*(5*11-2*3)*time.Second, script(longer, "6.1", mods, nil, nil).budget, "trials and their length")
+	// 6 hooks (generic, native, tc, socket, afpacket, afxdp) x (5 x 11 s
+	// - 2 x 3 s) more trial time, three times over.
+	assert.Equal(t, small+3*6*(5*11-2*3)*time.Second, script(longer, "6.1", mods, nil, nil).budget, "trials and their length")
 	assert.Less(t, script(base, "6.1", []string{"/c/veth.ko"}, nil, nil).budget, small, "no netdevsim: no offload steps")
 
 	sc := base

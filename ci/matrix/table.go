@@ -308,7 +308,8 @@ func WriteTable(w io.Writer, krs []*KernelRun) error {
 	fmt.Fprintln(w, "\nMpps: frames the DUT program counted (xdplab stats map), median over trials inside a QEMU VM (emulated CPU):")
 	fmt.Fprintln(w, "compare kernels and modes with each other, never with bare metal. drop: the drop program's drops per frame the generator sent.")
 	fmt.Fprintln(w, "attach: a minimal program attached in that mode and read back (xdplab probe). same verdict: xdplab equiv of the programs")
-	fmt.Fprintln(w, "in generic and native mode on veth, every frame of its set compared (the same result on both veth rows).")
+	fmt.Fprintln(w, "at every hook on veth (generic, native, tc, socket, afpacket, afxdp where each runs the program), every frame of its set compared")
+	fmt.Fprintln(w, "(the same result on both veth rows). The veth run measures every hook too: the comparison by kernel below has a row per hook.")
 	fmt.Fprintln(w, "accel: QEMU's accelerator (kvm, or tcg: emulated, and slower still).")
 	for _, kr := range krs {
 		if kr.Kernel != nil {
