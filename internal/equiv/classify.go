@@ -45,3 +45,43 @@ func classify(arrivals []traffic.Arrival, exc [bpf.NumExceptionSlots]uint64, cou
 	}
 	return v
 }
+
+// changed is the action whose count grew, nil where none did.
+func changed(before, after bpf.Stats) *catalog.Action {
+	for a := range after {
+		if after[a].Packets > before[a].Packets {
+			act := catalog.Action(a)
+			return &act
+		}
+	}
+	return nil
+}
+
+// classifyDecided is a frame's verdict at a hook beside XDP: its decision,
+// and for tx where it came out.
+func classifyDecided(arrivals []traffic.Arrival, decided *catalog.Action) results.FrameVerdict {
+	v := results.FrameVerdict{Decided: true}
+	if decided == nil {
+		v.Verdict, v.Counted = results.FrameDrop, results.CountedNone
+		v.Note = "the hook counted no decision: it never saw this frame"
+		return v
+	}
+	v.Counted = decided.String()
+	switch *decided {
+	case catalog.Pass:
+		v.Verdict = results.FramePass
+	case catalog.Aborted:
+		v.Verdict = results.FrameAborted
+	case catalog.TX:
+		v.Verdict = results.FrameTXFailed
+		for _, a := range arrivals {
+			if a.Where == "gen" {
+				v.Verdict, v.Where, v.Out = results.FrameTX, a.Where, a.Frame
+				break
+			}
+		}
+	default:
+		v.Verdict = results.FrameDrop
+	}
+	return v
+}

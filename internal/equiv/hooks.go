@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/xdplab/xdplab/bpf"
 	"github.com/xdplab/xdplab/bpf/catalog"
 	"github.com/xdplab/xdplab/internal/runner"
 	"github.com/xdplab/xdplab/internal/stream"
@@ -84,44 +83,4 @@ func (r *check) sendDecided(w *traffic.Watch, h *runner.HookUnderTest, m xdpmode
 // make one hook differ on purpose, and sees the finding reported.
 var classifyHook = func(_ xdpmode.Mode, arrivals []traffic.Arrival, decided *catalog.Action) results.FrameVerdict {
 	return classifyDecided(arrivals, decided)
-}
-
-// changed is the action whose count grew, nil where none did.
-func changed(before, after bpf.Stats) *catalog.Action {
-	for a := range after {
-		if after[a].Packets > before[a].Packets {
-			act := catalog.Action(a)
-			return &act
-		}
-	}
-	return nil
-}
-
-// classifyDecided is a frame's verdict at a hook beside XDP: its decision,
-// and for tx where it came out.
-func classifyDecided(arrivals []traffic.Arrival, decided *catalog.Action) results.FrameVerdict {
-	v := results.FrameVerdict{Decided: true}
-	if decided == nil {
-		v.Verdict, v.Counted = results.FrameDrop, results.CountedNone
-		v.Note = "the hook counted no decision: it never saw this frame"
-		return v
-	}
-	v.Counted = decided.String()
-	switch *decided {
-	case catalog.Pass:
-		v.Verdict = results.FramePass
-	case catalog.Aborted:
-		v.Verdict = results.FrameAborted
-	case catalog.TX:
-		v.Verdict = results.FrameTXFailed
-		for _, a := range arrivals {
-			if a.Where == "gen" {
-				v.Verdict, v.Where, v.Out = results.FrameTX, a.Where, a.Frame
-				break
-			}
-		}
-	default:
-		v.Verdict = results.FrameDrop
-	}
-	return v
 }

@@ -171,7 +171,7 @@ func (m Mode) Runs(prog string) error {
 	case prog == "tx" && m == Socket:
 		why = "a socket filter only accepts or refuses the socket's copy"
 	case prog == "redirect":
-		why = "only XDP redirects through a devmap"
+		why = "redirect is XDP's, through a devmap; the other hooks' builds have none"
 	case prog == "filter" && m == Socket:
 		why = "a socket filter has no direct packet access, and the filter's parser reads the frame in place (built for XDP, tc and user space)"
 	case prog == "ratelimit" || prog == "flowstats" || prog == "l4lb":

@@ -25,7 +25,7 @@ import (
 // 95%" (ratelimit's passed rate as a share of its limit), "spread <= 5%"
 // (l4lb's largest deviation from an even share of backends), "verified >=
 // 99.9%" (l4lb's frames the sink found encapsulated right). The scope in
-// brackets is a mode or a program. Shares, loss, rates and percentiles are
+// brackets is a mode (or a hook: tc, socket, afpacket, afxdp) or a program. Shares, loss, rates and percentiles are
 // each judged on their median over the trials.
 type Expectation struct {
 	Text    string
@@ -50,7 +50,9 @@ var (
 	pcts      = map[string]float64{"p50": 0.5, "p90": 0.9, "p99": 0.99}
 	units     = map[string]float64{"ns": 1, "us": 1e3, "ms": 1e6}
 	actions   = []string{"aborted", "drop", "pass", "tx", "redirect"}
-	modeNames = []string{"generic", "native", "offload"}
+	// modeNames are XDP's modes and the hooks beside them, as results
+	// name them (xdpmode.Mode's String).
+	modeNames = []string{"generic", "native", "offload", "tc", "socket", "afpacket", "afxdp"}
 )
 
 func in(s string, list []string) bool {
