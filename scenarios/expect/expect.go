@@ -46,10 +46,10 @@ type Expectation struct {
 }
 
 var (
-	exprRe    = regexp.MustCompile(`^\s*([a-z][a-z0-9]*)(?:\[([a-z][a-z0-9_-]*)\])?\s*(>=|<=|==|>|<)\s*([0-9]*\.?[0-9]+|sent)\s*(%|ns|us|ms|x\s*([a-z]+))?\s*$`)
-	pcts      = map[string]float64{"p50": 0.5, "p90": 0.9, "p99": 0.99}
-	units     = map[string]float64{"ns": 1, "us": 1e3, "ms": 1e6}
-	actions   = []string{"aborted", "drop", "pass", "tx", "redirect"}
+	exprRe  = regexp.MustCompile(`^\s*([a-z][a-z0-9]*)(?:\[([a-z][a-z0-9_-]*)\])?\s*(>=|<=|==|>|<)\s*([0-9]*\.?[0-9]+|sent)\s*(%|ns|us|ms|x\s*([a-z]+))?\s*$`)
+	pcts    = map[string]float64{"p50": 0.5, "p90": 0.9, "p99": 0.99}
+	units   = map[string]float64{"ns": 1, "us": 1e3, "ms": 1e6}
+	actions = []string{"aborted", "drop", "pass", "tx", "redirect"}
 	// modeNames are XDP's modes and the hooks beside them, as results
 	// name them (xdpmode.Mode's String).
 	modeNames = []string{"generic", "native", "offload", "tc", "socket", "afpacket", "afxdp"}
