@@ -140,3 +140,51 @@ func TestFilterRuleUpdates(t *testing.T) {
 	bad.ID = catalog.MaxFilterRules
 	require.Error(t, f.AddRule(bad))
 }
+
+// Lengths at their bounds, as parse.h has them: a frame exactly as long
+// as its headers is sound; a TCP header that claims more than the packet
+// holds is malformed; a /0 prefix matches every address of its family.
+func TestFilterBounds(t *testing.T) {
+	eth := func(typ ...byte) []byte { return append(append(append([]byte{}, mac2...), mac1...), typ...) }
+	ipv4 := func(proto byte, l4 ...byte) []byte {
+		total := 20 + len(l4)
+		h := []byte{0x45, 0, byte(total >> 8), byte(total), 0, 0, 0, 0, 64, proto, 0, 0, 198, 19, 0, 1, 198, 19, 0, 2}
+		return append(h, l4...)
+	}
+	ipv6 := []byte{0x60, 0, 0, 0, 0, 0, 59, 64}
+	ipv6 = append(ipv6, netip.MustParseAddr("2001:2::1").AsSlice()...)
+	ipv6 = append(ipv6, netip.MustParseAddr("2001:2::2").AsSlice()...)
+	f, err := NewFilter(rules(t, "drop src 198.19.0.1/32", "drop src 2001:2::1/128", "drop proto tcp"))
+	require.NoError(t, err)
+	cases := []struct {
+		name string
+		b    []byte
+		want catalog.Action
+		rule int
+	}{
+		{"ethernet header alone, not IP", eth(0x08, 0x06), catalog.Pass, -1},
+		{"vlan tag alone, not IP inside", eth(0x81, 0x00, 0, 100, 0x08, 0x06), catalog.Pass, -1},
+		{"ipv4 header alone, its total length the frame's", append(eth(0x08, 0x00), ipv4(0)...), catalog.Drop, 1},
+		{"ipv6 header alone, no next header", append(eth(0x86, 0xdd), ipv6...), catalog.Drop, 2},
+		{"tcp header claiming 24 bytes in 20", append(eth(0x08, 0x00), ipv4(6, 0, 9, 0, 9, 0, 0, 0, 0, 0, 0, 0, 0, 0x60, 2, 0, 0, 0, 0, 0, 0)...), catalog.Drop, 0},
+	}
+	for _, c := range cases {
+		before, _ := f.RuleHits(4)
+		assert.Equal(t, c.want, f.Decide(c.b), c.name)
+		after, _ := f.RuleHits(4)
+		for i := range after {
+			want := uint64(0)
+			if i == c.rule {
+				want = 1
+			}
+			assert.Equal(t, want, after[i].Packets-before[i].Packets, "%s: rule %d", c.name, i)
+		}
+	}
+	all, err := NewFilter(rules(t, "drop dst 0.0.0.0/0"))
+	require.NoError(t, err)
+	assert.Equal(t, catalog.Drop, all.Decide(frame(t, "198.19.0.1", "198.19.0.2", stream.UDP, 0)), "a /0 prefix matches")
+	assert.Equal(t, catalog.Pass, all.Decide(frame(t, "2001:2::1", "2001:2::2", stream.UDP, 0)), "of its family only")
+	h, err := all.RuleHits(1)
+	require.NoError(t, err)
+	assert.Len(t, h, 1)
+}

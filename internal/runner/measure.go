@@ -13,11 +13,6 @@ import (
 	"github.com/xdplab/xdplab/results"
 )
 
-// measure runs the trials of one program in one mode.
-func (r *runner) measure(ctx context.Context, name string, mode xdpmode.Mode) (*results.Result, error) {
-	return r.measureTrials(ctx, name, mode, nil, 1, r.cfg.Trials)
-}
-
 // measureTrials attaches one program in one mode and runs trials from..to
 // into res (a new result where nil). The pass that ends at the last trial
 // also measures the program's run time, the workload's figures and the

@@ -152,6 +152,19 @@ var hookPrograms = map[Mode][]string{
 	AFXDP:    {"drop", "pass", "filter"},
 }
 
+// cannot says why a hook does not run a program, by program and hook (""
+// for every hook).
+var cannot = map[[2]string]string{
+	{"tx", "afpacket"}:   "user space would send the frame back itself, another mechanism than a hook's transmit",
+	{"tx", "afxdp"}:      "user space would send the frame back itself, another mechanism than a hook's transmit",
+	{"tx", "socket"}:     "a socket filter only accepts or refuses the socket's copy",
+	{"redirect", ""}:     "redirect is XDP's, through a devmap; the other hooks' builds have none",
+	{"filter", "socket"}: "a socket filter has no direct packet access, and the filter's parser reads the frame in place (built for XDP, tc and user space)",
+	{"ratelimit", ""}:    "the workload is built for XDP only so far",
+	{"flowstats", ""}:    "the workload is built for XDP only so far",
+	{"l4lb", ""}:         "the workload is built for XDP only so far",
+}
+
 // Runs says whether the hook runs built-in program prog, and if not,
 // why: an action the hook cannot take is named, not faked.
 func (m Mode) Runs(prog string) error {
@@ -164,18 +177,12 @@ func (m Mode) Runs(prog string) error {
 			return nil
 		}
 	}
-	why := "it has no equivalent there"
-	switch {
-	case prog == "tx" && m.InUserSpace():
-		why = "user space would send the frame back itself, another mechanism than a hook's transmit"
-	case prog == "tx" && m == Socket:
-		why = "a socket filter only accepts or refuses the socket's copy"
-	case prog == "redirect":
-		why = "redirect is XDP's, through a devmap; the other hooks' builds have none"
-	case prog == "filter" && m == Socket:
-		why = "a socket filter has no direct packet access, and the filter's parser reads the frame in place (built for XDP, tc and user space)"
-	case prog == "ratelimit" || prog == "flowstats" || prog == "l4lb":
-		why = "the workload is built for XDP only so far"
+	why, ok := cannot[[2]string{prog, m.String()}]
+	if !ok {
+		why, ok = cannot[[2]string{prog, ""}]
+	}
+	if !ok {
+		why = "it has no equivalent there"
 	}
 	return fmt.Errorf("%s does not run at the %s hook: %s (it runs %s)", prog, m.HookName(), why, strings.Join(progs, ", "))
 }
@@ -184,15 +191,15 @@ func (m Mode) Runs(prog string) error {
 // in user space the frame was a copy and still reached the stack, so the
 // drop is a decision counted, not a frame removed.
 func (m Mode) DropMeaning() string {
-	switch {
-	case m == Socket:
-		return "the filter refuses the socket's copy; the stack still receives the frame"
-	case m == AFPacket:
-		return "a decision counted: the reader saw a copy; the stack still receives the frame"
-	case m == AFXDP:
-		return "the frame is taken from the stack by the XDP redirect and its buffer recycled"
-	case m == TC:
-		return "TC_ACT_SHOT: the skb is freed before the IP stack"
+	if d, ok := dropMeanings[m]; ok {
+		return d
 	}
 	return "XDP_DROP: the frame is freed"
+}
+
+var dropMeanings = map[Mode]string{
+	TC:       "TC_ACT_SHOT: the skb is freed before the IP stack",
+	Socket:   "the filter refuses the socket's copy; the stack still receives the frame",
+	AFPacket: "a decision counted: the reader saw a copy; the stack still receives the frame",
+	AFXDP:    "the frame is taken from the stack by the XDP redirect and its buffer recycled",
 }
