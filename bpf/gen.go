@@ -27,5 +27,7 @@ package bpf
 //go:generate bpf2go -output-dir testdata configured testdata/configured.c
 // A program that differs between modes: the equivalence check's fixture.
 //go:generate bpf2go -output-dir testdata modediff testdata/modediff.c
+// An object with no XDP program (tracepoints only): a fixture too.
+//go:generate bpf2go -output-dir testdata tponly testdata/tponly.c
 // Tail calls, a pinned map, a companion program: a fixture too.
 //go:generate bpf2go -output-dir testdata tailcall testdata/tailcall.c

@@ -46,3 +46,31 @@ func TestCheckObject(t *testing.T) {
 	require.ErrorAs(t, bpf.CheckObject(bpf.ObjectOptions{Path: "dut_bpfel.o"}), &pc)
 	assert.Equal(t, []string{"xdp_drop", "xdp_pass", "xdp_redirect", "xdp_tx", "xdp_xsk"}, pc.Programs)
 }
+
+// Every XDP program of an object, by name; an object with none is
+// refused with what it holds, whether or not a program was named.
+func TestObjectXDPPrograms(t *testing.T) {
+	progs, err := bpf.ObjectXDPPrograms("dut_bpfel.o")
+	require.NoError(t, err)
+	assert.Equal(t, []string{"xdp_drop", "xdp_pass", "xdp_redirect", "xdp_tx", "xdp_xsk"}, progs)
+	progs, err = bpf.ObjectXDPPrograms(unsized)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"xdp_count_pass"}, progs)
+
+	const tp = "testdata/tponly_bpfel.o"
+	for _, err := range []error{
+		func() error { _, err := bpf.ObjectXDPPrograms(tp); return err }(),
+		bpf.CheckObject(bpf.ObjectOptions{Path: tp}),
+		bpf.CheckObject(bpf.ObjectOptions{Path: tp, Program: "tp_rx"}),
+	} {
+		var pc *catalog.ProgramChoiceError
+		require.ErrorAs(t, err, &pc)
+		assert.True(t, pc.NoXDP())
+		assert.Equal(t, []string{"2 tracepoint program(s)"}, pc.Others)
+		assert.EqualError(t, err, "load object testdata/tponly_bpfel.o: it holds no XDP program (it holds 2 tracepoint program(s)): xdplab loads XDP programs")
+	}
+	_, err = bpf.ObjectXDPPrograms("testdata/nosuch.o")
+	require.Error(t, err)
+	_, err = bpf.ObjectXDPPrograms("mapsize_test.go")
+	require.ErrorContains(t, err, "not a BPF ELF object")
+}

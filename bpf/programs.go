@@ -2,6 +2,8 @@ package bpf
 
 import (
 	"bytes"
+	"maps"
+	"slices"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -277,6 +279,42 @@ type ObjectOptions struct {
 	PinPath string
 }
 
+// programsOf are an object's XDP programs by name, sorted, and how many
+// programs of each other type it holds ("3 tracepoint programs").
+func programsOf(spec *ebpf.CollectionSpec) (xdp, others []string) {
+	count := map[string]int{}
+	for name, p := range spec.Programs {
+		if p.Type == ebpf.XDP {
+			xdp = append(xdp, name)
+		} else {
+			count[strings.ToLower(p.Type.String())]++
+		}
+	}
+	sort.Strings(xdp)
+	for _, t := range slices.Sorted(maps.Keys(count)) {
+		others = append(others, fmt.Sprintf("%d %s program(s)", count[t], t))
+	}
+	return xdp, others
+}
+
+// ObjectXDPPrograms are the XDP programs of a user's object, by name
+// (sorted); an object that holds none is refused with what it holds.
+func ObjectXDPPrograms(path string) ([]string, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("load object: %w", err)
+	}
+	spec, err := ebpf.LoadCollectionSpecFromReader(bytes.NewReader(raw))
+	if err != nil {
+		return nil, fmt.Errorf("load object %s: not a BPF ELF object xdplab can read: %w", path, err)
+	}
+	xdp, others := programsOf(spec)
+	if len(xdp) == 0 {
+		return nil, &catalog.ProgramChoiceError{Object: path, Others: others}
+	}
+	return xdp, nil
+}
+
 // CheckObject reads a user's object as LoadObject would, without loading
 // anything: the program it names and the size of every map. It needs no
 // privileges, so that a run refuses an object before it measures.
@@ -295,15 +333,11 @@ func objectSpec(opts ObjectOptions) (spec *ebpf.CollectionSpec, raw []byte, name
 	if err != nil {
 		return nil, nil, "", fmt.Errorf("load object %s: not a BPF ELF object xdplab can read: %w", opts.Path, err)
 	}
-	var xdp []string
-	for name, p := range spec.Programs {
-		if p.Type == ebpf.XDP {
-			xdp = append(xdp, name)
-		}
-	}
-	sort.Strings(xdp)
+	xdp, others := programsOf(spec)
 	name = opts.Program
 	switch {
+	case len(xdp) == 0:
+		return nil, nil, "", &catalog.ProgramChoiceError{Object: opts.Path, Name: name, Others: others}
 	case name == "" && len(xdp) == 1:
 		name = xdp[0]
 	case name == "":

@@ -15,9 +15,27 @@ type ProgramChoiceError struct {
 	Object   string
 	Name     string
 	Programs []string // its XDP programs
+	// Others say what else it holds where it holds no XDP program ("8
+	// tracepoint program(s)").
+	Others []string
+}
+
+// NoXDP says the object holds no XDP program at all: naming one cannot
+// help.
+func (e *ProgramChoiceError) NoXDP() bool { return len(e.Programs) == 0 }
+
+// Holds says what the object holds instead of an XDP program.
+func (e *ProgramChoiceError) Holds() string {
+	if len(e.Others) == 0 {
+		return "no program at all"
+	}
+	return strings.Join(e.Others, ", ")
 }
 
 func (e *ProgramChoiceError) Error() string {
+	if e.NoXDP() {
+		return fmt.Sprintf("load object %s: it holds no XDP program (it holds %s): xdplab loads XDP programs", e.Object, e.Holds())
+	}
 	if e.Name == "" {
 		return fmt.Sprintf("load object %s: it holds %d XDP programs (%s): choose one with --program",
 			e.Object, len(e.Programs), strings.Join(e.Programs, ", "))

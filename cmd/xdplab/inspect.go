@@ -26,8 +26,9 @@ func newInspectCmd(stdout, stderr io.Writer) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "inspect [OBJECT.o] [--program NAME] [--prog NAME,...] [--modes generic,native]",
 		Short: "Load, verify and attach programs in each mode, and report their fingerprint, with no traffic",
-		Long: `inspect loads each program (the built-ins, those --prog names, or the XDP
-program of OBJECT.o) in each XDP mode a veth pair it makes supports (or
+		Long: `inspect loads each program (the built-ins, those --prog names, or every
+XDP program of OBJECT.o, --program narrowing it to one) in each XDP mode a
+veth pair it makes supports (or
 those --modes names), attaches it and reads the mode back, then takes it
 away again. It reports each program's fingerprint, as the kernel made it:
 the instructions the verifier processed, its states, the stack, the
@@ -130,6 +131,7 @@ func (f *runFlags) programDescription(cmd *cobra.Command, args []string, verb st
 	if !cmd.Flags().Changed("limit") && !cmd.Flags().Changed("burst") && slices.Contains(progs, "ratelimit") {
 		f.settings = append(f.settings, specSetting("limit", "1M"), specSetting("burst", "64"))
 	}
-	r, err := f.describe()
+	// Every XDP program of an object unless --program names one.
+	r, err := f.describeWith(runner.ReadObjectPrograms)
 	return r, cleanup, err
 }

@@ -15,6 +15,31 @@ import (
 	"github.com/xdplab/xdplab/results"
 )
 
+// inspect of an object with several XDP programs looks at every one in
+// every mode without --program, which narrows it; an object with no XDP
+// program is refused with what it holds.
+func TestIntegrationInspectEveryProgram(t *testing.T) {
+	testenv.RequireRoot(t)
+	out, _, err := xdplab(t, context.Background(), "inspect", "../../bpf/dut_bpfel.o", "--modes", "generic,native", "--json")
+	require.NoError(t, err)
+	var in results.Inspection
+	require.NoError(t, json.Unmarshal([]byte(out), &in))
+	var rows []string
+	for _, p := range in.Programs {
+		rows = append(rows, p.Program.Name+" "+p.Mode)
+		require.NotNil(t, p.Fingerprint, p.Program.Name)
+	}
+	assert.Equal(t, []string{"xdp_drop generic", "xdp_drop native", "xdp_pass generic", "xdp_pass native", "xdp_redirect generic", "xdp_redirect native",
+		"xdp_tx generic", "xdp_tx native", "xdp_xsk generic", "xdp_xsk native"}, rows)
+	out, _, err = xdplab(t, context.Background(), "inspect", "../../bpf/dut_bpfel.o", "--program", "xdp_tx", "--modes", "native", "--json")
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal([]byte(out), &in))
+	require.Len(t, in.Programs, 1)
+	assert.Equal(t, "xdp_tx", in.Programs[0].Program.Name)
+	_, _, err = xdplab(t, context.Background(), "inspect", "../../bpf/testdata/tponly_bpfel.o")
+	require.ErrorContains(t, err, "holds no XDP program (it holds 2 tracepoint program(s)): xdplab loads XDP programs")
+}
+
 // inspect of a user's object whose map its loader sizes: refused by name
 // without --map-size, fingerprinted with it, as JSON.
 func TestIntegrationInspectObject(t *testing.T) {

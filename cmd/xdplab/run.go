@@ -105,8 +105,11 @@ func flagName(path string) string {
 
 // describe turns the flags into the run description: a pure function of
 // the flags given (it reads only the files they name).
-func (f *runFlags) describe() (spec.Run, error) {
-	r, err := spec.Build(f.settings, runner.ReadObject)
+func (f *runFlags) describe() (spec.Run, error) { return f.describeWith(runner.ReadObject) }
+
+// describeWith is describe with the object read by read.
+func (f *runFlags) describeWith(read spec.ObjectReader) (spec.Run, error) {
+	r, err := spec.Build(f.settings, read)
 	if err != nil {
 		return r, specUsageError(err, flagName)
 	}

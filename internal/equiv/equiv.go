@@ -104,7 +104,11 @@ func Equivalence(ctx context.Context, cfg runner.Config) (_ *results.Equivalence
 		return nil, err
 	}
 	defer w.Close()
-	for _, name := range r.b.Programs() {
+	progs, err := r.b.Programs()
+	if err != nil {
+		return nil, err
+	}
+	for _, name := range progs {
 		var at []xdpmode.Mode // the hooks that run the program
 		for _, m := range modes {
 			if err := m.Runs(name); err != nil && name != "" {

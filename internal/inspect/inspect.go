@@ -40,7 +40,11 @@ func Inspect(ctx context.Context, cfg runner.Config) (_ *results.Inspection, err
 		return nil, err
 	}
 	in.Modes = runner.ModeNames(modes)
-	for _, name := range b.Programs() {
+	progs, err := b.Programs()
+	if err != nil {
+		return nil, err
+	}
+	for _, name := range progs {
 		blockers, err := b.Offloadability(name)
 		if err != nil {
 			return nil, err

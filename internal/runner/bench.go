@@ -6,6 +6,7 @@ import (
 
 	"github.com/xdplab/xdplab/bpf"
 	"github.com/xdplab/xdplab/bpf/catalog"
+	"github.com/xdplab/xdplab/internal/spec"
 	"github.com/xdplab/xdplab/internal/xdpmode"
 	"github.com/xdplab/xdplab/results"
 	"github.com/xdplab/xdplab/topology"
@@ -42,21 +43,44 @@ func (b *Bench) Pair() *topology.Pair { return b.r.pair }
 // Config is the description the bench loads programs by.
 func (b *Bench) Config() Config { return b.r.cfg }
 
-// Programs are the programs to load: the built-ins' names, or "" for the
-// user's object.
-func (b *Bench) Programs() []string { return b.r.programs() }
+// Programs are the programs to load: the built-ins' names; for the user's
+// object, the program --program names ("" stands for it), or where none
+// is named every XDP program of the object, by name.
+func (b *Bench) Programs() ([]string, error) {
+	c := b.r.cfg
+	if c.Object == "" || c.ObjectProgram != "" {
+		return b.r.programs(), nil
+	}
+	return bpf.ObjectXDPPrograms(c.Object)
+}
 
-// Load loads program name ("" for the user's object) for mode m in the
-// DUT's namespace, doing no per-packet work.
+// object is the description with the object's program name set (name ""
+// keeps --program's).
+func (b *Bench) object(name string) spec.Run {
+	run := b.r.cfg.Run
+	if name != "" {
+		run.ObjectProgram = name
+	}
+	return run
+}
+
+// Load loads program name (a built-in; for the user's object, a name
+// Programs gave) for mode m in the DUT's namespace, doing no per-packet
+// work.
 func (b *Bench) Load(name string, m xdpmode.Mode) (*bpf.Program, error) {
+	if b.r.cfg.Object != "" {
+		run := b.object(name)
+		return b.r.loadObject(&run, m)
+	}
 	return b.r.load(name, catalog.NoTouch, m)
 }
 
-// Offloadability names what in program name ("" for the user's object)
-// hardware offload cannot run; none: it can.
+// Offloadability names what in program name (as for Load) hardware
+// offload cannot run; none: it can.
 func (b *Bench) Offloadability(name string) ([]string, error) {
-	if name == "" {
-		return bpf.ObjectOffloadability(objectOptions(&b.r.cfg.Run, 0))
+	if b.r.cfg.Object != "" {
+		run := b.object(name)
+		return bpf.ObjectOffloadability(objectOptions(&run, 0))
 	}
 	return bpf.BuiltinOffloadability(name)
 }

@@ -47,3 +47,24 @@ func objectOptions(r *spec.Run, ifindex uint32) bpf.ObjectOptions {
 // ReadObject reads a run's object as its load will, loading nothing: the
 // spec.ObjectReader a front end gives spec.Build and scenarios.Load.
 func ReadObject(r *spec.Run) error { return bpf.CheckObject(objectOptions(r, 0)) }
+
+// ReadObjectPrograms reads a user's object as ReadObject does, where no
+// program is named every XDP program of it: what inspect and equiv take,
+// which look at every program of the object.
+func ReadObjectPrograms(r *spec.Run) error {
+	if r.ObjectProgram != "" {
+		return ReadObject(r)
+	}
+	progs, err := bpf.ObjectXDPPrograms(r.Object)
+	if err != nil {
+		return err
+	}
+	for _, p := range progs {
+		run := *r
+		run.ObjectProgram = p
+		if err := ReadObject(&run); err != nil {
+			return err
+		}
+	}
+	return nil
+}

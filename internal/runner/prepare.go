@@ -9,6 +9,7 @@ import (
 	"github.com/xdplab/xdplab/bpf/catalog"
 	"github.com/xdplab/xdplab/internal/nsthread"
 	"github.com/xdplab/xdplab/internal/peer"
+	"github.com/xdplab/xdplab/internal/spec"
 	"github.com/xdplab/xdplab/internal/stream"
 	"github.com/xdplab/xdplab/internal/xdp"
 	"github.com/xdplab/xdplab/internal/xdpmode"
@@ -215,22 +216,7 @@ func (r *runner) load(name string, work catalog.Work, mode xdpmode.Mode) (prog *
 		ifindex = uint32(p.DUT.Ifindex)
 	}
 	if name == "" {
-		o := objectOptions(&r.cfg.Run, ifindex)
-		if r.cfg.PinScratch {
-			err = nsthread.DoWithScratchBPFFS(p.DUTNS.Handle, func(pin string) error {
-				o.PinPath = pin
-				var err error
-				prog, err = bpf.LoadObject(o)
-				return err
-			})
-		} else {
-			err = nsthread.Do(p.DUTNS.Handle, func() error {
-				var err error
-				prog, err = bpf.LoadObject(o)
-				return err
-			})
-		}
-		return prog, err
+		return r.loadObject(&r.cfg.Run, mode)
 	}
 	err = nsthread.Do(p.DUTNS.Handle, func() error {
 		var err error
@@ -241,6 +227,31 @@ func (r *runner) load(name string, work catalog.Work, mode xdpmode.Mode) (prog *
 		prog, err = bpf.LoadDUT(o)
 		return err
 	})
+	return prog, err
+}
+
+// loadObject loads the user's object run names (its program, map sizes,
+// variables, tail calls, pinning) for mode in the DUT's namespace.
+func (r *runner) loadObject(run *spec.Run, mode xdpmode.Mode) (prog *bpf.Program, err error) {
+	p := r.pair
+	var ifindex uint32
+	if mode == xdpmode.Offload {
+		ifindex = uint32(p.DUT.Ifindex)
+	}
+	o := objectOptions(run, ifindex)
+	load := func() error {
+		var err error
+		prog, err = bpf.LoadObject(o)
+		return err
+	}
+	if run.PinScratch {
+		err = nsthread.DoWithScratchBPFFS(p.DUTNS.Handle, func(pin string) error {
+			o.PinPath = pin
+			return load()
+		})
+	} else {
+		err = nsthread.Do(p.DUTNS.Handle, load)
+	}
 	return prog, err
 }
 

@@ -758,6 +758,11 @@ func objectError(err error) *FieldError {
 		return e
 	}
 	var choice *catalog.ProgramChoiceError
+	if errors.As(err, &choice) && choice.NoXDP() {
+		e := fieldErr(FieldObject, fmt.Sprintf("%s holds no XDP program (it holds %s): xdplab loads XDP programs", choice.Object, choice.Holds()))
+		e.Err = err
+		return e
+	}
 	if errors.As(err, &choice) {
 		list := strings.Join(choice.Programs, ", ")
 		e := fieldErr(FieldObjectProgram, fmt.Sprintf("%s has no XDP program %q: its XDP programs are %s", choice.Object, choice.Name, list))
