@@ -2,14 +2,14 @@ package bpf
 
 import (
 	"bytes"
-	"maps"
-	"slices"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
 	"net/netip"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 

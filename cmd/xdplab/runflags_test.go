@@ -101,7 +101,7 @@ func TestRunFlagsSpellErrors(t *testing.T) {
 		// Refused when the flags are read, before any calibration.
 		"--object ../../bpf/testdata/unsized_bpfel.o": "--map-size: map(s) per_ifindex of ../../bpf/testdata/unsized_bpfel.o have max_entries 0: " +
 			"the object's own loader sizes them at load time; give their entries with --map-size per_ifindex=N",
-		"--object ../../bpf/dut_bpfel.o": "--program: ../../bpf/dut_bpfel.o holds 5 XDP programs (xdp_drop, xdp_pass, xdp_redirect, xdp_tx, xdp_xsk): choose one with --program",
+		"--object ../../bpf/dut_bpfel.o":                             "--program: ../../bpf/dut_bpfel.o holds 5 XDP programs (xdp_drop, xdp_pass, xdp_redirect, xdp_tx, xdp_xsk): choose one with --program",
 		"--object ../../bpf/testdata/tponly_bpfel.o --program tp_rx": "--object: ../../bpf/testdata/tponly_bpfel.o holds no XDP program (it holds 2 tracepoint program(s)): xdplab loads XDP programs",
 	} {
 		_, err := describeArgs(t, strings.Fields(args)...)
