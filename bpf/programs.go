@@ -265,8 +265,11 @@ type ObjectOptions struct {
 	Program string // the program's name in it; may be empty when it has one XDP program
 	Ifindex uint32 // see DUTOptions.Ifindex
 	// MapEntries sizes the maps whose size the object leaves to its
-	// loader (max_entries 0), by map name.
+	// loader (max_entries 0), by map name (AllMaps: every one left);
+	// MapCPUs names those sized to the possible CPUs (AllMaps: every one
+	// left).
 	MapEntries map[string]uint32
+	MapCPUs    []string
 	// Variables set the object's global variables before loading, by
 	// name, as text typed by its BTF (see SetVariables).
 	Variables map[string]string
@@ -319,47 +322,47 @@ func ObjectXDPPrograms(path string) ([]string, error) {
 // anything: the program it names and the size of every map. It needs no
 // privileges, so that a run refuses an object before it measures.
 func CheckObject(opts ObjectOptions) error {
-	_, _, _, err := objectSpec(opts)
+	_, _, _, _, err := objectSpec(opts)
 	return err
 }
 
 // objectSpec reads the object, picks its XDP program and sizes its maps.
-func objectSpec(opts ObjectOptions) (spec *ebpf.CollectionSpec, raw []byte, name string, err error) {
+func objectSpec(opts ObjectOptions) (spec *ebpf.CollectionSpec, raw []byte, name string, sized map[string]string, err error) {
 	raw, err = os.ReadFile(opts.Path)
 	if err != nil {
-		return nil, nil, "", fmt.Errorf("load object: %w", err)
+		return nil, nil, "", nil, fmt.Errorf("load object: %w", err)
 	}
 	spec, err = ebpf.LoadCollectionSpecFromReader(bytes.NewReader(raw))
 	if err != nil {
-		return nil, nil, "", fmt.Errorf("load object %s: not a BPF ELF object xdplab can read: %w", opts.Path, err)
+		return nil, nil, "", nil, fmt.Errorf("load object %s: not a BPF ELF object xdplab can read: %w", opts.Path, err)
 	}
 	xdp, others := programsOf(spec)
 	name = opts.Program
 	switch {
 	case len(xdp) == 0:
-		return nil, nil, "", &catalog.ProgramChoiceError{Object: opts.Path, Name: name, Others: others}
+		return nil, nil, "", nil, &catalog.ProgramChoiceError{Object: opts.Path, Name: name, Others: others}
 	case name == "" && len(xdp) == 1:
 		name = xdp[0]
 	case name == "":
-		return nil, nil, "", &catalog.ProgramChoiceError{Object: opts.Path, Programs: xdp}
+		return nil, nil, "", nil, &catalog.ProgramChoiceError{Object: opts.Path, Programs: xdp}
 	}
 	ps, ok := spec.Programs[name]
 	if !ok {
-		return nil, nil, "", &catalog.ProgramChoiceError{Object: opts.Path, Name: name, Programs: xdp}
+		return nil, nil, "", nil, &catalog.ProgramChoiceError{Object: opts.Path, Name: name, Programs: xdp}
 	}
 	if ps.Type != ebpf.XDP {
-		return nil, nil, "", fmt.Errorf("load object %s: program %q is of type %s, not XDP", opts.Path, name, ps.Type)
+		return nil, nil, "", nil, fmt.Errorf("load object %s: program %q is of type %s, not XDP", opts.Path, name, ps.Type)
 	}
-	if err := SizeMaps(opts.Path, spec, opts.MapEntries); err != nil {
-		return nil, nil, "", err
+	if sized, err = SizeMaps(opts.Path, spec, opts.MapEntries, opts.MapCPUs); err != nil {
+		return nil, nil, "", nil, err
 	}
 	if err := SetVariables(opts.Path, spec, opts.Variables); err != nil {
-		return nil, nil, "", err
+		return nil, nil, "", nil, err
 	}
 	if err := fillTailCalls(opts.Path, spec, opts.TailCalls); err != nil {
-		return nil, nil, "", err
+		return nil, nil, "", nil, err
 	}
-	return spec, raw, name, nil
+	return spec, raw, name, sized, nil
 }
 
 // fillTailCalls adds the slots asked to the object's program arrays,
@@ -422,7 +425,7 @@ func tailCallTargets(spec *ebpf.CollectionSpec) map[string]bool {
 // counted by xdplab's stats map (it has none): figures come from interface
 // counters instead.
 func LoadObject(opts ObjectOptions) (*Program, error) {
-	spec, raw, name, err := objectSpec(opts)
+	spec, raw, name, sized, err := objectSpec(opts)
 	if err != nil {
 		return nil, err
 	}
@@ -471,6 +474,16 @@ func LoadObject(opts ObjectOptions) (*Program, error) {
 	}
 	sum := sha256.Sum256(raw)
 	frags := spec.Programs[name].Flags&unix.BPF_F_XDP_HAS_FRAGS != 0
+	if fp != nil {
+		// The kernel keeps 15 bytes of a map's name.
+		byKernelName := map[string]string{}
+		for n, src := range sized {
+			byKernelName[n[:min(len(n), unix.BPF_OBJ_NAME_LEN-1)]] = src
+		}
+		for i := range fp.Maps {
+			fp.Maps[i].SizedBy = byKernelName[fp.Maps[i].Name]
+		}
+	}
 	return &Program{
 		Frags:   frags,
 		Name:    name,

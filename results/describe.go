@@ -110,10 +110,13 @@ func (l *kvList) replay(c Config) {
 
 // object: a user's object's map sizes, variables, tail calls and pins.
 func (l *kvList) object(c Config) {
-	if len(c.MapEntries) > 0 {
+	if len(c.MapEntries)+len(c.MapCPUs) > 0 {
 		var sizes []string
 		for _, name := range slices.Sorted(maps.Keys(c.MapEntries)) {
 			sizes = append(sizes, name+":"+strconv.FormatUint(uint64(c.MapEntries[name]), 10))
+		}
+		for _, name := range c.MapCPUs {
+			sizes = append(sizes, name+":cpus")
 		}
 		l.add("map-size", strings.Join(sizes, "+"), true, false)
 	}

@@ -56,6 +56,9 @@ type FingerprintMap struct {
 	ValueSize    uint32  `json:"value_size"`
 	MaxEntries   uint32  `json:"max_entries"`
 	MemlockBytes *uint64 `json:"memlock_bytes,omitempty"`
+	// SizedBy says what gave a user's map left at max_entries 0 its size
+	// (--map-size, a convention, the loader) (schema 8).
+	SizedBy string `json:"sized_by,omitempty"`
 }
 
 // FingerprintSource says where the fingerprint's figures come from.
@@ -127,7 +130,11 @@ func ShortHash(h string) string {
 func (f *Fingerprint) MapsText() string {
 	var out []string
 	for _, m := range f.Maps {
-		out = append(out, m.Name+":"+m.Type)
+		t := m.Name + ":" + m.Type
+		if m.SizedBy != "" {
+			t += fmt.Sprintf("[%d, sized by %s]", m.MaxEntries, m.SizedBy)
+		}
+		out = append(out, t)
 	}
 	if len(out) == 0 {
 		return "-"

@@ -111,6 +111,9 @@ type Config struct {
 	// MapEntries are the sizes given to the maps of a user's object that
 	// its own loader sizes (max_entries 0 in the ELF), by map name.
 	MapEntries map[string]uint32 `json:"map_entries,omitempty"`
+	// MapCPUs are the maps sized to the possible CPUs ("*": every one
+	// left) (schema 8).
+	MapCPUs []string `json:"map_cpus,omitempty"`
 	// Variables are the values given to a user's object's global
 	// variables before loading (--set), as text.
 	Variables map[string]string `json:"variables,omitempty"`

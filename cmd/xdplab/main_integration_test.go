@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cilium/ebpf"
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
 	"github.com/stretchr/testify/assert"
@@ -151,6 +152,36 @@ func TestIntegrationRunUserObject(t *testing.T) {
 // A user's object whose map its own loader sizes (max_entries 0) runs
 // with the size given, recorded in the results; the object still passes
 // every frame, whatever size its map has.
+// A benchmark tool's object with seven maps its loader sizes runs with
+// one --map-size argument; every size and what gave it is in the
+// fingerprint.
+func TestIntegrationRunUserObjectMapConventions(t *testing.T) {
+	testenv.RequireRoot(t)
+	r := runJSON(t, "--object", "../../bpf/testdata/bench7_bpfel.o", "--map-size", "*=cpus", "--modes", "native")
+	require.Len(t, r.Results, 1)
+	assert.Equal(t, []string{"*"}, r.Config.MapCPUs)
+	assert.Equal(t, "*:cpus", results.Lookup(results.Describe(r.Config, &r.Results[0]), "map-size"))
+	fp := r.Results[0].Fingerprint
+	require.NotNil(t, fp)
+	cpus, err := ebpf.PossibleCPU()
+	require.NoError(t, err)
+	sized := 0
+	for _, m := range fp.Maps {
+		switch m.Name {
+		case "events":
+			assert.Equal(t, uint32(cpus), m.MaxEntries, "the perf event array: the possible CPUs")
+			assert.Contains(t, m.SizedBy, "as libbpf does")
+			sized++
+		case "rx_cnt", "rxq_cnt", "redir_err_cnt", "cpumap_kthread_" /* the kernel keeps 15 bytes */, "exception_cnt", "devmap_xmit_cnt":
+			assert.Equal(t, uint32(cpus), m.MaxEntries, m.Name)
+			assert.Equal(t, fmt.Sprintf("--map-size '*=cpus': the %d possible CPUs", cpus), m.SizedBy, m.Name)
+			sized++
+		}
+	}
+	assert.Equal(t, 7, sized, "seven maps sized, each with its source")
+	assert.Greater(t, r.Results[0].Trials[0].Figures.ThroughputPPS, 0.0)
+}
+
 func TestIntegrationRunUserObjectUnsizedMap(t *testing.T) {
 	testenv.RequireRoot(t)
 	r := runJSON(t, "--object", "../../bpf/testdata/unsized_bpfel.o", "--map-size", "per_ifindex=16", "--modes", "native")

@@ -210,25 +210,29 @@ var fields = []Field{
 	{Path: FieldObjectProgram, Flag: "program", Type: "string",
 		Usage: "the program's name in --object (needed when it holds several)",
 		set:   stringField(func(r *Run) *string { return &r.ObjectProgram })},
-	{Path: FieldMapEntries, Flag: "map-size", Type: "strings", List: true, reset: func(r *Run) { r.MapEntries = nil },
-		Usage: "size a map of --object that its own loader sizes (max_entries 0 in the ELF): NAME=ENTRIES, comma-separated",
+	{Path: FieldMapEntries, Flag: "map-size", Type: "strings", List: true, reset: func(r *Run) { r.MapEntries, r.MapCPUs = nil, nil },
+		Usage: "size a map of --object that its own loader sizes (max_entries 0 in the ELF): NAME=ENTRIES or NAME=cpus (the possible CPUs), comma-separated; '*=ENTRIES' or '*=cpus' sizes every one left",
 		set: func(r *Run, v string) error {
 			name, n, ok := strings.Cut(strings.TrimSpace(v), "=")
-			entries, err := strconv.ParseUint(strings.TrimSpace(n), 10, 32)
-			if !ok || name == "" || err != nil {
-				return fmt.Errorf("%q: write a map's name and its entries, such as xdp_stats_map=64", v)
+			name, n = strings.TrimSpace(name), strings.TrimSpace(n)
+			entries, err := strconv.ParseUint(n, 10, 32)
+			if !ok || name == "" || err != nil && n != "cpus" {
+				return fmt.Errorf("%q: write a map's name and its entries or cpus, such as xdp_stats_map=64, rxq_stats=cpus or '*=cpus'", v)
+			}
+			if _, twice := r.MapEntries[name]; twice || slices.Contains(r.MapCPUs, name) {
+				return fmt.Errorf("map %s sized twice", name)
+			}
+			if n == "cpus" {
+				r.MapCPUs = append(r.MapCPUs, name)
+				return nil
 			}
 			if r.MapEntries == nil {
 				r.MapEntries = map[string]uint32{}
 			}
-			if _, twice := r.MapEntries[name]; twice {
-				return fmt.Errorf("map %s sized twice", name)
-			}
 			r.MapEntries[name] = uint32(entries)
 			return nil
 		},
-		record: func(r *Run, c *results.Config) { c.MapEntries = r.MapEntries },
-	},
+		record: func(r *Run, c *results.Config) { c.MapEntries, c.MapCPUs = r.MapEntries, r.MapCPUs }},
 	{Path: FieldVariables, Flag: "set", Type: "strings", List: true, reset: func(r *Run) { r.Variables = nil },
 		Usage: "set a global variable of --object (const volatile settings in .rodata, or .data, .bss) before loading: NAME=VALUE, typed by its BTF (integers, booleans, enums by name, byte arrays as text or 0x hex)",
 		set: func(r *Run, v string) error {
@@ -747,7 +751,8 @@ func objectError(err error) *FieldError {
 			fix = append(fix, m+"=N")
 		}
 		e := fieldErr(FieldMapEntries, fmt.Sprintf("map(s) %s of %s have max_entries 0: the object's own loader sizes them at load time; give their entries with ",
-			strings.Join(unsized.Maps, ", "), unsized.Object), Ref(FieldMapEntries), " "+strings.Join(fix, ","))
+			strings.Join(unsized.Maps, ", "), unsized.Object), Ref(FieldMapEntries), " "+strings.Join(fix, ","),
+			" (NAME=cpus for the possible CPUs, or '*=N' / '*=cpus' for every one at once)")
 		e.Err = err
 		return e
 	}

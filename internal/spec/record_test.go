@@ -43,7 +43,10 @@ func TestRecordResolved(t *testing.T) {
 	r.Backends = 4
 	assert.Zero(t, Record(&r).Backends, "backends are l4lb's only")
 	r.Object, r.ObjectProgram, r.PinScratch = "x.o", "xdp_main", true
+	r.MapEntries, r.MapCPUs = map[string]uint32{"*": 4}, []string{"rx"}
 	c = Record(&r)
+	assert.Equal(t, map[string]uint32{"*": 4}, c.MapEntries)
+	assert.Equal(t, []string{"rx"}, c.MapCPUs, "sizes by convention recorded as given")
 	assert.Equal(t, []string{"x.o:xdp_main"}, c.Programs, "an object's program replaces the built-ins")
 	assert.Equal(t, "scratch", c.Pin)
 

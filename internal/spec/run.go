@@ -20,8 +20,11 @@ type Run struct {
 	Object        string
 	ObjectProgram string
 	// MapEntries sizes the maps of the object that its own loader sizes
-	// (max_entries 0 in the ELF), by map name.
+	// (max_entries 0 in the ELF), by map name ("*": every one left);
+	// MapCPUs names those sized to the possible CPUs ("*": every one
+	// left), as loaders size per-CPU tables.
 	MapEntries map[string]uint32
+	MapCPUs    []string
 	// Variables set the object's global variables (.rodata, .data,
 	// .bss) before loading, by name, as text typed by its BTF.
 	Variables map[string]string

@@ -65,7 +65,7 @@ func TestEveryRunFieldHasASetting(t *testing.T) {
 		found := false
 		for _, f := range Fields() {
 			r := Defaults()
-			for _, val := range []string{"7", "true", "false", "6", "icmp", "2s", "x", "tx", "native", "50%", "1k", "imix", "1%", "live-frames", "parse-ip", "m=7", "scratch", "m:0=p", "ssh://gen", "all"} {
+			for _, val := range []string{"7", "true", "false", "6", "icmp", "2s", "x", "tx", "native", "50%", "1k", "imix", "1%", "live-frames", "parse-ip", "m=7", "scratch", "m:0=p", "ssh://gen", "all", "m=cpus"} {
 				r2 := r
 				if f.set(&r2, val) == nil && !reflect.DeepEqual(reflect.ValueOf(&r2).Elem().Field(i).Interface(), v.Interface()) {
 					found = true
@@ -85,7 +85,7 @@ func TestEveryRunFieldHasASetting(t *testing.T) {
 // each other is a field error naming both through Refs.
 // readObject is runner.ReadObject, which this package cannot import.
 func readObject(r *Run) error {
-	return bpf.CheckObject(bpf.ObjectOptions{Path: r.Object, Program: r.ObjectProgram, MapEntries: r.MapEntries, Variables: r.Variables, TailCalls: r.TailCalls})
+	return bpf.CheckObject(bpf.ObjectOptions{Path: r.Object, Program: r.ObjectProgram, MapEntries: r.MapEntries, MapCPUs: r.MapCPUs, Variables: r.Variables, TailCalls: r.TailCalls})
 }
 
 // Without a reader the object is only looked for: the description links
@@ -119,6 +119,8 @@ func TestFieldErrorKeepsCause(t *testing.T) {
 	require.ErrorAs(t, err, &unsized)
 	assert.Equal(t, []string{"per_ifindex"}, unsized.Maps)
 }
+
+const bench = "../../bpf/testdata/bench7_bpfel.o" // seven maps at max_entries 0
 
 func TestBuild(t *testing.T) {
 	obj := "../../bpf/dut_bpfel.o" // four XDP programs
@@ -157,6 +159,21 @@ func TestBuild(t *testing.T) {
 		{"pin of no such kind", []Setting{{FieldPin, "host"}}, nil, FieldPin, `"host": use ignore or scratch`},
 		{"map entries not name=n", []Setting{{FieldMapEntries, "m"}}, nil, "object.map_entries[0]", `"m": write a map's name and its entries`},
 		{"map sized twice", []Setting{{FieldMapEntries, "m=1"}, {FieldMapEntries, "m=2"}}, nil, "object.map_entries[1]", "map m sized twice"},
+		{"map sized twice, once to the CPUs", []Setting{{FieldMapEntries, "m=cpus"}, {FieldMapEntries, "m=2"}}, nil, "object.map_entries[1]", "map m sized twice"},
+		{"map sized to the CPUs twice", []Setting{{FieldMapEntries, "m=2"}, {FieldMapEntries, "m=cpus"}}, nil, "object.map_entries[1]", "map m sized twice"},
+		{"map sized to cores", []Setting{{FieldMapEntries, "m=cores"}}, nil, "object.map_entries[0]", `"m=cores": write a map's name and its entries or cpus`},
+		{"every map by convention", []Setting{{FieldObject, bench}, {FieldMapEntries, "*=cpus"}},
+			func(t *testing.T, r Run) {
+				assert.Equal(t, []string{"*"}, r.MapCPUs)
+				assert.Empty(t, r.MapEntries)
+			}, "", ""},
+		{"one named, the rest by number", []Setting{{FieldObject, bench}, {FieldMapEntries, "rx_cnt=cpus"}, {FieldMapEntries, "*=16"}},
+			func(t *testing.T, r Run) {
+				assert.Equal(t, []string{"rx_cnt"}, r.MapCPUs)
+				assert.Equal(t, map[string]uint32{"*": 16}, r.MapEntries)
+			}, "", ""},
+		{"every map both ways", []Setting{{FieldObject, bench}, {FieldMapEntries, "*=cpus"}, {FieldMapEntries, "*=16"}}, nil, "object.map_entries[1]", "map * sized twice"},
+		{"seven unsized, the fix says how", []Setting{{FieldObject, bench}}, nil, FieldMapEntries, "'*=N' / '*=cpus' for every one at once"},
 		{"map of no such name", []Setting{{FieldObject, obj}, {FieldObjectProgram, "xdp_pass"}, {FieldMapEntries, "nosuch=4"}}, nil, FieldObject, `no map "nosuch" to size`},
 		{"map of no entries", []Setting{{FieldObject, obj}, {FieldObjectProgram, "xdp_pass"}, {FieldMapEntries, "xdp_stats=0"}}, nil, FieldMapEntries, "map(s) xdp_stats of ../../bpf/dut_bpfel.o have max_entries 0"},
 		{"stream", []Setting{{FieldIP, "6"}, {FieldVLAN, "100"}, {FieldProtocol, "tcp-syn"}, {FieldSize, "128"}, {FieldMalformed, "1%"}},

@@ -52,7 +52,7 @@ func (r *Run) validatePrograms(add adder) {
 	if r.ObjectProgram != "" && r.Object == "" {
 		add(FieldObjectProgram, "names a program in an object: give ", Ref(FieldObject), " too")
 	}
-	if len(r.MapEntries) > 0 && r.Object == "" {
+	if len(r.MapEntries)+len(r.MapCPUs) > 0 && r.Object == "" {
 		add(FieldMapEntries, "sizes the maps of an object: give ", Ref(FieldObject), " too")
 	}
 	if len(r.Variables) > 0 && r.Object == "" {
@@ -63,6 +63,9 @@ func (r *Run) validatePrograms(add adder) {
 	}
 	if r.PinScratch && r.Object == "" {
 		add(FieldPin, "pins the maps of an object: give ", Ref(FieldObject), " too")
+	}
+	if _, both := r.MapEntries["*"]; both && slices.Contains(r.MapCPUs, "*") {
+		add(FieldMapEntries, "'*' sized twice: to a number and to the CPUs")
 	}
 	for _, name := range slices.Sorted(maps.Keys(r.MapEntries)) {
 		if n := r.MapEntries[name]; n < 1 || n > MaxMapEntries {
