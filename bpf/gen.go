@@ -29,6 +29,8 @@ package bpf
 //go:generate bpf2go -output-dir testdata modediff testdata/modediff.c
 // A benchmark tool's object with seven maps its loader sizes: a fixture too.
 //go:generate bpf2go -output-dir testdata bench7 testdata/bench7.c
+// Settings in one .rodata struct (--set cfg.member=VALUE): a fixture too.
+//go:generate bpf2go -output-dir testdata structcfg testdata/structcfg.c
 // An object with no XDP program (tracepoints only): a fixture too.
 //go:generate bpf2go -output-dir testdata tponly testdata/tponly.c
 // Tail calls, a pinned map, a companion program: a fixture too.

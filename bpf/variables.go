@@ -18,8 +18,10 @@ import (
 // .data and .bss, such as libbpf loaders set `const volatile` settings)
 // from text, typed by the object's BTF: integers (decimal or 0x hex),
 // booleans, enums by name or number, and byte arrays (text, NUL-padded,
-// or 0x hex). Nothing is loaded; every problem is an error naming the
-// variable and what it takes.
+// or 0x hex). A name with dots sets a member of a struct (or union)
+// variable, nested ones too: cfg.rate_limit, cfg.tcp.track. Nothing is
+// loaded; every problem is an error naming the variable and what it
+// takes.
 func SetVariables(object string, spec *ebpf.CollectionSpec, values map[string]string) error {
 	names := make([]string, 0, len(values))
 	for n := range values {
@@ -27,19 +29,73 @@ func SetVariables(object string, spec *ebpf.CollectionSpec, values map[string]st
 	}
 	slices.Sort(names)
 	for _, name := range names {
-		v, ok := spec.Variables[name]
+		base, path, _ := strings.Cut(name, ".")
+		v, ok := spec.Variables[base]
 		if !ok {
 			return &catalog.VariableError{Object: object, Name: name, Value: values[name], Why: "no global variable of that name; its variables are " + variableNames(spec)}
 		}
-		b, err := encodeVariable(v, values[name])
-		if err == nil {
-			err = v.Set(b)
+		var err error
+		if path == "" {
+			var b []byte
+			if b, err = encodeVariable(v, values[name]); err == nil {
+				err = v.Set(b)
+			}
+		} else {
+			err = setMember(v, path, values[name])
 		}
 		if err != nil {
 			return &catalog.VariableError{Object: object, Name: name, Value: values[name], Why: err.Error()}
 		}
 	}
 	return nil
+}
+
+// setMember sets the member at path (names with dots) of struct variable v
+// to text, leaving its other bytes as they are.
+func setMember(v *ebpf.VariableSpec, path, text string) error {
+	if v.Type == nil {
+		return fmt.Errorf("the object has no BTF for it, so xdplab cannot tell its members")
+	}
+	t, off := v.Type.Type, uint32(0)
+	for _, name := range strings.Split(path, ".") {
+		var members []btf.Member
+		switch c := btf.UnderlyingType(t).(type) {
+		case *btf.Struct:
+			members = c.Members
+		case *btf.Union:
+			members = c.Members
+		default:
+			return fmt.Errorf("%s is no struct: it has no member %s", t, name)
+		}
+		i := slices.IndexFunc(members, func(m btf.Member) bool { return m.Name == name })
+		if i < 0 {
+			var names []string
+			for _, m := range members {
+				names = append(names, m.Name)
+			}
+			return fmt.Errorf("no member %s: the members are %s", name, strings.Join(names, ", "))
+		}
+		m := members[i]
+		if m.BitfieldSize != 0 || m.Offset%8 != 0 {
+			return fmt.Errorf("member %s is a bitfield: xdplab sets whole members", name)
+		}
+		t, off = m.Type, off+uint32(m.Offset)/8
+	}
+	size, err := btf.Sizeof(t)
+	if err != nil {
+		return fmt.Errorf("the member's size: %w", err)
+	}
+	b, err := encodeValue(t, size, text)
+	if err != nil {
+		return err
+	}
+	cur := make([]byte, v.Size())
+	copy(cur, v.Value)
+	if int(off)+len(b) > len(cur) {
+		return fmt.Errorf("the member lies past the variable's %d bytes", len(cur))
+	}
+	copy(cur[off:], b)
+	return v.Set(cur)
 }
 
 func variableNames(spec *ebpf.CollectionSpec) string {
@@ -61,8 +117,12 @@ func encodeVariable(v *ebpf.VariableSpec, text string) ([]byte, error) {
 	if v.Type == nil {
 		return nil, fmt.Errorf("the object has no BTF for it, so xdplab cannot tell its type")
 	}
-	size := int(v.Size())
-	switch t := btf.UnderlyingType(v.Type.Type).(type) {
+	return encodeValue(v.Type.Type, int(v.Size()), text)
+}
+
+// encodeValue writes text as size bytes of BTF type typ.
+func encodeValue(typ btf.Type, size int, text string) ([]byte, error) {
+	switch t := btf.UnderlyingType(typ).(type) {
 	case *btf.Int:
 		if t.Encoding == btf.Bool {
 			on, err := strconv.ParseBool(text)
@@ -109,8 +169,10 @@ func encodeVariable(v *ebpf.VariableSpec, text string) ([]byte, error) {
 			return nil, fmt.Errorf("%d bytes do not fit its %d", len(b), size)
 		}
 		return append(b, make([]byte, size-len(b))...), nil
+	case *btf.Struct, *btf.Union:
+		return nil, fmt.Errorf("%s is a struct: set its members by name, such as NAME.member=VALUE", typ)
 	default:
-		return nil, fmt.Errorf("its type %s is not one xdplab sets (integers, booleans, enums, byte arrays)", v.Type.Type)
+		return nil, fmt.Errorf("its type %s is not one xdplab sets (integers, booleans, enums, byte arrays, struct members)", typ)
 	}
 }
 

@@ -64,3 +64,50 @@ func TestSetVariablesRefused(t *testing.T) {
 		assert.Contains(t, err.Error(), "object c.o: variable "+c.name+"="+c.value)
 	}
 }
+
+// structConfig is structcfg.c's struct config, as Go lays it out.
+type structConfig struct {
+	Drop  uint8
+	_     [3]byte
+	Mode  uint32
+	Pps   uint32
+	Burst uint16
+	_     [2]byte // struct limits' tail padding
+	Tag   [8]byte
+	Bits  uint32
+}
+
+// A struct variable's members are set by name, nested ones through dots,
+// each typed by its BTF; its other bytes stay as the ELF has them.
+func TestSetStructMembers(t *testing.T) {
+	spec, err := ebpf.LoadCollectionSpec("testdata/structcfg_bpfel.o")
+	require.NoError(t, err)
+	require.NoError(t, SetVariables("s.o", spec, map[string]string{
+		"cfg.drop": "1", "cfg.mode": "MODE_ENFORCE", "cfg.limit.pps": "250000", "cfg.tag": "edge",
+	}))
+	var c structConfig
+	require.NoError(t, spec.Variables["cfg"].Get(&c))
+	assert.Equal(t, uint8(1), c.Drop)
+	assert.Equal(t, uint32(2), c.Mode)
+	assert.Equal(t, uint32(250000), c.Pps)
+	assert.Equal(t, uint16(8), c.Burst, "a member not named keeps its value from the ELF")
+	assert.Equal(t, [8]byte{'e', 'd', 'g', 'e'}, c.Tag)
+
+	for _, x := range []struct{ name, value, want string }{
+		{"cfg.nosuch", "1", "no member nosuch: the members are drop, mode, limit, tag, flags, more"},
+		{"cfg.limit.nosuch", "1", "no member nosuch: the members are pps, burst"},
+		{"cfg.limit.burst", "70000", "an unsigned 16-bit integer: out of range"},
+		{"cfg.mode", "MODE_MAYBE", "enum mode: give one of MODE_OFF, MODE_COUNT, MODE_ENFORCE, or a number"},
+		{"cfg.flags", "1", "member flags is a bitfield: xdplab sets whole members"},
+		{"cfg.drop.x", "1", "no struct"},
+		{"cfg.limit", "5", "is a struct: set its members by name, such as NAME.member=VALUE"},
+		{"cfg", "1", "is a struct: set its members by name"},
+		{"nocfg.drop", "1", "no global variable of that name; its variables are cfg"},
+	} {
+		err := SetVariables("s.o", spec, map[string]string{x.name: x.value})
+		var ve *catalog.VariableError
+		require.ErrorAs(t, err, &ve, x.name)
+		assert.Equal(t, x.name, ve.Name)
+		assert.Contains(t, ve.Why, x.want, x.name+"="+x.value)
+	}
+}

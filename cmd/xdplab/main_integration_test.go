@@ -182,6 +182,25 @@ func TestIntegrationRunUserObjectMapConventions(t *testing.T) {
 	assert.Greater(t, r.Results[0].Trials[0].Figures.ThroughputPPS, 0.0)
 }
 
+// A .rodata struct's members set by name decide what the program does:
+// cfg.drop=1 drops every frame, the ELF's default passes them.
+func TestIntegrationRunUserObjectStructSettings(t *testing.T) {
+	testenv.RequireRoot(t)
+	const obj = "../../bpf/testdata/structcfg_bpfel.o"
+	r := runJSON(t, "--object", obj, "--set", "cfg.drop=1,cfg.mode=MODE_ENFORCE,cfg.limit.pps=250000", "--modes", "native")
+	require.Len(t, r.Results, 1)
+	assert.Equal(t, map[string]string{"cfg.drop": "1", "cfg.mode": "MODE_ENFORCE", "cfg.limit.pps": "250000"}, r.Config.Variables)
+	tr := r.Results[0].Trials[0]
+	gen := tr.Raw.Generator.Packets
+	require.Positive(t, gen)
+	drops, ok := tr.Raw.Interfaces["dut"].Ethtool["rx_queue_0_xdp_drops"]
+	require.True(t, ok, "the DUT veth counts its XDP drops")
+	assert.InEpsilon(t, gen, drops, 0.01, "cfg.drop=1: the program dropped what was sent")
+	_, stderr, err := xdplab(t, context.Background(), "run", "--object", obj, "--set", "cfg.limit.nosuch=1")
+	require.Error(t, err)
+	assert.Contains(t, stderr+err.Error(), "no member nosuch: the members are pps, burst")
+}
+
 func TestIntegrationRunUserObjectUnsizedMap(t *testing.T) {
 	testenv.RequireRoot(t)
 	r := runJSON(t, "--object", "../../bpf/testdata/unsized_bpfel.o", "--map-size", "per_ifindex=16", "--modes", "native")

@@ -234,7 +234,7 @@ var fields = []Field{
 		},
 		record: func(r *Run, c *results.Config) { c.MapEntries, c.MapCPUs = r.MapEntries, r.MapCPUs }},
 	{Path: FieldVariables, Flag: "set", Type: "strings", List: true, reset: func(r *Run) { r.Variables = nil },
-		Usage: "set a global variable of --object (const volatile settings in .rodata, or .data, .bss) before loading: NAME=VALUE, typed by its BTF (integers, booleans, enums by name, byte arrays as text or 0x hex)",
+		Usage: "set a global variable of --object (const volatile settings in .rodata, or .data, .bss) before loading: NAME=VALUE, typed by its BTF (integers, booleans, enums by name, byte arrays as text or 0x hex); a struct's members by NAME.member=VALUE, nested ones too",
 		set: func(r *Run, v string) error {
 			name, val, ok := strings.Cut(strings.TrimSpace(v), "=")
 			if !ok || name == "" {
