@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -17,9 +19,13 @@ import (
 
 	"github.com/xdplab/xdplab/bpf"
 	"github.com/xdplab/xdplab/bpf/catalog"
+	"github.com/xdplab/xdplab/internal/nsthread"
 	"github.com/xdplab/xdplab/internal/stream"
 	"github.com/xdplab/xdplab/internal/testenv"
 	"github.com/xdplab/xdplab/internal/traffic"
+	"github.com/xdplab/xdplab/internal/xdp"
+	"github.com/xdplab/xdplab/internal/xdpmode"
+	"github.com/xdplab/xdplab/topology"
 )
 
 func TestIntegrationProgramsActionsAndCounters(t *testing.T) {
@@ -327,4 +333,56 @@ func runEach(t *testing.T, prog *ebpf.Program, o *ebpf.RunOptions, n int) uint32
 		require.NoError(t, err)
 	}
 	return ret
+}
+
+// A user's load balancer does nothing useful until its maps hold its
+// configuration: filled from a --map-init file after loading, it counts
+// every frame sent to the configured VIP for the backend the file names,
+// and none sent elsewhere.
+func TestIntegrationMapInit(t *testing.T) {
+	testenv.RequireRoot(t)
+	p, err := topology.NewPair(topology.PairOptions{})
+	require.NoError(t, err)
+	defer p.Close()
+	require.NoError(t, topology.QuietIPv6(p.GenNS.Handle, p.Gen.Name))
+	vip := p.DUT.IPv4.Addr()
+	init := filepath.Join(t.TempDir(), "lb.yaml")
+	require.NoError(t, os.WriteFile(init, []byte(fmt.Sprintf(`
+maps:
+  vips:
+    - key: {addr: %s, port: 0x5000, proto: 17}   # port 80 in network order
+      value: {backend: 2}
+  backends:
+    - key: 2
+      value: {addr: 198.18.1.2, mac: "02:00:00:00:01:02", weight: 1, state: BACKEND_UP}
+`, vip)), 0o600))
+	var prog *bpf.Program
+	require.NoError(t, nsthread.Do(p.DUTNS.Handle, func() (err error) {
+		prog, err = bpf.LoadObject(bpf.ObjectOptions{Path: "testdata/vipmap_bpfel.o", MapInit: init})
+		return err
+	}))
+	defer prog.Close()
+	assert.Contains(t, strings.Join(prog.Notes, "\n"), "maps filled from "+init)
+	att, err := xdp.Attach(xdp.AttachOptions{NS: p.DUTNS.Handle, Iface: p.DUT.Name, Program: prog.Program, Mode: xdpmode.Native})
+	require.NoError(t, err)
+	defer att.Close()
+	frame := func(port uint16) []byte {
+		f, err := stream.Build(stream.FrameSpec{Size: 64, Proto: stream.UDP, SrcMAC: p.Gen.MAC, DstMAC: p.DUT.MAC,
+			Src: p.Gen.IPv4.Addr(), Dst: vip, SrcPort: 1000, DstPort: port})
+		require.NoError(t, err)
+		return f
+	}
+	require.NoError(t, traffic.SendFrames(p.GenNS.Handle, p.Gen.Ifindex, frame(80), 50))
+	require.NoError(t, traffic.SendFrames(p.GenNS.Handle, p.Gen.Ifindex, frame(81), 30))
+	hits := func(backend uint32) uint64 {
+		var per []uint64
+		require.NoError(t, prog.Map("vip_hits").Lookup(backend, &per))
+		var n uint64
+		for _, x := range per {
+			n += x
+		}
+		return n
+	}
+	require.Eventually(t, func() bool { return hits(2) == 50 }, 5*time.Second, 10*time.Millisecond, "every frame to the VIP, for backend 2")
+	assert.Zero(t, hits(0), "none for a backend the file did not name")
 }

@@ -31,6 +31,8 @@ package bpf
 //go:generate bpf2go -output-dir testdata bench7 testdata/bench7.c
 // Settings in one .rodata struct (--set cfg.member=VALUE): a fixture too.
 //go:generate bpf2go -output-dir testdata structcfg testdata/structcfg.c
+// A load balancer's configuration maps (--map-init): a fixture too.
+//go:generate bpf2go -output-dir testdata vipmap testdata/vipmap.c
 // An object with no XDP program (tracepoints only): a fixture too.
 //go:generate bpf2go -output-dir testdata tponly testdata/tponly.c
 // Tail calls, a pinned map, a companion program: a fixture too.

@@ -139,7 +139,7 @@ func BuiltinOffloadability(name string) ([]string, error) {
 // ObjectOffloadability says what keeps a user's program from hardware
 // offload, reading the object as LoadObject would.
 func ObjectOffloadability(opts ObjectOptions) ([]string, error) {
-	spec, _, name, _, err := objectSpec(opts)
+	spec, _, name, _, _, err := objectSpec(opts)
 	if err != nil {
 		return nil, err
 	}

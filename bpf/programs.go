@@ -88,6 +88,14 @@ type Program struct {
 	objs any
 }
 
+// Map is a map of the loaded object by name (nil where it has none).
+func (p *Program) Map(name string) *ebpf.Map {
+	if p == nil || p.coll == nil {
+		return nil
+	}
+	return p.coll.Maps[name]
+}
+
 // Close unloads the program and its maps.
 func (p *Program) Close() error {
 	if p == nil || p.coll == nil {
@@ -270,6 +278,9 @@ type ObjectOptions struct {
 	// left).
 	MapEntries map[string]uint32
 	MapCPUs    []string
+	// MapInit names a map contents file (ReadMapInit), applied after
+	// loading; "": none.
+	MapInit string
 	// Variables set the object's global variables before loading, by
 	// name, as text typed by its BTF (see SetVariables).
 	Variables map[string]string
@@ -322,47 +333,52 @@ func ObjectXDPPrograms(path string) ([]string, error) {
 // anything: the program it names and the size of every map. It needs no
 // privileges, so that a run refuses an object before it measures.
 func CheckObject(opts ObjectOptions) error {
-	_, _, _, _, err := objectSpec(opts)
+	_, _, _, _, _, err := objectSpec(opts)
 	return err
 }
 
 // objectSpec reads the object, picks its XDP program and sizes its maps.
-func objectSpec(opts ObjectOptions) (spec *ebpf.CollectionSpec, raw []byte, name string, sized map[string]string, err error) {
+func objectSpec(opts ObjectOptions) (spec *ebpf.CollectionSpec, raw []byte, name string, sized map[string]string, init *MapInit, err error) {
 	raw, err = os.ReadFile(opts.Path)
 	if err != nil {
-		return nil, nil, "", nil, fmt.Errorf("load object: %w", err)
+		return nil, nil, "", nil, nil, fmt.Errorf("load object: %w", err)
 	}
 	spec, err = ebpf.LoadCollectionSpecFromReader(bytes.NewReader(raw))
 	if err != nil {
-		return nil, nil, "", nil, fmt.Errorf("load object %s: not a BPF ELF object xdplab can read: %w", opts.Path, err)
+		return nil, nil, "", nil, nil, fmt.Errorf("load object %s: not a BPF ELF object xdplab can read: %w", opts.Path, err)
 	}
 	xdp, others := programsOf(spec)
 	name = opts.Program
 	switch {
 	case len(xdp) == 0:
-		return nil, nil, "", nil, &catalog.ProgramChoiceError{Object: opts.Path, Name: name, Others: others}
+		return nil, nil, "", nil, nil, &catalog.ProgramChoiceError{Object: opts.Path, Name: name, Others: others}
 	case name == "" && len(xdp) == 1:
 		name = xdp[0]
 	case name == "":
-		return nil, nil, "", nil, &catalog.ProgramChoiceError{Object: opts.Path, Programs: xdp}
+		return nil, nil, "", nil, nil, &catalog.ProgramChoiceError{Object: opts.Path, Programs: xdp}
 	}
 	ps, ok := spec.Programs[name]
 	if !ok {
-		return nil, nil, "", nil, &catalog.ProgramChoiceError{Object: opts.Path, Name: name, Programs: xdp}
+		return nil, nil, "", nil, nil, &catalog.ProgramChoiceError{Object: opts.Path, Name: name, Programs: xdp}
 	}
 	if ps.Type != ebpf.XDP {
-		return nil, nil, "", nil, fmt.Errorf("load object %s: program %q is of type %s, not XDP", opts.Path, name, ps.Type)
+		return nil, nil, "", nil, nil, fmt.Errorf("load object %s: program %q is of type %s, not XDP", opts.Path, name, ps.Type)
 	}
 	if sized, err = SizeMaps(opts.Path, spec, opts.MapEntries, opts.MapCPUs); err != nil {
-		return nil, nil, "", nil, err
+		return nil, nil, "", nil, nil, err
 	}
 	if err := SetVariables(opts.Path, spec, opts.Variables); err != nil {
-		return nil, nil, "", nil, err
+		return nil, nil, "", nil, nil, err
 	}
 	if err := fillTailCalls(opts.Path, spec, opts.TailCalls); err != nil {
-		return nil, nil, "", nil, err
+		return nil, nil, "", nil, nil, err
 	}
-	return spec, raw, name, sized, nil
+	if opts.MapInit != "" {
+		if init, err = ReadMapInit(opts.MapInit, spec); err != nil {
+			return nil, nil, "", nil, nil, err
+		}
+	}
+	return spec, raw, name, sized, init, nil
 }
 
 // fillTailCalls adds the slots asked to the object's program arrays,
@@ -425,7 +441,7 @@ func tailCallTargets(spec *ebpf.CollectionSpec) map[string]bool {
 // counted by xdplab's stats map (it has none): figures come from interface
 // counters instead.
 func LoadObject(opts ObjectOptions) (*Program, error) {
-	spec, raw, name, sized, err := objectSpec(opts)
+	spec, raw, name, sized, init, err := objectSpec(opts)
 	if err != nil {
 		return nil, err
 	}
@@ -471,6 +487,13 @@ func LoadObject(opts ObjectOptions) (*Program, error) {
 	coll, fp, err := loadCollection(spec, copts, name)
 	if err != nil {
 		return nil, fmt.Errorf("load object %s program %s: %w", opts.Path, name, loadHint(err))
+	}
+	if err := init.Apply(coll); err != nil {
+		coll.Close()
+		return nil, err
+	}
+	if init != nil {
+		notes = append(notes, fmt.Sprintf("maps filled from %s (sha256 %s): %d entries, after loading and before traffic", init.Path, init.SHA256, init.Entries()))
 	}
 	sum := sha256.Sum256(raw)
 	frags := spec.Programs[name].Flags&unix.BPF_F_XDP_HAS_FRAGS != 0

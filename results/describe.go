@@ -76,6 +76,12 @@ func (l *kvList) stream(c Config, work string) {
 		proto = "udp"
 	}
 	l.add("proto", proto, true, proto == "udp")
+	if c.Dst != "" {
+		l.add("dst", c.Dst, true, false)
+	}
+	if c.DstPort != 0 {
+		l.add("dport", strconv.Itoa(c.DstPort), true, false)
+	}
 	if c.VLAN != 0 {
 		l.add("vlan", strconv.Itoa(c.VLAN), true, false)
 	}
@@ -119,6 +125,9 @@ func (l *kvList) object(c Config) {
 			sizes = append(sizes, name+":cpus")
 		}
 		l.add("map-size", strings.Join(sizes, "+"), true, false)
+	}
+	if c.MapInit != "" {
+		l.add("map-init", filepath.Base(c.MapInit), true, false)
 	}
 	if len(c.Variables) > 0 {
 		var vars []string

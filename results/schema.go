@@ -114,6 +114,9 @@ type Config struct {
 	// MapCPUs are the maps sized to the possible CPUs ("*": every one
 	// left) (schema 8).
 	MapCPUs []string `json:"map_cpus,omitempty"`
+	// MapInit is the file the object's maps were filled from (its SHA-256
+	// is in the notes) (schema 8).
+	MapInit string `json:"map_init,omitempty"`
 	// Variables are the values given to a user's object's global
 	// variables before loading (--set), as text.
 	Variables map[string]string `json:"variables,omitempty"`
@@ -145,7 +148,11 @@ type Config struct {
 	// The stream: transport (udp, tcp-syn, icmp), an 802.1Q VLAN id, an
 	// IMIX (size:weight pairs; FrameSize is then its mean, rounded) and the
 	// share of malformed frames per million.
-	Protocol     string `json:"protocol,omitempty"`
+	Protocol string `json:"protocol,omitempty"`
+	// Dst and DstPort: the frames' destination where it was not the DUT
+	// port's address and port 9 (schema 8).
+	Dst          string `json:"dst,omitempty"`
+	DstPort      int    `json:"dst_port,omitempty"`
 	VLAN         int    `json:"vlan,omitempty"`
 	IMIX         string `json:"imix,omitempty"`
 	MalformedPPM uint32 `json:"malformed_ppm,omitempty"`

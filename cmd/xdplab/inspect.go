@@ -19,7 +19,7 @@ import (
 
 // inspectFlags are the run description's flags inspect takes: what to
 // load and in which modes, and the workloads' settings.
-var inspectFlags = []string{"prog", "program", "map-size", "set", "tail-call", "pin", "modes", "rules", "limit", "burst", "backends", "run-id"}
+var inspectFlags = []string{"prog", "program", "map-size", "map-init", "set", "tail-call", "pin", "modes", "rules", "limit", "burst", "backends", "run-id"}
 
 func newInspectCmd(stdout, stderr io.Writer) *cobra.Command {
 	f := &runFlags{}

@@ -40,7 +40,7 @@ func (c *Config) checkHost() error {
 // objectOptions is how a run loads its user's object; ifindex binds it to
 // a device for offload (0: none).
 func objectOptions(r *spec.Run, ifindex uint32) bpf.ObjectOptions {
-	return bpf.ObjectOptions{Path: r.Object, Program: r.ObjectProgram, Ifindex: ifindex, MapEntries: r.MapEntries, MapCPUs: r.MapCPUs,
+	return bpf.ObjectOptions{Path: r.Object, Program: r.ObjectProgram, Ifindex: ifindex, MapEntries: r.MapEntries, MapCPUs: r.MapCPUs, MapInit: r.MapInit,
 		Variables: r.Variables, TailCalls: r.TailCalls}
 }
 

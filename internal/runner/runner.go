@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -494,9 +495,12 @@ func (r *runner) frameSpec() stream.FrameSpec {
 	if r.cfg.IPv6 {
 		src, dst = p.Gen.IPv6.Addr(), p.DUT.IPv6.Addr()
 	}
+	if r.cfg.Dst.IsValid() {
+		dst = r.cfg.Dst // a VIP the DUT's program is configured for
+	}
 	return stream.FrameSpec{
 		Size: r.cfg.FrameSize, Proto: r.cfg.Proto, VLAN: r.cfg.VLAN, Stamp: r.cfg.Latency,
-		SrcMAC: p.Gen.MAC, DstMAC: p.DUT.MAC, Src: src, Dst: dst, SrcPort: srcPort, DstPort: dstPort,
+		SrcMAC: p.Gen.MAC, DstMAC: p.DUT.MAC, Src: src, Dst: dst, SrcPort: srcPort, DstPort: cmp.Or(r.cfg.DstPort, dstPort),
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net/netip"
 	"os"
 	"slices"
 	"strconv"
@@ -27,6 +28,7 @@ const (
 	FieldObject        = "object"
 	FieldObjectProgram = "object.program"
 	FieldMapEntries    = "object.map_entries"
+	FieldMapInit       = "object.map_init"
 	FieldVariables     = "object.set"
 	FieldTailCalls     = "object.tail_calls"
 	FieldPin           = "object.pin"
@@ -41,6 +43,8 @@ const (
 	FieldRunID         = "run_id"
 	FieldProtocol      = "traffic.protocol"
 	FieldIP            = "traffic.ip"
+	FieldDst           = "traffic.dst"
+	FieldDstPort       = "traffic.dport"
 	FieldVLAN          = "traffic.vlan"
 	FieldSize          = "traffic.size"
 	FieldIMIX          = "traffic.imix"
@@ -233,6 +237,10 @@ var fields = []Field{
 			return nil
 		},
 		record: func(r *Run, c *results.Config) { c.MapEntries, c.MapCPUs = r.MapEntries, r.MapCPUs }},
+	{Path: FieldMapInit, Flag: "map-init", Type: "string", File: true,
+		Usage:  "fill maps of --object from this file (JSON or YAML: maps: NAME: [{key: ..., value: ...}]), typed by their BTF, after loading and before traffic",
+		set:    stringField(func(r *Run) *string { return &r.MapInit }),
+		record: func(r *Run, c *results.Config) { c.MapInit = r.MapInit }},
 	{Path: FieldVariables, Flag: "set", Type: "strings", List: true, reset: func(r *Run) { r.Variables = nil },
 		Usage: "set a global variable of --object (const volatile settings in .rodata, or .data, .bss) before loading: NAME=VALUE, typed by its BTF (integers, booleans, enums by name, byte arrays as text or 0x hex); a struct's members by NAME.member=VALUE, nested ones too",
 		set: func(r *Run, v string) error {
@@ -384,6 +392,30 @@ var fields = []Field{
 			}
 		},
 	},
+	{Path: FieldDst, Flag: "dst", Type: "string",
+		Usage: "send the frames to this address instead of the DUT port's (198.18.0.0/15 or 2001:2::/48; any address on NICs you name): a VIP a program is configured for",
+		set: func(r *Run, v string) (err error) {
+			if r.Dst, err = netip.ParseAddr(strings.TrimSpace(v)); err != nil {
+				return fmt.Errorf("%q is not an IPv4 or IPv6 address", v)
+			}
+			return nil
+		},
+		record: func(r *Run, c *results.Config) {
+			if r.Dst.IsValid() {
+				c.Dst = r.Dst.String()
+			}
+		}},
+	{Path: FieldDstPort, Flag: "dport", Type: "int",
+		Usage: "send the frames to this UDP or TCP port (default 9, discard)",
+		set: func(r *Run, v string) error {
+			n, err := strconv.ParseUint(strings.TrimSpace(v), 10, 16)
+			if err != nil || n == 0 {
+				return fmt.Errorf("%q: give a port, 1 to 65535", v)
+			}
+			r.DstPort = uint16(n)
+			return nil
+		},
+		record: func(r *Run, c *results.Config) { c.DstPort = int(r.DstPort) }},
 	{Path: FieldVLAN, Flag: "vlan", Type: "int",
 		Usage: "tag the frames with this 802.1Q VLAN id (1-4094)",
 		set: func(r *Run, v string) error {

@@ -25,6 +25,9 @@ type Run struct {
 	// left), as loaders size per-CPU tables.
 	MapEntries map[string]uint32
 	MapCPUs    []string
+	// MapInit names a file of map contents for the object (JSON or YAML),
+	// typed by its maps' BTF.
+	MapInit string
 	// Variables set the object's global variables (.rodata, .data,
 	// .bss) before loading, by name, as text typed by its BTF.
 	Variables map[string]string
@@ -58,7 +61,12 @@ type Run struct {
 	// one frame size, a share of malformed frames per million, and send
 	// times in the payload for latency (tx and redirect only: a sink on
 	// the far side reads them).
-	Proto        stream.Protocol
+	Proto stream.Protocol
+	// Dst and DstPort address the frames (zero: the DUT port's address
+	// and port 9, discard): where a user's program is configured for a
+	// VIP, frames to it (the test ranges, any address on named NICs).
+	Dst          netip.Addr
+	DstPort      uint16
 	VLAN         uint16
 	Mix          stream.Mix
 	MalformedPPM uint32

@@ -65,7 +65,7 @@ func TestEveryRunFieldHasASetting(t *testing.T) {
 		found := false
 		for _, f := range Fields() {
 			r := Defaults()
-			for _, val := range []string{"7", "true", "false", "6", "icmp", "2s", "x", "tx", "native", "50%", "1k", "imix", "1%", "live-frames", "parse-ip", "m=7", "scratch", "m:0=p", "ssh://gen", "all", "m=cpus"} {
+			for _, val := range []string{"7", "true", "false", "6", "icmp", "2s", "x", "tx", "native", "50%", "1k", "imix", "1%", "live-frames", "parse-ip", "m=7", "scratch", "m:0=p", "ssh://gen", "all", "m=cpus", "198.18.0.9"} {
 				r2 := r
 				if f.set(&r2, val) == nil && !reflect.DeepEqual(reflect.ValueOf(&r2).Elem().Field(i).Interface(), v.Interface()) {
 					found = true
@@ -85,7 +85,7 @@ func TestEveryRunFieldHasASetting(t *testing.T) {
 // each other is a field error naming both through Refs.
 // readObject is runner.ReadObject, which this package cannot import.
 func readObject(r *Run) error {
-	return bpf.CheckObject(bpf.ObjectOptions{Path: r.Object, Program: r.ObjectProgram, MapEntries: r.MapEntries, MapCPUs: r.MapCPUs, Variables: r.Variables, TailCalls: r.TailCalls})
+	return bpf.CheckObject(bpf.ObjectOptions{Path: r.Object, Program: r.ObjectProgram, MapEntries: r.MapEntries, MapCPUs: r.MapCPUs, MapInit: r.MapInit, Variables: r.Variables, TailCalls: r.TailCalls})
 }
 
 // Without a reader the object is only looked for: the description links

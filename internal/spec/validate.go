@@ -3,6 +3,7 @@ package spec
 import (
 	"fmt"
 	"maps"
+	"net/netip"
 	"slices"
 
 	"github.com/xdplab/xdplab/bpf/catalog"
@@ -55,6 +56,9 @@ func (r *Run) validatePrograms(add adder) {
 	if len(r.MapEntries)+len(r.MapCPUs) > 0 && r.Object == "" {
 		add(FieldMapEntries, "sizes the maps of an object: give ", Ref(FieldObject), " too")
 	}
+	if r.MapInit != "" && r.Object == "" {
+		add(FieldMapInit, "fills the maps of an object: give ", Ref(FieldObject), " too")
+	}
 	if len(r.Variables) > 0 && r.Object == "" {
 		add(FieldVariables, "sets the variables of an object: give ", Ref(FieldObject), " too")
 	}
@@ -95,6 +99,29 @@ func (r *Run) validatePrograms(add adder) {
 				add(FieldLatency, fmt.Sprintf("measures frames that come back out of the DUT: %s keeps them; use tx or redirect", p))
 			}
 		}
+	}
+}
+
+// The test ranges frames may be sent to on a veth pair of xdplab's.
+var (
+	testRange4 = netip.MustParsePrefix("198.18.0.0/15")
+	testRange6 = netip.MustParsePrefix("2001:2::/48")
+)
+
+// validateDst checks where frames go: the stream's family, within the
+// test ranges (on NICs the user names, any address), a port only where
+// the transport has one.
+func (r *Run) validateDst(add adder) {
+	if d := r.Dst; d.IsValid() {
+		switch {
+		case d.Is4() == r.IPv6 || d.Is4In6():
+			add(FieldDst, fmt.Sprintf("%s is not of the stream's family (IPv%d): give an address of it, or %s", d, map[bool]int{false: 4, true: 6}[r.IPv6], Ref(FieldIP)))
+		case r.DUTIface == "" && !testRange4.Contains(d) && !testRange6.Contains(d):
+			add(FieldDst, fmt.Sprintf("%s is outside the test ranges 198.18.0.0/15 and 2001:2::/48: on a veth pair xdplab sends only there (any address on NICs you name with %s)", d, Ref(FieldDUT)))
+		}
+	}
+	if r.DstPort != 0 && r.Proto == stream.ICMP {
+		add(FieldDstPort, "ICMP has no ports: give the port with udp or tcp-syn")
 	}
 }
 
@@ -144,6 +171,7 @@ func (r *Run) validateStream(add adder) {
 		add(FieldProtocol, err)
 		return
 	}
+	r.validateDst(add)
 	if r.VLAN > MaxVLAN {
 		add(FieldVLAN, vlanRange(fmt.Sprint(r.VLAN)))
 	}

@@ -2,6 +2,7 @@ package spec
 
 import (
 	"math"
+	"net/netip"
 	"slices"
 	"testing"
 	"time"
@@ -58,6 +59,14 @@ func TestValidateRules(t *testing.T) {
 		{"every mode", func(r *Run) { r.Modes = []xdpmode.Mode{xdpmode.Generic, xdpmode.Native, xdpmode.Offload} }, nil},
 		{"mode twice", func(r *Run) { r.Modes = []xdpmode.Mode{xdpmode.Native, xdpmode.Native} }, []string{"modes[1]"}},
 		{"swap-macs", func(r *Run) { r.Work = catalog.SwapMACs }, nil},
+		{"a VIP in the test range", func(r *Run) { r.Dst, r.DstPort = netip.MustParseAddr("198.19.255.1"), 80 }, nil},
+		{"a VIP past the test range", func(r *Run) { r.Dst = netip.MustParseAddr("198.20.0.1") }, []string{FieldDst}},
+		{"a VIP on named NICs", func(r *Run) { r.Dst, r.DUTIface, r.PeerIface = netip.MustParseAddr("10.0.0.1"), "a", "b" }, nil},
+		{"an IPv6 VIP for IPv4", func(r *Run) { r.Dst = netip.MustParseAddr("2001:2::1") }, []string{FieldDst}},
+		{"an IPv6 VIP", func(r *Run) { r.Dst, r.IPv6, r.FrameSize = netip.MustParseAddr("2001:2:0:ffff::1"), true, 78 }, nil},
+		{"an IPv6 VIP past the range", func(r *Run) { r.Dst, r.IPv6, r.FrameSize = netip.MustParseAddr("2001:3::1"), true, 78 }, []string{FieldDst}},
+		{"a 4in6 VIP", func(r *Run) { r.Dst, r.IPv6, r.FrameSize = netip.MustParseAddr("::ffff:198.18.0.1"), true, 78 }, []string{FieldDst}},
+		{"a port for ICMP", func(r *Run) { r.DstPort, r.Proto = 80, stream.ICMP }, []string{FieldDstPort}},
 		{"interleave", func(r *Run) { r.Interleave, r.Programs = true, []string{"drop", "tx"} }, nil},
 		{"interleave a workload", func(r *Run) { r.Interleave, r.Programs = true, []string{"drop", "flowstats"} }, []string{FieldInterleave}},
 		{"interleave a rate share", func(r *Run) { r.Interleave, r.RatePercent = true, 50 }, []string{FieldInterleave}},
