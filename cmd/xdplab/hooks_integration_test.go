@@ -39,7 +39,17 @@ func TestIntegrationRunHooks(t *testing.T) {
 			if h.Reader != nil {
 				missed = h.Reader.Missed
 			}
-			assert.InEpsilon(t, float64(gen), float64(tr.Raw.Program[act].Packets+missed), 0.01, "%s: every frame decided %s, or missed by the reader", k, act)
+			// Against what the DUT port received (its veth's count, as the
+			// run's own cross-check reads it): a frame the veth's ring lost
+			// under load never reached any hook.
+			d := tr.Raw.Interfaces["dut"]
+			rx := d.Ethtool["rx_queue_0_xdp_packets"]
+			if rx == 0 {
+				rx = d.RxPackets
+			}
+			got := float64(tr.Raw.Program[act].Packets + missed)
+			assert.InEpsilon(t, float64(rx), got, 0.01, "%s: every frame the DUT received decided %s, or missed by the reader", k, act)
+			assert.InEpsilon(t, float64(gen), got, 0.05, "%s: and near what the generator sent", k)
 			assert.Positive(t, h.KernelNsPerPkt, k)
 		}
 		h := res.Summary.Hook
