@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"net"
 	"net/netip"
@@ -85,10 +86,10 @@ func ReadMapInit(path string, spec *ebpf.CollectionSpec) (*MapInit, error) {
 	sum := sha256.Sum256(raw)
 	mi := &MapInit{Path: path, SHA256: hex.EncodeToString(sum[:]), entries: map[string][]mapEntry{}}
 	total := 0
-	for _, name := range sortedKeys(doc.Maps) {
+	for _, name := range slices.Sorted(maps.Keys(doc.Maps)) {
 		ms, ok := spec.Maps[name]
 		if !ok {
-			return nil, fmt.Errorf("map init %s: no map %q in the object: its maps are %s", path, name, strings.Join(sortedKeys(spec.Maps), ", "))
+			return nil, fmt.Errorf("map init %s: no map %q in the object: its maps are %s", path, name, strings.Join(slices.Sorted(maps.Keys(spec.Maps)), ", "))
 		}
 		if ms.Key == nil || ms.Value == nil {
 			return nil, fmt.Errorf("map init %s: map %s has no BTF for its key and value: xdplab cannot type its entries", path, name)
@@ -120,7 +121,7 @@ func (m *MapInit) Apply(coll *ebpf.Collection) error {
 	if m == nil {
 		return nil
 	}
-	for _, name := range sortedKeys(m.entries) {
+	for _, name := range slices.Sorted(maps.Keys(m.entries)) {
 		mp := coll.Maps[name]
 		if mp == nil {
 			return fmt.Errorf("map init %s: map %s was not loaded", m.Path, name)
@@ -174,7 +175,7 @@ func encodeStruct(members []btf.Member, size int, v any, path string) ([]byte, e
 		return nil, fmt.Errorf("%s: a struct: give its members by name, such as {%s: ...}", path, memberNames(members))
 	}
 	out := make([]byte, size)
-	for _, name := range sortedKeys(fields) {
+	for _, name := range slices.Sorted(maps.Keys(fields)) {
 		i := slices.IndexFunc(members, func(m btf.Member) bool { return m.Name == name })
 		if i < 0 {
 			return nil, fmt.Errorf("%s: no field %s: its fields are %s", path, name, memberNames(members))
@@ -277,15 +278,6 @@ func memberNames(ms []btf.Member) string {
 		out = append(out, m.Name)
 	}
 	return strings.Join(out, ", ")
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
 }
 
 func firstLine(s string) string {

@@ -7,15 +7,20 @@ import (
 	"slices"
 	"strings"
 	"text/tabwriter"
-)
 
-// hookModes are the modes beside XDP's (schema 8).
-var hookModes = []string{"tc", "socket", "afpacket", "afxdp"}
+	"github.com/xdplab/xdplab/internal/xdpmode"
+)
 
 // HasHooks says whether the run measured a hook beside XDP's modes: then
 // its table compares where the inspection ran.
 func HasHooks(r *Run) bool {
-	return len(r.NotRun) > 0 || slices.ContainsFunc(r.Results, func(res Result) bool { return slices.Contains(hookModes, res.Mode) })
+	return len(r.NotRun) > 0 || slices.ContainsFunc(r.Results, func(res Result) bool { return beside(res.Mode) })
+}
+
+// beside says whether a result's mode is a hook beside XDP's (schema 8).
+func beside(mode string) bool {
+	m, err := xdpmode.Parse(mode)
+	return err == nil && !m.IsXDP()
 }
 
 // notMeasurable is how the hook table writes a figure a hook cannot have.

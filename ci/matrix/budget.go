@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/xdplab/xdplab/internal/spec"
+	"github.com/xdplab/xdplab/internal/xdpmode"
 )
 
 // A VM's time is budgeted from the work its script asks for: each step
@@ -38,7 +39,7 @@ func runWork(r spec.Run) time.Duration {
 		modes = 2 // generic and native: what a veth supports
 	}
 	if r.AllHooks {
-		modes += 4 // tc, socket, afpacket, afxdp
+		modes += len(xdpmode.Beside())
 	}
 	trial := r.Warmup + r.Duration
 	per := time.Duration(r.Trials)*trial + r.ProgStats + perSetup

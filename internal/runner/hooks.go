@@ -266,9 +266,6 @@ func (r *runner) hookFigures(s *setup, start, end, final snapshot, cpuD procstat
 	method, _ := s.attached()
 	h := &results.HookFigures{Hook: m.HookName(), Where: m.Where(), Method: method, Drop: m.DropMeaning(), CPUs: s.cpus(r),
 		Sources: map[string]string{"cpu_split": "/proc/stat of the CPUs listed, per offered frame: user+nice against system+irq+softirq"}}
-	if m.IsXDP() && s.att != nil {
-		h.Method = s.att.Method
-	}
 	if s.hook != nil && s.hook.reader != nil {
 		h.Method = s.hook.reader.Method
 	}

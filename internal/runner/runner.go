@@ -279,7 +279,7 @@ func (r *runner) probeModes(noOffload bool) ([]xdpmode.Mode, error) {
 		modes = slices.Clone(r.support.Modes)
 	}
 	if r.cfg.AllHooks {
-		modes = append(modes, xdpmode.TC, xdpmode.Socket, xdpmode.AFPacket, xdpmode.AFXDP)
+		modes = append(modes, xdpmode.Beside()...)
 	}
 	for _, m := range modes {
 		if noOffload && m == xdpmode.Offload {

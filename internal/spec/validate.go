@@ -135,7 +135,7 @@ func (r *Run) validateHooks(add adder) {
 	seen := map[xdpmode.Mode]bool{}
 	hooks := slices.Clone(r.Modes)
 	if r.AllHooks {
-		hooks = append(hooks, xdpmode.TC, xdpmode.Socket, xdpmode.AFPacket, xdpmode.AFXDP)
+		hooks = append(hooks, xdpmode.Beside()...)
 	}
 	for i, m := range hooks {
 		at := Index(field, i)

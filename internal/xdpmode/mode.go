@@ -43,6 +43,11 @@ func All() []Mode { return []Mode{Generic, Native, Offload} }
 // them (a new slice each call).
 func Hooks() []Mode { return []Mode{Generic, Native, Offload, TC, Socket, AFPacket, AFXDP} }
 
+// Beside lists the hooks beside XDP's modes, in the order xdplab runs
+// them: what --hooks all adds to the modes the DUT supports (a new slice
+// each call).
+func Beside() []Mode { return []Mode{TC, Socket, AFPacket, AFXDP} }
+
 // IsXDP says whether m is one of XDP's attach modes.
 func (m Mode) IsXDP() bool { return m >= Generic && m <= Offload }
 
