@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -350,11 +351,14 @@ func TestIntegrationMapInit(t *testing.T) {
 	require.NoError(t, os.WriteFile(init, []byte(fmt.Sprintf(`
 maps:
   vips:
-    - key: {addr: %s, port: 0x5000, proto: 17}   # port 80 in network order
+    - key: {addr: %s, port: 80, proto: 17}   # a __be16: written in network order
       value: {backend: 2}
   backends:
     - key: 2
       value: {addr: 198.18.1.2, mac: "02:00:00:00:01:02", weight: 1, state: BACKEND_UP}
+  vip_hits:                # per-CPU: the same value on every CPU
+    - key: 5
+      value: 7
 `, vip)), 0o600))
 	var prog *bpf.Program
 	require.NoError(t, nsthread.Do(p.DUTNS.Handle, func() (err error) {
@@ -385,4 +389,9 @@ maps:
 	}
 	require.Eventually(t, func() bool { return hits(2) == 50 }, 5*time.Second, 10*time.Millisecond, "every frame to the VIP, for backend 2")
 	assert.Zero(t, hits(0), "none for a backend the file did not name")
+	var per []uint64
+	require.NoError(t, prog.Map("vip_hits").Lookup(uint32(5), &per))
+	cpus, err := ebpf.PossibleCPU()
+	require.NoError(t, err)
+	assert.Equal(t, slices.Repeat([]uint64{7}, cpus), per, "a per-CPU map's value on every possible CPU")
 }

@@ -33,6 +33,11 @@ package bpf
 //go:generate bpf2go -output-dir testdata structcfg testdata/structcfg.c
 // A load balancer's configuration maps (--map-init): a fixture too.
 //go:generate bpf2go -output-dir testdata vipmap testdata/vipmap.c
+// A load balancer configured by --map-init, with a map of maps: a fixture
+// too.
+//go:generate bpf2go -output-dir testdata ipiplb testdata/ipiplb.c
+// An IDS's filter with a legacy "maps" section (no BTF): a fixture too.
+//go:generate bpf2go -output-dir testdata legacy testdata/legacy.c
 // An object with no XDP program (tracepoints only): a fixture too.
 //go:generate bpf2go -output-dir testdata tponly testdata/tponly.c
 // Tail calls, a pinned map, a companion program: a fixture too.

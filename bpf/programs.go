@@ -17,6 +17,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/xdplab/xdplab/bpf/catalog"
+	"github.com/xdplab/xdplab/bpf/objconfig"
 	"github.com/xdplab/xdplab/internal/xdpmode"
 	"github.com/xdplab/xdplab/results"
 )
@@ -273,16 +274,16 @@ type ObjectOptions struct {
 	Program string // the program's name in it; may be empty when it has one XDP program
 	Ifindex uint32 // see DUTOptions.Ifindex
 	// MapEntries sizes the maps whose size the object leaves to its
-	// loader (max_entries 0), by map name (AllMaps: every one left);
-	// MapCPUs names those sized to the possible CPUs (AllMaps: every one
+	// loader (max_entries 0), by map name (objconfig.AllMaps: every one left);
+	// MapCPUs names those sized to the possible CPUs (objconfig.AllMaps: every one
 	// left).
 	MapEntries map[string]uint32
 	MapCPUs    []string
-	// MapInit names a map contents file (ReadMapInit), applied after
+	// MapInit names a map contents file (objconfig.ReadMapInit), applied after
 	// loading; "": none.
 	MapInit string
 	// Variables set the object's global variables before loading, by
-	// name, as text typed by its BTF (see SetVariables).
+	// name, as text typed by its BTF (see objconfig.SetVariables).
 	Variables map[string]string
 	// TailCalls fill program arrays with the object's programs by name,
 	// beside the slots its ELF fills itself.
@@ -338,7 +339,7 @@ func CheckObject(opts ObjectOptions) error {
 }
 
 // objectSpec reads the object, picks its XDP program and sizes its maps.
-func objectSpec(opts ObjectOptions) (spec *ebpf.CollectionSpec, raw []byte, name string, sized map[string]string, init *MapInit, err error) {
+func objectSpec(opts ObjectOptions) (spec *ebpf.CollectionSpec, raw []byte, name string, sized map[string]string, init *objconfig.MapInit, err error) {
 	raw, err = os.ReadFile(opts.Path)
 	if err != nil {
 		return nil, nil, "", nil, nil, fmt.Errorf("load object: %w", err)
@@ -364,17 +365,17 @@ func objectSpec(opts ObjectOptions) (spec *ebpf.CollectionSpec, raw []byte, name
 	if ps.Type != ebpf.XDP {
 		return nil, nil, "", nil, nil, fmt.Errorf("load object %s: program %q is of type %s, not XDP", opts.Path, name, ps.Type)
 	}
-	if sized, err = SizeMaps(opts.Path, spec, opts.MapEntries, opts.MapCPUs); err != nil {
+	if sized, err = objconfig.SizeMaps(opts.Path, spec, opts.MapEntries, opts.MapCPUs); err != nil {
 		return nil, nil, "", nil, nil, err
 	}
-	if err := SetVariables(opts.Path, spec, opts.Variables); err != nil {
+	if err := objconfig.SetVariables(opts.Path, spec, opts.Variables); err != nil {
 		return nil, nil, "", nil, nil, err
 	}
 	if err := fillTailCalls(opts.Path, spec, opts.TailCalls); err != nil {
 		return nil, nil, "", nil, nil, err
 	}
 	if opts.MapInit != "" {
-		if init, err = ReadMapInit(opts.MapInit, spec); err != nil {
+		if init, err = objconfig.ReadMapInit(opts.MapInit, spec); err != nil {
 			return nil, nil, "", nil, nil, err
 		}
 	}

@@ -1,4 +1,4 @@
-package bpf
+package objconfig
 
 import (
 	"encoding/binary"
@@ -16,7 +16,8 @@ import (
 
 // SetVariables sets global variables of a user's object (its .rodata,
 // .data and .bss, such as libbpf loaders set `const volatile` settings)
-// from text, typed by the object's BTF: integers (decimal or 0x hex),
+// from text, typed by the object's BTF: integers (decimal or 0x hex; those
+// typed __be16, __be32 or __be64 are written in network order),
 // booleans, enums by name or number, and byte arrays (text, NUL-padded,
 // or 0x hex). A name with dots sets a member of a struct (or union)
 // variable, nested ones too: cfg.rate_limit, cfg.tcp.track. Nothing is
@@ -135,7 +136,11 @@ func encodeValue(typ btf.Type, size int, text string) ([]byte, error) {
 			}
 			return b, nil
 		}
-		return encodeInt(text, size, t.Encoding == btf.Signed)
+		b, err := encodeInt(text, size, t.Encoding == btf.Signed)
+		if err == nil && networkOrder(typ) {
+			b = toNetworkOrder(b)
+		}
+		return b, err
 	case *btf.Enum:
 		for _, ev := range t.Values {
 			if ev.Name == text {
@@ -200,6 +205,35 @@ func rangeText(err error) string {
 		return "out of range"
 	}
 	return "not a number"
+}
+
+// networkOrder says whether typ is named as kept in network order: a
+// typedef __be16, __be32 or __be64 on the way to its integer.
+func networkOrder(typ btf.Type) bool {
+	for {
+		switch t := typ.(type) {
+		case *btf.Typedef:
+			if strings.HasPrefix(t.Name, "__be") {
+				return true
+			}
+			typ = t.Type
+		case *btf.Volatile:
+			typ = t.Type
+		case *btf.Const:
+			typ = t.Type
+		default:
+			return false
+		}
+	}
+}
+
+// toNetworkOrder turns an integer's bytes in the host's order into
+// network order.
+func toNetworkOrder(b []byte) []byte {
+	if binary.NativeEndian.Uint16([]byte{1, 0}) == 1 {
+		slices.Reverse(b)
+	}
+	return b
 }
 
 // putUint writes the low size bytes of n in the host's order.

@@ -1,7 +1,8 @@
-package bpf
+package objconfig
 
 import (
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"io"
@@ -33,15 +34,25 @@ type MapInit struct {
 	SHA256 string
 	// entries are each map's keys and values as bytes, in file order.
 	entries map[string][]mapEntry
+	// inner is the template of each map of maps' inner maps.
+	inner map[string]*ebpf.MapSpec
 }
 
-type mapEntry struct{ key, value []byte }
+// mapEntry is one entry: a key and a value, or for a map of maps a key
+// and the entries of the inner map made for it.
+type mapEntry struct {
+	key, value []byte
+	inner      []mapEntry
+}
 
-// Entries is how many entries the file gives, in all.
+// Entries is how many entries the file gives, in all, inner maps' ones
+// included.
 func (m *MapInit) Entries() int {
 	n := 0
 	for _, es := range m.entries {
-		n += len(es)
+		for _, e := range es {
+			n += 1 + len(e.inner)
+		}
 	}
 	return n
 }
@@ -52,12 +63,20 @@ func (m *MapInit) Entries() int {
 //	  vips:
 //	    - key: {addr: 198.18.0.2, port: 80, proto: 17}
 //	      value: {index: 0}
+//	  rings:            # a map of maps: each value is the inner map's entries
+//	    - key: 0
+//	      value:
+//	        - {key: 0, value: 3}
 //
-// and encodes every key and value by the BTF of spec's maps: integers,
-// booleans, enums by name, IPv4 and IPv6 addresses (into 4- and 16-byte
-// fields, network order), MACs (6-byte arrays), arrays as lists, byte
-// arrays as text or 0x hex, and structs by member name (members not
-// named stay 0). Every error names the map, the entry and the field.
+// and encodes every key and value by the BTF of spec's maps: integers
+// (those typed __be16, __be32 and __be64 in network order), booleans,
+// enums by name, IPv4 and IPv6 addresses (into 4- and 16-byte fields,
+// network order), MACs (6-byte arrays), arrays as lists, byte arrays as
+// text or 0x hex, and structs by member name (members not named stay 0).
+// A map of maps gets an inner map per entry, made from the ELF's
+// template. A map without BTF (a legacy "maps" section) takes 0x hex of
+// its key and value sizes, or integers where they are 1, 2, 4 or 8
+// bytes. Every error names the map, the entry and the field.
 func ReadMapInit(path string, spec *ebpf.CollectionSpec) (*MapInit, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -72,10 +91,7 @@ func ReadMapInit(path string, spec *ebpf.CollectionSpec) (*MapInit, error) {
 		return nil, fmt.Errorf("map init %s: larger than %d bytes (16 MiB): a map contents file is a configuration", path, MaxMapInitBytes)
 	}
 	var doc struct {
-		Maps map[string][]struct {
-			Key   any `yaml:"key"`
-			Value any `yaml:"value"`
-		} `yaml:"maps"`
+		Maps map[string][]fileEntry `yaml:"maps"`
 	}
 	if err := yaml.UnmarshalWithOptions(raw, &doc, yaml.Strict()); err != nil {
 		return nil, fmt.Errorf("map init %s: %s (write maps: NAME: [{key: ..., value: ...}])", path, firstLine(err.Error()))
@@ -84,39 +100,92 @@ func ReadMapInit(path string, spec *ebpf.CollectionSpec) (*MapInit, error) {
 		return nil, fmt.Errorf("map init %s: no maps: write maps: NAME: [{key: ..., value: ...}]", path)
 	}
 	sum := sha256.Sum256(raw)
-	mi := &MapInit{Path: path, SHA256: hex.EncodeToString(sum[:]), entries: map[string][]mapEntry{}}
-	total := 0
+	mi := &MapInit{Path: path, SHA256: hex.EncodeToString(sum[:]), entries: map[string][]mapEntry{}, inner: map[string]*ebpf.MapSpec{}}
+	r := &entryReader{}
 	for _, name := range slices.Sorted(maps.Keys(doc.Maps)) {
 		ms, ok := spec.Maps[name]
 		if !ok {
 			return nil, fmt.Errorf("map init %s: no map %q in the object: its maps are %s", path, name, strings.Join(slices.Sorted(maps.Keys(spec.Maps)), ", "))
 		}
-		if ms.Key == nil || ms.Value == nil {
-			return nil, fmt.Errorf("map init %s: map %s has no BTF for its key and value: xdplab cannot type its entries", path, name)
+		es, err := r.read(ms, doc.Maps[name])
+		if err != nil {
+			return nil, fmt.Errorf("map init %s: map %s%w", path, name, err)
 		}
-		if ms.Type == ebpf.ArrayOfMaps || ms.Type == ebpf.HashOfMaps || ms.Type == ebpf.ProgramArray {
-			return nil, fmt.Errorf("map init %s: map %s (%s) holds maps or programs: give its entries with --tail-call, or leave it to the ELF", path, name, ms.Type)
-		}
-		for i, e := range doc.Maps[name] {
-			if total++; total > MaxMapInitEntries {
-				return nil, fmt.Errorf("map init %s: more than %d entries", path, MaxMapInitEntries)
-			}
-			where := fmt.Sprintf("map init %s: map %s entry %d", path, name, i+1)
-			k, err := encodeField(ms.Key, e.Key, "key")
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", where, err)
-			}
-			v, err := encodeField(ms.Value, e.Value, "value")
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", where, err)
-			}
-			mi.entries[name] = append(mi.entries[name], mapEntry{k, v})
+		mi.entries[name] = es
+		if ms.InnerMap != nil {
+			mi.inner[name] = ms.InnerMap.Copy()
 		}
 	}
 	return mi, nil
 }
 
-// Apply puts every entry into the loaded collection's maps.
+// fileEntry is an entry as the file gives it.
+type fileEntry struct {
+	Key   any `yaml:"key"`
+	Value any `yaml:"value"`
+}
+
+// entryReader encodes a map's entries, counting them against
+// MaxMapInitEntries.
+type entryReader struct{ total int }
+
+// read encodes entries for map ms; its errors start with the entry, for
+// the caller to put the map's name before.
+func (r *entryReader) read(ms *ebpf.MapSpec, entries []fileEntry) ([]mapEntry, error) {
+	switch ms.Type {
+	case ebpf.ProgramArray:
+		return nil, fmt.Errorf(" (%s) holds programs: give its slots with --tail-call, or leave them to the ELF", ms.Type)
+	case ebpf.ArrayOfMaps, ebpf.HashOfMaps:
+		if ms.InnerMap == nil {
+			return nil, fmt.Errorf(" (%s) has no inner map template in the ELF (__array(values, ...)) to make its inner maps from", ms.Type)
+		}
+		if t := ms.InnerMap.Type; t == ebpf.ArrayOfMaps || t == ebpf.HashOfMaps || t == ebpf.ProgramArray {
+			return nil, fmt.Errorf(" (%s) holds maps of type %s: xdplab fills one level of maps", ms.Type, t)
+		}
+	}
+	if uint64(len(entries)) > uint64(ms.MaxEntries) {
+		return nil, fmt.Errorf(": %d entries do not fit its max_entries %d", len(entries), ms.MaxEntries)
+	}
+	out := make([]mapEntry, 0, len(entries))
+	for i, e := range entries {
+		if r.total++; r.total > MaxMapInitEntries {
+			return nil, fmt.Errorf(": more than %d entries in the file", MaxMapInitEntries)
+		}
+		where := fmt.Sprintf(" entry %d", i+1)
+		k, err := encodeTyped(ms.Key, ms.KeySize, e.Key, "key")
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", where, err)
+		}
+		if arrayLike(ms.Type) && len(k) == 4 && binary.NativeEndian.Uint32(k) >= ms.MaxEntries {
+			return nil, fmt.Errorf("%s: key: index %d is past the array's %d entries", where, binary.NativeEndian.Uint32(k), ms.MaxEntries)
+		}
+		me := mapEntry{key: k}
+		if ms.InnerMap != nil {
+			list, ok := e.Value.([]any)
+			if !ok {
+				return nil, fmt.Errorf("%s: value: the entries of the inner map made for it: give a list of {key: ..., value: ...}", where)
+			}
+			inner := make([]fileEntry, len(list))
+			for j, x := range list {
+				m, ok := x.(map[string]any)
+				if !ok || len(m) != 2 || m["key"] == nil || m["value"] == nil {
+					return nil, fmt.Errorf("%s: value[%d]: an inner map's entry: give {key: ..., value: ...}", where, j)
+				}
+				inner[j] = fileEntry{Key: m["key"], Value: m["value"]}
+			}
+			if me.inner, err = r.read(ms.InnerMap, inner); err != nil {
+				return nil, fmt.Errorf("%s: inner map%w", where, err)
+			}
+		} else if me.value, err = encodeTyped(ms.Value, ms.ValueSize, e.Value, "value"); err != nil {
+			return nil, fmt.Errorf("%s: %w", where, err)
+		}
+		out = append(out, me)
+	}
+	return out, nil
+}
+
+// Apply puts every entry into the loaded collection's maps, making each
+// map of maps' inner maps from their template first.
 func (m *MapInit) Apply(coll *ebpf.Collection) error {
 	if m == nil {
 		return nil
@@ -127,12 +196,81 @@ func (m *MapInit) Apply(coll *ebpf.Collection) error {
 			return fmt.Errorf("map init %s: map %s was not loaded", m.Path, name)
 		}
 		for i, e := range m.entries[name] {
-			if err := mp.Put(e.key, e.value); err != nil {
+			if err := m.put(mp, name, e); err != nil {
 				return fmt.Errorf("map init %s: map %s entry %d: %w", m.Path, name, i+1, err)
 			}
 		}
 	}
 	return nil
+}
+
+func (m *MapInit) put(mp *ebpf.Map, name string, e mapEntry) error {
+	if e.value != nil && perCPU(mp.Type()) {
+		// The same value on every possible CPU, as a loader fills a
+		// per-CPU map it configures.
+		n, err := ebpf.PossibleCPU()
+		if err != nil {
+			return err
+		}
+		return mp.Put(e.key, slices.Repeat([][]byte{e.value}, n))
+	}
+	if e.value != nil {
+		return mp.Put(e.key, e.value)
+	}
+	inner, err := ebpf.NewMap(m.inner[name])
+	if err != nil {
+		return fmt.Errorf("make its inner map: %w", err)
+	}
+	defer inner.Close() // the outer map holds it
+	for j, ie := range e.inner {
+		if err := inner.Put(ie.key, ie.value); err != nil {
+			return fmt.Errorf("inner map entry %d: %w", j+1, err)
+		}
+	}
+	return mp.Put(e.key, inner)
+}
+
+func perCPU(t ebpf.MapType) bool {
+	return t == ebpf.PerCPUHash || t == ebpf.PerCPUArray || t == ebpf.LRUCPUHash
+}
+
+func arrayLike(t ebpf.MapType) bool {
+	return t == ebpf.Array || t == ebpf.PerCPUArray || t == ebpf.ArrayOfMaps
+}
+
+// encodeTyped encodes v as a key or value of size bytes and BTF type t;
+// without BTF (a legacy map), as raw bytes.
+func encodeTyped(t btf.Type, size uint32, v any, path string) ([]byte, error) {
+	if _, void := t.(*btf.Void); t == nil || void {
+		return encodeRaw(int(size), v, path)
+	}
+	return encodeField(t, v, path)
+}
+
+// encodeRaw encodes a key or value of a map without BTF: 0x hex of
+// exactly size bytes, or an integer in the host's order where size is 1,
+// 2, 4 or 8.
+func encodeRaw(size int, v any, path string) ([]byte, error) {
+	if s, ok := v.(string); ok && strings.HasPrefix(s, "0x") {
+		b, err := hex.DecodeString(s[2:])
+		if err != nil || len(b) != size {
+			return nil, fmt.Errorf("%s: the map has no BTF: give 0x and %d hex bytes, not %q", path, size, s)
+		}
+		return b, nil
+	}
+	switch size {
+	case 1, 2, 4, 8:
+		text, err := scalarText(v, path)
+		if err != nil {
+			return nil, err
+		}
+		b, err := encodeInt(text, size, false)
+		if err != nil {
+			return nil, fmt.Errorf("%s: the map has no BTF: %w, or 0x and %d hex bytes", path, err, size)
+		}
+		return b, nil
+	}
+	return nil, fmt.Errorf("%s: the map has no BTF to type its %d bytes: give 0x and %d hex bytes", path, size, size)
 }
 
 // encodeField encodes a YAML value as BTF type t; path names the field in

@@ -1,4 +1,4 @@
-package bpf_test
+package objconfig
 
 import (
 	"testing"
@@ -7,11 +7,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/xdplab/xdplab/bpf"
 	"github.com/xdplab/xdplab/bpf/catalog"
 )
 
-const unsized = "testdata/unsized_bpfel.o" // per_ifindex: max_entries 0
+const unsized = "../testdata/unsized_bpfel.o" // per_ifindex: max_entries 0
 
 // A map whose size the object leaves to its loader is refused by name
 // before anything is loaded, and sized when told how.
@@ -20,24 +19,24 @@ func TestSizeMaps(t *testing.T) {
 	require.NoError(t, err)
 	require.Zero(t, spec.Maps["per_ifindex"].MaxEntries, "the fixture leaves the size to its loader")
 
-	_, err = bpf.SizeMaps(unsized, spec, nil, nil)
+	_, err = SizeMaps(unsized, spec, nil, nil)
 	var ue *catalog.UnsizedMapsError
 	require.ErrorAs(t, err, &ue)
 	assert.Equal(t, []string{"per_ifindex"}, ue.Maps)
 
-	_, err = bpf.SizeMaps(unsized, spec, map[string]uint32{"nosuch": 4}, nil)
+	_, err = SizeMaps(unsized, spec, map[string]uint32{"nosuch": 4}, nil)
 	assert.ErrorContains(t, err, `no map "nosuch" to size: its maps are per_ifindex`)
-	_, err = bpf.SizeMaps(unsized, spec, nil, []string{"nosuch"})
+	_, err = SizeMaps(unsized, spec, nil, []string{"nosuch"})
 	assert.ErrorContains(t, err, `no map "nosuch" to size`)
 
-	sized, err := bpf.SizeMaps(unsized, spec, map[string]uint32{"per_ifindex": 64}, nil)
+	sized, err := SizeMaps(unsized, spec, map[string]uint32{"per_ifindex": 64}, nil)
 	require.NoError(t, err)
 	assert.Equal(t, uint32(64), spec.Maps["per_ifindex"].MaxEntries)
 	assert.Equal(t, map[string]string{"per_ifindex": "--map-size per_ifindex=64"}, sized)
 
 	// Maps the kernel or cilium/ebpf size stay 0.
 	spec.Maps["per_ifindex"].Type, spec.Maps["per_ifindex"].MaxEntries = ebpf.PerfEventArray, 0
-	sized, err = bpf.SizeMaps(unsized, spec, nil, nil)
+	sized, err = SizeMaps(unsized, spec, nil, nil)
 	assert.NoError(t, err)
 	assert.Contains(t, sized["per_ifindex"], "perf event array gets the possible CPUs")
 }
@@ -46,7 +45,7 @@ func TestSizeMaps(t *testing.T) {
 // '*=N' and '*=cpus' size every map left, after those named; a perf
 // event array is the loader's; each size says what gave it.
 func TestSizeMapsConventions(t *testing.T) {
-	const bench = "testdata/bench7_bpfel.o"
+	const bench = "../testdata/bench7_bpfel.o"
 	cpus, err := ebpf.PossibleCPU()
 	require.NoError(t, err)
 	load := func() *ebpf.CollectionSpec {
@@ -55,13 +54,13 @@ func TestSizeMapsConventions(t *testing.T) {
 		return spec
 	}
 	spec := load()
-	_, err = bpf.SizeMaps(bench, spec, nil, nil)
+	_, err = SizeMaps(bench, spec, nil, nil)
 	var ue *catalog.UnsizedMapsError
 	require.ErrorAs(t, err, &ue)
 	assert.Equal(t, []string{"cpumap_kthread_cnt", "devmap_xmit_cnt", "exception_cnt", "redir_err_cnt", "rx_cnt", "rxq_cnt"}, ue.Maps, "six unsized; the perf event array is the loader's")
 
 	spec = load()
-	sized, err := bpf.SizeMaps(bench, spec, map[string]uint32{"rxq_cnt": 64}, []string{"*"})
+	sized, err := SizeMaps(bench, spec, map[string]uint32{"rxq_cnt": 64}, []string{"*"})
 	require.NoError(t, err)
 	for name, m := range spec.Maps {
 		switch name {
@@ -80,50 +79,10 @@ func TestSizeMapsConventions(t *testing.T) {
 		}
 	}
 	spec = load()
-	sized, err = bpf.SizeMaps(bench, spec, map[string]uint32{"*": 8}, []string{"rx_cnt"})
+	sized, err = SizeMaps(bench, spec, map[string]uint32{"*": 8}, []string{"rx_cnt"})
 	require.NoError(t, err)
 	assert.Equal(t, uint32(cpus), spec.Maps["rx_cnt"].MaxEntries)
 	assert.Contains(t, sized["rx_cnt"], "rx_cnt=cpus")
 	assert.Equal(t, uint32(8), spec.Maps["exception_cnt"].MaxEntries)
 	assert.Equal(t, "--map-size '*=8'", sized["exception_cnt"])
-	assert.NoError(t, bpf.CheckObject(bpf.ObjectOptions{Path: bench, MapCPUs: []string{"*"}}), "one argument sizes all seven")
-}
-
-// CheckObject needs no privileges: the same checks as LoadObject, before
-// a run.
-func TestCheckObject(t *testing.T) {
-	var ue *catalog.UnsizedMapsError
-	assert.ErrorAs(t, bpf.CheckObject(bpf.ObjectOptions{Path: unsized}), &ue)
-	assert.NoError(t, bpf.CheckObject(bpf.ObjectOptions{Path: unsized, MapEntries: map[string]uint32{"per_ifindex": 16}}))
-	var pc *catalog.ProgramChoiceError
-	require.ErrorAs(t, bpf.CheckObject(bpf.ObjectOptions{Path: "dut_bpfel.o"}), &pc)
-	assert.Equal(t, []string{"xdp_drop", "xdp_pass", "xdp_redirect", "xdp_tx", "xdp_xsk"}, pc.Programs)
-}
-
-// Every XDP program of an object, by name; an object with none is
-// refused with what it holds, whether or not a program was named.
-func TestObjectXDPPrograms(t *testing.T) {
-	progs, err := bpf.ObjectXDPPrograms("dut_bpfel.o")
-	require.NoError(t, err)
-	assert.Equal(t, []string{"xdp_drop", "xdp_pass", "xdp_redirect", "xdp_tx", "xdp_xsk"}, progs)
-	progs, err = bpf.ObjectXDPPrograms(unsized)
-	require.NoError(t, err)
-	assert.Equal(t, []string{"xdp_count_pass"}, progs)
-
-	const tp = "testdata/tponly_bpfel.o"
-	for _, err := range []error{
-		func() error { _, err := bpf.ObjectXDPPrograms(tp); return err }(),
-		bpf.CheckObject(bpf.ObjectOptions{Path: tp}),
-		bpf.CheckObject(bpf.ObjectOptions{Path: tp, Program: "tp_rx"}),
-	} {
-		var pc *catalog.ProgramChoiceError
-		require.ErrorAs(t, err, &pc)
-		assert.True(t, pc.NoXDP())
-		assert.Equal(t, []string{"2 tracepoint program(s)"}, pc.Others)
-		assert.EqualError(t, err, "load object testdata/tponly_bpfel.o: it holds no XDP program (it holds 2 tracepoint program(s)): xdplab loads XDP programs")
-	}
-	_, err = bpf.ObjectXDPPrograms("testdata/nosuch.o")
-	require.Error(t, err)
-	_, err = bpf.ObjectXDPPrograms("mapsize_test.go")
-	require.ErrorContains(t, err, "not a BPF ELF object")
 }

@@ -1,4 +1,4 @@
-package bpf
+package objconfig
 
 import (
 	"testing"
@@ -11,7 +11,7 @@ import (
 )
 
 func configuredSpec(t *testing.T) *ebpf.CollectionSpec {
-	spec, err := ebpf.LoadCollectionSpec("testdata/configured_bpfel.o")
+	spec, err := ebpf.LoadCollectionSpec("../testdata/configured_bpfel.o")
 	require.NoError(t, err)
 	return spec
 }
@@ -80,7 +80,7 @@ type structConfig struct {
 // A struct variable's members are set by name, nested ones through dots,
 // each typed by its BTF; its other bytes stay as the ELF has them.
 func TestSetStructMembers(t *testing.T) {
-	spec, err := ebpf.LoadCollectionSpec("testdata/structcfg_bpfel.o")
+	spec, err := ebpf.LoadCollectionSpec("../testdata/structcfg_bpfel.o")
 	require.NoError(t, err)
 	require.NoError(t, SetVariables("s.o", spec, map[string]string{
 		"cfg.drop": "1", "cfg.mode": "MODE_ENFORCE", "cfg.limit.pps": "250000", "cfg.tag": "edge",
