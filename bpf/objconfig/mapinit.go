@@ -1,9 +1,11 @@
 package objconfig
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"maps"
@@ -21,10 +23,13 @@ import (
 )
 
 // Bounds on a --map-init file: what a configuration of a load balancer
-// or a filter takes, far below what would exhaust memory.
+// or a filter takes, far below what would exhaust memory. Decoding YAML
+// costs a few hundred times its size in memory (about 300 MiB for 1 MiB),
+// JSON about ten times: a large configuration is given as JSON.
 const (
-	MaxMapInitBytes   = 16 << 20
-	MaxMapInitEntries = 1 << 20
+	MaxMapInitBytes     = 16 << 20 // JSON
+	MaxMapInitYAMLBytes = 1 << 20
+	MaxMapInitEntries   = 1 << 19
 )
 
 // MapInit is a user's object's map contents from a file, encoded by the
@@ -87,17 +92,9 @@ func ReadMapInit(path string, spec *ebpf.CollectionSpec) (*MapInit, error) {
 	if err != nil {
 		return nil, fmt.Errorf("map init %s: %w", path, err)
 	}
-	if len(raw) > MaxMapInitBytes {
-		return nil, fmt.Errorf("map init %s: larger than %d bytes (16 MiB): a map contents file is a configuration", path, MaxMapInitBytes)
-	}
-	var doc struct {
-		Maps map[string][]fileEntry `yaml:"maps"`
-	}
-	if err := yaml.UnmarshalWithOptions(raw, &doc, yaml.Strict()); err != nil {
-		return nil, fmt.Errorf("map init %s: %s (write maps: NAME: [{key: ..., value: ...}])", path, firstLine(err.Error()))
-	}
-	if len(doc.Maps) == 0 {
-		return nil, fmt.Errorf("map init %s: no maps: write maps: NAME: [{key: ..., value: ...}]", path)
+	doc, err := decodeMapInit(raw)
+	if err != nil {
+		return nil, fmt.Errorf("map init %s: %w", path, err)
 	}
 	sum := sha256.Sum256(raw)
 	mi := &MapInit{Path: path, SHA256: hex.EncodeToString(sum[:]), entries: map[string][]mapEntry{}, inner: map[string]*ebpf.MapSpec{}}
@@ -121,8 +118,47 @@ func ReadMapInit(path string, spec *ebpf.CollectionSpec) (*MapInit, error) {
 
 // fileEntry is an entry as the file gives it.
 type fileEntry struct {
-	Key   any `yaml:"key"`
-	Value any `yaml:"value"`
+	Key   any `yaml:"key" json:"key"`
+	Value any `yaml:"value" json:"value"`
+}
+
+// mapInitDoc is a map contents file.
+type mapInitDoc struct {
+	Maps map[string][]fileEntry `yaml:"maps" json:"maps"`
+}
+
+const mapInitShape = "write maps: NAME: [{key: ..., value: ...}]"
+
+// decodeMapInit decodes a map contents file: JSON (an object, up to
+// MaxMapInitBytes) or YAML (up to MaxMapInitYAMLBytes), unknown keys
+// refused.
+func decodeMapInit(raw []byte) (*mapInitDoc, error) {
+	var doc mapInitDoc
+	if t := bytes.TrimLeft(raw, " \t\r\n"); len(t) > 0 && t[0] == '{' {
+		if len(raw) > MaxMapInitBytes {
+			return nil, fmt.Errorf("larger than %d bytes (16 MiB): a map contents file is a configuration", MaxMapInitBytes)
+		}
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.UseNumber() // integers as written, beyond 2^53 too
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&doc); err != nil {
+			return nil, fmt.Errorf("%s (%s)", firstLine(err.Error()), mapInitShape)
+		}
+		if dec.More() {
+			return nil, fmt.Errorf("more after the JSON object (%s)", mapInitShape)
+		}
+	} else {
+		if len(raw) > MaxMapInitYAMLBytes {
+			return nil, fmt.Errorf("YAML larger than %d bytes (1 MiB), which costs hundreds of MiB to decode: give a configuration that large as JSON (up to 16 MiB)", MaxMapInitYAMLBytes)
+		}
+		if err := yaml.UnmarshalWithOptions(raw, &doc, yaml.Strict()); err != nil {
+			return nil, fmt.Errorf("%s (%s)", firstLine(err.Error()), mapInitShape)
+		}
+	}
+	if len(doc.Maps) == 0 {
+		return nil, fmt.Errorf("no maps: %s", mapInitShape)
+	}
+	return &doc, nil
 }
 
 // entryReader encodes a map's entries, counting them against
@@ -182,56 +218,6 @@ func (r *entryReader) read(ms *ebpf.MapSpec, entries []fileEntry) ([]mapEntry, e
 		out = append(out, me)
 	}
 	return out, nil
-}
-
-// Apply puts every entry into the loaded collection's maps, making each
-// map of maps' inner maps from their template first.
-func (m *MapInit) Apply(coll *ebpf.Collection) error {
-	if m == nil {
-		return nil
-	}
-	for _, name := range slices.Sorted(maps.Keys(m.entries)) {
-		mp := coll.Maps[name]
-		if mp == nil {
-			return fmt.Errorf("map init %s: map %s was not loaded", m.Path, name)
-		}
-		for i, e := range m.entries[name] {
-			if err := m.put(mp, name, e); err != nil {
-				return fmt.Errorf("map init %s: map %s entry %d: %w", m.Path, name, i+1, err)
-			}
-		}
-	}
-	return nil
-}
-
-func (m *MapInit) put(mp *ebpf.Map, name string, e mapEntry) error {
-	if e.value != nil && perCPU(mp.Type()) {
-		// The same value on every possible CPU, as a loader fills a
-		// per-CPU map it configures.
-		n, err := ebpf.PossibleCPU()
-		if err != nil {
-			return err
-		}
-		return mp.Put(e.key, slices.Repeat([][]byte{e.value}, n))
-	}
-	if e.value != nil {
-		return mp.Put(e.key, e.value)
-	}
-	inner, err := ebpf.NewMap(m.inner[name])
-	if err != nil {
-		return fmt.Errorf("make its inner map: %w", err)
-	}
-	defer inner.Close() // the outer map holds it
-	for j, ie := range e.inner {
-		if err := inner.Put(ie.key, ie.value); err != nil {
-			return fmt.Errorf("inner map entry %d: %w", j+1, err)
-		}
-	}
-	return mp.Put(e.key, inner)
-}
-
-func perCPU(t ebpf.MapType) bool {
-	return t == ebpf.PerCPUHash || t == ebpf.PerCPUArray || t == ebpf.LRUCPUHash
 }
 
 func arrayLike(t ebpf.MapType) bool {
@@ -367,6 +353,8 @@ func encodeBytes(s string, size int, path string) ([]byte, error) {
 	case err == nil && size == 16:
 		x := a.As16()
 		b = x[:]
+	case err == nil:
+		return nil, fmt.Errorf("%s: address %s does not fit its %d bytes (an IPv4 address takes 4, an IPv6 one 16)", path, s, size)
 	case size == 6 && strings.Count(s, ":") == 5:
 		mac, err := net.ParseMAC(s)
 		if err != nil {
@@ -404,6 +392,15 @@ func scalarText(v any, path string) (string, error) {
 			return "", fmt.Errorf("%s: %v: give a whole number", path, x)
 		}
 		return strconv.FormatFloat(x, 'f', -1, 64), nil
+	case json.Number:
+		if !strings.ContainsAny(string(x), ".eE") {
+			return string(x), nil
+		}
+		f, err := x.Float64()
+		if err != nil || f != math.Trunc(f) {
+			return "", fmt.Errorf("%s: %v: give a whole number", path, x)
+		}
+		return strconv.FormatFloat(f, 'f', -1, 64), nil
 	case nil:
 		return "", fmt.Errorf("%s: missing", path)
 	}

@@ -3,6 +3,7 @@ package objconfig
 import (
 	"encoding/binary"
 	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -54,9 +55,79 @@ maps:
 	assert.Equal(t, uint16(7), binary.NativeEndian.Uint16(b.value[10:12]))
 	assert.Equal(t, uint32(1), binary.NativeEndian.Uint32(b.value[12:16]), "BACKEND_UP")
 
-	js, err := ReadMapInit(writeInit(t, `{"maps": {"vip_hits": [{"key": 0, "value": 5}]}}`), vipSpec(t))
+	js, err := ReadMapInit(writeInit(t, `{"maps": {"vip_hits": [{"key": 0, "value": 18446744073709551615}, {"key": 1, "value": 2.0}, {"key": 2, "value": 1e3}]}}`), vipSpec(t))
 	require.NoError(t, err)
-	assert.Equal(t, 1, js.Entries())
+	assert.Equal(t, 3, js.Entries())
+	hits := js.entries["vip_hits"]
+	assert.Equal(t, uint64(18446744073709551615), binary.NativeEndian.Uint64(hits[0].value), "JSON integers exact past 2^53")
+	assert.Equal(t, uint64(2), binary.NativeEndian.Uint64(hits[1].value), "a whole number written as a float")
+	assert.Equal(t, uint64(1000), binary.NativeEndian.Uint64(hits[2].value))
+}
+
+// Arrays: addresses into byte arrays of their size, lists into arrays of
+// numbers, text and 0x hex into other byte arrays, NUL-padded.
+func TestReadMapInitArrays(t *testing.T) {
+	mi, err := ReadMapInit(writeInit(t, `
+maps:
+  backends6:
+    - key: 0
+      value: {addr6: "2001:2::5", addr4: 198.18.0.9, ports: [80, 443], tag: "0x0102"}
+    - key: 1
+      value: {addr6: "198.18.0.7", tag: "edge"}
+`), vipSpec(t))
+	require.NoError(t, err)
+	v := mi.entries["backends6"][0].value
+	require.Len(t, v, 36)
+	assert.Equal(t, netip.MustParseAddr("2001:2::5").AsSlice(), v[0:16])
+	assert.Equal(t, []byte{198, 18, 0, 9}, v[16:20])
+	assert.Equal(t, uint16(80), binary.NativeEndian.Uint16(v[20:22]))
+	assert.Equal(t, uint16(443), binary.NativeEndian.Uint16(v[22:24]))
+	assert.Equal(t, []byte{0, 0, 0, 0}, v[24:28], "ports not given stay 0")
+	assert.Equal(t, []byte{1, 2, 0, 0, 0, 0, 0, 0}, v[28:36])
+	w := mi.entries["backends6"][1].value
+	m := netip.MustParseAddr("::ffff:198.18.0.7").As16()
+	assert.Equal(t, m[:], w[0:16], "an IPv4 address in 16 bytes: mapped")
+	assert.Equal(t, []byte("edge\x00\x00\x00\x00"), w[28:36])
+	for text, want := range map[string]string{
+		"maps:\n  backends6: [{key: 0, value: {ports: [1, 2, 3, 4, 5]}}]":        "value.ports: 5 elements do not fit its 4",
+		"maps:\n  backends6: [{key: 0, value: {ports: 80}}]":                     "value.ports: an array of 4: give a list",
+		"maps:\n  backends6: [{key: 0, value: {ports: [80, x]}}]":                "value.ports[1]: an unsigned 16-bit integer: not a number",
+		"maps:\n  backends6: [{key: 0, value: {tag: \"0x01zz\"}}]":               "value.tag: \"0x01zz\" is not hex",
+		"maps:\n  backends6: [{key: 0, value: {tag: \"0x010203040506070809\"}}]": "value.tag: 9 bytes do not fit its 8",
+		"maps:\n  backends6: [{key: 0, value: {tag: overlongtext}}]":             "value.tag: 12 bytes do not fit its 8",
+		"maps:\n  backends6: [{key: 0, value: {addr4: \"2001:2::1\"}}]":          "value.addr4: address 2001:2::1 does not fit its 4 bytes (an IPv4 address takes 4, an IPv6 one 16)",
+		"maps:\n  backends: [{key: 0, value: {mac: \"02:00:00:00:01:zz\"}}]":     "value.mac: \"02:00:00:00:01:zz\" is no MAC",
+		"maps:\n  backends6: [{key: 0, value: {tag: 198.18.0.1}}]":               "value.tag: address 198.18.0.1 does not fit its 8 bytes",
+		"maps:\n  backends6: [{key: 4, value: {}}]":                              "key: index 4 is past the array's 4 entries",
+	} {
+		_, err := ReadMapInit(writeInit(t, text), vipSpec(t))
+		require.Error(t, err, text)
+		assert.Contains(t, err.Error(), want, text)
+	}
+}
+
+// The entries bound, exactly at it and one past it, in JSON (YAML of
+// that many would pass its own bound first).
+func TestReadMapInitEntriesBound(t *testing.T) {
+	spec := specOf(t, "../testdata/legacy_bpfel.o")
+	spec.Maps["blocklist"].MaxEntries = 2 * MaxMapInitEntries
+	file := func(n int) string {
+		var b strings.Builder
+		b.WriteString(`{"maps": {"blocklist": [`)
+		for i := range n {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			fmt.Fprintf(&b, `{"key":%d,"value":1}`, i)
+		}
+		b.WriteString("]}}")
+		return writeInit(t, b.String())
+	}
+	mi, err := ReadMapInit(file(MaxMapInitEntries), spec)
+	require.NoError(t, err)
+	assert.Equal(t, MaxMapInitEntries, mi.Entries())
+	_, err = ReadMapInit(file(MaxMapInitEntries+1), spec)
+	assert.ErrorContains(t, err, "map blocklist: more than 524288 entries in the file")
 }
 
 // Every error names the file, the map, the entry and the field, and says
@@ -65,7 +136,7 @@ func TestReadMapInitRefuses(t *testing.T) {
 	for text, want := range map[string]string{
 		"maps: {}":                              "no maps",
 		"mapz: {}":                              "unknown field",
-		"maps:\n  nosuch: [{key: 0, value: 0}]": `no map "nosuch" in the object: its maps are backends, vip_hits, vips`,
+		"maps:\n  nosuch: [{key: 0, value: 0}]": `no map "nosuch" in the object: its maps are backends, backends6, vip_hits, vips`,
 		"maps:\n  backends: [{key: 0, value: {nope: 1}}]":                    "map backends entry 1: value: no field nope: its fields are addr, mac, weight, state",
 		"maps:\n  backends: [{key: 0, value: {state: X}}]":                   "map backends entry 1: value.state: enum backend_state: give one of BACKEND_DOWN, BACKEND_UP, BACKEND_DRAINING, or a number",
 		"maps:\n  backends: [{key: 0, value: {mac: 02:00:00:00:01}}]":        "value.mac",
@@ -77,6 +148,11 @@ func TestReadMapInitRefuses(t *testing.T) {
 		"maps:\n  vip_hits: [{key: 0, value: 1.5}]":                          "give a whole number",
 		"maps:\n  vip_hits: [{key: [1], value: 1}]":                          "key: give a number or a name",
 		"maps: [1, 2": "map init",
+		`{"maps": {"vip_hits": [{"key": 0, "value": 1}]}} {}`: "more after the JSON object",
+		`{"mapz": {}}`: `unknown field "mapz"`,
+		`{"maps": {"vip_hits": [{"key": 0, "value": 1.5}]}}`:                  "map vip_hits entry 1: value: 1.5: give a whole number",
+		`{"maps": {"vip_hits": [{"key": 0, "value": 1e400}]}}`:                "give a whole number",
+		`{"maps": {"vip_hits": [{"key": 0, "value": 18446744073709551616}]}}`: "value: an unsigned 64-bit integer: out of range",
 	} {
 		_, err := ReadMapInit(writeInit(t, text), vipSpec(t))
 		require.Error(t, err, text)
@@ -84,9 +160,17 @@ func TestReadMapInitRefuses(t *testing.T) {
 		assert.Contains(t, err.Error(), "init.yaml", text)
 		assert.Less(t, len(err.Error()), 1024, text)
 	}
-	big := writeInit(t, "maps:\n"+strings.Repeat("#", MaxMapInitBytes))
-	_, err := ReadMapInit(big, vipSpec(t))
-	assert.ErrorContains(t, err, "larger than 16777216 bytes")
+	// The bounds, each exactly at its limit and one byte past it.
+	yamlAt := "maps:\n" + strings.Repeat("#", MaxMapInitYAMLBytes-len("maps:\n"))
+	_, err := ReadMapInit(writeInit(t, yamlAt), vipSpec(t))
+	assert.ErrorContains(t, err, "no maps", "YAML of exactly 1 MiB is read")
+	_, err = ReadMapInit(writeInit(t, yamlAt+"#"), vipSpec(t))
+	assert.ErrorContains(t, err, "YAML larger than 1048576 bytes (1 MiB), which costs hundreds of MiB to decode: give a configuration that large as JSON")
+	jsonAt := `{"maps": {}}` + strings.Repeat(" ", MaxMapInitBytes-len(`{"maps": {}}`))
+	_, err = ReadMapInit(writeInit(t, jsonAt), vipSpec(t))
+	assert.ErrorContains(t, err, "no maps", "JSON of exactly 16 MiB is read")
+	_, err = ReadMapInit(writeInit(t, jsonAt+" "), vipSpec(t))
+	assert.ErrorContains(t, err, "larger than 16777216 bytes (16 MiB)")
 	_, err = ReadMapInit(filepath.Join(t.TempDir(), "none.yaml"), vipSpec(t))
 	assert.ErrorContains(t, err, "map init")
 }

@@ -59,6 +59,23 @@ struct {
 	__type(value, __u64);
 } vip_hits SEC(".maps");
 
+// Configuration the datapath does not read, in the shapes other
+// balancers keep: an IPv6 address and an IPv4 one as byte arrays, a list
+// of ports, a tag.
+struct backend6 {
+	__u8 addr6[16];
+	__u8 addr4[4];
+	__u16 ports[4];
+	__u8 tag[8];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 4);
+	__type(key, __u32);
+	__type(value, struct backend6);
+} backends6 SEC(".maps");
+
 SEC("xdp")
 int xdp_vip_count(struct xdp_md *ctx)
 {

@@ -21,6 +21,14 @@ type vipmapBackend struct {
 	State  uint32
 }
 
+type vipmapBackend6 struct {
+	_     structs.HostLayout
+	Addr6 [16]uint8
+	Addr4 [4]uint8
+	Ports [4]uint16
+	Tag   [8]uint8
+}
+
 type vipmapVipKey struct {
 	_     structs.HostLayout
 	Addr  uint32
@@ -40,6 +48,7 @@ type vipmapVipMeta struct {
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
 	vipmapMapBackends     = "backends"
+	vipmapMapBackends6    = "backends6"
 	vipmapMapVipHits      = "vip_hits"
 	vipmapMapVips         = "vips"
 	vipmapProgXdpVipCount = "xdp_vip_count"
@@ -94,9 +103,10 @@ type vipmapProgramSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type vipmapMapSpecs struct {
-	Backends *ebpf.MapSpec `ebpf:"backends"`
-	VipHits  *ebpf.MapSpec `ebpf:"vip_hits"`
-	Vips     *ebpf.MapSpec `ebpf:"vips"`
+	Backends  *ebpf.MapSpec `ebpf:"backends"`
+	Backends6 *ebpf.MapSpec `ebpf:"backends6"`
+	VipHits   *ebpf.MapSpec `ebpf:"vip_hits"`
+	Vips      *ebpf.MapSpec `ebpf:"vips"`
 }
 
 // vipmapVariableSpecs contains global variables before they are loaded into the kernel.
@@ -125,14 +135,16 @@ func (o *vipmapObjects) Close() error {
 //
 // It can be passed to loadVipmapObjects or ebpf.CollectionSpec.LoadAndAssign.
 type vipmapMaps struct {
-	Backends *ebpf.Map `ebpf:"backends"`
-	VipHits  *ebpf.Map `ebpf:"vip_hits"`
-	Vips     *ebpf.Map `ebpf:"vips"`
+	Backends  *ebpf.Map `ebpf:"backends"`
+	Backends6 *ebpf.Map `ebpf:"backends6"`
+	VipHits   *ebpf.Map `ebpf:"vip_hits"`
+	Vips      *ebpf.Map `ebpf:"vips"`
 }
 
 func (m *vipmapMaps) Close() error {
 	return _VipmapClose(
 		m.Backends,
+		m.Backends6,
 		m.VipHits,
 		m.Vips,
 	)
