@@ -51,3 +51,16 @@ func TestObjectXDPPrograms(t *testing.T) {
 	_, err = bpf.ObjectXDPPrograms("object_test.go")
 	require.ErrorContains(t, err, "not a BPF ELF object")
 }
+
+// Programs in sections named as libbpf took them before 1.0 (xdp_filter,
+// xdp_pass: any name that starts with "xdp") are XDP programs.
+func TestObjectLegacySections(t *testing.T) {
+	const legacy = "testdata/legacy_bpfel.o"
+	progs, err := bpf.ObjectXDPPrograms(legacy)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"xdp_legacy_filter", "xdp_legacy_pass"}, progs)
+	var pc *catalog.ProgramChoiceError
+	require.ErrorAs(t, bpf.CheckObject(bpf.ObjectOptions{Path: legacy}), &pc)
+	assert.Equal(t, []string{"xdp_legacy_filter", "xdp_legacy_pass"}, pc.Programs)
+	assert.NoError(t, bpf.CheckObject(bpf.ObjectOptions{Path: legacy, Program: "xdp_legacy_pass"}))
+}

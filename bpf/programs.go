@@ -315,19 +315,46 @@ func programsOf(spec *ebpf.CollectionSpec) (xdp, others []string) {
 // ObjectXDPPrograms are the XDP programs of a user's object, by name
 // (sorted); an object that holds none is refused with what it holds.
 func ObjectXDPPrograms(path string) ([]string, error) {
-	raw, err := os.ReadFile(path)
+	spec, _, err := readObject(path)
 	if err != nil {
-		return nil, fmt.Errorf("load object: %w", err)
-	}
-	spec, err := ebpf.LoadCollectionSpecFromReader(bytes.NewReader(raw))
-	if err != nil {
-		return nil, fmt.Errorf("load object %s: not a BPF ELF object xdplab can read: %w", path, err)
+		return nil, err
 	}
 	xdp, others := programsOf(spec)
 	if len(xdp) == 0 {
 		return nil, &catalog.ProgramChoiceError{Object: path, Others: others}
 	}
 	return xdp, nil
+}
+
+// readObject reads a user's object file and its spec. A program in a
+// section whose type cilium/ebpf cannot tell but whose name starts with
+// "xdp" (xdp_prog, xdp_filter: libbpf before 1.0 matched section names
+// by that prefix, and objects built for such loaders still ship) is read
+// as XDP, and notes say so.
+func readObject(path string) (*ebpf.CollectionSpec, []byte, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("load object: %w", err)
+	}
+	spec, err := ebpf.LoadCollectionSpecFromReader(bytes.NewReader(raw))
+	if err != nil {
+		return nil, nil, fmt.Errorf("load object %s: not a BPF ELF object xdplab can read: %w", path, err)
+	}
+	for _, p := range spec.Programs {
+		if p.Type == ebpf.UnspecifiedProgram && strings.HasPrefix(p.SectionName, "xdp") {
+			p.Type, p.AttachType = ebpf.XDP, ebpf.AttachXDP
+		}
+	}
+	return spec, raw, nil
+}
+
+// legacySection says, for a program read as XDP by its section's prefix
+// alone, so ("" for the others).
+func legacySection(p *ebpf.ProgramSpec) string {
+	if p.Type != ebpf.XDP || p.SectionName == "xdp" || p.SectionName == "xdp.frags" || strings.HasPrefix(p.SectionName, "xdp/") || strings.HasPrefix(p.SectionName, "xdp.frags/") {
+		return ""
+	}
+	return fmt.Sprintf("program %s in section %q: read as XDP by the section prefix libbpf matched before 1.0 (since 1.0 it wants SEC(\"xdp\"))", p.Name, p.SectionName)
 }
 
 // CheckObject reads a user's object as LoadObject would, without loading
@@ -340,13 +367,9 @@ func CheckObject(opts ObjectOptions) error {
 
 // objectSpec reads the object, picks its XDP program and sizes its maps.
 func objectSpec(opts ObjectOptions) (spec *ebpf.CollectionSpec, raw []byte, name string, sized map[string]string, init *objconfig.MapInit, err error) {
-	raw, err = os.ReadFile(opts.Path)
+	spec, raw, err = readObject(opts.Path)
 	if err != nil {
-		return nil, nil, "", nil, nil, fmt.Errorf("load object: %w", err)
-	}
-	spec, err = ebpf.LoadCollectionSpecFromReader(bytes.NewReader(raw))
-	if err != nil {
-		return nil, nil, "", nil, nil, fmt.Errorf("load object %s: not a BPF ELF object xdplab can read: %w", opts.Path, err)
+		return nil, nil, "", nil, nil, err
 	}
 	xdp, others := programsOf(spec)
 	name = opts.Program
@@ -457,6 +480,11 @@ func LoadObject(opts ObjectOptions) (*Program, error) {
 	}
 	var copts ebpf.CollectionOptions
 	var notes []string
+	for _, n := range slices.Sorted(maps.Keys(spec.Programs)) {
+		if note := legacySection(spec.Programs[n]); note != "" {
+			notes = append(notes, note)
+		}
+	}
 	var pinned []string
 	for n, m := range spec.Maps {
 		if m.Pinning != ebpf.PinNone {

@@ -3,10 +3,12 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 //
 // An IDS's XDP filter in the older style: maps in a legacy "maps" section
-// (struct bpf_map_def, no BTF for keys and values), as objects built for
-// loaders before BTF-defined maps still ship. A frame from an address in
-// the blocklist hash is dropped and counted. The fixture of --map-init
-// for maps without BTF.
+// (struct bpf_map_def, no BTF for keys and values) and programs in
+// sections named as loaders before libbpf 1.0 took them (any name that
+// starts with "xdp"), as objects built for such loaders still ship. A
+// frame from an address in the blocklist hash is dropped and counted; a
+// second program passes everything. The fixture of --map-init for maps
+// without BTF, and of the old section names.
 
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
@@ -36,7 +38,7 @@ struct bpf_map_def SEC("maps") flow_keys = {
 	.max_entries = 64,
 }; // configuration the loader fills; the datapath does not read it
 
-SEC("xdp")
+SEC("xdp_filter")
 int xdp_legacy_filter(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data;
@@ -54,6 +56,12 @@ int xdp_legacy_filter(struct xdp_md *ctx)
 		return XDP_PASS;
 	__sync_fetch_and_add(n, 1);
 	return XDP_DROP;
+}
+
+SEC("xdp_pass")
+int xdp_legacy_pass(struct xdp_md *ctx)
+{
+	return XDP_PASS;
 }
 
 char _license[] SEC("license") = "Dual BSD/GPL";

@@ -19,6 +19,7 @@ const (
 	legacyMapBlocklist        = "blocklist"
 	legacyMapFlowKeys         = "flow_keys"
 	legacyProgXdpLegacyFilter = "xdp_legacy_filter"
+	legacyProgXdpLegacyPass   = "xdp_legacy_pass"
 )
 
 // loadLegacy returns the embedded CollectionSpec for legacy.
@@ -64,6 +65,7 @@ type legacySpecs struct {
 // It can be passed ebpf.CollectionSpec.Assign.
 type legacyProgramSpecs struct {
 	XdpLegacyFilter *ebpf.ProgramSpec `ebpf:"xdp_legacy_filter"`
+	XdpLegacyPass   *ebpf.ProgramSpec `ebpf:"xdp_legacy_pass"`
 }
 
 // legacyMapSpecs contains maps before they are loaded into the kernel.
@@ -122,11 +124,13 @@ type legacyVariables struct {
 // It can be passed to loadLegacyObjects or ebpf.CollectionSpec.LoadAndAssign.
 type legacyPrograms struct {
 	XdpLegacyFilter *ebpf.Program `ebpf:"xdp_legacy_filter"`
+	XdpLegacyPass   *ebpf.Program `ebpf:"xdp_legacy_pass"`
 }
 
 func (p *legacyPrograms) Close() error {
 	return _LegacyClose(
 		p.XdpLegacyFilter,
+		p.XdpLegacyPass,
 	)
 }
 
