@@ -304,7 +304,7 @@ int xdp_lb_sink(struct xdp_md *ctx)
 	__u8 inner_proto;
 	__u32 inner_len;
 	void *inner;
-	__u64 *n, one = 1;
+	__u64 *n, zero = 0;
 
 	if ((void *)(eth + 1) > data_end)
 		return sink_done(ctx, SINK_NOT_ENCAPSULATED);
@@ -346,11 +346,15 @@ int xdp_lb_sink(struct xdp_md *ctx)
 		if ((void *)(in6 + 1) > data_end || in6->version != 6 || bpf_ntohs(in6->payload_len) + sizeof(*in6) != inner_len)
 			return sink_done(ctx, SINK_INNER_BAD);
 	}
+	// A destination seen first: insert it, or find it inserted by another
+	// CPU meanwhile; a full map counts it with the checks alone.
 	n = bpf_map_lookup_elem(&sink_backends, &dst);
+	if (!n) {
+		bpf_map_update_elem(&sink_backends, &dst, &zero, BPF_NOEXIST);
+		n = bpf_map_lookup_elem(&sink_backends, &dst);
+	}
 	if (n)
 		(*n)++;
-	else
-		bpf_map_update_elem(&sink_backends, &dst, &one, BPF_NOEXIST);
 	return sink_done(ctx, SINK_ENCAPSULATED);
 }
 

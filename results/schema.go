@@ -1,10 +1,12 @@
 package results
 
 import (
+	"cmp"
 	_ "embed"
 	"encoding/json"
 	"fmt"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 )
@@ -337,7 +339,61 @@ type Result struct {
 	// Fingerprint is what the kernel made of the program loaded for this
 	// mode (schema 6); absent in older files.
 	Fingerprint *Fingerprint `json:"fingerprint,omitempty"`
-	Error       string       `json:"error,omitempty"`
+	// Returned is what came back out of the DUT to the generator's port
+	// while a user's object ran (schema 8); absent for the built-ins and
+	// where no return sink ran.
+	Returned *Returned `json:"returned,omitempty"`
+	Error    string    `json:"error,omitempty"`
+}
+
+// Returned is what a user's object sent back out of the DUT's port
+// (XDP_TX), as the return sink on the generator's veth checked it over
+// the result's trials, warm-ups included: frames encapsulated (IPIP, IPv6
+// in IPv4, IPv4 or IPv6 in IPv6) with an inner packet whose family and
+// length agree with the outer header, by outer destination; frames not
+// encapsulated; encapsulated ones whose inner packet did not check out.
+type Returned struct {
+	Frames          uint64 `json:"frames"`
+	Encapsulated    uint64 `json:"encapsulated"`
+	NotEncapsulated uint64 `json:"not_encapsulated"`
+	InnerBad        uint64 `json:"inner_bad"`
+	// ByDestination counts the encapsulated frames by outer destination,
+	// most first; OtherDestinations those to destinations past the
+	// first ones the sink names (its map holds 256).
+	ByDestination     []BackendCount `json:"by_destination,omitempty"`
+	OtherDestinations uint64         `json:"other_destinations,omitempty"`
+	Source            string         `json:"source"`
+}
+
+// EncapsulatedShare is the share of the returned frames that came back
+// encapsulated with a sound inner packet (0 where none came back).
+func (r *Returned) EncapsulatedShare() float64 {
+	if r.Frames == 0 {
+		return 0
+	}
+	return float64(r.Encapsulated) / float64(r.Frames)
+}
+
+// Add adds the counts of another pass over the same result's traffic (an
+// interleaved run attaches anew for every trial).
+func (r *Returned) Add(o Returned) {
+	r.Frames += o.Frames
+	r.Encapsulated += o.Encapsulated
+	r.NotEncapsulated += o.NotEncapsulated
+	r.InnerBad += o.InnerBad
+	r.OtherDestinations += o.OtherDestinations
+	r.Source = o.Source
+	for _, b := range o.ByDestination {
+		i := slices.IndexFunc(r.ByDestination, func(x BackendCount) bool { return x.Addr == b.Addr })
+		if i < 0 {
+			r.ByDestination = append(r.ByDestination, b)
+			continue
+		}
+		r.ByDestination[i].Packets += b.Packets
+	}
+	slices.SortFunc(r.ByDestination, func(a, b BackendCount) int {
+		return cmp.Or(cmp.Compare(b.Packets, a.Packets), cmp.Compare(a.Addr, b.Addr))
+	})
 }
 
 // Throughput is a rate the RFC 2544 throughput search found: the highest

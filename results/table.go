@@ -29,6 +29,9 @@ func WriteTable(w io.Writer, r *Run) error {
 		if res.Workload != nil {
 			writeWorkload(w, res)
 		}
+		if res.Returned != nil {
+			writeReturned(w, res)
+		}
 	}
 	writeFlagged(w, r)
 	return nil
@@ -200,6 +203,28 @@ func writeWorkload(w io.Writer, res Result) {
 	if u := wl.RuleUpdates; u != nil {
 		fmt.Fprintf(w, "%s %s rule updates under load: %d rule updates, p50 %.1f us, p99 %.1f us, max %.1f us; %.3f Mpps during them against %.3f without\n",
 			res.Program.Name, res.Mode, u.Updates, u.P50Us, u.P99Us, u.MaxUs, u.ThroughputPPS/1e6, u.BaselinePPS/1e6)
+	}
+}
+
+// writeReturned is what a user's object sent back to the generator's
+// port, as the return sink checked it.
+func writeReturned(w io.Writer, res Result) {
+	rt := res.Returned
+	if rt.Frames == 0 {
+		fmt.Fprintf(w, "%s %s: no frame came back out of the DUT to the generator's port (return sink)\n", res.Program.Name, res.Mode)
+		return
+	}
+	share := fmt.Sprintf("%.3f%%", 100*rt.EncapsulatedShare())
+	if rt.Encapsulated < rt.Frames && share == "100.000%" {
+		share = ">99.999%" // never all where some were not
+	}
+	fmt.Fprintf(w, "\n%s %s: %d frames came back out of the DUT (return sink on the generator's veth): %s encapsulated with a sound inner packet, %d not encapsulated, %d with a bad inner packet; by outer destination:\n",
+		res.Program.Name, res.Mode, rt.Frames, share, rt.NotEncapsulated, rt.InnerBad)
+	for _, b := range rt.ByDestination {
+		fmt.Fprintf(w, "  %12d  %s\n", b.Packets, b.Addr)
+	}
+	if rt.OtherDestinations > 0 {
+		fmt.Fprintf(w, "  %12d  other destinations, past the first ones the sink names\n", rt.OtherDestinations)
 	}
 }
 

@@ -27,6 +27,7 @@ import (
 	"github.com/xdplab/xdplab/internal/stream"
 	"github.com/xdplab/xdplab/internal/testenv"
 	"github.com/xdplab/xdplab/results"
+	"github.com/xdplab/xdplab/topology"
 )
 
 func TestIntegrationRunBuiltins(t *testing.T) {
@@ -199,6 +200,116 @@ func TestIntegrationRunUserObjectStructSettings(t *testing.T) {
 	_, stderr, err := xdplab(t, context.Background(), "run", "--object", obj, "--set", "cfg.limit.nosuch=1")
 	require.Error(t, err)
 	assert.Contains(t, stderr+err.Error(), "no member nosuch: the members are pps, burst")
+}
+
+// lbInit configures ipiplb.c: VIP 198.18.100.1:8080/udp, its ring (a map
+// in a hash of maps) over four backends, and the outer source.
+const lbInit = `
+maps:
+  vips:
+    - key: {addr: 198.18.100.1, port: 8080, proto: 17}
+      value: {ring: 1, ring_size: 4}
+  rings:
+    - key: 1
+      value: [{key: 0, value: 10}, {key: 1, value: 11}, {key: 2, value: 12}, {key: 3, value: 13}]
+  backends:
+    - {key: 10, value: {addr: 198.19.0.10}}
+    - {key: 11, value: {addr: 198.19.0.11}}
+    - {key: 12, value: {addr: 198.19.0.12}}
+    - {key: 13, value: {addr: 198.19.0.13, weight: 2}}
+  config:
+    - {key: 0, value: {source: 198.18.100.1, ttl: 64}}
+`
+
+// A load balancer as other projects ship them, which does nothing until
+// its maps hold its configuration, configured through --map-init alone:
+// in generic and native mode every frame sent to its VIP comes back
+// encapsulated (IPIP) towards one of the configured backends, the return
+// sink sees each one, and the DUT's own counters agree with it. A wrong
+// key type or an unknown field is refused by name before any traffic.
+func TestIntegrationRunUserLoadBalancer(t *testing.T) {
+	testenv.RequireRoot(t)
+	const obj = "../../bpf/testdata/ipiplb_bpfel.o"
+	dir := t.TempDir()
+	init := filepath.Join(dir, "lb.yaml")
+	require.NoError(t, os.WriteFile(init, []byte(lbInit), 0o600))
+	r := runJSON(t, "--object", obj, "--map-init", init, "--dst", "198.18.100.1", "--dport", "8080", "--flows", "64", "--modes", "generic,native")
+	require.Len(t, r.Results, 2)
+	assert.Equal(t, init, r.Config.MapInit)
+	backends := []string{"198.19.0.10", "198.19.0.11", "198.19.0.12", "198.19.0.13"}
+	for _, res := range r.Results {
+		noFlag(t, res, results.FlagCountersDisagree, results.FlagDUTSawNothing)
+		rt := res.Returned
+		require.NotNil(t, rt, res.Mode)
+		assert.Zero(t, rt.InnerBad, res.Mode)
+		assert.LessOrEqual(t, rt.NotEncapsulated, rt.Frames/10000, "%s: at most a few frames of the DUT's stack", res.Mode)
+		assert.Zero(t, rt.OtherDestinations, res.Mode)
+		var named uint64
+		for _, b := range rt.ByDestination {
+			assert.Contains(t, backends, b.Addr, "%s: only configured backends", res.Mode)
+			named += b.Packets
+		}
+		assert.Len(t, rt.ByDestination, 4, "%s: 64 flows reach every backend of the ring", res.Mode)
+		assert.Equal(t, rt.Encapsulated, named, res.Mode)
+		for _, tr := range res.Trials {
+			gen := tr.Raw.Generator.Packets
+			require.Positive(t, gen)
+			require.NotNil(t, tr.Raw.Sink, "%s: the return sink counted the trial", res.Mode)
+			got := tr.Raw.Sink.Packets
+			assert.InEpsilon(t, gen, got, results.Agreement, "%s: every frame sent came back", res.Mode)
+			dut := tr.Raw.Interfaces["dut"]
+			if res.Mode == "native" {
+				c := topology.Counters{Ethtool: dut.Ethtool}
+				seen, _ := c.SumQueues("rx", "xdp_packets")
+				sent, _ := c.SumQueues("rx", "xdp_tx")
+				assert.Equal(t, seen, sent, "native: every frame the program saw, it sent back with XDP_TX")
+				assert.InEpsilon(t, sent, got, results.Agreement, "native: the DUT's XDP_TX count against the sink's")
+			} else {
+				assert.InEpsilon(t, dut.RxPackets, got, results.Agreement, "generic: what the DUT received against the sink's")
+			}
+		}
+	}
+
+	for text, want := range map[string]string{
+		strings.Replace(lbInit, "port: 8080", "port: http", 1):        "map vips entry 1: key.port: an unsigned 16-bit integer: not a number",
+		strings.Replace(lbInit, "ring_size: 4", "size: 4", 1):         "map vips entry 1: value: no field size: its fields are ring, ring_size",
+		strings.Replace(lbInit, "{key: 3, value: 13}", "{key: 3}", 1): "map rings entry 1: value[3]: an inner map's entry",
+	} {
+		bad := filepath.Join(dir, "bad.yaml")
+		require.NoError(t, os.WriteFile(bad, []byte(text), 0o600))
+		out := filepath.Join(dir, "bad.json")
+		_, stderr, err := xdplab(t, context.Background(), "run", "--object", obj, "--map-init", bad, "--dst", "198.18.100.1", "--dport", "8080",
+			"--modes", "native", "--duration", "1s", "--output", out)
+		require.Error(t, err, want)
+		assert.Contains(t, stderr+err.Error(), want)
+		assert.Contains(t, stderr+err.Error(), "bad.yaml")
+		assert.NotContains(t, stderr, "offered", "refused before any traffic")
+		assert.NoFileExists(t, out)
+	}
+}
+
+// An IDS's filter built for loaders before libbpf 1.0: its program in a
+// section named xdp_filter, its blocklist in a legacy "maps" section
+// without BTF, filled from --map-init as raw bytes (the generator's
+// source address, network order). The notes say how the section was
+// read, and in native mode the program drops every frame from the
+// blocked source.
+func TestIntegrationRunUserObjectLegacy(t *testing.T) {
+	testenv.RequireRoot(t)
+	init := filepath.Join(t.TempDir(), "block.yaml")
+	require.NoError(t, os.WriteFile(init, []byte("maps:\n  blocklist:\n    - {key: \"0xc6120001\", value: 0}   # 198.18.0.1\n"), 0o600))
+	r := runJSON(t, "--object", "../../bpf/testdata/legacy_bpfel.o", "--program", "xdp_legacy_filter", "--map-init", init, "--modes", "generic,native")
+	require.Len(t, r.Results, 2)
+	assert.Contains(t, strings.Join(r.Notes, "\n"), `program xdp_legacy_filter in section "xdp_filter": read as XDP by the section prefix libbpf matched before 1.0`)
+	for _, res := range r.Results {
+		noFlag(t, res, results.FlagCountersDisagree, results.FlagDUTSawNothing)
+		if res.Mode != "native" {
+			continue
+		}
+		tr := res.Trials[0]
+		drops, _ := topology.Counters{Ethtool: tr.Raw.Interfaces["dut"].Ethtool}.SumQueues("rx", "xdp_drops")
+		assert.InEpsilon(t, tr.Raw.Generator.Packets, drops, results.Agreement, "every frame from the blocked source dropped")
+	}
 }
 
 func TestIntegrationRunUserObjectUnsizedMap(t *testing.T) {

@@ -16,8 +16,8 @@ import (
 // window (rates, CPU), start..final the settled counts (loss, agreement).
 func (r *runner) figures(s *setup, index int, start, end, final snapshot, samples []results.Sample) results.Trial {
 	t := results.Trial{Index: index, Start: start.at.UTC(), Samples: samples}
-	w := window{dt: end.at.Sub(start.at).Seconds(), offered: end.gen.Packets - start.gen.Packets, seen: s.seen(end) - s.seen(start),
-		gen: final.gen.Sub(start.gen), settled: s.seen(final) - s.seen(start)}
+	w := window{dt: end.at.Sub(start.at).Seconds(), offered: end.gen.Packets - start.gen.Packets, seen: s.seen(start, end),
+		gen: final.gen.Sub(start.gen), settled: s.seen(start, final)}
 	t.DurationS = w.dt
 	raw, ifd, cpuD := rawCounters(s, start, end, final, w.gen)
 	t.Raw = raw
@@ -157,6 +157,9 @@ func (r *runner) flagInput(s *setup, raw results.Raw, f results.Figures, ifd map
 		in.Sink, in.SinkGot = true, raw.Sink.Packets
 		in.SentOn = raw.Program["tx"].Packets + raw.Program["redirect"].Packets
 		in.TxErrors, _ = d.SumQueues("rx", "xdp_tx_errors")
+		if !s.prog.Counted {
+			in.SentOn, in.SentOnCounter = dutSentBack(d)
+		}
 	}
 	return in
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/xdplab/xdplab/bpf"
 	"github.com/xdplab/xdplab/bpf/catalog"
 	"github.com/xdplab/xdplab/internal/host"
+	"github.com/xdplab/xdplab/internal/peer"
 	"github.com/xdplab/xdplab/internal/procstat"
 	"github.com/xdplab/xdplab/internal/spec"
 	"github.com/xdplab/xdplab/internal/stream"
@@ -83,6 +84,54 @@ func TestFiguresAndFlags(t *testing.T) {
 	assert.InDelta(t, 0.05e6, *tr.Figures.DUTNsPerPkt, 1)
 	assert.Equal(t, results.FlagGeneratorBound, tr.Flags[0].Code)
 }
+
+// A user's object has no counters of xdplab's: what it saw is the DUT
+// interface's count that moved over the trial (the XDP counter holds what
+// the calibration left in it, and stays), and what it sent back is held
+// against the return sink's count, within 1% of the trial's frames.
+func TestFiguresOfAUserObject(t *testing.T) {
+	r := &runner{cfg: Config{Run: spec.Run{FrameSize: 64}}, kind: stream.AFPacket, cpus: []int{0}}
+	s := &setup{prog: &bpf.Program{}, sink: fakeSink{}}
+	t0 := time.Now()
+	var none bpf.Stats
+	at := func(rx, xdp, xdpTx, tx uint64) topology.Counters {
+		return topology.Counters{RxPackets: rx, TxPackets: tx, Ethtool: map[string]uint64{"rx_queue_0_xdp_packets": xdp, "rx_queue_0_xdp_tx": xdpTx}}
+	}
+	gen := func(tx uint64) topology.Counters { return topology.Counters{TxPackets: tx} }
+	withSink := func(sn snapshot, n uint64) snapshot { sn.sink = bpf.Counter{Packets: n}; return sn }
+
+	// Generic: the stack's receive path counts, the XDP counter stays.
+	start := withSink(snapAt(t0, 0, 0, 0, none, at(0, 5000, 0, 0), gen(0), 0), 0)
+	end := withSink(snapAt(t0, 2, 1000, 1000, none, at(1000, 5000, 0, 1000), gen(1000), 1e9), 1000)
+	tr := r.figures(s, 1, start, end, end, nil)
+	assert.Equal(t, 500.0, tr.Figures.ThroughputPPS, "rx_packets moved, the XDP counter did not")
+	assert.Zero(t, tr.Figures.Loss)
+	assert.Empty(t, tr.Flags)
+
+	// Native: the XDP counters move; the sink got 2% fewer than XDP_TX
+	// sent back, more than 1% of the trial's frames.
+	end = withSink(snapAt(t0, 2, 1000, 1000, none, at(1000, 6000, 1000, 1000), gen(1000), 1e9), 980)
+	tr = r.figures(s, 1, start, end, end, nil)
+	assert.Equal(t, 500.0, tr.Figures.ThroughputPPS)
+	require.Len(t, tr.Flags, 1)
+	assert.Equal(t, results.FlagCountersDisagree, tr.Flags[0].Code)
+	assert.Contains(t, tr.Flags[0].Message, "rx_queue_*_xdp_tx counted 1000 frames sent back out, the return sink 980")
+
+	// A few frames of the DUT's stack at the sink, of a program that
+	// sends nothing back: no disagreement.
+	end = withSink(snapAt(t0, 2, 1000, 1000, none, at(1000, 6000, 0, 3), gen(1000), 1e9), 3)
+	tr = r.figures(s, 1, start, end, end, nil)
+	assert.Empty(t, tr.Flags)
+	end = withSink(snapAt(t0, 2, 1000, 1000, none, at(1000, 6000, 0, 3), gen(1000), 1e9), 9)
+	tr = r.figures(s, 1, start, end, end, nil)
+	assert.Empty(t, tr.Flags, "9 of 1000 frames: within 1%")
+	end = withSink(snapAt(t0, 2, 1000, 1000, none, at(1000, 6000, 0, 3), gen(1000), 1e9), 15)
+	tr = r.figures(s, 1, start, end, end, nil)
+	require.Len(t, tr.Flags, 1, "15 of 1000 frames: past 1%")
+	assert.Contains(t, tr.Flags[0].Message, "the DUT interface's rx_queue_*_xdp_tx counted 0 frames sent back out, the return sink 15")
+}
+
+type fakeSink struct{ peer.Sink }
 
 // The host's checks are the runner's: threads beyond the CPUs this
 // process may use are refused where the run starts (inside the matrix's

@@ -3,16 +3,12 @@ package runner
 import (
 	"context"
 	"errors"
-	"fmt"
 	"math"
 	"net/netip"
 
 	"github.com/xdplab/xdplab/bpf"
 	"github.com/xdplab/xdplab/bpf/catalog"
-	"github.com/xdplab/xdplab/internal/peer"
 	"github.com/xdplab/xdplab/internal/spec"
-	"github.com/xdplab/xdplab/internal/xdp"
-	"github.com/xdplab/xdplab/internal/xdpmode"
 	"github.com/xdplab/xdplab/results"
 )
 
@@ -27,20 +23,12 @@ func (l4lbWorkload) writes() bool { return true }
 
 // far: encapsulated frames go back out to the generator's veth, where the
 // lb sink checks and counts them by backend.
-func (l4lbWorkload) far(r *runner, s *setup) (err error) {
+func (l4lbWorkload) far(r *runner, s *setup) error {
 	p := r.pair
 	if p.GenNS == nil {
 		return errors.New("l4lb: its sink checks the encapsulation on the generator's port, which is on the generator host: run l4lb with both ports on this host")
 	}
-	if s.lbSink, err = bpf.LoadLBSink(r.lbConfig().Backends); err != nil {
-		return err
-	}
-	att, err := xdp.Attach(xdp.AttachOptions{NS: p.GenNS.Handle, Iface: p.Gen.Name, Program: s.lbSink.Program, Mode: xdpmode.Native})
-	if err != nil {
-		return errors.Join(fmt.Errorf("lb sink on %s: %w", p.Gen.Name, err), s.lbSink.Close())
-	}
-	s.sink = peer.ProgramSink(s.lbSink, att)
-	return nil
+	return r.attachLBSink(s, r.lbConfig().Backends, "lb sink")
 }
 
 func (l4lbWorkload) start(_ *runner, s *setup) (any, error) { return s.prog.LBStats() }

@@ -68,6 +68,9 @@ func (r *runner) measureTrials(ctx context.Context, name string, mode xdpmode.Mo
 		}
 		res.Trials = append(res.Trials, t)
 	}
+	if err := r.addReturned(s, res); err != nil {
+		return nil, fmt.Errorf("%s %s: %w", s.name, mode, err)
+	}
 	if to < r.cfg.Trials {
 		res.Summarize(s.sources())
 		return res, nil

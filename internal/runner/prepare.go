@@ -112,6 +112,11 @@ func (r *runner) prepare(name string, work catalog.Work, mode xdpmode.Mode) (_ *
 		}
 	case "pass":
 		s.stack = true // what passes reaches the DUT namespace's stack
+	case "":
+		// A user's object: what it sends back, the return sink checks.
+		if err = r.attachReturnSink(s); err != nil {
+			return nil, err
+		}
 	}
 	if s.work != nil {
 		if err = s.work.far(r, s); err != nil {

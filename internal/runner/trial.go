@@ -100,13 +100,16 @@ func (r *runner) snap(s *setup, full bool) (snapshot, error) {
 	return sn, nil
 }
 
-// seen is what the DUT processed: the program's own count, or for a user's
-// object the DUT veth's per-queue XDP counter.
-func (s *setup) seen(sn snapshot) uint64 {
+// seen is what the DUT processed between two snapshots: the program's
+// own count, or for a user's object the DUT interface's receive count
+// over the same span. The counter is chosen by what moved in the span:
+// the veth's per-queue XDP counter keeps what earlier passes (the
+// calibration's native sink) left in it.
+func (s *setup) seen(from, to snapshot) uint64 {
 	if s.prog.Counted {
-		return sn.prog.Total().Packets
+		return to.prog.Total().Packets - from.prog.Total().Packets
 	}
-	n, _ := dutRx(sn.ifaces["dut"])
+	n, _ := dutRx(to.ifaces["dut"].Sub(from.ifaces["dut"]))
 	return n
 }
 
@@ -119,6 +122,17 @@ func dutRx(c topology.Counters) (uint64, string) {
 		return n, "rx_queue_*_xdp_packets"
 	}
 	return c.RxPackets, "rx_packets (netlink)"
+}
+
+// dutSentBack is what the DUT's port sent back out to the generator's: the
+// frames its native program sent with XDP_TX (a veth counts them per
+// queue), else everything it transmitted.
+func dutSentBack(c topology.Counters) (uint64, string) {
+	if n, ok := c.SumQueues("rx", "xdp_packets"); ok && n > 0 {
+		tx, _ := c.SumQueues("rx", "xdp_tx")
+		return tx, "rx_queue_*_xdp_tx"
+	}
+	return c.TxPackets, "tx_packets (netlink)"
 }
 
 func (s *setup) sources() map[string]string {
@@ -215,7 +229,7 @@ func (r *runner) timed(ctx context.Context, s *setup, label string, start snapsh
 		sm := results.Sample{
 			T:             cur.at.Sub(start.at).Seconds(),
 			OfferedPPS:    float64(cur.gen.Packets-prev.gen.Packets) / dt,
-			ThroughputPPS: float64(s.seen(cur)-s.seen(prev)) / dt,
+			ThroughputPPS: float64(s.seen(prev, cur)) / dt,
 		}
 		samples = append(samples, sm)
 		r.liveLine(label, sm, cur, prev, s)

@@ -40,9 +40,12 @@ type Trial struct {
 	Expected    string
 	ExpectedGot uint64
 	// Sink: frames sent on by the program (tx, redirect) against the
-	// sink's count plus the DUT veth's XDP_TX errors.
+	// sink's count plus the DUT veth's XDP_TX errors. For a program
+	// without xdplab counters (a user's object), SentOnCounter names the
+	// DUT interface's counter SentOn came from ("": none).
 	Sink                       bool
 	SentOn, SinkGot, TxErrors  uint64
+	SentOnCounter              string
 	CPUNsPerPkt                float64
 	DUTNsPerPkt, DUTNoiseBound *float64 // a resolved DUT share, or the bound of one within noise
 	// GenElsewhere: the generator ran on another host (--remote), whose
@@ -63,6 +66,13 @@ func disagree(a, b uint64) bool {
 		return false
 	}
 	return math.Abs(float64(a)-float64(b))/float64(m) > results.Agreement
+}
+
+// apart says whether two counts of the same frames differ by more than
+// Agreement of the trial's frames (of, at least 1).
+func apart(a, b, of uint64) bool {
+	d := max(a, b) - min(a, b)
+	return float64(d) > results.Agreement*float64(max(of, 1))
 }
 
 // Ratio is a/b, and 0 where b is 0 (nothing to share out).
@@ -121,6 +131,11 @@ func For(t Trial) []results.Flag {
 		if t.Sink && disagree(t.SentOn, t.SinkGot+t.TxErrors) {
 			flag(results.FlagCountersDisagree, "the DUT program sent on %d frames, the sink counted %d (+%d tx errors)", t.SentOn, t.SinkGot, t.TxErrors)
 		}
+	} else if t.Sink && t.SentOnCounter != "" && apart(t.SentOn, t.SinkGot+t.TxErrors, t.Generated) {
+		// The sink also takes what the DUT's stack sends (a few
+		// frames): the two may differ by a share of the trial's frames.
+		flag(results.FlagCountersDisagree, "the DUT interface's %s counted %d frames sent back out, the return sink %d (+%d tx errors), of %d generated",
+			t.SentOnCounter, t.SentOn, t.SinkGot, t.TxErrors, t.Generated)
 	}
 	if b := t.DUTNoiseBound; b != nil {
 		flag(results.FlagDUTWithinNoise, "the DUT's share of the %.1f ns/pkt CPU cost is below %.1f ns/pkt, the calibration's noise: shown as < %.1f", t.CPUNsPerPkt, *b, *b)

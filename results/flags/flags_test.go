@@ -59,6 +59,18 @@ func TestFlags(t *testing.T) {
 		{"a workload has no expected action", func(t *Trial) { t.Expected, t.ExpectedGot = "", 0 }, nil},
 		{"sink short", func(t *Trial) { t.Sink, t.SentOn, t.SinkGot = true, 1000, 900 }, []string{results.FlagCountersDisagree}},
 		{"sink plus tx errors agree", func(t *Trial) { t.Sink, t.SentOn, t.SinkGot, t.TxErrors = true, 1000, 900, 100 }, nil},
+		{"a user's program: the return sink short by 2% of the frames", func(t *Trial) {
+			t.Counted, t.Sink, t.SentOnCounter, t.SentOn, t.SinkGot = false, true, "rx_queue_*_xdp_tx", 1000, 980
+		}, []string{results.FlagCountersDisagree}},
+		{"a user's program: a few stack frames at the return sink", func(t *Trial) {
+			t.Counted, t.Sink, t.SentOnCounter, t.SentOn, t.SinkGot = false, true, "tx_packets (netlink)", 0, 5
+		}, nil},
+		{"a user's program: tx errors make up the difference", func(t *Trial) {
+			t.Counted, t.Sink, t.SentOnCounter, t.SentOn, t.SinkGot, t.TxErrors = false, true, "rx_queue_*_xdp_tx", 1000, 950, 50
+		}, nil},
+		{"a user's program without a counter to hold the sink against", func(t *Trial) {
+			t.Counted, t.Sink, t.SentOn, t.SinkGot = false, true, 1000, 0
+		}, nil},
 		{"generator-bound", func(t *Trial) { t.DUTNsPerPkt = ptr(9.9) }, []string{results.FlagGeneratorBound}},
 		{"DUT share at 10%", func(t *Trial) { t.DUTNsPerPkt = ptr(10) }, nil},
 		{"DUT within noise", func(t *Trial) { t.DUTNsPerPkt, t.DUTNoiseBound = nil, ptr(20) }, []string{results.FlagDUTWithinNoise}},
@@ -104,6 +116,9 @@ func TestFlagMessages(t *testing.T) {
 		{func(t *Trial) { t.DUTRx = 1100 }, "the DUT program counted 1000 frames, the DUT interface's rx_queue_*_xdp_packets 1100"},
 		{func(t *Trial) { t.ExpectedGot = 750 }, "only 75.00% of the frames the program saw got drop"},
 		{func(t *Trial) { t.Sink, t.SentOn, t.SinkGot, t.TxErrors = true, 1000, 800, 50 }, "the DUT program sent on 1000 frames, the sink counted 800 (+50 tx errors)"},
+		{func(t *Trial) {
+			t.Counted, t.Sink, t.SentOnCounter, t.SentOn, t.SinkGot, t.TxErrors = false, true, "rx_queue_*_xdp_tx", 1000, 800, 50
+		}, "the DUT interface's rx_queue_*_xdp_tx counted 1000 frames sent back out, the return sink 800 (+50 tx errors), of 1000 generated"},
 		{func(t *Trial) { t.DUTNsPerPkt = ptr(5) }, "the DUT's share is 5.0 of 100.0 ns/pkt"},
 		{func(t *Trial) { t.DUTNsPerPkt, t.DUTNoiseBound = nil, ptr(7) }, "the DUT's share of the 100.0 ns/pkt CPU cost is below 7.0 ns/pkt"},
 		{func(t *Trial) { t.DUTNsPerPkt, t.DUTNoiseBound = nil, ptr(7) }, "the DUT's share is below 7.0 of 100.0 ns/pkt"},
@@ -134,6 +149,16 @@ func TestFlagLimits(t *testing.T) {
 		want []string
 	}{
 		{"counts 1% apart", func(t *Trial) { t.GenXmit = 990 }, nil},
+		{"a user's program's sink exactly 1% of the frames apart", func(t *Trial) {
+			t.Counted, t.Sink, t.SentOnCounter, t.SentOn, t.SinkGot = false, true, "tx_packets (netlink)", 1000, 990
+		}, nil},
+		{"a user's program's sink past 1% of the frames, the other way", func(t *Trial) {
+			t.Counted, t.Sink, t.SentOnCounter, t.SentOn, t.SinkGot = false, true, "tx_packets (netlink)", 989, 1000
+		}, []string{results.FlagCountersDisagree}},
+		{"a user's program's sink with nothing generated", func(t *Trial) {
+			t.Generated, t.Tries, t.GenXmit, t.Seen, t.DUTRx, t.ExpectedGot = 0, 0, 0, 0, 0, 0
+			t.Counted, t.Sink, t.SentOnCounter, t.SentOn, t.SinkGot = false, true, "tx_packets (netlink)", 0, 1
+		}, []string{results.FlagGeneratorShort, results.FlagCountersDisagree}},
 		{"offered exactly 98% of the rate", func(t *Trial) { t.OfferedPPS, t.RatePPS = 980, 1000 }, nil},
 		{"expected action exactly 99%", func(t *Trial) { t.ExpectedGot = 990 }, nil},
 		{"the noise bound exactly 10% of the cost", func(t *Trial) { t.DUTNsPerPkt, t.DUTNoiseBound = nil, ptr(10) }, []string{results.FlagDUTWithinNoise}},
