@@ -55,6 +55,10 @@ maps:
 	assert.Equal(t, uint16(7), binary.NativeEndian.Uint16(b.value[10:12]))
 	assert.Equal(t, uint32(1), binary.NativeEndian.Uint32(b.value[12:16]), "BACKEND_UP")
 
+	whole, err := ReadMapInit(writeInit(t, "maps:\n  vip_hits: [{key: 0, value: 2.0}]"), vipSpec(t))
+	require.NoError(t, err)
+	assert.Equal(t, uint64(2), binary.NativeEndian.Uint64(whole.entries["vip_hits"][0].value), "a whole number written as a float, in YAML")
+
 	js, err := ReadMapInit(writeInit(t, `{"maps": {"vip_hits": [{"key": 0, "value": 18446744073709551615}, {"key": 1, "value": 2.0}, {"key": 2, "value": 1e3}]}}`), vipSpec(t))
 	require.NoError(t, err)
 	assert.Equal(t, 3, js.Entries())
@@ -74,6 +78,8 @@ maps:
       value: {addr6: "2001:2::5", addr4: 198.18.0.9, ports: [80, 443], tag: "0x0102"}
     - key: 1
       value: {addr6: "198.18.0.7", tag: "edge"}
+    - key: 2
+      value: {ports: [1, 2, 3, 4]}
 `), vipSpec(t))
 	require.NoError(t, err)
 	v := mi.entries["backends6"][0].value
@@ -88,6 +94,8 @@ maps:
 	m := netip.MustParseAddr("::ffff:198.18.0.7").As16()
 	assert.Equal(t, m[:], w[0:16], "an IPv4 address in 16 bytes: mapped")
 	assert.Equal(t, []byte("edge\x00\x00\x00\x00"), w[28:36])
+	x := mi.entries["backends6"][2].value
+	assert.Equal(t, uint16(4), binary.NativeEndian.Uint16(x[26:28]), "as many elements as the array has")
 	for text, want := range map[string]string{
 		"maps:\n  backends6: [{key: 0, value: {ports: [1, 2, 3, 4, 5]}}]":        "value.ports: 5 elements do not fit its 4",
 		"maps:\n  backends6: [{key: 0, value: {ports: 80}}]":                     "value.ports: an array of 4: give a list",
@@ -148,6 +156,8 @@ func TestReadMapInitRefuses(t *testing.T) {
 		"maps:\n  vip_hits: [{key: 0, value: 1.5}]":                          "give a whole number",
 		"maps:\n  vip_hits: [{key: [1], value: 1}]":                          "key: give a number or a name",
 		"maps: [1, 2": "map init",
+		"":            "no maps",
+		" \n\t":       "no maps",
 		`{"maps": {"vip_hits": [{"key": 0, "value": 1}]}} {}`: "more after the JSON object",
 		`{"mapz": {}}`: `unknown field "mapz"`,
 		`{"maps": {"vip_hits": [{"key": 0, "value": 1.5}]}}`:                  "map vip_hits entry 1: value: 1.5: give a whole number",
