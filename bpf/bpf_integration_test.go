@@ -367,6 +367,7 @@ maps:
 	}))
 	defer prog.Close()
 	assert.Contains(t, strings.Join(prog.Notes, "\n"), "maps filled from "+init)
+	assert.Len(t, prog.MapInitSHA256, 64)
 	att, err := xdp.Attach(xdp.AttachOptions{NS: p.DUTNS.Handle, Iface: p.DUT.Name, Program: prog.Program, Mode: xdpmode.Native})
 	require.NoError(t, err)
 	defer att.Close()

@@ -75,6 +75,9 @@ type Program struct {
 	Counted bool
 	// Notes say what loading had to adapt (offload device limits).
 	Notes []string
+	// MapInitSHA256 is the SHA-256 of the map contents file a user's
+	// object was filled from, as read for this load ("" for none).
+	MapInitSHA256 string
 	// Fingerprint is what the kernel made of the program at load.
 	Fingerprint *results.Fingerprint
 	// Frags: the program is frags-aware (xdp.frags, BPF_F_XDP_HAS_FRAGS):
@@ -522,7 +525,11 @@ func LoadObject(opts ObjectOptions) (*Program, error) {
 		return nil, err
 	}
 	if init != nil {
-		notes = append(notes, fmt.Sprintf("maps filled from %s (sha256 %s): %d entries, after loading and before traffic", init.Path, init.SHA256, init.Entries()))
+		notes = append(notes, fmt.Sprintf("maps filled from %s: %d entries, after loading and before traffic", init.Path, init.Entries()))
+	}
+	var initSum string
+	if init != nil {
+		initSum = init.SHA256
 	}
 	sum := sha256.Sum256(raw)
 	frags := spec.Programs[name].Flags&unix.BPF_F_XDP_HAS_FRAGS != 0
@@ -544,6 +551,8 @@ func LoadObject(opts ObjectOptions) (*Program, error) {
 		SHA256:  hex.EncodeToString(sum[:]),
 		Notes:   notes,
 		coll:    coll,
+
+		MapInitSHA256: initSum,
 
 		Fingerprint: fp,
 	}, nil

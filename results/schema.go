@@ -116,9 +116,10 @@ type Config struct {
 	// MapCPUs are the maps sized to the possible CPUs ("*": every one
 	// left) (schema 8).
 	MapCPUs []string `json:"map_cpus,omitempty"`
-	// MapInit is the file the object's maps were filled from (its SHA-256
-	// is in the notes) (schema 8).
-	MapInit string `json:"map_init,omitempty"`
+	// MapInit is the file the object's maps were filled from, and
+	// MapInitSHA256 the SHA-256 of what every load read from it (schema 8).
+	MapInit       string `json:"map_init,omitempty"`
+	MapInitSHA256 string `json:"map_init_sha256,omitempty"`
 	// Variables are the values given to a user's object's global
 	// variables before loading (--set), as text.
 	Variables map[string]string `json:"variables,omitempty"`

@@ -4,6 +4,8 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -236,6 +238,8 @@ func TestIntegrationRunUserLoadBalancer(t *testing.T) {
 	r := runJSON(t, "--object", obj, "--map-init", init, "--dst", "198.18.100.1", "--dport", "8080", "--flows", "64", "--modes", "generic,native")
 	require.Len(t, r.Results, 2)
 	assert.Equal(t, init, r.Config.MapInit)
+	sum := sha256.Sum256([]byte(lbInit))
+	assert.Equal(t, hex.EncodeToString(sum[:]), r.Config.MapInitSHA256, "what every load read")
 	backends := []string{"198.19.0.10", "198.19.0.11", "198.19.0.12", "198.19.0.13"}
 	for _, res := range r.Results {
 		noFlag(t, res, results.FlagCountersDisagree, results.FlagDUTSawNothing)

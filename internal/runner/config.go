@@ -68,3 +68,21 @@ func ReadObjectPrograms(r *spec.Run) error {
 	}
 	return nil
 }
+
+// recordMapInit records the SHA-256 of the map contents file prog was
+// filled from, and refuses a file that changed between two loads of one
+// run: every mode must run with the same configuration.
+func (r *runner) recordMapInit(prog *bpf.Program) error {
+	if r.run == nil || prog.MapInitSHA256 == "" {
+		return nil
+	}
+	c := &r.run.Config
+	switch c.MapInitSHA256 {
+	case "":
+		c.MapInitSHA256 = prog.MapInitSHA256
+	case prog.MapInitSHA256:
+	default:
+		return fmt.Errorf("map init %s changed during the run (sha256 %s, now %s): every mode must load the same contents; rerun with the file left alone", c.MapInit, c.MapInitSHA256, prog.MapInitSHA256)
+	}
+	return nil
+}

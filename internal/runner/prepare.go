@@ -80,6 +80,9 @@ func (r *runner) prepare(name string, work catalog.Work, mode xdpmode.Mode) (_ *
 		return nil, err
 	}
 	s.name = s.prog.Name
+	if err = r.recordMapInit(s.prog); err != nil {
+		return nil, err
+	}
 	if r.run != nil && mode != xdpmode.Offload {
 		for _, n := range s.prog.Notes { // what loading the object adapted
 			if !slices.Contains(r.run.Notes, n) {
