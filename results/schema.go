@@ -349,7 +349,8 @@ type Result struct {
 
 // Returned is what a user's object sent back out of the DUT's port
 // (XDP_TX), as the return sink on the generator's veth checked it over
-// the result's trials, warm-ups included: frames encapsulated (IPIP, IPv6
+// the result's trials, warm-ups included (and the unpaced probe of a rate
+// given in percent): frames encapsulated (IPIP, IPv6
 // in IPv4, IPv4 or IPv6 in IPv6) with an inner packet whose family and
 // length agree with the outer header, by outer destination; frames not
 // encapsulated; encapsulated ones whose inner packet did not check out.

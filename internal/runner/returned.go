@@ -84,7 +84,7 @@ func returned(by map[netip.Addr]uint64, checks [catalog.NumSinkChecks]uint64) re
 	rt := results.Returned{
 		Encapsulated: checks[catalog.SinkEncapsulated], NotEncapsulated: checks[catalog.SinkNotEncapsulated], InnerBad: checks[catalog.SinkInnerBad],
 		Source: "the return sink on the generator's veth (a native XDP program that counts and drops what comes back): " +
-			"its check counts and its per-destination map over the result's trials, warm-ups included; " +
+			"its check counts and its per-destination map over the result's trials, warm-ups included (and the unpaced probe of --rate N%, where one ran); " +
 			"encapsulated: IPIP, IPv6 in IPv4, IPv4 or IPv6 in IPv6 whose inner packet's family and length agree with the outer header",
 	}
 	rt.Frames = rt.Encapsulated + rt.NotEncapsulated + rt.InnerBad
