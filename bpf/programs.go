@@ -488,22 +488,7 @@ func LoadObject(opts ObjectOptions) (*Program, error) {
 			notes = append(notes, note)
 		}
 	}
-	var pinned []string
-	for n, m := range spec.Maps {
-		if m.Pinning != ebpf.PinNone {
-			pinned = append(pinned, n)
-			if opts.PinPath == "" {
-				m.Pinning = ebpf.PinNone
-			}
-		}
-	}
-	sort.Strings(pinned)
-	if len(pinned) > 0 && opts.PinPath == "" {
-		notes = append(notes, fmt.Sprintf("map(s) %s ask to be pinned by name: loaded unpinned (--pin scratch pins them in a scratch bpffs)", strings.Join(pinned, ", ")))
-	} else if len(pinned) > 0 {
-		copts.Maps.PinPath = opts.PinPath
-		notes = append(notes, fmt.Sprintf("map(s) %s pinned by name in a scratch bpffs, gone with the run", strings.Join(pinned, ", ")))
-	}
+	notes = append(notes, pinMaps(spec, opts.PinPath, &copts)...)
 	if opts.Ifindex != 0 {
 		// Say what stands in the way before the device says EINVAL.
 		if why := Offloadability(spec, name); len(why) > 0 {
@@ -524,25 +509,14 @@ func LoadObject(opts ObjectOptions) (*Program, error) {
 		coll.Close()
 		return nil, err
 	}
-	if init != nil {
-		notes = append(notes, fmt.Sprintf("maps filled from %s: %d entries, after loading and before traffic", init.Path, init.Entries()))
-	}
 	var initSum string
 	if init != nil {
+		notes = append(notes, fmt.Sprintf("maps filled from %s: %d entries, after loading and before traffic", init.Path, init.Entries()))
 		initSum = init.SHA256
 	}
 	sum := sha256.Sum256(raw)
 	frags := spec.Programs[name].Flags&unix.BPF_F_XDP_HAS_FRAGS != 0
-	if fp != nil {
-		// The kernel keeps 15 bytes of a map's name.
-		byKernelName := map[string]string{}
-		for n, src := range sized {
-			byKernelName[n[:min(len(n), unix.BPF_OBJ_NAME_LEN-1)]] = src
-		}
-		for i := range fp.Maps {
-			fp.Maps[i].SizedBy = byKernelName[fp.Maps[i].Name]
-		}
-	}
+	markSizedBy(fp, sized)
 	return &Program{
 		Frags:   frags,
 		Name:    name,
@@ -556,6 +530,44 @@ func LoadObject(opts ObjectOptions) (*Program, error) {
 
 		Fingerprint: fp,
 	}, nil
+}
+
+// markSizedBy writes into the fingerprint's maps what sized each (sized:
+// map name to its source). The kernel keeps 15 bytes of a map's name.
+func markSizedBy(fp *results.Fingerprint, sized map[string]string) {
+	if fp == nil {
+		return
+	}
+	byKernelName := map[string]string{}
+	for n, src := range sized {
+		byKernelName[n[:min(len(n), unix.BPF_OBJ_NAME_LEN-1)]] = src
+	}
+	for i := range fp.Maps {
+		fp.Maps[i].SizedBy = byKernelName[fp.Maps[i].Name]
+	}
+}
+
+// pinMaps leaves the maps the object pins by name unpinned, or pinned in
+// pinPath (a scratch bpffs) where one is given, and says which.
+func pinMaps(spec *ebpf.CollectionSpec, pinPath string, copts *ebpf.CollectionOptions) []string {
+	var pinned []string
+	for n, m := range spec.Maps {
+		if m.Pinning != ebpf.PinNone {
+			pinned = append(pinned, n)
+			if pinPath == "" {
+				m.Pinning = ebpf.PinNone
+			}
+		}
+	}
+	sort.Strings(pinned)
+	switch {
+	case len(pinned) == 0:
+		return nil
+	case pinPath == "":
+		return []string{fmt.Sprintf("map(s) %s ask to be pinned by name: loaded unpinned (--pin scratch pins them in a scratch bpffs)", strings.Join(pinned, ", "))}
+	}
+	copts.Maps.PinPath = pinPath
+	return []string{fmt.Sprintf("map(s) %s pinned by name in a scratch bpffs, gone with the run", strings.Join(pinned, ", "))}
 }
 
 // loadHint adds what to do to a permission error.
